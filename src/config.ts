@@ -1,0 +1,134 @@
+import type { CryptoProvider, PrivateKey } from './crypto/provider.js';
+import { TlsError } from './errors.js';
+import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
+import { defaultCipherSuites, suiteById } from './suites.js';
+import type { Annotator } from './trace.js';
+import type { Certificate } from './x509/certificate.js';
+
+/** One certificate chain (leaf first) and the private key of its leaf. */
+export interface CertifiedKey {
+  readonly chain: readonly Certificate[];
+  readonly key: PrivateKey;
+}
+
+/** Settings shared by both roles (Go's tls.Config, without node:tls option names). */
+export interface CommonConfig {
+  readonly provider: CryptoProvider;
+  /** Lowest and highest protocol versions, as wire values (ProtocolVersion['TLSv1.2']). */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /** Cipher suite ids in order of preference. */
+  readonly cipherSuites: readonly number[];
+  /** Named groups for (EC)DHE in order of preference. */
+  readonly groups: readonly number[];
+  /** Signature schemes we accept from the peer and may use ourselves, in order of preference. */
+  readonly signatureSchemes: readonly number[];
+  /** ALPN protocol names in order of preference; empty for none. */
+  readonly alpnProtocols: readonly string[];
+  /** Trust anchors for verifying the peer's certificate. */
+  readonly roots: readonly Certificate[];
+  /** Whether a failed peer certificate check is fatal (node:tls rejectUnauthorized). */
+  readonly rejectUnauthorized: boolean;
+  /** Offer / accept the extended master secret (RFC 7627). */
+  readonly extendedMasterSecret: boolean;
+  /** The clock for certificate validity. */
+  readonly now: () => Date;
+  /** Receives NSS key-log lines when set. */
+  readonly keyLog: ((line: string) => void) | undefined;
+  /** Receives trace events when set. */
+  readonly trace: Annotator | undefined;
+}
+
+export interface ClientConfig extends CommonConfig {
+  /** Client certificates, for servers that ask (mutual TLS). */
+  readonly certificates: readonly CertifiedKey[];
+}
+
+export interface ServerConfig extends CommonConfig {
+  /** The server's certificates; one is chosen per handshake by key type and the client's offer. */
+  readonly certificates: readonly CertifiedKey[];
+  /** Ask the client for a certificate (CertificateRequest). */
+  readonly requestCert: boolean;
+  /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */
+  readonly preferServerCipherOrder: boolean;
+}
+
+export const defaultGroups: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+
+export const defaultSignatureSchemes: readonly number[] = [
+  SignatureScheme.ecdsa_secp256r1_sha256,
+  SignatureScheme.ecdsa_secp384r1_sha384,
+  SignatureScheme.rsa_pss_rsae_sha256,
+  SignatureScheme.rsa_pss_rsae_sha384,
+  SignatureScheme.rsa_pss_rsae_sha512,
+  SignatureScheme.ed25519,
+  SignatureScheme.rsa_pss_pss_sha256,
+  SignatureScheme.rsa_pss_pss_sha384,
+  SignatureScheme.rsa_pss_pss_sha512,
+  SignatureScheme.rsa_pkcs1_sha256,
+  SignatureScheme.rsa_pkcs1_sha384,
+  SignatureScheme.rsa_pkcs1_sha512,
+  SignatureScheme.ecdsa_secp521r1_sha512,
+];
+
+/** The core takes its crypto from the caller: the node adapter passes the node:crypto provider. */
+export type ConfigOptions<T extends CommonConfig> = Partial<T> & { provider: CryptoProvider };
+
+function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
+  const config: CommonConfig = {
+    provider: options.provider,
+    minVersion: options.minVersion ?? ProtocolVersion['TLSv1.2'],
+    maxVersion: options.maxVersion ?? ProtocolVersion['TLSv1.2'],
+    cipherSuites: options.cipherSuites ?? defaultCipherSuites,
+    groups: options.groups ?? defaultGroups,
+    signatureSchemes: options.signatureSchemes ?? defaultSignatureSchemes,
+    alpnProtocols: options.alpnProtocols ?? [],
+    roots: options.roots ?? [],
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    extendedMasterSecret: options.extendedMasterSecret ?? true,
+    now: options.now ?? (() => new Date()),
+    keyLog: options.keyLog,
+    trace: options.trace,
+  };
+  validateCommon(config);
+  return config;
+}
+
+function validateCommon(config: CommonConfig): void {
+  if (config.minVersion > config.maxVersion) {
+    throw new TlsError('api_misuse', 'minVersion is above maxVersion', { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
+  }
+  if (config.minVersion <= ProtocolVersion.SSLv3) {
+    throw new TlsError('api_misuse', 'SSL 3.0 is not supported', { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
+  }
+  if (config.maxVersion > ProtocolVersion['TLSv1.2']) {
+    throw new TlsError('api_misuse', 'TLS 1.3 is not available yet', { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
+  }
+  for (const id of config.cipherSuites) {
+    if (!suiteById(id)) throw new TlsError('api_misuse', `unknown cipher suite 0x${id.toString(16)}`, { code: 'ERR_TLS_INVALID_CIPHER' });
+  }
+  const providerGroups = new Set(config.provider.supportedGroups());
+  for (const g of config.groups) {
+    if (!providerGroups.has(g)) throw new TlsError('api_misuse', `unsupported group 0x${g.toString(16)}`, { code: 'ERR_TLS_INVALID_GROUP' });
+  }
+  if (config.alpnProtocols.some((p) => p.length === 0 || p.length > 255)) {
+    throw new TlsError('api_misuse', 'ALPN protocol names must be 1 to 255 bytes', { code: 'ERR_TLS_INVALID_ALPN' });
+  }
+}
+
+export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig {
+  return { ...commonDefaults(options), certificates: options.certificates ?? [] };
+}
+
+export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig {
+  const config: ServerConfig = {
+    ...commonDefaults(options),
+    certificates: options.certificates ?? [],
+    requestCert: options.requestCert ?? false,
+    preferServerCipherOrder: options.preferServerCipherOrder ?? true,
+  };
+  if (config.certificates.length === 0) {
+    throw new TlsError('api_misuse', 'a server needs at least one certificate and key', { code: 'ERR_TLS_MISSING_CERT' });
+  }
+  return config;
+}

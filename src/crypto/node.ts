@@ -1,0 +1,304 @@
+import * as crypto from 'node:crypto';
+import { TlsError } from '../errors.js';
+import { NamedGroup, SignatureScheme } from '../wire/enums.js';
+import type {
+  Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
+  KeyShare, PrivateKey, PublicKey,
+} from './provider.js';
+
+// The node:crypto provider: OpenSSL underneath. The only crypto file that imports node:*.
+
+const aeadCipherName: Record<AeadAlgorithm, crypto.CipherGCMTypes | 'chacha20-poly1305'> = {
+  'AES-128-GCM': 'aes-128-gcm',
+  'AES-256-GCM': 'aes-256-gcm',
+  'CHACHA20-POLY1305': 'chacha20-poly1305',
+};
+const cbcCipherName: Record<CbcAlgorithm, string> = { 'AES-128-CBC': 'aes-128-cbc', 'AES-256-CBC': 'aes-256-cbc' };
+
+const TAG = 16;
+
+function u8(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+class NodeHash implements HashContext {
+  constructor(private readonly h: crypto.Hash) {}
+  update(data: Uint8Array): void {
+    this.h.update(data);
+  }
+  digest(): Uint8Array {
+    return u8(this.h.copy().digest());
+  }
+}
+
+class NodeAead implements Aead {
+  private readonly cipherName: string;
+  constructor(readonly algorithm: AeadAlgorithm, private readonly key: crypto.KeyObject) {
+    this.cipherName = aeadCipherName[algorithm];
+  }
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const c = crypto.createCipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: TAG });
+    c.setAAD(aad, { plaintextLength: plaintext.length });
+    const out = new Uint8Array(plaintext.length + TAG);
+    const body = c.update(plaintext);
+    out.set(body, 0);
+    const fin = c.final();
+    out.set(fin, body.length);
+    out.set(c.getAuthTag(), body.length + fin.length);
+    return out;
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+    if (ciphertext.length < TAG) return null;
+    const bodyLength = ciphertext.length - TAG;
+    const d = crypto.createDecipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: TAG });
+    d.setAAD(aad, { plaintextLength: bodyLength });
+    d.setAuthTag(ciphertext.subarray(bodyLength));
+    const body = d.update(ciphertext.subarray(0, bodyLength));
+    try {
+      const fin = d.final();
+      if (fin.length === 0) return u8(body);
+      return u8(Buffer.concat([body, fin]));
+    } catch {
+      return null;
+    }
+  }
+}
+
+class NodeCbc implements CbcCipher {
+  constructor(readonly algorithm: CbcAlgorithm, private readonly key: crypto.KeyObject) {}
+  private run(encrypt: boolean, iv: Uint8Array, data: Uint8Array): Uint8Array {
+    const name = cbcCipherName[this.algorithm];
+    const c = encrypt ? crypto.createCipheriv(name, this.key, iv) : crypto.createDecipheriv(name, this.key, iv);
+    c.setAutoPadding(false);
+    return u8(Buffer.concat([c.update(data), c.final()]));
+  }
+  encrypt(iv: Uint8Array, data: Uint8Array): Uint8Array {
+    return this.run(true, iv, data);
+  }
+  decrypt(iv: Uint8Array, data: Uint8Array): Uint8Array {
+    return this.run(false, iv, data);
+  }
+}
+
+function isAllZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (const x of b) acc |= x;
+  return acc === 0;
+}
+
+class X25519Share implements KeyShare {
+  readonly group = NamedGroup.x25519;
+  readonly publicKey: Uint8Array;
+  private readonly privateKey: crypto.KeyObject;
+  constructor() {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
+    this.privateKey = privateKey;
+    this.publicKey = u8(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'));
+  }
+  agree(peer: Uint8Array): Uint8Array {
+    // RFC 7748 Section 6.1, RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
+    if (peer.length !== 32) throw new TlsError('illegal_parameter', 'X25519 public key is not 32 bytes');
+    let publicKey: crypto.KeyObject;
+    try {
+      publicKey = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peer).toString('base64url') }, format: 'jwk' });
+    } catch {
+      throw new TlsError('illegal_parameter', 'X25519 public key could not be loaded');
+    }
+    const secret = u8(crypto.diffieHellman({ privateKey: this.privateKey, publicKey }));
+    if (isAllZero(secret)) throw new TlsError('illegal_parameter', 'X25519 shared secret is all zeros');
+    return secret;
+  }
+}
+
+const curveName: Record<number, { name: string; size: number }> = {
+  [NamedGroup.secp256r1]: { name: 'prime256v1', size: 32 },
+  [NamedGroup.secp384r1]: { name: 'secp384r1', size: 48 },
+  [NamedGroup.secp521r1]: { name: 'secp521r1', size: 66 },
+};
+
+class EcdhShare implements KeyShare {
+  readonly publicKey: Uint8Array;
+  private readonly ecdh: crypto.ECDH;
+  constructor(readonly group: number) {
+    this.ecdh = crypto.createECDH(curveName[group]!.name);
+    this.publicKey = u8(this.ecdh.generateKeys());
+  }
+  agree(peer: Uint8Array): Uint8Array {
+    // RFC 8422 Section 5.4.1 / RFC 8446 Section 4.2.8.2: uncompressed points only.
+    const size = curveName[this.group]!.size;
+    if (peer.length !== 1 + 2 * size || peer[0] !== 4) {
+      throw new TlsError('illegal_parameter', 'ECDH public key is not an uncompressed point of the right size');
+    }
+    try {
+      return u8(this.ecdh.computeSecret(peer));
+    } catch {
+      throw new TlsError('illegal_parameter', 'ECDH public key is not a point on the curve');
+    }
+  }
+}
+
+interface SchemeInfo {
+  hash: HashAlgorithm | null;
+  kind: 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa';
+}
+
+const schemeInfo = new Map<number, SchemeInfo>([
+  [SignatureScheme.rsa_pkcs1_sha1, { hash: 'sha1', kind: 'pkcs1' }],
+  [SignatureScheme.rsa_pkcs1_sha256, { hash: 'sha256', kind: 'pkcs1' }],
+  [SignatureScheme.rsa_pkcs1_sha384, { hash: 'sha384', kind: 'pkcs1' }],
+  [SignatureScheme.rsa_pkcs1_sha512, { hash: 'sha512', kind: 'pkcs1' }],
+  [SignatureScheme.ecdsa_sha1, { hash: 'sha1', kind: 'ecdsa' }],
+  [SignatureScheme.ecdsa_secp256r1_sha256, { hash: 'sha256', kind: 'ecdsa' }],
+  [SignatureScheme.ecdsa_secp384r1_sha384, { hash: 'sha384', kind: 'ecdsa' }],
+  [SignatureScheme.ecdsa_secp521r1_sha512, { hash: 'sha512', kind: 'ecdsa' }],
+  [SignatureScheme.rsa_pss_rsae_sha256, { hash: 'sha256', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_rsae_sha384, { hash: 'sha384', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_rsae_sha512, { hash: 'sha512', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_pss_sha256, { hash: 'sha256', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_pss_sha384, { hash: 'sha384', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_pss_sha512, { hash: 'sha512', kind: 'pss' }],
+  [SignatureScheme.ed25519, { hash: null, kind: 'eddsa' }],
+]);
+
+/** Whether a key of this algorithm can make signatures of this kind. */
+function fits(algorithm: KeyAlgorithm, kind: SchemeInfo['kind']): boolean {
+  switch (kind) {
+    case 'pkcs1':
+      return algorithm === 'rsa';
+    case 'pss':
+      return algorithm === 'rsa' || algorithm === 'rsa-pss';
+    case 'ecdsa':
+      return algorithm === 'ec';
+    case 'eddsa':
+      return algorithm === 'ed25519';
+  }
+}
+
+const ecCurveGroup: Record<string, number> = {
+  prime256v1: NamedGroup.secp256r1,
+  secp384r1: NamedGroup.secp384r1,
+  secp521r1: NamedGroup.secp521r1,
+};
+
+function describeKey(key: crypto.KeyObject): { algorithm: KeyAlgorithm; namedCurve?: number; bits: number } {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return { algorithm: 'rsa', bits: details.modulusLength ?? 0 };
+    case 'rsa-pss':
+      return { algorithm: 'rsa-pss', bits: details.modulusLength ?? 0 };
+    case 'ec': {
+      const group = ecCurveGroup[details.namedCurve ?? ''];
+      if (group === undefined) throw new TlsError('bad_certificate', `unsupported EC curve ${details.namedCurve}`);
+      return { algorithm: 'ec', namedCurve: group, bits: curveName[group]!.size * 8 };
+    }
+    case 'ed25519':
+      return { algorithm: 'ed25519', bits: 256 };
+    default:
+      throw new TlsError('bad_certificate', `unsupported key type ${key.asymmetricKeyType}`);
+  }
+}
+
+function signOptions(info: SchemeInfo, key: crypto.KeyObject): crypto.SignKeyObjectInput & crypto.VerifyKeyObjectInput {
+  switch (info.kind) {
+    case 'pkcs1':
+      return { key, padding: crypto.constants.RSA_PKCS1_PADDING };
+    case 'pss':
+      return { key, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST };
+    case 'ecdsa':
+      return { key, dsaEncoding: 'der' };
+    case 'eddsa':
+      return { key };
+  }
+}
+
+export class NodeCryptoProvider implements CryptoProvider {
+  readonly name = 'node:crypto';
+
+  random(length: number): Uint8Array {
+    return crypto.randomFillSync(new Uint8Array(length));
+  }
+
+  hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array {
+    return u8(crypto.createHash(algorithm).update(data).digest());
+  }
+
+  createHash(algorithm: HashAlgorithm): HashContext {
+    return new NodeHash(crypto.createHash(algorithm));
+  }
+
+  hmac(algorithm: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
+    return u8(crypto.createHmac(algorithm, key).update(data).digest());
+  }
+
+  aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
+    return new NodeAead(algorithm, crypto.createSecretKey(key));
+  }
+
+  cbc(algorithm: CbcAlgorithm, key: Uint8Array): CbcCipher {
+    return new NodeCbc(algorithm, crypto.createSecretKey(key));
+  }
+
+  supportedGroups(): readonly number[] {
+    return [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+  }
+
+  generateKeyShare(group: number): KeyShare {
+    if (group === NamedGroup.x25519) return new X25519Share();
+    if (curveName[group]) return new EcdhShare(group);
+    throw new TlsError('internal_error', `no key exchange for group 0x${group.toString(16)}`);
+  }
+
+  loadPrivateKey(key: string | Uint8Array): PrivateKey {
+    const keyObject =
+      typeof key === 'string'
+        ? crypto.createPrivateKey(key)
+        : crypto.createPrivateKey({ key: Buffer.from(key.buffer, key.byteOffset, key.byteLength), format: 'der', type: 'pkcs8' });
+    const spki = u8(crypto.createPublicKey(keyObject).export({ format: 'der', type: 'spki' }));
+    return { ...describeKey(keyObject), spki, handle: keyObject };
+  }
+
+  loadPublicKey(spki: Uint8Array): PublicKey {
+    let keyObject: crypto.KeyObject;
+    try {
+      keyObject = crypto.createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
+    } catch {
+      throw new TlsError('bad_certificate', 'certificate public key could not be loaded');
+    }
+    return { ...describeKey(keyObject), handle: keyObject };
+  }
+
+  sign(key: PrivateKey, scheme: number, data: Uint8Array): Uint8Array {
+    const info = schemeInfo.get(scheme);
+    if (!info || !fits(key.algorithm, info.kind)) {
+      throw new TlsError('internal_error', `cannot sign with scheme 0x${scheme.toString(16)} and a ${key.algorithm} key`);
+    }
+    return u8(crypto.sign(info.hash, data, signOptions(info, key.handle as crypto.KeyObject)));
+  }
+
+  verify(key: PublicKey, scheme: number, data: Uint8Array, signature: Uint8Array): boolean {
+    const info = schemeInfo.get(scheme);
+    if (!info || !fits(key.algorithm, info.kind)) return false;
+    try {
+      return crypto.verify(info.hash, data, signOptions(info, key.handle as crypto.KeyObject), signature);
+    } catch {
+      return false;
+    }
+  }
+
+  rsaEncryptPkcs1(key: PublicKey, data: Uint8Array): Uint8Array {
+    return u8(crypto.publicEncrypt({ key: key.handle as crypto.KeyObject, padding: crypto.constants.RSA_PKCS1_PADDING }, data));
+  }
+
+  rsaDecryptRaw(key: PrivateKey, ciphertext: Uint8Array): Uint8Array | null {
+    const k = (key.bits + 7) >> 3;
+    if (ciphertext.length !== k) return null;
+    try {
+      return u8(crypto.privateDecrypt({ key: key.handle as crypto.KeyObject, padding: crypto.constants.RSA_NO_PADDING }, ciphertext));
+    } catch {
+      return null;
+    }
+  }
+}
+
+export const nodeCryptoProvider: CryptoProvider = new NodeCryptoProvider();

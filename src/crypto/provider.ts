@@ -1,0 +1,118 @@
+/**
+ * The crypto provider: every primitive the engine uses, behind one small,
+ * synchronous interface. Randomness comes only from `random()`, so tests can
+ * inject a deterministic provider. The first implementation is `./node.ts`.
+ */
+
+export type HashAlgorithm = 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512';
+
+export const hashLength: Record<HashAlgorithm, number> = {
+  md5: 16,
+  sha1: 20,
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+};
+
+/** A running hash that can be read at any point without ending it (the transcript needs this). */
+export interface HashContext {
+  update(data: Uint8Array): void;
+  /** The digest of everything so far; the context stays usable. */
+  digest(): Uint8Array;
+}
+
+export type AeadAlgorithm = 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305';
+
+/** An AEAD bound to one key. Tags are 16 bytes and appended to the ciphertext. */
+export interface Aead {
+  readonly algorithm: AeadAlgorithm;
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** The plaintext, or null when the tag does not verify. */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
+}
+
+export type CbcAlgorithm = 'AES-128-CBC' | 'AES-256-CBC';
+
+/** Raw CBC (no padding added or removed: the record layer does TLS padding itself). */
+export interface CbcCipher {
+  readonly algorithm: CbcAlgorithm;
+  encrypt(iv: Uint8Array, data: Uint8Array): Uint8Array;
+  decrypt(iv: Uint8Array, data: Uint8Array): Uint8Array;
+}
+
+/** One side's ephemeral key share for a named group (ECDHE, or a KEM in TLS 1.3). */
+export interface KeyShare {
+  readonly group: number;
+  readonly publicKey: Uint8Array;
+  /** The shared secret with the peer's share; throws TlsError(illegal_parameter) on a bad peer value. */
+  agree(peerPublicKey: Uint8Array): Uint8Array;
+}
+
+export type KeyAlgorithm = 'rsa' | 'rsa-pss' | 'ec' | 'ed25519';
+
+/** A private key loaded by the provider; `handle` is the provider's own object. */
+export interface PrivateKey {
+  readonly algorithm: KeyAlgorithm;
+  /** For EC keys: the named group of its curve (secp256r1, secp384r1). */
+  readonly namedCurve?: number;
+  /** Modulus size for RSA, field size for EC. */
+  readonly bits: number;
+  /** The DER SubjectPublicKeyInfo of the matching public key. */
+  readonly spki: Uint8Array;
+  readonly handle: unknown;
+}
+
+/** A public key taken from a SubjectPublicKeyInfo. */
+export interface PublicKey {
+  readonly algorithm: KeyAlgorithm;
+  readonly namedCurve?: number;
+  readonly bits: number;
+  readonly handle: unknown;
+}
+
+export interface CryptoProvider {
+  readonly name: string;
+  random(length: number): Uint8Array;
+
+  hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array;
+  createHash(algorithm: HashAlgorithm): HashContext;
+  hmac(algorithm: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array;
+
+  aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead;
+  cbc(algorithm: CbcAlgorithm, key: Uint8Array): CbcCipher;
+
+  /** The named groups this provider can do, in no particular order. */
+  supportedGroups(): readonly number[];
+  generateKeyShare(group: number): KeyShare;
+
+  /** PEM (any of PKCS#1, SEC1, PKCS#8) or DER PKCS#8. Throws on a key it cannot load. */
+  loadPrivateKey(key: string | Uint8Array): PrivateKey;
+  /** Throws TlsError(bad_certificate) on a key it cannot load. */
+  loadPublicKey(spki: Uint8Array): PublicKey;
+
+  /** Signs with a SignatureScheme (RSA PKCS#1, RSA-PSS, ECDSA with DER signatures, Ed25519). */
+  sign(key: PrivateKey, scheme: number, data: Uint8Array): Uint8Array;
+  /** False on a bad signature or a scheme that does not fit the key; never throws for bad input. */
+  verify(key: PublicKey, scheme: number, data: Uint8Array, signature: Uint8Array): boolean;
+
+  /** RSAES-PKCS1-v1_5 encryption (the client's pre-master secret, RFC 5246 Section 7.4.7.1). */
+  rsaEncryptPkcs1(key: PublicKey, data: Uint8Array): Uint8Array;
+  /**
+   * Raw RSA decryption (c^d mod n) as k bytes; the caller removes the padding in
+   * constant time. Null when the ciphertext is not a number below the modulus.
+   */
+  rsaDecryptRaw(key: PrivateKey, ciphertext: Uint8Array): Uint8Array | null;
+}
+
+/** Compares two byte strings without an early exit (MACs, Finished, binders). */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Overwrites a buffer that held a secret. */
+export function zeroize(b: Uint8Array | undefined): void {
+  if (b) b.fill(0);
+}

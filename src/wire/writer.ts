@@ -1,0 +1,100 @@
+/**
+ * A growable byte buffer. Length prefixes are written in one pass: reserve the
+ * prefix with `prefixed(size, body)` (or `lengthPrefix(size)` → `end()`), write
+ * the body, and the prefix is filled in when the body is done.
+ */
+export class Writer {
+  private buf: Uint8Array;
+  private len = 0;
+
+  constructor(initialSize = 256) {
+    this.buf = new Uint8Array(initialSize);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  u8(v: number): this {
+    this.reserve(1);
+    this.buf[this.len++] = v & 0xff;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.reserve(2);
+    this.buf[this.len++] = (v >>> 8) & 0xff;
+    this.buf[this.len++] = v & 0xff;
+    return this;
+  }
+
+  u24(v: number): this {
+    this.reserve(3);
+    this.buf[this.len++] = (v >>> 16) & 0xff;
+    this.buf[this.len++] = (v >>> 8) & 0xff;
+    this.buf[this.len++] = v & 0xff;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.reserve(4);
+    this.buf[this.len++] = (v >>> 24) & 0xff;
+    this.buf[this.len++] = (v >>> 16) & 0xff;
+    this.buf[this.len++] = (v >>> 8) & 0xff;
+    this.buf[this.len++] = v & 0xff;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.reserve(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    return this;
+  }
+
+  /** Reserves a length prefix of `size` bytes; call the returned function when the body is written. */
+  lengthPrefix(size: 1 | 2 | 3): () => void {
+    this.reserve(size);
+    const at = this.len;
+    this.len += size;
+    return () => {
+      const n = this.len - at - size;
+      const max = 2 ** (8 * size) - 1;
+      if (n > max) throw new RangeError(`vector of ${n} bytes does not fit a ${size}-byte length prefix`);
+      for (let i = 0; i < size; i++) this.buf[at + i] = (n >>> (8 * (size - 1 - i))) & 0xff;
+    };
+  }
+
+  /** Writes `body` behind a length prefix of `size` bytes. */
+  prefixed(size: 1 | 2 | 3, body: (w: this) => void): this {
+    const end = this.lengthPrefix(size);
+    body(this);
+    end();
+    return this;
+  }
+
+  /** A vector: a length prefix and the bytes. */
+  vector(size: 1 | 2 | 3, b: Uint8Array): this {
+    return this.prefixed(size, (w) => w.bytes(b));
+  }
+
+  u16List(size: 1 | 2, values: readonly number[]): this {
+    return this.prefixed(size, (w) => {
+      for (const v of values) w.u16(v);
+    });
+  }
+
+  /** The bytes written so far (a copy that owns its memory). */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
