@@ -1,0 +1,183 @@
+// A throwaway test PKI made with the openssl binary, for tests that talk to real peers.
+//
+// One fresh temp dir per process (cached), removed when the process exits. Keys are generated in
+// parallel so the whole set takes about a second. Every path returned is a PEM file.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface TestPki {
+  /** The temp dir holding every file below; removed at process exit. */
+  readonly dir: string;
+  /** The test CA (RSA-2048, CN=typetls Test CA): the trust anchor for every good certificate. */
+  readonly caCert: string;
+  readonly caKey: string;
+  /** Server leaf, RSA-2048, CN=localhost, SAN DNS:localhost + IP:127.0.0.1, EKU serverAuth. */
+  readonly rsaCert: string;
+  readonly rsaKey: string;
+  /** Server leaf, ECDSA P-256, same names and EKU as the RSA one. */
+  readonly ecdsaCert: string;
+  readonly ecdsaKey: string;
+  /** Client leaf, RSA-2048, CN=Test Client, EKU clientAuth. */
+  readonly clientCert: string;
+  readonly clientKey: string;
+  /** Server leaf issued by the test CA, valid 2020-01-01 to 2020-02-01 only. */
+  readonly expiredCert: string;
+  readonly expiredKey: string;
+  /** Server leaf issued by the test CA, valid 2099-01-01 to 2100-01-01 only. */
+  readonly notYetValidCert: string;
+  readonly notYetValidKey: string;
+  /** A second CA that no test trusts (CN=Unknown Test CA). */
+  readonly unknownCaCert: string;
+  readonly unknownCaKey: string;
+  /** Server leaf issued by the unknown CA, otherwise like the RSA leaf. */
+  readonly unknownCert: string;
+  readonly unknownKey: string;
+  /** Server leaf issued by the test CA with SAN DNS:localhost only (no IP SAN). */
+  readonly dnsOnlyCert: string;
+  readonly dnsOnlyKey: string;
+}
+
+const serverExt = (san: string): string =>
+  [
+    `subjectAltName=${san}`,
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    '',
+  ].join('\n');
+
+const clientExt = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', ''].join(
+  '\n',
+);
+
+// `openssl x509 -req` cannot take explicit dates in OpenSSL 3.0; `openssl ca` can.
+const caConfig = `[ca]
+default_ca = d
+[d]
+database = db/index.txt
+serial = db/serial
+new_certs_dir = db
+default_md = sha256
+policy = p
+unique_subject = no
+[p]
+commonName = supplied
+[x]
+subjectAltName = DNS:localhost,IP:127.0.0.1
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+`;
+
+let cached: Promise<TestPki> | undefined;
+
+/** Makes (once per process) the test PKI; see TestPki for what each file is. */
+export function makeTestPki(): Promise<TestPki> {
+  cached ??= generate();
+  return cached;
+}
+
+async function generate(): Promise<TestPki> {
+  const dir = mkdtempSync(join(tmpdir(), 'typetls-pki-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const p = (name: string): string => join(dir, name);
+  const openssl = async (...args: string[]): Promise<void> => {
+    try {
+      await run('openssl', args, { cwd: dir });
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new Error(`openssl ${args.join(' ')} failed: ${err.stderr ?? err.message}`);
+    }
+  };
+
+  writeFileSync(p('server.ext'), serverExt('DNS:localhost,IP:127.0.0.1'));
+  writeFileSync(p('dnsonly.ext'), serverExt('DNS:localhost'));
+  writeFileSync(p('client.ext'), clientExt);
+  writeFileSync(p('ca.cnf'), caConfig);
+  mkdirSync(p('db'));
+  writeFileSync(p('db/index.txt'), '');
+  writeFileSync(p('db/serial'), '1000\n');
+
+  const selfSignedCa = (name: string, cn: string): Promise<void> =>
+    openssl(
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
+      '-days', '60', '-subj', `/CN=${cn}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    );
+  const rsaKey = (name: string): Promise<void> =>
+    openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', `${name}.key`);
+  const ecKey = (name: string): Promise<void> =>
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+
+  // Phase 1: every key (RSA generation dominates; run it all at once).
+  await Promise.all([
+    selfSignedCa('ca', 'typetls Test CA'),
+    selfSignedCa('unknown-ca', 'Unknown Test CA'),
+    rsaKey('rsa'),
+    ecKey('ecdsa'),
+    rsaKey('client'),
+    rsaKey('expired'),
+    rsaKey('notyet'),
+    rsaKey('unknown'),
+    rsaKey('dnsonly'),
+  ]);
+
+  let serial = 0x5000;
+  const csr = (name: string, cn: string): Promise<void> =>
+    openssl('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`);
+  const issue = async (name: string, cn: string, issuer: string, ext: string): Promise<void> => {
+    await csr(name, cn);
+    await openssl(
+      'x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`,
+      '-set_serial', String(serial++), '-days', '30', '-sha256', '-out', `${name}.pem`, '-extfile', ext,
+    );
+  };
+  const dated = async (name: string, start: string, end: string): Promise<void> => {
+    await csr(name, 'localhost');
+    await openssl(
+      'ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', `${name}.csr`,
+      '-out', `${name}.pem`, '-startdate', start, '-enddate', end, '-extensions', 'x', '-notext',
+    );
+  };
+
+  // Phase 2: certificates. The two `openssl ca` runs share one database, so they run one after the other.
+  await Promise.all([
+    issue('rsa', 'localhost', 'ca', 'server.ext'),
+    issue('ecdsa', 'localhost', 'ca', 'server.ext'),
+    issue('client', 'Test Client', 'ca', 'client.ext'),
+    issue('unknown', 'localhost', 'unknown-ca', 'server.ext'),
+    issue('dnsonly', 'localhost', 'ca', 'dnsonly.ext'),
+    (async () => {
+      await dated('expired', '20200101000000Z', '20200201000000Z');
+      await dated('notyet', '20990101000000Z', '21000101000000Z');
+    })(),
+  ]);
+
+  return {
+    dir,
+    caCert: p('ca.pem'),
+    caKey: p('ca.key'),
+    rsaCert: p('rsa.pem'),
+    rsaKey: p('rsa.key'),
+    ecdsaCert: p('ecdsa.pem'),
+    ecdsaKey: p('ecdsa.key'),
+    clientCert: p('client.pem'),
+    clientKey: p('client.key'),
+    expiredCert: p('expired.pem'),
+    expiredKey: p('expired.key'),
+    notYetValidCert: p('notyet.pem'),
+    notYetValidKey: p('notyet.key'),
+    unknownCaCert: p('unknown-ca.pem'),
+    unknownCaKey: p('unknown-ca.key'),
+    unknownCert: p('unknown.pem'),
+    unknownKey: p('unknown.key'),
+    dnsOnlyCert: p('dnsonly.pem'),
+    dnsOnlyKey: p('dnsonly.key'),
+  };
+}
