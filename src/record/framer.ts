@@ -1,8 +1,89 @@
 // Inbound record framing and handshake message reassembly.
 // RFC 5246 Section 6.2.1 (TLSPlaintext), RFC 8446 Section 5.1.
 
+import { TlsError } from '../errors.js';
+import { ContentType } from '../wire/enums.js';
+
 /** 2^14: the largest plaintext fragment (RFC 5246 Section 6.2.1). */
 export const MAX_FRAGMENT = 16384;
+
+/** The record header: type (1), version (2), length (2). RFC 5246 Section 6.2.1. */
+export const RECORD_HEADER_LENGTH = 5;
+
+/** The handshake message header: msg_type (1), length (3). RFC 5246 Section 7.4. */
+export const HANDSHAKE_HEADER_LENGTH = 4;
+
+/**
+ * The default largest handshake message the joiner accepts: 256 KiB, room for
+ * long Certificate chains (OpenSSL's default max_cert_list is 100 KiB; Go allows
+ * 64 KiB plus the certificate chain).
+ */
+export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 256 * 1024;
+
+/**
+ * Received bytes as a list of chunks and an offset into the first: pushing never
+ * copies what is already buffered, and taking copies each byte once.
+ */
+class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  /** Index of the first chunk still in use (chunks before it are consumed). */
+  private head = 0;
+  /** Offset of the first unread byte in chunks[head]. */
+  private offset = 0;
+  private total = 0;
+
+  get length(): number {
+    return this.total;
+  }
+
+  push(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.chunks.push(bytes);
+    this.total += bytes.length;
+  }
+
+  /** The byte at position `i` from the first unread byte; the caller checks `i < length`. */
+  peek(i: number): number {
+    let k = this.head;
+    let at = this.offset + i;
+    while (at >= this.chunks[k]!.length) {
+      at -= this.chunks[k]!.length;
+      k++;
+    }
+    return this.chunks[k]![at]!;
+  }
+
+  /** Removes the next `n` bytes (n <= length) and returns them as a fresh array. */
+  take(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.head]!;
+      const count = Math.min(n - filled, chunk.length - this.offset);
+      out.set(chunk.subarray(this.offset, this.offset + count), filled);
+      filled += count;
+      this.offset += count;
+      if (this.offset === chunk.length) {
+        this.head++;
+        this.offset = 0;
+      }
+    }
+    this.total -= n;
+    this.compact();
+    return out;
+  }
+
+  /** Drops consumed chunks now and then, so the list does not grow without bound. */
+  private compact(): void {
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head > 32 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
 
 /** A record as framed from the wire: header fields and the (possibly protected) body. */
 export interface RawRecord {
@@ -17,12 +98,49 @@ export interface RawRecord {
  * length exceeds `maxBodyLength`, decode_error for a zero-length header field
  * where none may be, unexpected_message for an unknown content type, and
  * protocol_version when the version's major byte is not 3.
+ *
+ * A zero-length body is returned as is: whether it is allowed depends on the
+ * content type and the protection, which the record layer knows.
+ * The header is checked as soon as its five bytes are here, before the body.
  */
-export declare class RecordFramer {
-  push(bytes: Uint8Array): void;
-  next(maxBodyLength: number): RawRecord | null;
+export class RecordFramer {
+  private readonly queue = new ByteQueue();
+
+  /** Buffers `bytes`. The framer keeps a reference: do not modify them afterwards. */
+  push(bytes: Uint8Array): void {
+    this.queue.push(bytes);
+  }
+
+  next(maxBodyLength: number): RawRecord | null {
+    const q = this.queue;
+    if (q.length < RECORD_HEADER_LENGTH) return null;
+    const contentType = q.peek(0);
+    // RFC 5246 Section 6: "If a TLS implementation receives an unexpected record
+    // type, it MUST send an unexpected_message alert." (RFC 8446 Section 5 too.)
+    if (contentType < ContentType.change_cipher_spec || contentType > ContentType.application_data) {
+      throw new TlsError('unexpected_message', `record has an unknown content type ${contentType}`);
+    }
+    const versionMajor = q.peek(1);
+    const version = (versionMajor << 8) | q.peek(2);
+    // RFC 5246 Appendix E.1: every TLS version has major version 3; the minor
+    // version is left to the handshake (the first ClientHello may say 3.0 or 3.1).
+    if (versionMajor !== 3) {
+      throw new TlsError('protocol_version', `record has version major byte ${versionMajor}, not 3`);
+    }
+    const length = (q.peek(3) << 8) | q.peek(4);
+    // RFC 5246 Section 6.2.3 and RFC 8446 Section 5.2: a longer record calls for record_overflow.
+    if (length > maxBodyLength) {
+      throw new TlsError('record_overflow', `record of ${length} bytes is over the limit of ${maxBodyLength}`);
+    }
+    if (q.length < RECORD_HEADER_LENGTH + length) return null;
+    const record = q.take(RECORD_HEADER_LENGTH + length);
+    return { contentType, version, body: record.subarray(RECORD_HEADER_LENGTH) };
+  }
+
   /** Bytes received but not yet returned as records. */
-  get buffered(): number;
+  get buffered(): number {
+    return this.queue.length;
+  }
 }
 
 /** One whole handshake message: its type, its body and its full encoding (4-byte header + body) for the transcript. */
@@ -37,10 +155,36 @@ export interface HandshakeFrame {
  * and a record may hold several messages. Throws TlsError(decode_error) when a
  * message is longer than `maxMessageSize`.
  */
-export declare class HandshakeJoiner {
-  constructor(maxMessageSize?: number);
-  push(fragment: Uint8Array): void;
-  next(): HandshakeFrame | null;
+export class HandshakeJoiner {
+  private readonly queue = new ByteQueue();
+
+  constructor(private readonly maxMessageSize: number = DEFAULT_MAX_HANDSHAKE_MESSAGE) {}
+
+  /** Buffers a handshake record's plaintext. The joiner keeps a reference: do not modify it afterwards. */
+  push(fragment: Uint8Array): void {
+    this.queue.push(fragment);
+  }
+
+  next(): HandshakeFrame | null {
+    const q = this.queue;
+    if (q.length < HANDSHAKE_HEADER_LENGTH) return null;
+    const type = q.peek(0);
+    const length = (q.peek(1) << 16) | (q.peek(2) << 8) | q.peek(3);
+    // RFC 5246 Section 7.4 allows 2^24-1 bytes; a bound keeps a peer from making
+    // us buffer that much (Go: maxHandshake, rustls: MAX_HANDSHAKE_SIZE).
+    if (length > this.maxMessageSize) {
+      throw new TlsError(
+        'decode_error',
+        `handshake message of type ${type} is ${length} bytes, over the limit of ${this.maxMessageSize}`,
+      );
+    }
+    if (q.length < HANDSHAKE_HEADER_LENGTH + length) return null;
+    const raw = q.take(HANDSHAKE_HEADER_LENGTH + length);
+    return { type, body: raw.subarray(HANDSHAKE_HEADER_LENGTH), raw };
+  }
+
   /** True while part of a message is buffered (a record boundary inside a message). */
-  get pending(): boolean;
+  get pending(): boolean {
+    return this.queue.length > 0;
+  }
 }

@@ -1,7 +1,22 @@
 // The record layer: two half-connections {protection, sequence number}.
 
+import { TlsError } from '../errors.js';
 import type { Annotator, Side } from '../trace.js';
-import type { RecordProtection } from './protection.js';
+import { ContentType, ProtocolVersion } from '../wire/enums.js';
+import { MAX_FRAGMENT, RECORD_HEADER_LENGTH, RecordFramer } from './framer.js';
+import { nullProtection, type RecordProtection } from './protection.js';
+
+/**
+ * RFC 5246 Section 6.1: sequence numbers are uint64 and "MUST NOT wrap". Kept
+ * as a number, they stop at 2^53 - 1, far beyond any real connection (and
+ * beyond the AEAD usage limits, RFC 8446 Section 5.5).
+ */
+function nextSeq(seq: number): number {
+  if (seq >= Number.MAX_SAFE_INTEGER) {
+    throw new TlsError('internal_error', 'record sequence number is exhausted');
+  }
+  return seq + 1;
+}
 
 /**
  * Frames, protects and unprotects records. Starts with null protection in both
@@ -9,27 +24,131 @@ import type { RecordProtection } from './protection.js';
  * reset its sequence number to 0 (the ChangeCipherSpec point in TLS 1.2, a new
  * traffic secret in TLS 1.3).
  */
-export declare class RecordLayer {
-  constructor(options?: { side?: Side; trace?: Annotator });
+export class RecordLayer {
   /** The version written in outgoing record headers (0x0301 for a first ClientHello, then the negotiated one). */
-  writeVersion: number;
-  setReadProtection(protection: RecordProtection): void;
-  setWriteProtection(protection: RecordProtection): void;
-  get readEncrypted(): boolean;
-  get writeEncrypted(): boolean;
+  writeVersion: number = ProtocolVersion.TLSv1;
 
-  /** Buffers received bytes. */
-  receive(bytes: Uint8Array): void;
+  private readonly side: Side;
+  private readonly trace: Annotator | undefined;
+  private readonly framer = new RecordFramer();
+  private readProtection: RecordProtection = nullProtection;
+  private writeProtection: RecordProtection = nullProtection;
+  private readSeq = 0;
+  private writeSeq = 0;
+  /** Headers and bodies queued for sending, joined once in takeOutput(). */
+  private output: Uint8Array[] = [];
+  private outputLength = 0;
+
+  constructor(options: { side?: Side; trace?: Annotator } = {}) {
+    this.side = options.side ?? 'client';
+    this.trace = options.trace;
+  }
+
+  setReadProtection(protection: RecordProtection): void {
+    this.readProtection = protection;
+    this.readSeq = 0;
+  }
+
+  setWriteProtection(protection: RecordProtection): void {
+    this.writeProtection = protection;
+    this.writeSeq = 0;
+  }
+
+  get readEncrypted(): boolean {
+    return this.readProtection.encrypted;
+  }
+
+  get writeEncrypted(): boolean {
+    return this.writeProtection.encrypted;
+  }
+
+  /** Buffers received bytes. The layer keeps a reference: do not modify them afterwards. */
+  receive(bytes: Uint8Array): void {
+    this.framer.push(bytes);
+  }
+
+  /** Bytes received but not yet returned as records. */
+  get buffered(): number {
+    return this.framer.buffered;
+  }
+
   /**
    * The next record, unprotected, or null when more bytes are needed. Throws
    * TlsError: record_overflow (body over 2^14 + expansion, or plaintext over
    * 2^14), bad_record_mac, decode_error, unexpected_message (unknown type).
    */
-  readRecord(): { contentType: number; plaintext: Uint8Array } | null;
+  readRecord(): { contentType: number; plaintext: Uint8Array } | null {
+    const protection = this.readProtection;
+    // RFC 5246 Section 6.2.3 and RFC 8446 Section 5.2: the body may exceed 2^14 by
+    // the protection's expansion only.
+    const record = this.framer.next(MAX_FRAGMENT + protection.maxExpansion);
+    if (record === null) return null;
+    this.trace?.({
+      kind: 'record', side: this.side, direction: 'received',
+      contentType: record.contentType, length: record.body.length, encrypted: protection.encrypted,
+    });
+    // RFC 8446 Section 5: an unprotected change_cipher_spec may arrive while the
+    // handshake is protected; it is passed up (the handshake drops a valid one
+    // and refuses any other) and takes no sequence number.
+    if (protection.outerContentType !== undefined && record.contentType === ContentType.change_cipher_spec) {
+      return { contentType: record.contentType, plaintext: record.body };
+    }
+    const seq = this.readSeq;
+    const opened = protection.open(record.contentType, record.version, seq, record.body);
+    this.readSeq = nextSeq(seq);
+    // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes.
+    if (opened.plaintext.length > MAX_FRAGMENT) {
+      throw new TlsError('record_overflow', `record plaintext of ${opened.plaintext.length} bytes is over 2^14`);
+    }
+    // RFC 5246 Section 6.2.1, RFC 8446 Section 5.1: zero-length fragments are
+    // allowed for application data only.
+    if (opened.plaintext.length === 0 && opened.contentType !== ContentType.application_data) {
+      throw new TlsError('unexpected_message', `empty record of content type ${opened.contentType}`);
+    }
+    return opened;
+  }
 
   /** Fragments `data` into records of at most 2^14 bytes, protects them and queues them for sending. */
-  writeRecord(contentType: number, data: Uint8Array): void;
+  writeRecord(contentType: number, data: Uint8Array): void {
+    if (data.length === 0) {
+      // RFC 5246 Section 6.2.1: "Implementations MUST NOT send zero-length fragments
+      // of Handshake, Alert, or ChangeCipherSpec content types."
+      if (contentType === ContentType.application_data) return;
+      throw new TlsError('internal_error', `refusing to send an empty record of content type ${contentType}`);
+    }
+    const protection = this.writeProtection;
+    // RFC 8446 Section 5.2: protected TLS 1.3 records are application_data, version 0x0303.
+    const outerType = protection.outerContentType ?? contentType;
+    const version = protection.outerContentType !== undefined ? ProtocolVersion['TLSv1.2'] : this.writeVersion;
+    for (let offset = 0; offset < data.length; offset += MAX_FRAGMENT) {
+      const fragment = data.subarray(offset, Math.min(offset + MAX_FRAGMENT, data.length));
+      const seq = this.writeSeq;
+      const body = protection.seal(contentType, version, seq, fragment);
+      this.writeSeq = nextSeq(seq);
+      const header = Uint8Array.of(outerType, version >>> 8, version & 0xff, body.length >>> 8, body.length & 0xff);
+      this.output.push(header, body);
+      this.outputLength += RECORD_HEADER_LENGTH + body.length;
+      this.trace?.({
+        kind: 'record', side: this.side, direction: 'sent',
+        contentType: outerType, length: body.length, encrypted: protection.encrypted,
+      });
+    }
+  }
+
   /** All queued bytes to send, in one buffer; empties the queue. */
-  takeOutput(): Uint8Array;
-  get hasOutput(): boolean;
+  takeOutput(): Uint8Array {
+    const out = new Uint8Array(this.outputLength);
+    let at = 0;
+    for (const chunk of this.output) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    this.output = [];
+    this.outputLength = 0;
+    return out;
+  }
+
+  get hasOutput(): boolean {
+    return this.outputLength > 0;
+  }
 }
