@@ -1,5 +1,19 @@
 // X.509 certificates (RFC 5280 Section 4.1), parsed from DER.
 
+import { NamedGroup, SignatureScheme } from '../wire/enums.js';
+import {
+  DerReader,
+  Tag,
+  bytesEqual,
+  checkInteger,
+  contextTag,
+  decodeOid,
+  decodeString,
+  malformed,
+  toHex,
+  type DerElement,
+} from './der.js';
+
 export interface NameAttribute {
   readonly oid: string; // "2.5.4.3"
   readonly shortName: string | undefined; // "CN", "O", "OU", "C", "ST", "L", "emailAddress", ...
@@ -55,11 +69,455 @@ export interface Certificate {
   readonly authorityKeyIdentifier: Uint8Array | undefined;
 }
 
+// ---------------------------------------------------------------------------
+
+/** Object identifiers used by the parser, the verifier and the builder. */
+export const Oid = {
+  // RFC 8017 Appendix A, RFC 4055
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha1WithRSAEncryption: '1.2.840.113549.1.1.5',
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
+  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
+  sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  mgf1: '1.2.840.113549.1.1.8',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  // RFC 5480, RFC 5758
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSHA1: '1.2.840.10045.4.1',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  ecdsaWithSHA384: '1.2.840.10045.4.3.3',
+  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
+  prime256v1: '1.2.840.10045.3.1.7',
+  secp384r1: '1.3.132.0.34',
+  secp521r1: '1.3.132.0.35',
+  // RFC 8410
+  ed25519: '1.3.101.112',
+  // RFC 5280 Section 4.2.1
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+  anyExtendedKeyUsage: '2.5.29.37.0',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+/** KeyUsage bits as this module numbers them: bit n of the BIT STRING is 1 << n (RFC 5280 Section 4.2.1.3). */
+export const KeyUsage = {
+  digitalSignature: 1 << 0,
+  nonRepudiation: 1 << 1,
+  keyEncipherment: 1 << 2,
+  dataEncipherment: 1 << 3,
+  keyAgreement: 1 << 4,
+  keyCertSign: 1 << 5,
+  cRLSign: 1 << 6,
+  encipherOnly: 1 << 7,
+  decipherOnly: 1 << 8,
+} as const;
+
+/** Attribute short names (RFC 4514 Section 3, RFC 4519, PKCS #9). */
+const attributeNames: ReadonlyArray<readonly [string, string]> = [
+  ['2.5.4.3', 'CN'],
+  ['2.5.4.4', 'SN'],
+  ['2.5.4.5', 'serialNumber'],
+  ['2.5.4.6', 'C'],
+  ['2.5.4.7', 'L'],
+  ['2.5.4.8', 'ST'],
+  ['2.5.4.9', 'street'],
+  ['2.5.4.10', 'O'],
+  ['2.5.4.11', 'OU'],
+  ['2.5.4.12', 'title'],
+  ['2.5.4.42', 'GN'],
+  ['1.2.840.113549.1.9.1', 'emailAddress'],
+  ['0.9.2342.19200300.100.1.1', 'UID'],
+  ['0.9.2342.19200300.100.1.25', 'DC'],
+];
+const shortNameOf = new Map(attributeNames);
+export const attributeOid = new Map(attributeNames.map(([oid, name]) => [name, oid] as const));
+
+const namedCurves = new Map<string, number>([
+  [Oid.prime256v1, NamedGroup.secp256r1],
+  [Oid.secp384r1, NamedGroup.secp384r1],
+  [Oid.secp521r1, NamedGroup.secp521r1],
+]);
+
+/** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL } (RFC 5280 Section 4.1.1.2). */
+interface AlgorithmIdentifier {
+  readonly oid: string;
+  readonly params: DerElement | undefined;
+  readonly raw: Uint8Array;
+}
+
+function readAlgorithmIdentifier(r: DerReader, field: string): AlgorithmIdentifier {
+  const el = r.expectElement(Tag.SEQUENCE, field);
+  return DerReader.readAll(el.contents, `${r.context}.${field}`, (a) => {
+    const oid = a.oid('algorithm');
+    const params = a.empty() ? undefined : a.element('parameters');
+    return { oid, params, raw: el.raw };
+  });
+}
+
+function isNullOrAbsent(params: DerElement | undefined): boolean {
+  return params === undefined || (params.tag === Tag.NULL && params.contents.length === 0);
+}
+
+const hashOfOid = new Map<string, { name: string; length: number }>([
+  [Oid.sha1, { name: 'sha1', length: 20 }],
+  [Oid.sha256, { name: 'sha256', length: 32 }],
+  [Oid.sha384, { name: 'sha384', length: 48 }],
+  [Oid.sha512, { name: 'sha512', length: 64 }],
+]);
+
+const pssSchemeOfHash = new Map<string, number>([
+  ['sha256', SignatureScheme.rsa_pss_rsae_sha256],
+  ['sha384', SignatureScheme.rsa_pss_rsae_sha384],
+  ['sha512', SignatureScheme.rsa_pss_rsae_sha512],
+]);
+
+/**
+ * The TLS SignatureScheme that verifies a certificate signature made with this
+ * algorithm, or undefined when there is none (the signature then fails to verify).
+ */
+function signatureSchemeOf(alg: AlgorithmIdentifier): number | undefined {
+  switch (alg.oid) {
+    // RFC 4055 Section 5: the parameters are NULL (absent is accepted, as most do).
+    case Oid.sha1WithRSAEncryption:
+      return isNullOrAbsent(alg.params) ? SignatureScheme.rsa_pkcs1_sha1 : undefined;
+    case Oid.sha256WithRSAEncryption:
+      return isNullOrAbsent(alg.params) ? SignatureScheme.rsa_pkcs1_sha256 : undefined;
+    case Oid.sha384WithRSAEncryption:
+      return isNullOrAbsent(alg.params) ? SignatureScheme.rsa_pkcs1_sha384 : undefined;
+    case Oid.sha512WithRSAEncryption:
+      return isNullOrAbsent(alg.params) ? SignatureScheme.rsa_pkcs1_sha512 : undefined;
+    // RFC 5758 Section 3.2: the parameters are absent. The TLS scheme names a curve, but a
+    // certificate signature is made by the issuer's key whatever its curve.
+    case Oid.ecdsaWithSHA1:
+      return alg.params === undefined ? SignatureScheme.ecdsa_sha1 : undefined;
+    case Oid.ecdsaWithSHA256:
+      return alg.params === undefined ? SignatureScheme.ecdsa_secp256r1_sha256 : undefined;
+    case Oid.ecdsaWithSHA384:
+      return alg.params === undefined ? SignatureScheme.ecdsa_secp384r1_sha384 : undefined;
+    case Oid.ecdsaWithSHA512:
+      return alg.params === undefined ? SignatureScheme.ecdsa_secp521r1_sha512 : undefined;
+    // RFC 8410 Section 3: the parameters are absent.
+    case Oid.ed25519:
+      return alg.params === undefined ? SignatureScheme.ed25519 : undefined;
+    case Oid.rsassaPss:
+      return alg.params?.tag === Tag.SEQUENCE ? pssScheme(alg.params.contents) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * RSASSA-PSS-params (RFC 4055 Section 3.1). TLS's rsa_pss_* schemes fix MGF1 with
+ * the same hash, a salt as long as the hash, and the trailer 0xbc; anything else
+ * has no scheme.
+ */
+function pssScheme(params: Uint8Array): number | undefined {
+  return DerReader.readAll(params, 'RSASSA-PSS-params', (r) => {
+    let hash = 'sha1';
+    let mgfHash = 'sha1';
+    let saltLength = 20;
+    let trailer = 1;
+    const h = r.explicit(0, 'hashAlgorithm');
+    if (h) {
+      const alg = readAlgorithmIdentifier(h, 'hashAlgorithm');
+      h.end();
+      const info = hashOfOid.get(alg.oid);
+      if (!info || !isNullOrAbsent(alg.params)) return undefined;
+      hash = info.name;
+    }
+    const m = r.explicit(1, 'maskGenAlgorithm');
+    if (m) {
+      const alg = readAlgorithmIdentifier(m, 'maskGenAlgorithm');
+      m.end();
+      if (alg.oid !== Oid.mgf1 || alg.params?.tag !== Tag.SEQUENCE) return undefined;
+      const inner = DerReader.readAll(alg.params.raw, 'maskGenAlgorithm', (x) => readAlgorithmIdentifier(x, 'parameters'));
+      const info = hashOfOid.get(inner.oid);
+      if (!info || !isNullOrAbsent(inner.params)) return undefined;
+      mgfHash = info.name;
+    }
+    const s = r.explicit(2, 'saltLength');
+    if (s) {
+      saltLength = s.smallInteger('saltLength');
+      s.end();
+    }
+    const t = r.explicit(3, 'trailerField');
+    if (t) {
+      trailer = t.smallInteger('trailerField');
+      t.end();
+    }
+    const hashLength = [...hashOfOid.values()].find((x) => x.name === hash)!.length;
+    if (mgfHash !== hash || saltLength !== hashLength || trailer !== 1) return undefined;
+    return pssSchemeOfHash.get(hash);
+  });
+}
+
+/** Name ::= SEQUENCE OF RelativeDistinguishedName (RFC 5280 Section 4.1.2.4). */
+function readName(r: DerReader, field: string): Name {
+  const el = r.expectElement(Tag.SEQUENCE, field);
+  const attributes: NameAttribute[] = [];
+  const names = new DerReader(el.contents, `${r.context}.${field}`);
+  while (!names.empty()) {
+    // RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
+    const rdn = names.set('RelativeDistinguishedName');
+    if (rdn.empty()) throw malformed(`${names.context} has an empty RelativeDistinguishedName`);
+    while (!rdn.empty()) {
+      const atv = rdn.sequence('AttributeTypeAndValue');
+      const oid = atv.oid('type');
+      const value = atv.element('value');
+      atv.end();
+      const text = decodeString(value.tag, value.contents, `${atv.context}.value`) ?? `#${toHex(value.raw)}`;
+      attributes.push({ oid, shortName: shortNameOf.get(oid), value: text });
+    }
+  }
+  return { raw: el.raw, attributes };
+}
+
 /** Parses one DER certificate. Throws TlsError(bad_certificate) naming what is malformed. */
-export declare function parseCertificate(der: Uint8Array): Certificate;
+export function parseCertificate(der: Uint8Array): Certificate {
+  return DerReader.readAll(der, 'certificate', (outer) => {
+    const certEl = outer.expectElement(Tag.SEQUENCE, 'Certificate');
+    const c = new DerReader(certEl.contents, 'Certificate');
+    // RFC 5280 Section 4.1
+    const tbsEl = c.expectElement(Tag.SEQUENCE, 'tbsCertificate');
+    const signatureAlgorithm = readAlgorithmIdentifier(c, 'signatureAlgorithm');
+    const signature = c.bitString('signatureValue');
+    c.end();
+    if (signature.unusedBits !== 0) throw malformed('Certificate.signatureValue is not a whole number of bytes');
+
+    const t = new DerReader(tbsEl.contents, 'TBSCertificate');
+    // RFC 5280 Section 4.1.2.1: version [0] EXPLICIT Version DEFAULT v1
+    let version = 1;
+    const v = t.explicit(0, 'version');
+    if (v) {
+      const n = v.smallInteger('version');
+      v.end();
+      if (n > 2) throw malformed(`TBSCertificate.version is ${n}`);
+      version = n + 1;
+    }
+    const serialNumber = t.integer('serialNumber');
+    const tbsSignature = readAlgorithmIdentifier(t, 'signature');
+    // RFC 5280 Section 4.1.1.2: the same algorithm identifier as the signatureAlgorithm field.
+    if (!bytesEqual(tbsSignature.raw, signatureAlgorithm.raw)) {
+      throw malformed('TBSCertificate.signature differs from Certificate.signatureAlgorithm');
+    }
+    const issuer = readName(t, 'issuer');
+    const validity = t.sequence('validity');
+    const notBefore = validity.time('notBefore');
+    const notAfter = validity.time('notAfter');
+    validity.end();
+    const subject = readName(t, 'subject');
+    const spkiEl = t.expectElement(Tag.SEQUENCE, 'subjectPublicKeyInfo');
+    const { publicKeyAlgorithm, namedCurve } = readSubjectPublicKeyInfo(spkiEl.contents);
+    // RFC 5280 Section 4.1.2.8: unique identifiers only in v2 and v3.
+    const issuerUid = t.implicit(1, 'issuerUniqueID') ?? t.optional(contextTag(1, true), 'issuerUniqueID');
+    const subjectUid = t.implicit(2, 'subjectUniqueID') ?? t.optional(contextTag(2, true), 'subjectUniqueID');
+    if ((issuerUid || subjectUid) && version < 2) throw malformed('a v1 certificate has unique identifiers');
+    const extensions: CertificateExtension[] = [];
+    const e = t.explicit(3, 'extensions');
+    if (e) {
+      // RFC 5280 Section 4.1.2.9: extensions only in v3.
+      if (version !== 3) throw malformed(`a v${version} certificate has extensions`);
+      const list = e.sequence('Extensions');
+      e.end();
+      if (list.empty()) throw malformed('TBSCertificate.extensions is empty');
+      while (!list.empty()) {
+        const ext = list.sequence('Extension');
+        const oid = ext.oid('extnID');
+        const critical = ext.peekTag() === Tag.BOOLEAN ? ext.boolean('critical') : false;
+        const value = ext.octetString('extnValue');
+        ext.end();
+        // RFC 5280 Section 4.2: a certificate MUST NOT include more than one instance of an extension.
+        if (extensions.some((x) => x.oid === oid)) throw malformed(`extension ${oid} appears twice`);
+        extensions.push({ oid, critical, value });
+      }
+    }
+    t.end();
+
+    const parsed = parseExtensions(extensions);
+    return {
+      raw: certEl.raw,
+      tbsCertificate: tbsEl.raw,
+      version,
+      serialNumber,
+      signatureAlgorithm: { oid: signatureAlgorithm.oid, scheme: signatureSchemeOf(signatureAlgorithm) },
+      signatureValue: signature.bytes,
+      issuer,
+      subject,
+      notBefore,
+      notAfter,
+      subjectPublicKeyInfo: spkiEl.raw,
+      publicKeyAlgorithm,
+      namedCurve,
+      extensions,
+      ...parsed,
+    };
+  });
+}
+
+/** SubjectPublicKeyInfo (RFC 5280 Section 4.1.2.7): the key's algorithm and, for EC keys, its curve. */
+function readSubjectPublicKeyInfo(contents: Uint8Array): {
+  publicKeyAlgorithm: Certificate['publicKeyAlgorithm'];
+  namedCurve: number | undefined;
+} {
+  return DerReader.readAll(contents, 'SubjectPublicKeyInfo', (r) => {
+    const alg = readAlgorithmIdentifier(r, 'algorithm');
+    r.bitString('subjectPublicKey');
+    switch (alg.oid) {
+      case Oid.rsaEncryption:
+        return { publicKeyAlgorithm: 'rsa', namedCurve: undefined };
+      case Oid.rsassaPss:
+        return { publicKeyAlgorithm: 'rsa-pss', namedCurve: undefined };
+      case Oid.ed25519:
+        return { publicKeyAlgorithm: 'ed25519', namedCurve: undefined };
+      case Oid.ecPublicKey: {
+        // RFC 5480 Section 2.1.1: ECParameters ::= CHOICE { namedCurve OID, ... }
+        const curve =
+          alg.params?.tag === Tag.OID ? decodeOid(alg.params.contents, 'SubjectPublicKeyInfo.namedCurve') : undefined;
+        return { publicKeyAlgorithm: 'ec', namedCurve: curve === undefined ? undefined : namedCurves.get(curve) };
+      }
+      default:
+        return { publicKeyAlgorithm: 'unknown', namedCurve: undefined };
+    }
+  });
+}
+
+type ParsedExtensions = Pick<
+  Certificate,
+  'basicConstraints' | 'keyUsage' | 'extKeyUsage' | 'subjectAltName' | 'subjectKeyIdentifier' | 'authorityKeyIdentifier'
+>;
+
+function parseExtensions(extensions: readonly CertificateExtension[]): ParsedExtensions {
+  const out: {
+    -readonly [K in keyof ParsedExtensions]: ParsedExtensions[K];
+  } = {
+    basicConstraints: undefined,
+    keyUsage: undefined,
+    extKeyUsage: undefined,
+    subjectAltName: undefined,
+    subjectKeyIdentifier: undefined,
+    authorityKeyIdentifier: undefined,
+  };
+  for (const ext of extensions) {
+    switch (ext.oid) {
+      case Oid.basicConstraints:
+        // RFC 5280 Section 4.2.1.9: SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
+        out.basicConstraints = DerReader.readAll(ext.value, 'basicConstraints', (r) => {
+          const s = r.sequence('BasicConstraints');
+          const ca = s.peekTag() === Tag.BOOLEAN ? s.boolean('cA') : false;
+          const pathLenConstraint = s.empty() ? undefined : s.smallInteger('pathLenConstraint');
+          s.end();
+          return { ca, pathLenConstraint };
+        });
+        break;
+      case Oid.keyUsage:
+        // RFC 5280 Section 4.2.1.3: KeyUsage ::= BIT STRING; bit 0 is the first (most significant) bit.
+        out.keyUsage = DerReader.readAll(ext.value, 'keyUsage', (r) => {
+          const { bytes } = r.bitString('KeyUsage');
+          if (bytes.length > 2) throw malformed('keyUsage has more than 16 bits');
+          let bits = 0;
+          for (let i = 0; i < bytes.length * 8; i++) if (bytes[i >> 3]! & (0x80 >> (i & 7))) bits |= 1 << i;
+          return bits;
+        });
+        break;
+      case Oid.extKeyUsage:
+        // RFC 5280 Section 4.2.1.12: SEQUENCE SIZE (1..MAX) OF KeyPurposeId
+        out.extKeyUsage = DerReader.readAll(ext.value, 'extKeyUsage', (r) => {
+          const s = r.sequence('ExtKeyUsageSyntax');
+          const oids: string[] = [];
+          while (!s.empty()) oids.push(s.oid('KeyPurposeId'));
+          if (oids.length === 0) throw malformed('extKeyUsage is empty');
+          return oids;
+        });
+        break;
+      case Oid.subjectAltName:
+        out.subjectAltName = DerReader.readAll(ext.value, 'subjectAltName', readGeneralNames);
+        break;
+      case Oid.subjectKeyIdentifier:
+        // RFC 5280 Section 4.2.1.2: KeyIdentifier ::= OCTET STRING
+        out.subjectKeyIdentifier = DerReader.readAll(ext.value, 'subjectKeyIdentifier', (r) => r.octetString('KeyIdentifier'));
+        break;
+      case Oid.authorityKeyIdentifier:
+        // RFC 5280 Section 4.2.1.1: SEQUENCE { keyIdentifier [0] IMPLICIT, authorityCertIssuer [1], authorityCertSerialNumber [2] }
+        out.authorityKeyIdentifier = DerReader.readAll(ext.value, 'authorityKeyIdentifier', (r) => {
+          const s = r.sequence('AuthorityKeyIdentifier');
+          const keyIdentifier = s.implicit(0, 'keyIdentifier');
+          s.optional(contextTag(1, true), 'authorityCertIssuer');
+          const serial = s.implicit(2, 'authorityCertSerialNumber');
+          if (serial) checkInteger(serial, 'authorityKeyIdentifier.authorityCertSerialNumber');
+          s.end();
+          return keyIdentifier;
+        });
+        break;
+    }
+  }
+  return out;
+}
+
+/** GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280 Section 4.2.1.6). */
+function readGeneralNames(r: DerReader): SubjectAltName {
+  const s = r.sequence('GeneralNames');
+  const san = { dnsNames: [] as string[], ipAddresses: [] as Uint8Array[], emails: [] as string[], uris: [] as string[] };
+  if (s.empty()) throw malformed('subjectAltName is empty');
+  while (!s.empty()) {
+    const name = s.element('GeneralName');
+    switch (name.tag) {
+      case contextTag(1, false): // rfc822Name [1] IA5String
+        san.emails.push(ia5(name.contents, 'rfc822Name'));
+        break;
+      case contextTag(2, false): // dNSName [2] IA5String
+        san.dnsNames.push(ia5(name.contents, 'dNSName'));
+        break;
+      case contextTag(6, false): // uniformResourceIdentifier [6] IA5String
+        san.uris.push(ia5(name.contents, 'uniformResourceIdentifier'));
+        break;
+      case contextTag(7, false): // iPAddress [7] OCTET STRING: 4 or 16 octets
+        if (name.contents.length !== 4 && name.contents.length !== 16) {
+          throw malformed(`subjectAltName.iPAddress has ${name.contents.length} bytes`);
+        }
+        san.ipAddresses.push(name.contents);
+        break;
+      default: // otherName, x400Address, directoryName, ediPartyName, registeredID: kept only in the raw extension
+        if ((name.tag & 0xc0) !== 0x80) throw malformed('subjectAltName holds a GeneralName that is not context-tagged');
+        break;
+    }
+  }
+  return san;
+}
+
+function ia5(b: Uint8Array, field: string): string {
+  return decodeString(Tag.IA5String, b, `subjectAltName.${field}`)!;
+}
 
 /** The subject's or issuer's attribute value by short name ("CN"), or undefined. */
-export declare function nameAttribute(name: Name, shortName: string): string | undefined;
+export function nameAttribute(name: Name, shortName: string): string | undefined {
+  const oid = attributeOid.get(shortName) ?? shortName;
+  return name.attributes.find((a) => a.oid === oid)?.value;
+}
 
-/** A one-line form of a Name, e.g. "CN=localhost, O=Example". */
-export declare function formatName(name: Name): string;
+/**
+ * A one-line form of a Name, e.g. "CN=localhost, O=Example": RFC 4514 order
+ * (the last RDN first), ", " between attributes, special characters escaped.
+ */
+export function formatName(name: Name): string {
+  return [...name.attributes]
+    .reverse()
+    .map((a) => `${a.shortName ?? a.oid}=${a.value.startsWith('#') && a.shortName === undefined ? a.value : escapeDn(a.value)}`)
+    .join(', ');
+}
+
+// RFC 4514 Section 2.4
+function escapeDn(value: string): string {
+  return value
+    .replace(/[\\",+;<>=]/g, (c) => `\\${c}`)
+    .replace(/^[ #]/, (c) => `\\${c}`)
+    .replace(/ $/, '\\ ');
+}
