@@ -1,0 +1,192 @@
+// What the server does with the decrypted stream: HTTP/1.x requests get a
+// small text page naming what was negotiated; anything else is echoed back
+// byte for byte. The choice is made on the first bytes of the connection.
+
+import type { Duplex } from 'node:stream';
+
+/** Methods that start an HTTP/1.x request line (RFC 9110 Section 9). */
+const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT'].map((m) => Buffer.from(`${m} `, 'latin1'));
+
+/**
+ * 'http' when the bytes start with a method and a space, 'echo' when they can
+ * no longer become one, undefined while they are a strict prefix of one.
+ */
+export function classifyFirstBytes(bytes: Uint8Array): 'http' | 'echo' | undefined {
+  let prefix = false;
+  for (const m of methods) {
+    const n = Math.min(m.length, bytes.length);
+    if (Buffer.compare(m.subarray(0, n), bytes.subarray(0, n)) !== 0) continue;
+    if (bytes.length >= m.length) return 'http';
+    prefix = true;
+  }
+  return prefix ? undefined : 'echo';
+}
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly version: 'HTTP/1.0' | 'HTTP/1.1';
+  /** Header names lower-cased, values trimmed, in order. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Whether the connection stays open after the response (RFC 9112 Section 9.3). */
+  readonly keepAlive: boolean;
+}
+
+/** A request the reader cannot accept; the server answers `status` and closes. */
+export interface HttpReadError {
+  readonly status: 400 | 431 | 501 | 505;
+  readonly reason: string;
+}
+
+const maxHeadBytes = 64 * 1024;
+const crlfcrlf = Buffer.from('\r\n\r\n', 'latin1');
+const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Reads HTTP/1.x requests from a byte stream, incrementally: push chunks as they
+ * arrive, get back the requests that are complete. A request body announced by
+ * Content-Length is read and dropped. After an error, nothing more is read.
+ */
+export class HttpRequestReader {
+  private buffered: Buffer = Buffer.alloc(0);
+  /** Body bytes of the current request still to skip. */
+  private bodyLeft = 0;
+  error: HttpReadError | undefined;
+
+  push(chunk: Uint8Array): HttpRequest[] {
+    const requests: HttpRequest[] = [];
+    if (this.error) return requests;
+    this.buffered = this.buffered.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffered, chunk]);
+    for (;;) {
+      if (this.bodyLeft > 0) {
+        const skip = Math.min(this.bodyLeft, this.buffered.length);
+        this.bodyLeft -= skip;
+        this.buffered = this.buffered.subarray(skip);
+        if (this.bodyLeft > 0) break;
+      }
+      // RFC 9112 Section 2.2: a server SHOULD ignore at least one empty line before a request-line.
+      while (this.buffered.length >= 2 && this.buffered[0] === 0x0d && this.buffered[1] === 0x0a) this.buffered = this.buffered.subarray(2);
+      const end = this.buffered.indexOf(crlfcrlf);
+      if (end < 0) {
+        if (this.buffered.length > maxHeadBytes) this.error = { status: 431, reason: 'Request Header Fields Too Large' };
+        break;
+      }
+      if (end > maxHeadBytes) {
+        this.error = { status: 431, reason: 'Request Header Fields Too Large' };
+        break;
+      }
+      const head = this.buffered.subarray(0, end).toString('latin1');
+      this.buffered = this.buffered.subarray(end + 4);
+      const parsed = parseHead(head);
+      if ('status' in parsed) {
+        this.error = parsed;
+        break;
+      }
+      requests.push(parsed.request);
+      this.bodyLeft = parsed.bodyLength;
+    }
+    return requests;
+  }
+}
+
+function parseHead(head: string): { request: HttpRequest; bodyLength: number } | HttpReadError {
+  const bad: HttpReadError = { status: 400, reason: 'Bad Request' };
+  const lines = head.split('\r\n');
+  // RFC 9112 Section 3: request-line = method SP request-target SP HTTP-version
+  const requestLine = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(lines[0]!);
+  if (!requestLine) return bad;
+  const [, method, target, major, minor] = requestLine;
+  if (major !== '1') return { status: 505, reason: 'HTTP Version Not Supported' };
+  const version = minor === '0' ? 'HTTP/1.0' : 'HTTP/1.1';
+  const headers: Array<readonly [string, string]> = [];
+  for (const line of lines.slice(1)) {
+    // RFC 9112 Section 5: field-line = field-name ":" OWS field-value OWS; no obs-fold.
+    const colon = line.indexOf(':');
+    if (colon <= 0) return bad;
+    const name = line.slice(0, colon);
+    if (!tokenPattern.test(name)) return bad;
+    headers.push([name.toLowerCase(), line.slice(colon + 1).trim()]);
+  }
+  const values = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
+  const connection = values('connection').flatMap((v) => v.toLowerCase().split(',').map((t) => t.trim()));
+  const keepAlive = connection.includes('close') ? false : version === 'HTTP/1.1' || connection.includes('keep-alive');
+  // RFC 9112 Section 6.1: a body we cannot frame cannot be skipped.
+  if (values('transfer-encoding').length > 0) return { status: 501, reason: 'Not Implemented' };
+  let bodyLength = 0;
+  const lengths = values('content-length');
+  if (lengths.length > 0) {
+    // RFC 9112 Section 6.3: differing or invalid Content-Length values are an unrecoverable error.
+    if (!lengths.every((l) => /^\d{1,15}$/.test(l) && l === lengths[0])) return bad;
+    bodyLength = Number(lengths[0]);
+  }
+  return { request: { method: method!, target: target!, version, headers, keepAlive }, bodyLength };
+}
+
+/** A complete HTTP/1.1 response with a text/plain body. */
+export function httpResponse(status: number, reason: string, body: string, options: { close: boolean; head?: boolean }): Buffer {
+  const bytes = Buffer.from(body, 'utf8');
+  const head =
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${bytes.length}\r\n` +
+    (options.close ? 'Connection: close\r\n' : '') +
+    '\r\n';
+  return options.head ? Buffer.from(head, 'latin1') : Buffer.concat([Buffer.from(head, 'latin1'), bytes]);
+}
+
+/**
+ * Serves one decrypted connection: HTTP/1.x requests get `200 OK` with the
+ * body `describe()` returns; other data is echoed. After a response that
+ * closes, `end()` sends close_notify.
+ */
+export function serveHttpOrEcho(socket: Duplex, describe: () => string): void {
+  let mode: 'undecided' | 'http' | 'echo' | 'done' = 'undecided';
+  let pending: Buffer = Buffer.alloc(0);
+  const reader = new HttpRequestReader();
+
+  const echo = (chunk: Uint8Array) => {
+    // Back-pressure: a 1 MiB echo must not pile up in memory.
+    if (!socket.write(chunk)) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
+  };
+
+  const http = (chunk: Uint8Array) => {
+    for (const request of reader.push(chunk)) {
+      const close = !request.keepAlive;
+      socket.write(httpResponse(200, 'OK', describe(), { close, head: request.method === 'HEAD' }));
+      if (close) {
+        finish();
+        return;
+      }
+    }
+    if (reader.error) {
+      socket.write(httpResponse(reader.error.status, reader.error.reason, `${reader.error.reason}\n`, { close: true }));
+      finish();
+    }
+  };
+
+  const finish = () => {
+    mode = 'done';
+    socket.end();
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    if (mode === 'undecided') {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      const decided = classifyFirstBytes(pending);
+      if (decided === undefined) return;
+      mode = decided;
+      chunk = pending;
+      pending = Buffer.alloc(0);
+    }
+    if (mode === 'echo') echo(chunk);
+    else if (mode === 'http') http(chunk);
+  });
+  socket.on('end', () => {
+    // The peer closed while its first bytes could still have become a request line: they were data.
+    if (mode === 'undecided' && pending.length > 0) socket.write(pending);
+    mode = 'done';
+  });
+}
