@@ -1,7 +1,21 @@
-// The sans-I/O connection engine. (Interface first; the implementation follows.)
+// The sans-I/O connection engine: bytes in, bytes out, events. No sockets, no
+// timers, no Buffer. One engine drives either role; the handshake itself is
+// a chain of State objects (src/handshake/).
 
-import type { ClientConfig, ServerConfig } from './config.js';
-import type { TlsError } from './errors.js';
+import type { ClientConfig, CommonConfig, ServerConfig } from './config.js';
+import { alertFor, asTlsError, peerAlertError, TlsError } from './errors.js';
+import type { CryptoProvider } from './crypto/provider.js';
+import { startClient } from './handshake/client.js';
+import { traceMessage, type HandshakeContext, type Input, type MutableInfo, type State } from './handshake/common.js';
+import { startServer } from './handshake/server.js';
+import { keyLogLine } from './keys/keylog.js';
+import { Transcript } from './keys/transcript.js';
+import { HandshakeJoiner } from './record/framer.js';
+import { RecordLayer } from './record/layer.js';
+import type { RecordProtection } from './record/protection.js';
+import type { Annotator, Side } from './trace.js';
+import { AlertDescription, AlertLevel, alertDescriptionName, ContentType, ProtocolVersion } from './wire/enums.js';
+import { encodeHandshake, type HandshakeMessage } from './wire/messages.js';
 import type { CipherSuite } from './suites.js';
 import type { Certificate } from './x509/certificate.js';
 
@@ -65,28 +79,398 @@ export interface ClientOptions {
   readonly session?: Uint8Array;
 }
 
-export declare class ClientConnection implements Connection {
-  constructor(config: ClientConfig, options?: ClientOptions);
-  readonly side: 'client';
-  receive(bytes: Uint8Array): void;
-  process(): ConnectionEvent[];
-  takeOutput(): Uint8Array;
-  write(data: Uint8Array): void;
-  close(): void;
-  readonly handshakeComplete: boolean;
-  readonly info: ConnectionInfo;
-  readonly error: TlsError | undefined;
+
+/** Warning alerts in a row (without other records between them) before the peer is cut off. */
+const MAX_WARNINGS_IN_A_ROW = 4;
+/** Empty records in a row before the peer is cut off (a cheap way to make us spin). */
+const MAX_EMPTY_RECORDS_IN_A_ROW = 32;
+
+/**
+ * The engine both connection classes drive. It owns the record layer, the
+ * handshake joiner and the transcript, and is the HandshakeContext the states
+ * act through. Failure is sticky: the first error sends at most one fatal
+ * alert and is returned for every later call.
+ */
+class Engine implements HandshakeContext {
+  readonly provider: CryptoProvider;
+  readonly transcript: Transcript;
+  readonly trace: Annotator | undefined;
+  readonly info: MutableInfo = {
+    protocol: undefined,
+    version: undefined,
+    cipherSuite: undefined,
+    group: undefined,
+    alpnProtocol: false,
+    serverName: undefined,
+    peerCertificates: [],
+    authorized: false,
+    authorizationError: undefined,
+    sessionReused: false,
+    extendedMasterSecret: false,
+  };
+  version: number = ProtocolVersion['TLSv1.2'];
+
+  private readonly record: RecordLayer;
+  private readonly joiner = new HandshakeJoiner();
+  private state: State | undefined;
+  private events: ConnectionEvent[] = [];
+  private pendingHandshake: Uint8Array[] = [];
+  private pendingAppData: Uint8Array[] = [];
+  private inbound: Uint8Array[] = [];
+  private failure: TlsError | undefined;
+  private sentCloseNotify = false;
+  private receivedCloseNotify = false;
+  private complete = false;
+  private warningsInARow = 0;
+  private emptyInARow = 0;
+
+  constructor(readonly side: Side, readonly config: CommonConfig) {
+    this.provider = config.provider;
+    this.trace = config.trace;
+    this.transcript = new Transcript(config.provider);
+    this.record = new RecordLayer(config.trace ? { side, trace: config.trace } : { side });
+  }
+
+  /** Runs the first step (the client's ClientHello) under the engine's error handling. */
+  start(first: () => State): void {
+    this.guard(() => {
+      this.state = first();
+      this.afterStep();
+    });
+  }
+
+  get handshakeComplete(): boolean {
+    return this.complete;
+  }
+
+  get error(): TlsError | undefined {
+    return this.failure;
+  }
+
+  // --- the Connection surface ---
+
+  receive(bytes: Uint8Array): void {
+    if (this.failure || bytes.length === 0) return;
+    this.inbound.push(bytes);
+  }
+
+  process(): ConnectionEvent[] {
+    if (!this.failure) {
+      this.guard(() => {
+        for (const bytes of this.inbound.splice(0)) this.record.receive(bytes);
+        this.readRecords();
+      });
+    }
+    const events = this.events;
+    this.events = [];
+    if (this.failure && !events.some((e) => e.type === 'error')) events.push({ type: 'error', error: this.failure });
+    return events;
+  }
+
+  takeOutput(): Uint8Array {
+    this.flushHandshake();
+    return this.record.takeOutput();
+  }
+
+  write(data: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    if (this.sentCloseNotify) throw new TlsError('api_misuse', 'write after close', { code: 'ERR_STREAM_WRITE_AFTER_END' });
+    if (data.length === 0) return;
+    if (!this.complete) {
+      this.pendingAppData.push(data.slice());
+      return;
+    }
+    this.guard(() => this.record.writeRecord(ContentType.application_data, data));
+  }
+
+  close(): void {
+    if (this.failure || this.sentCloseNotify) return;
+    this.guard(() => {
+      this.flushHandshake();
+      this.sendAlert(AlertLevel.warning, AlertDescription.close_notify);
+      this.sentCloseNotify = true;
+    });
+  }
+
+  // --- HandshakeContext ---
+
+  sendHandshake(message: HandshakeMessage): void {
+    const bytes = encodeHandshake(message, this.version);
+    this.transcript.add(bytes);
+    traceMessage(this, 'sent', message, bytes);
+    this.pendingHandshake.push(bytes);
+  }
+
+  sendChangeCipherSpec(): void {
+    this.flushHandshake();
+    this.record.writeRecord(ContentType.change_cipher_spec, Uint8Array.of(1));
+  }
+
+  setReadProtection(protection: RecordProtection): void {
+    // RFC 5246 Section 7.1: a key change must fall on a message boundary.
+    if (this.joiner.pending) throw new TlsError('unexpected_message', 'a handshake message was split across a key change');
+    this.record.setReadProtection(protection);
+  }
+
+  setWriteProtection(protection: RecordProtection): void {
+    this.flushHandshake();
+    this.record.setWriteProtection(protection);
+  }
+
+  setRecordVersion(version: number): void {
+    this.record.writeVersion = version;
+  }
+
+  sendWarning(description: number): void {
+    this.flushHandshake();
+    this.sendAlert(AlertLevel.warning, description);
+  }
+
+  emit(event: ConnectionEvent): void {
+    this.events.push(event);
+  }
+
+  keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
+    if (!this.config.keyLog) return;
+    const line = keyLogLine(label, clientRandom, secret);
+    this.config.keyLog(line);
+    this.events.push({ type: 'keylog', line });
+  }
+
+  handshakeDone(): void {
+    this.complete = true;
+    this.flushHandshake();
+    this.trace?.({ kind: 'note', side: this.side, text: 'handshake complete: application data may flow' });
+    this.events.push({ type: 'handshakeDone' });
+    for (const data of this.pendingAppData.splice(0)) this.record.writeRecord(ContentType.application_data, data);
+  }
+
+  // --- internals ---
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(asTlsError(e));
+    }
+  }
+
+  private fail(error: TlsError): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.pendingHandshake = [];
+    this.pendingAppData = [];
+    const alert = alertFor(error);
+    if (alert !== undefined && !this.sentCloseNotify) {
+      try {
+        this.sendAlert(AlertLevel.fatal, alert);
+      } catch {
+        // The alert could not be protected: the connection is failing anyway.
+      }
+    }
+    this.trace?.({ kind: 'note', side: this.side, text: `connection failed: ${error.code}: ${error.message}` });
+    this.events.push({ type: 'error', error });
+  }
+
+  private sendAlert(level: number, description: number): void {
+    this.record.writeRecord(ContentType.alert, Uint8Array.of(level, description));
+    this.trace?.({ kind: 'alert', side: this.side, direction: 'sent', level, description });
+  }
+
+  private flushHandshake(): void {
+    if (this.pendingHandshake.length === 0) return;
+    const parts = this.pendingHandshake;
+    this.pendingHandshake = [];
+    let n = 0;
+    for (const p of parts) n += p.length;
+    const all = new Uint8Array(n);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    this.record.writeRecord(ContentType.handshake, all);
+  }
+
+  private afterStep(): void {
+    if (this.trace && this.state) {
+      this.trace({ kind: 'holds', side: this.side, step: this.state.name, holds: this.state.holds() });
+    }
+  }
+
+  private step(input: Input): void {
+    this.state = this.state!.handle(this, input);
+    if (!this.complete || input.kind === 'changeCipherSpec') this.afterStep();
+  }
+
+  private readRecords(): void {
+    for (;;) {
+      if (this.failure) return;
+      const rec = this.record.readRecord();
+      if (!rec) return;
+      if (this.receivedCloseNotify) {
+        throw new TlsError('unexpected_message', 'record received after close_notify');
+      }
+      this.checkEmpty(rec.contentType, rec.plaintext.length);
+      switch (rec.contentType) {
+        case ContentType.handshake:
+          this.warningsInARow = 0;
+          this.readHandshake(rec.plaintext);
+          break;
+        case ContentType.change_cipher_spec:
+          this.readChangeCipherSpec(rec.plaintext);
+          break;
+        case ContentType.alert:
+          this.readAlert(rec.plaintext);
+          break;
+        case ContentType.application_data:
+          this.warningsInARow = 0;
+          // RFC 5246 Section 6.2.1 / 7.4: application data only after the handshake.
+          if (!this.complete) throw new TlsError('unexpected_message', 'application data received before the handshake finished');
+          if (this.joiner.pending) throw new TlsError('unexpected_message', 'application data inside a fragmented handshake message');
+          if (rec.plaintext.length > 0) this.events.push({ type: 'data', data: rec.plaintext });
+          break;
+        default:
+          throw new TlsError('unexpected_message', `record of unknown content type ${rec.contentType}`);
+      }
+    }
+  }
+
+  /** RFC 5246 Section 6.2.1: zero-length fragments are allowed only for application data, and not forever. */
+  private checkEmpty(contentType: number, length: number): void {
+    if (length > 0) {
+      this.emptyInARow = 0;
+      return;
+    }
+    if (contentType !== ContentType.application_data) {
+      throw new TlsError('decode_error', 'empty handshake, alert or ChangeCipherSpec record');
+    }
+    if (++this.emptyInARow > MAX_EMPTY_RECORDS_IN_A_ROW) {
+      throw new TlsError('unexpected_message', 'too many empty records in a row');
+    }
+  }
+
+  private readHandshake(fragment: Uint8Array): void {
+    this.joiner.push(fragment);
+    for (;;) {
+      if (this.failure) return;
+      const frame = this.joiner.next();
+      if (!frame) return;
+      this.step({ kind: 'handshake', frame });
+    }
+  }
+
+  private readChangeCipherSpec(payload: Uint8Array): void {
+    // RFC 5246 Section 7.1: one byte of value 1, on a handshake message boundary.
+    if (payload.length !== 1 || payload[0] !== 1) throw new TlsError('decode_error', 'ChangeCipherSpec payload is not the single byte 1');
+    if (this.joiner.pending) throw new TlsError('unexpected_message', 'ChangeCipherSpec inside a fragmented handshake message');
+    this.trace?.({ kind: 'message', side: this.side, direction: 'received', name: 'ChangeCipherSpec', fields: {}, bytes: payload });
+    this.step({ kind: 'changeCipherSpec' });
+  }
+
+  private readAlert(payload: Uint8Array): void {
+    // RFC 5246 Section 7.2: two bytes, level and description.
+    if (payload.length !== 2) throw new TlsError('decode_error', 'alert record is not two bytes');
+    if (this.joiner.pending) throw new TlsError('unexpected_message', 'alert inside a fragmented handshake message');
+    const [level, description] = [payload[0]!, payload[1]!];
+    this.trace?.({ kind: 'alert', side: this.side, direction: 'received', level, description });
+    if (description === AlertDescription.close_notify) {
+      this.receivedCloseNotify = true;
+      this.events.push({ type: 'peerClosed' });
+      return;
+    }
+    if (level === AlertLevel.fatal) {
+      // A fatal alert ends the connection; we send nothing back.
+      this.failure = peerAlertError(description);
+      this.events.push({ type: 'error', error: this.failure });
+      return;
+    }
+    if (level !== AlertLevel.warning) throw new TlsError('illegal_parameter', `alert with unknown level ${level}`);
+    if (++this.warningsInARow > MAX_WARNINGS_IN_A_ROW) {
+      throw new TlsError('unexpected_message', `too many warning alerts in a row (last: ${alertDescriptionName(description)})`);
+    }
+    if (!this.complete && description !== AlertDescription.user_canceled) {
+      // RFC 5246 Section 7.2.2: no warning may stand in for a handshake message; treat it as fatal.
+      throw new TlsError('unexpected_message', `warning alert ${alertDescriptionName(description)} during the handshake`);
+    }
+    this.events.push({ type: 'alert', level, description });
+  }
 }
 
-export declare class ServerConnection implements Connection {
-  constructor(config: ServerConfig);
-  readonly side: 'server';
-  receive(bytes: Uint8Array): void;
-  process(): ConnectionEvent[];
-  takeOutput(): Uint8Array;
-  write(data: Uint8Array): void;
-  close(): void;
-  readonly handshakeComplete: boolean;
-  readonly info: ConnectionInfo;
-  readonly error: TlsError | undefined;
+/** A TLS client connection: call receive()/process()/takeOutput() as bytes move. */
+export class ClientConnection implements Connection {
+  readonly side = 'client' as const;
+  private readonly engine: Engine;
+
+  constructor(config: ClientConfig, options: ClientOptions = {}) {
+    this.engine = new Engine('client', config);
+    this.engine.info.serverName = options.serverName;
+    // RFC 5246 Section E.1: the first ClientHello goes in a record marked TLS 1.0 for old servers.
+    this.engine.start(() => {
+      (this.engine as unknown as HandshakeContext).setRecordVersion(ProtocolVersion.TLSv1);
+      return startClient(this.engine, config, options.serverName);
+    });
+  }
+
+  receive(bytes: Uint8Array): void {
+    this.engine.receive(bytes);
+  }
+  process(): ConnectionEvent[] {
+    return this.engine.process();
+  }
+  takeOutput(): Uint8Array {
+    return this.engine.takeOutput();
+  }
+  write(data: Uint8Array): void {
+    this.engine.write(data);
+  }
+  close(): void {
+    this.engine.close();
+  }
+  get handshakeComplete(): boolean {
+    return this.engine.handshakeComplete;
+  }
+  get info(): ConnectionInfo {
+    return this.engine.info;
+  }
+  get error(): TlsError | undefined {
+    return this.engine.error;
+  }
 }
+
+/** A TLS server connection for one client. */
+export class ServerConnection implements Connection {
+  readonly side = 'server' as const;
+  private readonly engine: Engine;
+
+  constructor(config: ServerConfig) {
+    this.engine = new Engine('server', config);
+    this.engine.start(() => startServer(config));
+  }
+
+  receive(bytes: Uint8Array): void {
+    this.engine.receive(bytes);
+  }
+  process(): ConnectionEvent[] {
+    return this.engine.process();
+  }
+  takeOutput(): Uint8Array {
+    return this.engine.takeOutput();
+  }
+  write(data: Uint8Array): void {
+    this.engine.write(data);
+  }
+  close(): void {
+    this.engine.close();
+  }
+  get handshakeComplete(): boolean {
+    return this.engine.handshakeComplete;
+  }
+  get info(): ConnectionInfo {
+    return this.engine.info;
+  }
+  get error(): TlsError | undefined {
+    return this.engine.error;
+  }
+}
+

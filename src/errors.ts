@@ -27,18 +27,15 @@ export class TlsError extends Error {
   readonly code: string;
   /** The alert description received from the peer, for `peer_alert`. */
   readonly receivedAlert: number | undefined;
-  /** For certificate errors: the alert this failure sends. */
-  readonly certificateAlert: number | undefined;
 
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options: { code?: string; receivedAlert?: number; certificateAlert?: number; cause?: unknown } = {},
+    options: { code?: string; receivedAlert?: number; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TlsError';
     this.receivedAlert = options.receivedAlert;
-    this.certificateAlert = options.certificateAlert;
     this.code = options.code ?? defaultCode(kind, options.receivedAlert);
   }
 }
@@ -65,10 +62,27 @@ export function peerAlertError(description: number): TlsError {
   });
 }
 
-/** A certificate failure with a node-style code and the alert it sends (RFC 5246 Section 7.2.2). */
-export function certificateError(code: string, message: string, alert: number = AlertDescription.bad_certificate): TlsError {
-  return new TlsError('certificate', message, { code, certificateAlert: alert });
+/** A certificate failure with a node-style code (CERT_HAS_EXPIRED, ...). */
+export function certificateError(code: string, message: string): TlsError {
+  return new TlsError('certificate', message, { code });
 }
+
+/** RFC 5246 Section 7.2.2 / RFC 8446 Section 6.2: which alert a certificate failure sends. */
+const certificateAlerts: Record<string, number> = {
+  CERT_HAS_EXPIRED: AlertDescription.certificate_expired,
+  CERT_NOT_YET_VALID: AlertDescription.certificate_expired,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: AlertDescription.unknown_ca,
+  UNABLE_TO_GET_ISSUER_CERT: AlertDescription.unknown_ca,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: AlertDescription.unknown_ca,
+  SELF_SIGNED_CERT_IN_CHAIN: AlertDescription.unknown_ca,
+  DEPTH_ZERO_SELF_SIGNED_CERT: AlertDescription.unknown_ca,
+  INVALID_CA: AlertDescription.unknown_ca,
+  PATH_LENGTH_EXCEEDED: AlertDescription.unknown_ca,
+  CERT_SIGNATURE_FAILURE: AlertDescription.bad_certificate,
+  INVALID_PURPOSE: AlertDescription.unsupported_certificate,
+  UNHANDLED_CRITICAL_EXTENSION: AlertDescription.unsupported_certificate,
+  ERR_TLS_CERT_ALTNAME_INVALID: AlertDescription.bad_certificate,
+};
 
 /**
  * The one place that decides which alert an error sends (RFC 5246 Section 7.2,
@@ -81,7 +95,7 @@ export function alertFor(error: TlsError): number | undefined {
     case 'api_misuse':
       return undefined;
     case 'certificate':
-      return error.certificateAlert ?? AlertDescription.bad_certificate;
+      return certificateAlerts[error.code] ?? AlertDescription.bad_certificate;
     default:
       return AlertDescription[error.kind];
   }

@@ -1,0 +1,234 @@
+// The TLS 1.2 client after ServerHello: RFC 5246 Section 7.3 (full handshake),
+// RFC 8422 (ECDHE), RFC 7627 (extended master secret).
+
+import type { CertifiedKey } from '../config.js';
+import { zeroize, type KeyShare, type PublicKey } from '../crypto/provider.js';
+import { TlsError } from '../errors.js';
+import { verifyData } from '../keys/prf.js';
+import type { TraceFields } from '../trace.js';
+import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
+import type { CertificateRequest12, ServerKeyExchangeEcdhe } from '../wire/messages.js';
+import type { Certificate } from '../x509/certificate.js';
+import {
+  checkFinished, chooseSignatureScheme12, expect, parseChain, schemeFitsKey12, verifyPeerCertificate,
+  type HandshakeContext, type Input, type State,
+} from './common.js';
+import type { ClientOffer } from './client.js';
+import {
+  deriveMasterSecret, deriveSessionKeys, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
+} from './tls12.js';
+import { Traffic12 } from './traffic12.js';
+
+
+export class ExpectCertificate implements State {
+  readonly name = 'ExpectCertificate';
+  constructor(readonly offer: ClientOffer, readonly hs: Negotiated12) {}
+
+  holds(): TraceFields {
+    return holds12({ hs: this.hs });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const msg = expect(cx, input, HandshakeType.certificate);
+    // RFC 5246 Section 7.4.2: the server sends its chain for every suite typetls offers.
+    if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
+    const chain = parseChain(msg.certificateList);
+    const leaf = chain[0]!;
+    cx.info.peerCertificates = chain;
+    verifyPeerCertificate(cx, chain, 'serverAuth', this.offer.serverName);
+
+    // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
+    const serverKey = cx.provider.loadPublicKey(leaf.subjectPublicKeyInfo);
+    const suite = this.hs.suite;
+    const fits =
+      suite.auth === 'ecdsa' ? serverKey.algorithm === 'ec' || serverKey.algorithm === 'ed25519'
+      : suite.kx === 'rsa' ? serverKey.algorithm === 'rsa'
+      : serverKey.algorithm === 'rsa' || serverKey.algorithm === 'rsa-pss';
+    if (!fits) {
+      throw new TlsError('unsupported_certificate', `server certificate has a ${serverKey.algorithm} key, which ${suite.standardName} cannot use`);
+    }
+    if (suite.kx === 'ecdhe') return new ExpectServerKeyExchange(this.offer, this.hs, leaf, serverKey);
+    return new ExpectServerHelloDone(this.offer, this.hs, leaf, serverKey, undefined, undefined);
+  }
+}
+
+export class ExpectServerKeyExchange implements State {
+  readonly name = 'ExpectServerKeyExchange';
+  constructor(
+    readonly offer: ClientOffer,
+    readonly hs: Negotiated12,
+    readonly serverCertificate: Certificate,
+    readonly serverPublicKey: PublicKey,
+  ) {}
+
+  holds(): TraceFields {
+    return holds12({ hs: this.hs, certificate: this.serverCertificate, publicKey: `${this.serverPublicKey.algorithm} ${this.serverPublicKey.bits} bits` });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const ske = expect(cx, input, HandshakeType.server_key_exchange, 'ecdhe') as ServerKeyExchangeEcdhe;
+    const { config } = this.offer;
+    // RFC 8422 Section 5.4: the group must be one the client offered.
+    if (!config.groups.includes(ske.namedGroup)) {
+      throw new TlsError('illegal_parameter', `server chose group ${namedGroupName(ske.namedGroup)}, which the client did not offer`);
+    }
+    // RFC 5246 Section 7.4.1.4.1: the signature scheme must be one the client offered and fit the key.
+    if (!config.signatureSchemes.includes(ske.signatureScheme) || !schemeFitsKey12(ske.signatureScheme, this.serverPublicKey)) {
+      throw new TlsError('illegal_parameter', `server signed with ${signatureSchemeName(ske.signatureScheme)}, which the client did not offer for this key`);
+    }
+    const signed = serverKeyExchangeSignedContent(this.hs, ske.params);
+    if (!cx.provider.verify(this.serverPublicKey, ske.signatureScheme, signed, ske.signature)) {
+      throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
+    }
+    cx.info.group = ske.namedGroup;
+    return new ExpectServerHelloDone(this.offer, this.hs, this.serverCertificate, this.serverPublicKey, ske, undefined);
+  }
+}
+
+/** ServerHelloDone, or first a CertificateRequest (RFC 5246 Section 7.4.4). */
+export class ExpectServerHelloDone implements State {
+  readonly name = 'ExpectServerHelloDone';
+  constructor(
+    readonly offer: ClientOffer,
+    readonly hs: Negotiated12,
+    readonly serverCertificate: Certificate,
+    readonly serverPublicKey: PublicKey,
+    readonly serverKeyExchange: ServerKeyExchangeEcdhe | undefined,
+    readonly certificateRequest: CertificateRequest12 | undefined,
+  ) {}
+
+  holds(): TraceFields {
+    return holds12({
+      hs: this.hs,
+      certificate: this.serverCertificate,
+      publicKey: `${this.serverPublicKey.algorithm} ${this.serverPublicKey.bits} bits`,
+      group: this.serverKeyExchange?.namedGroup,
+    });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request && !this.certificateRequest) {
+      const request = expect(cx, input, HandshakeType.certificate_request) as CertificateRequest12;
+      return new ExpectServerHelloDone(this.offer, this.hs, this.serverCertificate, this.serverPublicKey, this.serverKeyExchange, request);
+    }
+    expect(cx, input, HandshakeType.server_hello_done);
+    return this.sendClientFlight(cx);
+  }
+
+  /** Certificate?, ClientKeyExchange, CertificateVerify?, ChangeCipherSpec, Finished. */
+  private sendClientFlight(cx: HandshakeContext): State {
+    const { hs } = this;
+    const clientCert = this.certificateRequest ? chooseClientCertificate(this.offer.config.certificates, this.offer.config.signatureSchemes, this.certificateRequest) : undefined;
+    if (this.certificateRequest) {
+      // RFC 5246 Section 7.4.6: an empty list when the client has no suitable certificate.
+      cx.sendHandshake({
+        type: HandshakeType.certificate,
+        certificateRequestContext: new Uint8Array(0),
+        certificateList: (clientCert?.certified.chain ?? []).map((c) => ({ certData: c.raw, extensions: [] })),
+      });
+    }
+
+    let preMasterSecret: Uint8Array;
+    let share: KeyShare | undefined;
+    if (hs.suite.kx === 'rsa') {
+      // RFC 5246 Section 7.4.7.1: client_version (the version offered) + 46 random bytes,
+      // encrypted to the server's RSA key.
+      preMasterSecret = cx.provider.random(48);
+      preMasterSecret[0] = this.offer.hello.legacyVersion >> 8;
+      preMasterSecret[1] = this.offer.hello.legacyVersion & 0xff;
+      const encrypted = cx.provider.rsaEncryptPkcs1(this.serverPublicKey, preMasterSecret);
+      cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx: 'rsa', exchangeKeys: encrypted });
+    } else {
+      // RFC 8422 Section 5.7: the client's ephemeral public value; the shared secret is the pre-master secret.
+      const ske = this.serverKeyExchange!;
+      share = cx.provider.generateKeyShare(ske.namedGroup);
+      preMasterSecret = share.agree(ske.publicKey);
+      cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx: 'ecdhe', exchangeKeys: share.publicKey });
+    }
+
+    const master = deriveMasterSecret(cx, hs, preMasterSecret);
+    const keys = deriveSessionKeys(cx, hs, master);
+
+    if (clientCert) {
+      // RFC 5246 Section 7.4.8: a signature over every handshake message so far.
+      const signature = cx.provider.sign(clientCert.certified.key, clientCert.scheme, cx.transcript.messages());
+      cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: clientCert.scheme, signature });
+    }
+
+    cx.sendChangeCipherSpec();
+    cx.setWriteProtection(keys.clientWrite);
+    const clientVerifyData = verifyData(cx.provider, hs.suite.hash, master, 'client finished', cx.transcript.hash());
+    cx.sendHandshake({ type: HandshakeType.finished, verifyData: clientVerifyData });
+
+    const next = new ExpectChangeCipherSpec(hs, this.serverCertificate, master, keys, cx.trace ? preMasterSecret : undefined, share?.group);
+    if (!cx.trace) zeroize(preMasterSecret);
+    return next;
+  }
+}
+
+/** The first of our certificates whose key can sign with a scheme the server asked for. */
+function chooseClientCertificate(
+  certificates: readonly CertifiedKey[],
+  ours: readonly number[],
+  request: CertificateRequest12,
+): { certified: CertifiedKey; scheme: number } | undefined {
+  for (const certified of certificates) {
+    const scheme = chooseSignatureScheme12(ours, request.signatureAlgorithms, certified.key);
+    if (scheme !== undefined) return { certified, scheme };
+  }
+  return undefined;
+}
+
+export class ExpectChangeCipherSpec implements State {
+  readonly name = 'ExpectChangeCipherSpec';
+  constructor(
+    readonly hs: Negotiated12,
+    readonly serverCertificate: Certificate,
+    readonly masterSecret: Uint8Array,
+    readonly sessionKeys: SessionKeys12,
+    readonly preMasterSecret: Uint8Array | undefined,
+    readonly group: number | undefined,
+  ) {}
+
+  holds(): TraceFields {
+    return holds12({
+      hs: this.hs,
+      certificate: this.serverCertificate,
+      group: this.group,
+      preMasterSecret: this.preMasterSecret,
+      masterSecret: this.masterSecret,
+      keys: this.sessionKeys.keys,
+    });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    if (input.kind !== 'changeCipherSpec') {
+      throw new TlsError('unexpected_message', 'expected ChangeCipherSpec from the server');
+    }
+    cx.setReadProtection(this.sessionKeys.serverWrite);
+    return new ExpectFinished(this.hs, this.serverCertificate, this.masterSecret, this.sessionKeys);
+  }
+}
+
+export class ExpectFinished implements State {
+  readonly name = 'ExpectFinished';
+  constructor(
+    readonly hs: Negotiated12,
+    readonly serverCertificate: Certificate,
+    readonly masterSecret: Uint8Array,
+    readonly sessionKeys: SessionKeys12,
+  ) {}
+
+  holds(): TraceFields {
+    return holds12({ hs: this.hs, certificate: this.serverCertificate, masterSecret: this.masterSecret, keys: this.sessionKeys.keys });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    // RFC 5246 Section 7.4.9: the server's verify_data covers the transcript through the client's Finished.
+    const expected = verifyData(cx.provider, this.hs.suite.hash, this.masterSecret, 'server finished', cx.transcript.hash());
+    const finished = expect(cx, input, HandshakeType.finished);
+    checkFinished(expected, finished.verifyData, 'server');
+    cx.handshakeDone();
+    return new Traffic12('client', this.hs, this.masterSecret);
+  }
+}

@@ -1,0 +1,228 @@
+// What both roles and both versions share: the context a state acts through,
+// the state interface, message expectations, and the checks that compare secrets.
+
+import type { CommonConfig } from '../config.js';
+import type { ConnectionEvent, ConnectionInfo } from '../connection.js';
+import { constantTimeEqual, type CryptoProvider, type KeyAlgorithm } from '../crypto/provider.js';
+import { certificateError, TlsError } from '../errors.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import { isIpAddress } from '../x509/identity.js';
+import { verifyChain } from '../x509/verify.js';
+import type { HandshakeFrame } from '../record/framer.js';
+import type { RecordProtection } from '../record/protection.js';
+import type { Transcript } from '../keys/transcript.js';
+import type { Annotator, Side, TraceFields } from '../trace.js';
+import { HandshakeType, handshakeTypeName, SignatureScheme } from '../wire/enums.js';
+import { decodeHandshake, describeHandshake, type HandshakeMessage } from '../wire/messages.js';
+
+/** ConnectionInfo as the states fill it in. */
+export type MutableInfo = { -readonly [K in keyof ConnectionInfo]: ConnectionInfo[K] };
+
+/** What a state acts through: sending, switching keys, reporting. Implemented by the engine. */
+export interface HandshakeContext {
+  readonly side: Side;
+  readonly config: CommonConfig;
+  readonly provider: CryptoProvider;
+  readonly transcript: Transcript;
+  readonly info: MutableInfo;
+  /** The negotiated version once known (for decoding), else 0x0303. */
+  version: number;
+  /** Encodes, adds to the transcript, traces and queues a handshake message. */
+  sendHandshake(message: HandshakeMessage): void;
+  sendChangeCipherSpec(): void;
+  setReadProtection(protection: RecordProtection): void;
+  setWriteProtection(protection: RecordProtection): void;
+  /** The version written in record headers from now on. */
+  setRecordVersion(version: number): void;
+  /** A warning alert (no_renegotiation). */
+  sendWarning(description: number): void;
+  emit(event: ConnectionEvent): void;
+  keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
+  /** The handshake is complete: application data may flow. */
+  handshakeDone(): void;
+  readonly trace: Annotator | undefined;
+}
+
+/** A record-layer input for a state. */
+export type Input =
+  | { readonly kind: 'handshake'; readonly frame: HandshakeFrame }
+  | { readonly kind: 'changeCipherSpec' };
+
+/** One step of a handshake: what this side holds now, and how it handles the next input. */
+export interface State {
+  readonly name: string;
+  handle(cx: HandshakeContext, input: Input): State;
+  /** What this side holds after the step (the trace shows it). */
+  holds(): TraceFields;
+  /** True once application data may be exchanged. */
+  readonly traffic?: boolean;
+}
+
+/**
+ * Takes the next handshake message, which must be of `type`: decodes it, traces
+ * it and adds it to the transcript. Anything else is unexpected_message
+ * (RFC 5246 Section 7.4, RFC 8446 Section 4).
+ */
+export function expect<T extends HandshakeMessage['type']>(
+  cx: HandshakeContext,
+  input: Input,
+  type: T,
+  kx?: 'rsa' | 'ecdhe' | 'dhe',
+): Extract<HandshakeMessage, { type: T }> {
+  const got = input.kind === 'handshake' ? handshakeTypeName(input.frame.type) : 'ChangeCipherSpec';
+  if (input.kind !== 'handshake' || input.frame.type !== type) {
+    throw new TlsError('unexpected_message', `expected ${handshakeTypeName(type)}, received ${got}`);
+  }
+  return receive(cx, input.frame, kx) as Extract<HandshakeMessage, { type: T }>;
+}
+
+/** Decodes, traces and records a handshake message already known to be acceptable here. */
+export function receive(cx: HandshakeContext, frame: HandshakeFrame, kx?: 'rsa' | 'ecdhe' | 'dhe'): HandshakeMessage {
+  const message = decodeHandshake(frame.type, frame.body, kx ? { version: cx.version, kx } : { version: cx.version });
+  cx.transcript.add(frame.raw);
+  traceMessage(cx, 'received', message, frame.raw);
+  return message;
+}
+
+export function traceMessage(cx: HandshakeContext, direction: 'sent' | 'received', message: HandshakeMessage, bytes: Uint8Array): void {
+  if (!cx.trace) return;
+  cx.trace({ kind: 'message', side: cx.side, direction, name: messageName(message.type), fields: describeHandshake(message), bytes });
+}
+
+const messageNames: Record<number, string> = {
+  [HandshakeType.hello_request]: 'HelloRequest',
+  [HandshakeType.client_hello]: 'ClientHello',
+  [HandshakeType.server_hello]: 'ServerHello',
+  [HandshakeType.new_session_ticket]: 'NewSessionTicket',
+  [HandshakeType.end_of_early_data]: 'EndOfEarlyData',
+  [HandshakeType.encrypted_extensions]: 'EncryptedExtensions',
+  [HandshakeType.certificate]: 'Certificate',
+  [HandshakeType.server_key_exchange]: 'ServerKeyExchange',
+  [HandshakeType.certificate_request]: 'CertificateRequest',
+  [HandshakeType.server_hello_done]: 'ServerHelloDone',
+  [HandshakeType.certificate_verify]: 'CertificateVerify',
+  [HandshakeType.client_key_exchange]: 'ClientKeyExchange',
+  [HandshakeType.finished]: 'Finished',
+  [HandshakeType.key_update]: 'KeyUpdate',
+};
+export function messageName(type: number): string {
+  return messageNames[type] ?? handshakeTypeName(type);
+}
+
+/** RFC 5246 Section 7.4.9: Finished is compared in constant time; a mismatch is decrypt_error. */
+export function checkFinished(expected: Uint8Array, received: Uint8Array, who: 'client' | 'server'): void {
+  if (!constantTimeEqual(expected, received)) {
+    throw new TlsError('decrypt_error', `${who} Finished verify_data is wrong`);
+  }
+}
+
+/** The key algorithm a signature scheme needs (RFC 8446 Section 4.2.3; the same code points in TLS 1.2). */
+export function schemeKeyAlgorithm(scheme: number): KeyAlgorithm | undefined {
+  switch (scheme) {
+    case SignatureScheme.rsa_pkcs1_sha1:
+    case SignatureScheme.rsa_pkcs1_sha256:
+    case SignatureScheme.rsa_pkcs1_sha384:
+    case SignatureScheme.rsa_pkcs1_sha512:
+    case SignatureScheme.rsa_pss_rsae_sha256:
+    case SignatureScheme.rsa_pss_rsae_sha384:
+    case SignatureScheme.rsa_pss_rsae_sha512:
+      return 'rsa';
+    case SignatureScheme.rsa_pss_pss_sha256:
+    case SignatureScheme.rsa_pss_pss_sha384:
+    case SignatureScheme.rsa_pss_pss_sha512:
+      return 'rsa-pss';
+    case SignatureScheme.ecdsa_sha1:
+    case SignatureScheme.ecdsa_secp256r1_sha256:
+    case SignatureScheme.ecdsa_secp384r1_sha384:
+    case SignatureScheme.ecdsa_secp521r1_sha512:
+      return 'ec';
+    case SignatureScheme.ed25519:
+      return 'ed25519';
+    default:
+      return undefined;
+  }
+}
+
+/** Whether a key can make signatures of `scheme` in TLS 1.2. */
+export function schemeFitsKey12(scheme: number, key: { algorithm: KeyAlgorithm }): boolean {
+  return schemeKeyAlgorithm(scheme) === key.algorithm;
+}
+
+/**
+ * The scheme to sign with in TLS 1.2: ours in order of preference, among those
+ * the peer listed. A peer that sent no signature_algorithms gets SHA-1 (RFC 5246
+ * Section 7.4.1.4.1).
+ */
+export function chooseSignatureScheme12(
+  ours: readonly number[],
+  peers: readonly number[] | undefined,
+  key: { algorithm: KeyAlgorithm; namedCurve?: number },
+): number | undefined {
+  if (peers === undefined) {
+    if (key.algorithm === 'rsa') return SignatureScheme.rsa_pkcs1_sha1;
+    if (key.algorithm === 'ec') return SignatureScheme.ecdsa_sha1;
+    return undefined;
+  }
+  const offered = new Set(peers);
+  return ours.find((s) => offered.has(s) && schemeFitsKey12(s, key));
+}
+
+/** Concatenates byte strings. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** 'TLSv1.2' for 0x0303, as node:tls getProtocol() names versions. */
+export function protocolName(version: number): string {
+  switch (version) {
+    case 0x0301:
+      return 'TLSv1';
+    case 0x0302:
+      return 'TLSv1.1';
+    case 0x0303:
+      return 'TLSv1.2';
+    case 0x0304:
+      return 'TLSv1.3';
+    default:
+      return `unknown(0x${version.toString(16)})`;
+  }
+}
+
+/**
+ * Verifies the peer's chain (RFC 5280 path validation and, for servers, the
+ * name: RFC 6125). With rejectUnauthorized a failure ends the handshake with the
+ * certificate's alert; without, the handshake goes on and the failure is
+ * reported in `info.authorizationError` (node:tls semantics).
+ */
+export function verifyPeerCertificate(
+  cx: HandshakeContext,
+  chain: readonly Certificate[],
+  purpose: 'serverAuth' | 'clientAuth',
+  serverName?: string,
+): void {
+  const target = serverName === undefined ? {} : isIpAddress(serverName) ? { ip: serverName } : { hostname: serverName };
+  const result = verifyChain(cx.provider, { presented: chain, roots: cx.config.roots, now: cx.config.now(), purpose, ...target });
+  if (result.ok) {
+    cx.info.authorized = true;
+    cx.info.authorizationError = undefined;
+    return;
+  }
+  const error = certificateError(result.code, result.message);
+  cx.info.authorized = false;
+  cx.info.authorizationError = error;
+  cx.trace?.({ kind: 'note', side: cx.side, text: `certificate check failed: ${result.code}: ${result.message}` });
+  if (cx.config.rejectUnauthorized) throw error;
+}
+
+/** Parses a received chain; a malformed certificate is bad_certificate (RFC 5246 Section 7.2.2). */
+export function parseChain(entries: readonly { certData: Uint8Array }[]): Certificate[] {
+  return entries.map((e) => parseCertificate(e.certData));
+}

@@ -1,0 +1,211 @@
+// The server's answer to ClientHello: version, suite, group, certificate and
+// signature scheme selection (RFC 5246 Section 7.4.1.2-7.4.1.4, RFC 8422 Section 5.1).
+
+import type { CertifiedKey, ServerConfig } from '../config.js';
+import { TlsError } from '../errors.js';
+import { suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
+import type { TraceFields } from '../trace.js';
+import {
+  CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, ProtocolVersion,
+} from '../wire/enums.js';
+import {
+  decodeAlpn, decodeEcPointFormats, decodeRenegotiationInfo, decodeServerName, decodeSignatureAlgorithms,
+  decodeSupportedGroups, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
+} from '../wire/extensions.js';
+import type { ClientHello, Extension } from '../wire/messages.js';
+import { chooseSignatureScheme12, expect, protocolName, type HandshakeContext, type Input, type State } from './common.js';
+import { sendServerFlight12 } from './server12.js';
+import type { Negotiated12 } from './tls12.js';
+
+const TLS12 = ProtocolVersion['TLSv1.2'];
+/** RFC 5746 Section 3.3: TLS_EMPTY_RENEGOTIATION_INFO_SCSV. */
+const EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
+/** RFC 7507: TLS_FALLBACK_SCSV. */
+const FALLBACK_SCSV = 0x5600;
+
+/** What the server read from the ClientHello's extensions. */
+export interface ClientOfferSeen {
+  readonly serverName: string | undefined;
+  readonly groups: readonly number[] | undefined;
+  readonly signatureSchemes: readonly number[] | undefined;
+  readonly alpn: readonly string[] | undefined;
+  readonly extendedMasterSecret: boolean;
+  readonly encryptThenMac: boolean;
+  readonly secureRenegotiation: boolean;
+}
+
+/** The choices the server made for this handshake. */
+export interface ServerChoice {
+  readonly suite: CipherSuite;
+  readonly certified: CertifiedKey;
+  /** For ECDHE suites. */
+  readonly group: number | undefined;
+  /** The scheme that signs ServerKeyExchange (ECDHE suites). */
+  readonly signatureScheme: number | undefined;
+}
+
+export function startServer(config: ServerConfig): State {
+  return new ExpectClientHello(config);
+}
+
+function readOffer(hello: ClientHello): ClientOfferSeen {
+  const ext = (type: number) => findExtension(hello.extensions, type);
+  const sni = ext(ExtensionType.server_name);
+  const groups = ext(ExtensionType.supported_groups);
+  const sigalgs = ext(ExtensionType.signature_algorithms);
+  const alpn = ext(ExtensionType.application_layer_protocol_negotiation);
+  const ems = ext(ExtensionType.extended_master_secret);
+  const etm = ext(ExtensionType.encrypt_then_mac);
+  const reneg = ext(ExtensionType.renegotiation_info);
+  const formats = ext(ExtensionType.ec_point_formats);
+
+  // RFC 8422 Section 5.1.2: if the client lists point formats, uncompressed must be among them.
+  if (formats && !decodeEcPointFormats(formats.data).includes(ECPointFormat.uncompressed)) {
+    throw new TlsError('illegal_parameter', 'client does not support uncompressed EC points');
+  }
+  if (ems) expectEmptyExtension(ems.data, 'extended_master_secret');
+  if (etm) expectEmptyExtension(etm.data, 'encrypt_then_mac');
+  // RFC 5746 Section 3.6: in an initial handshake renegotiation_info must be empty.
+  if (reneg && decodeRenegotiationInfo(reneg.data).length !== 0) {
+    throw new TlsError('handshake_failure', 'client sent a non-empty renegotiation_info in an initial handshake');
+  }
+  const serverName = sni ? decodeServerName(sni.data) : undefined;
+  return {
+    serverName: serverName === '' ? undefined : serverName,
+    groups: groups ? decodeSupportedGroups(groups.data) : undefined,
+    signatureSchemes: sigalgs ? decodeSignatureAlgorithms(sigalgs.data) : undefined,
+    alpn: alpn ? decodeAlpn(alpn.data) : undefined,
+    extendedMasterSecret: ems !== undefined,
+    encryptThenMac: etm !== undefined,
+    secureRenegotiation: reneg !== undefined || hello.cipherSuites.includes(EMPTY_RENEGOTIATION_INFO_SCSV),
+  };
+}
+
+/** Whether a certificate's key can serve a suite: RSA key exchange decrypts with RSA; ECDHE signs. */
+function certificateServes(suite: CipherSuite, key: CertifiedKey['key']): boolean {
+  if (suite.kx === 'rsa') return key.algorithm === 'rsa';
+  if (suite.auth === 'rsa') return key.algorithm === 'rsa' || key.algorithm === 'rsa-pss';
+  if (suite.auth === 'ecdsa') return key.algorithm === 'ec' || key.algorithm === 'ed25519';
+  return false;
+}
+
+/**
+ * RFC 5246 Section 7.4.1.3: the suite, by the server's order (or the client's
+ * when preferServerCipherOrder is off), with a certificate that can serve it,
+ * a common group for ECDHE, and a signature scheme the client accepts.
+ */
+function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number): ServerChoice | undefined {
+  const clientSuites = new Set(hello.cipherSuites);
+  const serverSuites = new Set(config.cipherSuites);
+  const order = config.preferServerCipherOrder
+    ? config.cipherSuites.filter((id) => clientSuites.has(id))
+    : hello.cipherSuites.filter((id) => serverSuites.has(id));
+  // RFC 8422 Section 4: without supported_groups the client takes any curve; we use our first.
+  const group = offer.groups === undefined ? config.groups[0] : config.groups.find((g) => offer.groups!.includes(g));
+  for (const id of order) {
+    const suite = suiteById(id);
+    if (!suite || !suiteAllowedAt(suite, version)) continue;
+    if (suite.kx === 'ecdhe' && group === undefined) continue;
+    for (const certified of config.certificates) {
+      if (!certificateServes(suite, certified.key)) continue;
+      if (suite.kx === 'rsa') return { suite, certified, group: undefined, signatureScheme: undefined };
+      const scheme = chooseSignatureScheme12(config.signatureSchemes, offer.signatureSchemes, certified.key);
+      if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
+    }
+  }
+  return undefined;
+}
+
+export class ExpectClientHello implements State {
+  readonly name = 'ExpectClientHello';
+  constructor(readonly config: ServerConfig) {}
+
+  holds(): TraceFields {
+    const leaf = this.config.certificates[0];
+    return leaf ? { certificate: `${this.config.certificates.length} certificate chain(s)`, privateKey: '(held, not shown)' } : {};
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const hello = expect(cx, input, HandshakeType.client_hello);
+    const { config } = this;
+
+    // RFC 5246 Appendix E.1: the highest version both speak; SSL 3.0 and below never.
+    if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
+      throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is not supported`);
+    }
+    const version = Math.min(hello.legacyVersion, config.maxVersion, TLS12);
+    if (version < config.minVersion) {
+      throw new TlsError('protocol_version', `client offered at most ${protocolName(hello.legacyVersion)}, below the server's minimum ${protocolName(config.minVersion)}`);
+    }
+    if (version < TLS12) {
+      throw new TlsError('protocol_version', `${protocolName(version)} is not implemented`);
+    }
+    // RFC 7507 Section 3: a fallback retry to a lower version than we support is refused.
+    if (hello.cipherSuites.includes(FALLBACK_SCSV) && version < Math.min(config.maxVersion, TLS12)) {
+      throw new TlsError('inappropriate_fallback', 'client fell back to a lower version than the server supports');
+    }
+    // RFC 5246 Section 7.4.1.2: the null compression method must be offered.
+    if (!hello.legacyCompressionMethods.includes(CompressionMethod.null)) {
+      throw new TlsError('illegal_parameter', 'client does not offer the null compression method');
+    }
+
+    const offer = readOffer(hello);
+    cx.info.serverName = offer.serverName;
+    const choice = choose(config, hello, offer, version);
+    if (!choice) throw new TlsError('handshake_failure', 'no cipher suite in common with the client');
+
+    // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
+    let alpn: string | undefined;
+    if (offer.alpn && config.alpnProtocols.length > 0) {
+      alpn = config.alpnProtocols.find((p) => offer.alpn!.includes(p));
+      if (alpn === undefined) throw new TlsError('no_application_protocol', 'no ALPN protocol in common with the client');
+      cx.info.alpnProtocol = alpn;
+    }
+
+    const extensions: Extension[] = [];
+    if (offer.secureRenegotiation) extensions.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+    const ems = offer.extendedMasterSecret && config.extendedMasterSecret;
+    if (ems) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    // RFC 7366 Section 2: encrypt_then_mac only for CBC suites.
+    const etm = offer.encryptThenMac && choice.suite.cipher.kind === 'cbc';
+    if (etm) extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
+    if (alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) });
+    if (offer.serverName !== undefined) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+    if (offer.groups !== undefined && choice.suite.kx === 'ecdhe') {
+      // RFC 8422 Section 5.2: the server names the point formats it can parse.
+      extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
+    }
+
+    const hs: Negotiated12 = {
+      version,
+      clientRandom: hello.random,
+      serverRandom: cx.provider.random(32),
+      sessionId: cx.provider.random(32),
+      suite: choice.suite,
+      extendedMasterSecret: ems,
+      encryptThenMac: etm,
+      secureRenegotiation: offer.secureRenegotiation,
+    };
+    cx.version = version;
+    cx.setRecordVersion(version);
+    // A TLS 1.2 CertificateVerify signs the messages themselves, so keep them when we will ask for one.
+    if (config.requestCert) cx.transcript.keepMessages();
+    cx.transcript.startHash(choice.suite.hash);
+    cx.info.version = version;
+    cx.info.protocol = protocolName(version);
+    cx.info.cipherSuite = choice.suite;
+    cx.info.extendedMasterSecret = ems;
+    cx.info.group = choice.group;
+
+    cx.sendHandshake({
+      type: HandshakeType.server_hello,
+      legacyVersion: version,
+      random: hs.serverRandom,
+      legacySessionId: hs.sessionId,
+      cipherSuite: choice.suite.id,
+      legacyCompressionMethod: CompressionMethod.null,
+      extensions,
+    });
+    return sendServerFlight12(cx, config, hs, choice, hello.legacyVersion);
+  }
+}

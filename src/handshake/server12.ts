@@ -1,0 +1,246 @@
+// The TLS 1.2 server after ClientHello: RFC 5246 Section 7.3, RFC 8422 (ECDHE),
+// RFC 5246 Section 7.4.7.1 (RSA key exchange with implicit rejection).
+
+import type { ServerConfig } from '../config.js';
+import { zeroize, type CryptoProvider, type KeyShare, type PrivateKey, type PublicKey } from '../crypto/provider.js';
+import { TlsError } from '../errors.js';
+import { verifyData } from '../keys/prf.js';
+import type { TraceFields } from '../trace.js';
+import { ECCurveType, HandshakeType, signatureSchemeName } from '../wire/enums.js';
+import { Writer } from '../wire/writer.js';
+import type { Certificate } from '../x509/certificate.js';
+import {
+  checkFinished, expect, parseChain, schemeFitsKey12, verifyPeerCertificate, type HandshakeContext, type Input, type State,
+} from './common.js';
+import type { ServerChoice } from './server.js';
+import {
+  deriveMasterSecret, deriveSessionKeys, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
+} from './tls12.js';
+import { Traffic12 } from './traffic12.js';
+
+/** RFC 5246 Section 7.4.4: ClientCertificateType rsa_sign and ecdsa_sign (RFC 8422 Section 5.5). */
+const RSA_SIGN = 1;
+const ECDSA_SIGN = 64;
+
+/** What the server holds through the rest of the handshake. */
+interface ServerHandshake12 {
+  readonly config: ServerConfig;
+  readonly hs: Negotiated12;
+  readonly choice: ServerChoice;
+  /** The ECDHE share, for ECDHE suites. */
+  readonly share: KeyShare | undefined;
+  /** ClientHello.client_version, for the RSA pre-master secret check. */
+  readonly clientVersion: number;
+}
+
+/** Certificate, ServerKeyExchange?, CertificateRequest?, ServerHelloDone. */
+export function sendServerFlight12(cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, choice: ServerChoice, clientVersion: number): State {
+  cx.sendHandshake({
+    type: HandshakeType.certificate,
+    certificateRequestContext: new Uint8Array(0),
+    certificateList: choice.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
+  });
+
+  let share: KeyShare | undefined;
+  if (hs.suite.kx === 'ecdhe') {
+    // RFC 8422 Section 5.4: ServerECDHParams, signed together with both randoms.
+    share = cx.provider.generateKeyShare(choice.group!);
+    const params = new Writer(4 + share.publicKey.length)
+      .u8(ECCurveType.named_curve)
+      .u16(share.group)
+      .vector(1, share.publicKey)
+      .finish();
+    const scheme = choice.signatureScheme!;
+    const signature = cx.provider.sign(choice.certified.key, scheme, serverKeyExchangeSignedContent(hs, params));
+    cx.sendHandshake({
+      type: HandshakeType.server_key_exchange,
+      kx: 'ecdhe',
+      namedGroup: share.group,
+      publicKey: share.publicKey,
+      signatureScheme: scheme,
+      signature,
+      params,
+    });
+  }
+
+  if (config.requestCert) {
+    cx.sendHandshake({
+      type: HandshakeType.certificate_request,
+      version: 'tls12',
+      certificateTypes: Uint8Array.of(RSA_SIGN, ECDSA_SIGN),
+      signatureAlgorithms: config.signatureSchemes,
+      certificateAuthorities: config.roots.map((r) => r.subject.raw),
+    });
+  }
+  cx.sendHandshake({ type: HandshakeType.server_hello_done });
+
+  const shs: ServerHandshake12 = { config, hs, choice, share, clientVersion };
+  return config.requestCert ? new ExpectClientCertificate(shs) : new ExpectClientKeyExchange(shs, undefined);
+}
+
+function heldByServer(s: ServerHandshake12, extra: Parameters<typeof holds12>[0] = {}): TraceFields {
+  return holds12({
+    hs: s.hs,
+    certificate: s.choice.certified.chain[0],
+    publicKey: `${s.choice.certified.key.algorithm} ${s.choice.certified.key.bits} bits`,
+    privateKey: true,
+    group: s.share?.group,
+    ...extra,
+  });
+}
+
+/** RFC 5246 Section 7.4.6: the client's chain, possibly empty. */
+export class ExpectClientCertificate implements State {
+  readonly name = 'ExpectClientCertificate';
+  constructor(readonly s: ServerHandshake12) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s);
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const msg = expect(cx, input, HandshakeType.certificate);
+    if (msg.certificateList.length === 0) {
+      // RFC 5246 Section 7.4.6: a server that requires a certificate answers an empty one with handshake_failure.
+      if (this.s.config.rejectUnauthorized) {
+        throw new TlsError('handshake_failure', 'client did not send a certificate', { code: 'ERR_TLS_CERT_REQUIRED' });
+      }
+      cx.info.authorized = false;
+      return new ExpectClientKeyExchange(this.s, undefined);
+    }
+    const chain = parseChain(msg.certificateList);
+    cx.info.peerCertificates = chain;
+    verifyPeerCertificate(cx, chain, 'clientAuth');
+    return new ExpectClientKeyExchange(this.s, chain[0]);
+  }
+}
+
+export class ExpectClientKeyExchange implements State {
+  readonly name = 'ExpectClientKeyExchange';
+  constructor(readonly s: ServerHandshake12, readonly clientCertificate: Certificate | undefined) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s);
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const { hs } = this.s;
+    const kx = hs.suite.kx === 'rsa' ? 'rsa' : 'ecdhe';
+    const cke = expect(cx, input, HandshakeType.client_key_exchange, kx);
+    const preMasterSecret =
+      kx === 'rsa'
+        ? decryptPreMasterSecret(cx.provider, this.s.choice.certified.key, cke.exchangeKeys, this.s.clientVersion)
+        : this.s.share!.agree(cke.exchangeKeys);
+
+    const master = deriveMasterSecret(cx, hs, preMasterSecret);
+    const keys = deriveSessionKeys(cx, hs, master);
+    const kept = cx.trace ? preMasterSecret : undefined;
+    if (!cx.trace) zeroize(preMasterSecret);
+
+    if (this.clientCertificate) {
+      const clientKey = cx.provider.loadPublicKey(this.clientCertificate.subjectPublicKeyInfo);
+      return new ExpectCertificateVerify(this.s, clientKey, cx.transcript.messages(), master, keys, kept);
+    }
+    return new ExpectChangeCipherSpec(this.s, master, keys, kept);
+  }
+}
+
+/**
+ * RFC 5246 Section 7.4.7.1: decrypts the encrypted pre-master secret without
+ * revealing whether the padding, the length or the version was wrong. On any
+ * failure the handshake goes on with 48 random bytes, so the client learns only
+ * through a Finished that fails like any other (Bleichenbacher). Every byte of
+ * the padding is checked and the result chosen by masking, without branches
+ * that depend on the secret.
+ */
+export function decryptPreMasterSecret(provider: CryptoProvider, key: PrivateKey, encrypted: Uint8Array, clientVersion: number): Uint8Array {
+  const random = provider.random(48);
+  const em = provider.rsaDecryptRaw(key, encrypted);
+  const k = (key.bits + 7) >> 3;
+  if (em === null || em.length !== k || k < 11 + 48) return random;
+  // EM = 0x00 || 0x02 || PS (k-51 non-zero bytes) || 0x00 || pre_master_secret (48 bytes)
+  let bad = em[0]! | (em[1]! ^ 0x02);
+  for (let i = 2; i < k - 49; i++) bad |= ((em[i]! - 1) >> 8) & 1; // 1 when em[i] == 0
+  bad |= em[k - 49]!;
+  bad |= em[k - 48]! ^ (clientVersion >> 8);
+  bad |= em[k - 47]! ^ (clientVersion & 0xff);
+  const useRandom = -((((bad | -bad) >>> 31) & 1)) & 0xff; // 0xff when bad != 0
+  const out = new Uint8Array(48);
+  for (let i = 0; i < 48; i++) out[i] = (em[k - 48 + i]! & ~useRandom) | (random[i]! & useRandom);
+  zeroize(em);
+  return out;
+}
+
+/** RFC 5246 Section 7.4.8: the client proves it holds its certificate's key. */
+export class ExpectCertificateVerify implements State {
+  readonly name = 'ExpectCertificateVerify';
+  constructor(
+    readonly s: ServerHandshake12,
+    readonly clientPublicKey: PublicKey,
+    readonly signedMessages: Uint8Array,
+    readonly masterSecret: Uint8Array,
+    readonly sessionKeys: SessionKeys12,
+    readonly preMasterSecret: Uint8Array | undefined,
+  ) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s, { preMasterSecret: this.preMasterSecret, masterSecret: this.masterSecret, keys: this.sessionKeys.keys });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const cv = expect(cx, input, HandshakeType.certificate_verify);
+    if (!this.s.config.signatureSchemes.includes(cv.signatureScheme) || !schemeFitsKey12(cv.signatureScheme, this.clientPublicKey)) {
+      throw new TlsError('illegal_parameter', `client signed with ${signatureSchemeName(cv.signatureScheme)}, which the server did not ask for`);
+    }
+    if (!cx.provider.verify(this.clientPublicKey, cv.signatureScheme, this.signedMessages, cv.signature)) {
+      throw new TlsError('decrypt_error', 'client CertificateVerify signature does not verify');
+    }
+    return new ExpectChangeCipherSpec(this.s, this.masterSecret, this.sessionKeys, this.preMasterSecret);
+  }
+}
+
+export class ExpectChangeCipherSpec implements State {
+  readonly name = 'ExpectChangeCipherSpec';
+  constructor(
+    readonly s: ServerHandshake12,
+    readonly masterSecret: Uint8Array,
+    readonly sessionKeys: SessionKeys12,
+    readonly preMasterSecret: Uint8Array | undefined,
+  ) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s, { preMasterSecret: this.preMasterSecret, masterSecret: this.masterSecret, keys: this.sessionKeys.keys });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    if (input.kind !== 'changeCipherSpec') {
+      throw new TlsError('unexpected_message', 'expected ChangeCipherSpec from the client');
+    }
+    cx.setReadProtection(this.sessionKeys.clientWrite);
+    return new ExpectFinished(this.s, this.masterSecret, this.sessionKeys);
+  }
+}
+
+export class ExpectFinished implements State {
+  readonly name = 'ExpectFinished';
+  constructor(readonly s: ServerHandshake12, readonly masterSecret: Uint8Array, readonly sessionKeys: SessionKeys12) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s, { masterSecret: this.masterSecret, keys: this.sessionKeys.keys });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const { hs } = this.s;
+    // RFC 5246 Section 7.4.9: the client's verify_data covers every message before its Finished.
+    const expected = verifyData(cx.provider, hs.suite.hash, this.masterSecret, 'client finished', cx.transcript.hash());
+    const finished = expect(cx, input, HandshakeType.finished);
+    checkFinished(expected, finished.verifyData, 'client');
+
+    cx.sendChangeCipherSpec();
+    cx.setWriteProtection(this.sessionKeys.serverWrite);
+    const serverVerifyData = verifyData(cx.provider, hs.suite.hash, this.masterSecret, 'server finished', cx.transcript.hash());
+    cx.sendHandshake({ type: HandshakeType.finished, verifyData: serverVerifyData });
+    cx.handshakeDone();
+    return new Traffic12('server', hs, this.masterSecret);
+  }
+}

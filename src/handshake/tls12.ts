@@ -1,0 +1,127 @@
+// The TLS 1.2 pieces both roles share: key derivation and record protection
+// from the master secret, the ServerKeyExchange signed content, and what each
+// side holds, named as the seed documents name it.
+
+import type { Certificate } from '../x509/certificate.js';
+import { formatName } from '../x509/certificate.js';
+import type { CipherSuite } from '../suites.js';
+import type { TraceFields } from '../trace.js';
+import { extendedMasterSecret, keyBlock, masterSecret, type KeyBlock } from '../keys/prf.js';
+import { aead12Protection, cbcProtection, type RecordProtection } from '../record/protection.js';
+import { concat, protocolName, type HandshakeContext } from './common.js';
+import { namedGroupName } from '../wire/enums.js';
+
+/** What a TLS 1.2 handshake has settled once ServerHello is through: the same on both sides. */
+export interface Negotiated12 {
+  readonly version: number;
+  readonly clientRandom: Uint8Array;
+  readonly serverRandom: Uint8Array;
+  readonly sessionId: Uint8Array;
+  readonly suite: CipherSuite;
+  /** RFC 7627: both sides sent extended_master_secret. */
+  readonly extendedMasterSecret: boolean;
+  /** RFC 7366: both sides sent encrypt_then_mac (only matters for CBC suites). */
+  readonly encryptThenMac: boolean;
+  /** RFC 5746: the peer supports secure renegotiation (we still never renegotiate). */
+  readonly secureRenegotiation: boolean;
+}
+
+/** Session keys and the two record protections made from them. */
+export interface SessionKeys12 {
+  readonly keys: KeyBlock;
+  readonly clientWrite: RecordProtection;
+  readonly serverWrite: RecordProtection;
+}
+
+/**
+ * RFC 5246 Section 8.1 (or RFC 7627 Section 4 when negotiated): the master secret
+ * from the pre-master secret. With EMS the session hash is the transcript up to
+ * and including ClientKeyExchange, so call this right after that message.
+ */
+export function deriveMasterSecret(cx: HandshakeContext, hs: Negotiated12, preMasterSecret: Uint8Array): Uint8Array {
+  const secret = hs.extendedMasterSecret
+    ? extendedMasterSecret(cx.provider, hs.suite.hash, preMasterSecret, cx.transcript.hash())
+    : masterSecret(cx.provider, hs.suite.hash, preMasterSecret, hs.clientRandom, hs.serverRandom);
+  cx.keyLog('CLIENT_RANDOM', hs.clientRandom, secret);
+  cx.trace?.({ kind: 'secret', side: cx.side, label: hs.extendedMasterSecret ? 'extended master secret' : 'master secret', value: secret });
+  return secret;
+}
+
+/** RFC 5246 Section 6.3: the key block, split into MAC keys, write keys and IVs, and the protections. */
+export function deriveSessionKeys(cx: HandshakeContext, hs: Negotiated12, master: Uint8Array): SessionKeys12 {
+  const c = hs.suite.cipher;
+  const lengths =
+    c.kind === 'aead'
+      ? { macKey: 0, key: c.keyLength, iv: c.fixedIvLength }
+      : { macKey: c.macLength, key: c.keyLength, iv: hs.version === 0x0301 ? 16 : 0 };
+  const keys = keyBlock(cx.provider, hs.suite.hash, master, hs.clientRandom, hs.serverRandom, lengths);
+  const make = (key: Uint8Array, iv: Uint8Array, macKey: Uint8Array): RecordProtection =>
+    c.kind === 'aead'
+      ? aead12Protection(cx.provider, c.algorithm, key, iv)
+      : cbcProtection(cx.provider, {
+          algorithm: c.algorithm,
+          key,
+          macHash: c.macHash,
+          macKey,
+          encryptThenMac: hs.encryptThenMac,
+          ...(hs.version === 0x0301 ? { implicitIv: iv } : {}),
+        });
+  return {
+    keys,
+    clientWrite: make(keys.clientWriteKey, keys.clientWriteIv, keys.clientWriteMacKey),
+    serverWrite: make(keys.serverWriteKey, keys.serverWriteIv, keys.serverWriteMacKey),
+  };
+}
+
+/** RFC 5246 Section 7.4.3 / RFC 8422 Section 5.4: ServerKeyExchange signs both randoms and the params. */
+export function serverKeyExchangeSignedContent(hs: Negotiated12, params: Uint8Array): Uint8Array {
+  return concat(hs.clientRandom, hs.serverRandom, params);
+}
+
+export function describeCertificate(cert: Certificate | undefined): string | undefined {
+  if (!cert) return undefined;
+  return `subject ${formatName(cert.subject)}; issuer ${formatName(cert.issuer)}; ${cert.publicKeyAlgorithm} key`;
+}
+
+/** The seed documents' list of what a side holds, from whatever this step has. */
+export function holds12(parts: {
+  hs?: Negotiated12 | undefined;
+  version?: number;
+  clientRandom?: Uint8Array;
+  certificate?: Certificate | undefined;
+  publicKey?: string | undefined;
+  privateKey?: boolean;
+  group?: number | undefined;
+  preMasterSecret?: Uint8Array | undefined;
+  masterSecret?: Uint8Array | undefined;
+  keys?: KeyBlock | undefined;
+}): TraceFields {
+  const { hs } = parts;
+  const fields: Record<string, TraceFields[string]> = {};
+  if (parts.certificate) fields.certificate = describeCertificate(parts.certificate);
+  if (parts.publicKey) fields.publicKey = parts.publicKey;
+  if (parts.privateKey) fields.privateKey = '(held, not shown)';
+  const version = hs?.version ?? parts.version;
+  if (version !== undefined) fields.version = protocolName(version);
+  const clientRandom = hs?.clientRandom ?? parts.clientRandom;
+  if (clientRandom) fields.clientRandom = clientRandom;
+  if (hs) {
+    fields.serverRandom = hs.serverRandom;
+    fields.sessionId = hs.sessionId;
+    fields.cipherSuite = hs.suite.standardName;
+    fields.extendedMasterSecret = hs.extendedMasterSecret;
+  }
+  if (parts.group !== undefined) fields.keyExchangeGroup = namedGroupName(parts.group);
+  if (parts.preMasterSecret) fields.preMasterSecret = parts.preMasterSecret;
+  if (parts.masterSecret) fields.masterSecret = parts.masterSecret;
+  if (parts.keys) {
+    const k = parts.keys;
+    if (k.clientWriteMacKey.length) fields.clientWriteMacKey = k.clientWriteMacKey;
+    if (k.serverWriteMacKey.length) fields.serverWriteMacKey = k.serverWriteMacKey;
+    fields.clientWriteKey = k.clientWriteKey;
+    fields.serverWriteKey = k.serverWriteKey;
+    if (k.clientWriteIv.length) fields.clientWriteIv = k.clientWriteIv;
+    if (k.serverWriteIv.length) fields.serverWriteIv = k.serverWriteIv;
+  }
+  return fields;
+}
