@@ -1,0 +1,450 @@
+// Real TLS peers for the interop tests: openssl s_server / s_client and curl as child processes on 127.0.0.1.
+//
+// Every process started here is tracked and stopped by its PID (SIGTERM, then SIGKILL after 2 s): by the
+// test that started it, by `stopAllPeers()` in an `after` hook, and as a last resort at process exit.
+// A missing peer program fails the test ("peer not installed"), it is never skipped.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const MiB = 1024 * 1024;
+
+// ---------- the TLS 1.2 cells shared by both openssl directions ----------
+
+export type Group = 'X25519' | 'P-256' | 'P-384';
+
+export interface Tls12Cell {
+  /** OpenSSL name, as given to `-cipher` and to our `ciphers` option. */
+  readonly cipher: string;
+  /** IANA name, as getCipher().standardName spells it. */
+  readonly standardName: string;
+  /** Which server certificate the suite needs. */
+  readonly cert: 'rsa' | 'ecdsa';
+  /** The ECDHE group, the only one the server side allows; undefined for RSA key exchange. */
+  readonly group: Group | undefined;
+  /**
+   * The groups the client side offers (OpenSSL list syntax). In TLS 1.2 the client's supported_groups also
+   * bound the curve of an ECDSA server certificate (RFC 8422 Section 5.1.1), so with the P-256 certificate the
+   * client offers P-256 after the pinned group; the server still has only the pinned one to choose.
+   */
+  readonly clientGroups: string | undefined;
+}
+
+const ecdheSuites: ReadonlyArray<[string, string, 'rsa' | 'ecdsa']> = [
+  ['ECDHE-RSA-AES128-GCM-SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'rsa'],
+  ['ECDHE-RSA-AES256-GCM-SHA384', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'rsa'],
+  ['ECDHE-ECDSA-AES128-GCM-SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'ecdsa'],
+  ['ECDHE-RSA-CHACHA20-POLY1305', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', 'rsa'],
+  ['ECDHE-RSA-AES128-SHA', 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA', 'rsa'],
+];
+const rsaKxSuites: ReadonlyArray<[string, string]> = [
+  ['AES128-GCM-SHA256', 'TLS_RSA_WITH_AES_128_GCM_SHA256'],
+  ['AES256-GCM-SHA384', 'TLS_RSA_WITH_AES_256_GCM_SHA384'],
+  ['AES128-SHA', 'TLS_RSA_WITH_AES_128_CBC_SHA'],
+];
+export const groups: readonly Group[] = ['X25519', 'P-256', 'P-384'];
+
+/** Every ECDHE suite with every group, then the RSA key exchange suites. */
+export const tls12Cells: readonly Tls12Cell[] = [
+  ...ecdheSuites.flatMap(([cipher, standardName, cert]) =>
+    groups.map((group) => ({
+      cipher,
+      standardName,
+      cert,
+      group,
+      clientGroups: cert === 'ecdsa' && group !== 'P-256' ? `${group}:P-256` : group,
+    })),
+  ),
+  ...rsaKxSuites.map(([cipher, standardName]) => ({
+    cipher,
+    standardName,
+    cert: 'rsa' as const,
+    group: undefined,
+    clientGroups: undefined,
+  })),
+];
+
+/** What `openssl s_client -brief` prints for the server's ephemeral key of each group. */
+export const serverTempKey: Record<Group, string> = {
+  X25519: 'Server Temp Key: X25519, 253 bits',
+  'P-256': 'Server Temp Key: ECDH, prime256v1, 256 bits',
+  'P-384': 'Server Temp Key: ECDH, secp384r1, 384 bits',
+};
+
+export const cellName = (c: Tls12Cell): string => `TLSv1.2 ${c.cipher}${c.group ? ` ${c.group}` : ''}`;
+
+// ---------- temp files ----------
+
+let scratch: string | undefined;
+
+/** Writes a file into a per-process temp dir (removed at exit) and returns its path. */
+export function writeTempFile(name: string, data: Uint8Array | string): string {
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'typetls-interop-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  const path = join(scratch, name);
+  writeFileSync(path, data);
+  return path;
+}
+
+/** Random bytes, so that an echo or a reflection cannot pass for the other direction's data. */
+export const randomBlob = (size: number): Buffer => randomBytes(size);
+
+/** A short description of where two buffers first differ, for assertion messages. */
+export function describeDifference(got: Uint8Array, want: Uint8Array): string | undefined {
+  const n = Math.min(got.length, want.length);
+  for (let i = 0; i < n; i++) {
+    if (got[i] !== want[i]) return `first difference at byte ${i} of ${want.length} (got ${got.length} bytes)`;
+  }
+  if (got.length !== want.length) return `got ${got.length} bytes, want ${want.length}`;
+  return undefined;
+}
+
+// ---------- processes ----------
+
+const live = new Set<ChildProcess>();
+
+process.on('exit', () => {
+  for (const child of live) {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
+
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
+/** Stops one process by its PID: SIGTERM, then SIGKILL after 2 s; resolves once it has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (exited(child) || child.pid === undefined) {
+    live.delete(child);
+    return;
+  }
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pid = child.pid;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // exited in between
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited in between
+    }
+  }, 2000);
+  await gone;
+  clearTimeout(timer);
+  live.delete(child);
+}
+
+/** Stops every peer process still running; for `after` hooks. */
+export async function stopAllPeers(): Promise<void> {
+  await Promise.all([...live].map(stopProcess));
+}
+
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly stdout: Buffer[];
+  readonly stderr: Buffer[];
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function spawnTracked(cmd: string, args: readonly string[], stdin: 'pipe' | number): Spawned {
+  const child = spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'] });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout!.on('data', (c: Buffer) => stdout.push(c));
+  child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+  // A peer that exits early closes its stdin: writes then fail with EPIPE, which the test reports otherwise.
+  child.stdin?.on('error', () => {});
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      live.delete(child);
+      reject(e.code === 'ENOENT' ? new Error(`peer not installed: ${cmd}`) : e);
+    });
+    child.once('close', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  if (child.pid !== undefined) live.add(child);
+  return { child, stdout, stderr, exit };
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly timedOut: boolean;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** A file whose contents become the process's stdin (opened read-only; EOF at its end). */
+  readonly stdinFile?: string;
+  /** Bytes written to stdin, which is then closed. Without either, stdin is empty. */
+  readonly stdinData?: Uint8Array | string;
+  /** Kill (SIGTERM, then SIGKILL) after this long; default 20 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Runs a program to completion, collecting stdout (bytes) and stderr (text). */
+export async function runProcess(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const fd = options.stdinFile !== undefined ? openSync(options.stdinFile, 'r') : undefined;
+  let spawned: Spawned;
+  try {
+    spawned = spawnTracked(cmd, args, fd ?? 'pipe');
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const { child } = spawned;
+  if (fd === undefined) child.stdin!.end(options.stdinData ?? '');
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void stopProcess(child);
+  }, options.timeoutMs ?? 20_000);
+  try {
+    const { code, signal } = await spawned.exit;
+    return {
+      code,
+      signal,
+      timedOut,
+      stdout: Buffer.concat(spawned.stdout),
+      stderr: Buffer.concat(spawned.stderr).toString('utf8'),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `openssl s_client ARGS`. */
+export const runOpensslClient = (args: readonly string[], options?: RunOptions): Promise<RunResult> =>
+  runProcess('openssl', ['s_client', ...args], options);
+
+/** `curl ARGS`. */
+export const runCurl = (args: readonly string[], options?: RunOptions): Promise<RunResult> =>
+  runProcess('curl', args, options);
+
+// ---------- ports ----------
+
+/** A port the OS considers free on 127.0.0.1 right now (bind to port 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createTcpServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no port from the OS'))));
+    });
+  });
+}
+
+/**
+ * Whether something listens on 127.0.0.1:port (or the wildcard), read from the kernel's socket table
+ * without connecting: a probe connection would be taken by `s_server` as a client. Undefined when the
+ * table cannot be read (not Linux).
+ */
+function listeningInTable(port: number): boolean | undefined {
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const line of table.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 4) continue;
+    const [address, localPort] = fields[1]!.split(':');
+    // st 0A is TCP_LISTEN; 0100007F is 127.0.0.1 in the kernel's byte order on little-endian machines.
+    if (localPort === hexPort && fields[3] === '0A' && (address === '0100007F' || address === '7F000001' || address === '00000000')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Whether a TCP connect to 127.0.0.1:port succeeds (the fallback probe). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Waits until the child listens on the port; throws if it exits first or the time runs out. */
+async function waitForListening(port: number, spawned: Spawned, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited(spawned.child)) throw new PeerExited(Buffer.concat(spawned.stderr).toString('utf8'));
+    const inTable = listeningInTable(port);
+    if (inTable ?? (await accepts(port))) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`peer did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+class PeerExited extends Error {
+  constructor(readonly stderr: string) {
+    super(`peer exited before listening: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+}
+
+// ---------- openssl s_server ----------
+
+export interface OpensslServer {
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Everything s_server wrote to stdout so far: with -quiet/-brief, exactly the application data it received. */
+  stdout(): Buffer;
+  /** Its stderr so far (-brief prints `Protocol version:` and `Ciphersuite:` there). */
+  stderr(): string;
+  /** Feeds s_server's stdin: once a client is connected, s_server sends these bytes to it. */
+  send(data: Uint8Array): void;
+  /** Resolves once stdout holds at least `size` bytes or s_server has exited; rejects after timeoutMs. */
+  waitForStdout(size: number, timeoutMs?: number): Promise<void>;
+  /** Stops it by PID. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `openssl s_server -accept 127.0.0.1:PORT ARGS` on a free port (a new one is tried when the port
+ * was taken in between) and waits until it listens. Its stdin is a pipe that stays open until stop(), so it
+ * sends nothing until `send()`.
+ */
+export async function startOpensslServer(args: readonly string[], timeoutMs = 10_000): Promise<OpensslServer> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const spawned = spawnTracked('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, ...args], 'pipe');
+    spawned.exit.catch(() => {});
+    try {
+      await Promise.race([waitForListening(port, spawned, timeoutMs), spawned.exit.then(() => undefined)]);
+      if (exited(spawned.child)) throw new PeerExited(Buffer.concat(spawned.stderr).toString('utf8'));
+    } catch (e) {
+      await stopProcess(spawned.child);
+      lastError = e;
+      if (e instanceof PeerExited && /in use|bind|EADDRINUSE/i.test(e.stderr)) continue;
+      if (e instanceof Error && /ENOENT|not installed/.test(e.message)) throw new Error('peer not installed: openssl');
+      throw e;
+    }
+    const { child } = spawned;
+    return {
+      port,
+      child,
+      stdout: () => Buffer.concat(spawned.stdout),
+      stderr: () => Buffer.concat(spawned.stderr).toString('utf8'),
+      send: (data) => {
+        child.stdin!.write(data);
+      },
+      waitForStdout: async (size, limitMs = 10_000) => {
+        const deadline = Date.now() + limitMs;
+        while (spawned.stdout.reduce((n, c) => n + c.length, 0) < size && !exited(child)) {
+          if (Date.now() > deadline) throw new Error(`s_server wrote fewer than ${size} bytes within ${limitMs} ms`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      },
+      stop: () => stopProcess(child),
+    };
+  }
+  throw lastError instanceof Error ? lastError : new Error('could not start openssl s_server');
+}
+
+// ---------- TLS sockets (ours or node:tls: the same shape) ----------
+
+/** The node:tls client options these tests pass (a subset of tls.ConnectionOptions, same names). */
+export interface ClientOptions {
+  host: string;
+  port: number;
+  servername?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  ciphers?: string;
+  ecdhCurve?: string;
+  rejectUnauthorized?: boolean;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  ALPNProtocols?: string[];
+}
+
+/** The node:tls server options these tests pass (a subset of tls.TlsOptions, same names). */
+export interface ServerOptions {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+  ciphers?: string;
+  ecdhCurve?: string;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  ALPNProtocols?: string[];
+}
+
+/** The part of a node:tls-style socket these tests use. */
+export interface DuplexLike {
+  write(data: Uint8Array): boolean;
+  end(): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  once(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+/**
+ * Sends `outgoing`, reads until `expected` bytes arrived, then ends the socket and waits for it to close.
+ * Resolves with what was received (the peer may send more than `expected`; all of it is returned).
+ */
+export function exchange(socket: DuplexLike, outgoing: Uint8Array, expected: number, timeoutMs = 15_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let ended = false;
+    const timer = setTimeout(
+      () => reject(new Error(`timed out: received ${received} of ${expected} bytes, ended=${ended}`)),
+      timeoutMs,
+    );
+    socket.on('data', (chunk) => {
+      chunks.push(Buffer.from(chunk));
+      received += chunk.length;
+      if (received >= expected && !ended) {
+        ended = true;
+        socket.end();
+      }
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
+    });
+    socket.write(outgoing);
+  });
+}
+
+/** The error code of an error event, whatever its class. */
+export const errorCode = (err: unknown): string | undefined =>
+  typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+
+/** The last few lines of a peer's output, for assertion messages. */
+export const tail = (text: string, lines = 6): string => text.trim().split('\n').slice(-lines).join('\n');
