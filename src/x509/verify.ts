@@ -1,7 +1,13 @@
 // Certificate path validation (RFC 5280 Section 6) and identity checks (RFC 6125).
 
+import { TlsError } from '../errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
+import { SignatureScheme } from '../wire/enums.js';
 import type { Certificate } from './certificate.js';
+import { KeyUsage, Oid, parseCertificate } from './certificate.js';
+import { bytesEqual } from './der.js';
+import { checkHostname, checkIp } from './identity.js';
+import { pemDecode } from './pem.js';
 
 export interface VerifyOptions {
   /** The chain as the peer sent it, leaf first; intermediates in any order. */
@@ -21,6 +27,45 @@ export type VerifyResult =
   | { readonly ok: true; readonly chain: readonly Certificate[] }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
+type Failure = { readonly ok: false; readonly code: string; readonly message: string };
+
+function fail(code: string, message: string): Failure {
+  return { ok: false, code, message };
+}
+
+// OpenSSL's verify error strings, as node:tls reports them.
+const Failures = {
+  expired: () => fail('CERT_HAS_EXPIRED', 'certificate has expired'),
+  notYetValid: () => fail('CERT_NOT_YET_VALID', 'certificate is not yet valid'),
+  invalidCa: () => fail('INVALID_CA', 'invalid CA certificate'),
+  pathLength: () => fail('PATH_LENGTH_EXCEEDED', 'path length constraint exceeded'),
+  purpose: () => fail('INVALID_PURPOSE', 'unsupported certificate purpose'),
+  signature: () => fail('CERT_SIGNATURE_FAILURE', 'certificate signature failure'),
+  criticalExtension: (oid: string) =>
+    fail('UNHANDLED_CRITICAL_EXTENSION', `unhandled critical extension ${oid}`),
+  tooLong: () => fail('CERT_CHAIN_TOO_LONG', 'certificate chain too long'),
+  depthZeroSelfSigned: () => fail('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'),
+  selfSignedInChain: () => fail('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
+  leafSignature: () => fail('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
+  issuerLocally: () => fail('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'),
+};
+
+/** The extensions this validator processes; any other extension marked critical fails the path (RFC 5280 Section 4.2). */
+const handledExtensions = new Set<string>([
+  Oid.basicConstraints,
+  Oid.keyUsage,
+  Oid.extKeyUsage,
+  Oid.subjectAltName,
+  Oid.subjectKeyIdentifier,
+  Oid.authorityKeyIdentifier,
+]);
+
+const purposeOid = { serverAuth: Oid.serverAuth, clientAuth: Oid.clientAuth } as const;
+
+/** The total signature checks one validation may make, so that path building cannot explode. */
+const SIGNATURE_BUDGET = 100;
+const DEFAULT_MAX_DEPTH = 8;
+
 /**
  * Builds a path from the leaf to one of `roots` and validates it. Failure codes
  * are node:tls's: CERT_HAS_EXPIRED, CERT_NOT_YET_VALID, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
@@ -28,4 +73,240 @@ export type VerifyResult =
  * CERT_SIGNATURE_FAILURE, INVALID_CA, PATH_LENGTH_EXCEEDED, INVALID_PURPOSE,
  * ERR_TLS_CERT_ALTNAME_INVALID. Never throws.
  */
-export declare function verifyChain(provider: CryptoProvider, options: VerifyOptions): VerifyResult;
+export function verifyChain(provider: CryptoProvider, options: VerifyOptions): VerifyResult {
+  try {
+    const path = buildPath(provider, options);
+    if (!path.ok) return path;
+    const leaf = path.chain[0]!;
+    if (options.hostname !== undefined) {
+      const e = checkHostname(leaf, options.hostname);
+      if (e) return fail(e.code, e.message);
+    }
+    if (options.ip !== undefined) {
+      const e = checkIp(leaf, options.ip);
+      if (e) return fail(e.code, e.message);
+    }
+    return path;
+  } catch (e) {
+    const code = e instanceof TlsError ? e.code : 'ERR_TLS_CERT_INVALID';
+    const message = e instanceof Error ? e.message : String(e);
+    return fail(code, `certificate verification failed: ${message}`);
+  }
+}
+
+/** RFC 5280 Section 4.2.1.1/4.2.1.2: the key identifiers, when both are present, must agree. */
+function mayHaveIssued(issuer: Certificate, cert: Certificate): boolean {
+  if (!bytesEqual(issuer.subject.raw, cert.issuer.raw)) return false;
+  const aki = cert.authorityKeyIdentifier;
+  const ski = issuer.subjectKeyIdentifier;
+  return aki === undefined || ski === undefined || bytesEqual(aki, ski);
+}
+
+function isSelfIssued(cert: Certificate): boolean {
+  return mayHaveIssued(cert, cert);
+}
+
+function isSha1(scheme: number | undefined): boolean {
+  return scheme === SignatureScheme.rsa_pkcs1_sha1 || scheme === SignatureScheme.ecdsa_sha1;
+}
+
+/**
+ * Depth-first path building (RFC 4158) from the leaf through the presented
+ * certificates to a root, backtracking over candidate issuers. Signature
+ * results are cached per (certificate, issuer) pair and the total number of
+ * signature checks is bounded, so a hostile bag of certificates costs at most
+ * SIGNATURE_BUDGET verifications.
+ */
+function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResult {
+  const leaf = options.presented[0];
+  if (!leaf) return fail('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'no certificate was presented');
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const roots = options.roots;
+  const isRoot = (c: Certificate) => roots.some((r) => bytesEqual(r.raw, c.raw));
+  // Intermediates: everything presented after the leaf, without duplicates and without roots.
+  const intermediates: Certificate[] = [];
+  for (const c of options.presented.slice(1)) {
+    if (!isRoot(c) && !intermediates.some((x) => bytesEqual(x.raw, c.raw))) intermediates.push(c);
+  }
+
+  let budget = SIGNATURE_BUDGET;
+  const signatureCache = new Map<Certificate, Map<Certificate, boolean>>();
+  const signedBy = (cert: Certificate, issuer: Certificate): boolean => {
+    let row = signatureCache.get(cert);
+    if (!row) signatureCache.set(cert, (row = new Map()));
+    const known = row.get(issuer);
+    if (known !== undefined) return known;
+    budget--;
+    const scheme = cert.signatureAlgorithm.scheme;
+    let ok = false;
+    if (scheme !== undefined) {
+      try {
+        const key = provider.loadPublicKey(issuer.subjectPublicKeyInfo);
+        ok = provider.verify(key, scheme, cert.tbsCertificate, cert.signatureValue);
+      } catch {
+        ok = false; // an issuer key the provider cannot load verifies nothing
+      }
+    }
+    row.set(issuer, ok);
+    return ok;
+  };
+
+  // The most telling failure seen so far: a complete path that failed a check,
+  // then a signature failure, then a path that grew too long.
+  let pathFailure: Failure | undefined;
+  let signatureFailure: Failure | undefined;
+  let lengthFailure: Failure | undefined;
+  let selfSignedInChain = false;
+
+  const extend = (path: Certificate[]): Certificate[] | undefined => {
+    const cert = path[path.length - 1]!;
+    // A certificate that is itself trusted ends the path (the leaf included).
+    if (isRoot(cert)) {
+      const f = validatePath(path, options);
+      if (!f) return path;
+      pathFailure ??= f;
+      return undefined;
+    }
+    const candidates = [
+      ...roots.filter((r) => mayHaveIssued(r, cert)),
+      ...intermediates.filter((c) => mayHaveIssued(c, cert) && !path.includes(c)),
+    ];
+    if (candidates.length === 0 && path.length > 1 && isSelfIssued(cert)) selfSignedInChain = true;
+    for (const issuer of candidates) {
+      if (budget <= 0) return undefined;
+      // Not counting the leaf and the root, at most maxDepth intermediates.
+      if (!isRoot(issuer) && path.length > maxDepth) {
+        lengthFailure ??= Failures.tooLong();
+        continue;
+      }
+      // SHA-1 signatures are not accepted anywhere below the trust anchor.
+      if (isSha1(cert.signatureAlgorithm.scheme) || !signedBy(cert, issuer)) {
+        signatureFailure ??= Failures.signature();
+        continue;
+      }
+      const found = extend([...path, issuer]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+
+  const chain = extend([leaf]);
+  if (chain) return { ok: true, chain };
+  if (pathFailure) return pathFailure;
+  if (signatureFailure) return signatureFailure;
+  if (lengthFailure) return lengthFailure;
+  // No path at all: say why in OpenSSL's terms.
+  if (isSelfIssued(leaf)) return Failures.depthZeroSelfSigned();
+  if (selfSignedInChain) return Failures.selfSignedInChain();
+  if (options.presented.length === 1) return Failures.leafSignature();
+  return Failures.issuerLocally();
+}
+
+/**
+ * The checks of RFC 5280 Section 6.1.3/6.1.4 on a complete path, leaf first and
+ * trust anchor last. Structural failures are reported before time failures, as
+ * OpenSSL checks the chain before it checks each certificate's validity.
+ */
+function validatePath(path: readonly Certificate[], options: VerifyOptions): Failure | undefined {
+  const last = path.length - 1;
+  for (let i = 0; i < path.length; i++) {
+    const cert = path[i]!;
+    const isAnchor = i === last;
+    // RFC 5280 Section 4.2: a certificate with a critical extension the validator does not process is rejected.
+    // The trust anchor is an input to validation, not a certificate in the path (RFC 5280 Section 6.1.1).
+    if (!isAnchor || path.length === 1) {
+      const unknown = cert.extensions.find((e) => e.critical && !handledExtensions.has(e.oid));
+      if (unknown) return Failures.criticalExtension(unknown.oid);
+    }
+    if (i > 0) {
+      // RFC 5280 Section 6.1.4 (k): an issuer is a CA; a v1 trust anchor without extensions is accepted.
+      const bc = cert.basicConstraints;
+      const v1Anchor = isAnchor && cert.version === 1;
+      if (!(bc?.ca ?? false) && !v1Anchor) return Failures.invalidCa();
+      // RFC 5280 Section 6.1.4 (n): when keyUsage is present, keyCertSign is set.
+      if (cert.keyUsage !== undefined && (cert.keyUsage & KeyUsage.keyCertSign) === 0) return Failures.invalidCa();
+      // RFC 5280 Section 6.1.4 (l, m): the non-self-issued intermediates below this CA.
+      if (bc?.pathLenConstraint !== undefined) {
+        let below = 0;
+        for (let j = 1; j < i; j++) if (!isSelfIssued(path[j]!)) below++;
+        if (below > bc.pathLenConstraint) return Failures.pathLength();
+      }
+    }
+    // RFC 5280 Section 4.2.1.12: when extKeyUsage is present, the purpose (or anyExtendedKeyUsage) is in it.
+    // Applied to the leaf and, as OpenSSL and Go do, to intermediates; not to the trust anchor.
+    if (!isAnchor || i === 0) {
+      const eku = cert.extKeyUsage;
+      if (eku && !eku.includes(purposeOid[options.purpose]) && !eku.includes(Oid.anyExtendedKeyUsage)) {
+        return Failures.purpose();
+      }
+    }
+  }
+  // RFC 5280 Section 6.1.3 (a)(2): every certificate is valid at the time of validation.
+  for (const cert of path) {
+    if (options.now.getTime() < cert.notBefore.getTime()) return Failures.notYetValid();
+    if (options.now.getTime() > cert.notAfter.getTime()) return Failures.expired();
+  }
+  return undefined;
+}
+
+export type CertificateInput = string | Uint8Array;
+
+export interface VerifyCertificateChainOptions {
+  /** The end-entity certificate, PEM or DER. */
+  readonly leaf: CertificateInput;
+  /** Intermediates: PEM text (any number of blocks), DER, or a list of either. */
+  readonly intermediates?: CertificateInput | readonly CertificateInput[];
+  readonly roots: CertificateInput | readonly CertificateInput[];
+  readonly hostname?: string;
+  readonly ip?: string;
+  /** The time of validation; now by default. */
+  readonly time?: Date;
+  readonly purpose?: 'serverAuth' | 'clientAuth';
+  readonly maxDepth?: number;
+  /** The crypto provider that checks signatures (the package root supplies node:crypto). */
+  readonly provider?: CryptoProvider;
+}
+
+function parseInputs(input: CertificateInput | readonly CertificateInput[] | undefined): Certificate[] {
+  if (input === undefined) return [];
+  const list = typeof input === 'string' || input instanceof Uint8Array ? [input] : input;
+  const out: Certificate[] = [];
+  for (const item of list) {
+    if (typeof item === 'string') {
+      const blocks = pemDecode(item).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
+      if (blocks.length === 0) throw new TlsError('bad_certificate', 'no CERTIFICATE block in PEM text');
+      for (const b of blocks) out.push(parseCertificate(b.der));
+    } else {
+      out.push(parseCertificate(item));
+    }
+  }
+  return out;
+}
+
+/** Validates a chain given as PEM or DER, for applications that are not in a handshake. */
+export async function verifyCertificateChain(options: VerifyCertificateChainOptions): Promise<VerifyResult> {
+  const provider = options.provider;
+  if (!provider) {
+    throw new TlsError('api_misuse', 'verifyCertificateChain needs a crypto provider (options.provider)');
+  }
+  let leaf: Certificate[];
+  let intermediates: Certificate[];
+  let roots: Certificate[];
+  try {
+    leaf = parseInputs(options.leaf);
+    if (leaf.length !== 1) throw new TlsError('bad_certificate', `expected one leaf certificate, got ${leaf.length}`);
+    intermediates = parseInputs(options.intermediates);
+    roots = parseInputs(options.roots);
+  } catch (e) {
+    return fail('ERR_TLS_CERT_PARSE', e instanceof Error ? e.message : String(e));
+  }
+  return verifyChain(provider, {
+    presented: [...leaf, ...intermediates],
+    roots,
+    now: options.time ?? new Date(),
+    purpose: options.purpose ?? 'serverAuth',
+    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
+    ...(options.ip !== undefined ? { ip: options.ip } : {}),
+    ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}),
+  });
+}
