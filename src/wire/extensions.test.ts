@@ -164,7 +164,10 @@ describe('extension codecs: rejections', () => {
     },
     {
       name: 'pre_shared_key with a 31-byte binder',
-      run: () => decodePreSharedKeyClient(encodePreSharedKeyClient({ identities: [{ identity: Uint8Array.of(1), obfuscatedTicketAge: 0 }], binders: [fill(31, 0)] })),
+      run: () => decodePreSharedKeyClient(encodePreSharedKeyClient({
+        identities: [{ identity: Uint8Array.of(1), obfuscatedTicketAge: 0 }, { identity: Uint8Array.of(2), obfuscatedTicketAge: 0 }],
+        binders: [fill(32, 0), fill(31, 0)],
+      })),
       kind: 'decode_error',
     },
     {
