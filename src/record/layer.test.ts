@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { nodeCryptoProvider as provider } from '../crypto/node.js';
+import { TlsError } from '../errors.js';
+import type { TraceEvent } from '../trace.js';
+import { RecordLayer } from './layer.js';
+import { aead12Protection, aead13Protection, cbcProtection } from './protection.js';
+
+const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+const bytes = (n: number, start = 0): Uint8Array => new Uint8Array(n).map((_, i) => (start + i) & 0xff);
+
+function throwsTls(fn: () => unknown, kind: string): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof TlsError, `expected a TlsError, got ${String(e)}`);
+    assert.equal(e.kind, kind);
+    return true;
+  });
+}
+
+/** Reads every whole record the layer has. */
+function readAll(layer: RecordLayer): { contentType: number; plaintext: Uint8Array }[] {
+  const out = [];
+  for (let r = layer.readRecord(); r !== null; r = layer.readRecord()) out.push(r);
+  return out;
+}
+
+const gcm = () => aead12Protection(provider, 'AES-128-GCM', bytes(16, 1), bytes(4, 2));
+
+describe('RecordLayer', () => {
+  it('starts unprotected: writes the header and the data as is, with writeVersion', () => {
+    const layer = new RecordLayer();
+    assert.equal(layer.writeEncrypted, false);
+    assert.equal(layer.readEncrypted, false);
+    assert.equal(layer.writeVersion, 0x0301);
+    assert.equal(layer.hasOutput, false);
+    layer.writeRecord(22, bytes(3));
+    layer.writeVersion = 0x0303;
+    layer.writeRecord(21, Uint8Array.of(2, 10));
+    assert.equal(layer.hasOutput, true);
+    assert.deepEqual(layer.takeOutput(), hex('16 0301 0003 000102  15 0303 0002 020a'));
+    assert.equal(layer.hasOutput, false);
+    assert.deepEqual(layer.takeOutput(), new Uint8Array(0));
+  });
+
+  it('splits writes into records of at most 2^14 bytes, and the peer reads them back', () => {
+    const writer = new RecordLayer();
+    const data = bytes(40000);
+    writer.writeRecord(23, data);
+    const wire = writer.takeOutput();
+    assert.equal(wire.length, 40000 + 3 * 5);
+    assert.equal((wire[3]! << 8) | wire[4]!, 16384);
+    const reader = new RecordLayer({ side: 'server' });
+    reader.receive(wire);
+    const records = readAll(reader);
+    assert.deepEqual(records.map((r) => r.plaintext.length), [16384, 16384, 7232]);
+    assert.deepEqual(new Uint8Array(Buffer.concat(records.map((r) => r.plaintext))), data);
+  });
+
+  it('writes nothing for empty application data and refuses an empty handshake or alert', () => {
+    const layer = new RecordLayer();
+    layer.writeRecord(23, new Uint8Array(0));
+    assert.equal(layer.hasOutput, false);
+    throwsTls(() => layer.writeRecord(22, new Uint8Array(0)), 'internal_error');
+    throwsTls(() => layer.writeRecord(21, new Uint8Array(0)), 'internal_error');
+  });
+
+  it('protects with the write protection and a sequence number that counts from 0 and resets on a switch', () => {
+    const client = new RecordLayer();
+    const server = new RecordLayer({ side: 'server' });
+    client.writeVersion = 0x0303;
+    client.writeRecord(22, bytes(10));
+    client.setWriteProtection(gcm());
+    assert.equal(client.writeEncrypted, true);
+    client.writeRecord(22, bytes(12));
+    client.writeRecord(23, bytes(20000));
+    const wire = client.takeOutput();
+    // The first protected record carries explicit nonce = seq 0, the next ones 1 and 2.
+    const second = wire.subarray(15);
+    assert.deepEqual(second.subarray(0, 5), hex('16 0303 0024'));
+    assert.deepEqual(second.subarray(5, 13), hex('0000000000000000'));
+    server.receive(wire);
+    assert.deepEqual(server.readRecord(), { contentType: 22, plaintext: bytes(10) });
+    // The peer switches its read side at the same point (the ChangeCipherSpec in TLS 1.2).
+    server.setReadProtection(gcm());
+    assert.equal(server.readEncrypted, true);
+    assert.deepEqual(server.readRecord(), { contentType: 22, plaintext: bytes(12) });
+    const rest = readAll(server);
+    assert.deepEqual(rest.map((r) => r.plaintext.length), [16384, 3616]);
+    // A new protection restarts at seq 0 on both sides.
+    client.setWriteProtection(gcm());
+    client.writeRecord(23, bytes(5));
+    const again = client.takeOutput();
+    assert.deepEqual(again.subarray(5, 13), hex('0000000000000000'));
+    server.setReadProtection(gcm());
+    server.receive(again);
+    assert.deepEqual(server.readRecord(), { contentType: 23, plaintext: bytes(5) });
+  });
+
+  it('a record replayed or reordered fails with bad_record_mac', () => {
+    const client = new RecordLayer();
+    client.setWriteProtection(gcm());
+    client.writeRecord(23, bytes(5));
+    const first = client.takeOutput();
+    client.writeRecord(23, bytes(5));
+    const second = client.takeOutput();
+    const server = new RecordLayer({ side: 'server' });
+    server.setReadProtection(gcm());
+    // The explicit nonce says 1, but the receiver's seq (in the AAD) is 0.
+    server.receive(second);
+    throwsTls(() => server.readRecord(), 'bad_record_mac');
+    const other = new RecordLayer({ side: 'server' });
+    other.setReadProtection(gcm());
+    other.receive(first);
+    other.receive(first);
+    assert.deepEqual(other.readRecord()!.plaintext, bytes(5));
+    throwsTls(() => other.readRecord(), 'bad_record_mac');
+  });
+
+  it('TLS 1.3: writes the RFC 8448 record (outer type 23, version 0x0303) and reads the inner type back', () => {
+    // RFC 8448 Section 3: the client's application traffic key and IV, its first
+    // application_data record and its close_notify alert.
+    const key = hex('17 42 2d da 59 6e d5 d9 ac d8 90 e3 c6 3f 50 51');
+    const iv = hex('5b 78 92 3d ee 08 57 90 33 e5 23 d9');
+    const appRecord = hex(`17 03 03 00 43 a2 3f 70 54 b6 2c 94 d0 af fa fe 82 28 ba 55 cb ef ac ea
+      42 f9 14 aa 66 bc ab 3f 2b 98 19 a8 a5 b4 6b 39 5b d5 4a 9a 20 44 1e 2b
+      62 97 4e 1f 5a 62 92 a2 97 70 14 bd 1e 3d ea e6 3a ee bb 21 69 49 15 e4`);
+    const alertRecord = hex('17 03 03 00 13 c9 87 27 60 65 56 66 b7 4d 7f f1 15 3e fd 6d b6 d0 b0 e3');
+    const client = new RecordLayer();
+    client.writeVersion = 0x0301; // the header still says 0x0303 once protected
+    client.setWriteProtection(aead13Protection(provider, 'AES-128-GCM', key, iv));
+    client.writeRecord(23, bytes(50));
+    client.writeRecord(21, hex('0100'));
+    assert.deepEqual(client.takeOutput(), new Uint8Array(Buffer.concat([appRecord, alertRecord])));
+
+    const server = new RecordLayer({ side: 'server' });
+    server.setReadProtection(aead13Protection(provider, 'AES-128-GCM', key, iv));
+    // An unprotected change_cipher_spec in between passes through and takes no sequence number (RFC 8446 Section 5).
+    server.receive(new Uint8Array(Buffer.concat([hex('14 0303 0001 01'), appRecord, alertRecord])));
+    assert.deepEqual(readAll(server), [
+      { contentType: 20, plaintext: Uint8Array.of(1) },
+      { contentType: 23, plaintext: bytes(50) },
+      { contentType: 21, plaintext: hex('0100') },
+    ]);
+  });
+
+  it('TLS 1.3: an unprotected handshake record under protection is unexpected_message', () => {
+    const server = new RecordLayer({ side: 'server' });
+    server.setReadProtection(aead13Protection(provider, 'AES-128-GCM', bytes(16), bytes(12)));
+    server.receive(hex('16 0303 0004 01000000'));
+    throwsTls(() => server.readRecord(), 'unexpected_message');
+  });
+
+  it('allows a body of 2^14 + the protection expansion and refuses more with record_overflow', () => {
+    const unprotected = new RecordLayer();
+    unprotected.receive(new Uint8Array([23, 3, 3, 0x40, 0x01]));
+    throwsTls(() => unprotected.readRecord(), 'record_overflow');
+
+    const tls13 = new RecordLayer();
+    tls13.setReadProtection(aead13Protection(provider, 'AES-128-GCM', bytes(16), bytes(12)));
+    tls13.receive(new Uint8Array([23, 3, 3, 0x41, 0x01])); // 2^14 + 257
+    throwsTls(() => tls13.readRecord(), 'record_overflow');
+  });
+
+  it('refuses a plaintext over 2^14 with record_overflow even when the body fits', () => {
+    // A CBC record may carry 2^14 + 1 bytes of content inside its 2^14 + 16 + 20 + 256 body limit.
+    const options = { algorithm: 'AES-128-CBC', key: bytes(16), macHash: 'sha1', macKey: bytes(20), encryptThenMac: false } as const;
+    const body = cbcProtection(provider, options).seal(23, 0x0303, 0, new Uint8Array(16385));
+    const reader = new RecordLayer();
+    reader.setReadProtection(cbcProtection(provider, options));
+    reader.receive(new Uint8Array(Buffer.concat([Uint8Array.of(23, 3, 3, body.length >> 8, body.length & 0xff), body])));
+    throwsTls(() => reader.readRecord(), 'record_overflow');
+  });
+
+  it('refuses an empty handshake, alert or change_cipher_spec record, and passes empty application data', () => {
+    for (const type of [20, 21, 22]) {
+      const layer = new RecordLayer();
+      layer.receive(Uint8Array.of(type, 3, 3, 0, 0));
+      throwsTls(() => layer.readRecord(), 'unexpected_message');
+    }
+    const layer = new RecordLayer();
+    layer.receive(Uint8Array.of(23, 3, 3, 0, 0));
+    assert.deepEqual(layer.readRecord(), { contentType: 23, plaintext: new Uint8Array(0) });
+  });
+
+  it('refuses to go past the largest safe sequence number', () => {
+    const layer = new RecordLayer();
+    layer.setWriteProtection(gcm());
+    (layer as unknown as { writeSeq: number }).writeSeq = Number.MAX_SAFE_INTEGER - 1;
+    layer.writeRecord(23, bytes(1));
+    throwsTls(() => layer.writeRecord(23, bytes(1)), 'internal_error');
+  });
+
+  it('reports each record to the trace annotator', () => {
+    const events: TraceEvent[] = [];
+    const client = new RecordLayer({ side: 'client', trace: (e) => events.push(e) });
+    client.writeRecord(22, bytes(4));
+    client.setWriteProtection(aead13Protection(provider, 'AES-128-GCM', bytes(16), bytes(12)));
+    client.writeRecord(22, bytes(4));
+    const server = new RecordLayer({ side: 'server', trace: (e) => events.push(e) });
+    server.receive(client.takeOutput());
+    server.readRecord();
+    assert.deepEqual(events, [
+      { kind: 'record', side: 'client', direction: 'sent', contentType: 22, length: 4, encrypted: false },
+      { kind: 'record', side: 'client', direction: 'sent', contentType: 23, length: 21, encrypted: true },
+      { kind: 'record', side: 'server', direction: 'received', contentType: 22, length: 4, encrypted: false },
+    ]);
+  });
+});
