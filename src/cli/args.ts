@@ -31,6 +31,7 @@ export interface CommandSpec {
   readonly name: string;
   readonly summary: string;
   readonly usage: readonly string[];
+  /** Paragraphs, wrapped to 78 columns; an entry that starts with two spaces is a line shown as it is. */
   readonly description: readonly string[];
   readonly positionals: readonly PositionalSpec[];
   readonly options: readonly OptionSpec[];
@@ -233,17 +234,18 @@ export const serverCommand: CommandSpec = {
   name: 'server',
   summary: 'serve HTTP/1.x and echo over TLS',
   usage: [
-    'typetls server --host 127.0.0.1 --port P --cert cert.pem --key key.pem [options]',
+    'typetls server --host 127.0.0.1 --port P --cert c.pem --key k.pem [options]',
   ],
   description: [
-    'Listens for TLS connections and prints "listening on HOST:PORT" on stdout once it accepts them (with',
-    '--port 0 the port the system chose). Each HTTP/1.x request is answered with "HTTP/1.1 200 OK" and a',
-    'one-line text body naming what was negotiated, e.g.',
-    '  version=TLSv1.2 cipher=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 group=X25519 alpn=http/1.1',
-    'Several requests may share a connection; after a response to "Connection: close" the server sends',
-    'close_notify and closes. A connection whose first bytes are not an HTTP request line is echoed back',
-    'byte for byte. A failed handshake prints one line to stderr and the server keeps serving.',
-    'SIGTERM or SIGINT closes the listener, sends close_notify on open connections and exits 0.',
+    'Listens for TLS connections and prints "listening on HOST:PORT" on stdout once it accepts them ' +
+      '(with --port 0, the port the system chose).',
+    'Each HTTP/1.x request is answered with "HTTP/1.1 200 OK" and a one-line text body naming what was negotiated, e.g.',
+    '  version=TLSv1.2 cipher=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 group=X25519',
+    'Several requests may share a connection; after the response to a request with "Connection: close" the ' +
+      'server sends close_notify and closes. A connection whose first bytes are not an HTTP request line is ' +
+      'echoed back byte for byte.',
+    'A failed or refused handshake prints one line to stderr; the server keeps serving. SIGTERM or SIGINT ' +
+      'closes the listener, sends close_notify on open connections and exits 0.',
   ],
   positionals: [],
   options: [
@@ -270,10 +272,10 @@ export const serverCommand: CommandSpec = {
   ],
   examples: [
     'typetls server --port 4433 --cert server.pem --key server.key',
-    'typetls server --port 0 --cert rsa.pem --key rsa.key --cert ecdsa.pem --key ecdsa.key',
-    'typetls server --port 4433 --cert server.pem --key server.key --ca ca.pem --request-cert',
-    'typetls server --port 4433 --cert server.pem --key server.key --max-version 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384',
-    'typetls server --port 4433 --cert server.pem --key server.key --alpn h2,http/1.1 --trace',
+    'typetls server --cert rsa.crt --key rsa.key --cert ec.crt --key ec.key',
+    'typetls server --port 4433 --cert s.pem --key s.key --ca ca.pem --request-cert',
+    'typetls server --cert s.pem --key s.key --ciphers ECDHE-RSA-AES256-GCM-SHA384',
+    'typetls server --port 4433 --cert s.pem --key s.key --alpn h2,http/1.1 --trace',
   ],
 };
 
@@ -282,14 +284,16 @@ export const clientCommand: CommandSpec = {
   summary: 'connect, then copy stdin to the server and the server to stdout',
   usage: ['typetls client HOST:PORT [options]'],
   description: [
-    'Connects to HOST:PORT and verifies the server certificate against the system roots (or --ca) and the',
-    'name from --servername, else HOST. An IP address is checked against the certificate\'s IP addresses and',
-    'sent without SNI. Then it writes stdin to the connection and the bytes received to stdout, unchanged;',
-    'when stdin ends it sends close_notify and keeps reading until the server closes. After the handshake',
-    'it prints one line to stderr:',
-    '  protocol=TLSv1.2 cipher=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 resumed=no alpn=none',
-    'Exit status: 0 after a clean close; 1 on any failure, with a last stderr line "error: CODE: message",',
-    'e.g. "error: CERT_HAS_EXPIRED: certificate has expired". The handshake times out after 30 s.',
+    'Connects to HOST:PORT and verifies the server certificate against the system roots (or --ca) and the ' +
+      "name from --servername, else HOST. An IP address is checked against the certificate's IP addresses " +
+      'and sent without SNI.',
+    'Then it writes stdin to the connection and the bytes received to stdout, unchanged; when stdin ends it ' +
+      'sends close_notify and keeps reading until the server closes. After the handshake it prints one line ' +
+      'to stderr:',
+    '  protocol=TLSv1.2 cipher=TLS_RSA_WITH_AES_128_GCM_SHA256 resumed=no alpn=none',
+    'Exit status: 0 after a clean close; 1 on any failure, with a last stderr line "error: CODE: message", ' +
+      'e.g. "error: CERT_HAS_EXPIRED: certificate has expired"; 2 for a bad command line. The handshake ' +
+      'times out after 30 s.',
   ],
   positionals: [{ name: 'HOST:PORT', help: 'The server; HOST may be a name, an IPv4 address or [IPv6].', required: true }],
   options: [
@@ -310,25 +314,29 @@ export const clientCommand: CommandSpec = {
     helpOption,
   ],
   examples: [
-    "printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' | typetls client localhost:4433 --ca ca.pem",
+    "printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' \\",
+    '    | typetls client localhost:4433 --ca ca.pem',
     'typetls client 127.0.0.1:4433 --ca ca.pem < request.txt > response.txt',
-    'typetls client 127.0.0.1:4433 --servername localhost --ca ca.pem --cert client.pem --key client.key',
-    'typetls client 127.0.0.1:4433 --insecure --max-version 1.2 --ciphers AES128-GCM-SHA256 --trace </dev/null',
-    'typetls client 127.0.0.1:4433 --ca ca.pem --sess-out s.bin </dev/null; typetls client 127.0.0.1:4433 --ca ca.pem --sess-in s.bin </dev/null',
+    'typetls client 127.0.0.1:4433 --servername localhost --ca ca.pem',
+    'typetls client 127.0.0.1:4433 --ca ca.pem --cert client.pem --key client.key',
+    'typetls client localhost:4433 --insecure --trace </dev/null',
+    'typetls client 127.0.0.1:4433 --ca ca.pem --sess-out s.bin </dev/null',
+    'typetls client 127.0.0.1:4433 --ca ca.pem --sess-in s.bin </dev/null',
   ],
 };
 
 export const demoCommand: CommandSpec = {
   name: 'demo',
-  summary: 'a traced handshake between an in-process client and server (npm start)',
+  summary: 'a traced handshake, client and server in one process (npm start)',
   usage: ['typetls demo [options]'],
   description: [
-    'Makes a certificate authority and a server certificate in memory, starts a typetls server on',
-    '127.0.0.1 (a port the system chooses) and a typetls client in the same process, and prints the',
-    'handshake step by step: each message with its fields and, after each step, what the client and the',
-    'server now hold (randoms, session ID, cipher suite, certificate, pre-master secret, master secret,',
-    'session keys), with the real values in hex. Then it sends one HTTP request over the secure channel,',
-    'prints the response, closes both sides and exits. Nothing to set up.',
+    'Makes a certificate authority and a server certificate in memory, starts a typetls server on ' +
+      '127.0.0.1 (a port the system chooses) and a typetls client in the same process, and prints the ' +
+      'handshake step by step: each message with its fields and, after each step, what the client and the ' +
+      'server now hold (randoms, session ID, cipher suite, certificate, pre-master secret, master secret, ' +
+      'session keys), with the real values in hex.',
+    'Then it sends one HTTP request over the secure channel, prints the response, closes both sides and ' +
+      'exits. Nothing to set up.',
   ],
   positionals: [],
   options: [
@@ -365,7 +373,6 @@ export const topCommand: CommandSpec = {
     `  server   ${serverCommand.summary}`,
     `  client   ${clientCommand.summary}`,
     `  demo     ${demoCommand.summary}`,
-    '',
     'Run "typetls <command> --help" for the options of each command.',
   ],
   positionals: [],
@@ -373,7 +380,8 @@ export const topCommand: CommandSpec = {
   examples: [
     'typetls demo',
     'typetls server --port 4433 --cert server.pem --key server.key',
-    "printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' | typetls client localhost:4433 --ca ca.pem",
+    "printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' \\",
+    '    | typetls client localhost:4433 --ca ca.pem',
   ],
 };
 
@@ -401,8 +409,11 @@ export function formatHelp(command: CommandSpec): string {
   const title = command.name === '' ? 'typetls' : `typetls ${command.name}`;
   out.push(`${title} - ${command.summary}`, '', 'Usage:');
   for (const u of command.usage) out.push(`  ${u}`);
-  out.push('');
-  out.push(...command.description);
+  for (const paragraph of command.description) {
+    // Lines that start with two spaces are shown as they are, under the paragraph before them.
+    if (paragraph.startsWith('  ')) out.push(paragraph);
+    else out.push('', ...wrapWords(paragraph, 78));
+  }
   if (command.positionals.length > 0) {
     out.push('', 'Arguments:');
     for (const p of command.positionals) {

@@ -2,6 +2,8 @@
 // small text page naming what was negotiated; anything else is echoed back
 // byte for byte. The choice is made on the first bytes of the connection.
 
+import type { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /** Methods that start an HTTP/1.x request line (RFC 9110 Section 9). */
@@ -189,4 +191,64 @@ export function serveHttpOrEcho(socket: Duplex, describe: () => string): void {
     if (mode === 'undecided' && pending.length > 0) socket.write(pending);
     mode = 'done';
   });
+}
+
+// ---------------------------------------------------------------------------
+// The TLS API the commands drive: the package's node:tls-compatible API
+// (src/node/api.ts), seen through the few members the CLI uses.
+
+export interface CliTlsSocket extends Duplex {
+  getProtocol(): string | null;
+  getCipher(): { name: string; standardName?: string; version: string } | null | undefined;
+  readonly alpnProtocol?: string | false | null;
+  isSessionReused(): boolean;
+  getSession(): Uint8Array | undefined;
+  /** node:tls has it on client sockets only; typetls on both. */
+  getEphemeralKeyInfo?(): { type?: string; name?: string; size?: number } | object | null;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
+
+export interface CliTlsServer extends EventEmitter {
+  listen(port: number, host: string, callback: () => void): this;
+  address(): AddressInfo | string | null;
+  close(callback?: (err?: Error) => void): this;
+}
+
+export interface TlsApi {
+  connect(options: Record<string, unknown>, callback?: () => void): CliTlsSocket;
+  createServer(options: Record<string, unknown>, listener?: (socket: CliTlsSocket) => void): CliTlsServer;
+}
+
+/** Loads the package's node:tls-compatible API (loaded on use, so `--help` works on its own). */
+export async function loadTlsApi(): Promise<TlsApi> {
+  const specifier = '../node/api.js';
+  return (await import(specifier)) as TlsApi;
+}
+
+/** The negotiated group's name, when the socket can tell ('X25519', 'P-256'). */
+export function negotiatedGroup(socket: CliTlsSocket): string | undefined {
+  const info = socket.getEphemeralKeyInfo?.();
+  const name = info && typeof info === 'object' && 'name' in info ? info.name : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+/** The server's page: `version=TLSv1.2 cipher=TLS_… group=X25519 alpn=http/1.1` and a newline. */
+export function describeConnection(socket: CliTlsSocket): string {
+  const cipher = socket.getCipher();
+  const parts = [`version=${socket.getProtocol() ?? 'unknown'}`, `cipher=${cipher?.standardName ?? cipher?.name ?? 'unknown'}`];
+  const group = negotiatedGroup(socket);
+  if (group) parts.push(`group=${group}`);
+  if (socket.alpnProtocol) parts.push(`alpn=${socket.alpnProtocol}`);
+  return parts.join(' ') + '\n';
+}
+
+/** `CODE: message` on one line, for `error: …` lines. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error.message.replace(/\s*\n\s*/g, ' ').trim() || error.name;
+    return `${typeof code === 'string' && code !== '' ? code : error.name}: ${message}`;
+  }
+  return `Error: ${String(error)}`;
 }
