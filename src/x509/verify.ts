@@ -64,6 +64,8 @@ const purposeOid = { serverAuth: Oid.serverAuth, clientAuth: Oid.clientAuth } as
 
 /** The total signature checks one validation may make, so that path building cannot explode. */
 const SIGNATURE_BUDGET = 100;
+/** The total candidate issuers one validation may consider (cached signature results cost nothing, this bounds them). */
+const STEP_BUDGET = 2000;
 const DEFAULT_MAX_DEPTH = 8;
 
 /**
@@ -114,8 +116,8 @@ function isSha1(scheme: number | undefined): boolean {
  * Depth-first path building (RFC 4158) from the leaf through the presented
  * certificates to a root, backtracking over candidate issuers. Signature
  * results are cached per (certificate, issuer) pair and the total number of
- * signature checks is bounded, so a hostile bag of certificates costs at most
- * SIGNATURE_BUDGET verifications.
+ * signature checks and of candidates considered is bounded, so a hostile bag
+ * of certificates costs at most SIGNATURE_BUDGET verifications and STEP_BUDGET steps.
  */
 function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResult {
   const leaf = options.presented[0];
@@ -130,6 +132,7 @@ function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResu
   }
 
   let budget = SIGNATURE_BUDGET;
+  let steps = STEP_BUDGET;
   const signatureCache = new Map<Certificate, Map<Certificate, boolean>>();
   const signedBy = (cert: Certificate, issuer: Certificate): boolean => {
     let row = signatureCache.get(cert);
@@ -173,7 +176,7 @@ function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResu
     ];
     if (candidates.length === 0 && path.length > 1 && isSelfIssued(cert)) selfSignedInChain = true;
     for (const issuer of candidates) {
-      if (budget <= 0) return undefined;
+      if (budget <= 0 || --steps < 0) return undefined;
       // Not counting the leaf and the root, at most maxDepth intermediates.
       if (!isRoot(issuer) && path.length > maxDepth) {
         lengthFailure ??= Failures.tooLong();
