@@ -1,0 +1,460 @@
+// TLSSocket: a node:tls-compatible Duplex that drives a sans-I/O Connection over any Duplex
+// transport (a net.Socket by default, or any stream: STARTTLS, in-memory pairs).
+//
+// The loop, as in the engine's own sketch: transport 'data' → conn.receive(), conn.process(),
+// handle the events, write conn.takeOutput() to the transport.
+
+import { Duplex } from 'node:stream';
+import * as net from 'node:net';
+import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type ConnectionInfo } from '../connection.js';
+import type { ClientConfig, ServerConfig } from '../config.js';
+import type { TlsError } from '../errors.js';
+import type { CipherSuite } from '../suites.js';
+import { NamedGroup } from '../wire/enums.js';
+import { SecureContext, type TlsOptions } from './options.js';
+import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
+
+export interface TLSSocketOptions extends TlsOptions {
+  /** Server side of the handshake (node:tls `isServer`). */
+  isServer?: boolean;
+  /** Parsed options; when absent, one is made from the other options. */
+  secureContext?: SecureContext;
+  /** The server that accepted the transport (server sockets). */
+  server?: net.Server;
+  /** Client: the host connected to; the name checked (and sent as SNI) unless `servername` is set. */
+  host?: string;
+  /** Client: an extra identity check after the handshake, with node semantics (return an Error to fail). */
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+}
+
+export interface CipherNameAndProtocol {
+  name: string;
+  standardName: string;
+  version: string;
+}
+
+const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** OpenSSL's SSL_CIPHER_get_version(): the lowest protocol a suite exists in, as node reports it. */
+function cipherVersion(s: CipherSuite): string {
+  if (s.tls13) return 'TLSv1.3';
+  if (s.cipher.kind === 'cbc' && s.cipher.macHash === 'sha1') return s.kx === 'rsa' ? 'SSLv3' : 'TLSv1.0';
+  return 'TLSv1.2';
+}
+
+const groupInfo: Readonly<Record<number, { type: string; name: string; size: number }>> = {
+  [NamedGroup.x25519]: { type: 'ECDH', name: 'X25519', size: 253 },
+  [NamedGroup.x448]: { type: 'ECDH', name: 'X448', size: 448 },
+  [NamedGroup.secp256r1]: { type: 'ECDH', name: 'prime256v1', size: 256 },
+  [NamedGroup.secp384r1]: { type: 'ECDH', name: 'secp384r1', size: 384 },
+  [NamedGroup.secp521r1]: { type: 'ECDH', name: 'secp521r1', size: 521 },
+};
+
+type Callback = (error?: Error | null) => void;
+
+function disconnectedError(side: 'client' | 'server'): Error & { code: string } {
+  const e = new Error(
+    side === 'client'
+      ? 'Client network socket disconnected before secure TLS connection was established'
+      : 'socket hang up: the client disconnected before the TLS handshake finished',
+  ) as Error & { code: string };
+  e.code = 'ECONNRESET';
+  return e;
+}
+
+export class TLSSocket extends Duplex {
+  readonly encrypted = true;
+  /** Whether the peer's certificate verified (node:tls). */
+  authorized = false;
+  /** Why it did not: a node-style code such as 'CERT_HAS_EXPIRED'. */
+  authorizationError: string | undefined = undefined;
+  alpnProtocol: string | false | null = null;
+  servername: string | false | null | undefined;
+  /** The server that accepted this socket (server side). */
+  readonly server: net.Server | undefined;
+  /** The underlying transport. */
+  readonly transport: Duplex;
+
+  readonly #conn: Connection;
+  readonly #config: ClientConfig | ServerConfig;
+  readonly #isServer: boolean;
+  readonly #checkIdentity: TLSSocketOptions['checkServerIdentity'];
+  readonly #identityName: string | undefined;
+  #secure = false;
+  #processing = false;
+  #eofPushed = false;
+  #pausedTransport = false;
+  #session: Buffer | undefined;
+  #writeCallbacks: Callback[] = [];
+  readonly #keylogSeen = new Set<string>();
+
+  constructor(socket: Duplex | undefined, options: TLSSocketOptions = {}) {
+    super({ allowHalfOpen: false, decodeStrings: true });
+    this.#isServer = options.isServer === true;
+    this.server = options.server;
+    const context = options.secureContext ?? new SecureContext(options);
+    const keyLog = (line: string): void => this.#keylog(line);
+    this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
+
+    if (this.#isServer) {
+      const config: ServerConfig = { ...context.serverConfig, keyLog };
+      this.#config = config;
+      this.#conn = new ServerConnection(config);
+      this.servername = undefined;
+    } else {
+      const config: ClientConfig = { ...context.clientConfig, keyLog };
+      this.#config = config;
+      // node: the name is `servername` or else the host; an IP address is checked against the
+      // certificate's IP SANs and never sent as SNI (the engine decides that from the name).
+      this.#identityName = options.servername || options.host || undefined;
+      this.servername = options.servername ?? null;
+      this.#checkIdentity = options.checkServerIdentity;
+      this.#conn = new ClientConnection(config, {
+        ...(this.#identityName !== undefined ? { serverName: this.#identityName } : {}),
+        ...(options.session !== undefined ? { session: new Uint8Array(options.session) } : {}),
+      });
+    }
+
+    const t = this.transport;
+    t.on('data', (data: Buffer | string) => this.#onTransportData(typeof data === 'string' ? Buffer.from(data) : data));
+    t.on('end', () => this.#onTransportEnd());
+    t.on('close', () => this.#onTransportClose());
+    t.on('error', (err: Error) => this.destroy(err));
+    t.on('timeout', () => this.emit('timeout'));
+    if (t instanceof net.Socket) t.on('connect', () => this.emit('connect'));
+    // Start: the client's first flight (ClientHello) goes out at once; a net.Socket still
+    // connecting buffers it.
+    process.nextTick(() => this.#pump());
+  }
+
+  // --- the engine loop ---------------------------------------------------------------------
+
+  #onTransportData(data: Buffer): void {
+    if (this.destroyed) return;
+    this.#conn.receive(data);
+    this.#pump();
+  }
+
+  /** Runs the engine until it has nothing more to say, then sends what it produced. */
+  #pump(): void {
+    if (this.#processing || this.destroyed) return;
+    this.#processing = true;
+    try {
+      for (;;) {
+        const events = this.#conn.process();
+        if (events.length === 0) break;
+        for (const ev of events) {
+          if (this.destroyed) return;
+          this.#handle(ev);
+        }
+      }
+    } finally {
+      this.#processing = false;
+    }
+    this.#flush();
+  }
+
+  #handle(ev: ConnectionEvent): void {
+    switch (ev.type) {
+      case 'handshakeDone':
+        this.#onHandshakeDone();
+        break;
+      case 'data':
+        if (this.#eofPushed) break;
+        if (!this.push(toBuffer(ev.data))) this.#pauseTransport();
+        break;
+      case 'peerClosed':
+        this.#pushEof();
+        break;
+      case 'alert':
+        // A warning alert (RFC 5246 Section 7.2): nothing to do, as in node.
+        break;
+      case 'keylog':
+        this.#keylog(ev.line);
+        break;
+      case 'session':
+        this.#session = Buffer.from(ev.session);
+        this.emit('session', this.#session);
+        break;
+      case 'error':
+        this.#fail(ev.error);
+        break;
+      default: {
+        const never: never = ev;
+        void never;
+      }
+    }
+  }
+
+  /** Sends whatever the engine has produced; releases write callbacks once the bytes are accepted. */
+  #flush(): void {
+    const out = this.#conn.takeOutput();
+    const callbacks = this.#secure || this.#conn.error ? this.#writeCallbacks.splice(0) : [];
+    const t = this.transport;
+    if (out.length > 0 && !t.destroyed && !t.writableEnded) {
+      t.write(toBuffer(out), (err) => callbacks.forEach((cb) => cb(err ?? null)));
+    } else if (callbacks.length > 0) {
+      process.nextTick(() => callbacks.forEach((cb) => cb(this.#conn.error ?? null)));
+    }
+  }
+
+  #onHandshakeDone(): void {
+    const info = this.#conn.info;
+    this.authorized = info.authorized;
+    this.authorizationError = info.authorizationError?.code;
+    this.alpnProtocol = info.alpnProtocol;
+    if (this.#isServer) this.servername = info.serverName ?? false;
+    if (!this.#isServer && this.#checkIdentity && this.authorized && this.#identityName !== undefined) {
+      // node: the application's check runs after the chain verified; its error fails the
+      // connection when rejectUnauthorized, and only marks it unauthorized otherwise.
+      const err = this.#checkIdentity(this.#identityName, this.getPeerCertificate(true) as PeerCertificate);
+      if (err) {
+        if (this.#config.rejectUnauthorized) {
+          this.destroy(err);
+          return;
+        }
+        this.authorized = false;
+        this.authorizationError = (err as Error & { code?: string }).code ?? err.message;
+      }
+    }
+    this.#secure = true;
+    this.emit('secure');
+    if (!this.#isServer) this.emit('secureConnect');
+  }
+
+  #keylog(line: string): void {
+    // The engine may both call config.keyLog and emit a 'keylog' event: one line, one event.
+    if (this.#keylogSeen.has(line)) return;
+    this.#keylogSeen.add(line);
+    this.emit('keylog', Buffer.from(line.endsWith('\n') ? line : `${line}\n`));
+  }
+
+  #fail(error: TlsError | Error): void {
+    if (this.destroyed) return;
+    // The fatal alert (if any) is in the output: send it, then end the transport.
+    this.#flush();
+    const t = this.transport;
+    if (!t.destroyed && !t.writableEnded) t.end();
+    this.destroy(error);
+  }
+
+  #pushEof(): void {
+    if (this.#eofPushed) return;
+    this.#eofPushed = true;
+    this.push(null);
+  }
+
+  #pauseTransport(): void {
+    if (this.#pausedTransport) return;
+    this.#pausedTransport = true;
+    this.transport.pause();
+  }
+
+  #onTransportEnd(): void {
+    if (this.destroyed) return;
+    if (!this.#secure) {
+      this.destroy(disconnectedError(this.#isServer ? 'server' : 'client'));
+      return;
+    }
+    // A missing close_notify is not an error, as in node: the stream simply ends.
+    this.#pushEof();
+  }
+
+  #onTransportClose(): void {
+    if (this.destroyed) return;
+    if (!this.#secure) {
+      this.destroy(disconnectedError(this.#isServer ? 'server' : 'client'));
+      return;
+    }
+    if (!this.#eofPushed) this.destroy();
+  }
+
+  // --- stream.Duplex -----------------------------------------------------------------------
+
+  override _read(): void {
+    if (this.#pausedTransport) {
+      this.#pausedTransport = false;
+      this.transport.resume();
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: Callback): void {
+    this.#writeChunks([chunk], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: Callback): void {
+    this.#writeChunks(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
+  }
+
+  #writeChunks(chunks: Buffer[], callback: Callback): void {
+    try {
+      for (const c of chunks) this.#conn.write(c);
+    } catch (e) {
+      callback(e as Error);
+      return;
+    }
+    // Before the handshake is done the engine queues the data; the callback waits for it.
+    this.#writeCallbacks.push(callback);
+    if (this.#processing) return; // the running loop flushes
+    this.#pump();
+  }
+
+  override _final(callback: Callback): void {
+    if (!this.#conn.error) {
+      try {
+        this.#conn.close(); // close_notify, RFC 5246 Section 7.2.1
+      } catch {
+        // Already closed: nothing more to send.
+      }
+      this.#pump();
+    }
+    const t = this.transport;
+    if (!t.destroyed && !t.writableEnded) t.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: Callback): void {
+    const t = this.transport;
+    if (!t.destroyed) {
+      if (t.writableEnded && !t.writableFinished) {
+        // Let the last bytes (a fatal alert, close_notify) reach the peer, then close.
+        const timer = setTimeout(() => t.destroy(), 2000);
+        timer.unref();
+        t.once('finish', () => {
+          clearTimeout(timer);
+          t.destroy();
+        });
+      } else {
+        t.destroy();
+      }
+    }
+    const callbacks = this.#writeCallbacks.splice(0);
+    for (const cb of callbacks) cb(error ?? new Error('socket destroyed'));
+    callback(error);
+  }
+
+  /** net.Socket's destroySoon(): end the writable side, then destroy (http uses it). */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  // --- node:tls TLSSocket ------------------------------------------------------------------
+
+  get info(): ConnectionInfo {
+    return this.#conn.info;
+  }
+
+  get connecting(): boolean {
+    return (this.transport as Partial<net.Socket>).connecting ?? false;
+  }
+
+  getProtocol(): string | null {
+    return this.#conn.info.protocol ?? null;
+  }
+
+  /** The negotiated suite; like node's, undefined before the handshake (typed as node types it). */
+  getCipher(): CipherNameAndProtocol {
+    const s = this.#conn.info.cipherSuite;
+    if (!s) return undefined as unknown as CipherNameAndProtocol;
+    return { name: s.openSslName, standardName: s.standardName, version: cipherVersion(s) };
+  }
+
+  getEphemeralKeyInfo(): { type: string; name: string; size: number } | Record<string, never> | null {
+    if (this.#isServer) return null;
+    const g = this.#conn.info.group;
+    return (g !== undefined && groupInfo[g]) || {};
+  }
+
+  getPeerCertificate(detailed?: false): PeerCertificate | Record<string, never>;
+  getPeerCertificate(detailed: true): DetailedPeerCertificate | Record<string, never>;
+  getPeerCertificate(detailed?: boolean): PeerCertificate | DetailedPeerCertificate | Record<string, never>;
+  getPeerCertificate(detailed = false): PeerCertificate | DetailedPeerCertificate | Record<string, never> {
+    return peerCertificate(this.#conn.info.peerCertificates, detailed, this.#config.roots);
+  }
+
+  /** The local certificate: for a server with several, the one fitting the negotiated suite. */
+  getCertificate(): PeerCertificate | Record<string, never> | null {
+    if (this.destroyed) return null;
+    const certs = this.#config.certificates;
+    if (certs.length === 0) return {};
+    const auth = this.#conn.info.cipherSuite?.auth;
+    const fits = certs.find((c) =>
+      auth === 'ecdsa' ? c.key.algorithm === 'ec' : auth === 'rsa' ? c.key.algorithm.startsWith('rsa') : true,
+    );
+    return peerCertificate((fits ?? certs[0]!).chain, false);
+  }
+
+  isSessionReused(): boolean {
+    return this.#conn.info.sessionReused;
+  }
+
+  getSession(): Buffer | undefined {
+    return this.#session;
+  }
+
+  getFinished(): Buffer | undefined {
+    return undefined;
+  }
+
+  getPeerFinished(): Buffer | undefined {
+    return undefined;
+  }
+
+  setNoDelay(noDelay?: boolean): this {
+    (this.transport as Partial<net.Socket>).setNoDelay?.(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    (this.transport as Partial<net.Socket>).setKeepAlive?.(enable, initialDelay);
+    return this;
+  }
+
+  setTimeout(timeout: number, callback?: () => void): this {
+    (this.transport as Partial<net.Socket>).setTimeout?.(timeout);
+    if (callback) {
+      if (timeout === 0) this.removeListener('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    return this;
+  }
+
+  address(): net.AddressInfo | Record<string, never> {
+    return ((this.transport as Partial<net.Socket>).address?.() as net.AddressInfo | undefined) ?? {};
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.transport as Partial<net.Socket>).remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return (this.transport as Partial<net.Socket>).remotePort;
+  }
+
+  get remoteFamily(): string | undefined {
+    return (this.transport as Partial<net.Socket>).remoteFamily;
+  }
+
+  get localAddress(): string | undefined {
+    return (this.transport as Partial<net.Socket>).localAddress;
+  }
+
+  get localPort(): number | undefined {
+    return (this.transport as Partial<net.Socket>).localPort;
+  }
+
+  ref(): this {
+    (this.transport as Partial<net.Socket>).ref?.();
+    return this;
+  }
+
+  unref(): this {
+    (this.transport as Partial<net.Socket>).unref?.();
+    return this;
+  }
+}
