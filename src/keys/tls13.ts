@@ -1,0 +1,137 @@
+// The TLS 1.3 key schedule helpers. RFC 8446 Section 7.1 (HKDF-Expand-Label,
+// Derive-Secret, the schedule), 7.2 (KeyUpdate), 7.3 (traffic keys), 4.4.4
+// (Finished), 4.6.1 (resumption PSK), 7.5 (exporters); RFC 5869 (HKDF).
+
+import type { CryptoProvider, HashAlgorithm } from '../crypto/provider.js';
+import { hashLength } from '../crypto/provider.js';
+import { Writer } from '../wire/writer.js';
+
+/** Hash.length zero bytes: the salt or IKM "0" of RFC 8446 Section 7.1. */
+export function zeroSecret(hash: HashAlgorithm): Uint8Array {
+  return new Uint8Array(hashLength[hash]);
+}
+
+/** RFC 5869 Section 2.2: PRK = HMAC-Hash(salt, IKM); an empty salt means Hash.length zeros. */
+export function hkdfExtract(provider: CryptoProvider, hash: HashAlgorithm, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return provider.hmac(hash, salt.length === 0 ? zeroSecret(hash) : salt, ikm);
+}
+
+/** RFC 5869 Section 2.3: T(i) = HMAC-Hash(PRK, T(i-1) | info | i), cut to `length` (at most 255 * Hash.length). */
+export function hkdfExpand(provider: CryptoProvider, hash: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const size = hashLength[hash];
+  if (length > 255 * size) throw new RangeError(`HKDF-Expand cannot give ${length} bytes with ${hash}`);
+  const out = new Uint8Array(length);
+  let previous: Uint8Array = new Uint8Array(0);
+  for (let i = 1, filled = 0; filled < length; i++) {
+    const input = new Uint8Array(previous.length + info.length + 1);
+    input.set(previous, 0);
+    input.set(info, previous.length);
+    input[input.length - 1] = i;
+    previous = provider.hmac(hash, prk, input);
+    const count = Math.min(size, length - filled);
+    out.set(previous.subarray(0, count), filled);
+    filled += count;
+  }
+  return out;
+}
+
+/** The ASCII bytes of a label (RFC 8446 labels are ASCII). */
+function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) throw new RangeError(`label is not ASCII: ${text}`);
+    out[i] = c;
+  }
+  return out;
+}
+
+/**
+ * RFC 8446 Section 7.1:
+ *   HKDF-Expand-Label(Secret, Label, Context, Length) = HKDF-Expand(Secret, HkdfLabel, Length)
+ *   struct { uint16 length; opaque label<7..255> = "tls13 " + Label; opaque context<0..255>; } HkdfLabel;
+ */
+export function hkdfExpandLabel(
+  provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array, label: string, context: Uint8Array, length: number,
+): Uint8Array {
+  const info = new Writer(64)
+    .u16(length)
+    .vector(1, ascii(`tls13 ${label}`))
+    .vector(1, context)
+    .finish();
+  return hkdfExpand(provider, hash, secret, info, length);
+}
+
+/**
+ * RFC 8446 Section 7.1: Derive-Secret(Secret, Label, Messages) =
+ * HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length).
+ * Takes the transcript hash itself (Transcript.hash(), or emptyHash for "derived").
+ */
+export function deriveSecret(provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array, label: string, transcriptHash: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(provider, hash, secret, label, transcriptHash, hashLength[hash]);
+}
+
+/** Transcript-Hash of no messages: Hash(""), the context of "derived" and of external PSK binders' "ext binder"/"res binder". */
+export function emptyHash(provider: CryptoProvider, hash: HashAlgorithm): Uint8Array {
+  return provider.hash(hash, new Uint8Array(0));
+}
+
+/** RFC 8446 Section 7.1: Early Secret = HKDF-Extract(0, PSK), with PSK = 0 when there is none. */
+export function earlySecret(provider: CryptoProvider, hash: HashAlgorithm, psk?: Uint8Array): Uint8Array {
+  return hkdfExtract(provider, hash, zeroSecret(hash), psk ?? zeroSecret(hash));
+}
+
+/** RFC 8446 Section 7.1: Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE). */
+export function handshakeSecret(provider: CryptoProvider, hash: HashAlgorithm, early: Uint8Array, sharedSecret: Uint8Array): Uint8Array {
+  const salt = deriveSecret(provider, hash, early, 'derived', emptyHash(provider, hash));
+  return hkdfExtract(provider, hash, salt, sharedSecret);
+}
+
+/** RFC 8446 Section 7.1: Master Secret = HKDF-Extract(Derive-Secret(Handshake Secret, "derived", ""), 0). */
+export function masterSecret(provider: CryptoProvider, hash: HashAlgorithm, handshake: Uint8Array): Uint8Array {
+  const salt = deriveSecret(provider, hash, handshake, 'derived', emptyHash(provider, hash));
+  return hkdfExtract(provider, hash, salt, zeroSecret(hash));
+}
+
+/** RFC 8446 Section 7.3: [sender]_write_key and [sender]_write_iv from a traffic secret. */
+export function trafficKeys(
+  provider: CryptoProvider, hash: HashAlgorithm, trafficSecret: Uint8Array, keyLength: number, ivLength = 12,
+): { key: Uint8Array; iv: Uint8Array } {
+  return {
+    key: hkdfExpandLabel(provider, hash, trafficSecret, 'key', new Uint8Array(0), keyLength),
+    iv: hkdfExpandLabel(provider, hash, trafficSecret, 'iv', new Uint8Array(0), ivLength),
+  };
+}
+
+/** RFC 8446 Section 4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
+export function finishedKey(provider: CryptoProvider, hash: HashAlgorithm, baseKey: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(provider, hash, baseKey, 'finished', new Uint8Array(0), hashLength[hash]);
+}
+
+/** RFC 8446 Section 4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*, CertificateVerify*)). */
+export function finishedVerifyData(provider: CryptoProvider, hash: HashAlgorithm, baseKey: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
+  return provider.hmac(hash, finishedKey(provider, hash, baseKey), transcriptHash);
+}
+
+/** RFC 8446 Section 7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length). */
+export function nextTrafficSecret(provider: CryptoProvider, hash: HashAlgorithm, trafficSecret: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(provider, hash, trafficSecret, 'traffic upd', new Uint8Array(0), hashLength[hash]);
+}
+
+/** RFC 8446 Section 4.6.1: the PSK of a ticket = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length). */
+export function resumptionPsk(provider: CryptoProvider, hash: HashAlgorithm, resumptionMasterSecret: Uint8Array, ticketNonce: Uint8Array): Uint8Array {
+  return hkdfExpandLabel(provider, hash, resumptionMasterSecret, 'resumption', ticketNonce, hashLength[hash]);
+}
+
+/**
+ * RFC 8446 Section 7.5:
+ *   TLS-Exporter(label, context_value, key_length) =
+ *     HKDF-Expand-Label(Derive-Secret(Secret, label, ""), "exporter", Hash(context_value), key_length)
+ * With no context, context_value is empty (RFC 8446 treats "no context" and "empty context" the same).
+ */
+export function exportKeyingMaterial(
+  provider: CryptoProvider, hash: HashAlgorithm, exporterMasterSecret: Uint8Array, label: string, context: Uint8Array, length: number,
+): Uint8Array {
+  const secret = deriveSecret(provider, hash, exporterMasterSecret, label, emptyHash(provider, hash));
+  return hkdfExpandLabel(provider, hash, secret, 'exporter', provider.hash(hash, context), length);
+}
