@@ -47,7 +47,7 @@ export function pHash(provider: CryptoProvider, hash: HashAlgorithm, secret: Uin
   return out;
 }
 
-/** P_hash(secret, label + seed) cut to `length` bytes. (TLS 1.0/1.1: pass hash 'md5+sha1' later.) */
+/** P_hash(secret, label + seed) cut to `length` bytes. (TLS 1.0/1.1: see prf10.) */
 export function prf(provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array, label: string, seed: Uint8Array, length: number): Uint8Array {
   // RFC 5246 Section 5: PRF(secret, label, seed) = P_<hash>(secret, label + seed)
   return pHash(provider, hash, secret, concat(ascii(label), seed), length);

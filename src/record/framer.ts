@@ -95,9 +95,8 @@ export interface RawRecord {
 /**
  * Splits received bytes into records. `next()` returns the next whole record or
  * null when more bytes are needed. It throws TlsError: record_overflow when the
- * length exceeds `maxBodyLength`, decode_error for a zero-length header field
- * where none may be, unexpected_message for an unknown content type, and
- * protocol_version when the version's major byte is not 3.
+ * length exceeds `maxBodyLength`, unexpected_message for an unknown content
+ * type, and protocol_version when the version's major byte is not 3.
  *
  * A zero-length body is returned as is: whether it is allowed depends on the
  * content type and the protection, which the record layer knows.
