@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { TlsError } from '../errors.js';
 import { NamedGroup, SignatureScheme } from '../wire/enums.js';
 import { makePki, type Pki } from '../../test/certs/pki.js';
@@ -143,4 +144,23 @@ test('duplicate extensions and a tbs/outer algorithm mismatch are malformed', ()
   assertBadCertificate(() => parseCertificate(cert(tbs([ext, ext]))), 'duplicate extension');
   assertBadCertificate(() => parseCertificate(cert(tbs([]))), 'empty extensions');
   assertBadCertificate(() => parseCertificate(cert(tbs([ext], der.sequence(der.oid(Oid.ecdsaWithSHA384))))), 'alg mismatch');
+});
+
+test('every certificate of the system CA bundle parses, agreeing with node on validity and key', (t) => {
+  let text: string;
+  try {
+    text = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
+  } catch {
+    t.skip('no system CA bundle');
+    return;
+  }
+  const blocks = pemDecode(text);
+  assert.ok(blocks.length > 10);
+  for (const b of blocks) {
+    const cert = parseCertificate(b.der);
+    const x = new X509Certificate(b.der);
+    assert.equal(cert.notAfter.getTime(), new Date(x.validTo).getTime(), formatName(cert.subject));
+    assert.deepEqual(Buffer.from(cert.subjectPublicKeyInfo), x.publicKey.export({ type: 'spki', format: 'der' }));
+    assert.notEqual(cert.signatureAlgorithm.scheme, undefined, formatName(cert.subject));
+  }
 });

@@ -10,6 +10,7 @@ import {
   decodeOid,
   decodeString,
   malformed,
+  parseBitString,
   toHex,
   type DerElement,
 } from './der.js';
@@ -318,8 +319,11 @@ export function parseCertificate(der: Uint8Array): Certificate {
     const spkiEl = t.expectElement(Tag.SEQUENCE, 'subjectPublicKeyInfo');
     const { publicKeyAlgorithm, namedCurve } = readSubjectPublicKeyInfo(spkiEl.contents);
     // RFC 5280 Section 4.1.2.8: unique identifiers only in v2 and v3.
-    const issuerUid = t.implicit(1, 'issuerUniqueID') ?? t.optional(contextTag(1, true), 'issuerUniqueID');
-    const subjectUid = t.implicit(2, 'subjectUniqueID') ?? t.optional(contextTag(2, true), 'subjectUniqueID');
+    // UniqueIdentifier ::= BIT STRING, [1] and [2] IMPLICIT (primitive in DER).
+    const issuerUid = t.implicit(1, 'issuerUniqueID');
+    if (issuerUid) parseBitString(issuerUid, 'TBSCertificate.issuerUniqueID');
+    const subjectUid = t.implicit(2, 'subjectUniqueID');
+    if (subjectUid) parseBitString(subjectUid, 'TBSCertificate.subjectUniqueID');
     if ((issuerUid || subjectUid) && version < 2) throw malformed('a v1 certificate has unique identifiers');
     const extensions: CertificateExtension[] = [];
     const e = t.explicit(3, 'extensions');

@@ -97,6 +97,8 @@ test('strings of every directory type', () => {
   assert.equal(s('14 02 e9 41'), 'éA');
   assert.equal(s('1e 04 00e9 0041'), 'éA');
   assert.equal(s('1c 04 0001f600'), '\u{1f600}');
+  const big = new Uint8Array(300_000).fill(0x41);
+  assert.equal(new DerReader(derTlv(Tag.TeletexString, big)).string('s').length, big.length);
   assertMalformed(() => s('0c 01 ff'), /UTF-8/);
   assertMalformed(() => s('16 01 80'), /IA5/);
   assertMalformed(() => s('1e 03 00e900'), /odd length/);

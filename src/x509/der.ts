@@ -334,8 +334,12 @@ export function decodeString(tag: number, b: Uint8Array, field: string): string 
       }
       return s;
     }
-    case Tag.TeletexString: // read as Latin-1, as most implementations do
-      return String.fromCharCode(...b);
+    case Tag.TeletexString: {
+      // Read as Latin-1, as most implementations do.
+      let s = '';
+      for (const c of b) s += String.fromCharCode(c);
+      return s;
+    }
     case Tag.BMPString: {
       if (b.length % 2 !== 0) throw malformed(`${field} is a BMPString of odd length`);
       let s = '';

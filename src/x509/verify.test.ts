@@ -223,6 +223,9 @@ test('verifyCertificateChain takes PEM and DER', async () => {
   });
   assert.ok(ok.ok);
   assert.equal(ok.chain.length, 3);
+  const bundled = await verifyCertificateChain({ leaf: pki.leafEc.pem + pki.intermediate.pem, roots: pki.root.pem, provider });
+  assert.ok(bundled.ok);
+  assert.equal(bundled.chain.length, 3);
   const expired = await verifyCertificateChain({ leaf: pki.expired.der, intermediates: pki.intermediate.pem, roots: [pki.root.der], provider });
   assertFails(expired, 'CERT_HAS_EXPIRED');
   const later = await verifyCertificateChain({ leaf: pki.expired.der, intermediates: pki.intermediate.pem, roots: [pki.root.der], provider, time: new Date('2020-06-01T00:00:00Z') });

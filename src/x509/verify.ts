@@ -255,7 +255,7 @@ function validatePath(path: readonly Certificate[], options: VerifyOptions): Fai
 export type CertificateInput = string | Uint8Array;
 
 export interface VerifyCertificateChainOptions {
-  /** The end-entity certificate, PEM or DER. */
+  /** The end-entity certificate, PEM or DER; further PEM blocks after it are taken as intermediates. */
   readonly leaf: CertificateInput;
   /** Intermediates: PEM text (any number of blocks), DER, or a list of either. */
   readonly intermediates?: CertificateInput | readonly CertificateInput[];
@@ -296,9 +296,10 @@ export async function verifyCertificateChain(options: VerifyCertificateChainOpti
   let intermediates: Certificate[];
   let roots: Certificate[];
   try {
-    leaf = parseInputs(options.leaf);
-    if (leaf.length !== 1) throw new TlsError('bad_certificate', `expected one leaf certificate, got ${leaf.length}`);
-    intermediates = parseInputs(options.intermediates);
+    // A PEM leaf may carry its chain after it, as a server's certificate file often does.
+    const leafAndChain = parseInputs(options.leaf);
+    leaf = leafAndChain.slice(0, 1);
+    intermediates = [...leafAndChain.slice(1), ...parseInputs(options.intermediates)];
     roots = parseInputs(options.roots);
   } catch (e) {
     return fail('ERR_TLS_CERT_PARSE', e instanceof Error ? e.message : String(e));
