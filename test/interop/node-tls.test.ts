@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import * as nodeTls from '../../src/node/api.js';
+import * as nodeTls from 'node:tls';
 
 import { connect, createServer } from '../../src/node/api.js';
 import { makeTestPki, type TestPki } from '../certs/make.js';
