@@ -76,12 +76,15 @@ const outline12 = [
   [
     'ClientKeyExchange',
     "client: its key share (ECDHE), or a pre-master secret encrypted with the server's public key (RSA). " +
-      'Both sides now hold the same pre-master secret and compute the master secret and the session keys from it and the two randoms.',
+      'Both sides now hold the same pre-master secret and compute the master secret and the session keys ' +
+      'from it and the two randoms.',
   ],
-  ['ChangeCipherSpec', 'client: from now on I encrypt'],
-  ['Finished', 'client: a MAC over every handshake message so far, encrypted: proof it has the right keys'],
-  ['ChangeCipherSpec', 'server: from now on I encrypt'],
-  ['Finished', 'server: the same proof from the server'],
+  [
+    'Finished',
+    'client, after ChangeCipherSpec ("from now on I encrypt"): a MAC over every handshake message so far, ' +
+      'encrypted with its session keys: proof it holds the right keys',
+  ],
+  ['Finished', 'server, after its own ChangeCipherSpec: the same proof from the server'],
 ] as const;
 
 const outline13 = [
@@ -107,7 +110,7 @@ function intro(maxVersion: string): string {
   out.push(tls13 ? 'The handshake (TLS 1.3 when both sides allow it, RFC 8446):' : 'The handshake (TLS 1.2, RFC 5246):');
   const steps = tls13 ? outline13 : outline12;
   steps.forEach(([name, what], i) => {
-    const head = `${String(i + 1).padStart(3)}. ${name.padEnd(20)}`;
+    const head = `  ${i + 1}. ${name.padEnd(20)}`;
     wrapWords(what, width - head.length - 1).forEach((line, j) => out.push(`${j === 0 ? head : ' '.repeat(head.length)}${line}`));
   });
   out.push('');
@@ -133,14 +136,19 @@ export async function runDemo(api: TlsApi, args: ParsedArgs, out: Writable): Pro
   write(intro(maxVersion));
   const pki = makeDemoPki();
 
-  let step = 0;
+  // Sent messages take the number of their line in the outline above (a suite without
+  // ServerKeyExchange skips 4); messages the outline does not list are marked 'Also'.
+  const outline: readonly (readonly [string, string])[] = maxVersion === 'TLSv1.3' ? outline13 : outline12;
+  let next = 0;
   const annotate = (event: TraceEvent) => {
     // Records repeat what the messages say; the demo leaves them out.
     if (event.kind === 'record') return;
     let text = renderTrace(event, render);
     if (event.kind === 'message' && event.direction === 'sent') {
-      step++;
-      text = `\n${color ? '\x1b[1m' : ''}Step ${step}${color ? '\x1b[0m' : ''}  ${text}`;
+      const at = outline.findIndex(([name], i) => i >= next && name === event.name);
+      if (at >= 0) next = at + 1;
+      const label = at >= 0 ? `Step ${at + 1}` : 'Also  ';
+      text = `\n${color ? '\x1b[1m' : ''}${label}${color ? '\x1b[0m' : ''}  ${text}`;
     } else if (event.kind === 'holds') {
       text = `\n${text}`;
     }

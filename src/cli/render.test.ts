@@ -11,7 +11,7 @@ const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 const holds: TraceEvent = {
   kind: 'holds',
   side: 'server',
-  step: 'ClientKeyExchange',
+  step: 'ExpectChangeCipherSpec',
   holds: {
     certificate: seq(700),
     publicKey: 'RSA 2048 bits',
@@ -53,7 +53,8 @@ describe('renderTrace: holds', () => {
   const lines = text.split('\n');
 
   it('is a box titled with the side and the step, every line the same width, at most 78', () => {
-    assert.match(lines[0]!, /^┌─ server now holds · after ClientKeyExchange ─+┐$/);
+    assert.match(lines[0]!, /^┌─ server now holds · waiting for ChangeCipherSpec ─+┐$/);
+    assert.match(renderTrace({ ...holds, step: 'Traffic' }).split('\n')[0]!, /^┌─ server now holds · Traffic ─+┐$/);
     assert.match(lines.at(-1)!, /^└─+┘$/);
     const width = lines[0]!.length;
     assert.ok(width <= 78);

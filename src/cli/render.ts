@@ -159,6 +159,23 @@ function hardWrap(line: string, width: number): string[] {
   return out;
 }
 
+/** Wraps text at spaces; a word wider than `width` is broken. */
+function wrapText(text: string, width: number): string[] {
+  if (text.length <= width) return [text];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.flatMap((l) => hardWrap(l, width));
+}
+
 /** Joins list items with ', ', wrapping between items. */
 function wrapList(items: readonly string[], width: number): string[] {
   const lines: string[] = [];
@@ -183,7 +200,7 @@ function wrapList(items: readonly string[], width: number): string[] {
 function valueLines(name: string, value: TraceValue, width: number, layout: Layout): string[] {
   if (isPrivateKeyName(name)) return [value === null || value === undefined || value === false ? '(none)' : '(held, not shown)'];
   if (value instanceof Uint8Array) return hexLines(value, layout.maxHexBytes);
-  if (isScalar(value)) return scalarText(name, value).split('\n').flatMap((l) => hardWrap(l, width));
+  if (isScalar(value)) return scalarText(name, value).split('\n').flatMap((l) => wrapText(l, width));
   if (Array.isArray(value)) {
     const list = value as readonly TraceValue[];
     if (list.length === 0) return ['(none)'];
@@ -206,7 +223,7 @@ function valueLines(name: string, value: TraceValue, width: number, layout: Layo
 function fieldLines(fields: TraceFields, width: number, layout: Layout): string[] {
   const label = layout.label;
   const names = Object.keys(fields);
-  const column = Math.min(22, Math.max(0, ...names.map((n) => label(n).length)) + 2);
+  const column = Math.min(24, Math.max(0, ...names.map((n) => label(n).length)) + 2);
   const out: string[] = [];
   for (const name of names) {
     const title = label(name);
@@ -257,13 +274,16 @@ export function renderTrace(event: TraceEvent, options: RenderOptions = {}): str
   switch (event.kind) {
     case 'message': {
       const arrow = event.direction === 'sent' ? '→' : '←';
-      const header = `${who} ${arrow} ${paint('bold', event.name)}  ${paint('dim', `(${event.direction}, ${event.bytes.length} bytes)`)}`;
+      const size = `${event.bytes.length} byte${event.bytes.length === 1 ? '' : 's'}`;
+      const header = `${who} ${arrow} ${paint('bold', event.name)}  ${paint('dim', `(${event.direction}, ${size})`)}`;
       if (event.direction === 'received' && options.receivedMessages === 'brief') return header;
       const body = fieldLines(event.fields, width - 4, layout);
       return [header, ...body.map((l) => `    ${l}`)].join('\n');
     }
     case 'holds': {
-      const title = `${who} now holds ${paint('dim', `· after ${event.step}`)}`;
+      // The step is the state the side is now in: 'ExpectServerHello' waits for a ServerHello.
+      const expect = /^Expect([A-Z]\w*)$/.exec(event.step);
+      const title = `${who} now holds ${paint('dim', expect ? `· waiting for ${expect[1]}` : `· ${event.step}`)}`;
       const inner = Math.min(width, 78) - 4;
       const lines = fieldLines(event.holds, inner, { ...layout, label: friendlyLabel });
       return box(title, lines, inner + 4, paint);
