@@ -1,0 +1,130 @@
+// Records the handshakes the fuzz tests use as seeds, as committed .hex files:
+//
+//   node dist/test/recorded/record.js --update
+//
+// - server.pem: an RSA-2048 key and a self-signed certificate for CN=localhost, made with openssl;
+// - tls12-<name>.hex: a typetls client talking to a typetls server in memory (test/pair.ts), both
+//   with seeded randoms (test/fuzz/harness.ts), so a fresh seeded server replays the client's
+//   flights to the end for RSA key exchange; each conversation carries data both ways and close_notify;
+// - openssl-clienthello.hex: the first flight of a real `openssl s_client -tls1_2`, captured on a
+//   127.0.0.1 socket.
+//
+// Without --update it only prints what it would record. The tests read the committed files and never
+// need openssl.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suiteByName } from '../../src/suites.js';
+import { NamedGroup } from '../../src/wire/enums.js';
+import {
+  fuzzClientConfig, fuzzServerConfig, recordedDir, RECORD_CLIENT_SEED, RECORD_SERVER_SEED, seededProvider,
+} from '../fuzz/harness.js';
+import { findRecords, toHex } from '../fuzz/mutator.js';
+import { Pair } from '../pair.js';
+
+const update = process.argv.includes('--update');
+const dir = recordedDir();
+
+function makeServerPem(): void {
+  const tmp = mkdtempSync(join(tmpdir(), 'typetls-record-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '36500', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem'),
+    ], { stdio: 'pipe' });
+    const pem = readFileSync(join(tmp, 'key.pem'), 'utf8') + readFileSync(join(tmp, 'cert.pem'), 'utf8');
+    writeFileSync(dir + 'server.pem', pem);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** One in-memory conversation, every flight written down in order. */
+function recordPair(suiteName: string, groups: number[] | undefined): string {
+  const suite = suiteByName(suiteName);
+  if (!suite) throw new Error(`unknown suite ${suiteName}`);
+  const lines: string[] = [
+    `# typetls client <-> typetls server, TLS 1.2, ${suiteName}${groups ? ` group 0x${groups[0]!.toString(16)}` : ''}`,
+    `# suite 0x${suite.id.toString(16).padStart(4, '0')}`,
+    `# client seed 0x${RECORD_CLIENT_SEED.toString(16)}, server seed 0x${RECORD_SERVER_SEED.toString(16)} (test/fuzz/harness.ts)`,
+  ];
+  const only = { cipherSuites: [suite.id], ...(groups ? { groups } : {}) };
+  const pair = Pair.create(
+    fuzzClientConfig(seededProvider(RECORD_CLIENT_SEED), only),
+    fuzzServerConfig(seededProvider(RECORD_SERVER_SEED), only),
+    'localhost',
+    (from, bytes) => {
+      lines.push(`${from} ${toHex(bytes)}`);
+      return bytes;
+    },
+  );
+  pair.handshake();
+  pair.client.write(new TextEncoder().encode('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+  pair.run();
+  pair.server.write(new TextEncoder().encode('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+  pair.run();
+  pair.client.close();
+  pair.run();
+  pair.server.close();
+  pair.run();
+  return lines.join('\n') + '\n';
+}
+
+/** The first flight of `openssl s_client -tls1_2`, read from a 127.0.0.1 socket until a whole record is in. */
+async function recordOpensslClientHello(): Promise<string> {
+  const received: Buffer[] = [];
+  const server = createServer();
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    const hello = await new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no ClientHello from openssl within 10 s')), 10_000);
+      server.on('connection', (socket) => {
+        socket.on('data', (d: Buffer) => {
+          received.push(d);
+          const all = new Uint8Array(Buffer.concat(received));
+          const recs = findRecords(all);
+          if (recs.length > 0) {
+            clearTimeout(timer);
+            const r = recs[0]!;
+            resolve(all.slice(0, r.offset + 5 + r.length));
+            socket.destroy();
+          }
+        });
+        socket.on('error', () => {});
+      });
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2', '-servername', 'localhost'], {
+          stdio: ['pipe', 'ignore', 'ignore'],
+        });
+        child.on('error', reject);
+      });
+    });
+    const version = execFileSync('openssl', ['version']).toString().trim();
+    return [`# the first flight of \`openssl s_client -tls1_2 -servername localhost\` (${version}), captured on 127.0.0.1`, `client ${toHex(hello)}`, ''].join('\n');
+  } finally {
+    if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid);
+    server.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (update) makeServerPem();
+  const files: Record<string, string> = {
+    'tls12-rsa-aes128gcm.hex': recordPair('AES128-GCM-SHA256', undefined),
+    'tls12-rsa-aes128cbc.hex': recordPair('AES128-SHA', undefined),
+    'tls12-ecdhe-x25519.hex': recordPair('ECDHE-RSA-AES128-GCM-SHA256', [NamedGroup.x25519]),
+    'tls12-ecdhe-p256-chacha.hex': recordPair('ECDHE-RSA-CHACHA20-POLY1305', [NamedGroup.secp256r1]),
+    'openssl-clienthello.hex': await recordOpensslClientHello(),
+  };
+  for (const [name, text] of Object.entries(files)) {
+    const flights = text.split('\n').filter((l) => l.startsWith('client') || l.startsWith('server')).length;
+    if (update) writeFileSync(dir + name, text);
+    console.log(`${update ? 'wrote' : 'would write'} ${name}: ${flights} flights`);
+  }
+}
+
+await main();
