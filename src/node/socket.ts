@@ -84,6 +84,8 @@ export class TLSSocket extends Duplex {
   #processing = false;
   #eofPushed = false;
   #pausedTransport = false;
+  /** Our writable side finished: end the transport once the last output is written. */
+  #endTransport = false;
   #session: Buffer | undefined;
   #writeCallbacks: Callback[] = [];
   readonly #keylogSeen = new Set<string>();
@@ -196,6 +198,7 @@ export class TLSSocket extends Duplex {
     } else if (callbacks.length > 0) {
       process.nextTick(() => callbacks.forEach((cb) => cb(this.#conn.error ?? null)));
     }
+    if (this.#endTransport && !t.destroyed && !t.writableEnded) t.end();
   }
 
   #onHandshakeDone(): void {
@@ -309,10 +312,12 @@ export class TLSSocket extends Duplex {
       } catch {
         // Already closed: nothing more to send.
       }
-      this.#pump();
     }
-    const t = this.transport;
-    if (!t.destroyed && !t.writableEnded) t.end();
+    // end() may come from inside an event handler while the engine loop runs (a server that
+    // ends the socket in 'secureConnection'): the loop's own flush sends the last flight first.
+    this.#endTransport = true;
+    if (!this.#processing) this.#pump();
+    if (!this.#processing) this.#flush();
     callback();
   }
 

@@ -1,0 +1,486 @@
+// The node:tls-compatible API end to end, over real sockets on 127.0.0.1: typetls ↔ typetls,
+// typetls ↔ node:tls (1 MiB each way), STARTTLS over an open socket and over an in-memory
+// pair, https through both servers, certificate failures, and a server fed garbage.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+
+import {
+  DEFAULT_MAX_VERSION,
+  DEFAULT_MIN_VERSION,
+  SecureContext,
+  Server,
+  TLSSocket,
+  connect,
+  createHttpsServer,
+  createSecureContext,
+  createServer,
+  getCiphers,
+  rootCertificates,
+  verifyCertificateChain,
+} from '../src/index.js';
+import { makeTestPki, type TestPki } from './certs/make.js';
+
+let pki: TestPki;
+let ca: string;
+const read = (f: string): string => readFileSync(f, 'utf8');
+const MiB = 1024 * 1024;
+
+/** Everything opened by a test, closed in `after` whatever happened. */
+const servers = new Set<net.Server>();
+const sockets = new Set<Duplex>();
+function track<T extends Duplex>(s: T): T {
+  sockets.add(s);
+  return s;
+}
+
+before(async () => {
+  pki = await makeTestPki();
+  ca = read(pki.caCert);
+});
+after(async () => {
+  for (const s of sockets) s.destroy();
+  await Promise.all([...servers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+async function listen<T extends net.Server>(server: T): Promise<number> {
+  servers.add(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function closeServer(server: net.Server): Promise<void> {
+  servers.delete(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, timeoutMs = 10_000): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for '${event}'`)), timeoutMs);
+    const onEvent = (...args: T[]): void => {
+      clearTimeout(timer);
+      emitter.removeListener('error', onError);
+      resolve(args);
+    };
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      emitter.removeListener(event, onEvent);
+      reject(err);
+    };
+    emitter.once(event, onEvent);
+    if (event !== 'error') emitter.once('error', onError);
+  });
+}
+
+/** All bytes until the stream ends. */
+function collect(stream: Duplex): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
+function sameBytes(actual: Buffer, expected: Buffer, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: ${actual.length} bytes instead of ${expected.length}`);
+  assert.ok(actual.equals(expected), `${what}: same length, different bytes`);
+}
+
+const rsaServerOptions = () => ({ cert: read(pki.rsaCert), key: read(pki.rsaKey) });
+
+test('package exports: constants, ciphers, roots', () => {
+  assert.equal(DEFAULT_MIN_VERSION, 'TLSv1.2');
+  assert.equal(DEFAULT_MAX_VERSION, 'TLSv1.2');
+  assert.ok(getCiphers().includes('ecdhe-rsa-aes128-gcm-sha256'));
+  assert.ok(getCiphers().includes('aes256-gcm-sha384'));
+  assert.ok(getCiphers().every((c) => c === c.toLowerCase()));
+  assert.equal(rootCertificates, tls.rootCertificates);
+  assert.ok(createSecureContext({ ca }) instanceof SecureContext);
+});
+
+test('verifyCertificateChain from the package root uses node:crypto', async () => {
+  const ok = await verifyCertificateChain({ leaf: read(pki.rsaCert), roots: ca, hostname: 'localhost' });
+  assert.equal(ok.ok, true);
+  const bad = await verifyCertificateChain({ leaf: read(pki.unknownCert), roots: ca });
+  assert.equal(bad.ok, false);
+});
+
+const cells = [
+  { cipher: 'ECDHE-RSA-AES128-GCM-SHA256', standard: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', cert: 'rsa' },
+  { cipher: 'AES256-GCM-SHA384', standard: 'TLS_RSA_WITH_AES_256_GCM_SHA384', cert: 'rsa' },
+  { cipher: 'ECDHE-ECDSA-AES256-GCM-SHA384', standard: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', cert: 'ecdsa' },
+] as const;
+
+for (const cell of cells) {
+  test(`typetls client ↔ typetls server: ${cell.cipher}`, async () => {
+    const serverLines: Buffer[] = [];
+    const server = createServer({
+      cert: read(cell.cert === 'rsa' ? pki.rsaCert : pki.ecdsaCert),
+      key: read(cell.cert === 'rsa' ? pki.rsaKey : pki.ecdsaKey),
+      ALPNProtocols: ['h2', 'http/1.1'],
+    });
+    assert.ok(server instanceof Server);
+    assert.ok(server instanceof net.Server);
+    server.on('keylog', (line: Buffer, s: TLSSocket) => {
+      assert.ok(s instanceof TLSSocket);
+      serverLines.push(line);
+    });
+    const serverSide = new Promise<{ socket: TLSSocket; got: Buffer }>((resolve, reject) => {
+      server.on('secureConnection', (socket: TLSSocket) => {
+        track(socket);
+        socket.on('data', (d: Buffer) => {
+          socket.end(Buffer.concat([Buffer.from('echo:'), d]));
+          resolve({ socket, got: d });
+        });
+      });
+      server.on('tlsClientError', reject);
+    });
+    const port = await listen(server);
+
+    const clientLines: Buffer[] = [];
+    const client = track(
+      connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ciphers: cell.cipher, ALPNProtocols: ['http/1.1'] }),
+    );
+    client.on('keylog', (line: Buffer) => clientLines.push(line));
+    client.write('hello before the handshake'); // queued until the handshake is done
+    await once(client, 'secureConnect');
+    const reply = collect(client);
+
+    assert.equal(client.encrypted, true);
+    assert.equal(client.authorized, true, `authorizationError: ${client.authorizationError}`);
+    assert.equal(client.authorizationError, undefined);
+    assert.equal(client.getProtocol(), 'TLSv1.2');
+    assert.deepEqual(client.getCipher(), { name: cell.cipher, standardName: cell.standard, version: 'TLSv1.2' });
+    assert.equal(client.alpnProtocol, 'http/1.1');
+    const peer = client.getPeerCertificate();
+    assert.equal(peer.subject.CN, 'localhost');
+    assert.equal(peer.issuer.CN, 'typetls Test CA');
+    assert.equal(peer.subjectaltname, 'DNS:localhost, IP Address:127.0.0.1');
+    const detailed = client.getPeerCertificate(true);
+    assert.equal(detailed.issuerCertificate.subject.CN, 'typetls Test CA');
+    assert.equal(detailed.issuerCertificate.issuerCertificate, detailed.issuerCertificate);
+    assert.deepEqual(client.getCertificate(), {}, 'no client certificate');
+    assert.equal(client.isSessionReused(), false);
+    assert.equal(client.remoteAddress, '127.0.0.1');
+    assert.equal(client.remotePort, port);
+    assert.equal(typeof client.localPort, 'number');
+
+    const { socket, got } = await serverSide;
+    assert.equal(got.toString(), 'hello before the handshake');
+    assert.equal(socket.getProtocol(), 'TLSv1.2');
+    assert.equal(socket.getCipher().name, cell.cipher);
+    assert.equal(socket.alpnProtocol, 'http/1.1');
+    assert.equal(socket.servername, 'localhost');
+    assert.equal(socket.getCertificate()!.subject!.CN, 'localhost');
+    assert.deepEqual(socket.getPeerCertificate(), {});
+    assert.equal((await reply).toString(), 'echo:hello before the handshake');
+
+    // NSS key log: one CLIENT_RANDOM line per side, newline-terminated, the same secret.
+    assert.equal(clientLines.length, 1);
+    assert.match(clientLines[0]!.toString(), /^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}\n$/);
+    assert.deepEqual(serverLines, clientLines);
+    client.destroy();
+    await closeServer(server);
+  });
+}
+
+test('typetls client → node:tls server: 1 MiB each way, byte for byte', async () => {
+  const toClient = randomBytes(MiB);
+  const toServer = randomBytes(MiB);
+  let serverGot: Promise<Buffer> | undefined;
+  const server = tls.createServer({ ...rsaServerOptions(), maxVersion: 'TLSv1.2' }, (socket) => {
+    track(socket);
+    serverGot = collect(socket);
+    socket.end(toClient);
+  });
+  const port = await listen(server);
+  const client = track(connect(port, '127.0.0.1', { servername: 'localhost', ca }));
+  const got = collect(client);
+  await once(client, 'secureConnect');
+  assert.equal(client.authorized, true);
+  client.end(toServer);
+  sameBytes(await got, toClient, 'client received');
+  sameBytes(await serverGot!, toServer, 'node:tls server received');
+  client.destroy();
+  await closeServer(server);
+});
+
+test('node:tls client → typetls server: 1 MiB each way, byte for byte', async () => {
+  const toClient = randomBytes(MiB);
+  const toServer = randomBytes(MiB);
+  let serverGot: Promise<Buffer> | undefined;
+  const server = createServer({ ...rsaServerOptions(), ALPNProtocols: ['x-test'] }, (socket) => {
+    track(socket);
+    serverGot = collect(socket);
+    socket.end(toClient);
+  });
+  const port = await listen(server);
+  const client = track(tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['x-test'] }));
+  const got = collect(client);
+  await once(client, 'secureConnect');
+  assert.equal(client.authorized, true, String(client.authorizationError));
+  assert.equal(client.getProtocol(), 'TLSv1.2');
+  assert.equal(client.alpnProtocol, 'x-test');
+  client.end(toServer);
+  sameBytes(await got, toClient, 'node:tls client received');
+  sameBytes(await serverGot!, toServer, 'typetls server received');
+  client.destroy();
+  await closeServer(server);
+});
+
+test('connect({ socket }) upgrades an open net.Socket after a plaintext exchange (STARTTLS)', async () => {
+  const context = createSecureContext(rsaServerOptions());
+  const server = net.createServer({ allowHalfOpen: true }, (raw) => {
+    track(raw);
+    raw.write('220 ready\n');
+    raw.once('data', (line: Buffer) => {
+      assert.equal(line.toString(), 'STARTTLS\n');
+      raw.write('220 go ahead\n');
+      const secure = track(new TLSSocket(raw, { isServer: true, secureContext: context }));
+      secure.on('data', (d: Buffer) => secure.end(Buffer.from(d.toString().toUpperCase())));
+      secure.on('error', () => {});
+    });
+  });
+  const port = await listen(server);
+  const raw = track(net.connect({ host: '127.0.0.1', port }));
+  const [greeting] = await once<Buffer>(raw, 'data');
+  assert.equal(greeting!.toString(), '220 ready\n');
+  raw.write('STARTTLS\n');
+  const [goAhead] = await once<Buffer>(raw, 'data');
+  assert.equal(goAhead!.toString(), '220 go ahead\n');
+  const client = track(connect({ socket: raw, ca, servername: 'localhost' }));
+  await once(client, 'secureConnect');
+  assert.equal(client.authorized, true);
+  assert.equal(client.transport, raw, 'no new connection');
+  const reply = collect(client);
+  client.write('quiet please');
+  assert.equal((await reply).toString(), 'QUIET PLEASE');
+  client.destroy();
+  await closeServer(server);
+});
+
+/** Two Duplex ends joined in memory: what one end writes, the other reads. */
+function duplexPair(): [Duplex, Duplex] {
+  const ends: Duplex[] = [];
+  const make = (index: number): Duplex =>
+    new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        ends[1 - index]!.push(chunk);
+        cb();
+      },
+      final(cb) {
+        ends[1 - index]!.push(null);
+        cb();
+      },
+    });
+  ends.push(make(0), make(1));
+  return [ends[0]!, ends[1]!];
+}
+
+test('TLS over an in-memory Duplex pair: no sockets at all', async () => {
+  const [a, b] = duplexPair();
+  const server = track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
+  const serverGot = collect(server);
+  const client = track(connect({ socket: a, ca, servername: 'localhost' }));
+  const clientGot = collect(client);
+  await Promise.all([once(client, 'secureConnect'), once(server, 'secure')]);
+  // Written before the client ends: with allowHalfOpen false (node's default), the server's
+  // side ends itself when the client's close_notify arrives.
+  server.write('bye');
+  assert.equal(client.authorized, true);
+  assert.equal(server.servername, 'localhost');
+  assert.deepEqual(client.address(), {});
+  assert.equal(client.remoteAddress, undefined);
+  const big = randomBytes(300_000);
+  client.end(big);
+  sameBytes(await serverGot, big, 'server received over the pair');
+  assert.equal((await clientGot).toString(), 'bye');
+});
+
+function get(port: number, createConnection: () => Duplex): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/hello', createConnection: createConnection as never },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('https.request over typetls against a node https server', async () => {
+  const server = https.createServer({ ...rsaServerOptions(), maxVersion: 'TLSv1.2' }, (req, res) => {
+    res.setHeader('connection', 'close');
+    res.end(`node saw ${req.url} over ${(req.socket as tls.TLSSocket).getProtocol()}`);
+  });
+  const port = await listen(server);
+  const res = await get(port, () => track(connect({ host: '127.0.0.1', port, servername: 'localhost', ca })));
+  assert.deepEqual(res, { status: 200, body: 'node saw /hello over TLSv1.2' });
+  server.closeAllConnections();
+  await closeServer(server);
+});
+
+test('https.request over typetls against a typetls https server (createHttpsServer)', async () => {
+  const server = createHttpsServer(rsaServerOptions(), (req, res) => {
+    const socket = req.socket as unknown as TLSSocket;
+    res.end(`typetls saw ${req.method} ${req.url} with ${socket.getCipher().standardName} alpn=${socket.alpnProtocol}`);
+  });
+  const port = await listen(server);
+  const res = await get(port, () =>
+    track(connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['http/1.1'] })),
+  );
+  assert.equal(res.status, 200);
+  assert.match(res.body, /^typetls saw GET \/hello with TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 alpn=http\/1.1$/);
+  // node's own https client against the typetls https server too.
+  const viaNode = await new Promise<string>((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port, path: '/n', ca, servername: 'localhost', agent: false }, (r) => {
+        let body = '';
+        r.on('data', (d: Buffer) => (body += d.toString()));
+        r.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+  assert.match(viaNode, /^typetls saw GET \/n with /);
+  server.httpServer.closeAllConnections();
+  await closeServer(server);
+});
+
+async function certServer(certFile: string, keyFile: string) {
+  const clientErrors: Error[] = [];
+  const server = createServer({ cert: read(certFile), key: read(keyFile) }, (socket) => {
+    track(socket);
+    socket.end('ok');
+  });
+  server.on('tlsClientError', (err: Error) => clientErrors.push(err));
+  const port = await listen(server);
+  return { server, port, clientErrors };
+}
+
+const badCerts = [
+  { name: 'expired', cert: () => pki.expiredCert, key: () => pki.expiredKey, code: 'CERT_HAS_EXPIRED' },
+  { name: 'untrusted', cert: () => pki.unknownCert, key: () => pki.unknownKey, code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+  { name: 'wrong name', cert: () => pki.dnsOnlyCert, key: () => pki.dnsOnlyKey, code: 'ERR_TLS_CERT_ALTNAME_INVALID', host: '127.0.0.1' },
+] as const;
+
+for (const bad of badCerts) {
+  test(`${bad.name} server certificate: 'error' ${bad.code}; with rejectUnauthorized:false, authorized === false`, async () => {
+    const { server, port, clientErrors } = await certServer(bad.cert(), bad.key());
+    const servername = 'host' in bad ? undefined : 'localhost';
+    const refused = track(connect({ host: '127.0.0.1', port, ca, ...(servername ? { servername } : {}) }));
+    const err = await new Promise<Error & { code?: string }>((resolve, reject) => {
+      refused.once('error', resolve);
+      refused.once('secureConnect', () => reject(new Error('connected despite a bad certificate')));
+    });
+    assert.equal(err.code, bad.code, err.message);
+    assert.equal(refused.destroyed, true);
+
+    const allowed = track(connect({ host: '127.0.0.1', port, ca, rejectUnauthorized: false, ...(servername ? { servername } : {}) }));
+    const body = collect(allowed);
+    await once(allowed, 'secureConnect');
+    assert.equal(allowed.authorized, false);
+    assert.equal(allowed.authorizationError, bad.code);
+    assert.equal((await body).toString(), 'ok');
+    allowed.destroy();
+
+    // node's own client agrees on the code.
+    const nodeClient = track(tls.connect({ host: '127.0.0.1', port, ca, ...(servername ? { servername } : {}) }));
+    const [nodeErr] = await once<Error & { code?: string }>(nodeClient, 'error').catch((e: Error) => [e]);
+    assert.equal((nodeErr as Error & { code?: string }).code, bad.code);
+    // The refused clients told the server with a fatal alert: tlsClientError, and the server lives.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(clientErrors.length >= 1, 'tlsClientError for the client that refused the certificate');
+    assert.ok(clientErrors.every((e) => typeof (e as Error & { code?: string }).code === 'string'));
+    await closeServer(server);
+  });
+}
+
+test('user checkServerIdentity: an Error it returns fails the connection', async () => {
+  const { server, port } = await certServer(pki.rsaCert, pki.rsaKey);
+  const seen: string[] = [];
+  const client = track(
+    connect({
+      host: '127.0.0.1',
+      port,
+      ca,
+      servername: 'localhost',
+      checkServerIdentity: (host, cert) => {
+        seen.push(`${host} ${cert.subject.CN}`);
+        return Object.assign(new Error('pinned key mismatch'), { code: 'ERR_PINNED' });
+      },
+    }),
+  );
+  const [err] = await once<Error & { code?: string }>(client, 'error').catch((e: Error) => [e]);
+  assert.equal((err as Error & { code?: string }).code, 'ERR_PINNED');
+  assert.deepEqual(seen, ['localhost localhost']);
+  await closeServer(server);
+});
+
+test('a server fed garbage emits tlsClientError and serves the next client', async () => {
+  const { server, port, clientErrors } = await certServer(pki.rsaCert, pki.rsaKey);
+  const errored = once<unknown>(server, 'tlsClientError');
+  const raw = track(net.connect({ host: '127.0.0.1', port }));
+  raw.on('error', () => {});
+  const rawReply = collect(raw).catch(() => Buffer.alloc(0));
+  raw.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  const [err, tlsSocket] = await errored;
+  assert.ok(err instanceof Error);
+  assert.match((err as Error & { code: string }).code, /^ERR_TLS_/);
+  assert.ok(tlsSocket instanceof TLSSocket);
+  // The one fatal alert went back to the client: a 7-byte alert record (type 21, level fatal).
+  const reply = await rawReply;
+  assert.equal(reply[0], 21, `reply ${reply.toString('hex')}`);
+  assert.equal(reply[5], 2);
+  assert.equal(clientErrors.length, 1);
+
+  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  const body = collect(client);
+  await once(client, 'secureConnect');
+  assert.equal((await body).toString(), 'ok');
+  client.destroy();
+  await closeServer(server);
+});
+
+test('a client that connects to nothing gets ECONNREFUSED as an error', async () => {
+  const probe = net.createServer();
+  const port = await listen(probe);
+  await closeServer(probe);
+  const client = track(connect({ host: '127.0.0.1', port, ca }));
+  const [err] = await once<Error & { code?: string }>(client, 'error').catch((e: Error) => [e]);
+  assert.equal((err as Error & { code?: string }).code, 'ECONNREFUSED');
+});
+
+test('setSecureContext: new connections get the new certificate', async () => {
+  const server = createServer(rsaServerOptions(), (s) => {
+    track(s);
+    s.end();
+  });
+  const port = await listen(server);
+  const first = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  await once(first, 'secureConnect');
+  assert.equal(first.getPeerCertificate().bits, 2048);
+  first.destroy();
+  server.setSecureContext({ cert: read(pki.ecdsaCert), key: read(pki.ecdsaKey) });
+  const second = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  await once(second, 'secureConnect');
+  assert.equal(second.getPeerCertificate().nistCurve, 'P-256');
+  second.destroy();
+  await closeServer(server);
+});
