@@ -138,13 +138,18 @@ export async function runDemo(api: TlsApi, args: ParsedArgs, out: Writable): Pro
 
   // Sent messages take the number of their line in the outline above (a suite without
   // ServerKeyExchange skips 4); messages the outline does not list are marked 'Also'.
-  const outline: readonly (readonly [string, string])[] = maxVersion === 'TLSv1.3' ? outline13 : outline12;
+  let outline: readonly (readonly [string, string])[] = maxVersion === 'TLSv1.3' ? outline13 : outline12;
   let next = 0;
   const annotate = (event: TraceEvent) => {
     // Records repeat what the messages say; the demo leaves them out.
     if (event.kind === 'record') return;
     let text = renderTrace(event, render);
     if (event.kind === 'message' && event.direction === 'sent') {
+      // A TLS 1.3 outline, but the server answered in TLS 1.2: number by the TLS 1.2 steps.
+      if (outline === outline13 && next === 2 && event.side === 'server' && event.name !== 'EncryptedExtensions') {
+        outline = outline12;
+        write(`\n(The server chose TLS 1.2: the steps below follow the TLS 1.2 handshake.)`);
+      }
       const at = outline.findIndex(([name], i) => i >= next && name === event.name);
       if (at >= 0) next = at + 1;
       const label = at >= 0 ? `Step ${at + 1}` : 'Also  ';

@@ -188,7 +188,7 @@ export function serveHttpOrEcho(socket: Duplex, describe: () => string): void {
   });
   socket.on('end', () => {
     // The peer closed while its first bytes could still have become a request line: they were data.
-    if (mode === 'undecided' && pending.length > 0) socket.write(pending);
+    if (mode === 'undecided' && pending.length > 0 && socket.writable) socket.write(pending);
     mode = 'done';
   });
 }

@@ -35,7 +35,8 @@ function readOption(option: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new Error(`cannot read ${option} ${path}: ${(e as Error).message}`);
+    const code = (e as { code?: unknown }).code;
+    throw Object.assign(new Error(`cannot read ${option} ${path}: ${(e as Error).message}`), { code: typeof code === 'string' ? code : 'EINVAL' });
   }
 }
 
