@@ -4,6 +4,7 @@ import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
 import { defaultCipherSuites, suiteById } from './suites.js';
 import type { Annotator } from './trace.js';
 import type { Certificate } from './x509/certificate.js';
+import { MemorySessionStore, TICKET_KEY_LENGTH, type SessionStore } from './handshake/resumption.js';
 
 /** One certificate chain (leaf first) and the private key of its leaf. */
 export interface CertifiedKey {
@@ -51,9 +52,18 @@ export interface ServerConfig extends CommonConfig {
   readonly requestCert: boolean;
   /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */
   readonly preferServerCipherOrder: boolean;
+  /** Keys that seal session tickets, 48 bytes each (16 name, 32 AES-256-GCM key); the first seals, all open. */
+  readonly ticketKeys: readonly Uint8Array[];
+  /** Issue session tickets (TLS 1.2 RFC 5077 and TLS 1.3 NewSessionTicket). */
+  readonly issueTickets: boolean;
+  /** Seconds a session or ticket may be resumed for (node:tls sessionTimeout). */
+  readonly sessionTimeout: number;
+  /** TLS 1.2 session-ID cache; share one store between servers to resume across them. */
+  readonly sessionStore: SessionStore;
 }
 
-export const defaultGroups: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/** X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then the classic curves. */
+export const defaultGroups: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
 export const defaultSignatureSchemes: readonly number[] = [
   SignatureScheme.ecdsa_secp256r1_sha256,
@@ -78,7 +88,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
   const config: CommonConfig = {
     provider: options.provider,
     minVersion: options.minVersion ?? ProtocolVersion['TLSv1.2'],
-    maxVersion: options.maxVersion ?? ProtocolVersion['TLSv1.2'],
+    maxVersion: options.maxVersion ?? ProtocolVersion['TLSv1.3'],
     cipherSuites: options.cipherSuites ?? defaultCipherSuites,
     groups: options.groups ?? defaultGroups,
     signatureSchemes: options.signatureSchemes ?? defaultSignatureSchemes,
@@ -101,8 +111,8 @@ function validateCommon(config: CommonConfig): void {
   if (config.minVersion <= ProtocolVersion.SSLv3) {
     throw new TlsError('api_misuse', 'SSL 3.0 is not supported', { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
   }
-  if (config.maxVersion > ProtocolVersion['TLSv1.2']) {
-    throw new TlsError('api_misuse', 'TLS 1.3 is not available yet', { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
+  if (config.maxVersion > ProtocolVersion['TLSv1.3']) {
+    throw new TlsError('api_misuse', 'no protocol version above TLS 1.3 exists', { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
   }
   for (const id of config.cipherSuites) {
     if (!suiteById(id)) throw new TlsError('api_misuse', `unknown cipher suite 0x${id.toString(16)}`, { code: 'ERR_TLS_INVALID_CIPHER' });
@@ -126,7 +136,14 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     certificates: options.certificates ?? [],
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
+    ticketKeys: options.ticketKeys ?? [options.provider.random(TICKET_KEY_LENGTH)],
+    issueTickets: options.issueTickets ?? true,
+    sessionTimeout: options.sessionTimeout ?? 300,
+    sessionStore: options.sessionStore ?? new MemorySessionStore(),
   };
+  if (config.ticketKeys.some((k) => k.length !== TICKET_KEY_LENGTH)) {
+    throw new TlsError('api_misuse', `ticket keys must be ${TICKET_KEY_LENGTH} bytes`, { code: 'ERR_INVALID_ARG_VALUE' });
+  }
   if (config.certificates.length === 0) {
     throw new TlsError('api_misuse', 'a server needs at least one certificate and key', { code: 'ERR_TLS_MISSING_CERT' });
   }

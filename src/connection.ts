@@ -364,6 +364,10 @@ class Engine implements HandshakeContext {
     // RFC 5246 Section 7.1: one byte of value 1, on a handshake message boundary.
     if (payload.length !== 1 || payload[0] !== 1) throw new TlsError('decode_error', 'ChangeCipherSpec payload is not the single byte 1');
     if (this.joiner.pending) throw new TlsError('unexpected_message', 'ChangeCipherSpec inside a fragmented handshake message');
+    if (this.state?.dropsChangeCipherSpec) {
+      this.trace?.({ kind: 'note', side: this.side, text: 'compatibility ChangeCipherSpec received and dropped (RFC 8446 Section 5)' });
+      return;
+    }
     this.trace?.({ kind: 'message', side: this.side, direction: 'received', name: 'ChangeCipherSpec', fields: {}, bytes: payload });
     this.step({ kind: 'changeCipherSpec' });
   }

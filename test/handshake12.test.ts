@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { describe, it, before } from 'node:test';
 import { NamedGroup, ProtocolVersion } from '../src/wire/enums.js';
 import { suiteByName } from '../src/suites.js';
-import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
+import type { ClientConfig, ServerConfig } from '../src/config.js';
+import { makeClientConfig as anyClient, makeServerConfig as anyServer, Pair, testKeys, type TestKeys } from './pair.js';
+
+// Every test here is about TLS 1.2: both sides are pinned to it.
+const makeClientConfig = (k: TestKeys, o: Partial<ClientConfig> = {}) => anyClient(k, { maxVersion: ProtocolVersion['TLSv1.2'], ...o });
+const makeServerConfig = (k: TestKeys, o: Partial<ServerConfig> = {}) => anyServer(k, { maxVersion: ProtocolVersion['TLSv1.2'], ...o });
 
 let k: TestKeys;
 before(async () => {

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup, SignatureScheme } from '../wire/enums.js';
 import type {
@@ -137,6 +138,57 @@ class EcdhShare implements KeyShare {
   }
 }
 
+/**
+ * X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem, code point 0x11EC): the client's
+ * share is an ML-KEM-768 encapsulation key (1184 bytes) followed by an X25519
+ * public key (32); the server's is the ML-KEM ciphertext (1088) followed by its
+ * X25519 public key; the shared secret is the ML-KEM secret followed by the
+ * X25519 secret. ML-KEM comes from @noble/post-quantum, as OpenSSL 3.0 has none.
+ */
+const MLKEM768_EK = 1184;
+const MLKEM768_CT = 1088;
+
+class X25519MlKem768Share implements KeyShare {
+  readonly group = NamedGroup.X25519MLKEM768;
+  readonly publicKey: Uint8Array;
+  private readonly kem = ml_kem768.keygen();
+  private readonly x25519 = new X25519Share();
+  constructor() {
+    this.publicKey = new Uint8Array(MLKEM768_EK + 32);
+    this.publicKey.set(this.kem.publicKey, 0);
+    this.publicKey.set(this.x25519.publicKey, MLKEM768_EK);
+  }
+  agree(peer: Uint8Array): Uint8Array {
+    if (peer.length !== MLKEM768_CT + 32) throw new TlsError('illegal_parameter', 'X25519MLKEM768 server share has the wrong length');
+    const kemSecret = ml_kem768.decapsulate(peer.subarray(0, MLKEM768_CT), this.kem.secretKey);
+    const ecdhSecret = this.x25519.agree(peer.subarray(MLKEM768_CT));
+    const out = new Uint8Array(64);
+    out.set(kemSecret, 0);
+    out.set(ecdhSecret, 32);
+    return out;
+  }
+}
+
+function acceptX25519MlKem768(clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+  if (clientShare.length !== MLKEM768_EK + 32) throw new TlsError('illegal_parameter', 'X25519MLKEM768 client share has the wrong length');
+  let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  try {
+    // FIPS 203 Section 7.2: the encapsulation key check is part of encapsulate.
+    encapsulated = ml_kem768.encapsulate(clientShare.subarray(0, MLKEM768_EK));
+  } catch {
+    throw new TlsError('illegal_parameter', 'X25519MLKEM768 client share is not a valid ML-KEM-768 key');
+  }
+  const x25519 = new X25519Share();
+  const ecdhSecret = x25519.agree(clientShare.subarray(MLKEM768_EK));
+  const publicKey = new Uint8Array(MLKEM768_CT + 32);
+  publicKey.set(encapsulated.cipherText, 0);
+  publicKey.set(x25519.publicKey, MLKEM768_CT);
+  const sharedSecret = new Uint8Array(64);
+  sharedSecret.set(encapsulated.sharedSecret, 0);
+  sharedSecret.set(ecdhSecret, 32);
+  return { publicKey, sharedSecret };
+}
+
 interface SchemeInfo {
   hash: HashAlgorithm | null;
   kind: 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa';
@@ -240,13 +292,20 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   supportedGroups(): readonly number[] {
-    return [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+    return [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1];
   }
 
   generateKeyShare(group: number): KeyShare {
     if (group === NamedGroup.x25519) return new X25519Share();
+    if (group === NamedGroup.X25519MLKEM768) return new X25519MlKem768Share();
     if (curveName[group]) return new EcdhShare(group);
     throw new TlsError('internal_error', `no key exchange for group 0x${group.toString(16)}`);
+  }
+
+  acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+    if (group === NamedGroup.X25519MLKEM768) return acceptX25519MlKem768(clientShare);
+    const share = this.generateKeyShare(group);
+    return { publicKey: share.publicKey, sharedSecret: share.agree(clientShare) };
   }
 
   loadPrivateKey(key: string | Uint8Array): PrivateKey {

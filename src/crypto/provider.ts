@@ -83,7 +83,14 @@ export interface CryptoProvider {
 
   /** The named groups this provider can do, in no particular order. */
   supportedGroups(): readonly number[];
+  /** The client side: a fresh share to send. */
   generateKeyShare(group: number): KeyShare;
+  /**
+   * The server side: answers a client's share. For (EC)DH this is a fresh share
+   * and the agreement; for a KEM (X25519MLKEM768) the ciphertext is the
+   * server's share. Throws TlsError(illegal_parameter) on a bad client share.
+   */
+  acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array };
 
   /** PEM (any of PKCS#1, SEC1, PKCS#8) or DER PKCS#8. Throws on a key it cannot load. */
   loadPrivateKey(key: string | Uint8Array): PrivateKey;

@@ -1,97 +1,249 @@
-// The client's first flight and ServerHello: RFC 5246 Section 7.4.1.2-7.4.1.3.
+// The client's first flight and the server's answer to it: RFC 5246 Section
+// 7.4.1.2-7.4.1.3 and RFC 8446 Section 4.1.1-4.1.4 (version negotiation,
+// HelloRetryRequest), then on to client12.ts or client13.ts.
 
 import type { ClientConfig } from '../config.js';
+import type { KeyShare } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
-import { suiteAllowedAt, suiteById } from '../suites.js';
+import { suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import {
-  CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, ProtocolVersion, extensionTypeName,
+  CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, extensionTypeName, namedGroupName,
 } from '../wire/enums.js';
 import {
-  decodeAlpn, decodeRenegotiationInfo, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, encodeServerName,
-  encodeSignatureAlgorithms, encodeSupportedGroups, expectEmptyExtension, findExtension,
+  decodeAlpn, decodeCookie, decodeKeyShareHelloRetry, decodeRenegotiationInfo, decodeSupportedVersionsServer, encodeAlpn,
+  encodeCookie, encodeEcPointFormats, encodeKeyShareClient, encodePskKeyExchangeModes, encodeRenegotiationInfo,
+  encodeServerName, encodeSignatureAlgorithms, encodeSupportedGroups, encodeSupportedVersionsClient, expectEmptyExtension,
+  findExtension,
 } from '../wire/extensions.js';
-import type { ClientHello, Extension } from '../wire/messages.js';
+import { isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
 import { isIpAddress } from '../x509/identity.js';
-import { expect, protocolName, type HandshakeContext, type Input, type State } from './common.js';
+import { decodeExpected, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
 import { ExpectCertificate } from './client12.js';
+import { readServerHello13 } from './client13.js';
 import { holds12, type Negotiated12 } from './tls12.js';
+
+const TLS12 = ProtocolVersion['TLSv1.2'];
+const TLS13 = ProtocolVersion['TLSv1.3'];
+/** RFC 8446 Section 4.2.9: psk_dhe_ke. */
+const PSK_DHE_KE = 1;
+/** RFC 8446 Section 4.1.3: the last 8 bytes of a downgraded ServerHello.random. */
+const DOWNGRADE_TLS12 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01);
+const DOWNGRADE_TLS11 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00);
 
 /** What the client offered, kept to check the server's answer against. */
 export interface ClientOffer {
-  readonly hello: ClientHello;
-  readonly serverName: string | undefined;
   readonly config: ClientConfig;
+  readonly serverName: string | undefined;
+  readonly hello: ClientHello;
+  /** The highest version offered (legacy_version caps at TLS 1.2; supported_versions says 1.3). */
+  readonly maxVersion: number;
+  /** Our (EC)DHE / hybrid key shares in the latest ClientHello (TLS 1.3). */
+  readonly keyShares: readonly KeyShare[];
+  /** Whether a HelloRetryRequest has already been answered. */
+  readonly helloRetried: boolean;
 }
 
-const TLS12 = ProtocolVersion['TLSv1.2'];
+function suitesFor(config: ClientConfig, minVersion: number, maxVersion: number): number[] {
+  return config.cipherSuites.filter((id) => {
+    const s = suiteById(id);
+    if (!s) return false;
+    for (let v = minVersion; v <= maxVersion; v++) if (suiteAllowedAt(s, v)) return true;
+    return false;
+  });
+}
+
+/**
+ * The groups to send key shares for: the first configured group, and X25519 beside
+ * the hybrid one so that servers without ML-KEM need no HelloRetryRequest (as browsers do).
+ */
+function initialShareGroups(groups: readonly number[]): number[] {
+  const first = groups[0];
+  if (first === undefined) return [];
+  if (first === NamedGroup.X25519MLKEM768 && groups.includes(NamedGroup.x25519)) return [first, NamedGroup.x25519];
+  return [first];
+}
+
+/** TLS 1.2 has no hybrid groups: ECDHE uses elliptic curves only (RFC 8422). */
+export function isEcdheGroup(group: number): boolean {
+  return group === NamedGroup.x25519 || group === NamedGroup.secp256r1 || group === NamedGroup.secp384r1 || group === NamedGroup.secp521r1;
+}
 
 /** Builds and sends the ClientHello; the handshake then waits for ServerHello. */
 export function startClient(cx: HandshakeContext, config: ClientConfig, serverName: string | undefined): State {
-  const version = Math.min(config.maxVersion, TLS12);
-  const suites = config.cipherSuites.filter((id) => {
-    const s = suiteById(id);
-    return s !== undefined && !s.tls13 && suiteAllowedAt(s, version);
-  });
+  const maxVersion = config.maxVersion;
+  const suites = suitesFor(config, config.minVersion, maxVersion);
   if (suites.length === 0) throw new TlsError('api_misuse', 'no cipher suite is enabled for the configured versions', { code: 'ERR_TLS_INVALID_CIPHER' });
+  const offers13 = maxVersion >= TLS13;
+  const offers12 = config.minVersion <= TLS12;
 
   const extensions: Extension[] = [];
   // RFC 6066 Section 3: only DNS names go in server_name, never IP literals.
   if (serverName !== undefined && !isIpAddress(serverName)) {
     extensions.push({ type: ExtensionType.server_name, data: encodeServerName(serverName.replace(/\.$/, '')) });
   }
-  extensions.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(config.groups) });
-  extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
+  const groups = offers13 ? config.groups : config.groups.filter(isEcdheGroup);
+  extensions.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(groups) });
+  if (offers12) {
+    extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
+  }
   extensions.push({ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(config.signatureSchemes) });
-  if (config.extendedMasterSecret) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
-  extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
-  // RFC 5746 Section 3.4: an empty renegotiation_info in the initial ClientHello.
-  extensions.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+  if (offers12) {
+    if (config.extendedMasterSecret) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+    extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
+    // RFC 5746 Section 3.4: an empty renegotiation_info in the initial ClientHello.
+    extensions.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+  }
   if (config.alpnProtocols.length > 0) {
     extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn(config.alpnProtocols) });
+  }
+  let keyShares: KeyShare[] = [];
+  if (offers13) {
+    const versions: number[] = [];
+    for (let v = maxVersion; v >= Math.max(config.minVersion, TLS12); v--) versions.push(v);
+    extensions.push({ type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(versions) });
+    keyShares = initialShareGroups(config.groups).map((g) => cx.provider.generateKeyShare(g));
+    extensions.push({ type: ExtensionType.key_share, data: encodeKeyShareClient(keyShares.map((s) => ({ group: s.group, keyExchange: s.publicKey }))) });
+    extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PSK_DHE_KE]) });
   }
 
   const hello: ClientHello = {
     type: HandshakeType.client_hello,
-    legacyVersion: version,
+    legacyVersion: Math.min(maxVersion, TLS12),
     random: cx.provider.random(32),
-    legacySessionId: new Uint8Array(0),
+    // RFC 8446 Appendix D.4: a 32-byte session ID puts the server in middlebox compatibility mode.
+    legacySessionId: offers13 ? cx.provider.random(32) : new Uint8Array(0),
     cipherSuites: suites,
     legacyCompressionMethods: Uint8Array.of(CompressionMethod.null),
     extensions,
   };
   cx.sendHandshake(hello);
-  return new ExpectServerHello({ hello, serverName, config });
+  return new ExpectServerHello({ config, serverName, hello, maxVersion, keyShares, helloRetried: false });
 }
 
-/** RFC 5246 Section 7.4.1.4: the server may only answer extensions the client sent. */
-function checkServerExtensions(offered: readonly Extension[], answered: readonly Extension[]): void {
+/** RFC 5246 Section 7.4.1.4 / RFC 8446 Section 4.2: the server may only answer extensions the client sent. */
+export function checkAnsweredExtensions(offered: readonly Extension[], answered: readonly Extension[], where: string): void {
   const sent = new Set(offered.map((e) => e.type));
   for (const e of answered) {
     if (!sent.has(e.type)) {
-      throw new TlsError('unsupported_extension', `server sent extension ${extensionTypeName(e.type)} that the client did not offer`);
+      throw new TlsError('unsupported_extension', `server sent extension ${extensionTypeName(e.type)} in ${where}, which the client did not offer`);
     }
   }
 }
 
+function endsWith(b: Uint8Array, tail: Uint8Array): boolean {
+  if (b.length < tail.length) return false;
+  for (let i = 0; i < tail.length; i++) if (b[b.length - tail.length + i] !== tail[i]) return false;
+  return true;
+}
+
 export class ExpectServerHello implements State {
   readonly name = 'ExpectServerHello';
-  constructor(readonly offer: ClientOffer) {}
+  /** After a HelloRetryRequest the server may send its compatibility ChangeCipherSpec (RFC 8446 Appendix D.4). */
+  readonly dropsChangeCipherSpec: boolean;
+  constructor(readonly offer: ClientOffer) {
+    this.dropsChangeCipherSpec = offer.helloRetried;
+  }
 
   holds(): TraceFields {
-    return holds12({ version: this.offer.hello.legacyVersion, clientRandom: this.offer.hello.random });
+    return holds12({ version: this.offer.maxVersion, clientRandom: this.offer.hello.random });
   }
 
   handle(cx: HandshakeContext, input: Input): State {
-    const sh = expect(cx, input, HandshakeType.server_hello);
-    const { config, hello } = this.offer;
+    const { message: sh, frame } = decodeExpected(cx, input, HandshakeType.server_hello);
+    const { hello } = this.offer;
 
+    // RFC 8446 Section 4.2.1: supported_versions in ServerHello selects TLS 1.3.
+    const sv = findExtension(sh.extensions, ExtensionType.supported_versions);
+    if (sv) {
+      const selected = decodeSupportedVersionsServer(sv.data);
+      if (this.offer.maxVersion < TLS13 || selected !== TLS13 || sh.legacyVersion !== TLS12) {
+        throw new TlsError('illegal_parameter', `server selected ${protocolName(selected)}, which the client did not offer`);
+      }
+      const suite = suiteById(sh.cipherSuite);
+      if (!suite || !suite.tls13 || !hello.cipherSuites.includes(sh.cipherSuite)) {
+        throw new TlsError('illegal_parameter', 'server chose a cipher suite the client did not offer');
+      }
+      if (isHelloRetryRequest(sh)) return this.retryHello(cx, sh, frame.raw, suite);
+      record(cx, frame, sh);
+      if (!cx.transcript.algorithm) cx.transcript.startHash(suite.hash);
+      return readServerHello13(cx, this.offer, sh, suite);
+    }
+    if (this.offer.helloRetried) {
+      throw new TlsError('illegal_parameter', 'server negotiated TLS 1.2 after a HelloRetryRequest');
+    }
+    record(cx, frame, sh);
+    return this.readServerHello12(cx, sh);
+  }
+
+  /**
+   * RFC 8446 Section 4.1.4: a HelloRetryRequest names the group to use (and may
+   * send a cookie); the client answers once with a new ClientHello.
+   */
+  private retryHello(cx: HandshakeContext, hrr: ServerHello, raw: Uint8Array, suite: CipherSuite): State {
+    const { config, hello } = this.offer;
+    if (this.offer.helloRetried) throw new TlsError('unexpected_message', 'server sent a second HelloRetryRequest');
+    if (hrr.legacySessionId.length !== hello.legacySessionId.length || !hrr.legacySessionId.every((b, i) => b === hello.legacySessionId[i])) {
+      throw new TlsError('illegal_parameter', 'server did not echo the legacy session ID');
+    }
+    if (hrr.legacyCompressionMethod !== CompressionMethod.null) throw new TlsError('illegal_parameter', 'HelloRetryRequest names a compression method');
+    for (const e of hrr.extensions) {
+      if (e.type !== ExtensionType.supported_versions && e.type !== ExtensionType.key_share && e.type !== ExtensionType.cookie) {
+        throw new TlsError('unsupported_extension', `HelloRetryRequest carries ${extensionTypeName(e.type)}`);
+      }
+    }
+    const ks = findExtension(hrr.extensions, ExtensionType.key_share);
+    const cookie = findExtension(hrr.extensions, ExtensionType.cookie);
+    let shares = this.offer.keyShares;
+    if (ks) {
+      const group = decodeKeyShareHelloRetry(ks.data);
+      // RFC 8446 Section 4.2.8: a group we support and did not already send a share for.
+      if (!config.groups.includes(group) || shares.some((s) => s.group === group)) {
+        throw new TlsError('illegal_parameter', `HelloRetryRequest asks for group ${namedGroupName(group)}, which is not offered or already shared`);
+      }
+      shares = [cx.provider.generateKeyShare(group)];
+    } else if (!cookie) {
+      // RFC 8446 Section 4.1.4: a HelloRetryRequest that would not change the ClientHello is illegal.
+      throw new TlsError('illegal_parameter', 'HelloRetryRequest asks for no change');
+    }
+    cx.trace?.({ kind: 'note', side: 'client', text: `HelloRetryRequest: the server wants a key share for ${ks ? namedGroupName(shares[0]!.group) : 'the same groups'}` });
+
+    // RFC 8446 Section 4.4.1: ClientHello1 becomes message_hash, then the HelloRetryRequest.
+    cx.transcript.startHash(suite.hash);
+    cx.transcript.rollupForHelloRetry();
+    cx.transcript.add(raw);
+    cx.trace?.({ kind: 'message', side: 'client', direction: 'received', name: 'HelloRetryRequest', fields: { cipherSuite: suite.standardName, selectedGroup: ks ? namedGroupName(shares[0]!.group) : undefined }, bytes: raw });
+
+    // RFC 8446 Section 4.1.2: the same ClientHello with the new key share and the cookie; early_data removed.
+    const extensions: Extension[] = [];
+    for (const e of hello.extensions) {
+      if (e.type === ExtensionType.early_data || e.type === ExtensionType.cookie) continue;
+      if (e.type === ExtensionType.key_share) {
+        extensions.push({ type: e.type, data: encodeKeyShareClient(shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }))) });
+      } else {
+        extensions.push(e);
+      }
+    }
+    if (cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(decodeCookie(cookie.data)) });
+    const hello2: ClientHello = { ...hello, extensions };
+    // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec goes before the second ClientHello.
+    if (hello.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+    cx.sendHandshake(hello2);
+    return new ExpectServerHello({ ...this.offer, hello: hello2, keyShares: shares, helloRetried: true });
+  }
+
+  private readServerHello12(cx: HandshakeContext, sh: ServerHello): State {
+    const { config, hello } = this.offer;
     // RFC 5246 Appendix E.1: the server's version must be one the client can speak.
     if (sh.legacyVersion < config.minVersion || sh.legacyVersion > hello.legacyVersion) {
       throw new TlsError('protocol_version', `server chose ${protocolName(sh.legacyVersion)}, outside the client's ${protocolName(config.minVersion)} to ${protocolName(hello.legacyVersion)}`);
     }
     if (sh.legacyVersion !== TLS12) {
       throw new TlsError('protocol_version', `server chose ${protocolName(sh.legacyVersion)}, which this client does not implement`);
+    }
+    // RFC 8446 Section 4.1.3: a TLS 1.3 client checks for the downgrade sentinel.
+    if (this.offer.maxVersion >= TLS13 && (endsWith(sh.random, DOWNGRADE_TLS12) || endsWith(sh.random, DOWNGRADE_TLS11))) {
+      throw new TlsError('illegal_parameter', 'server random carries the TLS 1.3 downgrade sentinel: a downgrade attack or a misconfigured server');
     }
     // RFC 5246 Section 7.4.1.3: the suite and compression must be among those offered.
     const suite = suiteById(sh.cipherSuite);
@@ -101,7 +253,10 @@ export class ExpectServerHello implements State {
     if (sh.legacyCompressionMethod !== CompressionMethod.null) {
       throw new TlsError('illegal_parameter', 'server chose a compression method the client did not offer');
     }
-    checkServerExtensions(hello.extensions, sh.extensions);
+    checkAnsweredExtensions(hello.extensions, sh.extensions, 'ServerHello');
+    for (const type of [ExtensionType.key_share, ExtensionType.pre_shared_key, ExtensionType.supported_versions, ExtensionType.cookie]) {
+      if (findExtension(sh.extensions, type)) throw new TlsError('unsupported_extension', `TLS 1.2 ServerHello carries ${extensionTypeName(type)}`);
+    }
 
     // RFC 5746 Section 3.4: in an initial handshake renegotiation_info must be empty.
     const reneg = findExtension(sh.extensions, ExtensionType.renegotiation_info);
@@ -112,15 +267,7 @@ export class ExpectServerHello implements State {
     if (ems) expectEmptyExtension(ems.data, 'extended_master_secret');
     const etm = findExtension(sh.extensions, ExtensionType.encrypt_then_mac);
     if (etm) expectEmptyExtension(etm.data, 'encrypt_then_mac');
-    // RFC 7301 Section 3.1: exactly one protocol, one the client offered.
-    const alpn = findExtension(sh.extensions, ExtensionType.application_layer_protocol_negotiation);
-    if (alpn) {
-      const chosen = decodeAlpn(alpn.data);
-      if (chosen.length !== 1 || !config.alpnProtocols.includes(chosen[0]!)) {
-        throw new TlsError('illegal_parameter', 'server chose an ALPN protocol the client did not offer');
-      }
-      cx.info.alpnProtocol = chosen[0]!;
-    }
+    readAlpn(cx, config, sh.extensions);
     const sni = findExtension(sh.extensions, ExtensionType.server_name);
     if (sni) expectEmptyExtension(sni.data, 'server_name');
 
@@ -144,8 +291,17 @@ export class ExpectServerHello implements State {
       encryptThenMac: etm !== undefined && suite.cipher.kind === 'cbc',
       secureRenegotiation: reneg !== undefined,
     };
-    // RFC 7627 Section 5.3: without EMS, refuse to go on when we asked for it? We allow
-    // it for interoperability with older servers, as OpenSSL and Go do.
     return new ExpectCertificate(this.offer, hs);
   }
+}
+
+/** RFC 7301 Section 3.1: exactly one protocol, one the client offered. */
+export function readAlpn(cx: HandshakeContext, config: ClientConfig, extensions: readonly Extension[]): void {
+  const alpn = findExtension(extensions, ExtensionType.application_layer_protocol_negotiation);
+  if (!alpn) return;
+  const chosen = decodeAlpn(alpn.data);
+  if (chosen.length !== 1 || !config.alpnProtocols.includes(chosen[0]!)) {
+    throw new TlsError('illegal_parameter', 'server chose an ALPN protocol the client did not offer');
+  }
+  cx.info.alpnProtocol = chosen[0]!;
 }

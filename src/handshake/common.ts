@@ -13,7 +13,7 @@ import type { RecordProtection } from '../record/protection.js';
 import type { Transcript } from '../keys/transcript.js';
 import type { Annotator, Side, TraceFields } from '../trace.js';
 import { HandshakeType, handshakeTypeName, SignatureScheme } from '../wire/enums.js';
-import { decodeHandshake, describeHandshake, type HandshakeMessage } from '../wire/messages.js';
+import { decodeHandshake, describeHandshake, handshakeMessageName, type HandshakeMessage } from '../wire/messages.js';
 
 /** ConnectionInfo as the states fill it in. */
 export type MutableInfo = { -readonly [K in keyof ConnectionInfo]: ConnectionInfo[K] };
@@ -56,6 +56,11 @@ export interface State {
   holds(): TraceFields;
   /** True once application data may be exchanged. */
   readonly traffic?: boolean;
+  /**
+   * RFC 8446 Section 5: during a TLS 1.3 handshake an unprotected
+   * ChangeCipherSpec (middlebox compatibility) is dropped, not handled.
+   */
+  readonly dropsChangeCipherSpec?: boolean;
 }
 
 /**
@@ -69,24 +74,42 @@ export function expect<T extends HandshakeMessage['type']>(
   type: T,
   kx?: 'rsa' | 'ecdhe' | 'dhe',
 ): Extract<HandshakeMessage, { type: T }> {
-  const got = input.kind === 'handshake' ? handshakeTypeName(input.frame.type) : 'ChangeCipherSpec';
+  const { message, frame } = decodeExpected(cx, input, type, kx);
+  record(cx, frame, message);
+  return message;
+}
+
+/** Like expect(), without adding the message to the transcript yet (ServerHello may be a HelloRetryRequest). */
+export function decodeExpected<T extends HandshakeMessage['type']>(
+  cx: HandshakeContext,
+  input: Input,
+  type: T,
+  kx?: 'rsa' | 'ecdhe' | 'dhe',
+): { message: Extract<HandshakeMessage, { type: T }>; frame: HandshakeFrame } {
   if (input.kind !== 'handshake' || input.frame.type !== type) {
-    throw new TlsError('unexpected_message', `expected ${handshakeTypeName(type)}, received ${got}`);
+    const got = input.kind === 'handshake' ? messageName(input.frame.type) : 'ChangeCipherSpec';
+    throw new TlsError('unexpected_message', `expected ${messageName(type)}, received ${got}`);
   }
-  return receive(cx, input.frame, kx) as Extract<HandshakeMessage, { type: T }>;
+  const message = decodeHandshake(input.frame.type, input.frame.body, kx ? { version: cx.version, kx } : { version: cx.version });
+  return { message: message as Extract<HandshakeMessage, { type: T }>, frame: input.frame };
+}
+
+/** Adds a received message to the transcript and traces it. */
+export function record(cx: HandshakeContext, frame: HandshakeFrame, message: HandshakeMessage): void {
+  cx.transcript.add(frame.raw);
+  traceMessage(cx, 'received', message, frame.raw);
 }
 
 /** Decodes, traces and records a handshake message already known to be acceptable here. */
 export function receive(cx: HandshakeContext, frame: HandshakeFrame, kx?: 'rsa' | 'ecdhe' | 'dhe'): HandshakeMessage {
   const message = decodeHandshake(frame.type, frame.body, kx ? { version: cx.version, kx } : { version: cx.version });
-  cx.transcript.add(frame.raw);
-  traceMessage(cx, 'received', message, frame.raw);
+  record(cx, frame, message);
   return message;
 }
 
 export function traceMessage(cx: HandshakeContext, direction: 'sent' | 'received', message: HandshakeMessage, bytes: Uint8Array): void {
   if (!cx.trace) return;
-  cx.trace({ kind: 'message', side: cx.side, direction, name: messageName(message.type), fields: describeHandshake(message), bytes });
+  cx.trace({ kind: 'message', side: cx.side, direction, name: handshakeMessageName(message), fields: describeHandshake(message), bytes });
 }
 
 const messageNames: Record<number, string> = {

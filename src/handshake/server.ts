@@ -10,14 +10,19 @@ import {
 } from '../wire/enums.js';
 import {
   decodeAlpn, decodeEcPointFormats, decodeRenegotiationInfo, decodeServerName, decodeSignatureAlgorithms,
-  decodeSupportedGroups, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
+  decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import type { ClientHello, Extension } from '../wire/messages.js';
 import { chooseSignatureScheme12, expect, protocolName, type HandshakeContext, type Input, type State } from './common.js';
 import { sendServerFlight12 } from './server12.js';
+import { readClientHello13 } from './server13.js';
+import { isEcdheGroup } from './client.js';
 import type { Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
+const TLS13 = ProtocolVersion['TLSv1.3'];
+/** RFC 8446 Section 4.1.3: "DOWNGRD" 01. */
+const DOWNGRADE_TLS12 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01);
 /** RFC 5746 Section 3.3: TLS_EMPTY_RENEGOTIATION_INFO_SCSV. */
 const EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 /** RFC 7507: TLS_FALLBACK_SCSV. */
@@ -101,7 +106,8 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     ? config.cipherSuites.filter((id) => clientSuites.has(id))
     : hello.cipherSuites.filter((id) => serverSuites.has(id));
   // RFC 8422 Section 4: without supported_groups the client takes any curve; we use our first.
-  const group = offer.groups === undefined ? config.groups[0] : config.groups.find((g) => offer.groups!.includes(g));
+  const ecGroups = config.groups.filter(isEcdheGroup);
+  const group = offer.groups === undefined ? ecGroups[0] : ecGroups.find((g) => offer.groups!.includes(g));
   for (const id of order) {
     const suite = suiteById(id);
     if (!suite || !suiteAllowedAt(suite, version)) continue;
@@ -114,6 +120,32 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     }
   }
   return undefined;
+}
+
+/**
+ * RFC 8446 Section 4.2.1: with supported_versions, the highest version in the
+ * client's list that we enable; without, RFC 5246 Appendix E.1 (legacy_version is
+ * the client's highest). SSL 3.0 and below never.
+ */
+function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
+  const sv = findExtension(hello.extensions, ExtensionType.supported_versions);
+  if (sv) {
+    const offered = decodeSupportedVersionsClient(sv.data);
+    const usable = offered.filter((v) => v >= config.minVersion && v <= config.maxVersion && v >= TLS12 && v <= TLS13);
+    if (usable.length === 0) {
+      throw new TlsError('protocol_version', `client offered ${offered.map(protocolName).join(', ')}; the server speaks ${protocolName(config.minVersion)} to ${protocolName(config.maxVersion)}`);
+    }
+    return Math.max(...usable);
+  }
+  if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
+    throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is not supported`);
+  }
+  const version = Math.min(hello.legacyVersion, config.maxVersion, TLS12);
+  if (version < config.minVersion) {
+    throw new TlsError('protocol_version', `client offered at most ${protocolName(hello.legacyVersion)}, below the server's minimum ${protocolName(config.minVersion)}`);
+  }
+  if (version < TLS12) throw new TlsError('protocol_version', `${protocolName(version)} is not implemented`);
+  return version;
 }
 
 export class ExpectClientHello implements State {
@@ -129,19 +161,12 @@ export class ExpectClientHello implements State {
     const hello = expect(cx, input, HandshakeType.client_hello);
     const { config } = this;
 
-    // RFC 5246 Appendix E.1: the highest version both speak; SSL 3.0 and below never.
-    if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
-      throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is not supported`);
-    }
-    const version = Math.min(hello.legacyVersion, config.maxVersion, TLS12);
-    if (version < config.minVersion) {
-      throw new TlsError('protocol_version', `client offered at most ${protocolName(hello.legacyVersion)}, below the server's minimum ${protocolName(config.minVersion)}`);
-    }
-    if (version < TLS12) {
-      throw new TlsError('protocol_version', `${protocolName(version)} is not implemented`);
-    }
+    const version = negotiateVersion(config, hello);
+    const offer = readOffer(hello);
+    cx.info.serverName = offer.serverName;
+    if (version === TLS13) return readClientHello13(cx, config, hello, offer);
     // RFC 7507 Section 3: a fallback retry to a lower version than we support is refused.
-    if (hello.cipherSuites.includes(FALLBACK_SCSV) && version < Math.min(config.maxVersion, TLS12)) {
+    if (hello.cipherSuites.includes(FALLBACK_SCSV) && version < config.maxVersion) {
       throw new TlsError('inappropriate_fallback', 'client fell back to a lower version than the server supports');
     }
     // RFC 5246 Section 7.4.1.2: the null compression method must be offered.
@@ -149,8 +174,6 @@ export class ExpectClientHello implements State {
       throw new TlsError('illegal_parameter', 'client does not offer the null compression method');
     }
 
-    const offer = readOffer(hello);
-    cx.info.serverName = offer.serverName;
     const choice = choose(config, hello, offer, version);
     if (!choice) throw new TlsError('handshake_failure', 'no cipher suite in common with the client');
 
@@ -176,10 +199,13 @@ export class ExpectClientHello implements State {
       extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
     }
 
+    const serverRandom = cx.provider.random(32);
+    // RFC 8446 Section 4.1.3: a server that speaks TLS 1.3 marks a TLS 1.2 ServerHello.random.
+    if (config.maxVersion >= TLS13) serverRandom.set(DOWNGRADE_TLS12, 24);
     const hs: Negotiated12 = {
       version,
       clientRandom: hello.random,
-      serverRandom: cx.provider.random(32),
+      serverRandom,
       sessionId: cx.provider.random(32),
       suite: choice.suite,
       extendedMasterSecret: ems,

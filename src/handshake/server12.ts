@@ -6,8 +6,8 @@ import { zeroize, type CryptoProvider, type KeyShare, type PrivateKey, type Publ
 import { TlsError } from '../errors.js';
 import { verifyData } from '../keys/prf.js';
 import type { TraceFields } from '../trace.js';
-import { ECCurveType, HandshakeType, signatureSchemeName } from '../wire/enums.js';
-import { Writer } from '../wire/writer.js';
+import { HandshakeType, signatureSchemeName } from '../wire/enums.js';
+import { encodeServerEcdhParams } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
 import {
   checkFinished, expect, parseChain, schemeFitsKey12, verifyPeerCertificate, type HandshakeContext, type Input, type State,
@@ -45,11 +45,7 @@ export function sendServerFlight12(cx: HandshakeContext, config: ServerConfig, h
   if (hs.suite.kx === 'ecdhe') {
     // RFC 8422 Section 5.4: ServerECDHParams, signed together with both randoms.
     share = cx.provider.generateKeyShare(choice.group!);
-    const params = new Writer(4 + share.publicKey.length)
-      .u8(ECCurveType.named_curve)
-      .u16(share.group)
-      .vector(1, share.publicKey)
-      .finish();
+    const params = encodeServerEcdhParams(share.group, share.publicKey);
     const scheme = choice.signatureScheme!;
     const signature = cx.provider.sign(choice.certified.key, scheme, serverKeyExchangeSignedContent(hs, params));
     cx.sendHandshake({

@@ -1,0 +1,230 @@
+// The TLS 1.3 client after ServerHello: RFC 8446 Section 4.1.3 - 4.4 and 4.6.
+
+import type { CertifiedKey } from '../config.js';
+import type { PublicKey } from '../crypto/provider.js';
+import { zeroize } from '../crypto/provider.js';
+import { TlsError } from '../errors.js';
+import type { CipherSuite } from '../suites.js';
+import type { TraceFields } from '../trace.js';
+import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
+import { decodeKeyShareServer, decodeSignatureAlgorithms, expectEmptyExtension, findExtension } from '../wire/extensions.js';
+import type { CertificateRequest13, ServerHello } from '../wire/messages.js';
+import type { Certificate } from '../x509/certificate.js';
+import { checkAnsweredExtensions, readAlpn, type ClientOffer } from './client.js';
+import { expect, parseChain, verifyPeerCertificate, type HandshakeContext, type Input, type State } from './common.js';
+import {
+  certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
+  deriveResumptionMasterSecret, finishedData, holds13, protectionFor, type HandshakeSecrets13, type Negotiated13,
+} from './tls13.js';
+import { checkFinished } from './common.js';
+import { Traffic13 } from './traffic13.js';
+
+/** Extensions that may appear in EncryptedExtensions (RFC 8446 Section 4.2, the "EE" column). */
+const encryptedExtensionsAllowed: ReadonlySet<number> = new Set([
+  ExtensionType.server_name, ExtensionType.max_fragment_length, ExtensionType.supported_groups, ExtensionType.use_srtp,
+  ExtensionType.heartbeat, ExtensionType.application_layer_protocol_negotiation, ExtensionType.record_size_limit,
+  ExtensionType.early_data,
+]);
+
+/** What the client holds from ServerHello on. */
+interface ClientHandshake13 {
+  readonly offer: ClientOffer;
+  readonly hs: Negotiated13;
+  readonly secrets: HandshakeSecrets13;
+  /** For the trace only: the (EC)DHE shared secret. */
+  readonly sharedSecret: Uint8Array | undefined;
+}
+
+/**
+ * RFC 8446 Section 4.1.3: checks ServerHello, agrees the key, and switches both
+ * directions to the handshake traffic keys (ours takes effect with the client's
+ * next encrypted message).
+ */
+export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: ServerHello, suite: CipherSuite): State {
+  const { hello } = offer;
+  // RFC 8446 Section 4.1.3: legacy_session_id_echo must echo ours; compression must be 0.
+  if (sh.legacySessionId.length !== hello.legacySessionId.length || !sh.legacySessionId.every((b, i) => b === hello.legacySessionId[i])) {
+    throw new TlsError('illegal_parameter', 'server did not echo the legacy session ID');
+  }
+  if (sh.legacyCompressionMethod !== CompressionMethod.null) throw new TlsError('illegal_parameter', 'TLS 1.3 ServerHello names a compression method');
+  checkAnsweredExtensions(hello.extensions, sh.extensions, 'ServerHello');
+  // RFC 8446 Section 4.2: only supported_versions, key_share and pre_shared_key belong in ServerHello.
+  for (const e of sh.extensions) {
+    if (e.type !== ExtensionType.supported_versions && e.type !== ExtensionType.key_share && e.type !== ExtensionType.pre_shared_key) {
+      throw new TlsError('illegal_parameter', `TLS 1.3 ServerHello carries extension ${e.type}`);
+    }
+  }
+  const ks = findExtension(sh.extensions, ExtensionType.key_share);
+  if (!ks) throw new TlsError('missing_extension', 'TLS 1.3 ServerHello has no key_share (psk_ke was not offered)');
+  const entry = decodeKeyShareServer(ks.data);
+  const share = offer.keyShares.find((s) => s.group === entry.group);
+  // RFC 8446 Section 4.2.8: the server's share must be in a group we sent a share for.
+  if (!share) throw new TlsError('illegal_parameter', `server key share is for ${namedGroupName(entry.group)}, which the client did not send`);
+  const sharedSecret = share.agree(entry.keyExchange);
+
+  cx.version = 0x0304;
+  cx.info.version = 0x0304;
+  cx.info.protocol = 'TLSv1.3';
+  cx.info.cipherSuite = suite;
+  cx.info.group = entry.group;
+  cx.info.extendedMasterSecret = true;
+
+  const hs: Negotiated13 = {
+    clientRandom: hello.random,
+    serverRandom: sh.random,
+    legacySessionId: sh.legacySessionId,
+    suite,
+    group: entry.group,
+    helloRetried: offer.helloRetried,
+    resumed: false,
+  };
+  const secrets = deriveHandshakeSecrets(cx, hs, sharedSecret, undefined);
+  cx.setReadProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
+  const kept = cx.trace ? sharedSecret : undefined;
+  if (!cx.trace) zeroize(sharedSecret);
+  return new ExpectEncryptedExtensions({ offer, hs, secrets, sharedSecret: kept });
+}
+
+export class ExpectEncryptedExtensions implements State {
+  readonly name = 'ExpectEncryptedExtensions';
+  readonly dropsChangeCipherSpec = true;
+  constructor(readonly c: ClientHandshake13) {}
+
+  holds(): TraceFields {
+    return holds13({ hs: this.c.hs, sharedSecret: this.c.sharedSecret, handshake: this.c.secrets });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const ee = expect(cx, input, HandshakeType.encrypted_extensions);
+    checkAnsweredExtensions(this.c.offer.hello.extensions, ee.extensions, 'EncryptedExtensions');
+    for (const e of ee.extensions) {
+      if (!encryptedExtensionsAllowed.has(e.type)) throw new TlsError('illegal_parameter', `EncryptedExtensions carries extension ${e.type}`);
+    }
+    readAlpn(cx, this.c.offer.config, ee.extensions);
+    const sni = findExtension(ee.extensions, ExtensionType.server_name);
+    if (sni) expectEmptyExtension(sni.data, 'server_name');
+    return new ExpectCertificateOrCertificateRequest(this.c);
+  }
+}
+
+export class ExpectCertificateOrCertificateRequest implements State {
+  readonly name = 'ExpectCertificateOrCertificateRequest';
+  readonly dropsChangeCipherSpec = true;
+  constructor(readonly c: ClientHandshake13) {}
+
+  holds(): TraceFields {
+    return holds13({ hs: this.c.hs, handshake: this.c.secrets });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request) {
+      const request = expect(cx, input, HandshakeType.certificate_request) as CertificateRequest13;
+      // RFC 8446 Section 4.3.2: the context is empty during the handshake; signature_algorithms is required.
+      if (request.certificateRequestContext.length !== 0) throw new TlsError('illegal_parameter', 'CertificateRequest context must be empty in the handshake');
+      const sigalgs = findExtension(request.extensions, ExtensionType.signature_algorithms);
+      if (!sigalgs) throw new TlsError('missing_extension', 'CertificateRequest has no signature_algorithms');
+      return new ExpectServerCertificate(this.c, decodeSignatureAlgorithms(sigalgs.data));
+    }
+    return new ExpectServerCertificate(this.c, undefined).handle(cx, input);
+  }
+}
+
+export class ExpectServerCertificate implements State {
+  readonly name = 'ExpectCertificate';
+  readonly dropsChangeCipherSpec = true;
+  /** The schemes the server accepts for our certificate, when it asked for one. */
+  constructor(readonly c: ClientHandshake13, readonly certificateRequested: readonly number[] | undefined) {}
+
+  holds(): TraceFields {
+    return holds13({ hs: this.c.hs, handshake: this.c.secrets });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const msg = expect(cx, input, HandshakeType.certificate);
+    if (msg.certificateRequestContext.length !== 0) throw new TlsError('illegal_parameter', 'server Certificate has a request context');
+    // RFC 8446 Section 4.4.2.4: an empty server Certificate is decode_error.
+    if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
+    const chain = parseChain(msg.certificateList);
+    cx.info.peerCertificates = chain;
+    verifyPeerCertificate(cx, chain, 'serverAuth', this.c.offer.serverName);
+    const key = cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo);
+    return new ExpectCertificateVerify(this.c, this.certificateRequested, chain[0]!, key);
+  }
+}
+
+export class ExpectCertificateVerify implements State {
+  readonly name = 'ExpectCertificateVerify';
+  readonly dropsChangeCipherSpec = true;
+  constructor(
+    readonly c: ClientHandshake13,
+    readonly certificateRequested: readonly number[] | undefined,
+    readonly serverCertificate: Certificate,
+    readonly serverPublicKey: PublicKey,
+  ) {}
+
+  holds(): TraceFields {
+    return holds13({ hs: this.c.hs, certificate: this.serverCertificate, handshake: this.c.secrets });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const transcriptHash = cx.transcript.hash();
+    const cv = expect(cx, input, HandshakeType.certificate_verify);
+    checkCertificateVerify(cx, 'server', this.serverPublicKey, cv.signatureScheme, cv.signature, transcriptHash);
+    return new ExpectFinished(this.c, this.certificateRequested, this.serverCertificate);
+  }
+}
+
+export class ExpectFinished implements State {
+  readonly name = 'ExpectFinished';
+  readonly dropsChangeCipherSpec = true;
+  constructor(
+    readonly c: ClientHandshake13,
+    readonly certificateRequested: readonly number[] | undefined,
+    readonly serverCertificate: Certificate | undefined,
+  ) {}
+
+  holds(): TraceFields {
+    return holds13({ hs: this.c.hs, certificate: this.serverCertificate, handshake: this.c.secrets });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const { hs, secrets, offer } = this.c;
+    const expected = finishedData(cx, hs.suite, secrets.serverHandshakeTrafficSecret);
+    const finished = expect(cx, input, HandshakeType.finished);
+    checkFinished(expected, finished.verifyData, 'server');
+    const app = deriveApplicationSecrets(cx, hs, secrets);
+
+    // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec precedes the client's
+    // encrypted flight (unless one already went before a second ClientHello).
+    if (offer.hello.legacySessionId.length > 0 && !hs.helloRetried) cx.sendChangeCipherSpec();
+    cx.setWriteProtection(protectionFor(cx, hs.suite, secrets.clientHandshakeTrafficSecret));
+    if (this.certificateRequested) sendClientCertificate(cx, offer.config.certificates, this.certificateRequested);
+    cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret) });
+
+    cx.setWriteProtection(protectionFor(cx, hs.suite, app.clientApplicationTrafficSecret));
+    cx.setReadProtection(protectionFor(cx, hs.suite, app.serverApplicationTrafficSecret));
+    const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
+    cx.handshakeDone();
+    return new Traffic13('client', hs, app, resumptionMasterSecret, offer);
+  }
+}
+
+/** RFC 8446 Section 4.4.2 / 4.4.3: our chain (possibly empty) and, with one, a CertificateVerify. */
+function sendClientCertificate(cx: HandshakeContext, certificates: readonly CertifiedKey[], accepted: readonly number[]): void {
+  let chosen: { certified: CertifiedKey; scheme: number } | undefined;
+  for (const certified of certificates) {
+    const scheme = chooseSignatureScheme13(cx.config.signatureSchemes, accepted, certified.key);
+    if (scheme !== undefined) {
+      chosen = { certified, scheme };
+      break;
+    }
+  }
+  cx.sendHandshake({
+    type: HandshakeType.certificate,
+    certificateRequestContext: new Uint8Array(0),
+    certificateList: (chosen?.certified.chain ?? []).map((c) => ({ certData: c.raw, extensions: [] })),
+  });
+  if (!chosen) return;
+  const signature = cx.provider.sign(chosen.certified.key, chosen.scheme, certificateVerifyContent('client', cx.transcript.hash()));
+  cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: chosen.scheme, signature });
+}

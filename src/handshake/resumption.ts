@@ -1,0 +1,256 @@
+// Sessions to resume: what a client stores (the 'session' event / `session`
+// option), and what a server seals into tickets or keeps in its cache.
+// RFC 5246 Section 7.4.1.2 (session IDs), RFC 5077 (TLS 1.2 tickets),
+// RFC 8446 Section 4.6.1 and 4.2.11 (TLS 1.3 tickets and PSKs).
+
+import type { CryptoProvider } from '../crypto/provider.js';
+import { TlsError } from '../errors.js';
+import { resumptionPsk } from '../keys/tls13.js';
+import { ExtensionType } from '../wire/enums.js';
+import { decodeEarlyData, findExtension } from '../wire/extensions.js';
+import type { NewSessionTicket13 } from '../wire/messages.js';
+import { Reader } from '../wire/reader.js';
+import { Writer } from '../wire/writer.js';
+import type { ClientOffer } from './client.js';
+import type { HandshakeContext } from './common.js';
+import type { Negotiated13 } from './tls13.js';
+
+const CLIENT_SESSION_FORMAT = 1;
+const SERVER_STATE_FORMAT = 1;
+
+/** What a client keeps to resume with. Serialised opaque to the application. */
+export interface ClientSession {
+  readonly version: number;
+  readonly cipherSuite: number;
+  readonly serverName: string;
+  /** When the session (or ticket) was received, in ms since the epoch. */
+  readonly receivedAt: number;
+  /** Seconds the ticket or session may be used for. */
+  readonly lifetime: number;
+  /** TLS 1.2: the session ID (may be empty with a ticket). */
+  readonly sessionId: Uint8Array;
+  /** TLS 1.2: the master secret; TLS 1.3: the resumption PSK. */
+  readonly secret: Uint8Array;
+  readonly extendedMasterSecret: boolean;
+  /** The ticket (TLS 1.2 RFC 5077 or TLS 1.3 NewSessionTicket), or empty. */
+  readonly ticket: Uint8Array;
+  /** TLS 1.3: obfuscated_ticket_age = age + ticket_age_add. */
+  readonly ticketAgeAdd: number;
+  /** TLS 1.3: max_early_data_size from the ticket, 0 when none. */
+  readonly maxEarlyData: number;
+  readonly alpnProtocol: string;
+  /** The server's chain as verified in the full handshake, DER, leaf first. */
+  readonly peerCertificates: readonly Uint8Array[];
+}
+
+const text = new TextEncoder();
+const untext = new TextDecoder();
+
+function writeTime(w: Writer, ms: number): void {
+  w.u32(Math.floor(ms / 2 ** 32)).u32(ms >>> 0);
+}
+function readTime(r: Reader, field: string): number {
+  return r.u32(field) * 2 ** 32 + r.u32(field);
+}
+
+export function encodeClientSession(s: ClientSession): Uint8Array {
+  const w = new Writer(512)
+    .u8(CLIENT_SESSION_FORMAT)
+    .u16(s.version)
+    .u16(s.cipherSuite)
+    .vector(2, text.encode(s.serverName));
+  writeTime(w, s.receivedAt);
+  w.u32(s.lifetime)
+    .vector(1, s.sessionId)
+    .vector(1, s.secret)
+    .u8(s.extendedMasterSecret ? 1 : 0)
+    .vector(2, s.ticket)
+    .u32(s.ticketAgeAdd)
+    .u32(s.maxEarlyData)
+    .vector(1, text.encode(s.alpnProtocol))
+    .prefixed(3, (w) => {
+      for (const c of s.peerCertificates) w.vector(3, c);
+    });
+  return w.finish();
+}
+
+/** The session, or undefined when the bytes are not one (a stale or foreign blob is ignored, not fatal). */
+export function decodeClientSession(bytes: Uint8Array): ClientSession | undefined {
+  try {
+    return Reader.readAll(bytes, 'session', (r) => {
+      if (r.u8('format') !== CLIENT_SESSION_FORMAT) throw new TlsError('decode_error', 'unknown session format');
+      const version = r.u16('version');
+      const cipherSuite = r.u16('cipherSuite');
+      const serverName = untext.decode(r.vector(2, 'serverName'));
+      const receivedAt = readTime(r, 'receivedAt');
+      const lifetime = r.u32('lifetime');
+      const sessionId = r.vector(1, 'sessionId').slice();
+      const secret = r.vector(1, 'secret').slice();
+      const extendedMasterSecret = r.u8('extendedMasterSecret') === 1;
+      const ticket = r.vector(2, 'ticket').slice();
+      const ticketAgeAdd = r.u32('ticketAgeAdd');
+      const maxEarlyData = r.u32('maxEarlyData');
+      const alpnProtocol = untext.decode(r.vector(1, 'alpn'));
+      const certs = r.sub(3, 'peerCertificates');
+      const peerCertificates: Uint8Array[] = [];
+      while (!certs.empty()) peerCertificates.push(certs.vector(3, 'certificate').slice());
+      return {
+        version, cipherSuite, serverName, receivedAt, lifetime, sessionId, secret, extendedMasterSecret, ticket,
+        ticketAgeAdd, maxEarlyData, alpnProtocol, peerCertificates,
+      };
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 8446 Section 4.6.1: lifetimes over seven days are refused; zero means do not resume. */
+const MAX_TICKET_LIFETIME = 7 * 24 * 3600;
+
+/** The client's session from a TLS 1.3 NewSessionTicket, serialised; undefined when it cannot be used. */
+export function clientSessionFromTicket13(
+  cx: HandshakeContext, hs: Negotiated13, resumptionMasterSecret: Uint8Array, ticket: NewSessionTicket13, offer: ClientOffer,
+): Uint8Array | undefined {
+  if (ticket.ticketLifetime > MAX_TICKET_LIFETIME) throw new TlsError('illegal_parameter', 'NewSessionTicket lifetime is over seven days');
+  const early = findExtension(ticket.extensions, ExtensionType.early_data);
+  if (ticket.ticketLifetime === 0) return undefined;
+  return encodeClientSession({
+    version: 0x0304,
+    cipherSuite: hs.suite.id,
+    serverName: offer.serverName ?? '',
+    receivedAt: cx.config.now().getTime(),
+    lifetime: ticket.ticketLifetime,
+    sessionId: new Uint8Array(0),
+    secret: resumptionPsk(cx.provider, hs.suite.hash, resumptionMasterSecret, ticket.ticketNonce),
+    extendedMasterSecret: true,
+    ticket: ticket.ticket,
+    ticketAgeAdd: ticket.ticketAgeAdd,
+    maxEarlyData: early ? decodeEarlyData(early.data) ?? 0 : 0,
+    alpnProtocol: cx.info.alpnProtocol === false ? '' : cx.info.alpnProtocol,
+    peerCertificates: cx.info.peerCertificates.map((c) => c.raw),
+  });
+}
+
+// --- the server side ---
+
+/** What a server needs to resume: sealed into a ticket or kept in the session cache. */
+export interface ServerSessionState {
+  readonly version: number;
+  readonly cipherSuite: number;
+  /** TLS 1.2 master secret or TLS 1.3 resumption PSK. */
+  readonly secret: Uint8Array;
+  readonly extendedMasterSecret: boolean;
+  readonly createdAt: number;
+  readonly lifetime: number;
+  readonly ticketAgeAdd: number;
+  readonly maxEarlyData: number;
+  readonly alpnProtocol: string;
+  readonly serverName: string;
+  /** The client's chain, when it authenticated (DER). */
+  readonly peerCertificates: readonly Uint8Array[];
+}
+
+export function encodeServerState(s: ServerSessionState): Uint8Array {
+  const w = new Writer(256).u8(SERVER_STATE_FORMAT).u16(s.version).u16(s.cipherSuite).vector(1, s.secret).u8(s.extendedMasterSecret ? 1 : 0);
+  writeTime(w, s.createdAt);
+  w.u32(s.lifetime)
+    .u32(s.ticketAgeAdd)
+    .u32(s.maxEarlyData)
+    .vector(1, text.encode(s.alpnProtocol))
+    .vector(2, text.encode(s.serverName))
+    .prefixed(3, (w) => {
+      for (const c of s.peerCertificates) w.vector(3, c);
+    });
+  return w.finish();
+}
+
+export function decodeServerState(bytes: Uint8Array): ServerSessionState | undefined {
+  try {
+    return Reader.readAll(bytes, 'ticket', (r) => {
+      if (r.u8('format') !== SERVER_STATE_FORMAT) throw new TlsError('decode_error', 'unknown ticket format');
+      const version = r.u16('version');
+      const cipherSuite = r.u16('cipherSuite');
+      const secret = r.vector(1, 'secret').slice();
+      const extendedMasterSecret = r.u8('extendedMasterSecret') === 1;
+      const createdAt = readTime(r, 'createdAt');
+      const lifetime = r.u32('lifetime');
+      const ticketAgeAdd = r.u32('ticketAgeAdd');
+      const maxEarlyData = r.u32('maxEarlyData');
+      const alpnProtocol = untext.decode(r.vector(1, 'alpn'));
+      const serverName = untext.decode(r.vector(2, 'serverName'));
+      const certs = r.sub(3, 'peerCertificates');
+      const peerCertificates: Uint8Array[] = [];
+      while (!certs.empty()) peerCertificates.push(certs.vector(3, 'certificate').slice());
+      return {
+        version, cipherSuite, secret, extendedMasterSecret, createdAt, lifetime, ticketAgeAdd, maxEarlyData, alpnProtocol,
+        serverName, peerCertificates,
+      };
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A ticket key: 16 bytes of name, 32 bytes of AES-256-GCM key (node:tls ticketKeys are 48 bytes too). */
+export const TICKET_KEY_LENGTH = 48;
+const KEY_NAME = 16;
+const NONCE = 12;
+
+/**
+ * Seals session state into a ticket under the first ticket key: key_name ||
+ * nonce || AES-256-GCM(state) with key_name as additional data. Any server that
+ * holds the same keys can open it.
+ */
+export function sealTicket(provider: CryptoProvider, keys: readonly Uint8Array[], state: ServerSessionState): Uint8Array {
+  const key = keys[0];
+  if (!key || key.length !== TICKET_KEY_LENGTH) throw new TlsError('internal_error', 'no ticket key of 48 bytes');
+  const name = key.subarray(0, KEY_NAME);
+  const nonce = provider.random(NONCE);
+  const sealed = provider.aead('AES-256-GCM', key.subarray(KEY_NAME)).seal(nonce, name, encodeServerState(state));
+  const out = new Uint8Array(KEY_NAME + NONCE + sealed.length);
+  out.set(name, 0);
+  out.set(nonce, KEY_NAME);
+  out.set(sealed, KEY_NAME + NONCE);
+  return out;
+}
+
+/** Opens a ticket with whichever key names it; undefined for an unknown key, a forgery or garbage. */
+export function openTicket(provider: CryptoProvider, keys: readonly Uint8Array[], ticket: Uint8Array): ServerSessionState | undefined {
+  if (ticket.length < KEY_NAME + NONCE + 16) return undefined;
+  const name = ticket.subarray(0, KEY_NAME);
+  const key = keys.find((k) => k.length === TICKET_KEY_LENGTH && k.subarray(0, KEY_NAME).every((b, i) => b === name[i]));
+  if (!key) return undefined;
+  const plain = provider.aead('AES-256-GCM', key.subarray(KEY_NAME)).open(ticket.subarray(KEY_NAME, KEY_NAME + NONCE), name, ticket.subarray(KEY_NAME + NONCE));
+  return plain ? decodeServerState(plain) : undefined;
+}
+
+/** A store for TLS 1.2 session-ID resumption; plug in a shared one for a fleet of servers. */
+export interface SessionStore {
+  get(sessionId: Uint8Array): Uint8Array | undefined;
+  set(sessionId: Uint8Array, state: Uint8Array, lifetimeSeconds: number): void;
+  delete(sessionId: Uint8Array): void;
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** The default store: in memory, bounded, oldest entries evicted first; expiry is checked by the caller's clock. */
+export class MemorySessionStore implements SessionStore {
+  private readonly entries = new Map<string, Uint8Array>();
+  constructor(readonly capacity = 20_000) {}
+  get(sessionId: Uint8Array): Uint8Array | undefined {
+    return this.entries.get(hex(sessionId));
+  }
+  set(sessionId: Uint8Array, state: Uint8Array): void {
+    const key = hex(sessionId);
+    this.entries.delete(key);
+    this.entries.set(key, state);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+  delete(sessionId: Uint8Array): void {
+    this.entries.delete(hex(sessionId));
+  }
+}

@@ -1,0 +1,346 @@
+// The TLS 1.3 server: RFC 8446 Section 4.1.1 (selection), 4.1.4
+// (HelloRetryRequest), 4.2.8 (key_share), the server's flight, client
+// authentication, and tickets (4.6.1).
+
+import type { CertifiedKey, ServerConfig } from '../config.js';
+import { zeroize, type PublicKey } from '../crypto/provider.js';
+import { TlsError } from '../errors.js';
+import { resumptionPsk } from '../keys/tls13.js';
+import { suiteById, type CipherSuite } from '../suites.js';
+import type { TraceFields } from '../trace.js';
+import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
+import {
+  decodeKeyShareClient, decodeSignatureAlgorithms, decodeSupportedGroups, encodeAlpn, encodeKeyShareHelloRetry,
+  encodeKeyShareServer, encodeSignatureAlgorithms, encodeSupportedVersionsServer, findExtension, type KeyShareEntry,
+} from '../wire/extensions.js';
+import { HELLO_RETRY_REQUEST_RANDOM, type ClientHello, type Extension } from '../wire/messages.js';
+import type { Certificate } from '../x509/certificate.js';
+import {
+  checkFinished, expect, parseChain, verifyPeerCertificate, type HandshakeContext, type Input, type State,
+} from './common.js';
+import { sealTicket } from './resumption.js';
+import type { ClientOfferSeen } from './server.js';
+import {
+  certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
+  deriveResumptionMasterSecret, finishedData, holds13, protectionFor, type ApplicationSecrets13, type HandshakeSecrets13,
+  type Negotiated13,
+} from './tls13.js';
+import { Traffic13 } from './traffic13.js';
+
+/** What the server settled from the first ClientHello. */
+interface Selection13 {
+  readonly suite: CipherSuite;
+  readonly group: number;
+  readonly certified: CertifiedKey;
+  readonly signatureScheme: number;
+  readonly alpn: string | undefined;
+}
+
+/** RFC 8446 Section 4.1.1: the suite, by the server's order (or the client's when preferServerCipherOrder is off). */
+function chooseSuite(config: ServerConfig, hello: ClientHello): CipherSuite | undefined {
+  const clientSuites = new Set(hello.cipherSuites);
+  const serverSuites = new Set(config.cipherSuites);
+  const order = config.preferServerCipherOrder
+    ? config.cipherSuites.filter((id) => clientSuites.has(id))
+    : hello.cipherSuites.filter((id) => serverSuites.has(id));
+  return order.map((id) => suiteById(id)).find((s) => s?.tls13);
+}
+
+function clientShares(hello: ClientHello, supportedGroups: readonly number[]): KeyShareEntry[] {
+  const ks = findExtension(hello.extensions, ExtensionType.key_share);
+  if (!ks) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no key_share');
+  const shares = decodeKeyShareClient(ks.data);
+  // RFC 8446 Section 4.2.8: every share must be for a group the client lists in supported_groups.
+  for (const share of shares) {
+    if (!supportedGroups.includes(share.group)) {
+      throw new TlsError('illegal_parameter', `key share for ${namedGroupName(share.group)}, which is not in supported_groups`);
+    }
+  }
+  return shares;
+}
+
+/**
+ * The selections of RFC 8446 Section 4.1.1 for a ClientHello that offers TLS 1.3.
+ * The group is our most preferred one the client supports; when the client sent
+ * no share for it, a HelloRetryRequest asks for one (as Go's crypto/tls does).
+ */
+export function readClientHello13(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen): State {
+  // RFC 8446 Section 4.1.2: legacy_compression_methods is exactly one null byte.
+  if (hello.legacyCompressionMethods.length !== 1 || hello.legacyCompressionMethods[0] !== CompressionMethod.null) {
+    throw new TlsError('illegal_parameter', 'TLS 1.3 ClientHello must offer only the null compression method');
+  }
+  const suite = chooseSuite(config, hello);
+  if (!suite) throw new TlsError('handshake_failure', 'no TLS 1.3 cipher suite in common with the client');
+  const groupsExt = findExtension(hello.extensions, ExtensionType.supported_groups);
+  if (!groupsExt) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no supported_groups');
+  const supportedGroups = decodeSupportedGroups(groupsExt.data);
+  const shares = clientShares(hello, supportedGroups);
+  const group = config.groups.find((g) => supportedGroups.includes(g));
+  if (group === undefined) throw new TlsError('handshake_failure', 'no key exchange group in common with the client');
+  if (!offer.signatureSchemes) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no signature_algorithms');
+  let chosen: { certified: CertifiedKey; scheme: number } | undefined;
+  for (const certified of config.certificates) {
+    const scheme = chooseSignatureScheme13(config.signatureSchemes, offer.signatureSchemes, certified.key);
+    if (scheme !== undefined) {
+      chosen = { certified, scheme };
+      break;
+    }
+  }
+  if (!chosen) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+
+  // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
+  let alpn: string | undefined;
+  if (offer.alpn && config.alpnProtocols.length > 0) {
+    alpn = config.alpnProtocols.find((p) => offer.alpn!.includes(p));
+    if (alpn === undefined) throw new TlsError('no_application_protocol', 'no ALPN protocol in common with the client');
+  }
+  const selection: Selection13 = { suite, group, certified: chosen.certified, signatureScheme: chosen.scheme, alpn };
+  cx.transcript.startHash(suite.hash);
+
+  const share = shares.find((s) => s.group === group);
+  if (!share) return sendHelloRetryRequest(cx, config, hello, selection);
+  return sendServerFlight13(cx, config, hello, offer, selection, share, false);
+}
+
+/** RFC 8446 Section 4.1.4: ask for a share in the group we chose. */
+function sendHelloRetryRequest(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, selection: Selection13): State {
+  cx.trace?.({ kind: 'note', side: 'server', text: `no key share for ${namedGroupName(selection.group)}: sending HelloRetryRequest` });
+  cx.transcript.rollupForHelloRetry();
+  cx.sendHandshake({
+    type: HandshakeType.server_hello,
+    legacyVersion: 0x0303,
+    random: HELLO_RETRY_REQUEST_RANDOM,
+    legacySessionId: hello.legacySessionId,
+    cipherSuite: selection.suite.id,
+    legacyCompressionMethod: CompressionMethod.null,
+    extensions: [
+      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(0x0304) },
+      { type: ExtensionType.key_share, data: encodeKeyShareHelloRetry(selection.group) },
+    ],
+  });
+  // RFC 8446 Appendix D.4: in compatibility mode, a ChangeCipherSpec right after the first server message.
+  if (hello.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+  return new ExpectSecondClientHello(config, hello, selection);
+}
+
+export class ExpectSecondClientHello implements State {
+  readonly name = 'ExpectSecondClientHello';
+  readonly dropsChangeCipherSpec = true;
+  constructor(readonly config: ServerConfig, readonly firstHello: ClientHello, readonly selection: Selection13) {}
+
+  holds(): TraceFields {
+    return { version: 'TLSv1.3', clientRandom: this.firstHello.random, cipherSuite: this.selection.suite.standardName, keyExchangeGroup: namedGroupName(this.selection.group) };
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const hello = expect(cx, input, HandshakeType.client_hello);
+    const first = this.firstHello;
+    // RFC 8446 Section 4.1.2: the second ClientHello repeats the first, with the new share.
+    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!same(hello.random, first.random) || !same(hello.legacySessionId, first.legacySessionId) || !hello.cipherSuites.includes(this.selection.suite.id)) {
+      throw new TlsError('illegal_parameter', 'second ClientHello does not repeat the first');
+    }
+    if (findExtension(hello.extensions, ExtensionType.early_data)) {
+      throw new TlsError('illegal_parameter', 'second ClientHello offers early data');
+    }
+    const groupsExt = findExtension(hello.extensions, ExtensionType.supported_groups);
+    const shares = clientShares(hello, groupsExt ? decodeSupportedGroups(groupsExt.data) : []);
+    if (shares.length !== 1 || shares[0]!.group !== this.selection.group) {
+      throw new TlsError('illegal_parameter', `second ClientHello must carry one key share, for ${namedGroupName(this.selection.group)}`);
+    }
+    const sigalgs = findExtension(hello.extensions, ExtensionType.signature_algorithms);
+    const offer: ClientOfferSeen = {
+      serverName: cx.info.serverName,
+      groups: undefined,
+      signatureSchemes: sigalgs ? decodeSignatureAlgorithms(sigalgs.data) : undefined,
+      alpn: this.selection.alpn === undefined ? undefined : [this.selection.alpn],
+      extendedMasterSecret: true,
+      encryptThenMac: false,
+      secureRenegotiation: false,
+    };
+    return sendServerFlight13(cx, this.config, hello, offer, this.selection, shares[0]!, true);
+  }
+}
+
+/** What the server holds from its flight on. */
+interface ServerHandshake13 {
+  readonly config: ServerConfig;
+  readonly hs: Negotiated13;
+  readonly selection: Selection13;
+  readonly secrets: HandshakeSecrets13;
+  readonly app: ApplicationSecrets13;
+  readonly sharedSecret: Uint8Array | undefined;
+}
+
+/** ServerHello, [ChangeCipherSpec], EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished. */
+function sendServerFlight13(
+  cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, selection: Selection13,
+  share: KeyShareEntry, helloRetried: boolean,
+): State {
+  const { suite } = selection;
+  const accepted = cx.provider.acceptKeyShare(selection.group, share.keyExchange);
+  const hs: Negotiated13 = {
+    clientRandom: hello.random,
+    serverRandom: cx.provider.random(32),
+    legacySessionId: hello.legacySessionId,
+    suite,
+    group: selection.group,
+    helloRetried,
+    resumed: false,
+  };
+  cx.version = 0x0304;
+  cx.info.version = 0x0304;
+  cx.info.protocol = 'TLSv1.3';
+  cx.info.cipherSuite = suite;
+  cx.info.group = selection.group;
+  cx.info.extendedMasterSecret = true;
+  if (selection.alpn !== undefined) cx.info.alpnProtocol = selection.alpn;
+
+  cx.sendHandshake({
+    type: HandshakeType.server_hello,
+    legacyVersion: 0x0303,
+    random: hs.serverRandom,
+    legacySessionId: hello.legacySessionId,
+    cipherSuite: suite.id,
+    legacyCompressionMethod: CompressionMethod.null,
+    extensions: [
+      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(0x0304) },
+      { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: selection.group, keyExchange: accepted.publicKey }) },
+    ],
+  });
+  const secrets = deriveHandshakeSecrets(cx, hs, accepted.sharedSecret, undefined);
+  // RFC 8446 Appendix D.4: compatibility mode's ChangeCipherSpec, unless one followed a HelloRetryRequest.
+  if (hello.legacySessionId.length > 0 && !helloRetried) cx.sendChangeCipherSpec();
+  cx.setWriteProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
+
+  const extensions: Extension[] = [];
+  if (selection.alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([selection.alpn]) });
+  if (offer.serverName !== undefined) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+  cx.sendHandshake({ type: HandshakeType.encrypted_extensions, extensions });
+
+  if (config.requestCert) {
+    cx.sendHandshake({
+      type: HandshakeType.certificate_request,
+      version: 'tls13',
+      certificateRequestContext: new Uint8Array(0),
+      extensions: [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(config.signatureSchemes) }],
+    });
+  }
+  cx.sendHandshake({
+    type: HandshakeType.certificate,
+    certificateRequestContext: new Uint8Array(0),
+    certificateList: selection.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
+  });
+  const signature = cx.provider.sign(selection.certified.key, selection.signatureScheme, certificateVerifyContent('server', cx.transcript.hash()));
+  cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme, signature });
+  cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverHandshakeTrafficSecret) });
+
+  const app = deriveApplicationSecrets(cx, hs, secrets);
+  cx.setWriteProtection(protectionFor(cx, suite, app.serverApplicationTrafficSecret));
+  cx.setReadProtection(protectionFor(cx, suite, secrets.clientHandshakeTrafficSecret));
+  const kept = cx.trace ? accepted.sharedSecret : undefined;
+  if (!cx.trace) zeroize(accepted.sharedSecret);
+
+  const s: ServerHandshake13 = { config, hs, selection, secrets, app, sharedSecret: kept };
+  return config.requestCert ? new ExpectClientCertificate(s) : new ExpectClientFinished(s, undefined);
+}
+
+function heldByServer(s: ServerHandshake13): TraceFields {
+  return holds13({ hs: s.hs, certificate: s.selection.certified.chain[0], privateKey: true, sharedSecret: s.sharedSecret, handshake: s.secrets, application: s.app });
+}
+
+export class ExpectClientCertificate implements State {
+  readonly name = 'ExpectClientCertificate';
+  readonly dropsChangeCipherSpec = true;
+  constructor(readonly s: ServerHandshake13) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s);
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const msg = expect(cx, input, HandshakeType.certificate);
+    if (msg.certificateRequestContext.length !== 0) throw new TlsError('illegal_parameter', 'client Certificate has a request context');
+    if (msg.certificateList.length === 0) {
+      // RFC 8446 Section 4.4.2.4: a server that requires a certificate answers an empty one with certificate_required.
+      if (this.s.config.rejectUnauthorized) {
+        throw new TlsError('certificate_required', 'client did not send a certificate', { code: 'ERR_TLS_CERT_REQUIRED' });
+      }
+      cx.info.authorized = false;
+      return new ExpectClientFinished(this.s, undefined);
+    }
+    const chain = parseChain(msg.certificateList);
+    cx.info.peerCertificates = chain;
+    verifyPeerCertificate(cx, chain, 'clientAuth');
+    return new ExpectClientCertificateVerify(this.s, chain[0]!, cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo));
+  }
+}
+
+export class ExpectClientCertificateVerify implements State {
+  readonly name = 'ExpectCertificateVerify';
+  readonly dropsChangeCipherSpec = true;
+  constructor(readonly s: ServerHandshake13, readonly clientCertificate: Certificate, readonly clientPublicKey: PublicKey) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s);
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const transcriptHash = cx.transcript.hash();
+    const cv = expect(cx, input, HandshakeType.certificate_verify);
+    checkCertificateVerify(cx, 'client', this.clientPublicKey, cv.signatureScheme, cv.signature, transcriptHash);
+    return new ExpectClientFinished(this.s, this.clientCertificate);
+  }
+}
+
+export class ExpectClientFinished implements State {
+  readonly name = 'ExpectFinished';
+  readonly dropsChangeCipherSpec = true;
+  constructor(readonly s: ServerHandshake13, readonly clientCertificate: Certificate | undefined) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s);
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const { hs, secrets, app, config } = this.s;
+    const expected = finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret);
+    const finished = expect(cx, input, HandshakeType.finished);
+    checkFinished(expected, finished.verifyData, 'client');
+    cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationTrafficSecret));
+    const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
+    cx.handshakeDone();
+    if (config.issueTickets) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);
+    return new Traffic13('server', hs, app, resumptionMasterSecret, undefined);
+  }
+}
+
+/** RFC 8446 Section 4.6.1: a ticket sealing the PSK that "resumption" with this nonce derives. */
+export function sendNewSessionTicket(cx: HandshakeContext, config: ServerConfig, hs: Negotiated13, resumptionMasterSecret: Uint8Array, counter: number): void {
+  const nonce = Uint8Array.of(counter);
+  const r = cx.provider.random(4);
+  const ageAdd = ((r[0]! << 24) >>> 0) + ((r[1]! << 16) | (r[2]! << 8) | r[3]!);
+  const psk = resumptionPsk(cx.provider, hs.suite.hash, resumptionMasterSecret, nonce);
+  const ticket = sealTicket(cx.provider, config.ticketKeys, {
+    version: 0x0304,
+    cipherSuite: hs.suite.id,
+    secret: psk,
+    extendedMasterSecret: true,
+    createdAt: config.now().getTime(),
+    lifetime: config.sessionTimeout,
+    ticketAgeAdd: ageAdd,
+    maxEarlyData: 0,
+    alpnProtocol: cx.info.alpnProtocol === false ? '' : cx.info.alpnProtocol,
+    serverName: cx.info.serverName ?? '',
+    peerCertificates: cx.info.peerCertificates.map((c) => c.raw),
+  });
+  cx.sendHandshake({
+    type: HandshakeType.new_session_ticket,
+    version: 'tls13',
+    ticketLifetime: config.sessionTimeout,
+    ticketAgeAdd: ageAdd,
+    ticketNonce: nonce,
+    ticket,
+    extensions: [],
+  });
+}

@@ -1,0 +1,82 @@
+// After a TLS 1.3 handshake: application data, NewSessionTicket, KeyUpdate
+// (RFC 8446 Section 4.6).
+
+import { TlsError } from '../errors.js';
+import { nextTrafficSecret } from '../keys/tls13.js';
+import type { Side, TraceFields } from '../trace.js';
+import { HandshakeType } from '../wire/enums.js';
+import type { NewSessionTicket13 } from '../wire/messages.js';
+import type { ClientOffer } from './client.js';
+import { messageName, receive, type HandshakeContext, type Input, type State } from './common.js';
+import { clientSessionFromTicket13 } from './resumption.js';
+import { holds13, protectionFor, type ApplicationSecrets13, type Negotiated13 } from './tls13.js';
+
+/** RFC 8446 Section 4.6.3: KeyUpdateRequest values. */
+export const KeyUpdateRequest = { update_not_requested: 0, update_requested: 1 } as const;
+
+export class Traffic13 implements State {
+  readonly name = 'Traffic';
+  readonly traffic = true;
+  private clientSecret: Uint8Array;
+  private serverSecret: Uint8Array;
+
+  constructor(
+    readonly side: Side,
+    readonly hs: Negotiated13,
+    readonly app: ApplicationSecrets13,
+    readonly resumptionMasterSecret: Uint8Array,
+    /** The client's offer (client side only): the session it stores names the server and its config. */
+    readonly offer: ClientOffer | undefined,
+  ) {
+    this.clientSecret = app.clientApplicationTrafficSecret;
+    this.serverSecret = app.serverApplicationTrafficSecret;
+  }
+
+  holds(): TraceFields {
+    return holds13({ hs: this.hs, application: this.app, resumptionMasterSecret: this.resumptionMasterSecret });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    if (input.kind !== 'handshake') {
+      throw new TlsError('unexpected_message', 'ChangeCipherSpec received after the handshake');
+    }
+    const type = input.frame.type;
+    if (type === HandshakeType.key_update) {
+      const message = receive(cx, input.frame);
+      if (message.type !== HandshakeType.key_update) throw new TlsError('internal_error', 'decoder returned another message');
+      this.updateReadKey(cx);
+      if (message.requestUpdate === KeyUpdateRequest.update_requested) this.updateWriteKey(cx, false);
+      return this;
+    }
+    if (type === HandshakeType.new_session_ticket && this.side === 'client') {
+      const ticket = receive(cx, input.frame) as NewSessionTicket13;
+      const session = clientSessionFromTicket13(cx, this.hs, this.resumptionMasterSecret, ticket, this.offer!);
+      if (session) cx.emit({ type: 'session', session });
+      return this;
+    }
+    throw new TlsError('unexpected_message', `${messageName(type)} received after the handshake`);
+  }
+
+  /** RFC 8446 Section 4.6.3: the peer moved to its next traffic secret. */
+  private updateReadKey(cx: HandshakeContext): void {
+    const peerIsClient = this.side === 'server';
+    const next = nextTrafficSecret(cx.provider, this.hs.suite.hash, peerIsClient ? this.clientSecret : this.serverSecret);
+    if (peerIsClient) this.clientSecret = next;
+    else this.serverSecret = next;
+    cx.setReadProtection(protectionFor(cx, this.hs.suite, next));
+    cx.trace?.({ kind: 'note', side: cx.side, text: 'KeyUpdate received: the peer now writes with its next traffic secret' });
+  }
+
+  /** Sends KeyUpdate under the current key, then moves our own writing to the next secret. */
+  updateWriteKey(cx: HandshakeContext, requestPeer: boolean): void {
+    cx.sendHandshake({
+      type: HandshakeType.key_update,
+      requestUpdate: requestPeer ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested,
+    });
+    const weAreClient = this.side === 'client';
+    const next = nextTrafficSecret(cx.provider, this.hs.suite.hash, weAreClient ? this.clientSecret : this.serverSecret);
+    if (weAreClient) this.clientSecret = next;
+    else this.serverSecret = next;
+    cx.setWriteProtection(protectionFor(cx, this.hs.suite, next));
+  }
+}

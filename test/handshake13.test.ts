@@ -1,0 +1,124 @@
+// In-memory TLS 1.3 handshakes between typetls's own client and server: every
+// suite and group, HelloRetryRequest, client authentication, version
+// negotiation with TLS 1.2 peers and the downgrade sentinel, KeyUpdate.
+
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { suiteByName } from '../src/suites.js';
+import { NamedGroup, ProtocolVersion } from '../src/wire/enums.js';
+import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
+
+let k: TestKeys;
+before(async () => {
+  k = await testKeys();
+});
+
+const suites13 = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'];
+const groups: Record<string, number> = {
+  X25519: NamedGroup.x25519,
+  'P-256': NamedGroup.secp256r1,
+  'P-384': NamedGroup.secp384r1,
+  X25519MLKEM768: NamedGroup.X25519MLKEM768,
+};
+
+function payload(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 13 + 5) & 0xff;
+  return b;
+}
+
+describe('TLS 1.3 in memory', () => {
+  for (const name of suites13) {
+    for (const [g, group] of Object.entries(groups)) {
+      it(`${name} ${g}: handshake and 100 KiB both ways`, () => {
+        const suite = suiteByName(name)!;
+        const pair = Pair.create(makeClientConfig(k, { cipherSuites: [suite.id], groups: [group] }), makeServerConfig(k));
+        pair.handshake();
+        for (const side of [pair.client, pair.server]) {
+          assert.equal(side.info.protocol, 'TLSv1.3');
+          assert.equal(side.info.cipherSuite?.standardName, name);
+          assert.equal(side.info.group, group);
+        }
+        const data = payload(100 * 1024);
+        pair.client.write(data);
+        pair.server.write(data.subarray(0, 33_333));
+        pair.run();
+        assert.deepEqual(pair.received('server'), data);
+        assert.deepEqual(pair.received('client'), data.subarray(0, 33_333));
+      });
+    }
+  }
+
+  it('defaults: TLS 1.3 with X25519MLKEM768, the client sharing X25519 beside it', () => {
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k));
+    pair.handshake();
+    assert.equal(pair.client.info.protocol, 'TLSv1.3');
+    assert.equal(pair.server.info.group, NamedGroup.X25519MLKEM768);
+  });
+
+  it('HelloRetryRequest when the client has no share for the server group', () => {
+    const pair = Pair.create(
+      makeClientConfig(k, { groups: [NamedGroup.secp256r1, NamedGroup.x25519] }),
+      makeServerConfig(k, { groups: [NamedGroup.x25519] }),
+    );
+    pair.handshake();
+    assert.equal(pair.client.info.group, NamedGroup.x25519);
+    assert.equal(pair.server.info.group, NamedGroup.x25519);
+  });
+
+  it('ECDSA certificate', () => {
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k, { certificates: [k.ecdsa] }));
+    pair.handshake();
+    assert.equal(pair.client.info.protocol, 'TLSv1.3');
+  });
+
+  it('mutual authentication, and certificate_required without a client certificate', () => {
+    const ok = Pair.create(makeClientConfig(k, { certificates: [k.client] }), makeServerConfig(k, { requestCert: true }));
+    ok.handshake();
+    assert.equal(ok.server.info.authorized, true);
+    const refused = Pair.create(makeClientConfig(k), makeServerConfig(k, { requestCert: true }));
+    refused.run();
+    assert.equal(refused.server.error?.kind, 'certificate_required');
+    assert.equal(refused.client.error?.code, 'ERR_TLS_ALERT_CERTIFICATE_REQUIRED');
+  });
+
+  it('a TLS 1.3 client and a TLS 1.2-only server meet at TLS 1.2', () => {
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k, { maxVersion: ProtocolVersion['TLSv1.2'] }));
+    pair.handshake();
+    assert.equal(pair.client.info.protocol, 'TLSv1.2');
+  });
+
+  it('the downgrade sentinel: a TLS 1.3 server forced to answer 1.2 is refused by a TLS 1.3 client', () => {
+    // The client claims 1.2 only in its hello (supported_versions removed in flight), the
+    // server (1.3-capable) answers TLS 1.2 with DOWNGRD 01 in its random, and the client notices.
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k), 'localhost', (from, bytes) => {
+      if (from !== 'client' || bytes[5] !== 1) return bytes;
+      const copy = bytes.slice();
+      // Rename supported_versions (0x002b) to an unknown extension type (0x2b2b): the server no longer sees it.
+      for (let i = 9; i + 1 < copy.length; i++) {
+        if (copy[i] === 0x00 && copy[i + 1] === 0x2b && copy[i + 2] === 0x00 && (copy[i + 3] === 0x05 || copy[i + 3] === 0x03)) {
+          copy[i] = 0x2b;
+          break;
+        }
+      }
+      return copy;
+    });
+    pair.run();
+    assert.equal(pair.server.info.protocol, 'TLSv1.2');
+    assert.equal(pair.client.error?.kind, 'illegal_parameter');
+    assert.match(pair.client.error!.message, /downgrade/);
+  });
+
+  it('a client with minVersion TLS 1.3 refuses a TLS 1.2-only server', () => {
+    const pair = Pair.create(makeClientConfig(k, { minVersion: ProtocolVersion['TLSv1.3'] }), makeServerConfig(k, { maxVersion: ProtocolVersion['TLSv1.2'] }));
+    pair.run();
+    assert.equal(pair.server.error?.kind, 'protocol_version');
+    assert.equal(pair.client.error?.code, 'ERR_TLS_ALERT_PROTOCOL_VERSION');
+  });
+
+  it('the client receives a session ticket', () => {
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k));
+    pair.handshake();
+    assert.ok(pair.clientEvents.some((e) => e.type === 'session'));
+  });
+});
