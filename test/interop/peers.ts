@@ -439,6 +439,10 @@ export function exchange(socket: DuplexLike, outgoing: Uint8Array, expected: num
       resolve(Buffer.concat(chunks));
     });
     socket.write(outgoing);
+    if (expected === 0) {
+      ended = true;
+      socket.end();
+    }
   });
 }
 
