@@ -484,3 +484,69 @@ test('setSecureContext: new connections get the new certificate', async () => {
   second.destroy();
   await closeServer(server);
 });
+
+test('backpressure: a reader that stops pauses the transport; everything arrives once it reads again', async () => {
+  const payload = randomBytes(8 * MiB);
+  let serverWrote: Promise<void> | undefined;
+  const server = createServer(rsaServerOptions(), (socket) => {
+    track(socket);
+    serverWrote = new Promise((resolve) => socket.end(payload, () => resolve()));
+  });
+  const port = await listen(server);
+  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  await once(client, 'secureConnect');
+  // Nobody reads: our buffer fills to its high-water mark, then the TCP socket must stop.
+  const deadline = Date.now() + 5000;
+  while (!client.transport.isPaused() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(client.transport.isPaused(), true, 'transport paused while the application does not read');
+  assert.ok(client.readableLength >= client.readableHighWaterMark, `buffered ${client.readableLength}`);
+  assert.ok(client.readableLength < payload.length, 'not everything was read into memory');
+  sameBytes(await collect(client), payload, 'after resuming');
+  await serverWrote;
+  client.destroy();
+  await closeServer(server);
+});
+
+test('transport end without close_notify: the stream just ends (node ignores the missing close_notify)', async () => {
+  const [a, b] = duplexPair();
+  const server = track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
+  const client = track(connect({ socket: a, ca, servername: 'localhost' }));
+  const errors: Error[] = [];
+  client.on('error', (e: Error) => errors.push(e));
+  await Promise.all([once(client, 'secureConnect'), once(server, 'secure')]);
+  const got = collect(client);
+  server.write('last words');
+  await new Promise((r) => setTimeout(r, 20));
+  b.end(); // the server's transport ends with no close_notify record
+  assert.equal((await got).toString(), 'last words');
+  assert.deepEqual(errors, []);
+});
+
+test('a transport that ends during the handshake: ECONNRESET, and writes then fail', async () => {
+  const [a, b] = duplexPair();
+  const client = track(connect({ socket: a, ca, servername: 'localhost' }));
+  const failed = once<Error & { code?: string }>(client, 'error').catch((e: Error) => [e]);
+  let writeError: Error | null | undefined;
+  client.write('never sent', (err) => (writeError = err));
+  b.end();
+  const [err] = await failed;
+  assert.equal((err as Error & { code?: string }).code, 'ECONNRESET');
+  assert.match((err as Error).message, /before secure TLS connection was established/);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(writeError instanceof Error, 'the queued write was failed, not silently dropped');
+});
+
+test('setTimeout is delegated to the TCP socket and emits timeout on the TLS socket', async () => {
+  // The server side reads (resume), so the client's FIN ends it and server.close() can finish.
+  const server = createServer(rsaServerOptions(), (s) => track(s).resume());
+  const port = await listen(server);
+  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  await once(client, 'secureConnect');
+  const started = Date.now();
+  await new Promise<void>((resolve) => client.setTimeout(50, resolve));
+  assert.ok(Date.now() - started >= 40);
+  client.setNoDelay(true).setKeepAlive(true, 1000).unref().ref();
+  assert.equal(client.address().address, '127.0.0.1');
+  client.destroy();
+  await closeServer(server);
+});
