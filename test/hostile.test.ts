@@ -1,0 +1,767 @@
+// Hostile input against both roles of the sans-I/O engine, table-driven. Each case asserts, on the side
+// that received the bad input:
+//   (a) the exact error kind and node-style code;
+//   (b) the exact alert it wrote: a fatal alert record read directly while unencrypted, or, once keys
+//       are on, opened with the session keys (taken from the key log) and fed to the real peer, whose
+//       error must then be ERR_TLS_ALERT_<NAME>;
+//   (c) exactly one fatal alert and then silence: another process(), more input and close() write
+//       nothing and return the same sticky error, and write() throws it;
+//   (d) no exception escaped receive(), process() or takeOutput().
+// Every test pins TLS 1.2 (maxVersion 0x0303) on both sides, so the cases keep their meaning when the
+// engine learns TLS 1.3.
+
+import assert from 'node:assert/strict';
+import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { ClientConfig, ServerConfig } from '../src/config.js';
+import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../src/connection.js';
+import { nodeCryptoProvider } from '../src/crypto/node.js';
+import { TlsError } from '../src/errors.js';
+import { keyBlock } from '../src/keys/prf.js';
+import { aead12Protection, type RecordProtection } from '../src/record/protection.js';
+import { suiteByName, type CipherSuite } from '../src/suites.js';
+import { AlertDescription, alertDescriptionName, HandshakeType, NamedGroup } from '../src/wire/enums.js';
+import { decodeHandshake, encodeHandshake, type ClientHello } from '../src/wire/messages.js';
+import { concatBytes, findRecords, fromHex, makeRecord, splitRecords, toHex } from './fuzz/mutator.js';
+import { makeClientConfig, makeServerConfig, testKeys, type TestKeys } from './pair.js';
+
+let k: TestKeys;
+before(async () => {
+  k = await testKeys();
+});
+
+const TLS12 = 0x0303;
+const CT = { change_cipher_spec: 20, alert: 21, handshake: 22, application_data: 23 } as const;
+const A = AlertDescription;
+const ECDHE_GCM = suiteByName('ECDHE-RSA-AES128-GCM-SHA256')!;
+const RSA_GCM = suiteByName('AES128-GCM-SHA256')!;
+
+// --- raw bytes ---
+
+/** A record: type, version, body (the helper every case writes with). */
+const record = (type: number, body: Uint8Array | number[], version = TLS12): Uint8Array =>
+  makeRecord(type, version, body instanceof Uint8Array ? body : Uint8Array.from(body));
+
+/** A handshake message: msg_type, uint24 length, body. */
+function handshake(type: number, body: Uint8Array | number[], length?: number): Uint8Array {
+  const b = body instanceof Uint8Array ? body : Uint8Array.from(body);
+  const n = length ?? b.length;
+  return concatBytes([Uint8Array.of(type, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff), b]);
+}
+
+/** The handshake messages of a plaintext flight, each with its 4-byte header. */
+function handshakeMessages(flight: Uint8Array): Uint8Array[] {
+  const body = concatBytes(
+    findRecords(flight)
+      .filter((r) => r.type === CT.handshake)
+      .map((r) => flight.subarray(r.offset + 5, r.offset + 5 + r.length)),
+  );
+  const out: Uint8Array[] = [];
+  for (let at = 0; at + 4 <= body.length; ) {
+    const n = (body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!;
+    out.push(body.slice(at, at + 4 + n));
+    at += 4 + n;
+  }
+  return out;
+}
+
+// --- configurations: TLS 1.2 pinned ---
+
+function clientCfg(o: Partial<ClientConfig> = {}): ClientConfig {
+  return makeClientConfig(k, { maxVersion: TLS12, cipherSuites: [ECDHE_GCM.id], ...o });
+}
+function serverCfg(o: Partial<ServerConfig> = {}): ServerConfig {
+  return makeServerConfig(k, { maxVersion: TLS12, ...o });
+}
+
+// --- the side under test: every call wrapped ---
+
+class Victim {
+  readonly events: ConnectionEvent[] = [];
+  readonly thrown: unknown[] = [];
+  constructor(readonly conn: Connection) {}
+
+  /** receive + process + takeOutput, exceptions caught and kept for (d). */
+  feed(...inputs: Uint8Array[]): Uint8Array {
+    const out: Uint8Array[] = [];
+    for (const bytes of inputs) {
+      try {
+        this.conn.receive(bytes);
+        this.events.push(...this.conn.process());
+        out.push(this.conn.takeOutput());
+      } catch (e) {
+        this.thrown.push(e);
+      }
+    }
+    return concatBytes(out);
+  }
+
+  errors(): TlsError[] {
+    return this.events.filter((e): e is Extract<ConnectionEvent, { type: 'error' }> => e.type === 'error').map((e) => e.error);
+  }
+}
+
+// --- session keys from the key log, to read and write protected records as either side ---
+
+class Direction {
+  constructor(private readonly protection: RecordProtection, public seq: number) {}
+  seal(type: number, plaintext: Uint8Array | number[]): Uint8Array {
+    const p = plaintext instanceof Uint8Array ? plaintext : Uint8Array.from(plaintext);
+    return record(type, this.protection.seal(type, TLS12, this.seq++, p));
+  }
+  open(rec: Uint8Array): { contentType: number; plaintext: Uint8Array } {
+    const [r] = findRecords(rec);
+    assert.ok(r, 'a whole record');
+    return this.protection.open(r.type, r.version, this.seq++, rec.subarray(r.offset + 5, r.offset + 5 + r.length));
+  }
+}
+
+function sessionKeys(suite: CipherSuite, keyLogLine: string, serverRandom: Uint8Array) {
+  const [label, cr, master] = keyLogLine.split(' ');
+  assert.equal(label, 'CLIENT_RANDOM');
+  const c = suite.cipher;
+  assert.equal(c.kind, 'aead');
+  if (c.kind !== 'aead') throw new Error('unreachable');
+  const kb = keyBlock(nodeCryptoProvider, suite.hash, fromHex(master!), fromHex(cr!), serverRandom, { macKey: 0, key: c.keyLength, iv: c.fixedIvLength });
+  return {
+    /** The client's write direction, starting at `seq`. */
+    client: (seq: number) => new Direction(aead12Protection(nodeCryptoProvider, c.algorithm, kb.clientWriteKey, kb.clientWriteIv), seq),
+    server: (seq: number) => new Direction(aead12Protection(nodeCryptoProvider, c.algorithm, kb.serverWriteKey, kb.serverWriteIv), seq),
+  };
+}
+
+/**
+ * A handshake driven flight by flight, so a case can stop at any point and put
+ * its own bytes in. Nothing here is under test: each step asserts it went well.
+ */
+class Flow {
+  readonly client: ClientConnection;
+  readonly server: ServerConnection;
+  keyLogLine = '';
+  readonly clientHello: Uint8Array;
+  serverFlight: Uint8Array = new Uint8Array(0);
+  clientFlight: Uint8Array = new Uint8Array(0);
+  serverFinishedFlight: Uint8Array = new Uint8Array(0);
+
+  constructor(o: { client?: Partial<ClientConfig>; server?: Partial<ServerConfig> } = {}) {
+    this.client = new ClientConnection(clientCfg({ keyLog: (l) => (this.keyLogLine = l), ...o.client }), { serverName: 'localhost' });
+    this.server = new ServerConnection(serverCfg(o.server));
+    this.clientHello = this.client.takeOutput();
+    assert.equal(this.client.error, undefined);
+  }
+
+  private static step(to: Connection, bytes: Uint8Array): Uint8Array {
+    to.receive(bytes);
+    to.process();
+    assert.equal(to.error, undefined, `setup step failed: ${to.error?.code} ${to.error?.message}`);
+    return to.takeOutput();
+  }
+
+  helloToServer(): this {
+    this.serverFlight = Flow.step(this.server, this.clientHello);
+    return this;
+  }
+  serverFlightToClient(): this {
+    this.clientFlight = Flow.step(this.client, this.serverFlight);
+    return this;
+  }
+  clientFlightToServer(): this {
+    this.serverFinishedFlight = Flow.step(this.server, this.clientFlight);
+    return this;
+  }
+  finishedToClient(): this {
+    Flow.step(this.client, this.serverFinishedFlight);
+    assert.ok(this.client.handshakeComplete && this.server.handshakeComplete);
+    return this;
+  }
+  established(): this {
+    return this.helloToServer().serverFlightToClient().clientFlightToServer().finishedToClient();
+  }
+
+  get serverRandom(): Uint8Array {
+    // record header (5) + handshake header (4) + server_version (2), then 32 bytes of random.
+    return this.serverFlight.slice(11, 43);
+  }
+  keys(suite = ECDHE_GCM) {
+    return sessionKeys(suite, this.keyLogLine, this.serverRandom);
+  }
+  /** The ClientHello as a message, to re-encode with changes. */
+  decodedClientHello(): ClientHello {
+    const [msg] = handshakeMessages(this.clientHello);
+    return decodeHandshake(HandshakeType.client_hello, msg!.subarray(4), { version: TLS12 }) as ClientHello;
+  }
+}
+
+// --- the assertions ---
+
+/** What the table at the end prints: input class → what each role answered. */
+const observed = new Map<string, { client?: string; server?: string }>();
+function note(cls: string, role: 'client' | 'server', what: string): void {
+  const row = observed.get(cls) ?? {};
+  row[role] = what;
+  observed.set(cls, row);
+}
+
+/** (c) and (d): nothing more is written, the error is sticky, nothing escaped. */
+function assertSilence(v: Victim, err: TlsError): void {
+  for (let i = 0; i < 2; i++) {
+    const events = v.conn.process();
+    assert.deepEqual(events.map((e) => e.type), ['error'], 'a second process() reports the same failure');
+    assert.equal((events[0] as { error: TlsError }).error, err, 'the failure is sticky');
+    assert.equal(v.conn.takeOutput().length, 0, 'nothing written after the fatal alert');
+  }
+  const more = v.feed(record(CT.handshake, handshake(HandshakeType.client_hello, [1, 2, 3])), record(CT.alert, [2, 40]), record(CT.application_data, [1]));
+  assert.equal(more.length, 0, 'more input writes nothing');
+  assert.equal(v.conn.error, err);
+  v.conn.close();
+  assert.equal(v.conn.takeOutput().length, 0, 'close() after a failure writes nothing');
+  assert.throws(() => v.conn.write(Uint8Array.of(1)), (e) => e === err, 'write() throws the sticky error');
+  assert.deepEqual(v.thrown, [], 'no exception escaped');
+}
+
+/** (a)-(d) for a failure while our writes are unencrypted: the output is exactly one fatal alert record. */
+function assertPlainFatal(cls: string, v: Victim, output: Uint8Array, kind: string, alert: number): void {
+  assert.deepEqual(v.thrown, [], 'no exception escaped');
+  const err = v.conn.error;
+  assert.ok(err instanceof TlsError, `expected a ${kind} failure, got none`);
+  assert.equal(err.kind, kind, `kind (${err.code}: ${err.message})`);
+  assert.equal(err.code, `ERR_TLS_${kind.toUpperCase()}`);
+  assert.equal(v.errors().length, 1, 'one error event');
+  assert.equal(v.errors()[0], err);
+  // The record version is TLS 1.0 before ServerHello settles it (RFC 5246 Appendix E.1) and 1.2 after.
+  assert.equal(output.length, 7, `one alert record, got ${toHex(output)}`);
+  assert.deepEqual([...output.subarray(0, 2), ...output.subarray(3)], [CT.alert, 3, 0, 2, 2, alert], `alert bytes ${toHex(output)}`);
+  assert.ok(output[2] === 1 || output[2] === 3, 'record minor version 1 or 3');
+  assertSilence(v, err);
+  note(cls, v.conn.side, alertDescriptionName(alert));
+}
+
+/** (a)-(d) once our writes are encrypted: one alert record, which opens to [fatal, alert] and the peer reads as such. */
+function assertEncryptedFatal(cls: string, v: Victim, output: Uint8Array, kind: string, alert: number, ours: Direction, peer: Connection): void {
+  assert.deepEqual(v.thrown, [], 'no exception escaped');
+  const err = v.conn.error;
+  assert.ok(err instanceof TlsError, `expected a ${kind} failure, got none`);
+  assert.equal(err.kind, kind, `kind (${err.code}: ${err.message})`);
+  assert.equal(err.code, `ERR_TLS_${kind.toUpperCase()}`);
+  const recs = splitRecords(output);
+  assert.equal(recs.length, 1, 'one record');
+  assert.equal(concatBytes(recs).length, output.length);
+  assert.equal(recs[0]![0], CT.alert);
+  const opened = ours.open(recs[0]!);
+  assert.equal(opened.contentType, CT.alert);
+  assert.deepEqual([...opened.plaintext], [2, alert]);
+  peer.receive(output);
+  peer.process();
+  assert.equal(peer.error?.code, `ERR_TLS_ALERT_${alertDescriptionName(alert).toUpperCase()}`);
+  assert.equal(peer.takeOutput().length, 0, 'the peer answers a fatal alert with nothing');
+  assertSilence(v, err);
+  note(cls, v.conn.side, `${alertDescriptionName(alert)} (encrypted)`);
+}
+
+/** A fatal alert received: the error names it and nothing is sent back. */
+function assertPeerAlert(cls: string, v: Victim, output: Uint8Array, alert: number): void {
+  assert.deepEqual(v.thrown, []);
+  const err = v.conn.error;
+  assert.ok(err instanceof TlsError);
+  assert.equal(err.kind, 'peer_alert');
+  assert.equal(err.code, `ERR_TLS_ALERT_${alertDescriptionName(alert).toUpperCase()}`);
+  assert.equal(err.receivedAlert, alert);
+  assert.equal(output.length, 0, 'no alert sent back');
+  assertSilence(v, err);
+  note(cls, v.conn.side, `none sent (${err.code})`);
+}
+
+// --- victims in each state ---
+
+type Role = 'client' | 'server';
+
+/** A fresh victim before any handshake message: a server waiting for ClientHello, or a client that sent it. */
+function fresh(role: Role): Victim {
+  if (role === 'server') return new Victim(new ServerConnection(serverCfg()));
+  const client = new ClientConnection(clientCfg(), { serverName: 'localhost' });
+  assert.ok(client.takeOutput().length > 0);
+  return new Victim(client);
+}
+
+/** A handshake message of the peer's first flight, as our victim would see it. */
+function peerFirstMessage(role: Role): Uint8Array {
+  const f = new Flow().helloToServer();
+  return role === 'server' ? handshakeMessages(f.clientHello)[0]! : handshakeMessages(f.serverFlight)[0]!;
+}
+
+interface PlainCase {
+  readonly cls: string;
+  readonly roles: readonly Role[];
+  readonly input: (role: Role) => Uint8Array[];
+  readonly kind: string;
+  readonly alert: number;
+}
+
+const bothRoles: readonly Role[] = ['client', 'server'];
+
+/** Bad input at the very start of the handshake, for both roles. */
+const startCases: PlainCase[] = [
+  { cls: 'unknown content type 24 (heartbeat)', roles: bothRoles, input: () => [record(24, [1, 0, 0])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'unknown content type 19', roles: bothRoles, input: () => [record(19, [1])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'unknown content type 0x80 (SSL 2.0 hello)', roles: bothRoles, input: () => [fromHex('802b0103010012000000100000')], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'record length 2^14+2048+1 (header only)', roles: bothRoles, input: () => [Uint8Array.of(CT.handshake, 3, 3, 0x48, 0x01)], kind: 'record_overflow', alert: A.record_overflow },
+  { cls: 'record length 2^14+1 while unprotected', roles: bothRoles, input: () => [record(CT.handshake, new Uint8Array(16385))], kind: 'record_overflow', alert: A.record_overflow },
+  { cls: 'record version major 2', roles: bothRoles, input: () => [record(CT.handshake, [1, 0, 0, 0], 0x0200)], kind: 'protocol_version', alert: A.protocol_version },
+  { cls: 'record version major 4', roles: bothRoles, input: () => [record(CT.handshake, [1, 0, 0, 0], 0x0403)], kind: 'protocol_version', alert: A.protocol_version },
+  {
+    cls: 'truncated handshake message, then ChangeCipherSpec', roles: bothRoles,
+    input: (role) => [record(CT.handshake, peerFirstMessage(role).subarray(0, 10)), record(CT.change_cipher_spec, [1])],
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+  {
+    cls: 'truncated handshake message, then an alert', roles: bothRoles,
+    input: (role) => [record(CT.handshake, peerFirstMessage(role).subarray(0, 10)), record(CT.alert, [1, 90])],
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+  {
+    cls: 'hello with a trailing byte (inner length covers it)', roles: bothRoles,
+    input: (role) => {
+      const m = peerFirstMessage(role);
+      return [record(CT.handshake, handshake(m[0]!, concatBytes([m.subarray(4), Uint8Array.of(0)])))];
+    },
+    kind: 'decode_error', alert: A.decode_error,
+  },
+  {
+    cls: 'hello with an inner length one short (last vector overruns)', roles: bothRoles,
+    input: (role) => {
+      const m = peerFirstMessage(role);
+      return [record(CT.handshake, handshake(m[0]!, m.subarray(4, m.length - 1)))];
+    },
+    kind: 'decode_error', alert: A.decode_error,
+  },
+  {
+    cls: 'hello with an empty body', roles: bothRoles,
+    input: (role) => [record(CT.handshake, handshake(peerFirstMessage(role)[0]!, []))],
+    kind: 'decode_error', alert: A.decode_error,
+  },
+  {
+    cls: 'handshake length 2^24-1', roles: bothRoles,
+    input: (role) => [record(CT.handshake, handshake(peerFirstMessage(role)[0]!, [0, 0, 0, 0], 0xffffff))],
+    kind: 'decode_error', alert: A.decode_error,
+  },
+  { cls: 'application data before the handshake', roles: bothRoles, input: () => [record(CT.application_data, [1, 2, 3])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'empty application data before the handshake', roles: bothRoles, input: () => [record(CT.application_data, [])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'ChangeCipherSpec payload 2', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [2])], kind: 'decode_error', alert: A.decode_error },
+  { cls: 'ChangeCipherSpec of two bytes', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [1, 1])], kind: 'decode_error', alert: A.decode_error },
+  { cls: 'ChangeCipherSpec before any hello', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [1])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'alert record of 1 byte', roles: bothRoles, input: () => [record(CT.alert, [2])], kind: 'decode_error', alert: A.decode_error },
+  { cls: 'alert record of 3 bytes', roles: bothRoles, input: () => [record(CT.alert, [2, 40, 0])], kind: 'decode_error', alert: A.decode_error },
+  // RFC 5246 Section 6.2.1 forbids empty handshake fragments without naming an alert; the record layer says unexpected_message.
+  { cls: 'empty handshake record', roles: bothRoles, input: () => [record(CT.handshake, [])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'empty alert record', roles: bothRoles, input: () => [record(CT.alert, [])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'empty ChangeCipherSpec record', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'alert with level 3', roles: bothRoles, input: () => [record(CT.alert, [3, 40])], kind: 'illegal_parameter', alert: A.illegal_parameter },
+  { cls: 'warning alert (not user_canceled) during the handshake', roles: bothRoles, input: () => [record(CT.alert, [1, A.bad_certificate])], kind: 'unexpected_message', alert: A.unexpected_message },
+  {
+    cls: '5 user_canceled warnings in a row during the handshake (cap 4)', roles: bothRoles,
+    input: () => Array.from({ length: 5 }, () => record(CT.alert, [1, A.user_canceled])),
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+  {
+    cls: 'close_notify, then a hello', roles: bothRoles,
+    input: (role) => [record(CT.alert, [1, 0]), record(CT.handshake, peerFirstMessage(role))],
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+  {
+    cls: 'Finished before the keys (as the first message)', roles: bothRoles,
+    input: () => [record(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12)))],
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+  {
+    cls: 'ClientKeyExchange before ClientHello', roles: ['server'],
+    input: () => [record(CT.handshake, handshake(HandshakeType.client_key_exchange, [32, ...new Uint8Array(32).fill(9)]))],
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+  {
+    cls: 'ServerHello sent to a server', roles: ['server'],
+    input: () => [record(CT.handshake, peerFirstMessage('client'))],
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+  {
+    cls: 'ClientHello sent to a client', roles: ['client'],
+    input: () => [record(CT.handshake, peerFirstMessage('server'))],
+    kind: 'unexpected_message', alert: A.unexpected_message,
+  },
+];
+
+describe('hostile input at the start of the handshake', () => {
+  for (const c of startCases) {
+    for (const role of c.roles) {
+      it(`${role}: ${c.cls} → ${alertDescriptionName(c.alert)}`, () => {
+        const inputs = c.input(role);
+        const v = fresh(role);
+        const out = v.feed(...inputs);
+        assertPlainFatal(c.cls, v, out, c.kind, c.alert);
+      });
+    }
+  }
+
+  for (const role of bothRoles) {
+    it(`${role}: a fatal alert from the peer → ERR_TLS_ALERT_HANDSHAKE_FAILURE, nothing sent back`, () => {
+      const v = fresh(role);
+      const out = v.feed(record(CT.alert, [2, A.handshake_failure]));
+      assertPeerAlert('fatal alert from the peer', v, out, A.handshake_failure);
+    });
+
+    it(`${role}: an input split into 1-byte pieces fails the same way`, () => {
+      const v = fresh(role);
+      const bytes = record(CT.change_cipher_spec, [1, 1]);
+      const out = v.feed(...Array.from(bytes, (b) => Uint8Array.of(b)));
+      assertPlainFatal('CCS of two bytes, delivered byte by byte', v, out, 'decode_error', A.decode_error);
+    });
+  }
+});
+
+/** A ClientHello re-encoded from a real one with changes, in one record. */
+function changedClientHello(change: (h: ClientHello) => ClientHello): Uint8Array {
+  const hello = change(new Flow().decodedClientHello());
+  return record(CT.handshake, encodeHandshake(hello, TLS12), 0x0301);
+}
+
+describe('hostile ClientHello to the server', () => {
+  const cases: { cls: string; input: () => Uint8Array; kind: string; alert: number }[] = [
+    { cls: 'ClientHello offering only SSL 3.0', input: () => changedClientHello((h) => ({ ...h, legacyVersion: 0x0300 })), kind: 'protocol_version', alert: A.protocol_version },
+    { cls: 'ClientHello offering only TLS 1.0 (below the minimum)', input: () => changedClientHello((h) => ({ ...h, legacyVersion: 0x0301 })), kind: 'protocol_version', alert: A.protocol_version },
+    { cls: 'ClientHello without the null compression method', input: () => changedClientHello((h) => ({ ...h, legacyCompressionMethods: Uint8Array.of(1) })), kind: 'illegal_parameter', alert: A.illegal_parameter },
+    { cls: 'ClientHello with no common cipher suite', input: () => changedClientHello((h) => ({ ...h, cipherSuites: [0x0a0a, 0x0005] })), kind: 'handshake_failure', alert: A.handshake_failure },
+    {
+      cls: 'ClientHello with a duplicated extension', input: () => changedClientHello((h) => ({ ...h, extensions: [...h.extensions, h.extensions[h.extensions.length - 1]!] })),
+      kind: 'decode_error', alert: A.decode_error,
+    },
+  ];
+  for (const c of cases) {
+    it(`server: ${c.cls} → ${alertDescriptionName(c.alert)}`, () => {
+      const input = c.input();
+      const v = fresh('server');
+      assertPlainFatal(c.cls, v, v.feed(input), c.kind, c.alert);
+    });
+  }
+});
+
+describe('messages out of order in the middle of the handshake', () => {
+  it('client: ServerHelloDone right after ServerHello → unexpected_message', () => {
+    const f = new Flow().helloToServer();
+    const [serverHello] = handshakeMessages(f.serverFlight);
+    const v = new Victim(f.client);
+    const out = v.feed(record(CT.handshake, concatBytes([serverHello!, handshake(HandshakeType.server_hello_done, [])])));
+    assertPlainFatal('ServerHelloDone right after ServerHello', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('client: a second ServerHello → unexpected_message', () => {
+    const f = new Flow().helloToServer();
+    const [serverHello] = handshakeMessages(f.serverFlight);
+    const v = new Victim(f.client);
+    const out = v.feed(record(CT.handshake, concatBytes([serverHello!, serverHello!])));
+    assertPlainFatal('a second hello mid-handshake', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('client: ChangeCipherSpec right after ServerHello (early CCS) → unexpected_message', () => {
+    const f = new Flow().helloToServer();
+    const [serverHello] = handshakeMessages(f.serverFlight);
+    const v = new Victim(f.client);
+    const out = v.feed(record(CT.handshake, serverHello!), record(CT.change_cipher_spec, [1]));
+    assertPlainFatal('early ChangeCipherSpec', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('client: a plaintext Finished instead of ChangeCipherSpec (skipped CCS) → unexpected_message', () => {
+    const f = new Flow().helloToServer().serverFlightToClient().clientFlightToServer();
+    const v = new Victim(f.client);
+    const out = v.feed(record(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12))));
+    // The client has sent its ChangeCipherSpec: its alert goes out under its keys.
+    assertEncryptedFatal('Finished without ChangeCipherSpec (keys skipped)', v, out, 'unexpected_message', A.unexpected_message, f.keys().client(1), f.server);
+  });
+
+  it('server: a second ClientHello mid-handshake → unexpected_message', () => {
+    const f = new Flow().helloToServer();
+    const v = new Victim(f.server);
+    const out = v.feed(f.clientHello);
+    assertPlainFatal('a second hello mid-handshake', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('server: Finished in place of ClientKeyExchange → unexpected_message', () => {
+    const f = new Flow().helloToServer();
+    const v = new Victim(f.server);
+    const out = v.feed(record(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12))));
+    assertPlainFatal('Finished before the keys (in place of the key exchange)', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('server: ChangeCipherSpec before ClientKeyExchange (early CCS) → unexpected_message', () => {
+    const f = new Flow().helloToServer();
+    const v = new Victim(f.server);
+    const out = v.feed(record(CT.change_cipher_spec, [1]));
+    assertPlainFatal('early ChangeCipherSpec', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('server: ClientKeyExchange then a plaintext Finished without ChangeCipherSpec → unexpected_message', () => {
+    const f = new Flow().helloToServer().serverFlightToClient();
+    const [cke] = splitRecords(f.clientFlight);
+    const v = new Victim(f.server);
+    assert.equal(v.feed(cke!).length, 0);
+    const out = v.feed(record(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12))));
+    assertPlainFatal('Finished without ChangeCipherSpec (keys skipped)', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('server: ClientKeyExchange split across the ChangeCipherSpec → unexpected_message', () => {
+    const f = new Flow().helloToServer().serverFlightToClient();
+    const [cke] = splitRecords(f.clientFlight);
+    const body = cke!.subarray(5);
+    const v = new Victim(f.server);
+    const out = v.feed(record(CT.handshake, body.subarray(0, 5)), record(CT.change_cipher_spec, [1]));
+    assertPlainFatal('truncated handshake message, then ChangeCipherSpec', v, out, 'unexpected_message', A.unexpected_message);
+  });
+});
+
+describe('bad key exchange values', () => {
+  // A low-order X25519 point makes OpenSSL refuse the derivation: src/crypto/node.ts X25519Share.agree
+  // lets that exception through (crypto.diffieHellman is outside its try), so the engine answers
+  // internal_error where RFC 8422 Section 5.11 / RFC 7748 Section 6.1 call for illegal_parameter.
+  const lowOrder = 'X25519 low-order points fail inside crypto.diffieHellman and become internal_error (src/crypto/node.ts X25519Share.agree)';
+  const points: { cls: string; group: number; point: Uint8Array; todo?: string }[] = [
+    { cls: 'X25519 point of 31 bytes', group: NamedGroup.x25519, point: new Uint8Array(31).fill(5) },
+    { cls: 'X25519 point of 33 bytes', group: NamedGroup.x25519, point: new Uint8Array(33).fill(5) },
+    { cls: 'X25519 all-zero point (zero shared secret)', group: NamedGroup.x25519, point: new Uint8Array(32), todo: lowOrder },
+    { cls: 'X25519 point u=1 (order 1)', group: NamedGroup.x25519, point: Uint8Array.from([1, ...new Uint8Array(31)]), todo: lowOrder },
+    { cls: 'P-256 point not on the curve', group: NamedGroup.secp256r1, point: Uint8Array.from([4, ...new Uint8Array(64).fill(1)]) },
+    { cls: 'P-256 compressed point', group: NamedGroup.secp256r1, point: Uint8Array.from([2, ...new Uint8Array(32).fill(1)]) },
+    { cls: 'P-256 point at infinity', group: NamedGroup.secp256r1, point: Uint8Array.of(0) },
+  ];
+  for (const p of points) {
+    it(`server: ClientKeyExchange with a ${p.cls} → illegal_parameter`, p.todo ? { todo: p.todo } : {}, () => {
+      const f = new Flow({ client: { groups: [p.group] } }).helloToServer();
+      const v = new Victim(f.server);
+      const out = v.feed(record(CT.handshake, handshake(HandshakeType.client_key_exchange, [p.point.length, ...p.point])));
+      assertPlainFatal(`bad ECDHE point in ClientKeyExchange (${p.cls})`, v, out, 'illegal_parameter', A.illegal_parameter);
+    });
+  }
+
+  it('server: an X25519 low-order point still ends in one clean fatal alert and silence (whatever its description)', () => {
+    const f = new Flow({ client: { groups: [NamedGroup.x25519] } }).helloToServer();
+    const v = new Victim(f.server);
+    const out = v.feed(record(CT.handshake, handshake(HandshakeType.client_key_exchange, [32, ...new Uint8Array(32)])));
+    const err = v.conn.error;
+    assert.ok(err instanceof TlsError);
+    assert.ok(err.kind === 'illegal_parameter' || err.kind === 'internal_error', err.code);
+    assert.deepEqual([...out.subarray(0, 2), ...out.subarray(3, 6)], [CT.alert, 3, 0, 2, 2]);
+    assert.equal(out.length, 7);
+    assertSilence(v, err);
+  });
+
+  it('server: ClientKeyExchange whose point length overruns → decode_error', () => {
+    const f = new Flow().helloToServer();
+    const v = new Victim(f.server);
+    const out = v.feed(record(CT.handshake, handshake(HandshakeType.client_key_exchange, [33, ...new Uint8Array(32).fill(9)])));
+    assertPlainFatal('hello with an inner length one short (last vector overruns)', v, out, 'decode_error', A.decode_error);
+  });
+});
+
+describe('wrong Finished', () => {
+  it('server: a flipped bit in the encrypted client Finished → bad_record_mac', () => {
+    const f = new Flow().helloToServer().serverFlightToClient();
+    const recs = splitRecords(f.clientFlight);
+    const fin = recs[recs.length - 1]!.slice();
+    fin[fin.length - 3]! ^= 0x10;
+    const v = new Victim(f.server);
+    const out = v.feed(concatBytes([...recs.slice(0, -1), fin]));
+    assertPlainFatal('flipped bit in the encrypted Finished', v, out, 'bad_record_mac', A.bad_record_mac);
+    f.client.receive(out);
+    f.client.process();
+    assert.equal(f.client.error?.code, 'ERR_TLS_ALERT_BAD_RECORD_MAC');
+  });
+
+  it('client: a flipped bit in the encrypted server Finished → bad_record_mac', () => {
+    const f = new Flow().helloToServer().serverFlightToClient().clientFlightToServer();
+    const fin = f.serverFinishedFlight.slice();
+    fin[fin.length - 1]! ^= 1;
+    const v = new Victim(f.client);
+    const out = v.feed(fin);
+    assertEncryptedFatal('flipped bit in the encrypted Finished', v, out, 'bad_record_mac', A.bad_record_mac, f.keys().client(1), f.server);
+  });
+
+  it('server: a well-encrypted client Finished with wrong verify_data → decrypt_error', () => {
+    const f = new Flow().helloToServer().serverFlightToClient();
+    const recs = splitRecords(f.clientFlight);
+    const keys = f.keys();
+    const opened = keys.client(0).open(recs[recs.length - 1]!);
+    assert.equal(opened.plaintext[0], HandshakeType.finished);
+    const wrong = opened.plaintext.slice();
+    wrong[4]! ^= 0x80; // the first byte of verify_data
+    const v = new Victim(f.server);
+    const out = v.feed(concatBytes([...recs.slice(0, -1), keys.client(0).seal(CT.handshake, wrong)]));
+    // The server has not switched its writes on yet: its alert is in the clear.
+    assertPlainFatal('wrong verify_data, well encrypted', v, out, 'decrypt_error', A.decrypt_error);
+  });
+
+  it('client: a well-encrypted server Finished with wrong verify_data → decrypt_error', () => {
+    const f = new Flow().helloToServer().serverFlightToClient().clientFlightToServer();
+    const [ccs, fin] = splitRecords(f.serverFinishedFlight);
+    const keys = f.keys();
+    const wrong = keys.server(0).open(fin!).plaintext.slice();
+    wrong[wrong.length - 1]! ^= 1;
+    const v = new Victim(f.client);
+    const out = v.feed(ccs!, keys.server(0).seal(CT.handshake, wrong));
+    assertEncryptedFatal('wrong verify_data, well encrypted', v, out, 'decrypt_error', A.decrypt_error, keys.client(1), f.server);
+  });
+
+  it('server: RSA key exchange with a corrupted pre-master secret fails at Finished, the same way for every kind of corruption', () => {
+    const spki = k.rsa.chain[0]!.subjectPublicKeyInfo;
+    const pub = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    const modulusBytes = 256;
+    const rawEncrypt = (em: Uint8Array) => new Uint8Array(publicEncrypt({ key: pub, padding: constants.RSA_NO_PADDING }, em));
+    const pkcs1 = (blockType: number, pms: Uint8Array, separator = 0) => {
+      const em = new Uint8Array(modulusBytes).fill(0x5a);
+      em[0] = 0;
+      em[1] = blockType;
+      em[modulusBytes - 49] = separator;
+      em.set(pms, modulusBytes - 48);
+      return em;
+    };
+    const pms = (major: number, minor: number) => Uint8Array.from([major, minor, ...new Uint8Array(46).fill(7)]);
+    const variants: Record<string, Uint8Array> = {
+      'malformed PKCS#1 block (type 1)': rawEncrypt(pkcs1(1, pms(3, 3))),
+      'malformed PKCS#1 block (no zero separator)': rawEncrypt(pkcs1(2, pms(3, 3), 0x5a)),
+      'well-formed block, wrong version 3.1': rawEncrypt(pkcs1(2, pms(3, 1))),
+      'well-formed block, right version, another secret': rawEncrypt(pkcs1(2, pms(3, 3))),
+      'ciphertext above the modulus': new Uint8Array(modulusBytes).fill(0xff),
+    };
+    const seen = new Map<string, string>();
+    for (const [name, encrypted] of Object.entries(variants)) {
+      const f = new Flow({ client: { cipherSuites: [RSA_GCM.id] } }).helloToServer().serverFlightToClient();
+      const [cke, ccs, fin] = splitRecords(f.clientFlight);
+      const messages = handshakeMessages(cke!);
+      assert.equal(messages.length, 1);
+      assert.equal(messages[0]![0], HandshakeType.client_key_exchange);
+      const forged = record(CT.handshake, handshake(HandshakeType.client_key_exchange, [modulusBytes >> 8, modulusBytes & 0xff, ...encrypted]));
+      const v = new Victim(f.server);
+      // RFC 5246 Section 7.4.7.1: no failure at ClientKeyExchange (implicit rejection) ...
+      assert.equal(v.feed(forged).length, 0, `${name}: nothing sent at ClientKeyExchange`);
+      assert.equal(v.conn.error, undefined, `${name}: no failure at ClientKeyExchange`);
+      assert.equal(v.feed(ccs!).length, 0);
+      assert.equal(v.conn.error, undefined);
+      // ... but at the client's Finished, which the server cannot open with keys from its random secret.
+      const out = v.feed(fin!);
+      assertPlainFatal(`RSA pre-master secret: ${name}`, v, out, 'bad_record_mac', A.bad_record_mac);
+      seen.set(name, toHex(out));
+    }
+    assert.equal(new Set(seen.values()).size, 1, `every corruption answered alike: ${JSON.stringify([...seen])}`);
+  });
+});
+
+describe('hostile input after the handshake (encrypted)', () => {
+  /** An established connection; `peerWrite` seals records as the peer would (its Finished took seq 0). */
+  function established(role: Role) {
+    const f = new Flow().established();
+    const keys = f.keys();
+    const victim = new Victim(role === 'client' ? f.client : f.server);
+    const peer = role === 'client' ? f.server : f.client;
+    const peerWrite = role === 'client' ? keys.server(1) : keys.client(1);
+    const ours = role === 'client' ? keys.client(1) : keys.server(1);
+    return { victim, peer, peerWrite, ours };
+  }
+
+  type PerRole<T> = T | { client: T; server: T };
+  const forRole = <T,>(v: PerRole<T>, role: Role): T => (typeof v === 'object' && v !== null ? (v as { client: T; server: T })[role] : (v as T));
+  const cases: { cls: string; input: (peerWrite: Direction) => Uint8Array[]; kind: PerRole<string>; alert: PerRole<number>; dataEvents?: number }[] = [
+    { cls: 'unknown content type 24 (heartbeat)', input: () => [record(24, new Uint8Array(40))], kind: 'unexpected_message', alert: A.unexpected_message },
+    { cls: 'record length 2^14+2048+1 (header only)', input: () => [Uint8Array.of(CT.application_data, 3, 3, 0x48, 0x01)], kind: 'record_overflow', alert: A.record_overflow },
+    { cls: 'record version major 4', input: () => [record(CT.application_data, new Uint8Array(40), 0x0403)], kind: 'protocol_version', alert: A.protocol_version },
+    { cls: 'record version major 2', input: () => [record(CT.application_data, new Uint8Array(40), 0x0203)], kind: 'protocol_version', alert: A.protocol_version },
+    {
+      cls: 'flipped bit in an application data record',
+      input: (w) => {
+        const r = w.seal(CT.application_data, [1, 2, 3]);
+        r[r.length - 1]! ^= 1;
+        return [r];
+      },
+      kind: 'bad_record_mac', alert: A.bad_record_mac,
+    },
+    { cls: 'record replayed (wrong sequence number)', input: (w) => { const r = w.seal(CT.application_data, [1]); return [r, r]; }, kind: 'bad_record_mac', alert: A.bad_record_mac, dataEvents: 1 },
+    { cls: 'plaintext record after the keys', input: () => [record(CT.application_data, [1, 2, 3])], kind: 'bad_record_mac', alert: A.bad_record_mac },
+    { cls: 'application data after close_notify', input: (w) => [w.seal(CT.alert, [1, 0]), w.seal(CT.application_data, [1, 2, 3])], kind: 'unexpected_message', alert: A.unexpected_message },
+    { cls: 'ChangeCipherSpec after the handshake', input: (w) => [w.seal(CT.change_cipher_spec, [1])], kind: 'unexpected_message', alert: A.unexpected_message },
+    { cls: 'ChangeCipherSpec payload 2', input: (w) => [w.seal(CT.change_cipher_spec, [2])], kind: 'decode_error', alert: A.decode_error },
+    { cls: 'ChangeCipherSpec of two bytes', input: (w) => [w.seal(CT.change_cipher_spec, [1, 1])], kind: 'decode_error', alert: A.decode_error },
+    { cls: 'alert record of 1 byte', input: (w) => [w.seal(CT.alert, [2])], kind: 'decode_error', alert: A.decode_error },
+    { cls: 'alert record of 3 bytes', input: (w) => [w.seal(CT.alert, [2, 40, 0])], kind: 'decode_error', alert: A.decode_error },
+    { cls: 'Finished after the handshake', input: (w) => [w.seal(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12)))], kind: 'unexpected_message', alert: A.unexpected_message },
+    {
+      // A client reads a HelloRequest (to refuse it) and finds the trailing byte; a server never takes one.
+      cls: 'HelloRequest with a body of 1 byte after the handshake',
+      input: (w) => [w.seal(CT.handshake, handshake(HandshakeType.hello_request, [0]))],
+      kind: { client: 'decode_error', server: 'unexpected_message' }, alert: { client: A.decode_error, server: A.unexpected_message },
+    },
+    {
+      cls: 'truncated handshake message, then application data',
+      input: (w) => [w.seal(CT.handshake, [HandshakeType.finished, 0, 0, 12, 1, 2]), w.seal(CT.application_data, [1])],
+      kind: 'unexpected_message', alert: A.unexpected_message,
+    },
+    {
+      cls: '40 empty application data records in a row (cap 32)',
+      input: (w) => Array.from({ length: 40 }, () => w.seal(CT.application_data, [])),
+      kind: 'unexpected_message', alert: A.unexpected_message,
+    },
+    {
+      cls: '5 warning alerts in a row after the handshake (cap 4)',
+      input: (w) => Array.from({ length: 5 }, () => w.seal(CT.alert, [1, A.user_canceled])),
+      kind: 'unexpected_message', alert: A.unexpected_message,
+    },
+    {
+      cls: 'plaintext over 2^14 under the keys',
+      input: (w) => [w.seal(CT.application_data, new Uint8Array(16385))],
+      kind: 'record_overflow', alert: A.record_overflow,
+    },
+  ];
+
+  for (const c of cases) {
+    for (const role of bothRoles) {
+      const kind = forRole(c.kind, role);
+      const alert = forRole(c.alert, role);
+      it(`${role}: ${c.cls} → ${alertDescriptionName(alert)}`, () => {
+        const s = established(role);
+        const out = s.victim.feed(...c.input(s.peerWrite));
+        assert.equal(s.victim.events.filter((e) => e.type === 'data').length, c.dataEvents ?? 0);
+        assertEncryptedFatal(`${c.cls} (after the handshake)`, s.victim, out, kind, alert, s.ours, s.peer);
+      });
+    }
+  }
+
+  for (const role of bothRoles) {
+    it(`${role}: 32 empty application data records are still fine, and a non-empty one resets the count`, () => {
+      const s = established(role);
+      const inputs = [
+        ...Array.from({ length: 32 }, () => s.peerWrite.seal(CT.application_data, [])),
+        s.peerWrite.seal(CT.application_data, [7]),
+        ...Array.from({ length: 32 }, () => s.peerWrite.seal(CT.application_data, [])),
+      ];
+      assert.equal(s.victim.feed(...inputs).length, 0);
+      assert.equal(s.victim.conn.error, undefined);
+      assert.deepEqual(s.victim.events.map((e) => e.type), ['data']);
+    });
+
+    it(`${role}: 4 warning alerts are passed up as events, then a 5th is the cap`, () => {
+      const s = established(role);
+      const out = s.victim.feed(...Array.from({ length: 4 }, () => s.peerWrite.seal(CT.alert, [1, A.user_canceled])));
+      assert.equal(out.length, 0);
+      assert.deepEqual(s.victim.events.map((e) => e.type), ['alert', 'alert', 'alert', 'alert']);
+      const last = s.victim.feed(s.peerWrite.seal(CT.alert, [1, A.user_canceled]));
+      assertEncryptedFatal('many warning alerts in a row (cap)', s.victim, last, 'unexpected_message', A.unexpected_message, s.ours, s.peer);
+    });
+
+    it(`${role}: an encrypted fatal alert → ERR_TLS_ALERT_INTERNAL_ERROR, nothing sent back`, () => {
+      const s = established(role);
+      const out = s.victim.feed(s.peerWrite.seal(CT.alert, [2, A.internal_error]));
+      assertPeerAlert('fatal alert from the peer (encrypted)', s.victim, out, A.internal_error);
+    });
+  }
+});
+
+after(() => {
+  const rows = [...observed.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const lines = ['| hostile input | client sends | server sends |', '| --- | --- | --- |'];
+  for (const [cls, r] of rows) lines.push(`| ${cls} | ${r.client ?? '—'} | ${r.server ?? '—'} |`);
+  if (process.env.TYPETLS_HOSTILE_TABLE) console.log(lines.join('\n'));
+});
