@@ -100,7 +100,7 @@ const rsaServerOptions = () => ({ cert: read(pki.rsaCert), key: read(pki.rsaKey)
 
 test('package exports: constants, ciphers, roots', () => {
   assert.equal(DEFAULT_MIN_VERSION, 'TLSv1.2');
-  assert.equal(DEFAULT_MAX_VERSION, 'TLSv1.2');
+  assert.equal(DEFAULT_MAX_VERSION, 'TLSv1.3');
   assert.ok(getCiphers().includes('ecdhe-rsa-aes128-gcm-sha256'));
   assert.ok(getCiphers().includes('aes256-gcm-sha384'));
   assert.ok(getCiphers().every((c) => c === c.toLowerCase()));
@@ -116,13 +116,15 @@ test('verifyCertificateChain from the package root uses node:crypto', async () =
 });
 
 const cells = [
-  { cipher: 'ECDHE-RSA-AES128-GCM-SHA256', standard: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', cert: 'rsa' },
-  { cipher: 'AES256-GCM-SHA384', standard: 'TLS_RSA_WITH_AES_256_GCM_SHA384', cert: 'rsa' },
-  { cipher: 'ECDHE-ECDSA-AES256-GCM-SHA384', standard: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', cert: 'ecdsa' },
+  { cipher: 'ECDHE-RSA-AES128-GCM-SHA256', standard: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', cert: 'rsa', version: 'TLSv1.2' },
+  { cipher: 'AES256-GCM-SHA384', standard: 'TLS_RSA_WITH_AES_256_GCM_SHA384', cert: 'rsa', version: 'TLSv1.2' },
+  { cipher: 'ECDHE-ECDSA-AES256-GCM-SHA384', standard: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', cert: 'ecdsa', version: 'TLSv1.2' },
+  { cipher: 'TLS_AES_256_GCM_SHA384', standard: 'TLS_AES_256_GCM_SHA384', cert: 'rsa', version: 'TLSv1.3' },
+  { cipher: 'TLS_CHACHA20_POLY1305_SHA256', standard: 'TLS_CHACHA20_POLY1305_SHA256', cert: 'ecdsa', version: 'TLSv1.3' },
 ] as const;
 
 for (const cell of cells) {
-  test(`typetls client ↔ typetls server: ${cell.cipher}`, async () => {
+  test(`typetls client ↔ typetls server: ${cell.version} ${cell.cipher}`, async () => {
     const serverLines: Buffer[] = [];
     const server = createServer({
       cert: read(cell.cert === 'rsa' ? pki.rsaCert : pki.ecdsaCert),
@@ -149,7 +151,15 @@ for (const cell of cells) {
 
     const clientLines: Buffer[] = [];
     const client = track(
-      connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ciphers: cell.cipher, ALPNProtocols: ['http/1.1'] }),
+      connect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca,
+        ciphers: cell.cipher,
+        maxVersion: cell.version,
+        ALPNProtocols: ['http/1.1'],
+      }),
     );
     client.on('keylog', (line: Buffer) => clientLines.push(line));
     client.write('hello before the handshake'); // queued until the handshake is done
@@ -159,8 +169,8 @@ for (const cell of cells) {
     assert.equal(client.encrypted, true);
     assert.equal(client.authorized, true, `authorizationError: ${client.authorizationError}`);
     assert.equal(client.authorizationError, undefined);
-    assert.equal(client.getProtocol(), 'TLSv1.2');
-    assert.deepEqual(client.getCipher(), { name: cell.cipher, standardName: cell.standard, version: 'TLSv1.2' });
+    assert.equal(client.getProtocol(), cell.version);
+    assert.deepEqual(client.getCipher(), { name: cell.cipher, standardName: cell.standard, version: cell.version });
     assert.equal(client.alpnProtocol, 'http/1.1');
     const peer = client.getPeerCertificate();
     assert.equal(peer.subject.CN, 'localhost');
@@ -177,7 +187,7 @@ for (const cell of cells) {
 
     const { socket, got } = await serverSide;
     assert.equal(got.toString(), 'hello before the handshake');
-    assert.equal(socket.getProtocol(), 'TLSv1.2');
+    assert.equal(socket.getProtocol(), cell.version);
     assert.equal(socket.getCipher().name, cell.cipher);
     assert.equal(socket.alpnProtocol, 'http/1.1');
     assert.equal(socket.servername, 'localhost');
@@ -185,58 +195,70 @@ for (const cell of cells) {
     assert.deepEqual(socket.getPeerCertificate(), {});
     assert.equal((await reply).toString(), 'echo:hello before the handshake');
 
-    // NSS key log: one CLIENT_RANDOM line per side, newline-terminated, the same secret.
-    assert.equal(clientLines.length, 1);
-    assert.match(clientLines[0]!.toString(), /^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}\n$/);
-    assert.deepEqual(serverLines, clientLines);
+    // NSS key log, newline-terminated, the same lines on both sides: in TLS 1.2 one CLIENT_RANDOM
+    // line; in TLS 1.3 the four traffic secrets (and possibly the exporter secret).
+    const labels = clientLines.map((l) => l.toString().split(' ')[0]).sort();
+    if (cell.version === 'TLSv1.2') assert.deepEqual(labels, ['CLIENT_RANDOM']);
+    else {
+      for (const label of ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0']) {
+        assert.ok(labels.includes(label), `${label} in ${labels.join(',')}`);
+      }
+    }
+    for (const line of clientLines) assert.match(line.toString(), /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}\n$/);
+    assert.deepEqual(serverLines.map(String).sort(), clientLines.map(String).sort());
     client.destroy();
     await closeServer(server);
   });
 }
 
-test('typetls client → node:tls server: 1 MiB each way, byte for byte', async () => {
-  const toClient = randomBytes(MiB);
-  const toServer = randomBytes(MiB);
-  let serverGot: Promise<Buffer> | undefined;
-  const server = tls.createServer({ ...rsaServerOptions(), maxVersion: 'TLSv1.2' }, (socket) => {
-    track(socket);
-    serverGot = collect(socket);
-    socket.end(toClient);
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`typetls client → node:tls server: ${version}, 1 MiB each way, byte for byte`, async () => {
+    const toClient = randomBytes(MiB);
+    const toServer = randomBytes(MiB);
+    let serverGot: Promise<Buffer> | undefined;
+    const server = tls.createServer({ ...rsaServerOptions(), maxVersion: version }, (socket) => {
+      track(socket);
+      serverGot = collect(socket);
+      socket.end(toClient);
+    });
+    const port = await listen(server);
+    const client = track(connect(port, '127.0.0.1', { servername: 'localhost', ca }));
+    const got = collect(client);
+    got.catch(() => {}); // a failed handshake is reported by once() below
+    await once(client, 'secureConnect');
+    assert.equal(client.authorized, true);
+    assert.equal(client.getProtocol(), version);
+    client.end(toServer);
+    sameBytes(await got, toClient, 'client received');
+    sameBytes(await serverGot!, toServer, 'node:tls server received');
+    client.destroy();
+    await closeServer(server);
   });
-  const port = await listen(server);
-  const client = track(connect(port, '127.0.0.1', { servername: 'localhost', ca }));
-  const got = collect(client);
-  await once(client, 'secureConnect');
-  assert.equal(client.authorized, true);
-  client.end(toServer);
-  sameBytes(await got, toClient, 'client received');
-  sameBytes(await serverGot!, toServer, 'node:tls server received');
-  client.destroy();
-  await closeServer(server);
-});
 
-test('node:tls client → typetls server: 1 MiB each way, byte for byte', async () => {
-  const toClient = randomBytes(MiB);
-  const toServer = randomBytes(MiB);
-  let serverGot: Promise<Buffer> | undefined;
-  const server = createServer({ ...rsaServerOptions(), ALPNProtocols: ['x-test'] }, (socket) => {
-    track(socket);
-    serverGot = collect(socket);
-    socket.end(toClient);
+  test(`node:tls client → typetls server: ${version}, 1 MiB each way, byte for byte`, async () => {
+    const toClient = randomBytes(MiB);
+    const toServer = randomBytes(MiB);
+    let serverGot: Promise<Buffer> | undefined;
+    const server = createServer({ ...rsaServerOptions(), ALPNProtocols: ['x-test'], maxVersion: version }, (socket) => {
+      track(socket);
+      serverGot = collect(socket);
+      socket.end(toClient);
+    });
+    const port = await listen(server);
+    const client = track(tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['x-test'] }));
+    const got = collect(client);
+    got.catch(() => {}); // a failed handshake is reported by once() below
+    await once(client, 'secureConnect');
+    assert.equal(client.authorized, true, String(client.authorizationError));
+    assert.equal(client.getProtocol(), version);
+    assert.equal(client.alpnProtocol, 'x-test');
+    client.end(toServer);
+    sameBytes(await got, toClient, 'node:tls client received');
+    sameBytes(await serverGot!, toServer, 'typetls server received');
+    client.destroy();
+    await closeServer(server);
   });
-  const port = await listen(server);
-  const client = track(tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['x-test'] }));
-  const got = collect(client);
-  await once(client, 'secureConnect');
-  assert.equal(client.authorized, true, String(client.authorizationError));
-  assert.equal(client.getProtocol(), 'TLSv1.2');
-  assert.equal(client.alpnProtocol, 'x-test');
-  client.end(toServer);
-  sameBytes(await got, toClient, 'node:tls client received');
-  sameBytes(await serverGot!, toServer, 'typetls server received');
-  client.destroy();
-  await closeServer(server);
-});
+}
 
 test('connect({ socket }) upgrades an open net.Socket after a plaintext exchange (STARTTLS)', async () => {
   const context = createSecureContext(rsaServerOptions());
@@ -326,6 +348,7 @@ function get(port: number, createConnection: () => Duplex): Promise<{ status: nu
 }
 
 test('https.request over typetls against a node https server', async () => {
+  // TLS 1.2: this test is about https over TLSSocket; TLS 1.3 against node:tls has its own cells.
   const server = https.createServer({ ...rsaServerOptions(), maxVersion: 'TLSv1.2' }, (req, res) => {
     res.setHeader('connection', 'close');
     res.end(`node saw ${req.url} over ${(req.socket as tls.TLSSocket).getProtocol()}`);
@@ -347,11 +370,11 @@ test('https.request over typetls against a typetls https server (createHttpsServ
     track(connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['http/1.1'] })),
   );
   assert.equal(res.status, 200);
-  assert.match(res.body, /^typetls saw GET \/hello with TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 alpn=http\/1.1$/);
+  assert.match(res.body, /^typetls saw GET \/hello with TLS_AES_\d+_GCM_SHA\d+ alpn=http\/1.1$/);
   // node's own https client against the typetls https server too.
   const viaNode = await new Promise<string>((resolve, reject) => {
     https
-      .get({ host: '127.0.0.1', port, path: '/n', ca, servername: 'localhost', agent: false }, (r) => {
+      .get({ host: '127.0.0.1', port, path: '/n', ca, servername: 'localhost', agent: false, maxVersion: 'TLSv1.2' }, (r) => {
         let body = '';
         r.on('data', (d: Buffer) => (body += d.toString()));
         r.on('end', () => resolve(body));
@@ -400,8 +423,10 @@ for (const bad of badCerts) {
     assert.equal((await body).toString(), 'ok');
     allowed.destroy();
 
-    // node's own client agrees on the code.
-    const nodeClient = track(tls.connect({ host: '127.0.0.1', port, ca, ...(servername ? { servername } : {}) }));
+    // node's own client agrees on the code (over TLS 1.2: the node:tls ↔ typetls TLS 1.3 cells are separate).
+    const nodeClient = track(
+      tls.connect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.2', ...(servername ? { servername } : {}) }),
+    );
     const [nodeErr] = await once<Error & { code?: string }>(nodeClient, 'error').catch((e: Error) => [e]);
     assert.equal((nodeErr as Error & { code?: string }).code, bad.code);
     // The refused clients told the server with a fatal alert: tlsClientError, and the server lives.
@@ -550,3 +575,33 @@ test('setTimeout is delegated to the TCP socket and emits timeout on the TLS soc
   client.destroy();
   await closeServer(server);
 });
+
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`${version} resumption: the 'session' event's Buffer resumes the next connection`, async () => {
+    const server = createServer(rsaServerOptions(), (s) => {
+      track(s);
+      s.end('hi');
+    });
+    const port = await listen(server);
+    const options = { host: '127.0.0.1', port, ca, servername: 'localhost', maxVersion: version } as const;
+    const first = track(connect(options));
+    const [session] = await once<Buffer>(first, 'session').catch((e: Error) => {
+      throw new Error(`the client engine emitted no 'session' event (${e.message})`);
+    });
+    assert.ok(Buffer.isBuffer(session) && session.length > 0);
+    assert.equal(first.isSessionReused(), false);
+    await collect(first);
+    assert.ok(first.getSession()?.equals(session!), 'getSession() returns the last session');
+
+    const second = track(connect({ ...options, session: session! }));
+    const body = collect(second);
+    await once(second, 'secureConnect');
+    assert.equal(second.isSessionReused(), true, 'the offered session was not resumed (ConnectionInfo.sessionReused)');
+    assert.equal(second.getProtocol(), version);
+    assert.equal(second.authorized, true);
+    assert.equal((await body).toString(), 'hi');
+    first.destroy();
+    second.destroy();
+    await closeServer(server);
+  });
+}

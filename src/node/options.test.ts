@@ -33,15 +33,15 @@ before(async () => {
 const id = (name: string): number => suiteByName(name)!.id;
 const tls13Ids = cipherSuites.filter((s) => s.tls13).map((s) => s.id);
 
-test('versions: node names map to wire values; defaults TLSv1.2..TLSv1.2; max above what is supported is lowered', () => {
+test('versions: node names map to wire values; defaults TLSv1.2..TLSv1.3', () => {
   assert.equal(DEFAULT_MIN_VERSION, 'TLSv1.2');
-  assert.equal(DEFAULT_MAX_VERSION, 'TLSv1.2');
-  assert.deepEqual(versionRange({}), { minVersion: ProtocolVersion['TLSv1.2'], maxVersion: ProtocolVersion['TLSv1.2'] });
+  assert.equal(DEFAULT_MAX_VERSION, 'TLSv1.3');
+  assert.deepEqual(versionRange({}), { minVersion: ProtocolVersion['TLSv1.2'], maxVersion: ProtocolVersion['TLSv1.3'] });
   assert.deepEqual(versionRange({ minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }), {
     minVersion: ProtocolVersion.TLSv1,
     maxVersion: ProtocolVersion['TLSv1.1'],
   });
-  assert.equal(versionRange({ maxVersion: 'TLSv1.3' }).maxVersion, ProtocolVersion['TLSv1.2']);
+  assert.equal(versionRange({ maxVersion: 'TLSv1.2' }).maxVersion, ProtocolVersion['TLSv1.2']);
   assert.throws(() => versionRange({ minVersion: 'SSLv3' }), { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION', name: 'TypeError' });
   assert.throws(() => versionRange({ maxVersion: 'tls1.2' }), { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
 });
@@ -73,6 +73,7 @@ test('ciphers: OpenSSL and IANA names, colon/comma lists, keywords ignored, excl
 test('ecdhCurve: node and OpenSSL names; auto means the defaults; unknown names fail', () => {
   assert.deepEqual(parseCurveList('X25519:P-256:P-384'), [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
   assert.deepEqual(parseCurveList('prime256v1:secp384r1'), [NamedGroup.secp256r1, NamedGroup.secp384r1]);
+  assert.deepEqual(parseCurveList('X25519MLKEM768:X25519'), [NamedGroup.X25519MLKEM768, NamedGroup.x25519]);
   assert.deepEqual(parseCurveList('auto'), [...defaultGroups]);
   assert.throws(() => parseCurveList('brainpoolP256r1'), { code: 'ERR_CRYPTO_OPERATION_FAILED' });
 });
@@ -144,7 +145,11 @@ test('server and client configs: every option lands in its field', () => {
     honorCipherOrder: false,
     rejectUnauthorized: false,
     ca: read(pki.caCert),
+    sessionTimeout: 60,
+    ticketKeys: Buffer.alloc(48, 7),
   });
+  assert.equal(server.sessionTimeout, 60);
+  assert.deepEqual(server.ticketKeys, [new Uint8Array(48).fill(7)]);
   assert.deepEqual(server.cipherSuites, [...tls13Ids, 0x009d]);
   assert.deepEqual(server.groups, [NamedGroup.secp384r1]);
   assert.deepEqual(server.alpnProtocols, ['http/1.1']);

@@ -34,6 +34,10 @@ export interface TlsOptions {
   servername?: string;
   honorCipherOrder?: boolean;
   session?: Uint8Array;
+  /** Server: seconds a session or ticket may be resumed for. */
+  sessionTimeout?: number;
+  /** Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes). */
+  ticketKeys?: Uint8Array;
   /** typetls: receives the engine's trace events. */
   trace?: Annotator;
   /** typetls: the crypto provider (node:crypto by default). */
@@ -49,11 +53,8 @@ const versionByName: Readonly<Record<string, number>> = {
 };
 
 export const DEFAULT_MIN_VERSION = 'TLSv1.2';
-/**
- * The highest version typetls negotiates: the engine does TLS 1.2 only for now. When TLS 1.3
- * lands, this one constant becomes 'TLSv1.3'.
- */
-export const DEFAULT_MAX_VERSION = 'TLSv1.2';
+/** The highest version typetls negotiates, and the default maxVersion (node's is also TLS 1.3). */
+export const DEFAULT_MAX_VERSION = 'TLSv1.3';
 
 /** A node-style error: an Error (or TypeError) carrying a `code`. */
 export function codedError(code: string, message: string, type: 'Error' | 'TypeError' = 'Error'): Error & { code: string } {
@@ -110,6 +111,7 @@ export function parseCipherList(list: string): number[] {
 }
 
 const groupByName: Readonly<Record<string, number>> = {
+  x25519mlkem768: NamedGroup.X25519MLKEM768,
   x25519: NamedGroup.x25519,
   x448: NamedGroup.x448,
   'p-256': NamedGroup.secp256r1,
@@ -268,12 +270,18 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
   return clientConfig(commonConfig(options));
 }
 
-export function toServerConfig(options: TlsOptions): ServerConfig {
-  return serverConfig({
-    ...commonConfig(options),
+/** The server-only options. */
+function serverOnly(options: TlsOptions) {
+  return {
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
-  });
+    ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
+    ...(options.ticketKeys !== undefined ? { ticketKeys: [new Uint8Array(options.ticketKeys)] } : {}),
+  };
+}
+
+export function toServerConfig(options: TlsOptions): ServerConfig {
+  return serverConfig({ ...commonConfig(options), ...serverOnly(options) });
 }
 
 /**
@@ -297,11 +305,8 @@ export class SecureContext {
   }
 
   get serverConfig(): ServerConfig {
-    this.#serverConfig ??= serverConfig({
-      ...this.clientConfig,
-      requestCert: this.options.requestCert ?? false,
-      preferServerCipherOrder: this.options.honorCipherOrder ?? true,
-    });
+    // Built once per context: its ticket keys and session cache are shared by its connections.
+    this.#serverConfig ??= serverConfig({ ...this.clientConfig, ...serverOnly(this.options) });
     return this.#serverConfig;
   }
 }
