@@ -605,3 +605,37 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     await closeServer(server);
   });
 }
+
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`${version} client certificates: requestCert verifies the client against ca; without one, rejectUnauthorized refuses`, async () => {
+    const clientErrors: Error[] = [];
+    const server = createServer({ ...rsaServerOptions(), ca, requestCert: true, maxVersion: version }, (s) => {
+      track(s);
+      const peer = s.getPeerCertificate();
+      s.end(`authorized=${s.authorized} cn=${peer.subject?.CN}`);
+    });
+    server.on('tlsClientError', (e: Error) => clientErrors.push(e));
+    const port = await listen(server);
+    const client = track(
+      connect({ host: '127.0.0.1', port, ca, servername: 'localhost', cert: read(pki.clientCert), key: read(pki.clientKey) }),
+    );
+    const body = collect(client);
+    let ownCertificate: ReturnType<TLSSocket['getCertificate']> = null;
+    client.once('secureConnect', () => (ownCertificate = client.getCertificate()));
+    await once(client, 'secureConnect');
+    assert.equal(client.getProtocol(), version);
+    assert.equal(ownCertificate!.subject!.CN, 'Test Client');
+    assert.equal((await body).toString(), 'authorized=true cn=Test Client');
+
+    const anonymous = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+    const failed = await new Promise<Error | undefined>((resolve) => {
+      anonymous.once('error', resolve);
+      anonymous.once('data', () => resolve(undefined));
+      anonymous.once('end', () => resolve(undefined));
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(clientErrors.length, 1, 'the server refused the client without a certificate');
+    assert.ok(failed instanceof Error, 'the client saw the refusal as an error');
+    await closeServer(server);
+  });
+}
