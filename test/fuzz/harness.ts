@@ -13,7 +13,7 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { clientConfig, serverConfig, type ConfigOptions, type ClientConfig, type ServerConfig } from '../../src/config.js';
+import { clientConfig, serverConfig, type CertifiedKey, type ConfigOptions, type ClientConfig, type ServerConfig } from '../../src/config.js';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../../src/connection.js';
 import { nodeCryptoProvider } from '../../src/crypto/node.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
@@ -51,6 +51,8 @@ export interface Recording {
   readonly notes: string[];
   /** The cipher suite id the recording used, from a '# suite 0x....' line, if any. */
   readonly suite: number | undefined;
+  /** The highest version both engines were allowed, from a '# max-version 0x....' line; TLS 1.2 without one. */
+  readonly maxVersion: number;
   readonly flights: readonly { readonly from: 'client' | 'server'; readonly bytes: Uint8Array }[];
 }
 
@@ -59,6 +61,7 @@ export function parseRecording(name: string, text: string): Recording {
   const notes: string[] = [];
   const flights: { from: 'client' | 'server'; bytes: Uint8Array }[] = [];
   let suite: number | undefined;
+  let maxVersion = 0x0303;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
@@ -66,13 +69,15 @@ export function parseRecording(name: string, text: string): Recording {
       notes.push(line.slice(1).trim());
       const m = /^#\s*suite\s+0x([0-9a-f]+)/i.exec(line);
       if (m) suite = parseInt(m[1]!, 16);
+      const v = /^#\s*max-version\s+0x([0-9a-f]+)/i.exec(line);
+      if (v) maxVersion = parseInt(v[1]!, 16);
       continue;
     }
     const [from, hex] = line.split(/\s+/, 2);
     if ((from !== 'client' && from !== 'server') || hex === undefined) throw new Error(`${name}: bad line ${line.slice(0, 40)}`);
     flights.push({ from, bytes: fromHex(hex) });
   }
-  return { name, notes, suite, flights };
+  return { name, notes, suite, maxVersion, flights };
 }
 
 export function loadRecordings(dir = recordedDir()): Recording[] {
@@ -82,13 +87,16 @@ export function loadRecordings(dir = recordedDir()): Recording[] {
     .map((f) => parseRecording(f, readFileSync(dir + f, 'utf8')));
 }
 
-/** The committed RSA server key and self-signed certificate the recordings were made with. */
-export function recordedServerKey(dir = recordedDir()) {
-  const pem = readFileSync(dir + 'server.pem', 'utf8');
+let serverKey: CertifiedKey | undefined;
+/** The committed RSA server key and self-signed certificate the recordings were made with (read once). */
+export function recordedServerKey(): CertifiedKey {
+  if (serverKey) return serverKey;
+  const pem = readFileSync(recordedDir() + 'server.pem', 'utf8');
   const chain = pemDecode(pem)
     .filter((b) => b.label === 'CERTIFICATE')
     .map((b) => parseCertificate(b.der));
-  return { chain, key: nodeCryptoProvider.loadPrivateKey(pem) };
+  serverKey = { chain, key: nodeCryptoProvider.loadPrivateKey(pem) };
+  return serverKey;
 }
 
 export function fuzzClientConfig(provider: CryptoProvider, options: Partial<ClientConfig> = {}): ClientConfig {
@@ -225,7 +233,7 @@ export type Role = 'client' | 'server';
 
 /** A fresh engine in `role` for a recording: seeded so that, unmutated, it draws the recorded randoms. */
 export function freshEngine(role: Role, rec: Recording): Connection {
-  const only = rec.suite === undefined ? {} : { cipherSuites: [rec.suite] };
+  const only = { maxVersion: rec.maxVersion, ...(rec.suite === undefined ? {} : { cipherSuites: [rec.suite] }) };
   if (role === 'server') return new ServerConnection(fuzzServerConfig(seededProvider(RECORD_SERVER_SEED), only));
   return new ClientConnection(fuzzClientConfig(seededProvider(RECORD_CLIENT_SEED), only), { serverName: 'localhost' });
 }
@@ -257,7 +265,7 @@ export function runOnce(rec: Recording, role: Role, rng: Rng): Execution {
     } else {
       const i = rng.chance(0.5) ? 0 : rng.below(flights.length);
       const m = mutate(flights[i]!, rng);
-      flights = flights.slice(0, i + 1);
+      flights = flights.slice();
       flights[i] = m.bytes;
       applied = m.applied;
     }
@@ -274,7 +282,8 @@ export function execute(name: string, role: Role, conn: Connection, inputs: Uint
   }
   w.feed(new Uint8Array(0));
   w.checkSilence();
-  const outcome = w.failure ? w.failure.code : w.handshakeDone ? 'handshake done' : 'waiting';
+  const stage = w.handshakeDone ? 'after the handshake' : 'in the handshake';
+  const outcome = w.failure ? `${w.failure.code} ${stage}` : w.handshakeDone ? 'handshake done' : 'waiting';
   return { recording: name, role, inputs, applied, outcome, violations: w.violations, slowest: w.slowest };
 }
 

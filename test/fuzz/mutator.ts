@@ -268,24 +268,27 @@ export function applyMutation(input: Uint8Array, name: MutationName, rng: Rng): 
 /**
  * Re-frames records: the body of each chosen record is cut into random-size
  * fragments, each in its own record of the same type and version (what a peer
- * may legally do with handshake records, RFC 5246 Section 6.2.1), sometimes
- * with an empty fragment among them.
+ * may legally do with handshake records, RFC 5246 Section 6.2.1), now and then
+ * with an empty fragment among them. Records from a ChangeCipherSpec on are left whole.
  */
 export function fragmentRecords(input: Uint8Array, rng: Rng): Uint8Array {
   const recs = findRecords(input);
   if (recs.length === 0) return input.slice();
   const parts: Uint8Array[] = [];
   let consumed = 0;
+  let protectedFromHere = false;
   for (const r of recs) {
     const body = input.subarray(r.offset + 5, r.offset + 5 + r.length);
     consumed = r.offset + 5 + r.length;
-    if (body.length < 2 || rng.chance(0.4)) {
+    // Records after a ChangeCipherSpec are protected: cutting them only makes bad MACs.
+    if (r.type === 20) protectedFromHere = true;
+    if (body.length < 2 || protectedFromHere || rng.chance(0.4)) {
       parts.push(input.subarray(r.offset, consumed));
       continue;
     }
     let at = 0;
     while (at < body.length) {
-      const size = rng.chance(0.1) ? 0 : rng.between(1, Math.max(1, Math.min(body.length - at, rng.chance(0.5) ? 8 : 512)));
+      const size = rng.chance(0.02) ? 0 : rng.between(1, Math.max(1, Math.min(body.length - at, rng.chance(0.5) ? 8 : 512)));
       parts.push(makeRecord(r.type, r.version, body.subarray(at, at + size)));
       at += size;
     }

@@ -6,8 +6,9 @@
 // - tls12-<name>.hex: a typetls client talking to a typetls server in memory (test/pair.ts), both
 //   with seeded randoms (test/fuzz/harness.ts), so a fresh seeded server replays the client's
 //   flights to the end for RSA key exchange; each conversation carries data both ways and close_notify;
+// - tls13-*.hex: the same in TLS 1.3 ('# max-version 0x0304': the fuzz engines then allow 1.3);
 // - openssl-clienthello.hex: the first flight of a real `openssl s_client -tls1_2`, captured on a
-//   127.0.0.1 socket.
+//   127.0.0.1 socket; openssl-clienthello-default.hex: the same without -tls1_2 (a TLS 1.3 hello).
 //
 // Without --update it only prints what it would record. The tests read the committed files and never
 // need openssl.
@@ -43,15 +44,16 @@ function makeServerPem(): void {
 }
 
 /** One in-memory conversation, every flight written down in order. */
-function recordPair(suiteName: string, groups: number[] | undefined): string {
+function recordPair(suiteName: string, groups: number[] | undefined, maxVersion = 0x0303): string {
   const suite = suiteByName(suiteName);
   if (!suite) throw new Error(`unknown suite ${suiteName}`);
   const lines: string[] = [
-    `# typetls client <-> typetls server, TLS 1.2, ${suiteName}${groups ? ` group 0x${groups[0]!.toString(16)}` : ''}`,
+    `# typetls client <-> typetls server, ${maxVersion === 0x0304 ? 'TLS 1.3' : 'TLS 1.2'}, ${suiteName}${groups ? ` group 0x${groups[0]!.toString(16)}` : ''}`,
     `# suite 0x${suite.id.toString(16).padStart(4, '0')}`,
+    `# max-version 0x${maxVersion.toString(16).padStart(4, '0')}`,
     `# client seed 0x${RECORD_CLIENT_SEED.toString(16)}, server seed 0x${RECORD_SERVER_SEED.toString(16)} (test/fuzz/harness.ts)`,
   ];
-  const only = { cipherSuites: [suite.id], ...(groups ? { groups } : {}) };
+  const only = { maxVersion, cipherSuites: [suite.id], ...(groups ? { groups } : {}) };
   const pair = Pair.create(
     fuzzClientConfig(seededProvider(RECORD_CLIENT_SEED), only),
     fuzzServerConfig(seededProvider(RECORD_SERVER_SEED), only),
@@ -74,7 +76,7 @@ function recordPair(suiteName: string, groups: number[] | undefined): string {
 }
 
 /** The first flight of `openssl s_client -tls1_2`, read from a 127.0.0.1 socket until a whole record is in. */
-async function recordOpensslClientHello(): Promise<string> {
+async function recordOpensslClientHello(versionFlag: string | undefined): Promise<string> {
   const received: Buffer[] = [];
   const server = createServer();
   let child: ReturnType<typeof spawn> | undefined;
@@ -97,14 +99,20 @@ async function recordOpensslClientHello(): Promise<string> {
       });
       server.listen(0, '127.0.0.1', () => {
         const { port } = server.address() as AddressInfo;
-        child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2', '-servername', 'localhost'], {
+        const args = ['s_client', '-connect', `127.0.0.1:${port}`, ...(versionFlag ? [versionFlag] : []), '-servername', 'localhost'];
+        child = spawn('openssl', args, {
           stdio: ['pipe', 'ignore', 'ignore'],
         });
         child.on('error', reject);
       });
     });
     const version = execFileSync('openssl', ['version']).toString().trim();
-    return [`# the first flight of \`openssl s_client -tls1_2 -servername localhost\` (${version}), captured on 127.0.0.1`, `client ${toHex(hello)}`, ''].join('\n');
+    return [
+      `# the first flight of \`openssl s_client ${versionFlag ? `${versionFlag} ` : ''}-servername localhost\` (${version}), captured on 127.0.0.1`,
+      ...(versionFlag ? [] : ['# max-version 0x0304']),
+      `client ${toHex(hello)}`,
+      '',
+    ].join('\n');
   } finally {
     if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid);
     server.close();
@@ -118,7 +126,9 @@ async function main(): Promise<void> {
     'tls12-rsa-aes128cbc.hex': recordPair('AES128-SHA', undefined),
     'tls12-ecdhe-x25519.hex': recordPair('ECDHE-RSA-AES128-GCM-SHA256', [NamedGroup.x25519]),
     'tls12-ecdhe-p256-chacha.hex': recordPair('ECDHE-RSA-CHACHA20-POLY1305', [NamedGroup.secp256r1]),
-    'openssl-clienthello.hex': await recordOpensslClientHello(),
+    'tls13-aes128gcm-x25519.hex': recordPair('TLS_AES_128_GCM_SHA256', [NamedGroup.x25519], 0x0304),
+    'openssl-clienthello.hex': await recordOpensslClientHello('-tls1_2'),
+    'openssl-clienthello-default.hex': await recordOpensslClientHello(undefined),
   };
   for (const [name, text] of Object.entries(files)) {
     const flights = text.split('\n').filter((l) => l.startsWith('client') || l.startsWith('server')).length;

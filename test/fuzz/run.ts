@@ -1,0 +1,103 @@
+// The long fuzz run: the loop of test/mutate.test.ts for a given time.
+//
+//   node dist/test/fuzz/run.js --seconds 60 [--seed N] [--role client|server|both]
+//   node dist/test/fuzz/run.js --replay test/fuzz/crashes/<file>.hex
+//
+// Prints the number of executions, the outcomes seen and every invariant violation; each failing
+// input is saved to test/fuzz/crashes/ as a recording (the flights delivered, hex) that --replay runs
+// again. Exits 1 when anything was found.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execute, freshEngine, loadRecordings, parseRecording, runOnce, type Execution, type Role } from './harness.js';
+import { Rng, toHex } from './mutator.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** test/fuzz/crashes/, from the compiled file or the source. */
+function crashesDir(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return here.includes('/dist/') ? fileURLToPath(new URL('../../../test/fuzz/crashes/', import.meta.url)) : fileURLToPath(new URL('./crashes/', import.meta.url));
+}
+
+function saveCrash(ex: Execution): string {
+  const peer = ex.role === 'server' ? 'client' : 'server';
+  const text = [
+    `# role ${ex.role}`,
+    `# recording ${ex.recording}`,
+    `# mutations ${ex.applied.join(', ')}`,
+    ...ex.violations.map((v) => `# violation ${v.split('\n')[0]}`),
+    ...ex.inputs.map((b) => `${peer} ${toHex(b)}`),
+    '',
+  ].join('\n');
+  const id = createHash('sha256').update(text).digest('hex').slice(0, 12);
+  const dir = crashesDir();
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}${ex.role}-${ex.recording.replace(/\.hex$/, '')}-${id}.hex`;
+  writeFileSync(path, text);
+  return path;
+}
+
+function replay(path: string): number {
+  const text = readFileSync(path, 'utf8');
+  const role = /^#\s*role\s+(client|server)/m.exec(text)?.[1] as Role | undefined;
+  const recName = /^#\s*recording\s+(\S+)/m.exec(text)?.[1];
+  if (!role || !recName) throw new Error(`${path}: no '# role' or '# recording' line`);
+  const original = loadRecordings().find((r) => r.name === recName);
+  if (!original) throw new Error(`${path}: recording ${recName} not found in test/recorded/`);
+  const crash = parseRecording(path, text);
+  const ex = execute(recName, role, freshEngine(role, original), crash.flights.map((f) => f.bytes), [], undefined);
+  console.log(`replayed ${path}: ${role} → ${ex.outcome}`);
+  for (const v of ex.violations) console.log(`  violation: ${v}`);
+  return ex.violations.length === 0 ? 0 : 1;
+}
+
+function main(): number {
+  const replayPath = arg('replay');
+  if (replayPath) return replay(replayPath);
+
+  const seconds = Number(arg('seconds') ?? '60');
+  const seed = Number(arg('seed') ?? String(Date.now() & 0x7fffffff));
+  const roleArg = arg('role') ?? 'both';
+  const roles: Role[] = roleArg === 'both' ? ['server', 'client'] : [roleArg as Role];
+  const recordings = loadRecordings();
+  const jobs = roles.flatMap((role) =>
+    recordings.filter((r) => r.flights.some((f) => f.from === (role === 'server' ? 'client' : 'server'))).map((rec) => ({ role, rec })),
+  );
+  console.log(`fuzzing ${jobs.length} recording/role pairs for ${seconds} s, seed ${seed}`);
+
+  const rng = new Rng(seed);
+  const outcomes = new Map<string, number>();
+  const crashes: string[] = [];
+  let executions = 0;
+  let slowest = 0;
+  const deadline = Date.now() + seconds * 1000;
+  let nextReport = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const job = jobs[executions % jobs.length]!;
+    const ex = runOnce(job.rec, job.role, rng);
+    executions++;
+    slowest = Math.max(slowest, ex.slowest);
+    const key = `${ex.role} ${ex.outcome}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    if (ex.violations.length > 0) {
+      const path = saveCrash(ex);
+      crashes.push(path);
+      console.log(`CRASH (${ex.role}, ${ex.recording}, ${ex.applied.join('+')}): ${ex.violations[0]!.split('\n')[0]}\n  saved ${path}`);
+    }
+    if (Date.now() >= nextReport) {
+      console.log(`... ${executions} executions, ${crashes.length} crashes`);
+      nextReport += 10_000;
+    }
+  }
+  console.log(`executions: ${executions} in ${seconds} s (${(executions / seconds).toFixed(0)}/s), slowest process() ${slowest.toFixed(1)} ms`);
+  for (const [k, n] of [...outcomes.entries()].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(7)}  ${k}`);
+  console.log(`crashes: ${crashes.length}`);
+  return crashes.length === 0 ? 0 : 1;
+}
+
+process.exitCode = main();
