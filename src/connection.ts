@@ -412,7 +412,7 @@ export class ClientConnection implements Connection {
     // RFC 5246 Section E.1: the first ClientHello goes in a record marked TLS 1.0 for old servers.
     this.engine.start(() => {
       (this.engine as unknown as HandshakeContext).setRecordVersion(ProtocolVersion.TLSv1);
-      return startClient(this.engine, config, options.serverName);
+      return startClient(this.engine, config, options.serverName, options.session);
     });
   }
 

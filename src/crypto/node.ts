@@ -30,6 +30,9 @@ class NodeHash implements HashContext {
   digest(): Uint8Array {
     return u8(this.h.copy().digest());
   }
+  clone(): HashContext {
+    return new NodeHash(this.h.copy());
+  }
 }
 
 class NodeAead implements Aead {

@@ -19,6 +19,8 @@ export interface HashContext {
   update(data: Uint8Array): void;
   /** The digest of everything so far; the context stays usable. */
   digest(): Uint8Array;
+  /** An independent copy of the running state. */
+  clone(): HashContext;
 }
 
 export type AeadAlgorithm = 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305';

@@ -3,7 +3,7 @@
 // HelloRetryRequest), then on to client12.ts or client13.ts.
 
 import type { ClientConfig } from '../config.js';
-import type { KeyShare } from '../crypto/provider.js';
+import { hashLength, type KeyShare } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
@@ -13,13 +13,15 @@ import {
 import {
   decodeAlpn, decodeCookie, decodeKeyShareHelloRetry, decodeRenegotiationInfo, decodeSupportedVersionsServer, encodeAlpn,
   encodeCookie, encodeEcPointFormats, encodeKeyShareClient, encodePskKeyExchangeModes, encodeRenegotiationInfo,
-  encodeServerName, encodeSignatureAlgorithms, encodeSupportedGroups, encodeSupportedVersionsClient, expectEmptyExtension,
-  findExtension,
+  encodePreSharedKeyClient, encodeServerName, encodeSessionTicket, encodeSignatureAlgorithms, encodeSupportedGroups,
+  encodeSupportedVersionsClient, encodedBindersLength, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
-import { isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
+import { encodeHandshake, isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
+import { decodeClientSession, type ClientSession } from './resumption.js';
+import { pskBinder } from './tls13.js';
 import { isIpAddress } from '../x509/identity.js';
 import { decodeExpected, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
-import { ExpectCertificate } from './client12.js';
+import { ExpectCertificate, resumeSession12 } from './client12.js';
 import { readServerHello13 } from './client13.js';
 import { holds12, type Negotiated12 } from './tls12.js';
 
@@ -42,6 +44,8 @@ export interface ClientOffer {
   readonly keyShares: readonly KeyShare[];
   /** Whether a HelloRetryRequest has already been answered. */
   readonly helloRetried: boolean;
+  /** The session offered for resumption, if any. */
+  readonly session: ClientSession | undefined;
 }
 
 function suitesFor(config: ClientConfig, minVersion: number, maxVersion: number): number[] {
@@ -70,8 +74,9 @@ export function isEcdheGroup(group: number): boolean {
 }
 
 /** Builds and sends the ClientHello; the handshake then waits for ServerHello. */
-export function startClient(cx: HandshakeContext, config: ClientConfig, serverName: string | undefined): State {
+export function startClient(cx: HandshakeContext, config: ClientConfig, serverName: string | undefined, sessionBytes?: Uint8Array): State {
   const maxVersion = config.maxVersion;
+  const session = sessionBytes ? resumableSession(cx, config, serverName, sessionBytes) : undefined;
   const suites = suitesFor(config, config.minVersion, maxVersion);
   if (suites.length === 0) throw new TlsError('api_misuse', 'no cipher suite is enabled for the configured versions', { code: 'ERR_TLS_INVALID_CIPHER' });
   const offers13 = maxVersion >= TLS13;
@@ -93,6 +98,9 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, serverNa
     extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
     // RFC 5746 Section 3.4: an empty renegotiation_info in the initial ClientHello.
     extensions.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+    // RFC 5077 Section 3.2: an empty session_ticket asks for a ticket; a full one offers it.
+    const ticket = session?.version === TLS12 ? session.ticket : new Uint8Array(0);
+    extensions.push({ type: ExtensionType.session_ticket, data: encodeSessionTicket(ticket) });
   }
   if (config.alpnProtocols.length > 0) {
     extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn(config.alpnProtocols) });
@@ -107,18 +115,63 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, serverNa
     extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PSK_DHE_KE]) });
   }
 
-  const hello: ClientHello = {
+  let legacySessionId: Uint8Array = new Uint8Array(0);
+  if (session?.version === TLS12) {
+    // RFC 5077 Section 3.4: with a ticket and no ID, a fresh ID tells us whether the server resumed.
+    legacySessionId = session.sessionId.length > 0 ? session.sessionId : cx.provider.random(32);
+  } else if (offers13) {
+    // RFC 8446 Appendix D.4: a 32-byte session ID puts the server in middlebox compatibility mode.
+    legacySessionId = cx.provider.random(32);
+  }
+  let hello: ClientHello = {
     type: HandshakeType.client_hello,
     legacyVersion: Math.min(maxVersion, TLS12),
     random: cx.provider.random(32),
-    // RFC 8446 Appendix D.4: a 32-byte session ID puts the server in middlebox compatibility mode.
-    legacySessionId: offers13 ? cx.provider.random(32) : new Uint8Array(0),
+    legacySessionId,
     cipherSuites: suites,
     legacyCompressionMethods: Uint8Array.of(CompressionMethod.null),
     extensions,
   };
+  const psk = session?.version === TLS13 && offers13 ? session : undefined;
+  if (psk) hello = withPskBinder(cx, hello, psk, config.now().getTime());
   cx.sendHandshake(hello);
-  return new ExpectServerHello({ config, serverName, hello, maxVersion, keyShares, helloRetried: false });
+  return new ExpectServerHello({ config, serverName, hello, maxVersion, keyShares, helloRetried: false, session });
+}
+
+/** A stored session that fits this connection, or undefined (a stale one is simply not offered). */
+function resumableSession(cx: HandshakeContext, config: ClientConfig, serverName: string | undefined, bytes: Uint8Array): ClientSession | undefined {
+  const session = decodeClientSession(bytes);
+  if (!session) return undefined;
+  const now = config.now().getTime();
+  const fits =
+    session.serverName === (serverName ?? '') &&
+    now - session.receivedAt < session.lifetime * 1000 &&
+    session.version >= config.minVersion && session.version <= config.maxVersion &&
+    config.cipherSuites.includes(session.cipherSuite);
+  if (!fits) cx.trace?.({ kind: 'note', side: 'client', text: 'stored session does not fit this connection (name, age, version or suite): not offered' });
+  return fits ? session : undefined;
+}
+
+/**
+ * RFC 8446 Section 4.2.11: pre_shared_key goes last, with one identity (the ticket),
+ * its obfuscated age, and a binder over the ClientHello cut before the binders.
+ */
+function withPskBinder(cx: HandshakeContext, hello: ClientHello, session: ClientSession, nowMs: number): ClientHello {
+  const suite = suiteById(session.cipherSuite)!;
+  const age = Math.max(0, nowMs - session.receivedAt);
+  const identity = { identity: session.ticket, obfuscatedTicketAge: (age + session.ticketAgeAdd) >>> 0 };
+  const placeholder = [new Uint8Array(hashLength[suite.hash])];
+  const build = (binders: Uint8Array[]): ClientHello => ({
+    ...hello,
+    extensions: [
+      ...hello.extensions.filter((e) => e.type !== ExtensionType.pre_shared_key),
+      { type: ExtensionType.pre_shared_key, data: encodePreSharedKeyClient({ identities: [identity], binders }) },
+    ],
+  });
+  const encoded = encodeHandshake(build(placeholder), TLS12);
+  const truncated = encoded.subarray(0, encoded.length - encodedBindersLength(placeholder));
+  const binder = pskBinder(cx, suite, session.secret, cx.transcript.hashWith(suite.hash, truncated));
+  return build([binder]);
 }
 
 /** RFC 5246 Section 7.4.1.4 / RFC 8446 Section 4.2: the server may only answer extensions the client sent. */
@@ -225,11 +278,16 @@ export class ExpectServerHello implements State {
       }
     }
     if (cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(decodeCookie(cookie.data)) });
-    const hello2: ClientHello = { ...hello, extensions };
+    let hello2: ClientHello = { ...hello, extensions };
+    // RFC 8446 Section 4.1.2: the PSK stays offered (if its hash fits the suite) with a binder over the new transcript.
+    const session = this.offer.session;
+    const keepPsk = session?.version === TLS13 && suiteById(session.cipherSuite)?.hash === suite.hash;
+    if (keepPsk) hello2 = withPskBinder(cx, hello2, session, cx.config.now().getTime());
+    else hello2 = { ...hello2, extensions: hello2.extensions.filter((e) => e.type !== ExtensionType.pre_shared_key) };
     // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec goes before the second ClientHello.
     if (hello.legacySessionId.length > 0) cx.sendChangeCipherSpec();
     cx.sendHandshake(hello2);
-    return new ExpectServerHello({ ...this.offer, hello: hello2, keyShares: shares, helloRetried: true });
+    return new ExpectServerHello({ ...this.offer, hello: hello2, keyShares: shares, helloRetried: true, session: keepPsk ? session : undefined });
   }
 
   private readServerHello12(cx: HandshakeContext, sh: ServerHello): State {
@@ -281,6 +339,8 @@ export class ExpectServerHello implements State {
     cx.info.cipherSuite = suite;
     cx.info.extendedMasterSecret = ems !== undefined;
 
+    const ticketExt = findExtension(sh.extensions, ExtensionType.session_ticket);
+    if (ticketExt) expectEmptyExtension(ticketExt.data, 'session_ticket');
     const hs: Negotiated12 = {
       version: sh.legacyVersion,
       clientRandom: hello.random,
@@ -291,7 +351,12 @@ export class ExpectServerHello implements State {
       encryptThenMac: etm !== undefined && suite.cipher.kind === 'cbc',
       secureRenegotiation: reneg !== undefined,
     };
-    return new ExpectCertificate(this.offer, hs);
+    // RFC 5246 Section 7.4.1.3: the server resumes by echoing the session ID we offered.
+    const session = this.offer.session;
+    const sameId = sh.legacySessionId.length > 0 && sh.legacySessionId.length === hello.legacySessionId.length &&
+      sh.legacySessionId.every((b, i) => b === hello.legacySessionId[i]);
+    if (session?.version === TLS12 && sameId) return resumeSession12(cx, this.offer, hs, session, ticketExt !== undefined);
+    return new ExpectCertificate(this.offer, hs, ticketExt !== undefined);
   }
 }
 

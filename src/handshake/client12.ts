@@ -7,8 +7,9 @@ import { TlsError } from '../errors.js';
 import { verifyData } from '../keys/prf.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
-import type { CertificateRequest12, ServerKeyExchangeEcdhe } from '../wire/messages.js';
-import type { Certificate } from '../x509/certificate.js';
+import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchangeEcdhe } from '../wire/messages.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import { encodeClientSession, type ClientSession } from './resumption.js';
 import {
   checkFinished, chooseSignatureScheme12, expect, parseChain, schemeFitsKey12, verifyPeerCertificate,
   type HandshakeContext, type Input, type State,
@@ -22,7 +23,8 @@ import { Traffic12 } from './traffic12.js';
 
 export class ExpectCertificate implements State {
   readonly name = 'ExpectCertificate';
-  constructor(readonly offer: ClientOffer, readonly hs: Negotiated12) {}
+  /** `ticketExpected`: the server sent session_ticket, so a NewSessionTicket comes before its ChangeCipherSpec (RFC 5077 Section 3.3). */
+  constructor(readonly offer: ClientOffer, readonly hs: Negotiated12, readonly ticketExpected: boolean) {}
 
   holds(): TraceFields {
     return holds12({ hs: this.hs });
@@ -47,8 +49,8 @@ export class ExpectCertificate implements State {
     if (!fits) {
       throw new TlsError('unsupported_certificate', `server certificate has a ${serverKey.algorithm} key, which ${suite.standardName} cannot use`);
     }
-    if (suite.kx === 'ecdhe') return new ExpectServerKeyExchange(this.offer, this.hs, leaf, serverKey);
-    return new ExpectServerHelloDone(this.offer, this.hs, leaf, serverKey, undefined, undefined);
+    if (suite.kx === 'ecdhe') return new ExpectServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey);
+    return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
   }
 }
 
@@ -57,6 +59,7 @@ export class ExpectServerKeyExchange implements State {
   constructor(
     readonly offer: ClientOffer,
     readonly hs: Negotiated12,
+    readonly ticketExpected: boolean,
     readonly serverCertificate: Certificate,
     readonly serverPublicKey: PublicKey,
   ) {}
@@ -81,7 +84,7 @@ export class ExpectServerKeyExchange implements State {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
     cx.info.group = ske.namedGroup;
-    return new ExpectServerHelloDone(this.offer, this.hs, this.serverCertificate, this.serverPublicKey, ske, undefined);
+    return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);
   }
 }
 
@@ -91,6 +94,7 @@ export class ExpectServerHelloDone implements State {
   constructor(
     readonly offer: ClientOffer,
     readonly hs: Negotiated12,
+    readonly ticketExpected: boolean,
     readonly serverCertificate: Certificate,
     readonly serverPublicKey: PublicKey,
     readonly serverKeyExchange: ServerKeyExchangeEcdhe | undefined,
@@ -109,7 +113,7 @@ export class ExpectServerHelloDone implements State {
   handle(cx: HandshakeContext, input: Input): State {
     if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request && !this.certificateRequest) {
       const request = expect(cx, input, HandshakeType.certificate_request) as CertificateRequest12;
-      return new ExpectServerHelloDone(this.offer, this.hs, this.serverCertificate, this.serverPublicKey, this.serverKeyExchange, request);
+      return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, this.serverKeyExchange, request);
     }
     expect(cx, input, HandshakeType.server_hello_done);
     return this.sendClientFlight(cx);
@@ -160,7 +164,10 @@ export class ExpectServerHelloDone implements State {
     const clientVerifyData = verifyData(cx.provider, hs.suite.hash, master, 'client finished', cx.transcript.hash());
     cx.sendHandshake({ type: HandshakeType.finished, verifyData: clientVerifyData });
 
-    const next = new ExpectChangeCipherSpec(hs, this.serverCertificate, master, keys, cx.trace ? preMasterSecret : undefined, share?.group);
+    const next = new ExpectChangeCipherSpec(
+      { offer: this.offer, hs, masterSecret: master, sessionKeys: keys, resumed: false, ticketExpected: this.ticketExpected, ticket: undefined },
+      this.serverCertificate, cx.trace ? preMasterSecret : undefined, share?.group,
+    );
     if (!cx.trace) zeroize(preMasterSecret);
     return next;
   }
@@ -179,56 +186,122 @@ function chooseClientCertificate(
   return undefined;
 }
 
+/** What the client holds from its keys on, in a full or an abbreviated handshake. */
+interface ClientKeys12 {
+  readonly offer: ClientOffer;
+  readonly hs: Negotiated12;
+  readonly masterSecret: Uint8Array;
+  readonly sessionKeys: SessionKeys12;
+  /** An abbreviated handshake: the server's ChangeCipherSpec and Finished come first. */
+  readonly resumed: boolean;
+  readonly ticketExpected: boolean;
+  /** The ticket the server sent in this handshake. */
+  readonly ticket: NewSessionTicket12 | undefined;
+}
+
+/**
+ * RFC 5246 Section 7.3 (abbreviated handshake): the server echoed our session ID,
+ * so both sides take the stored master secret; the server's ChangeCipherSpec and
+ * Finished come next.
+ */
+export function resumeSession12(cx: HandshakeContext, offer: ClientOffer, hs: Negotiated12, session: ClientSession, ticketExpected: boolean): State {
+  if (hs.suite.id !== session.cipherSuite) throw new TlsError('illegal_parameter', 'server resumed a session with a different cipher suite');
+  // RFC 7627 Section 5.3: a session resumes only with the same extended master secret setting.
+  if (hs.extendedMasterSecret !== session.extendedMasterSecret) {
+    throw new TlsError('handshake_failure', 'server resumed a session with a different extended master secret setting');
+  }
+  cx.info.sessionReused = true;
+  cx.info.peerCertificates = session.peerCertificates.map((c) => parseCertificate(c));
+  cx.info.authorized = true;
+  if (session.alpnProtocol && cx.info.alpnProtocol === false) cx.info.alpnProtocol = session.alpnProtocol;
+  cx.trace?.({ kind: 'note', side: 'client', text: 'server echoed our session ID: abbreviated handshake with the stored master secret' });
+  const masterSecret = session.secret.slice();
+  cx.keyLog('CLIENT_RANDOM', hs.clientRandom, masterSecret);
+  const sessionKeys = deriveSessionKeys(cx, hs, masterSecret);
+  return new ExpectChangeCipherSpec({ offer, hs, masterSecret, sessionKeys, resumed: true, ticketExpected, ticket: undefined }, undefined, undefined, undefined);
+}
+
 export class ExpectChangeCipherSpec implements State {
   readonly name = 'ExpectChangeCipherSpec';
   constructor(
-    readonly hs: Negotiated12,
-    readonly serverCertificate: Certificate,
-    readonly masterSecret: Uint8Array,
-    readonly sessionKeys: SessionKeys12,
+    readonly k: ClientKeys12,
+    readonly serverCertificate: Certificate | undefined,
     readonly preMasterSecret: Uint8Array | undefined,
     readonly group: number | undefined,
   ) {}
 
   holds(): TraceFields {
     return holds12({
-      hs: this.hs,
+      hs: this.k.hs,
       certificate: this.serverCertificate,
       group: this.group,
       preMasterSecret: this.preMasterSecret,
-      masterSecret: this.masterSecret,
-      keys: this.sessionKeys.keys,
+      masterSecret: this.k.masterSecret,
+      keys: this.k.sessionKeys.keys,
     });
   }
 
   handle(cx: HandshakeContext, input: Input): State {
+    // RFC 5077 Section 3.3: a promised NewSessionTicket comes before the server's ChangeCipherSpec.
+    if (this.k.ticketExpected && !this.k.ticket) {
+      const ticket = expect(cx, input, HandshakeType.new_session_ticket) as NewSessionTicket12;
+      return new ExpectChangeCipherSpec({ ...this.k, ticket }, this.serverCertificate, this.preMasterSecret, this.group);
+    }
     if (input.kind !== 'changeCipherSpec') {
       throw new TlsError('unexpected_message', 'expected ChangeCipherSpec from the server');
     }
-    cx.setReadProtection(this.sessionKeys.serverWrite);
-    return new ExpectFinished(this.hs, this.serverCertificate, this.masterSecret, this.sessionKeys);
+    cx.setReadProtection(this.k.sessionKeys.serverWrite);
+    return new ExpectFinished(this.k, this.serverCertificate);
   }
 }
 
 export class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
-  constructor(
-    readonly hs: Negotiated12,
-    readonly serverCertificate: Certificate,
-    readonly masterSecret: Uint8Array,
-    readonly sessionKeys: SessionKeys12,
-  ) {}
+  constructor(readonly k: ClientKeys12, readonly serverCertificate: Certificate | undefined) {}
 
   holds(): TraceFields {
-    return holds12({ hs: this.hs, certificate: this.serverCertificate, masterSecret: this.masterSecret, keys: this.sessionKeys.keys });
+    return holds12({ hs: this.k.hs, certificate: this.serverCertificate, masterSecret: this.k.masterSecret, keys: this.k.sessionKeys.keys });
   }
 
   handle(cx: HandshakeContext, input: Input): State {
-    // RFC 5246 Section 7.4.9: the server's verify_data covers the transcript through the client's Finished.
-    const expected = verifyData(cx.provider, this.hs.suite.hash, this.masterSecret, 'server finished', cx.transcript.hash());
+    const { hs, masterSecret, sessionKeys } = this.k;
+    // RFC 5246 Section 7.4.9: the server's verify_data covers the transcript up to its Finished.
+    const expected = verifyData(cx.provider, hs.suite.hash, masterSecret, 'server finished', cx.transcript.hash());
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'server');
+    if (this.k.resumed) {
+      // In the abbreviated handshake the client's ChangeCipherSpec and Finished come last.
+      cx.sendChangeCipherSpec();
+      cx.setWriteProtection(sessionKeys.clientWrite);
+      cx.sendHandshake({ type: HandshakeType.finished, verifyData: verifyData(cx.provider, hs.suite.hash, masterSecret, 'client finished', cx.transcript.hash()) });
+    }
     cx.handshakeDone();
-    return new Traffic12('client', this.hs, this.masterSecret);
+    emitSession12(cx, this.k);
+    return new Traffic12('client', hs, masterSecret);
   }
+}
+
+/** The 'session' event: what resuming this connection needs (a session ID, a ticket, or both). */
+function emitSession12(cx: HandshakeContext, k: ClientKeys12): void {
+  const ticket = k.ticket?.ticket ?? (k.resumed ? k.offer.session?.ticket : undefined) ?? new Uint8Array(0);
+  if (k.hs.sessionId.length === 0 && ticket.length === 0) return;
+  const lifetime = k.ticket?.ticketLifetimeHint || 7200;
+  cx.emit({
+    type: 'session',
+    session: encodeClientSession({
+      version: k.hs.version,
+      cipherSuite: k.hs.suite.id,
+      serverName: k.offer.serverName ?? '',
+      receivedAt: cx.config.now().getTime(),
+      lifetime,
+      sessionId: k.hs.sessionId,
+      secret: k.masterSecret,
+      extendedMasterSecret: k.hs.extendedMasterSecret,
+      ticket,
+      ticketAgeAdd: 0,
+      maxEarlyData: 0,
+      alpnProtocol: cx.info.alpnProtocol === false ? '' : cx.info.alpnProtocol,
+      peerCertificates: cx.info.peerCertificates.map((c) => c.raw),
+    }),
+  });
 }

@@ -7,7 +7,11 @@ import { TlsError } from '../errors.js';
 import type { CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
-import { decodeKeyShareServer, decodeSignatureAlgorithms, expectEmptyExtension, findExtension } from '../wire/extensions.js';
+import {
+  decodeKeyShareServer, decodePreSharedKeyServer, decodeSignatureAlgorithms, expectEmptyExtension, findExtension,
+} from '../wire/extensions.js';
+import { suiteById } from '../suites.js';
+import { parseCertificate } from '../x509/certificate.js';
 import type { CertificateRequest13, ServerHello } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
 import { checkAnsweredExtensions, readAlpn, type ClientOffer } from './client.js';
@@ -62,6 +66,20 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
   if (!share) throw new TlsError('illegal_parameter', `server key share is for ${namedGroupName(entry.group)}, which the client did not send`);
   const sharedSecret = share.agree(entry.keyExchange);
 
+  // RFC 8446 Section 4.2.11: the server accepted our PSK (we offer one identity, so index 0).
+  let psk: Uint8Array | undefined;
+  const pskExt = findExtension(sh.extensions, ExtensionType.pre_shared_key);
+  if (pskExt) {
+    const session = offer.session;
+    if (!session || decodePreSharedKeyServer(pskExt.data) !== 0) throw new TlsError('illegal_parameter', 'server selected a PSK the client did not offer');
+    if (suiteById(session.cipherSuite)?.hash !== suite.hash) throw new TlsError('illegal_parameter', 'server resumed with a suite whose hash differs from the ticket\'s');
+    psk = session.secret;
+    cx.info.sessionReused = true;
+    cx.info.peerCertificates = session.peerCertificates.map((c) => parseCertificate(c));
+    cx.info.authorized = true;
+    cx.trace?.({ kind: 'note', side: 'client', text: 'server accepted the ticket: resumption with PSK and (EC)DHE' });
+  }
+
   cx.version = 0x0304;
   cx.info.version = 0x0304;
   cx.info.protocol = 'TLSv1.3';
@@ -76,9 +94,9 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
     suite,
     group: entry.group,
     helloRetried: offer.helloRetried,
-    resumed: false,
+    resumed: psk !== undefined,
   };
-  const secrets = deriveHandshakeSecrets(cx, hs, sharedSecret, undefined);
+  const secrets = deriveHandshakeSecrets(cx, hs, sharedSecret, psk);
   cx.setReadProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
   const kept = cx.trace ? sharedSecret : undefined;
   if (!cx.trace) zeroize(sharedSecret);
@@ -103,6 +121,8 @@ export class ExpectEncryptedExtensions implements State {
     readAlpn(cx, this.c.offer.config, ee.extensions);
     const sni = findExtension(ee.extensions, ExtensionType.server_name);
     if (sni) expectEmptyExtension(sni.data, 'server_name');
+    // RFC 8446 Section 2.2: a PSK handshake authenticates by the PSK: no Certificate or CertificateVerify.
+    if (this.c.hs.resumed) return new ExpectFinished(this.c, undefined, undefined);
     return new ExpectCertificateOrCertificateRequest(this.c);
   }
 }

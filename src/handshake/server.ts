@@ -10,11 +10,12 @@ import {
 } from '../wire/enums.js';
 import {
   decodeAlpn, decodeEcPointFormats, decodeRenegotiationInfo, decodeServerName, decodeSignatureAlgorithms,
-  decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
+  decodeSessionTicket, decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import type { ClientHello, Extension } from '../wire/messages.js';
-import { chooseSignatureScheme12, expect, protocolName, type HandshakeContext, type Input, type State } from './common.js';
-import { sendServerFlight12 } from './server12.js';
+import { chooseSignatureScheme12, decodeExpected, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
+import { decodeServerState, openTicket, type ServerSessionState } from './resumption.js';
+import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
 import { isEcdheGroup } from './client.js';
 import type { Negotiated12 } from './tls12.js';
@@ -37,6 +38,9 @@ export interface ClientOfferSeen {
   readonly extendedMasterSecret: boolean;
   readonly encryptThenMac: boolean;
   readonly secureRenegotiation: boolean;
+  /** RFC 5077: the client sent session_ticket (TLS 1.2); `ticket` is its content, empty to ask for one. */
+  readonly sessionTicket: boolean;
+  readonly ticket: Uint8Array | undefined;
 }
 
 /** The choices the server made for this handshake. */
@@ -63,6 +67,7 @@ function readOffer(hello: ClientHello): ClientOfferSeen {
   const etm = ext(ExtensionType.encrypt_then_mac);
   const reneg = ext(ExtensionType.renegotiation_info);
   const formats = ext(ExtensionType.ec_point_formats);
+  const ticket = ext(ExtensionType.session_ticket);
 
   // RFC 8422 Section 5.1.2: if the client lists point formats, uncompressed must be among them.
   if (formats && !decodeEcPointFormats(formats.data).includes(ECPointFormat.uncompressed)) {
@@ -83,6 +88,8 @@ function readOffer(hello: ClientHello): ClientOfferSeen {
     extendedMasterSecret: ems !== undefined,
     encryptThenMac: etm !== undefined,
     secureRenegotiation: reneg !== undefined || hello.cipherSuites.includes(EMPTY_RENEGOTIATION_INFO_SCSV),
+    sessionTicket: ticket !== undefined,
+    ticket: ticket ? decodeSessionTicket(ticket.data) : undefined,
   };
 }
 
@@ -158,13 +165,15 @@ export class ExpectClientHello implements State {
   }
 
   handle(cx: HandshakeContext, input: Input): State {
-    const hello = expect(cx, input, HandshakeType.client_hello);
+    // The ClientHello enters the transcript only after a TLS 1.3 PSK binder over it is checked.
+    const { message: hello, frame } = decodeExpected(cx, input, HandshakeType.client_hello);
     const { config } = this;
 
     const version = negotiateVersion(config, hello);
     const offer = readOffer(hello);
     cx.info.serverName = offer.serverName;
-    if (version === TLS13) return readClientHello13(cx, config, hello, offer);
+    if (version === TLS13) return readClientHello13(cx, config, hello, frame, offer);
+    record(cx, frame, hello);
     // RFC 7507 Section 3: a fallback retry to a lower version than we support is refused.
     if (hello.cipherSuites.includes(FALLBACK_SCSV) && version < config.maxVersion) {
       throw new TlsError('inappropriate_fallback', 'client fell back to a lower version than the server supports');
@@ -174,8 +183,10 @@ export class ExpectClientHello implements State {
       throw new TlsError('illegal_parameter', 'client does not offer the null compression method');
     }
 
-    const choice = choose(config, hello, offer, version);
-    if (!choice) throw new TlsError('handshake_failure', 'no cipher suite in common with the client');
+    const resumable = findSession12(cx, config, hello, offer, version);
+    const choice = resumable ? undefined : choose(config, hello, offer, version);
+    const suite = resumable ? suiteById(resumable.cipherSuite)! : choice?.suite;
+    if (!suite) throw new TlsError('handshake_failure', 'no cipher suite in common with the client');
 
     // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
     let alpn: string | undefined;
@@ -190,14 +201,17 @@ export class ExpectClientHello implements State {
     const ems = offer.extendedMasterSecret && config.extendedMasterSecret;
     if (ems) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
     // RFC 7366 Section 2: encrypt_then_mac only for CBC suites.
-    const etm = offer.encryptThenMac && choice.suite.cipher.kind === 'cbc';
+    const etm = offer.encryptThenMac && suite.cipher.kind === 'cbc';
     if (etm) extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
     if (alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) });
-    if (offer.serverName !== undefined) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    if (offer.groups !== undefined && choice.suite.kx === 'ecdhe') {
+    if (offer.serverName !== undefined && !resumable) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+    if (offer.groups !== undefined && suite.kx === 'ecdhe' && !resumable) {
       // RFC 8422 Section 5.2: the server names the point formats it can parse.
       extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
     }
+    // RFC 5077 Section 3.2: an empty session_ticket promises a NewSessionTicket in a full handshake.
+    const ticketPromised = !resumable && offer.sessionTicket && config.issueTickets;
+    if (ticketPromised) extensions.push({ type: ExtensionType.session_ticket, data: new Uint8Array(0) });
 
     const serverRandom = cx.provider.random(32);
     // RFC 8446 Section 4.1.3: a server that speaks TLS 1.3 marks a TLS 1.2 ServerHello.random.
@@ -206,8 +220,9 @@ export class ExpectClientHello implements State {
       version,
       clientRandom: hello.random,
       serverRandom,
-      sessionId: cx.provider.random(32),
-      suite: choice.suite,
+      // RFC 5246 Section 7.4.1.3: resuming echoes the client's session ID; a full handshake names a new one.
+      sessionId: resumable ? hello.legacySessionId : cx.provider.random(32),
+      suite,
       extendedMasterSecret: ems,
       encryptThenMac: etm,
       secureRenegotiation: offer.secureRenegotiation,
@@ -215,23 +230,51 @@ export class ExpectClientHello implements State {
     cx.version = version;
     cx.setRecordVersion(version);
     // A TLS 1.2 CertificateVerify signs the messages themselves, so keep them when we will ask for one.
-    if (config.requestCert) cx.transcript.keepMessages();
-    cx.transcript.startHash(choice.suite.hash);
+    if (config.requestCert && !resumable) cx.transcript.keepMessages();
+    cx.transcript.startHash(suite.hash);
     cx.info.version = version;
     cx.info.protocol = protocolName(version);
-    cx.info.cipherSuite = choice.suite;
+    cx.info.cipherSuite = suite;
     cx.info.extendedMasterSecret = ems;
-    cx.info.group = choice.group;
+    cx.info.group = choice?.group;
 
     cx.sendHandshake({
       type: HandshakeType.server_hello,
       legacyVersion: version,
       random: hs.serverRandom,
       legacySessionId: hs.sessionId,
-      cipherSuite: choice.suite.id,
+      cipherSuite: suite.id,
       legacyCompressionMethod: CompressionMethod.null,
       extensions,
     });
-    return sendServerFlight12(cx, config, hs, choice, hello.legacyVersion);
+    if (resumable) return resumeServer12(cx, config, hs, resumable);
+    return sendServerFlight12(cx, config, hs, choice!, hello.legacyVersion, ticketPromised);
   }
+}
+
+/**
+ * RFC 5077 Section 3.4 and RFC 5246 Section 7.4.1.2: a session to resume from the
+ * client's ticket, else from its session ID in our store. It must still fit:
+ * not expired, same version, a suite the client offers and we enable, the same
+ * extended master secret setting (RFC 7627 Section 5.3) and the same server name
+ * (RFC 6066 Section 3). Anything else means a full handshake.
+ */
+function findSession12(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number): ServerSessionState | undefined {
+  let state: ServerSessionState | undefined;
+  if (offer.ticket && offer.ticket.length > 0) state = openTicket(cx.provider, config.ticketKeys, offer.ticket);
+  if (!state && hello.legacySessionId.length > 0) {
+    const stored = config.sessionStore.get(hello.legacySessionId);
+    state = stored ? decodeServerState(stored) : undefined;
+  }
+  if (!state || hello.legacySessionId.length === 0) return undefined;
+  const suite = suiteById(state.cipherSuite);
+  const fits =
+    state.version === version &&
+    config.now().getTime() - state.createdAt < state.lifetime * 1000 &&
+    suite !== undefined && suiteAllowedAt(suite, version) &&
+    hello.cipherSuites.includes(state.cipherSuite) && config.cipherSuites.includes(state.cipherSuite) &&
+    state.extendedMasterSecret === (offer.extendedMasterSecret && config.extendedMasterSecret) &&
+    state.serverName === (offer.serverName ?? '');
+  if (!fits) cx.trace?.({ kind: 'note', side: 'server', text: 'the offered session does not fit (age, version, suite, EMS or name): full handshake' });
+  return fits ? state : undefined;
 }

@@ -8,7 +8,8 @@ import { verifyData } from '../keys/prf.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, signatureSchemeName } from '../wire/enums.js';
 import { encodeServerEcdhParams } from '../wire/messages.js';
-import type { Certificate } from '../x509/certificate.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import { encodeServerState, sealTicket, type ServerSessionState } from './resumption.js';
 import {
   checkFinished, expect, parseChain, schemeFitsKey12, verifyPeerCertificate, type HandshakeContext, type Input, type State,
 } from './common.js';
@@ -31,10 +32,14 @@ interface ServerHandshake12 {
   readonly share: KeyShare | undefined;
   /** ClientHello.client_version, for the RSA pre-master secret check. */
   readonly clientVersion: number;
+  /** We sent an empty session_ticket: a NewSessionTicket goes before our ChangeCipherSpec. */
+  readonly ticketPromised: boolean;
 }
 
 /** Certificate, ServerKeyExchange?, CertificateRequest?, ServerHelloDone. */
-export function sendServerFlight12(cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, choice: ServerChoice, clientVersion: number): State {
+export function sendServerFlight12(
+  cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, choice: ServerChoice, clientVersion: number, ticketPromised: boolean,
+): State {
   cx.sendHandshake({
     type: HandshakeType.certificate,
     certificateRequestContext: new Uint8Array(0),
@@ -70,7 +75,7 @@ export function sendServerFlight12(cx: HandshakeContext, config: ServerConfig, h
   }
   cx.sendHandshake({ type: HandshakeType.server_hello_done });
 
-  const shs: ServerHandshake12 = { config, hs, choice, share, clientVersion };
+  const shs: ServerHandshake12 = { config, hs, choice, share, clientVersion, ticketPromised };
   return config.requestCert ? new ExpectClientCertificate(shs) : new ExpectClientKeyExchange(shs, undefined);
 }
 
@@ -137,7 +142,7 @@ export class ExpectClientKeyExchange implements State {
       const clientKey = cx.provider.loadPublicKey(this.clientCertificate.subjectPublicKeyInfo);
       return new ExpectCertificateVerify(this.s, clientKey, cx.transcript.messages(), master, keys, kept);
     }
-    return new ExpectChangeCipherSpec(this.s, master, keys, kept);
+    return new ExpectChangeCipherSpec(keysOf(this.s, master, keys), heldByServer(this.s, { preMasterSecret: kept, masterSecret: master, keys: keys.keys }));
   }
 }
 
@@ -191,52 +196,115 @@ export class ExpectCertificateVerify implements State {
     if (!cx.provider.verify(this.clientPublicKey, cv.signatureScheme, this.signedMessages, cv.signature)) {
       throw new TlsError('decrypt_error', 'client CertificateVerify signature does not verify');
     }
-    return new ExpectChangeCipherSpec(this.s, this.masterSecret, this.sessionKeys, this.preMasterSecret);
+    return new ExpectChangeCipherSpec(keysOf(this.s, this.masterSecret, this.sessionKeys), heldByServer(this.s, { preMasterSecret: this.preMasterSecret, masterSecret: this.masterSecret, keys: this.sessionKeys.keys }));
   }
+}
+
+function keysOf(s: ServerHandshake12, masterSecret: Uint8Array, sessionKeys: SessionKeys12): ServerKeys12 {
+  return { config: s.config, hs: s.hs, masterSecret, sessionKeys, resumed: false, ticketPromised: s.ticketPromised };
+}
+
+/** What the server needs from its keys on, in a full or an abbreviated handshake. */
+interface ServerKeys12 {
+  readonly config: ServerConfig;
+  readonly hs: Negotiated12;
+  readonly masterSecret: Uint8Array;
+  readonly sessionKeys: SessionKeys12;
+  /** Abbreviated: our ChangeCipherSpec and Finished went first, the client's Finished ends it. */
+  readonly resumed: boolean;
+  readonly ticketPromised: boolean;
 }
 
 export class ExpectChangeCipherSpec implements State {
   readonly name = 'ExpectChangeCipherSpec';
-  constructor(
-    readonly s: ServerHandshake12,
-    readonly masterSecret: Uint8Array,
-    readonly sessionKeys: SessionKeys12,
-    readonly preMasterSecret: Uint8Array | undefined,
-  ) {}
+  constructor(readonly k: ServerKeys12, readonly held: TraceFields) {}
 
   holds(): TraceFields {
-    return heldByServer(this.s, { preMasterSecret: this.preMasterSecret, masterSecret: this.masterSecret, keys: this.sessionKeys.keys });
+    return this.held;
   }
 
   handle(cx: HandshakeContext, input: Input): State {
     if (input.kind !== 'changeCipherSpec') {
       throw new TlsError('unexpected_message', 'expected ChangeCipherSpec from the client');
     }
-    cx.setReadProtection(this.sessionKeys.clientWrite);
-    return new ExpectFinished(this.s, this.masterSecret, this.sessionKeys);
+    cx.setReadProtection(this.k.sessionKeys.clientWrite);
+    return new ExpectFinished(this.k, this.held);
   }
 }
 
 export class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
-  constructor(readonly s: ServerHandshake12, readonly masterSecret: Uint8Array, readonly sessionKeys: SessionKeys12) {}
+  constructor(readonly k: ServerKeys12, readonly held: TraceFields) {}
 
   holds(): TraceFields {
-    return heldByServer(this.s, { masterSecret: this.masterSecret, keys: this.sessionKeys.keys });
+    return this.held;
   }
 
   handle(cx: HandshakeContext, input: Input): State {
-    const { hs } = this.s;
+    const { hs, masterSecret, config } = this.k;
     // RFC 5246 Section 7.4.9: the client's verify_data covers every message before its Finished.
-    const expected = verifyData(cx.provider, hs.suite.hash, this.masterSecret, 'client finished', cx.transcript.hash());
+    const expected = verifyData(cx.provider, hs.suite.hash, masterSecret, 'client finished', cx.transcript.hash());
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'client');
 
-    cx.sendChangeCipherSpec();
-    cx.setWriteProtection(this.sessionKeys.serverWrite);
-    const serverVerifyData = verifyData(cx.provider, hs.suite.hash, this.masterSecret, 'server finished', cx.transcript.hash());
-    cx.sendHandshake({ type: HandshakeType.finished, verifyData: serverVerifyData });
+    if (!this.k.resumed) {
+      const state = serverState12(cx, config, hs, masterSecret);
+      // RFC 5246 Section 7.4.1.2: the session ID names this session for later resumption.
+      config.sessionStore.set(hs.sessionId, encodeServerState(state), config.sessionTimeout);
+      if (this.k.ticketPromised) {
+        // RFC 5077 Section 3.3: the ticket comes after the client's Finished, before our ChangeCipherSpec.
+        cx.sendHandshake({
+          type: HandshakeType.new_session_ticket,
+          version: 'tls12',
+          ticketLifetimeHint: config.sessionTimeout,
+          ticket: sealTicket(cx.provider, config.ticketKeys, state),
+        });
+      }
+      sendServerFinished12(cx, this.k);
+    }
     cx.handshakeDone();
-    return new Traffic12('server', hs, this.masterSecret);
+    return new Traffic12('server', hs, masterSecret);
   }
+}
+
+/** ChangeCipherSpec, then Finished under the new keys. */
+function sendServerFinished12(cx: HandshakeContext, k: ServerKeys12): void {
+  cx.sendChangeCipherSpec();
+  cx.setWriteProtection(k.sessionKeys.serverWrite);
+  const serverVerifyData = verifyData(cx.provider, k.hs.suite.hash, k.masterSecret, 'server finished', cx.transcript.hash());
+  cx.sendHandshake({ type: HandshakeType.finished, verifyData: serverVerifyData });
+}
+
+function serverState12(cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, masterSecret: Uint8Array): ServerSessionState {
+  return {
+    version: hs.version,
+    cipherSuite: hs.suite.id,
+    secret: masterSecret,
+    extendedMasterSecret: hs.extendedMasterSecret,
+    createdAt: config.now().getTime(),
+    lifetime: config.sessionTimeout,
+    ticketAgeAdd: 0,
+    maxEarlyData: 0,
+    alpnProtocol: cx.info.alpnProtocol === false ? '' : cx.info.alpnProtocol,
+    serverName: cx.info.serverName ?? '',
+    peerCertificates: cx.info.peerCertificates.map((c) => c.raw),
+  };
+}
+
+/**
+ * RFC 5246 Section 7.3, abbreviated handshake: ServerHello went out echoing the
+ * session ID; the stored master secret makes new keys, and our ChangeCipherSpec
+ * and Finished go first.
+ */
+export function resumeServer12(cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, state: ServerSessionState): State {
+  cx.info.sessionReused = true;
+  cx.info.peerCertificates = state.peerCertificates.map((c) => parseCertificate(c));
+  cx.info.authorized = state.peerCertificates.length > 0;
+  cx.trace?.({ kind: 'note', side: 'server', text: 'resuming the session: abbreviated handshake with the stored master secret' });
+  const masterSecret = state.secret.slice();
+  cx.keyLog('CLIENT_RANDOM', hs.clientRandom, masterSecret);
+  const sessionKeys = deriveSessionKeys(cx, hs, masterSecret);
+  const k: ServerKeys12 = { config, hs, masterSecret, sessionKeys, resumed: true, ticketPromised: false };
+  sendServerFinished12(cx, k);
+  return new ExpectChangeCipherSpec(k, holds12({ hs, privateKey: true, masterSecret, keys: sessionKeys.keys }));
 }

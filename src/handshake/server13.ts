@@ -10,19 +10,23 @@ import { suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
 import {
-  decodeKeyShareClient, decodeSignatureAlgorithms, decodeSupportedGroups, encodeAlpn, encodeKeyShareHelloRetry,
-  encodeKeyShareServer, encodeSignatureAlgorithms, encodeSupportedVersionsServer, findExtension, type KeyShareEntry,
+  decodeKeyShareClient, decodePreSharedKeyClient, decodePskKeyExchangeModes, decodeSignatureAlgorithms, decodeSupportedGroups,
+  encodeAlpn, encodeKeyShareHelloRetry, encodeKeyShareServer, encodePreSharedKeyServer, encodeSignatureAlgorithms,
+  encodeSupportedVersionsServer, encodedBindersLength, findExtension, type KeyShareEntry,
 } from '../wire/extensions.js';
 import { HELLO_RETRY_REQUEST_RANDOM, type ClientHello, type Extension } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
 import {
-  checkFinished, expect, parseChain, verifyPeerCertificate, type HandshakeContext, type Input, type State,
+  checkFinished, decodeExpected, expect, parseChain, record, verifyPeerCertificate, type HandshakeContext, type Input, type State,
 } from './common.js';
-import { sealTicket } from './resumption.js';
+import { openTicket, sealTicket, type ServerSessionState } from './resumption.js';
+import { constantTimeEqual } from '../crypto/provider.js';
+import type { HandshakeFrame } from '../record/framer.js';
+import { parseCertificate } from '../x509/certificate.js';
 import type { ClientOfferSeen } from './server.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
-  deriveResumptionMasterSecret, finishedData, holds13, protectionFor, type ApplicationSecrets13, type HandshakeSecrets13,
+  deriveResumptionMasterSecret, finishedData, holds13, protectionFor, pskBinder, type ApplicationSecrets13, type HandshakeSecrets13,
   type Negotiated13,
 } from './tls13.js';
 import { Traffic13 } from './traffic13.js';
@@ -64,7 +68,7 @@ function clientShares(hello: ClientHello, supportedGroups: readonly number[]): K
  * The group is our most preferred one the client supports; when the client sent
  * no share for it, a HelloRetryRequest asks for one (as Go's crypto/tls does).
  */
-export function readClientHello13(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen): State {
+export function readClientHello13(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, frame: HandshakeFrame, offer: ClientOfferSeen): State {
   // RFC 8446 Section 4.1.2: legacy_compression_methods is exactly one null byte.
   if (hello.legacyCompressionMethods.length !== 1 || hello.legacyCompressionMethods[0] !== CompressionMethod.null) {
     throw new TlsError('illegal_parameter', 'TLS 1.3 ClientHello must offer only the null compression method');
@@ -95,11 +99,47 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
     if (alpn === undefined) throw new TlsError('no_application_protocol', 'no ALPN protocol in common with the client');
   }
   const selection: Selection13 = { suite, group, certified: chosen.certified, signatureScheme: chosen.scheme, alpn };
-  cx.transcript.startHash(suite.hash);
-
   const share = shares.find((s) => s.group === group);
+  // A PSK is only taken when no HelloRetryRequest follows; after one, the second ClientHello carries it again.
+  const psk = share ? acceptPsk(cx, config, hello, frame, suite, offer) : undefined;
+  record(cx, frame, hello);
+  cx.transcript.startHash(suite.hash);
   if (!share) return sendHelloRetryRequest(cx, config, hello, selection);
-  return sendServerFlight13(cx, config, hello, offer, selection, share, false);
+  return sendServerFlight13(cx, config, hello, offer, selection, share, false, psk);
+}
+
+/** RFC 8446 Section 4.2.9: the one PSK mode typetls accepts. */
+const PSK_DHE_KE = 1;
+
+/**
+ * RFC 8446 Section 4.2.11: the first identity that is one of our tickets, still
+ * fresh, for this server name, with a hash that fits the suite; its binder must
+ * verify (compared in constant time), else the handshake fails with decrypt_error.
+ * Call before the ClientHello enters the transcript.
+ */
+function acceptPsk(
+  cx: HandshakeContext, config: ServerConfig, hello: ClientHello, frame: HandshakeFrame, suite: CipherSuite, offer: ClientOfferSeen,
+): { psk: Uint8Array; index: number; state: ServerSessionState } | undefined {
+  const ext = findExtension(hello.extensions, ExtensionType.pre_shared_key);
+  if (!ext) return undefined;
+  if (hello.extensions[hello.extensions.length - 1]!.type !== ExtensionType.pre_shared_key) {
+    throw new TlsError('illegal_parameter', 'pre_shared_key is not the last extension of the ClientHello');
+  }
+  const modes = findExtension(hello.extensions, ExtensionType.psk_key_exchange_modes);
+  if (!modes) throw new TlsError('missing_extension', 'ClientHello offers a PSK without psk_key_exchange_modes');
+  if (!decodePskKeyExchangeModes(modes.data).includes(PSK_DHE_KE)) return undefined;
+  const offered = decodePreSharedKeyClient(ext.data);
+  const now = config.now().getTime();
+  for (let index = 0; index < offered.identities.length; index++) {
+    const state = openTicket(cx.provider, config.ticketKeys, offered.identities[index]!.identity);
+    if (!state || state.version !== 0x0304 || now - state.createdAt >= state.lifetime * 1000) continue;
+    if (suiteById(state.cipherSuite)?.hash !== suite.hash || state.serverName !== (offer.serverName ?? '')) continue;
+    const truncated = frame.raw.subarray(0, frame.raw.length - encodedBindersLength(offered.binders));
+    const expected = pskBinder(cx, suite, state.secret, cx.transcript.hashWith(suite.hash, truncated));
+    if (!constantTimeEqual(expected, offered.binders[index]!)) throw new TlsError('decrypt_error', 'PSK binder does not verify');
+    return { psk: state.secret, index, state };
+  }
+  return undefined;
 }
 
 /** RFC 8446 Section 4.1.4: ask for a share in the group we chose. */
@@ -133,7 +173,7 @@ export class ExpectSecondClientHello implements State {
   }
 
   handle(cx: HandshakeContext, input: Input): State {
-    const hello = expect(cx, input, HandshakeType.client_hello);
+    const { message: hello, frame } = decodeExpected(cx, input, HandshakeType.client_hello);
     const first = this.firstHello;
     // RFC 8446 Section 4.1.2: the second ClientHello repeats the first, with the new share.
     const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -157,8 +197,12 @@ export class ExpectSecondClientHello implements State {
       extendedMasterSecret: true,
       encryptThenMac: false,
       secureRenegotiation: false,
+      sessionTicket: false,
+      ticket: undefined,
     };
-    return sendServerFlight13(cx, this.config, hello, offer, this.selection, shares[0]!, true);
+    const psk = acceptPsk(cx, this.config, hello, frame, this.selection.suite, offer);
+    record(cx, frame, hello);
+    return sendServerFlight13(cx, this.config, hello, offer, this.selection, shares[0]!, true, psk);
   }
 }
 
@@ -175,7 +219,7 @@ interface ServerHandshake13 {
 /** ServerHello, [ChangeCipherSpec], EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished. */
 function sendServerFlight13(
   cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, selection: Selection13,
-  share: KeyShareEntry, helloRetried: boolean,
+  share: KeyShareEntry, helloRetried: boolean, psk: { psk: Uint8Array; index: number; state: ServerSessionState } | undefined,
 ): State {
   const { suite } = selection;
   const accepted = cx.provider.acceptKeyShare(selection.group, share.keyExchange);
@@ -186,8 +230,14 @@ function sendServerFlight13(
     suite,
     group: selection.group,
     helloRetried,
-    resumed: false,
+    resumed: psk !== undefined,
   };
+  if (psk) {
+    cx.info.sessionReused = true;
+    cx.info.peerCertificates = psk.state.peerCertificates.map((c) => parseCertificate(c));
+    cx.info.authorized = psk.state.peerCertificates.length > 0;
+    cx.trace?.({ kind: 'note', side: 'server', text: 'ticket accepted: resumption with PSK and (EC)DHE, no certificates' });
+  }
   cx.version = 0x0304;
   cx.info.version = 0x0304;
   cx.info.protocol = 'TLSv1.3';
@@ -206,9 +256,10 @@ function sendServerFlight13(
     extensions: [
       { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(0x0304) },
       { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: selection.group, keyExchange: accepted.publicKey }) },
+      ...(psk ? [{ type: ExtensionType.pre_shared_key, data: encodePreSharedKeyServer(psk.index) }] : []),
     ],
   });
-  const secrets = deriveHandshakeSecrets(cx, hs, accepted.sharedSecret, undefined);
+  const secrets = deriveHandshakeSecrets(cx, hs, accepted.sharedSecret, psk?.psk);
   // RFC 8446 Appendix D.4: compatibility mode's ChangeCipherSpec, unless one followed a HelloRetryRequest.
   if (hello.legacySessionId.length > 0 && !helloRetried) cx.sendChangeCipherSpec();
   cx.setWriteProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
@@ -218,7 +269,9 @@ function sendServerFlight13(
   if (offer.serverName !== undefined) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
   cx.sendHandshake({ type: HandshakeType.encrypted_extensions, extensions });
 
-  if (config.requestCert) {
+  // RFC 8446 Section 2.2: a PSK handshake sends no certificates and asks for none.
+  const certificates = !psk;
+  if (config.requestCert && certificates) {
     cx.sendHandshake({
       type: HandshakeType.certificate_request,
       version: 'tls13',
@@ -226,13 +279,15 @@ function sendServerFlight13(
       extensions: [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(config.signatureSchemes) }],
     });
   }
-  cx.sendHandshake({
-    type: HandshakeType.certificate,
-    certificateRequestContext: new Uint8Array(0),
-    certificateList: selection.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
-  });
-  const signature = cx.provider.sign(selection.certified.key, selection.signatureScheme, certificateVerifyContent('server', cx.transcript.hash()));
-  cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme, signature });
+  if (certificates) {
+    cx.sendHandshake({
+      type: HandshakeType.certificate,
+      certificateRequestContext: new Uint8Array(0),
+      certificateList: selection.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
+    });
+    const signature = cx.provider.sign(selection.certified.key, selection.signatureScheme, certificateVerifyContent('server', cx.transcript.hash()));
+    cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme, signature });
+  }
   cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverHandshakeTrafficSecret) });
 
   const app = deriveApplicationSecrets(cx, hs, secrets);
@@ -242,7 +297,7 @@ function sendServerFlight13(
   if (!cx.trace) zeroize(accepted.sharedSecret);
 
   const s: ServerHandshake13 = { config, hs, selection, secrets, app, sharedSecret: kept };
-  return config.requestCert ? new ExpectClientCertificate(s) : new ExpectClientFinished(s, undefined);
+  return config.requestCert && certificates ? new ExpectClientCertificate(s) : new ExpectClientFinished(s, undefined);
 }
 
 function heldByServer(s: ServerHandshake13): TraceFields {

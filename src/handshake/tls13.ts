@@ -87,6 +87,18 @@ export function deriveResumptionMasterSecret(cx: HandshakeContext, hs: Negotiate
   return deriveSecret(cx.provider, hs.suite.hash, master, 'res master', cx.transcript.hash());
 }
 
+/**
+ * RFC 8446 Section 4.2.11.2: a PSK binder is the Finished-style HMAC under
+ * binder_key = Derive-Secret(Early Secret, "res binder", ""), over the transcript
+ * through the ClientHello cut short before its binders.
+ */
+export function pskBinder(cx: HandshakeContext, suite: CipherSuite, psk: Uint8Array, truncatedTranscriptHash: Uint8Array): Uint8Array {
+  const hash = suite.hash;
+  const early = earlySecret(cx.provider, hash, psk);
+  const binderKey = deriveSecret(cx.provider, hash, early, 'res binder', cx.provider.hash(hash, new Uint8Array(0)));
+  return finishedVerifyData(cx.provider, hash, binderKey, truncatedTranscriptHash);
+}
+
 /** RFC 8446 Section 7.3: record protection from a traffic secret. */
 export function protectionFor(cx: HandshakeContext, suite: CipherSuite, trafficSecret: Uint8Array): RecordProtection {
   const { key, iv } = trafficKeys(cx.provider, suite.hash, trafficSecret, suite.cipher.keyLength, 12);

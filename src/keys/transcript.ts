@@ -50,6 +50,23 @@ export class Transcript {
     return this.context.digest();
   }
 
+  /**
+   * The hash of every message so far followed by `extra`, without adding it: the
+   * PSK binder covers a ClientHello cut short before its binders (RFC 8446 Section 4.2.11.2).
+   */
+  hashWith(algorithm: HashAlgorithm, extra: Uint8Array): Uint8Array {
+    if (this.context === undefined) {
+      const context = this.provider.createHash(algorithm);
+      for (const message of this.pending) context.update(message);
+      context.update(extra);
+      return context.digest();
+    }
+    if (algorithm !== this.hashAlgorithm) throw new TlsError('internal_error', `transcript hash is ${this.hashAlgorithm}, not ${algorithm}`);
+    const context = this.context.clone();
+    context.update(extra);
+    return context.digest();
+  }
+
   /** Keep the raw messages from now on (must be called before startHash to keep the earlier ones). */
   keepMessages(): void {
     if (this.kept !== undefined) return;
