@@ -275,10 +275,13 @@ function assertPeerAlert(cls: string, v: Victim, output: Uint8Array, alert: numb
 
 type Role = 'client' | 'server';
 
-/** A fresh victim before any handshake message: a server waiting for ClientHello, or a client that sent it. */
-function fresh(role: Role): Victim {
-  if (role === 'server') return new Victim(new ServerConnection(serverCfg()));
-  const client = new ClientConnection(clientCfg(), { serverName: 'localhost' });
+/**
+ * A fresh victim before any handshake message: a server waiting for ClientHello, or a client that sent
+ * it. TLS 1.2 unless `maxVersion` says otherwise (the start cases also run against 1.3-capable engines).
+ */
+function fresh(role: Role, maxVersion = TLS12): Victim {
+  if (role === 'server') return new Victim(new ServerConnection(serverCfg({ maxVersion })));
+  const client = new ClientConnection(clientCfg({ maxVersion, cipherSuites: undefined }), { serverName: 'localhost' });
   assert.ok(client.takeOutput().length > 0);
   return new Victim(client);
 }
@@ -397,6 +400,13 @@ describe('hostile input at the start of the handshake', () => {
         const v = fresh(role);
         const out = v.feed(...inputs);
         assertPlainFatal(c.cls, v, out, c.kind, c.alert);
+      });
+      // The framing and the first message do not depend on the version: a TLS 1.3-capable engine answers alike.
+      it(`${role} allowing TLS 1.3: ${c.cls} → ${alertDescriptionName(c.alert)}`, () => {
+        const inputs = c.input(role);
+        const v = fresh(role, 0x0304);
+        const out = v.feed(...inputs);
+        assertPlainFatal(`${c.cls} [engine allowing TLS 1.3]`, v, out, c.kind, c.alert);
       });
     }
   }
@@ -549,6 +559,34 @@ describe('bad key exchange values', () => {
     assert.deepEqual([...out.subarray(0, 2), ...out.subarray(3, 6)], [CT.alert, 3, 0, 2, 2]);
     assert.equal(out.length, 7);
     assertSilence(v, err);
+  });
+
+  /** A TLS 1.3 ClientHello whose single X25519 key share is replaced by `point`. */
+  function tls13HelloWithX25519Share(point: Uint8Array): Uint8Array {
+    const client = new ClientConnection(clientCfg({ maxVersion: 0x0304, cipherSuites: undefined, groups: [NamedGroup.x25519] }), { serverName: 'localhost' });
+    const [msg] = handshakeMessages(client.takeOutput());
+    const hello = decodeHandshake(HandshakeType.client_hello, msg!.subarray(4), { version: TLS12 }) as ClientHello;
+    const KEY_SHARE = 51;
+    const extensions = hello.extensions.map((e) => {
+      if (e.type !== KEY_SHARE) return e;
+      // KeyShareClientHello: client_shares<0..2^16-1> of { group u16, key_exchange<1..2^16-1> } (RFC 8446 Section 4.2.8).
+      assert.equal((e.data[2]! << 8) | e.data[3]!, NamedGroup.x25519);
+      const entry = concatBytes([Uint8Array.of(0x00, 0x1d, point.length >> 8, point.length & 0xff), point]);
+      return { type: KEY_SHARE, data: concatBytes([Uint8Array.of(entry.length >> 8, entry.length & 0xff), entry]) };
+    });
+    return record(CT.handshake, encodeHandshake({ ...hello, extensions }, TLS12), 0x0301);
+  }
+
+  it('server allowing TLS 1.3: a ClientHello key share with an X25519 all-zero point → illegal_parameter', { todo: lowOrder }, () => {
+    const v = new Victim(new ServerConnection(serverCfg({ maxVersion: 0x0304 })));
+    const out = v.feed(tls13HelloWithX25519Share(new Uint8Array(32)));
+    assertPlainFatal('bad X25519 key share in a TLS 1.3 ClientHello (all-zero point)', v, out, 'illegal_parameter', A.illegal_parameter);
+  });
+
+  it('server allowing TLS 1.3: a ClientHello key share of 31 bytes → illegal_parameter', () => {
+    const v = new Victim(new ServerConnection(serverCfg({ maxVersion: 0x0304 })));
+    const out = v.feed(tls13HelloWithX25519Share(new Uint8Array(31).fill(5)));
+    assertPlainFatal('bad X25519 key share in a TLS 1.3 ClientHello (31 bytes)', v, out, 'illegal_parameter', A.illegal_parameter);
   });
 
   it('server: ClientKeyExchange whose point length overruns → decode_error', () => {
