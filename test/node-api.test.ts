@@ -639,3 +639,39 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     await closeServer(server);
   });
 }
+
+test('handshakeTimeout: a client that says nothing gets tlsClientError ERR_TLS_HANDSHAKE_TIMEOUT', async () => {
+  const server = createServer({ ...rsaServerOptions(), handshakeTimeout: 100 });
+  const port = await listen(server);
+  const errored = once<Error & { code?: string }>(server, 'tlsClientError');
+  const silent = track(net.connect({ host: '127.0.0.1', port }));
+  silent.on('error', () => {});
+  const closed = once(silent, 'close');
+  const [err] = await errored;
+  assert.equal(err!.code, 'ERR_TLS_HANDSHAKE_TIMEOUT');
+  await closed;
+  await closeServer(server);
+});
+
+test('secureContext objects: made once, used by connect() and createServer(); ticket keys readable and settable', async () => {
+  const serverContext = createSecureContext(rsaServerOptions());
+  const server = createServer({ secureContext: serverContext }, (s) => {
+    track(s);
+    s.end('ctx');
+  });
+  const port = await listen(server);
+  assert.equal(server.getTicketKeys().length, 48);
+  server.setTicketKeys(Buffer.alloc(48, 1));
+  assert.deepEqual(server.getTicketKeys(), Buffer.alloc(48, 1));
+  const clientContext = createSecureContext({ ca });
+  const client = track(connect({ host: '127.0.0.1', port, servername: 'localhost', secureContext: clientContext }));
+  const body = collect(client);
+  await once(client, 'secureConnect');
+  assert.equal(client.authorized, true);
+  assert.equal((await body).toString(), 'ctx');
+  // Without the context's ca, the default roots do not know the test CA.
+  const noCa = track(connect({ host: '127.0.0.1', port, servername: 'localhost' }));
+  const [err] = await once<Error & { code?: string }>(noCa, 'error').catch((e: Error) => [e]);
+  assert.equal((err as Error & { code?: string }).code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  await closeServer(server);
+});

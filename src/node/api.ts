@@ -116,10 +116,20 @@ export class Server extends net.Server {
 
   /** Replaces the certificates, keys and other TLS options for new connections. */
   setSecureContext(options: TlsOptions): void {
-    this.#options = { ...this.#options, ...options };
-    const context = new SecureContext(this.#options);
+    // The new options on top of those the current context was made from (as node merges them).
+    const context = new SecureContext({ ...this.#context.options, ...options });
     void context.serverConfig;
     this.#context = context;
+  }
+
+  /** The 48 bytes sealing session tickets now (node: getTicketKeys()). */
+  getTicketKeys(): Buffer {
+    return Buffer.from(this.#context.serverConfig.ticketKeys[0]!);
+  }
+
+  /** Replaces the ticket keys (48 bytes); tickets sealed under the old keys no longer resume. */
+  setTicketKeys(keys: Uint8Array): void {
+    this.setSecureContext({ ticketKeys: keys });
   }
 
   #onConnection(raw: net.Socket): void {
