@@ -81,6 +81,8 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
   }
 
   cx.version = 0x0304;
+  // RFC 8446 Section 5.1: records carry 0x0303 from here on (the compatibility ChangeCipherSpec included).
+  cx.setRecordVersion(0x0303);
   cx.info.version = 0x0304;
   cx.info.protocol = 'TLSv1.3';
   cx.info.cipherSuite = suite;

@@ -99,6 +99,8 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
     if (alpn === undefined) throw new TlsError('no_application_protocol', 'no ALPN protocol in common with the client');
   }
   const selection: Selection13 = { suite, group, certified: chosen.certified, signatureScheme: chosen.scheme, alpn };
+  // RFC 8446 Section 5.1: every record we send carries 0x0303.
+  cx.setRecordVersion(0x0303);
   const share = shares.find((s) => s.group === group);
   // A PSK is only taken when no HelloRetryRequest follows; after one, the second ClientHello carries it again.
   const psk = share ? acceptPsk(cx, config, hello, frame, suite, offer) : undefined;
