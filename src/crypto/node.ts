@@ -108,7 +108,13 @@ class X25519Share implements KeyShare {
     } catch {
       throw new TlsError('illegal_parameter', 'X25519 public key could not be loaded');
     }
-    const secret = u8(crypto.diffieHellman({ privateKey: this.privateKey, publicKey }));
+    let secret: Uint8Array;
+    try {
+      secret = u8(crypto.diffieHellman({ privateKey: this.privateKey, publicKey }));
+    } catch {
+      // OpenSSL refuses low-order points itself (the all-zero result).
+      throw new TlsError('illegal_parameter', 'X25519 public key is a low-order point');
+    }
     if (isAllZero(secret)) throw new TlsError('illegal_parameter', 'X25519 shared secret is all zeros');
     return secret;
   }
