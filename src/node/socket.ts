@@ -48,6 +48,7 @@ const groupInfo: Readonly<Record<number, { type: string; name: string; size: num
   [NamedGroup.secp256r1]: { type: 'ECDH', name: 'prime256v1', size: 256 },
   [NamedGroup.secp384r1]: { type: 'ECDH', name: 'secp384r1', size: 384 },
   [NamedGroup.secp521r1]: { type: 'ECDH', name: 'secp521r1', size: 521 },
+  [NamedGroup.X25519MLKEM768]: { type: 'KEM', name: 'X25519MLKEM768', size: 253 },
 };
 
 type Callback = (error?: Error | null) => void;
@@ -370,7 +371,7 @@ export class TLSSocket extends Duplex {
   }
 
   getEphemeralKeyInfo(): { type: string; name: string; size: number } | Record<string, never> | null {
-    if (this.#isServer) return null;
+    // node:tls answers only on the client; typetls answers on both sides (the server's page names its group).
     const g = this.#conn.info.group;
     return (g !== undefined && groupInfo[g]) || {};
   }
