@@ -10,7 +10,8 @@ import { traceMessage, type HandshakeContext, type Input, type MutableInfo, type
 import { startServer } from './handshake/server.js';
 import { keyLogLine } from './keys/keylog.js';
 import { Transcript } from './keys/transcript.js';
-import { HandshakeJoiner } from './record/framer.js';
+import { HandshakeJoiner, MAX_FRAGMENT } from './record/framer.js';
+import { Traffic13 } from './handshake/traffic13.js';
 import { RecordLayer } from './record/layer.js';
 import type { RecordProtection } from './record/protection.js';
 import type { Annotator, Side } from './trace.js';
@@ -66,6 +67,12 @@ export interface Connection {
   write(data: Uint8Array): void;
   /** Sends close_notify. */
   close(): void;
+  /**
+   * TLS 1.3 KeyUpdate (RFC 8446 Section 4.6.3): moves our writing to the next
+   * traffic secret, and with `requestPeer` asks the peer to do the same.
+   * Throws TlsError(api_misuse) before the handshake or in TLS 1.2.
+   */
+  updateKeys(requestPeer?: boolean): void;
   readonly handshakeComplete: boolean;
   readonly info: ConnectionInfo;
   /** The sticky error, once failed. */
@@ -84,6 +91,10 @@ export interface ClientOptions {
 const MAX_WARNINGS_IN_A_ROW = 4;
 /** Empty records in a row before the peer is cut off (a cheap way to make us spin). */
 const MAX_EMPTY_RECORDS_IN_A_ROW = 32;
+/** Post-handshake messages (KeyUpdate, NewSessionTicket, refused renegotiations) without application data between them. */
+const MAX_POST_HANDSHAKE_IN_A_ROW = 32;
+/** Records under one TLS 1.3 write key before we send KeyUpdate (RFC 8446 Section 5.5; AES-GCM's limit is 2^24.5). */
+const RECORDS_PER_KEY = 2 ** 23;
 
 /**
  * The engine both connection classes drive. It owns the record layer, the
@@ -123,6 +134,8 @@ class Engine implements HandshakeContext {
   private complete = false;
   private warningsInARow = 0;
   private emptyInARow = 0;
+  private recordsUnderKey = 0;
+  private postHandshakeInARow = 0;
 
   constructor(readonly side: Side, readonly config: CommonConfig) {
     this.provider = config.provider;
@@ -180,7 +193,34 @@ class Engine implements HandshakeContext {
       this.pendingAppData.push(data.slice());
       return;
     }
-    this.guard(() => this.record.writeRecord(ContentType.application_data, data));
+    this.guard(() => this.writeApplicationData(data));
+  }
+
+  /**
+   * RFC 8446 Section 5.5: a TLS 1.3 key must not protect too many records; we
+   * move to the next traffic secret well before the AES-GCM limit (2^24.5 records).
+   */
+  private writeApplicationData(data: Uint8Array): void {
+    this.recordsUnderKey += Math.ceil(data.length / MAX_FRAGMENT);
+    if (this.recordsUnderKey > RECORDS_PER_KEY && this.state instanceof Traffic13) {
+      this.trace?.({ kind: 'note', side: this.side, text: 'record limit for this key reached: sending KeyUpdate' });
+      this.state.updateWriteKey(this, false);
+      this.recordsUnderKey = Math.ceil(data.length / MAX_FRAGMENT);
+    }
+    this.record.writeRecord(ContentType.application_data, data);
+  }
+
+  updateKeys(requestPeer: boolean): void {
+    if (this.failure) throw this.failure;
+    const state = this.state;
+    if (!this.complete || !(state instanceof Traffic13)) {
+      throw new TlsError('api_misuse', 'KeyUpdate needs an established TLS 1.3 connection', { code: 'ERR_TLS_INVALID_STATE' });
+    }
+    if (this.sentCloseNotify) throw new TlsError('api_misuse', 'KeyUpdate after close', { code: 'ERR_STREAM_WRITE_AFTER_END' });
+    this.guard(() => {
+      state.updateWriteKey(this, requestPeer);
+      this.recordsUnderKey = 0;
+    });
   }
 
   close(): void {
@@ -242,7 +282,7 @@ class Engine implements HandshakeContext {
     this.flushHandshake();
     this.trace?.({ kind: 'note', side: this.side, text: 'handshake complete: application data may flow' });
     this.events.push({ type: 'handshakeDone' });
-    for (const data of this.pendingAppData.splice(0)) this.record.writeRecord(ContentType.application_data, data);
+    for (const data of this.pendingAppData.splice(0)) this.writeApplicationData(data);
   }
 
   // --- internals ---
@@ -315,6 +355,9 @@ class Engine implements HandshakeContext {
       switch (rec.contentType) {
         case ContentType.handshake:
           this.warningsInARow = 0;
+          if (this.complete && ++this.postHandshakeInARow > MAX_POST_HANDSHAKE_IN_A_ROW) {
+            throw new TlsError('unexpected_message', 'too many post-handshake messages without application data');
+          }
           this.readHandshake(rec.plaintext);
           break;
         case ContentType.change_cipher_spec:
@@ -325,6 +368,7 @@ class Engine implements HandshakeContext {
           break;
         case ContentType.application_data:
           this.warningsInARow = 0;
+          this.postHandshakeInARow = 0;
           // RFC 5246 Section 6.2.1 / 7.4: application data only after the handshake.
           if (!this.complete) throw new TlsError('unexpected_message', 'application data received before the handshake finished');
           if (this.joiner.pending) throw new TlsError('unexpected_message', 'application data inside a fragmented handshake message');
@@ -401,20 +445,15 @@ class Engine implements HandshakeContext {
   }
 }
 
-/** A TLS client connection: call receive()/process()/takeOutput() as bytes move. */
-export class ClientConnection implements Connection {
-  readonly side = 'client' as const;
-  private readonly engine: Engine;
-
-  constructor(config: ClientConfig, options: ClientOptions = {}) {
-    this.engine = new Engine('client', config);
-    this.engine.info.serverName = options.serverName;
-    // RFC 5246 Section E.1: the first ClientHello goes in a record marked TLS 1.0 for old servers.
-    this.engine.start(() => {
-      (this.engine as unknown as HandshakeContext).setRecordVersion(ProtocolVersion.TLSv1);
-      return startClient(this.engine, config, options.serverName, options.session);
-    });
-  }
+/**
+ * The Connection surface over one engine. ClientConnection and ServerConnection
+ * differ only in how the engine starts.
+ */
+class EngineConnection implements Connection {
+  protected constructor(
+    readonly side: 'client' | 'server',
+    private readonly engine: Engine,
+  ) {}
 
   receive(bytes: Uint8Array): void {
     this.engine.receive(bytes);
@@ -431,6 +470,9 @@ export class ClientConnection implements Connection {
   close(): void {
     this.engine.close();
   }
+  updateKeys(requestPeer = false): void {
+    this.engine.updateKeys(requestPeer);
+  }
   get handshakeComplete(): boolean {
     return this.engine.handshakeComplete;
   }
@@ -439,42 +481,32 @@ export class ClientConnection implements Connection {
   }
   get error(): TlsError | undefined {
     return this.engine.error;
+  }
+}
+
+/** A TLS client connection: call receive()/process()/takeOutput() as bytes move. */
+export class ClientConnection extends EngineConnection {
+  declare readonly side: 'client';
+
+  constructor(config: ClientConfig, options: ClientOptions = {}) {
+    const engine = new Engine('client', config);
+    super('client', engine);
+    engine.info.serverName = options.serverName;
+    engine.start(() => {
+      // RFC 5246 Appendix E.1 / RFC 8446 Section 5.1: the first ClientHello's record says TLS 1.0 for old servers.
+      engine.setRecordVersion(ProtocolVersion.TLSv1);
+      return startClient(engine, config, options.serverName, options.session);
+    });
   }
 }
 
 /** A TLS server connection for one client. */
-export class ServerConnection implements Connection {
-  readonly side = 'server' as const;
-  private readonly engine: Engine;
+export class ServerConnection extends EngineConnection {
+  declare readonly side: 'server';
 
   constructor(config: ServerConfig) {
-    this.engine = new Engine('server', config);
-    this.engine.start(() => startServer(config));
-  }
-
-  receive(bytes: Uint8Array): void {
-    this.engine.receive(bytes);
-  }
-  process(): ConnectionEvent[] {
-    return this.engine.process();
-  }
-  takeOutput(): Uint8Array {
-    return this.engine.takeOutput();
-  }
-  write(data: Uint8Array): void {
-    this.engine.write(data);
-  }
-  close(): void {
-    this.engine.close();
-  }
-  get handshakeComplete(): boolean {
-    return this.engine.handshakeComplete;
-  }
-  get info(): ConnectionInfo {
-    return this.engine.info;
-  }
-  get error(): TlsError | undefined {
-    return this.engine.error;
+    const engine = new Engine('server', config);
+    super('server', engine);
+    engine.start(() => startServer(config));
   }
 }
-

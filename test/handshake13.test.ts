@@ -121,4 +121,38 @@ describe('TLS 1.3 in memory', () => {
     pair.handshake();
     assert.ok(pair.clientEvents.some((e) => e.type === 'session'));
   });
+
+  it('KeyUpdate: the client updates and asks the server to; data flows both ways after', () => {
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k));
+    pair.handshake();
+    pair.client.updateKeys(true);
+    pair.client.write(Uint8Array.of(1));
+    pair.run();
+    pair.server.write(Uint8Array.of(2));
+    pair.server.updateKeys(false);
+    pair.server.write(Uint8Array.of(3));
+    pair.run();
+    pair.client.write(Uint8Array.of(4));
+    pair.run();
+    assert.deepEqual(pair.received('server'), Uint8Array.of(1, 4));
+    assert.deepEqual(pair.received('client'), Uint8Array.of(2, 3));
+    assert.equal(pair.client.error, undefined);
+    assert.equal(pair.server.error, undefined);
+  });
+
+  it('KeyUpdate is refused by the API in TLS 1.2 and before the handshake', () => {
+    const pair = Pair.create(makeClientConfig(k, { maxVersion: ProtocolVersion['TLSv1.2'] }), makeServerConfig(k));
+    assert.throws(() => pair.client.updateKeys(), { code: 'ERR_TLS_INVALID_STATE' });
+    pair.handshake();
+    assert.throws(() => pair.client.updateKeys(), { code: 'ERR_TLS_INVALID_STATE' });
+  });
+
+  it('a KeyUpdate flood without application data is cut off', () => {
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k));
+    pair.handshake();
+    for (let i = 0; i < 40; i++) pair.client.updateKeys(false);
+    pair.run();
+    assert.equal(pair.server.error?.kind, 'unexpected_message');
+  });
 });
+
