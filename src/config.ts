@@ -48,6 +48,12 @@ export interface ClientConfig extends CommonConfig {
 export interface ServerConfig extends CommonConfig {
   /** The server's certificates; one is chosen per handshake by key type and the client's offer. */
   readonly certificates: readonly CertifiedKey[];
+  /**
+   * Chooses the certificates for the name the client asked for (SNI, RFC 6066
+   * Section 3; undefined when it sent none). Returning undefined keeps
+   * `certificates` (node:tls SNICallback).
+   */
+  readonly certificatesFor: ((serverName: string | undefined) => readonly CertifiedKey[] | undefined) | undefined;
   /** Ask the client for a certificate (CertificateRequest). */
   readonly requestCert: boolean;
   /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */
@@ -134,6 +140,7 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
   const config: ServerConfig = {
     ...commonDefaults(options),
     certificates: options.certificates ?? [],
+    certificatesFor: options.certificatesFor,
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
     ticketKeys: options.ticketKeys ?? [options.provider.random(TICKET_KEY_LENGTH)],

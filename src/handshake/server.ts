@@ -129,6 +129,13 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
   return undefined;
 }
 
+/** The server config with the certificates chosen for the client's SNI name. */
+function configForName(config: ServerConfig, serverName: string | undefined): ServerConfig {
+  const certificates = config.certificatesFor?.(serverName);
+  if (!certificates || certificates.length === 0) return config;
+  return { ...config, certificates };
+}
+
 /**
  * RFC 8446 Section 4.2.1: with supported_versions, the highest version in the
  * client's list that we enable; without, RFC 5246 Appendix E.1 (legacy_version is
@@ -167,11 +174,10 @@ export class ExpectClientHello implements State {
   handle(cx: HandshakeContext, input: Input): State {
     // The ClientHello enters the transcript only after a TLS 1.3 PSK binder over it is checked.
     const { message: hello, frame } = decodeExpected(cx, input, HandshakeType.client_hello);
-    const { config } = this;
-
-    const version = negotiateVersion(config, hello);
+    const version = negotiateVersion(this.config, hello);
     const offer = readOffer(hello);
     cx.info.serverName = offer.serverName;
+    const config = configForName(this.config, offer.serverName);
     if (version === TLS13) return readClientHello13(cx, config, hello, frame, offer);
     record(cx, frame, hello);
     // RFC 7507 Section 3: a fallback retry to a lower version than we support is refused.

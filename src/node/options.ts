@@ -38,6 +38,12 @@ export interface TlsOptions {
   sessionTimeout?: number;
   /** Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes). */
   ticketKeys?: Uint8Array;
+  /**
+   * node:tls SNICallback(servername, cb): cb(null, secureContext) picks the certificates for
+   * that name. The callback must answer synchronously (as most do); an answer that comes later,
+   * an error or no context keeps the server's own certificates.
+   */
+  SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   /** typetls: receives the engine's trace events. */
   trace?: Annotator;
   /** typetls: the crypto provider (node:crypto by default). */
@@ -271,8 +277,21 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
 }
 
 /** The server-only options. */
+/** SNICallback as the engine's certificatesFor: the context's certificates, when it answers at once. */
+function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => readonly CertifiedKey[] | undefined {
+  return (name) => {
+    if (name === undefined) return undefined;
+    let chosen: SecureContext | undefined;
+    callback(name, (err, ctx) => {
+      if (!err && ctx instanceof SecureContext) chosen = ctx;
+    });
+    return chosen?.certificates;
+  };
+}
+
 function serverOnly(options: TlsOptions) {
   return {
+    ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
     ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
@@ -297,6 +316,11 @@ export class SecureContext {
   constructor(options: TlsOptions = {}) {
     this.options = { ...options };
     this.clientConfig = clientConfig(commonConfig(options));
+  }
+
+  /** The certificate chains and keys of this context (for SNICallback). */
+  get certificates(): readonly CertifiedKey[] {
+    return this.clientConfig.certificates;
   }
 
   /** node's secureContext.context is the native SSL_CTX; here it is the context itself. */
