@@ -208,14 +208,44 @@ describe('typetls server and client', { skip: hasOpenssl ? false : 'openssl is n
     assert.ok(r.stdout.equals(blob), 'the same bytes came back');
   });
 
-  it('saves a session with --sess-out and resumes it with --sess-in', async () => {
-    const sess = join(temp, 'session.bin');
-    const first = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--max-version', '1.2', '--sess-out', sess], request);
+  for (const version of ['1.2', '1.3']) {
+    it(`saves a session with --sess-out and resumes it with --sess-in (TLS ${version})`, async () => {
+      const sess = join(temp, `session-${version}.bin`);
+      const common = ['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--min-version', version, '--max-version', version];
+      // Only the request: the server's Connection: close ends the connection, after the TLS 1.3 ticket.
+      const first = await cli([...common, '--sess-out', sess], request);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, new RegExp(`^protocol=TLSv${version.replace('.', '\\.')} .* resumed=no `, 'm'));
+      assert.ok(statSync(sess).size > 0, 'a session was saved');
+      const second = await cli([...common, '--sess-in', sess], request);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stderr, new RegExp(`^protocol=TLSv${version.replace('.', '\\.')} .* resumed=yes `, 'm'));
+      assert.match(second.stdout.toString(), /HTTP\/1\.1 200 OK/);
+    });
+  }
+
+  it('--sess-out waits for the TLS 1.3 ticket even when stdin is already empty', async () => {
+    const sess = join(temp, 'session-empty-stdin.bin');
+    const first = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--sess-out', sess], '');
     assert.equal(first.code, 0, first.stderr);
-    assert.ok(statSync(sess).size > 0);
-    const second = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--max-version', '1.2', '--sess-in', sess], request);
+    assert.match(first.stderr, /^protocol=TLSv1\.3 /m);
+    assert.ok(statSync(sess).size > 0, 'a session was saved');
+    const second = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--sess-in', sess], '');
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /resumed=yes/);
+  });
+
+  it('the server page names the key exchange group (X25519MLKEM768 by default in TLS 1.3, X25519 when asked)', async () => {
+    const pq = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert], request);
+    assert.equal(pq.code, 0, pq.stderr);
+    assert.match(pq.stdout.toString(), /version=TLSv1\.3 cipher=TLS_\w+ group=X25519MLKEM768/);
+    const x = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--groups', 'X25519'], request);
+    assert.equal(x.code, 0, x.stderr);
+    assert.match(x.stdout.toString(), /version=TLSv1\.3 cipher=TLS_\w+ group=X25519\b/);
+    const tls12 = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--max-version', '1.2', '--groups', 'P-256'], request);
+    assert.equal(tls12.code, 0, tls12.stderr);
+    // P-256 by node:tls's name for it, as getEphemeralKeyInfo() reports it.
+    assert.match(tls12.stdout.toString(), /version=TLSv1\.2 cipher=TLS_ECDHE_\w+ group=prime256v1/);
   });
 
   it('refuses a server whose name does not match, exit 1 with an error line', async () => {
@@ -276,6 +306,27 @@ describe('typetls server and client', { skip: hasOpenssl ? false : 'openssl is n
       await stop(s.child, 'SIGKILL');
     }
   });
+
+  for (const version of ['1.2', '1.3']) {
+    it(`the typetls client resumes against openssl s_server -www -tls${version.replace('.', '_')} (--sess-out, --sess-in)`, async () => {
+      const p = await freePort();
+      const flag = `-tls${version.replace('.', '_')}`;
+      const s = await start('openssl', ['s_server', '-accept', `127.0.0.1:${p}`, '-cert', pki.rsaCert, '-key', pki.rsaKey, '-www', flag], /^ACCEPT$/m);
+      try {
+        const sess = join(temp, `openssl-session-${version}.bin`);
+        const common = ['client', `127.0.0.1:${p}`, '--ca', pki.caCert, '--max-version', version];
+        const first = await cli([...common, '--sess-out', sess], 'GET / HTTP/1.0\r\n\r\n');
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stderr, /resumed=no/);
+        const second = await cli([...common, '--sess-in', sess], 'GET / HTTP/1.0\r\n\r\n');
+        assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stderr, new RegExp(`^protocol=TLSv${version.replace('.', '\\.')} .* resumed=yes `, 'm'));
+        assert.match(second.stdout.toString('latin1'), /Reused, TLSv1\.[23]/);
+      } finally {
+        await stop(s.child, 'SIGKILL');
+      }
+    });
+  }
 
   it('stops on SIGTERM with exit status 0, closing open connections', async () => {
     const client = spawn(process.execPath, [main, 'client', `127.0.0.1:${port}`, '--ca', pki.caCert], { stdio: ['pipe', 'pipe', 'pipe'] });
