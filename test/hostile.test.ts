@@ -11,6 +11,7 @@
 // engine learns TLS 1.3.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
@@ -527,39 +528,26 @@ describe('messages out of order in the middle of the handshake', () => {
 });
 
 describe('bad key exchange values', () => {
-  // A low-order X25519 point makes OpenSSL refuse the derivation: src/crypto/node.ts X25519Share.agree
-  // lets that exception through (crypto.diffieHellman is outside its try), so the engine answers
-  // internal_error where RFC 8422 Section 5.11 / RFC 7748 Section 6.1 call for illegal_parameter.
-  const lowOrder = 'X25519 low-order points fail inside crypto.diffieHellman and become internal_error (src/crypto/node.ts X25519Share.agree)';
-  const points: { cls: string; group: number; point: Uint8Array; todo?: string }[] = [
+  // Regression: a low-order X25519 point makes OpenSSL refuse the derivation inside crypto.diffieHellman;
+  // src/crypto/node.ts X25519Share.agree once let that through as internal_error, where RFC 8422
+  // Section 5.11 / RFC 7748 Section 6.1 call for illegal_parameter.
+  const points: { cls: string; group: number; point: Uint8Array }[] = [
     { cls: 'X25519 point of 31 bytes', group: NamedGroup.x25519, point: new Uint8Array(31).fill(5) },
     { cls: 'X25519 point of 33 bytes', group: NamedGroup.x25519, point: new Uint8Array(33).fill(5) },
-    { cls: 'X25519 all-zero point (zero shared secret)', group: NamedGroup.x25519, point: new Uint8Array(32), todo: lowOrder },
-    { cls: 'X25519 point u=1 (order 1)', group: NamedGroup.x25519, point: Uint8Array.from([1, ...new Uint8Array(31)]), todo: lowOrder },
+    { cls: 'X25519 all-zero point (zero shared secret)', group: NamedGroup.x25519, point: new Uint8Array(32) },
+    { cls: 'X25519 point u=1 (order 1)', group: NamedGroup.x25519, point: Uint8Array.from([1, ...new Uint8Array(31)]) },
     { cls: 'P-256 point not on the curve', group: NamedGroup.secp256r1, point: Uint8Array.from([4, ...new Uint8Array(64).fill(1)]) },
     { cls: 'P-256 compressed point', group: NamedGroup.secp256r1, point: Uint8Array.from([2, ...new Uint8Array(32).fill(1)]) },
     { cls: 'P-256 point at infinity', group: NamedGroup.secp256r1, point: Uint8Array.of(0) },
   ];
   for (const p of points) {
-    it(`server: ClientKeyExchange with a ${p.cls} → illegal_parameter`, p.todo ? { todo: p.todo } : {}, () => {
+    it(`server: ClientKeyExchange with a ${p.cls} → illegal_parameter`, () => {
       const f = new Flow({ client: { groups: [p.group] } }).helloToServer();
       const v = new Victim(f.server);
       const out = v.feed(record(CT.handshake, handshake(HandshakeType.client_key_exchange, [p.point.length, ...p.point])));
       assertPlainFatal(`bad ECDHE point in ClientKeyExchange (${p.cls})`, v, out, 'illegal_parameter', A.illegal_parameter);
     });
   }
-
-  it('server: an X25519 low-order point still ends in one clean fatal alert and silence (whatever its description)', () => {
-    const f = new Flow({ client: { groups: [NamedGroup.x25519] } }).helloToServer();
-    const v = new Victim(f.server);
-    const out = v.feed(record(CT.handshake, handshake(HandshakeType.client_key_exchange, [32, ...new Uint8Array(32)])));
-    const err = v.conn.error;
-    assert.ok(err instanceof TlsError);
-    assert.ok(err.kind === 'illegal_parameter' || err.kind === 'internal_error', err.code);
-    assert.deepEqual([...out.subarray(0, 2), ...out.subarray(3, 6)], [CT.alert, 3, 0, 2, 2]);
-    assert.equal(out.length, 7);
-    assertSilence(v, err);
-  });
 
   /** A TLS 1.3 ClientHello whose single X25519 key share is replaced by `point`. */
   function tls13HelloWithX25519Share(point: Uint8Array): Uint8Array {
@@ -577,7 +565,7 @@ describe('bad key exchange values', () => {
     return record(CT.handshake, encodeHandshake({ ...hello, extensions }, TLS12), 0x0301);
   }
 
-  it('server allowing TLS 1.3: a ClientHello key share with an X25519 all-zero point → illegal_parameter', { todo: lowOrder }, () => {
+  it('server allowing TLS 1.3: a ClientHello key share with an X25519 all-zero point → illegal_parameter', () => {
     const v = new Victim(new ServerConnection(serverCfg({ maxVersion: 0x0304 })));
     const out = v.feed(tls13HelloWithX25519Share(new Uint8Array(32)));
     assertPlainFatal('bad X25519 key share in a TLS 1.3 ClientHello (all-zero point)', v, out, 'illegal_parameter', A.illegal_parameter);
@@ -636,12 +624,15 @@ describe('wrong Finished', () => {
 
   it('client: a well-encrypted server Finished with wrong verify_data → decrypt_error', () => {
     const f = new Flow().helloToServer().serverFlightToClient().clientFlightToServer();
-    const [ccs, fin] = splitRecords(f.serverFinishedFlight);
+    // [NewSessionTicket,] ChangeCipherSpec, Finished: the Finished is the last record.
+    const recs = splitRecords(f.serverFinishedFlight);
+    const fin = recs[recs.length - 1]!;
     const keys = f.keys();
-    const wrong = keys.server(0).open(fin!).plaintext.slice();
+    const wrong = keys.server(0).open(fin).plaintext.slice();
+    assert.equal(wrong[0], HandshakeType.finished);
     wrong[wrong.length - 1]! ^= 1;
     const v = new Victim(f.client);
-    const out = v.feed(ccs!, keys.server(0).seal(CT.handshake, wrong));
+    const out = v.feed(...recs.slice(0, -1), keys.server(0).seal(CT.handshake, wrong));
     assertEncryptedFatal('wrong verify_data, well encrypted', v, out, 'decrypt_error', A.decrypt_error, keys.client(1), f.server);
   });
 
@@ -795,6 +786,47 @@ describe('hostile input after the handshake (encrypted)', () => {
       assertPeerAlert('fatal alert from the peer (encrypted)', s.victim, out, A.internal_error);
     });
   }
+});
+
+describe('hangs', () => {
+  // Found by test/fuzz/run.ts: the run stopped making progress with its main thread asleep on a
+  // mutex. gdb showed ExportJWKEdKey (KeyObject.export({ format: 'jwk' })) allocating a string,
+  // the allocation running a GC, and the GC's weak callback ~KeyGenJob waiting for a lock already
+  // held: node's own deadlock, reached through src/crypto/node.ts X25519Share's constructor, which
+  // calls crypto.generateKeyPairSync('x25519') and then publicKey.export({ format: 'jwk' }) for
+  // every X25519 share (each TLS 1.2 ECDHE or TLS 1.3 handshake with x25519 or X25519MLKEM768).
+  // A long-lived server eventually stops for good. Asking generateKeyPairSync for the public key
+  // as DER SPKI (publicKeyEncoding) and taking its last 32 bytes avoids the JWK export; a plain
+  // node script doing that ran 179k keys in 20 s without stopping where the JWK one stopped at 40k.
+  const hang =
+    'X25519 share generation deadlocks inside node (GC during KeyObject.export jwk, src/crypto/node.ts X25519Share constructor)';
+  it('generating X25519 shares for 3 s among other allocations finishes (no deadlock)', { todo: hang, timeout: 30_000 }, async () => {
+    const providerUrl = new URL('../src/crypto/node.js', import.meta.url).href;
+    // Small young generation and some garbage per share: GCs land inside the export often. With the
+    // deadlock present this stops within 2 s (34 ms to 1.7 s in three tries); without it, it prints done.
+    const script = `
+      const { nodeCryptoProvider } = await import(${JSON.stringify(providerUrl)});
+      let junk = [];
+      for (const t0 = Date.now(); Date.now() - t0 < 3000; ) {
+        nodeCryptoProvider.generateKeyShare(0x001d);
+        junk.push(new Uint8Array(2000));
+        if (junk.length > 500) junk = [];
+      }
+      console.log('done');`;
+    const child = spawn(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+    try {
+      const result = await Promise.race([exited, timer]);
+      assert.notEqual(result, 'timeout', 'not done after 10 s: deadlocked');
+      assert.equal(result, 0);
+      assert.equal(stdout.trim(), 'done');
+    } finally {
+      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }
+  });
 });
 
 after(() => {

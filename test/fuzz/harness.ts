@@ -11,12 +11,13 @@
 // - after a failure nothing more is written, whatever comes in, and the same error is returned;
 // - 'data' only after 'handshakeDone'; every process() returns (timed).
 
+import { constants, publicEncrypt, type KeyObject } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { clientConfig, serverConfig, type CertifiedKey, type ConfigOptions, type ClientConfig, type ServerConfig } from '../../src/config.js';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../../src/connection.js';
 import { nodeCryptoProvider } from '../../src/crypto/node.js';
-import type { CryptoProvider } from '../../src/crypto/provider.js';
+import type { CryptoProvider, PublicKey } from '../../src/crypto/provider.js';
 import { alertFor, TlsError } from '../../src/errors.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { pemDecode } from '../../src/x509/pem.js';
@@ -28,12 +29,25 @@ export function recordedDir(): string {
   return here.includes('/dist/') ? fileURLToPath(new URL('../../../test/recorded/', import.meta.url)) : fileURLToPath(new URL('../recorded/', import.meta.url));
 }
 
-/** A provider whose random() is a seeded stream, so a recorded handshake replays with the same randoms. */
+/**
+ * A provider whose random() is a seeded stream, so a recorded handshake replays with the same randoms.
+ * Its RSA encryption pads with the same stream (RFC 8017 Section 7.2.1, then raw RSA), so a client's
+ * RSA ClientKeyExchange comes out the same too and a replayed RSA handshake completes for both roles.
+ */
 export function seededProvider(seed: number): CryptoProvider {
   const rng = new Rng(seed);
+  const rsaEncryptPkcs1 = (key: PublicKey, data: Uint8Array): Uint8Array => {
+    const k = (key.bits + 7) >> 3;
+    const em = new Uint8Array(k);
+    em[1] = 2;
+    for (let i = 2; i < k - data.length - 1; i++) em[i] = 1 + rng.below(255);
+    em.set(data, k - data.length);
+    return new Uint8Array(publicEncrypt({ key: key.handle as KeyObject, padding: constants.RSA_NO_PADDING }, em));
+  };
   return new Proxy(nodeCryptoProvider, {
     get(target, prop) {
       if (prop === 'random') return (n: number) => rng.bytes(n);
+      if (prop === 'rsaEncryptPkcs1') return rsaEncryptPkcs1;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
