@@ -31,6 +31,48 @@ export interface CertificateTemplate {
   readonly keyUsage?: number;
   /** ExtendedKeyUsage purpose OIDs. */
   readonly extKeyUsage?: readonly string[];
+  /** nameConstraints (RFC 5280 Section 4.2.1.10), critical unless `critical: false`. */
+  readonly nameConstraints?: NameConstraintsTemplate;
+  /** Further extensions, DER values, appended as given (for tests of unknown or odd extensions). */
+  readonly extraExtensions?: readonly { readonly oid: string; readonly critical: boolean; readonly value: Uint8Array }[];
+}
+
+export interface SubtreesTemplate {
+  /** dNSName bases ("example.com", ".example.com"). */
+  readonly dns?: readonly string[];
+  /** iPAddress bases in CIDR form ("10.0.0.0/8", "2001:db8::/32"). */
+  readonly ip?: readonly string[];
+}
+
+export interface NameConstraintsTemplate {
+  readonly permitted?: SubtreesTemplate;
+  readonly excluded?: SubtreesTemplate;
+  readonly critical?: boolean;
+}
+
+/** NameConstraints DER (RFC 5280 Section 4.2.1.10): GeneralSubtree bases only, minimum and maximum absent. */
+export function encodeNameConstraints(nc: NameConstraintsTemplate): Uint8Array {
+  const subtrees = (t: SubtreesTemplate): Uint8Array[] => [
+    ...(t.dns ?? []).map((d) => der.sequence(der.implicit(2, new TextEncoder().encode(d)))),
+    ...(t.ip ?? []).map((cidr) => {
+      const [addr, bits] = cidr.split('/');
+      const address = parseIpAddress(addr ?? '');
+      const prefix = Number(bits);
+      if (!address || !Number.isInteger(prefix) || prefix < 0 || prefix > address.length * 8) {
+        throw new TlsError('api_misuse', `${cidr} is not an address range`);
+      }
+      const mask = new Uint8Array(address.length);
+      for (let i = 0; i < prefix; i++) mask[i >> 3]! |= 0x80 >> (i & 7);
+      const both = new Uint8Array(address.length * 2);
+      both.set(address.map((b, i) => b & mask[i]!));
+      both.set(mask, address.length);
+      return der.sequence(der.implicit(7, both));
+    }),
+  ];
+  const parts: Uint8Array[] = [];
+  if (nc.permitted) parts.push(der.explicit(0, ...subtrees(nc.permitted)));
+  if (nc.excluded) parts.push(der.explicit(1, ...subtrees(nc.excluded)));
+  return der.sequence(...parts);
 }
 
 /** X.501 Name: one attribute per RDN, O before CN (the conventional order). */
@@ -56,6 +98,11 @@ export function signatureAlgorithmIdentifier(scheme: number): Uint8Array {
       ),
     );
   switch (scheme) {
+    // SHA-1 only so that tests can show such certificates are refused.
+    case SignatureScheme.rsa_pkcs1_sha1:
+      return der.sequence(der.oid(Oid.sha1WithRSAEncryption), der.null());
+    case SignatureScheme.ecdsa_sha1:
+      return der.sequence(der.oid(Oid.ecdsaWithSHA1));
     case SignatureScheme.rsa_pkcs1_sha256:
       return der.sequence(der.oid(Oid.sha256WithRSAEncryption), der.null());
     case SignatureScheme.rsa_pkcs1_sha384:
@@ -149,11 +196,17 @@ export function buildCertificate(
     names.push(der.implicit(7, bytes));
   }
   if (names.length) extensions.push(extension(Oid.subjectAltName, false, der.sequence(...names)));
+  if (template.nameConstraints) {
+    extensions.push(
+      extension(Oid.nameConstraints, template.nameConstraints.critical ?? true, encodeNameConstraints(template.nameConstraints)),
+    );
+  }
   // RFC 5280 Section 4.2.1.2 and 4.2.1.1
   extensions.push(extension(Oid.subjectKeyIdentifier, false, der.octetString(keyIdentifier(provider, template.subjectPublicKeyInfo))));
   extensions.push(
     extension(Oid.authorityKeyIdentifier, false, der.sequence(der.implicit(0, keyIdentifier(provider, issuerKey.spki)))),
   );
+  for (const e of template.extraExtensions ?? []) extensions.push(extension(e.oid, e.critical, e.value));
 
   const tbs = der.sequence(
     der.explicit(0, der.smallInteger(2)), // v3

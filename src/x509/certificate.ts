@@ -68,6 +68,23 @@ export interface Certificate {
   readonly subjectAltName: SubjectAltName | undefined;
   readonly subjectKeyIdentifier: Uint8Array | undefined;
   readonly authorityKeyIdentifier: Uint8Array | undefined;
+  /** The nameConstraints extension (RFC 5280 Section 4.2.1.10), or undefined when absent. */
+  readonly nameConstraints: NameConstraints | undefined;
+}
+
+/** One side (permitted or excluded) of a nameConstraints extension, by name form. */
+export interface GeneralSubtrees {
+  /** dNSName bases: "example.com" (the name and its subdomains) or ".example.com" (subdomains only). */
+  readonly dnsNames: readonly string[];
+  /** iPAddress bases: address and mask of the same length (4 or 16 bytes each). */
+  readonly ipRanges: readonly { readonly address: Uint8Array; readonly mask: Uint8Array }[];
+  /** The GeneralName forms present that this validator does not process ("rfc822Name", "directoryName", ...). */
+  readonly unsupportedForms: readonly string[];
+}
+
+export interface NameConstraints {
+  readonly permitted: GeneralSubtrees | undefined;
+  readonly excluded: GeneralSubtrees | undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -103,6 +120,7 @@ export const Oid = {
   subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
+  nameConstraints: '2.5.29.30',
   extKeyUsage: '2.5.29.37',
   anyExtendedKeyUsage: '2.5.29.37.0',
   serverAuth: '1.3.6.1.5.5.7.3.1',
@@ -396,7 +414,13 @@ function readSubjectPublicKeyInfo(contents: Uint8Array): {
 
 type ParsedExtensions = Pick<
   Certificate,
-  'basicConstraints' | 'keyUsage' | 'extKeyUsage' | 'subjectAltName' | 'subjectKeyIdentifier' | 'authorityKeyIdentifier'
+  | 'basicConstraints'
+  | 'keyUsage'
+  | 'extKeyUsage'
+  | 'subjectAltName'
+  | 'subjectKeyIdentifier'
+  | 'authorityKeyIdentifier'
+  | 'nameConstraints'
 >;
 
 function parseExtensions(extensions: readonly CertificateExtension[]): ParsedExtensions {
@@ -409,6 +433,7 @@ function parseExtensions(extensions: readonly CertificateExtension[]): ParsedExt
     subjectAltName: undefined,
     subjectKeyIdentifier: undefined,
     authorityKeyIdentifier: undefined,
+    nameConstraints: undefined,
   };
   for (const ext of extensions) {
     switch (ext.oid) {
@@ -461,9 +486,70 @@ function parseExtensions(extensions: readonly CertificateExtension[]): ParsedExt
           return keyIdentifier;
         });
         break;
+      case Oid.nameConstraints:
+        out.nameConstraints = DerReader.readAll(ext.value, 'nameConstraints', readNameConstraints);
+        break;
     }
   }
   return out;
+}
+
+const generalNameForms = [
+  'otherName',
+  'rfc822Name',
+  'dNSName',
+  'x400Address',
+  'directoryName',
+  'ediPartyName',
+  'uniformResourceIdentifier',
+  'iPAddress',
+  'registeredID',
+] as const;
+
+/**
+ * NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
+ * excludedSubtrees [1] GeneralSubtrees OPTIONAL } (RFC 5280 Section 4.2.1.10).
+ */
+function readNameConstraints(r: DerReader): NameConstraints {
+  const s = r.sequence('NameConstraints');
+  const permittedEl = s.optional(contextTag(0, true), 'permittedSubtrees');
+  const excludedEl = s.optional(contextTag(1, true), 'excludedSubtrees');
+  s.end();
+  // RFC 5280 Section 4.2.1.10: conforming CAs MUST NOT issue an empty nameConstraints.
+  if (!permittedEl && !excludedEl) throw malformed('nameConstraints is empty');
+  const subtrees = (el: DerElement | undefined, field: string): GeneralSubtrees | undefined => {
+    if (!el) return undefined;
+    const list = new DerReader(el.contents, `nameConstraints.${field}`);
+    // GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree
+    if (list.empty()) throw malformed(`nameConstraints.${field} is empty`);
+    const out = { dnsNames: [] as string[], ipRanges: [] as { address: Uint8Array; mask: Uint8Array }[], unsupportedForms: [] as string[] };
+    while (!list.empty()) {
+      // GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL }
+      const subtree = list.sequence('GeneralSubtree');
+      const base = subtree.element('base');
+      // RFC 5280 Section 4.2.1.10: minimum MUST be zero (so absent in DER) and maximum MUST be absent.
+      if (!subtree.empty()) throw malformed(`nameConstraints.${field} has a minimum or maximum`);
+      if ((base.tag & 0xc0) !== 0x80) throw malformed(`nameConstraints.${field} holds a base that is not a GeneralName`);
+      switch (base.tag) {
+        case contextTag(2, false): {
+          const name = decodeString(Tag.IA5String, base.contents, `nameConstraints.${field}.dNSName`)!;
+          out.dnsNames.push(name);
+          break;
+        }
+        case contextTag(7, false): {
+          // RFC 5280 Section 4.2.1.10: the address followed by its mask, 8 octets for IPv4, 32 for IPv6.
+          const n = base.contents.length;
+          if (n !== 8 && n !== 32) throw malformed(`nameConstraints.${field}.iPAddress has ${n} bytes`);
+          out.ipRanges.push({ address: base.contents.subarray(0, n / 2), mask: base.contents.subarray(n / 2) });
+          break;
+        }
+        default:
+          out.unsupportedForms.push(generalNameForms[base.tag & 0x1f] ?? `[${base.tag & 0x1f}]`);
+      }
+    }
+    return out;
+  };
+  return { permitted: subtrees(permittedEl, 'permittedSubtrees'), excluded: subtrees(excludedEl, 'excludedSubtrees') };
 }
 
 /** GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280 Section 4.2.1.6). */

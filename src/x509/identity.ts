@@ -47,9 +47,26 @@ function unfqdn(host: string): string {
 }
 
 /**
- * RFC 6125 Section 6.4.1 and 6.4.3: labels compared case-insensitively; a
- * wildcard only as the whole left-most label, never in a pattern of fewer than
- * three labels, and never standing for an A-label ("xn--") of the host.
+ * Registry-controlled suffixes of more than one label under which a wildcard is
+ * refused (RFC 9525 Section 6.3: a wildcard at the public-suffix level would
+ * stand for every site of the registry). This is a deliberately short, explicit
+ * list of common ones, not the Public Suffix List: a single-label suffix ("*.com")
+ * is refused by the label count, and these by name.
+ */
+export const multiLabelPublicSuffixes: ReadonlySet<string> = new Set([
+  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'ltd.uk', 'plc.uk', 'net.uk',
+  'com.au', 'net.au', 'org.au', 'edu.au', 'gov.au',
+  'co.jp', 'ne.jp', 'or.jp', 'ac.jp', 'go.jp',
+  'co.nz', 'org.nz', 'co.za', 'co.in', 'co.kr', 'com.br', 'com.cn', 'com.tw', 'com.mx', 'com.tr', 'com.sg',
+  'github.io', 'gitlab.io', 'herokuapp.com', 'appspot.com', 'blogspot.com', 'azurewebsites.net', 'cloudfront.net',
+]);
+
+/**
+ * RFC 6125 Section 6.4.1 and 6.4.3 (RFC 9525 Section 6.3): labels compared
+ * case-insensitively; a wildcard only as the whole left-most label, never in a
+ * pattern of fewer than three labels, never directly under a listed public
+ * suffix (multiLabelPublicSuffixes), and never standing for an A-label ("xn--")
+ * of the host.
  */
 function matchesPattern(hostLabels: readonly string[], pattern: string): boolean {
   if (pattern === '') return false;
@@ -62,7 +79,9 @@ function matchesPattern(hostLabels: readonly string[], pattern: string): boolean
   }
   const first = labels[0]!;
   const hostFirst = hostLabels[0]!;
-  if (first === '*') return labels.length >= 3 && !hostFirst.startsWith('xn--');
+  if (first === '*') {
+    return labels.length >= 3 && !multiLabelPublicSuffixes.has(labels.slice(1).join('.')) && !hostFirst.startsWith('xn--');
+  }
   if (first.includes('*')) return false;
   return first === hostFirst;
 }

@@ -7,6 +7,7 @@ import type { Certificate } from './certificate.js';
 import { KeyUsage, Oid, parseCertificate } from './certificate.js';
 import { bytesEqual } from './der.js';
 import { checkHostname, checkIp } from './identity.js';
+import { checkNameConstraints } from './constraints.js';
 import { pemDecode } from './pem.js';
 
 export interface VerifyOptions {
@@ -44,6 +45,11 @@ const Failures = {
   criticalExtension: (oid: string) =>
     fail('UNHANDLED_CRITICAL_EXTENSION', `unhandled critical extension ${oid}`),
   tooLong: () => fail('CERT_CHAIN_TOO_LONG', 'certificate chain too long'),
+  workExhausted: () =>
+    fail('CERT_CHAIN_TOO_LONG', 'certificate chain too long: path building stopped after its budget of candidate issuers'),
+  // node:tls has no code of its own for these (it reports UNSPECIFIED); OpenSSL's names are kept.
+  permittedViolation: () => fail('PERMITTED_VIOLATION', 'permitted subtree violation'),
+  excludedViolation: () => fail('EXCLUDED_VIOLATION', 'excluded subtree violation'),
   depthZeroSelfSigned: () => fail('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'),
   selfSignedInChain: () => fail('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
   leafSignature: () => fail('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
@@ -58,6 +64,7 @@ const handledExtensions = new Set<string>([
   Oid.subjectAltName,
   Oid.subjectKeyIdentifier,
   Oid.authorityKeyIdentifier,
+  Oid.nameConstraints,
 ]);
 
 const purposeOid = { serverAuth: Oid.serverAuth, clientAuth: Oid.clientAuth } as const;
@@ -161,6 +168,7 @@ function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResu
   let lengthFailure: Failure | undefined;
   let selfSignedInChain = false;
 
+  let exhausted = false;
   const extend = (path: Certificate[]): Certificate[] | undefined => {
     const cert = path[path.length - 1]!;
     // A certificate that is itself trusted ends the path (the leaf included).
@@ -176,7 +184,10 @@ function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResu
     ];
     if (candidates.length === 0 && path.length > 1 && isSelfIssued(cert)) selfSignedInChain = true;
     for (const issuer of candidates) {
-      if (budget <= 0 || --steps < 0) return undefined;
+      if (budget <= 0 || --steps < 0) {
+        exhausted = true;
+        return undefined;
+      }
       // Not counting the leaf and the root, at most maxDepth intermediates.
       if (!isRoot(issuer) && path.length > maxDepth) {
         lengthFailure ??= Failures.tooLong();
@@ -196,6 +207,7 @@ function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResu
   const chain = extend([leaf]);
   if (chain) return { ok: true, chain };
   if (pathFailure) return pathFailure;
+  if (exhausted) return Failures.workExhausted();
   if (signatureFailure) return signatureFailure;
   if (lengthFailure) return lengthFailure;
   // No path at all: say why in OpenSSL's terms.
@@ -220,6 +232,10 @@ function validatePath(path: readonly Certificate[], options: VerifyOptions): Fai
     if (!isAnchor || path.length === 1) {
       const unknown = cert.extensions.find((e) => e.critical && !handledExtensions.has(e.oid));
       if (unknown) return Failures.criticalExtension(unknown.oid);
+      // A critical nameConstraints with a name form this validator does not process is not processed.
+      const nc = cert.extensions.find((e) => e.oid === Oid.nameConstraints);
+      const forms = [...(cert.nameConstraints?.permitted?.unsupportedForms ?? []), ...(cert.nameConstraints?.excluded?.unsupportedForms ?? [])];
+      if (nc?.critical && forms.length > 0) return Failures.criticalExtension(`${Oid.nameConstraints} (${forms.join(', ')})`);
     }
     if (i > 0) {
       // RFC 5280 Section 6.1.4 (k): an issuer is a CA; a v1 trust anchor without extensions is accepted.
@@ -242,6 +258,27 @@ function validatePath(path: readonly Certificate[], options: VerifyOptions): Fai
       if (eku && !eku.includes(purposeOid[options.purpose]) && !eku.includes(Oid.anyExtendedKeyUsage)) {
         return Failures.purpose();
       }
+    }
+  }
+  // RFC 5280 Section 4.2.1.3 and OpenSSL's check_purpose_ssl_server/_client: a leaf whose keyUsage
+  // is present allows the TLS uses of its key (signing, or for a server also key transport or agreement).
+  const leafKeyUsage = path[0]!.keyUsage;
+  const tlsUses =
+    options.purpose === 'serverAuth'
+      ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment | KeyUsage.keyAgreement
+      : KeyUsage.digitalSignature | KeyUsage.keyAgreement;
+  if (path.length > 1 && leafKeyUsage !== undefined && (leafKeyUsage & tlsUses) === 0) return Failures.purpose();
+  // RFC 5280 Section 6.1.3 (b), (c) and 6.1.4 (g): each CA's name constraints (the trust anchor's
+  // included, as OpenSSL, Go and webpki apply them) hold for every certificate below it, except
+  // self-issued intermediates; the leaf's CN counts when it is a host name and there is no dNSName.
+  for (let i = 1; i < path.length; i++) {
+    const constraints = path[i]!.nameConstraints;
+    if (!constraints) continue;
+    for (let j = 0; j < i; j++) {
+      if (j > 0 && isSelfIssued(path[j]!)) continue;
+      const violation = checkNameConstraints(constraints, path[j]!, j === 0);
+      if (violation === 'permitted') return Failures.permittedViolation();
+      if (violation === 'excluded') return Failures.excludedViolation();
     }
   }
   // RFC 5280 Section 6.1.3 (a)(2): every certificate is valid at the time of validation.
