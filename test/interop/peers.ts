@@ -452,3 +452,211 @@ export const errorCode = (err: unknown): string | undefined =>
 
 /** The last few lines of a peer's output, for assertion messages. */
 export const tail = (text: string, lines = 6): string => text.trim().split('\n').slice(-lines).join('\n');
+
+// ---------- interactive peers, isolated servers, the typetls CLI, chromium ----------
+
+export interface InteractivePeer {
+  readonly child: ChildProcess;
+  /** Everything written to stdout so far. */
+  stdout(): Buffer;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Writes to its stdin (which stays open until end()). */
+  write(data: Uint8Array | string): void;
+  /** Closes its stdin. */
+  end(): void;
+  /** Resolves once `test(stdout, stderr)` holds; rejects if the process exits first or after timeoutMs. */
+  waitFor(test: (stdout: Buffer, stderr: string) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** Resolves when it has exited. */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Stops it by PID. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a program whose stdin stays open, for peers driven line by line (`openssl s_client` commands such
+ * as `k`, `K` and `R` are read from stdin and only act while stdin is open).
+ */
+export function startInteractive(cmd: string, args: readonly string[]): InteractivePeer {
+  const spawned = spawnTracked(cmd, args, 'pipe');
+  const exit = spawned.exit;
+  exit.catch(() => {});
+  const { child } = spawned;
+  const stdout = (): Buffer => Buffer.concat(spawned.stdout);
+  const stderr = (): string => Buffer.concat(spawned.stderr).toString('utf8');
+  return {
+    child,
+    stdout,
+    stderr,
+    write: (data) => {
+      child.stdin!.write(data);
+    },
+    end: () => {
+      child.stdin!.end();
+    },
+    waitFor: async (test, what, timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (test(stdout(), stderr())) return;
+        if (exited(child)) {
+          await exit;
+          if (test(stdout(), stderr())) return;
+          throw new Error(`${cmd} exited before ${what}: ${tail(stdout().toString('latin1') + '\n' + stderr())}`);
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${tail(stdout().toString('latin1') + '\n' + stderr())}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    exit,
+    stop: () => stopProcess(child),
+  };
+}
+
+export interface IsolatedServer {
+  /** The Unix socket that reaches the server; connect with `transport()`. */
+  readonly socketPath: string;
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** A new connection to the server (a Unix socket to the bridge, then TCP inside the namespace). */
+  transport(): import('node:net').Socket;
+  /** Resolves once stdout matches `pattern`; rejects after timeoutMs. */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let isolatedCount = 0;
+
+/**
+ * Starts a server program that binds every address (gnutls-serv has no option to bind one) inside a private
+ * network namespace, where only a loopback interface exists, reachable through a Unix socket; see
+ * netns-bridge.ts. `args(port)` gives the program's arguments for the port it must listen on.
+ */
+export async function startIsolatedServer(
+  cmd: string,
+  args: (port: number) => readonly string[],
+  timeoutMs = 10_000,
+): Promise<IsolatedServer> {
+  const port = 4433; // the namespace is private: nothing else listens there
+  const socketPath = writeTempFile(`bridge-${process.pid}-${isolatedCount++}.sock`, '');
+  rmSync(socketPath);
+  const bridge = new URL('./netns-bridge.js', import.meta.url).pathname;
+  const spawned = spawnTracked(
+    'unshare',
+    ['-rn', '--pid', '--fork', '--kill-child', process.execPath, bridge, socketPath, String(port), cmd, ...args(port)],
+    'pipe',
+  );
+  spawned.exit.catch(() => {});
+  const { child } = spawned;
+  const stdout = (): string => Buffer.concat(spawned.stdout).toString('utf8');
+  const stderr = (): string => Buffer.concat(spawned.stderr).toString('utf8');
+  const deadline = Date.now() + timeoutMs;
+  while (!stderr().includes('netns-bridge: ready')) {
+    if (exited(child) || Date.now() > deadline) {
+      await stopProcess(child);
+      const why = stderr();
+      if (/peer not installed/.test(why)) throw new Error(`peer not installed: ${cmd}`);
+      throw new Error(`${cmd} in a private network namespace did not start: ${tail(why)}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return {
+    socketPath,
+    child,
+    stdout,
+    stderr,
+    transport: () => createConnection({ path: socketPath, allowHalfOpen: true }),
+    waitForStdout: async (pattern, limitMs = 5_000) => {
+      const until = Date.now() + limitMs;
+      while (!pattern.test(stdout())) {
+        if (Date.now() > until) throw new Error(`${cmd} did not print ${pattern}: ${tail(stdout(), 15)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    stop: () => stopProcess(child),
+  };
+}
+
+/** The typetls command line (node dist/src/cli/main.js) as a server: started, listening, its port. */
+export interface CliServer {
+  readonly port: number;
+  readonly peer: InteractivePeer;
+  stop(): Promise<void>;
+}
+
+/** Starts `typetls server --host 127.0.0.1 --port 0 ARGS` and waits for its "listening on" line. */
+export async function startTypetlsServer(args: readonly string[]): Promise<CliServer> {
+  const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
+  const peer = startInteractive(process.execPath, [main, 'server', '--host', '127.0.0.1', '--port', '0', ...args]);
+  await peer.waitFor((out) => /listening on \S+:\d+/.test(out.toString('latin1')), '"listening on"');
+  const port = Number(/listening on \S+:(\d+)/.exec(peer.stdout().toString('latin1'))![1]);
+  return { port, peer, stop: () => peer.stop() };
+}
+
+/** `chromium` headless, loading one URL and printing its DOM; a fresh profile in a temp dir each time. */
+export async function runChromium(url: string, extraFlags: readonly string[] = [], timeoutMs = 30_000): Promise<RunResult> {
+  const profile = mkdtempSync(join(tmpdir(), 'typetls-chromium-'));
+  try {
+    return await runProcess(
+      'chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+        '--ignore-certificate-errors',
+        ...extraFlags,
+        '--dump-dom',
+        url,
+      ],
+      { timeoutMs },
+    );
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+// ---------- openssl -trace output ----------
+
+/** The NamedGroup line of openssl -trace for each group (`NamedGroup: secp384r1 (P-384) (24)`). */
+export const traceGroupName: Record<Group, string> = {
+  X25519: 'ecdh_x25519 (29)',
+  'P-256': 'secp256r1 (P-256) (23)',
+  'P-384': 'secp384r1 (P-384) (24)',
+};
+
+/** The HelloRetryRequest's fixed random (RFC 8446 Section 4.1.3) as openssl -trace prints its first four bytes. */
+const hrrRandomTrace = 'gmt_unix_time=0xCF21AD74';
+
+export interface TracedServerHello {
+  /** Whether this ServerHello is a HelloRetryRequest. */
+  readonly retry: boolean;
+  /** The key_share group as openssl -trace names it, if any. */
+  readonly group: string | undefined;
+}
+
+/** Every ServerHello (and HelloRetryRequest) in an openssl -trace transcript, in order. */
+export function tracedServerHellos(trace: string): TracedServerHello[] {
+  return trace
+    .split(/ServerHello, Length=\d+\n/)
+    .slice(1)
+    .map((block) => {
+      const body = block.split(/\n(?:Sent|Received) Record\n/)[0]!;
+      const group = /extension_type=key_share\(51\)[^\n]*\n\s+NamedGroup: ([^\n]+)/.exec(body)?.[1]?.trim();
+      return { retry: body.includes(hrrRandomTrace), group };
+    });
+}
+
+/** Reads a file that a peer may still be writing; '' when it does not exist yet. */
+export function readTextFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
