@@ -69,6 +69,14 @@ export const cipherSuites: readonly CipherSuite[] = [
   suite(0xc013, 'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA', 'ECDHE-RSA-AES128-SHA', 'ecdhe', 'rsa', cbc(128, 'sha1'), 'sha256'),
   suite(0xc00a, 'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA', 'ECDHE-ECDSA-AES256-SHA', 'ecdhe', 'ecdsa', cbc(256, 'sha1'), 'sha256'),
   suite(0xc014, 'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA', 'ECDHE-RSA-AES256-SHA', 'ecdhe', 'rsa', cbc(256, 'sha1'), 'sha256'),
+  // TLS 1.2 DHE-RSA, RFC 5288, RFC 7905 and RFC 5246 (groups from RFC 7919)
+  suite(0x009e, 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', 'DHE-RSA-AES128-GCM-SHA256', 'dhe', 'rsa', gcm128, 'sha256'),
+  suite(0x009f, 'TLS_DHE_RSA_WITH_AES_256_GCM_SHA384', 'DHE-RSA-AES256-GCM-SHA384', 'dhe', 'rsa', gcm256, 'sha384'),
+  suite(0xccaa, 'TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256', 'DHE-RSA-CHACHA20-POLY1305', 'dhe', 'rsa', chacha, 'sha256'),
+  suite(0x0067, 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA256', 'DHE-RSA-AES128-SHA256', 'dhe', 'rsa', cbc(128, 'sha256'), 'sha256'),
+  suite(0x006b, 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA256', 'DHE-RSA-AES256-SHA256', 'dhe', 'rsa', cbc(256, 'sha256'), 'sha256'),
+  suite(0x0033, 'TLS_DHE_RSA_WITH_AES_128_CBC_SHA', 'DHE-RSA-AES128-SHA', 'dhe', 'rsa', cbc(128, 'sha1'), 'sha256'),
+  suite(0x0039, 'TLS_DHE_RSA_WITH_AES_256_CBC_SHA', 'DHE-RSA-AES256-SHA', 'dhe', 'rsa', cbc(256, 'sha1'), 'sha256'),
   // TLS 1.2 RSA key exchange, RFC 5288 and RFC 5246
   suite(0x009c, 'TLS_RSA_WITH_AES_128_GCM_SHA256', 'AES128-GCM-SHA256', 'rsa', 'rsa', gcm128, 'sha256'),
   suite(0x009d, 'TLS_RSA_WITH_AES_256_GCM_SHA384', 'AES256-GCM-SHA384', 'rsa', 'rsa', gcm256, 'sha384'),

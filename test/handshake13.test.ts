@@ -19,6 +19,7 @@ const groups: Record<string, number> = {
   'P-256': NamedGroup.secp256r1,
   'P-384': NamedGroup.secp384r1,
   X25519MLKEM768: NamedGroup.X25519MLKEM768,
+  ffdhe2048: NamedGroup.ffdhe2048,
 };
 
 function payload(n: number): Uint8Array {
@@ -32,7 +33,7 @@ describe('TLS 1.3 in memory', () => {
     for (const [g, group] of Object.entries(groups)) {
       it(`${name} ${g}: handshake and 100 KiB both ways`, () => {
         const suite = suiteByName(name)!;
-        const pair = Pair.create(makeClientConfig(k, { cipherSuites: [suite.id], groups: [group] }), makeServerConfig(k));
+        const pair = Pair.create(makeClientConfig(k, { cipherSuites: [suite.id], groups: [group] }), makeServerConfig(k, { groups: [group] }));
         pair.handshake();
         for (const side of [pair.client, pair.server]) {
           assert.equal(side.info.protocol, 'TLSv1.3');

@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup, SignatureScheme } from '../wire/enums.js';
+import { dhPublicInRange, ffdheGroup } from '../keys/ffdhe.js';
 import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
   KeyShare, PrivateKey, PublicKey,
@@ -198,6 +199,36 @@ function acceptX25519MlKem768(clientShare: Uint8Array): { publicKey: Uint8Array;
   return { publicKey, sharedSecret };
 }
 
+function leftPad(b: Uint8Array, length: number): Uint8Array {
+  if (b.length === length) return b;
+  const out = new Uint8Array(length);
+  out.set(b, length - b.length);
+  return out;
+}
+
+/**
+ * An RFC 7919 group as a named key share (TLS 1.3, RFC 8446 Section 4.2.8.1):
+ * public values and the shared secret are padded to the length of the prime.
+ */
+class FfdheShare implements KeyShare {
+  readonly publicKey: Uint8Array;
+  private readonly dh: crypto.DiffieHellman;
+  constructor(readonly group: number, private readonly p: Uint8Array, g: Uint8Array) {
+    this.dh = crypto.createDiffieHellman(p, g);
+    this.publicKey = leftPad(u8(this.dh.generateKeys()), p.length);
+  }
+  agree(peer: Uint8Array): Uint8Array {
+    if (peer.length !== this.p.length || !dhPublicInRange(peer, this.p)) {
+      throw new TlsError('illegal_parameter', 'FFDHE public value has the wrong length or is out of range');
+    }
+    try {
+      return leftPad(u8(this.dh.computeSecret(peer)), this.p.length);
+    } catch {
+      throw new TlsError('illegal_parameter', 'FFDHE public value was refused');
+    }
+  }
+}
+
 interface SchemeInfo {
   hash: HashAlgorithm | null;
   kind: 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa';
@@ -301,14 +332,35 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   supportedGroups(): readonly number[] {
-    return [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1];
+    return [
+      NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
+      NamedGroup.ffdhe2048, NamedGroup.ffdhe3072,
+    ];
   }
 
   generateKeyShare(group: number): KeyShare {
     if (group === NamedGroup.x25519) return new X25519Share();
     if (group === NamedGroup.X25519MLKEM768) return new X25519MlKem768Share();
     if (curveName[group]) return new EcdhShare(group);
+    const ffdhe = ffdheGroup(group);
+    if (ffdhe) return new FfdheShare(ffdhe.group, ffdhe.p, ffdhe.g);
     throw new TlsError('internal_error', `no key exchange for group 0x${group.toString(16)}`);
+  }
+
+  generateDhKeyShare(p: Uint8Array, g: Uint8Array): KeyShare {
+    const dh = crypto.createDiffieHellman(p, g);
+    const publicKey = u8(dh.generateKeys());
+    return {
+      group: 0,
+      publicKey,
+      agree(peer: Uint8Array): Uint8Array {
+        try {
+          return u8(dh.computeSecret(peer));
+        } catch {
+          throw new TlsError('illegal_parameter', 'DH public value was refused');
+        }
+      },
+    };
   }
 
   acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {

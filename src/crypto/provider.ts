@@ -93,6 +93,11 @@ export interface CryptoProvider {
    * server's share. Throws TlsError(illegal_parameter) on a bad client share.
    */
   acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array };
+  /**
+   * A finite-field Diffie-Hellman share over prime `p` with generator `g` (TLS 1.2 DHE).
+   * The caller checks the peer's value is in range; `agree` gives Z with its leading zeros.
+   */
+  generateDhKeyShare(p: Uint8Array, g: Uint8Array): KeyShare;
 
   /** PEM (any of PKCS#1, SEC1, PKCS#8) or DER PKCS#8. Throws on a key it cannot load. */
   loadPrivateKey(key: string | Uint8Array): PrivateKey;

@@ -68,9 +68,14 @@ function initialShareGroups(groups: readonly number[]): number[] {
   return [first];
 }
 
-/** TLS 1.2 has no hybrid groups: ECDHE uses elliptic curves only (RFC 8422). */
+/** TLS 1.2 ECDHE uses elliptic curves only (RFC 8422): no hybrid groups, no FFDHE. */
 export function isEcdheGroup(group: number): boolean {
   return group === NamedGroup.x25519 || group === NamedGroup.secp256r1 || group === NamedGroup.secp384r1 || group === NamedGroup.secp521r1;
+}
+
+/** The groups a TLS 1.2 ClientHello may list: curves for ECDHE, RFC 7919 groups for DHE. */
+function isTls12Group(group: number): boolean {
+  return isEcdheGroup(group) || group === NamedGroup.ffdhe2048 || group === NamedGroup.ffdhe3072;
 }
 
 /** Builds and sends the ClientHello; the handshake then waits for ServerHello. */
@@ -87,7 +92,7 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, serverNa
   if (serverName !== undefined && !isIpAddress(serverName)) {
     extensions.push({ type: ExtensionType.server_name, data: encodeServerName(serverName.replace(/\.$/, '')) });
   }
-  const groups = offers13 ? config.groups : config.groups.filter(isEcdheGroup);
+  const groups = offers13 ? config.groups : config.groups.filter(isTls12Group);
   extensions.push({ type: ExtensionType.supported_groups, data: encodeSupportedGroups(groups) });
   if (offers12) {
     extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });

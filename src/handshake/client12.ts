@@ -4,10 +4,11 @@
 import type { CertifiedKey } from '../config.js';
 import { zeroize, type KeyShare, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
+import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups, MIN_DHE_BITS } from '../keys/ffdhe.js';
 import { verifyData } from '../keys/prf.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
-import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchangeEcdhe } from '../wire/messages.js';
+import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange } from '../wire/messages.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
 import {
@@ -49,7 +50,7 @@ export class ExpectCertificate implements State {
     if (!fits) {
       throw new TlsError('unsupported_certificate', `server certificate has a ${serverKey.algorithm} key, which ${suite.standardName} cannot use`);
     }
-    if (suite.kx === 'ecdhe') return new ExpectServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey);
+    if (suite.kx === 'ecdhe' || suite.kx === 'dhe') return new ExpectServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey);
     return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
   }
 }
@@ -69,11 +70,16 @@ export class ExpectServerKeyExchange implements State {
   }
 
   handle(cx: HandshakeContext, input: Input): State {
-    const ske = expect(cx, input, HandshakeType.server_key_exchange, 'ecdhe') as ServerKeyExchangeEcdhe;
+    const kx = this.hs.suite.kx === 'dhe' ? 'dhe' : 'ecdhe';
+    const ske = expect(cx, input, HandshakeType.server_key_exchange, kx) as ServerKeyExchange;
     const { config } = this.offer;
-    // RFC 8422 Section 5.4: the group must be one the client offered.
-    if (!config.groups.includes(ske.namedGroup)) {
-      throw new TlsError('illegal_parameter', `server chose group ${namedGroupName(ske.namedGroup)}, which the client did not offer`);
+    if (ske.kx === 'ecdhe') {
+      // RFC 8422 Section 5.4: the group must be one the client offered.
+      if (!config.groups.includes(ske.namedGroup)) {
+        throw new TlsError('illegal_parameter', `server chose group ${namedGroupName(ske.namedGroup)}, which the client did not offer`);
+      }
+    } else {
+      checkServerDhParams(ske);
     }
     // RFC 5246 Section 7.4.1.4.1: the signature scheme must be one the client offered and fit the key.
     if (!config.signatureSchemes.includes(ske.signatureScheme) || !schemeFitsKey12(ske.signatureScheme, this.serverPublicKey)) {
@@ -83,7 +89,7 @@ export class ExpectServerKeyExchange implements State {
     if (!cx.provider.verify(this.serverPublicKey, ske.signatureScheme, signed, ske.signature)) {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
-    cx.info.group = ske.namedGroup;
+    cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroups.find((g) => bytesEqual(g.p, ske.dhP))?.group;
     return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);
   }
 }
@@ -97,7 +103,7 @@ export class ExpectServerHelloDone implements State {
     readonly ticketExpected: boolean,
     readonly serverCertificate: Certificate,
     readonly serverPublicKey: PublicKey,
-    readonly serverKeyExchange: ServerKeyExchangeEcdhe | undefined,
+    readonly serverKeyExchange: ServerKeyExchange | undefined,
     readonly certificateRequest: CertificateRequest12 | undefined,
   ) {}
 
@@ -106,7 +112,7 @@ export class ExpectServerHelloDone implements State {
       hs: this.hs,
       certificate: this.serverCertificate,
       publicKey: `${this.serverPublicKey.algorithm} ${this.serverPublicKey.bits} bits`,
-      group: this.serverKeyExchange?.namedGroup,
+      group: dheOrEcdheGroup(this.serverKeyExchange),
     });
   }
 
@@ -142,6 +148,12 @@ export class ExpectServerHelloDone implements State {
       preMasterSecret[1] = this.offer.hello.legacyVersion & 0xff;
       const encrypted = cx.provider.rsaEncryptPkcs1(this.serverPublicKey, preMasterSecret);
       cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx: 'rsa', exchangeKeys: encrypted });
+    } else if (this.serverKeyExchange!.kx === 'dhe') {
+      // RFC 5246 Section 7.4.7.2 and 8.1.2: dh_Yc, and Z without its leading zero bytes.
+      const ske = this.serverKeyExchange!;
+      share = cx.provider.generateDhKeyShare(ske.dhP, ske.dhG);
+      preMasterSecret = dhPreMasterSecret(share.agree(ske.dhYs));
+      cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx: 'dhe', exchangeKeys: share.publicKey });
     } else {
       // RFC 8422 Section 5.7: the client's ephemeral public value; the shared secret is the pre-master secret.
       const ske = this.serverKeyExchange!;
@@ -171,6 +183,28 @@ export class ExpectServerHelloDone implements State {
     if (!cx.trace) zeroize(preMasterSecret);
     return next;
   }
+}
+
+/** The named group of a ServerKeyExchange, for the trace (a DHE prime only when it is one of RFC 7919's). */
+function dheOrEcdheGroup(ske: ServerKeyExchange | undefined): number | undefined {
+  if (!ske) return undefined;
+  return ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroups.find((g) => bytesEqual(g.p, ske.dhP))?.group;
+}
+
+/**
+ * RFC 7919 Section 3 and RFC 5246 Section 7.4.3: a prime of at least 2048 bits
+ * (insufficient_security below), a generator and public value in range.
+ */
+function checkServerDhParams(ske: Extract<ServerKeyExchange, { kx: 'dhe' }>): void {
+  const bits = bitLength(ske.dhP);
+  if (bits < MIN_DHE_BITS) throw new TlsError('insufficient_security', `server DH prime has ${bits} bits; at least ${MIN_DHE_BITS} are required`);
+  if ((ske.dhP[ske.dhP.length - 1]! & 1) === 0) throw new TlsError('illegal_parameter', 'server DH prime is even');
+  if (!dhPublicInRange(ske.dhG, ske.dhP)) throw new TlsError('illegal_parameter', 'server DH generator is out of range');
+  if (!dhPublicInRange(ske.dhYs, ske.dhP)) throw new TlsError('illegal_parameter', 'server DH public value is out of range');
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The first of our certificates whose key can sign with a scheme the server asked for. */

@@ -18,6 +18,7 @@ import { decodeServerState, openTicket, type ServerSessionState } from './resump
 import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
 import { isEcdheGroup } from './client.js';
+import { ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
 import type { Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
@@ -114,11 +115,15 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     : hello.cipherSuites.filter((id) => serverSuites.has(id));
   // RFC 8422 Section 4: without supported_groups the client takes any curve; we use our first.
   const ecGroups = config.groups.filter(isEcdheGroup);
-  const group = offer.groups === undefined ? ecGroups[0] : ecGroups.find((g) => offer.groups!.includes(g));
+  const ecGroup = offer.groups === undefined ? ecGroups[0] : ecGroups.find((g) => offer.groups!.includes(g));
+  // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it).
+  const listsFfdhe = offer.groups?.some((g) => ffdheGroup(g) !== undefined) ?? false;
+  const dhGroup = listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group))?.group : ffdheGroups[0]!.group;
   for (const id of order) {
     const suite = suiteById(id);
     if (!suite || !suiteAllowedAt(suite, version)) continue;
-    if (suite.kx === 'ecdhe' && group === undefined) continue;
+    const group = suite.kx === 'ecdhe' ? ecGroup : suite.kx === 'dhe' ? dhGroup : undefined;
+    if ((suite.kx === 'ecdhe' || suite.kx === 'dhe') && group === undefined) continue;
     for (const certified of config.certificates) {
       if (!certificateServes(suite, certified.key)) continue;
       if (suite.kx === 'rsa') return { suite, certified, group: undefined, signatureScheme: undefined };

@@ -7,7 +7,8 @@ import { TlsError } from '../errors.js';
 import { verifyData } from '../keys/prf.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, signatureSchemeName } from '../wire/enums.js';
-import { encodeServerEcdhParams } from '../wire/messages.js';
+import { encodeServerDhParams, encodeServerEcdhParams } from '../wire/messages.js';
+import { dhPreMasterSecret, dhPublicInRange, ffdheGroup } from '../keys/ffdhe.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeServerState, sealTicket, type ServerSessionState } from './resumption.js';
 import {
@@ -62,6 +63,23 @@ export function sendServerFlight12(
       signature,
       params,
     });
+  } else if (hs.suite.kx === 'dhe') {
+    // RFC 5246 Section 7.4.3: ServerDHParams (p, g, Ys) of an RFC 7919 group, signed like ECDHE's.
+    const group = ffdheGroup(choice.group!)!;
+    share = cx.provider.generateDhKeyShare(group.p, group.g);
+    const params = encodeServerDhParams(group.p, group.g, share.publicKey);
+    const scheme = choice.signatureScheme!;
+    const signature = cx.provider.sign(choice.certified.key, scheme, serverKeyExchangeSignedContent(hs, params));
+    cx.sendHandshake({
+      type: HandshakeType.server_key_exchange,
+      kx: 'dhe',
+      dhP: group.p,
+      dhG: group.g,
+      dhYs: share.publicKey,
+      signatureScheme: scheme,
+      signature,
+      params,
+    });
   }
 
   if (config.requestCert) {
@@ -85,7 +103,7 @@ function heldByServer(s: ServerHandshake12, extra: Parameters<typeof holds12>[0]
     certificate: s.choice.certified.chain[0],
     publicKey: `${s.choice.certified.key.algorithm} ${s.choice.certified.key.bits} bits`,
     privateKey: true,
-    group: s.share?.group,
+    group: s.choice.group,
     ...extra,
   });
 }
@@ -126,12 +144,20 @@ export class ExpectClientKeyExchange implements State {
 
   handle(cx: HandshakeContext, input: Input): State {
     const { hs } = this.s;
-    const kx = hs.suite.kx === 'rsa' ? 'rsa' : 'ecdhe';
+    const kx = hs.suite.kx === 'rsa' ? 'rsa' : hs.suite.kx === 'dhe' ? 'dhe' : 'ecdhe';
     const cke = expect(cx, input, HandshakeType.client_key_exchange, kx);
-    const preMasterSecret =
-      kx === 'rsa'
-        ? decryptPreMasterSecret(cx.provider, this.s.choice.certified.key, cke.exchangeKeys, this.s.clientVersion)
-        : this.s.share!.agree(cke.exchangeKeys);
+    let preMasterSecret: Uint8Array;
+    if (kx === 'rsa') {
+      preMasterSecret = decryptPreMasterSecret(cx.provider, this.s.choice.certified.key, cke.exchangeKeys, this.s.clientVersion);
+    } else if (kx === 'dhe') {
+      // RFC 7919 Section 5.1: the client's value must lie in 2..p-2; RFC 5246 Section 8.1.2: Z without leading zeros.
+      if (!dhPublicInRange(cke.exchangeKeys, ffdheGroup(this.s.choice.group!)!.p)) {
+        throw new TlsError('illegal_parameter', 'client DH public value is out of range');
+      }
+      preMasterSecret = dhPreMasterSecret(this.s.share!.agree(cke.exchangeKeys));
+    } else {
+      preMasterSecret = this.s.share!.agree(cke.exchangeKeys);
+    }
 
     const master = deriveMasterSecret(cx, hs, preMasterSecret);
     const keys = deriveSessionKeys(cx, hs, master);
