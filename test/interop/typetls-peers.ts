@@ -10,6 +10,17 @@ export type ClientSocket = ReturnType<typeof connect>;
 export type Server = ReturnType<typeof createServer>;
 export type ServerSocket = Parameters<NonNullable<Parameters<typeof createServer>[1]>>[0];
 
+const sessionLists = new WeakMap<ClientSocket, Buffer[]>();
+
+/** Every 'session' event of a socket made by connectSecure, from its start (TLS 1.2 ones come before secureConnect). */
+export const sessionsOf = (socket: ClientSocket): Buffer[] => sessionLists.get(socket) ?? [];
+
+/** Waits until a socket made by connectSecure has emitted at least one 'session' event; resolves with the last. */
+export async function nextSession(socket: ClientSocket, timeoutMs = 5_000): Promise<Buffer> {
+  await until(() => sessionsOf(socket).length > 0, "the client's 'session' event", timeoutMs);
+  return sessionsOf(socket).at(-1)!;
+}
+
 /** Connects our client and resolves on secureConnect; rejects on an error before it. */
 export function connectSecure(options: ConnectionOptions, timeoutMs = 10_000): Promise<ClientSocket> {
   return new Promise((resolve, reject) => {
@@ -21,6 +32,9 @@ export function connectSecure(options: ConnectionOptions, timeoutMs = 10_000): P
       clearTimeout(timer);
       resolve(socket);
     });
+    const sessions: Buffer[] = [];
+    sessionLists.set(socket, sessions);
+    socket.on('session', (s: Buffer) => sessions.push(s));
     socket.once('error', (err: Error) => {
       clearTimeout(timer);
       reject(err);
