@@ -213,7 +213,10 @@ function buildPath(provider: CryptoProvider, options: VerifyOptions): VerifyResu
   // No path at all: say why in OpenSSL's terms.
   if (isSelfIssued(leaf)) return Failures.depthZeroSelfSigned();
   if (selfSignedInChain) return Failures.selfSignedInChain();
-  if (options.presented.length === 1) return Failures.leafSignature();
+  // OpenSSL, as node:tls reports it: when the chain it could build is the leaf alone, the last
+  // error is "unable to verify the first certificate"; when it got further, "unable to get local issuer".
+  const leafIssuers = [...roots, ...intermediates].filter((c) => c !== leaf && mayHaveIssued(c, leaf));
+  if (leafIssuers.length === 0) return Failures.leafSignature();
   return Failures.issuerLocally();
 }
 
