@@ -139,6 +139,7 @@ describe('RFC 8448 Section 3 against a ClientConnection', () => {
     assert.equal(client.info.protocol, 'TLSv1.3');
     assert.equal(client.info.cipherSuite?.id, 0x1301);
     assert.equal(client.info.authorized, false, 'the RFC\'s certificate is not trusted for "server"');
+    assert.equal(client.info.authorizationError?.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
     assert.equal(toHex(client.info.peerCertificates[0]!.raw), toHex(s.certificate.subarray(11, 11 + 0x1b0)));
 
     assert.equal(toHex(keyLog.get('CLIENT_HANDSHAKE_TRAFFIC_SECRET')!), toHex(flight.chts));
