@@ -362,5 +362,78 @@ describe('typetls demo', () => {
     const secrets = [...out.matchAll(/│ Master Secret +│\n│ +([0-9a-f]{64})/g)].map((m) => m[1]);
     assert.ok(secrets.length >= 2 && secrets.every((s) => s === secrets[0]), 'both sides hold one master secret');
     for (const line of out.split('\n')) assert.ok(line.length <= 80, `wider than 80 columns: ${line}`);
+    assert.match(out, /--tls13/, 'the last lines point at the other modes');
+    assert.match(out, /--resume/);
+    assert.match(out, /--mtls/);
+  });
+
+  /** Runs `typetls demo ARGS --no-color`, checks exit 0 and the 80-column width, returns stdout. */
+  async function demo(args: readonly string[]): Promise<string> {
+    const r = await cli(['demo', '--no-color', ...args], '', 30_000);
+    assert.equal(r.code, 0, r.stderr + r.stdout.toString());
+    const out = r.stdout.toString();
+    for (const line of out.split('\n')) assert.ok(line.length <= 80, `wider than 80 columns: ${line}`);
+    assert.match(out, /HTTP\/1\.1 200 OK/);
+    return out;
+  }
+
+  /** The numbers and names of the steps the trace went through ('1 client ClientHello'). */
+  const steps = (out: string) => [...out.matchAll(/^Step (\d+) +(client|server) → (\w+)/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+
+  it('--tls13: key shares, the key schedule with traffic keys, the same secrets on both sides', async () => {
+    const out = await demo(['--tls13']);
+    assert.match(out, /^typetls demo: a TLS 1\.3 handshake/);
+    assert.deepEqual(steps(out), [
+      '1 client ClientHello', '2 server ServerHello', '3 server EncryptedExtensions', '4 server Certificate',
+      '5 server CertificateVerify', '6 server Finished', '7 client Finished',
+    ]);
+    assert.match(out, /group +X25519MLKEM768\n +keyExchange[\s\S]*?1216 bytes in all/, 'the hybrid share in ClientHello');
+    assert.match(out, /- group +x25519\n/, 'an X25519 share beside it');
+    assert.match(out, /early secret\n.*\n +33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a/, 'the RFC 8448 early secret without PSK');
+    for (const label of ['handshake secret', 'client handshake traffic secret', 'server handshake traffic secret', 'master secret',
+      'client application traffic secret', 'server application traffic secret']) {
+      assert.match(out, new RegExp(`^server derives the ${label} \\(32 bytes\\)`, 'm'), label);
+      assert.match(out, new RegExp(`^client derives the same ${label} `, 'm'), `the client's ${label}`);
+    }
+    assert.match(out, /→ write key [0-9a-f]{32}\n +→ write IV +[0-9a-f]{24}/);
+    assert.match(out, /Client Write Key +[0-9a-f]{32}/);
+    assert.match(out, /client now holds · handshake complete/);
+    assert.match(out, /version=TLSv1\.3 cipher=TLS_AES_128_GCM_SHA256 group=X25519MLKEM768/);
+  });
+
+  it('--resume: the TLS 1.2 abbreviated handshake, server Finished first, session ID echoed', async () => {
+    const out = await demo(['--resume']);
+    assert.deepEqual(steps(out), ['1 client ClientHello', '2 server ServerHello', '3 server Finished', '4 client Finished']);
+    const offered = /Step 1 +client → ClientHello[\s\S]*?legacySessionId\n +([0-9a-f]{64})/.exec(out)?.[1];
+    const echoed = /Step 2 +server → ServerHello[\s\S]*?legacySessionIdEcho\n +([0-9a-f]{64})/.exec(out)?.[1];
+    assert.ok(offered && offered === echoed, 'the server echoes the offered session ID');
+    assert.match(out, /Handshake complete: TLSv1\.2, \w+, resumed\./);
+    assert.ok(!/Step \d+ +server → Certificate/.test(out), 'no certificate in the resumed handshake');
+  });
+
+  it('--tls13 --resume: PSK resumption without certificates', async () => {
+    const out = await demo(['--tls13', '--resume']);
+    assert.deepEqual(steps(out), [
+      '1 client ClientHello', '2 server ServerHello', '3 server EncryptedExtensions', '4 server Finished', '5 client Finished',
+    ]);
+    assert.match(out, /- type +pre_shared_key/);
+    assert.match(out, /early secret\n +'?= HKDF-Extract\(0, PSK\)/);
+    assert.match(out, /Resumed +yes/);
+    assert.match(out, /Handshake complete: TLSv1\.3, \w+, resumed\./);
+  });
+
+  for (const version of [[], ['--tls13']]) {
+    it(`--mtls ${version.join(' ')}: CertificateRequest, the client's Certificate and CertificateVerify`, async () => {
+      const out = await demo(['--mtls', ...version]);
+      const names = steps(out).map((s) => s.replace(/^\d+ /, ''));
+      for (const step of ['server CertificateRequest', 'client Certificate', 'client CertificateVerify']) assert.ok(names.includes(step), step);
+      assert.match(out, /The server knows who the client is: CN=demo client/);
+    });
+  }
+
+  it('refuses contradicting versions', async () => {
+    const r = await cli(['demo', '--tls13', '--max-version', '1.2']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /contradict/);
   });
 });

@@ -328,7 +328,7 @@ export const clientCommand: CommandSpec = {
 export const demoCommand: CommandSpec = {
   name: 'demo',
   summary: 'a traced handshake, client and server in one process (npm start)',
-  usage: ['typetls demo [options]'],
+  usage: ['typetls demo [--tls13] [--resume] [--mtls] [options]', 'npm start -- [options]'],
   description: [
     'Makes a certificate authority and a server certificate in memory, starts a typetls server on ' +
       '127.0.0.1 (a port the system chooses) and a typetls client in the same process, and prints the ' +
@@ -337,9 +337,17 @@ export const demoCommand: CommandSpec = {
       'session keys), with the real values in hex.',
     'Then it sends one HTTP request over the secure channel, prints the response, closes both sides and ' +
       'exits. Nothing to set up.',
+    'Without options it shows the TLS 1.2 handshake with ECDHE (X25519). The modes below combine, e.g. ' +
+      '"typetls demo --tls13 --resume":',
+    '  --tls13    TLS 1.3: key shares, every secret of the key schedule, traffic keys',
+    '  --resume   a full handshake, then a second connection resuming the session',
+    '             (TLS 1.2: session ID and ticket; TLS 1.3: a PSK from the ticket)',
+    '  --mtls     the server asks for a client certificate (CertificateRequest,',
+    '             the client\'s Certificate and CertificateVerify)',
   ],
   positionals: [],
   options: [
+    { name: 'tls13', kind: 'switch', help: 'Show a TLS 1.3 handshake (the same as --max-version 1.3).' },
     {
       name: 'max-version',
       kind: 'value',
@@ -349,19 +357,46 @@ export const demoCommand: CommandSpec = {
       help: 'Highest protocol version both sides allow.',
     },
     {
+      name: 'resume',
+      kind: 'switch',
+      help:
+        'Connect twice: a full handshake shown in brief, then a second connection that offers the session ' +
+        'the client kept, traced in full (the abbreviated handshake).',
+    },
+    {
+      name: 'mtls',
+      kind: 'switch',
+      help: 'Mutual TLS: the server requires a certificate from the client, issued by the demo CA (ECDSA P-256).',
+    },
+    {
       name: 'cipher',
       kind: 'value',
       metavar: 'NAME',
       default: 'the library default',
       help:
         'Cipher suite the client offers, OpenSSL or IANA name. AES128-GCM-SHA256 shows the RSA key exchange ' +
-        '(the pre-master secret encrypted with the server\'s public key).',
+        "(the pre-master secret encrypted with the server's public key); a TLS 1.3 name " +
+        '(TLS_CHACHA20_POLY1305_SHA256) implies --tls13.',
     },
-    { name: 'group', kind: 'value', metavar: 'NAME', default: 'X25519', help: 'Key exchange group: X25519, P-256 or P-384.' },
+    {
+      name: 'group',
+      kind: 'value',
+      metavar: 'NAME',
+      default: 'X25519 in TLS 1.2; in TLS 1.3 X25519MLKEM768, with an X25519 share beside it',
+      help: 'Key exchange group: X25519, P-256, P-384, or X25519MLKEM768 (TLS 1.3 only).',
+    },
     { name: 'no-color', kind: 'switch', help: 'No ANSI colors (also when NO_COLOR is set or the output is not a terminal).' },
     helpOption,
   ],
-  examples: ['typetls demo', 'typetls demo --cipher AES128-GCM-SHA256', 'typetls demo --group P-256 --no-color | less', 'npm start'],
+  examples: [
+    'npm start',
+    'typetls demo --tls13',
+    'typetls demo --resume',
+    'typetls demo --tls13 --resume',
+    'typetls demo --mtls',
+    'typetls demo --cipher AES128-GCM-SHA256',
+    'typetls demo --tls13 --group P-256 --no-color | less',
+  ],
 };
 
 export const topCommand: CommandSpec = {

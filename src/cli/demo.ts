@@ -1,17 +1,23 @@
 // `typetls demo` (= `npm start`): an in-process server with a certificate made
 // on the spot, a client, the handshake traced step by step with what each side
 // holds after every step, then one request and its response. Nothing to set up.
+//
+// Modes (they combine): the default TLS 1.2 handshake of the seed documents;
+// --tls13 (the TLS 1.3 flight and its key schedule); --resume (a first full
+// handshake, then a second connection that resumes the session, traced);
+// --mtls (the server asks for a client certificate).
 
 import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
-import type { ParsedArgs } from './args.js';
-import { tlsVersion, wrapWords } from './args.js';
+import { tlsVersion, UsageError, wrapWords, type ParsedArgs } from './args.js';
 import { describeConnection, describeError, serveHttpOrEcho, type CliTlsSocket, type TlsApi } from './http.js';
-import { renderTrace, wantsColor, type RenderOptions } from './render.js';
+import { renderTrace, toHex, wantsColor, type RenderOptions } from './render.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import type { TraceEvent } from '../trace.js';
+import { earlySecret, trafficKeys } from '../keys/tls13.js';
+import { suiteById, suiteByName, type CipherSuite } from '../suites.js';
+import type { Side, TraceEvent, TraceFields, TraceValue } from '../trace.js';
 import { SignatureScheme } from '../wire/enums.js';
 import { buildCertificate } from '../x509/builder.js';
 import { KeyUsage, Oid } from '../x509/certificate.js';
@@ -20,23 +26,32 @@ import { pemEncode } from '../x509/pem.js';
 const width = 80;
 const demoTimeoutMs = 20_000;
 
-/** A throwaway PKI: a CA and a server certificate for localhost and 127.0.0.1, all PEM. */
+// ---------------------------------------------------------------------------
+// A throwaway PKI
+
+/** A throwaway PKI: a CA, a server certificate for localhost and 127.0.0.1, and (for --mtls) a client certificate; all PEM. */
 export interface DemoPki {
   readonly caCert: string;
   readonly serverCert: string;
   readonly serverKey: string;
+  readonly clientCert?: string;
+  readonly clientKey?: string;
 }
 
-function rsaKeyPem(): string {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+function keyPem(kind: 'rsa' | 'p256'): string {
+  const { privateKey } =
+    kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
-/** Makes a fresh CA and a server certificate it signed, in memory (RSA-2048, valid for a day). */
-export function makeDemoPki(provider: CryptoProvider = nodeCryptoProvider): DemoPki {
-  const caKeyPem = rsaKeyPem();
+/**
+ * Makes a fresh CA and a server certificate it signed, in memory (RSA-2048, valid for a day);
+ * with `client`, also a client certificate (ECDSA P-256, clientAuth) from the same CA.
+ */
+export function makeDemoPki(provider: CryptoProvider = nodeCryptoProvider, options: { client?: boolean } = {}): DemoPki {
+  const caKeyPem = keyPem('rsa');
   const caKey = provider.loadPrivateKey(caKeyPem);
-  const serverKeyPem = rsaKeyPem();
+  const serverKeyPem = keyPem('rsa');
   const serverKey = provider.loadPrivateKey(serverKeyPem);
   const now = Date.now();
   const notBefore = new Date(now - 60 * 60 * 1000);
@@ -64,56 +79,297 @@ export function makeDemoPki(provider: CryptoProvider = nodeCryptoProvider): Demo
     caKey,
     SignatureScheme.rsa_pkcs1_sha256,
   );
-  return { caCert: pemEncode('CERTIFICATE', caDer), serverCert: pemEncode('CERTIFICATE', serverDer), serverKey: serverKeyPem };
+  const pki = { caCert: pemEncode('CERTIFICATE', caDer), serverCert: pemEncode('CERTIFICATE', serverDer), serverKey: serverKeyPem };
+  if (!options.client) return pki;
+  const clientKeyPem = keyPem('p256');
+  const clientKey = provider.loadPrivateKey(clientKeyPem);
+  const clientDer = buildCertificate(
+    provider,
+    {
+      subject: { CN: 'demo client', O: 'typetls' },
+      issuer: caName,
+      notBefore,
+      notAfter,
+      subjectPublicKeyInfo: clientKey.spki,
+      keyUsage: KeyUsage.digitalSignature,
+      extKeyUsage: [Oid.clientAuth],
+    },
+    caKey,
+    SignatureScheme.rsa_pkcs1_sha256,
+  );
+  return { ...pki, clientCert: pemEncode('CERTIFICATE', clientDer), clientKey: clientKeyPem };
 }
 
-const outline12 = [
-  ['ClientHello', 'client: the versions and cipher suites it knows, its random'],
-  ['ServerHello', 'server: the version and suite it chose, its random, a session ID'],
-  ['Certificate', "server: its certificate chain, with the server's public key"],
-  ['ServerKeyExchange', 'server: an ephemeral key share, signed (ECDHE suites only)'],
-  ['ServerHelloDone', 'server: nothing more to send for now'],
-  [
-    'ClientKeyExchange',
-    "client: its key share (ECDHE), or a pre-master secret encrypted with the server's public key (RSA). " +
-      'Both sides now hold the same pre-master secret and compute the master secret and the session keys ' +
-      'from it and the two randoms.',
-  ],
-  [
-    'Finished',
-    'client, after ChangeCipherSpec ("from now on I encrypt"): a MAC over every handshake message so far, ' +
-      'encrypted with its session keys: proof it holds the right keys',
-  ],
-  ['Finished', 'server, after its own ChangeCipherSpec: the same proof from the server'],
-] as const;
+// ---------------------------------------------------------------------------
+// The outlines: the steps of each handshake, as the intro lists them and the trace numbers them
 
-const outline13 = [
-  ['ClientHello', 'client: versions, suites, its random and a key share'],
-  ['ServerHello', 'server: the version and suite it chose, its random and key share; both sides derive the handshake keys'],
-  ['EncryptedExtensions', 'server, encrypted from here on: the rest of its answer'],
-  ['Certificate', 'server: its certificate chain'],
-  ['CertificateVerify', 'server: a signature over the handshake so far, with its private key'],
-  ['Finished', 'server: a MAC over the handshake; both sides derive the application keys'],
-  ['Finished', 'client: the same proof from the client'],
-] as const;
+type Version = 'TLSv1.2' | 'TLSv1.3';
 
-function intro(maxVersion: string): string {
+export interface OutlineStep {
+  readonly side: Side;
+  readonly name: string;
+  readonly text: string;
+  /** A step the handshake may leave out (ServerKeyExchange with RSA key exchange). */
+  readonly optional?: boolean;
+}
+
+export interface Outline {
+  readonly version: Version;
+  readonly resumed: boolean;
+  readonly mtls: boolean;
+  readonly steps: readonly OutlineStep[];
+}
+
+const step = (side: Side, name: string, text: string, optional = false): OutlineStep => ({ side, name, text, optional });
+
+/** The steps of a handshake: TLS 1.2 or 1.3, full or resumed, with or without a client certificate. */
+export function outlineFor(version: Version, resumed: boolean, mtls: boolean): Outline {
+  const steps: OutlineStep[] = [];
+  const add = (s: OutlineStep, when = true) => {
+    if (when) steps.push(s);
+  };
+  if (version === 'TLSv1.2' && !resumed) {
+    add(step('client', 'ClientHello', 'client: the versions and cipher suites it knows, its random'));
+    add(step('server', 'ServerHello', 'server: the version and suite it chose, its random, a session ID'));
+    add(step('server', 'Certificate', "server: its certificate chain, with the server's public key"));
+    add(step('server', 'ServerKeyExchange', 'server: an ephemeral key share, signed (ECDHE suites only)', true));
+    add(
+      step('server', 'CertificateRequest', 'server: "send me your certificate", with the CAs and signature algorithms it accepts'),
+      mtls,
+    );
+    add(step('server', 'ServerHelloDone', 'server: nothing more to send for now'));
+    add(step('client', 'Certificate', 'client: its own certificate chain'), mtls);
+    add(
+      step(
+        'client',
+        'ClientKeyExchange',
+        "client: its key share (ECDHE), or a pre-master secret encrypted with the server's public key (RSA). " +
+          'Both sides now hold the same pre-master secret and compute the master secret and the session keys ' +
+          'from it and the two randoms.',
+      ),
+    );
+    add(
+      step(
+        'client',
+        'CertificateVerify',
+        "client: a signature over every handshake message so far, made with its certificate's private key: " +
+          'proof that it owns the certificate',
+      ),
+      mtls,
+    );
+    add(
+      step(
+        'client',
+        'Finished',
+        'client, after ChangeCipherSpec ("from now on I encrypt"): a MAC over every handshake message so far, ' +
+          'encrypted with its session keys: proof it holds the right keys',
+      ),
+    );
+    add(step('server', 'Finished', 'server, after its own ChangeCipherSpec: the same proof from the server'));
+  } else if (version === 'TLSv1.2') {
+    add(
+      step('client', 'ClientHello', 'client: as before, plus the session it kept: the session ID and the ticket of the first connection'),
+    );
+    add(
+      step(
+        'server',
+        'ServerHello',
+        'server: echoes that session ID: it agrees to resume. No certificate, no key exchange: both sides ' +
+          'take the master secret of the first connection and compute new session keys from it and the two ' +
+          'new randoms.',
+      ),
+    );
+    add(step('server', 'Finished', 'server, after ChangeCipherSpec: this time the server proves first that it holds the keys'));
+    add(step('client', 'Finished', 'client, after its ChangeCipherSpec: the same proof from the client'));
+  } else if (!resumed) {
+    add(step('client', 'ClientHello', 'client: versions, suites, its random, and key shares for the groups it guesses the server takes'));
+    add(
+      step(
+        'server',
+        'ServerHello',
+        'server: the version and suite it chose, its random and its key share. Both sides now compute the ' +
+          'shared secret and derive the handshake traffic secrets: everything after this is encrypted.',
+      ),
+    );
+    add(step('server', 'EncryptedExtensions', 'server: the rest of its answer (ALPN, server name acknowledged, ...)'));
+    add(step('server', 'CertificateRequest', 'server: "send me your certificate", with the signature algorithms it accepts'), mtls);
+    add(step('server', 'Certificate', "server: its certificate chain, with the server's public key"));
+    add(
+      step('server', 'CertificateVerify', "server: a signature over the handshake so far with its private key: proof it owns the certificate"),
+    );
+    add(
+      step(
+        'server',
+        'Finished',
+        'server: a MAC over the handshake so far. Both sides now derive the master secret and the ' +
+          'application traffic secrets, and from them the session keys.',
+      ),
+    );
+    add(step('client', 'Certificate', 'client: its own certificate chain'), mtls);
+    add(step('client', 'CertificateVerify', "client: a signature over the handshake so far with its certificate's private key"), mtls);
+    add(step('client', 'Finished', 'client: the same proof from the client'));
+  } else {
+    add(
+      step(
+        'client',
+        'ClientHello',
+        'client: as before, plus a pre_shared_key extension: the ticket of the first connection and a ' +
+          'binder, a MAC proving it knows the key (the PSK) that goes with that ticket',
+      ),
+    );
+    add(
+      step(
+        'server',
+        'ServerHello',
+        'server: accepts the PSK and sends its key share. The key schedule starts from the PSK this ' +
+          'time and still mixes in a fresh shared secret (psk_dhe_ke), so the new keys are not tied to ' +
+          'the old ones.',
+      ),
+    );
+    add(step('server', 'EncryptedExtensions', 'server: the rest of its answer'));
+    add(
+      step(
+        'server',
+        'Finished',
+        'server: no Certificate, no CertificateVerify: only the server that issued the ticket knows the ' +
+          'PSK, so this MAC is its proof.',
+      ),
+    );
+    add(step('client', 'Finished', 'client: the same proof from the client'));
+  }
+  return { version, resumed, mtls, steps };
+}
+
+/**
+ * Matches sent handshake messages to an outline's steps, in order; a step the
+ * outline marks optional may be skipped. Returns the step index of each, or
+ * undefined when the messages do not follow the outline.
+ */
+export function matchOutline(outline: Outline, sent: readonly { side: Side; name: string }[]): number[] | undefined {
+  const at: number[] = [];
+  let next = 0;
+  for (const m of sent) {
+    let i = next;
+    while (i < outline.steps.length && !(outline.steps[i]!.side === m.side && outline.steps[i]!.name === m.name)) {
+      if (!outline.steps[i]!.optional) return undefined;
+      i++;
+    }
+    if (i >= outline.steps.length) return undefined;
+    at.push(i);
+    next = i + 1;
+  }
+  return at;
+}
+
+/** Messages the outlines do not list, with a word on what they are. */
+const extraMessages: Record<string, string> = {
+  NewSessionTicket: 'a ticket the client can offer on its next connection to resume this session (see --resume)',
+  HelloRetryRequest: 'the server wants a key share for another group: the client sends a new ClientHello',
+  KeyUpdate: 'new traffic keys from now on',
+};
+
+// ---------------------------------------------------------------------------
+// The words before the trace
+
+function outlineLines(outline: Outline): string[] {
+  const out: string[] = [];
+  outline.steps.forEach((s, i) => {
+    const head = `  ${String(i + 1).padStart(2)}. ${s.name.padEnd(20)}`;
+    wrapWords(s.text, width - head.length - 1).forEach((line, j) => out.push(`${j === 0 ? head : ' '.repeat(head.length)}${line}`));
+  });
+  return out;
+}
+
+function handshakeTitle(outline: Outline): string {
+  const rfc = outline.version === 'TLSv1.3' ? 'TLS 1.3, RFC 8446' : 'TLS 1.2, RFC 5246';
+  const kind = outline.resumed ? 'resumed handshake' : outline.mtls ? 'handshake with client certificates' : 'handshake';
+  return `The ${kind} (${rfc}):`;
+}
+
+export interface DemoMode {
+  readonly version: Version;
+  readonly resume: boolean;
+  readonly mtls: boolean;
+  readonly cipher: string | undefined;
+  readonly group: string | undefined;
+}
+
+/** The mode the flags ask for. */
+export function demoMode(args: ParsedArgs): DemoMode {
+  const cipher = args.get('cipher');
+  const asked = tlsVersion(args.get('max-version'));
+  if (args.has('tls13') && asked === 'TLSv1.2') throw new UsageError('--tls13 and --max-version 1.2 contradict each other', args.command);
+  // A TLS 1.3 suite name asks for TLS 1.3.
+  const suite = cipher === undefined ? undefined : suiteByName(cipher);
+  if (suite?.tls13 && asked === 'TLSv1.2') throw new UsageError(`${cipher} is a TLS 1.3 suite; it cannot be used with --max-version 1.2`, args.command);
+  const version: Version = args.has('tls13') || asked === 'TLSv1.3' || suite?.tls13 ? 'TLSv1.3' : 'TLSv1.2';
+  return { version, resume: args.has('resume'), mtls: args.has('mtls'), cipher, group: args.get('group') };
+}
+
+function intro(mode: DemoMode, outline: Outline): string {
   const out: string[] = [];
   const para = (text: string) => out.push(...wrapWords(text, width - 2), '');
-  out.push('typetls demo: a TLS handshake, step by step', '');
+  const v = mode.version === 'TLSv1.3' ? 'TLS 1.3' : 'TLS 1.2';
+  const what = mode.resume ? 'resumed' : mode.mtls ? 'mutually authenticated' : '';
+  out.push(`typetls demo: a ${what ? `${what} ` : ''}${v} handshake, step by step`, '');
   para(
     'A client and a server, both typetls, are about to talk over 127.0.0.1 inside this process. A certificate ' +
       'authority and a server certificate for "localhost" were just made in memory; the client trusts that ' +
-      'authority and nothing else.',
+      'authority and nothing else.' +
+      (mode.mtls
+        ? ' The same authority issued a certificate for the client (ECDSA P-256), and the server is told to ' +
+          'ask for one and to trust that authority for it.'
+        : ''),
   );
-  const tls13 = maxVersion === 'TLSv1.3';
-  out.push(tls13 ? 'The handshake (TLS 1.3 when both sides allow it, RFC 8446):' : 'The handshake (TLS 1.2, RFC 5246):');
-  const steps = tls13 ? outline13 : outline12;
-  steps.forEach(([name, what], i) => {
-    const head = `  ${i + 1}. ${name.padEnd(20)}`;
-    wrapWords(what, width - head.length - 1).forEach((line, j) => out.push(`${j === 0 ? head : ' '.repeat(head.length)}${line}`));
-  });
-  out.push('');
+  if (mode.version === 'TLSv1.3') {
+    const shares = mode.group
+      ? `a key share for ${mode.group}`
+      : 'a key share for X25519MLKEM768 (X25519 combined with the post-quantum ML-KEM-768) and a plain X25519 ' +
+        'share beside it, for servers that do not know the hybrid';
+    para(
+      'TLS 1.3 needs one round trip instead of two. The client guesses how the server will agree on a key: ' +
+        `its ClientHello already carries ${shares}. The server picks one and answers with its own share in ` +
+        'ServerHello. From the two shares both sides compute the same shared secret, which never travels; ' +
+        'no pre-master secret is sent, and from ServerHello on the handshake itself is encrypted (the ' +
+        'certificate too).',
+    );
+    para(
+      'Every secret comes out of one key schedule (RFC 8446 Section 7.1), a chain of HKDF steps: each ' +
+        'secret is derived from the one before it and from a hash of the handshake messages so far, so ' +
+        'the keys are tied to this exact handshake:',
+    );
+    out.push(
+      '  early secret       = HKDF-Extract(0, PSK, or zeros without one)',
+      '  handshake secret   = HKDF-Extract(Derive-Secret(early, "derived"),',
+      '                                    shared secret)',
+      '    client/server handshake traffic secret',
+      '                     = Derive-Secret(handshake secret, "c hs traffic" /',
+      '                           "s hs traffic", ClientHello..ServerHello)',
+      '  master secret      = HKDF-Extract(Derive-Secret(handshake, "derived"), 0)',
+      '    client/server application traffic secret',
+      '                     = Derive-Secret(master secret, "c ap traffic" /',
+      '                           "s ap traffic", ClientHello..server Finished)',
+      '  each traffic secret → write key = HKDF-Expand-Label(secret, "key", "", length)',
+      '                        write IV  = HKDF-Expand-Label(secret, "iv", "", 12)',
+      '',
+    );
+    para(
+      'The handshake traffic keys encrypt the rest of the handshake, the application traffic keys the data: ' +
+        'they are what TLS 1.2 calls the session keys. There is no MAC key: the AEAD cipher authenticates.',
+    );
+  }
+  if (mode.resume) {
+    para(
+      mode.version === 'TLSv1.3'
+        ? 'First the client makes a full handshake and keeps the ticket the server sends after it ' +
+            '(NewSessionTicket). Then it connects again and offers that ticket; the second handshake is the ' +
+            'one traced in full.'
+        : 'First the client makes a full handshake and keeps the session: the session ID from ServerHello ' +
+            'and the ticket from NewSessionTicket, with the master secret they stand for. Then it connects ' +
+            'again and offers them; the second handshake is the one traced in full.',
+    );
+  }
+  out.push(handshakeTitle(outline), ...outlineLines(outline), '');
   para('Then one HTTP request and its response travel over the encrypted channel.');
   para(
     'Each message is shown once with its fields, by the side that sends it ("client → ClientHello"); the other ' +
@@ -124,45 +380,348 @@ function intro(maxVersion: string): string {
   return out.join('\n');
 }
 
+// ---------------------------------------------------------------------------
+// The trace, as the demo shows it
+
+/** How each derived secret is computed, by its trace label. */
+const derivations: Record<string, readonly string[]> = {
+  'master secret': ['PRF(pre-master secret, "master secret",', '    client random + server random)'],
+  'extended master secret': [
+    'PRF(pre-master secret, "extended master secret",',
+    '    hash of the handshake messages so far)   (RFC 7627)',
+  ],
+  'handshake secret': ['HKDF-Extract(Derive-Secret(early secret, "derived", ""),', '             shared secret)'],
+  'client handshake traffic secret': ['Derive-Secret(handshake secret, "c hs traffic",', '              ClientHello..ServerHello)'],
+  'server handshake traffic secret': ['Derive-Secret(handshake secret, "s hs traffic",', '              ClientHello..ServerHello)'],
+  'master secret 1.3': ['HKDF-Extract(Derive-Secret(handshake secret, "derived", ""), 0)'],
+  'client application traffic secret': ['Derive-Secret(master secret, "c ap traffic",', '              ClientHello..server Finished)'],
+  'server application traffic secret': ['Derive-Secret(master secret, "s ap traffic",', '              ClientHello..server Finished)'],
+};
+
+function hexBlock(bytes: Uint8Array, indent: string): string[] {
+  const hex = toHex(bytes);
+  const lines: string[] = [];
+  for (let i = 0; i < hex.length; i += 64) lines.push(`${indent}${hex.slice(i, i + 64)}`);
+  return lines;
+}
+
+/** The field names a TLS 1.3 traffic secret's keys take in a holds box. */
+const trafficKeyNames: Record<string, readonly [string, string]> = {
+  clientHandshakeTrafficSecret: ['Client Handshake Key', 'Client Handshake IV'],
+  serverHandshakeTrafficSecret: ['Server Handshake Key', 'Server Handshake IV'],
+  clientApplicationTrafficSecret: ['clientWriteKey', 'clientWriteIv'],
+  serverApplicationTrafficSecret: ['serverWriteKey', 'serverWriteIv'],
+};
+
+function keysOf(suite: CipherSuite, secret: Uint8Array): { key: Uint8Array; iv: Uint8Array } {
+  return trafficKeys(nodeCryptoProvider, suite.hash, secret, suite.cipher.keyLength, 12);
+}
+
+/** In TLS 1.2 a Certificate has no request context and no per-certificate extensions (RFC 5246 Section 7.4.2). */
+function tls12Fields(name: string, fields: TraceFields): TraceFields {
+  if (name !== 'Certificate') return fields;
+  const { certificateRequestContext: _context, certificateList, ...rest } = fields as Record<string, TraceValue>;
+  const list = Array.isArray(certificateList)
+    ? (certificateList as readonly TraceValue[]).map((entry) => {
+        if (typeof entry !== 'object' || entry === null || entry instanceof Uint8Array || Array.isArray(entry)) return entry;
+        const { extensions: _extensions, ...cert } = entry as Record<string, TraceValue>;
+        return cert;
+      })
+    : certificateList;
+  return { ...rest, certificateList: list };
+}
+
+function extensionOf(fields: TraceFields, type: string): TraceFields | undefined {
+  const list = fields['extensions'];
+  if (!Array.isArray(list)) return undefined;
+  return (list as readonly TraceValue[]).find(
+    (e): e is TraceFields => typeof e === 'object' && e !== null && !(e instanceof Uint8Array) && !Array.isArray(e) && (e as TraceFields)['type'] === type,
+  );
+}
+
+/** What an X25519MLKEM768 key share is made of (draft-ietf-tls-ecdhe-mlkem), under the message that carries one. */
+function hybridNote(name: string, fields: TraceFields): string | undefined {
+  const share = extensionOf(fields, 'key_share');
+  if (!share) return undefined;
+  const shares = name === 'ClientHello' ? share['clientShares'] : name === 'ServerHello' ? [share['serverShare']] : undefined;
+  if (!Array.isArray(shares)) return undefined;
+  const hybrid = (shares as readonly TraceValue[]).some(
+    (s) => typeof s === 'object' && s !== null && !(s instanceof Uint8Array) && !Array.isArray(s) && (s as TraceFields)['group'] === 'X25519MLKEM768',
+  );
+  if (!hybrid) return undefined;
+  return name === 'ClientHello'
+    ? 'The X25519MLKEM768 share is an ML-KEM-768 encapsulation key (1184 bytes) followed by an X25519 public ' +
+        'key (32 bytes): the server may use either half, and this hybrid uses both.'
+    : "The server's X25519MLKEM768 share is an ML-KEM-768 ciphertext (1088 bytes), a secret sealed with the " +
+        "client's encapsulation key that only the client can open, followed by the server's X25519 public key " +
+        '(32 bytes). The shared secret is the ML-KEM secret followed by the X25519 secret, 64 bytes: an ' +
+        'attacker must break both to learn it.';
+}
+
+/**
+ * Renders one connection's trace for the demo: numbers the sent messages by the
+ * outline's steps (switching outline when the handshake takes another path),
+ * explains each secret with its derivation, adds the TLS 1.3 traffic keys to the
+ * holds boxes, and collapses a box that holds nothing new.
+ */
+class DemoTrace {
+  private outline: Outline;
+  private sent: { side: Side; name: string }[] = [];
+  private readonly secrets = new Map<string, Uint8Array>();
+  private readonly lastHolds = new Map<Side, string>();
+  private readonly latest = new Map<Side, TraceFields>();
+  private readonly appSecrets = new Map<Side, Record<string, Uint8Array>>();
+  private suite: CipherSuite | undefined;
+  private version: Version;
+  private pskAccepted = false;
+  private earlyShown = false;
+
+  constructor(
+    private readonly write: (text?: string) => void,
+    private readonly render: RenderOptions,
+    private readonly candidates: readonly Outline[],
+  ) {
+    this.outline = candidates[0]!;
+    this.version = this.outline.version;
+  }
+
+  private bold(text: string): string {
+    return this.render.color ? `\x1b[1m${text}\x1b[0m` : text;
+  }
+
+  private dim(text: string): string {
+    return this.render.color ? `\x1b[2m${text}\x1b[0m` : text;
+  }
+
+  readonly annotate = (event: TraceEvent): void => {
+    switch (event.kind) {
+      case 'record':
+        // Records repeat what the messages say; the demo leaves them out.
+        return;
+      case 'alert':
+        // close_notify is told in words at the end; other alerts show.
+        if (event.description !== 0) this.write(renderTrace(event, this.render));
+        return;
+      case 'message':
+        this.message(event);
+        return;
+      case 'secret':
+        this.secret(event.side, event.label, event.value);
+        return;
+      case 'holds':
+        this.holds(event.side, event.step, event.holds);
+        return;
+      case 'note': {
+        const head = `${event.side} · `;
+        wrapWords(event.text, width - head.length).forEach((line, i) =>
+          this.write(i === 0 ? `${renderTrace({ ...event, text: line }, this.render)}` : `${' '.repeat(head.length)}${line}`),
+        );
+        return;
+      }
+      default:
+        this.write(renderTrace(event, this.render));
+    }
+  };
+
+  private message(event: Extract<TraceEvent, { kind: 'message' }>): void {
+    if (event.name === 'ServerHello') {
+      const id = event.fields['cipherSuite'];
+      this.suite = typeof id === 'number' ? suiteById(id) : typeof id === 'string' ? suiteByName(id) : undefined;
+      this.version = extensionOf(event.fields, 'supported_versions') ? 'TLSv1.3' : 'TLSv1.2';
+      this.pskAccepted = extensionOf(event.fields, 'pre_shared_key') !== undefined;
+    }
+    const fields = this.version === 'TLSv1.2' ? tls12Fields(event.name, event.fields) : event.fields;
+    const text = renderTrace({ ...event, fields }, this.render);
+    if (event.direction !== 'sent') {
+      this.write(text);
+      return;
+    }
+    let label = 'Also';
+    let extra: string | undefined;
+    const tried = [...this.sent, { side: event.side, name: event.name }];
+    let at = matchOutline(this.outline, tried);
+    if (!at) {
+      const other = this.candidates.find((o) => o !== this.outline && matchOutline(o, tried));
+      if (other) {
+        this.outline = other;
+        at = matchOutline(other, tried)!;
+        this.write();
+        this.write(`(The handshake took another path. ${handshakeTitle(other).replace(/:$/, '')}; its steps:)`);
+        for (const line of outlineLines(other)) this.write(line);
+      }
+    }
+    if (at) {
+      this.sent = tried;
+      label = `Step ${at[at.length - 1]! + 1}`;
+    } else {
+      extra = extraMessages[event.name];
+    }
+    const [header, ...body] = text.split('\n');
+    this.write();
+    const labelWidth = Math.max(6, `Step ${this.outline.steps.length}`.length);
+    this.write(`${this.bold(label.padEnd(labelWidth))}  ${header}`);
+    if (extra) for (const line of wrapWords(extra, width - 8)) this.write(this.dim(`        ${line}`));
+    for (const line of body) this.write(line);
+    const hybrid = hybridNote(event.name, event.fields);
+    if (hybrid) for (const line of wrapWords(hybrid, width - 4)) this.write(this.dim(`    ${line}`));
+  }
+
+  private secret(side: Side, label: string, value: Uint8Array): void {
+    const tls13 = this.version === 'TLSv1.3';
+    if (tls13 && !this.earlyShown && label === 'handshake secret' && this.suite) {
+      // The engine starts its trace at the handshake secret; the early secret before it is shown here.
+      this.earlyShown = true;
+      this.write(`both sides start from the ${this.bold('early secret')}`);
+      if (this.pskAccepted) {
+        this.write('    = HKDF-Extract(0, PSK), the PSK that goes with the ticket of the first');
+        this.write('      connection (each side has it; it never travels)');
+      } else {
+        this.write('    = HKDF-Extract(0, zeros): no PSK, so the same in every full handshake');
+        for (const line of hexBlock(earlySecret(nodeCryptoProvider, this.suite.hash), '      ')) this.write(line);
+      }
+    }
+    const who = side === 'client' ? 'client' : 'server';
+    const key = label === 'master secret' && tls13 ? 'master secret 1.3' : label;
+    if (label.endsWith('application traffic secret') || (label === 'master secret' && tls13)) {
+      const held = this.appSecrets.get(side) ?? {};
+      held[camel(label)] = value;
+      this.appSecrets.set(side, held);
+    }
+    const seen = this.secrets.get(key);
+    if (seen && toHex(seen) === toHex(value)) {
+      this.write(`${who} derives the same ${label} ${this.dim(`(${toHex(value).slice(0, 16)}…)`)}`);
+      return;
+    }
+    this.secrets.set(key, value);
+    this.write(`${who} derives the ${this.bold(label)} (${value.length} bytes)`);
+    const how = derivations[key];
+    if (how) how.forEach((line, i) => this.write(`    ${i === 0 ? '= ' : '  '}${line}`));
+    for (const line of hexBlock(value, '      ')) this.write(line);
+    if (tls13 && label.endsWith('traffic secret') && this.suite) {
+      const { key: k, iv } = keysOf(this.suite, value);
+      this.write(`    → write key ${toHex(k)}`);
+      this.write(`    → write IV  ${toHex(iv)}`);
+    }
+  }
+
+  /** TLS 1.3 holds with the traffic keys of each traffic secret beside it. */
+  private withKeys(holds: TraceFields): TraceFields {
+    if (holds['version'] !== 'TLSv1.3' || !this.suite) return holds;
+    const out: Record<string, TraceValue> = {};
+    for (const [name, value] of Object.entries(holds)) {
+      out[name] = value;
+      const names = trafficKeyNames[name];
+      if (names && value instanceof Uint8Array) {
+        const { key, iv } = keysOf(this.suite, value);
+        out[names[0]] = key;
+        out[names[1]] = iv;
+      }
+    }
+    return out;
+  }
+
+  private holds(side: Side, stepName: string, holds: TraceFields): void {
+    this.latest.set(side, holds);
+    const shown = this.withKeys(holds);
+    const signature = JSON.stringify(shown, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
+    const expect = /^Expect([A-Z]\w*)$/.exec(stepName);
+    if (this.lastHolds.get(side) === signature) {
+      this.write(this.dim(`${side} holds nothing new · ${expect ? `waiting for ${expect[1]}` : stepName}`));
+      return;
+    }
+    this.lastHolds.set(side, signature);
+    this.write();
+    this.write(renderTrace({ kind: 'holds', side, step: stepName, holds: shown }, this.render));
+  }
+
+  /**
+   * TLS 1.3: the engine's last box for a side comes before its application secrets
+   * when that side finishes; this box adds them and their keys.
+   */
+  finalHolds(side: Side): void {
+    const latest = this.latest.get(side);
+    const app = this.appSecrets.get(side);
+    if (!latest || !app || latest['version'] !== 'TLSv1.3' || latest['clientApplicationTrafficSecret']) return;
+    const merged: Record<string, TraceValue> = { ...latest, ...app };
+    delete merged['sharedSecret'];
+    this.holds(side, 'handshake complete', merged);
+  }
+}
+
+function camel(label: string): string {
+  return label.replace(/ (\w)/g, (_m, c: string) => c.toUpperCase());
+}
+
+// ---------------------------------------------------------------------------
+// Running it
+
+interface Exchange {
+  readonly socket: CliTlsSocket;
+  readonly response: string;
+  readonly session: Buffer | undefined;
+  readonly sessions: number;
+}
+
+function exchange(api: TlsApi, options: Record<string, unknown>, onSecure: (socket: CliTlsSocket) => void, request: string): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let session: Buffer | undefined;
+    let sessions = 0;
+    const socket = api.connect(options, () => {
+      onSecure(socket);
+      socket.write(request);
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error('the demo did not finish in time'), { code: 'ETIMEDOUT' }));
+    }, demoTimeoutMs);
+    // node:tls semantics: each 'session' event is a session to keep; the last one wins.
+    socket.on('session', (s: Buffer) => {
+      session = s;
+      sessions++;
+    });
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve({ socket, response: Buffer.concat(chunks).toString('utf8'), session, sessions });
+    });
+  });
+}
+
+function responseLines(response: string): string[] {
+  const blank = response.indexOf('\r\n\r\n');
+  const head = blank < 0 ? response : response.slice(0, blank);
+  const body = blank < 0 ? '' : response.slice(blank + 4);
+  return [...head.split('\r\n').map((l) => `  ${l}`), '', ...body.replace(/\n$/, '').split('\n').map((l) => `  ${l}`)];
+}
+
 /** Runs the demo; resolves with the exit status. */
 export async function runDemo(api: TlsApi, args: ParsedArgs, out: Writable): Promise<number> {
   const color = !args.has('no-color') && wantsColor(out);
-  const maxVersion = tlsVersion(args.get('max-version') ?? '1.2')!;
-  const cipher = args.get('cipher');
-  const group = args.get('group');
+  const mode = demoMode(args);
   const write = (text = '') => out.write(`${text}\n`);
   const render: RenderOptions = { color, width, receivedMessages: 'brief', oneLineWidth: width, maxHexBytes: 96 };
 
-  write(intro(maxVersion));
-  const pki = makeDemoPki();
+  const expected = outlineFor(mode.version, mode.resume, mode.mtls && !mode.resume);
+  write(intro(mode, expected));
+  const pki = makeDemoPki(nodeCryptoProvider, { client: mode.mtls });
 
-  // Sent messages take the number of their line in the outline above (a suite without
-  // ServerKeyExchange skips 4); messages the outline does not list are marked 'Also'.
-  let outline: readonly (readonly [string, string])[] = maxVersion === 'TLSv1.3' ? outline13 : outline12;
-  let next = 0;
-  const annotate = (event: TraceEvent) => {
-    // Records repeat what the messages say; the demo leaves them out.
-    if (event.kind === 'record') return;
-    let text = renderTrace(event, render);
-    if (event.kind === 'message' && event.direction === 'sent') {
-      // A TLS 1.3 outline, but the server answered in TLS 1.2: number by the TLS 1.2 steps.
-      if (outline === outline13 && next === 2 && event.side === 'server' && event.name !== 'EncryptedExtensions') {
-        outline = outline12;
-        write(`\n(The server chose TLS 1.2: the steps below follow the TLS 1.2 handshake.)`);
-      }
-      const at = outline.findIndex(([name], i) => i >= next && name === event.name);
-      if (at >= 0) next = at + 1;
-      const label = at >= 0 ? `Step ${at + 1}` : 'Also  ';
-      text = `\n${color ? '\x1b[1m' : ''}${label}${color ? '\x1b[0m' : ''}  ${text}`;
-    } else if (event.kind === 'holds') {
-      text = `\n${text}`;
-    }
-    write(text);
-  };
-
-  const common: Record<string, unknown> = { maxVersion, trace: annotate };
-  if (group) common['ecdhCurve'] = group;
-  const server = api.createServer({ ...common, cert: pki.serverCert, key: pki.serverKey }, (socket) => {
+  const common: Record<string, unknown> = { maxVersion: mode.version };
+  if (mode.group) common['ecdhCurve'] = mode.group;
+  const serverOptions: Record<string, unknown> = { ...common, cert: pki.serverCert, key: pki.serverKey };
+  if (mode.mtls) Object.assign(serverOptions, { requestCert: true, rejectUnauthorized: true, ca: pki.caCert });
+  // Where both sides' trace events go: the brief first connection of --resume, then the full trace.
+  let annotateNow: (event: TraceEvent) => void = () => {};
+  const annotate = (event: TraceEvent) => annotateNow(event);
+  let trace: DemoTrace | undefined;
+  const peers: CliTlsSocket[] = [];
+  const server = api.createServer({ ...serverOptions, trace: annotate }, (socket) => {
+    peers.push(socket);
     socket.on('error', () => {});
     serveHttpOrEcho(socket, () => describeConnection(socket));
   });
@@ -172,52 +731,110 @@ export async function runDemo(api: TlsApi, args: ParsedArgs, out: Writable): Pro
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  write(`The server listens on 127.0.0.1:${port}; the client connects to it.`);
 
   const request = 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
-  const result = await new Promise<{ ok: true; response: string; socket: CliTlsSocket } | { ok: false; error: unknown }>((resolve) => {
-    const clientOptions: Record<string, unknown> = { ...common, host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCert };
-    if (cipher) clientOptions['ciphers'] = cipher;
-    const chunks: Buffer[] = [];
-    const socket = api.connect(clientOptions, () => {
-      const c = socket.getCipher();
-      write();
-      write(`Handshake complete: ${socket.getProtocol()}, ${c?.standardName ?? c?.name}.`);
-      write();
-      write('The client sends, encrypted with its session keys:');
-      for (const line of request.split('\r\n').slice(0, -2)) write(`  ${line}`);
-      socket.write(request);
-    });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ ok: false, error: Object.assign(new Error('the demo did not finish in time'), { code: 'ETIMEDOUT' }) });
-    }, demoTimeoutMs);
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ ok: false, error });
-    });
-    socket.on('end', () => {
-      clearTimeout(timer);
-      resolve({ ok: true, response: Buffer.concat(chunks).toString('utf8'), socket });
-    });
-  });
+  const clientOptions: Record<string, unknown> = { ...common, host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCert, trace: annotate };
+  if (mode.cipher) clientOptions['ciphers'] = mode.cipher;
+  if (mode.mtls) Object.assign(clientOptions, { cert: pki.clientCert, key: pki.clientKey });
+  // Every path the handshake may take, the expected one first.
+  const other: Version = mode.version === 'TLSv1.3' ? 'TLSv1.2' : 'TLSv1.3';
+  const candidates = (first: Outline) => [
+    first,
+    ...[mode.version, other].flatMap((v) => [false, true].flatMap((r) => [outlineFor(v, r, mode.mtls), outlineFor(v, r, false)])),
+  ];
 
-  server.close();
-  if (!result.ok) {
-    write(`error: ${describeError(result.error)}`);
+  try {
+    if (mode.resume) {
+      write(`The server listens on 127.0.0.1:${port}.`);
+      write();
+      write(heading(color, 'First connection: a full handshake, its messages in brief'));
+      annotateNow = (event: TraceEvent) => {
+        if (event.kind !== 'message' || event.direction !== 'sent') return;
+        write(`  ${renderTrace(event, render).split('\n')[0]!}`);
+        const id = event.fields['legacySessionIdEcho'];
+        if (event.name === 'ServerHello' && id instanceof Uint8Array && id.length > 0 && !extensionOf(event.fields, 'supported_versions')) {
+          write(`      session ID ${toHex(id).slice(0, 32)}…`);
+        }
+      };
+      const first = await exchange(api, clientOptions, () => {}, request);
+      const c = first.socket.getCipher();
+      for (const line of wrapWords(`→ ${first.socket.getProtocol()}, ${c?.standardName ?? c?.name}; request and response done; both sides closed.`, width - 4)) {
+        write(`  ${line}`);
+      }
+      if (!first.session) {
+        write('The server gave no session to resume: nothing more to show.');
+        return 1;
+      }
+      write(
+        `  The client kept the session the server gave it ('session' event, ${first.session.length} bytes` +
+          `${first.sessions > 1 ? `, the last of ${first.sessions}` : ''}).`,
+      );
+      write();
+      write(heading(color, 'Second connection: the client offers that session, traced in full'));
+      trace = new DemoTrace(write, render, candidates(expected));
+      annotateNow = trace.annotate;
+      const second = await exchange(api, { ...clientOptions, session: first.session }, (s) => handshakeDone(s), request);
+      finish(second);
+    } else {
+      write(`The server listens on 127.0.0.1:${port}; the client connects to it.`);
+      trace = new DemoTrace(write, render, candidates(expected));
+      annotateNow = trace.annotate;
+      finish(await exchange(api, clientOptions, (s) => handshakeDone(s), request));
+    }
+  } catch (error) {
+    write(`error: ${describeError(error)}`);
     return 1;
+  } finally {
+    server.close();
   }
   write();
-  write('The server answers, encrypted with its session keys, and closes (close_notify):');
-  const blank = result.response.indexOf('\r\n\r\n');
-  const head = blank < 0 ? result.response : result.response.slice(0, blank);
-  const body = blank < 0 ? '' : result.response.slice(blank + 4);
-  for (const line of head.split('\r\n')) write(`  ${line}`);
-  write('');
-  for (const line of body.replace(/\n$/, '').split('\n')) write(`  ${line}`);
-  result.socket.end();
-  write();
   write('Done: both sides closed.');
+  write();
+  for (const line of wrapWords(moreLine(mode), width - 2)) write(line);
   return 0;
+
+  function handshakeDone(socket: CliTlsSocket): void {
+    trace?.finalHolds('client');
+    const c = socket.getCipher();
+    write();
+    const done = `Handshake complete: ${socket.getProtocol()}, ${c?.standardName ?? c?.name}${socket.isSessionReused() ? ', resumed' : ''}.`;
+    for (const line of wrapWords(done, width - 2)) write(line);
+    write();
+    write('The client sends, encrypted with its session keys:');
+    for (const line of request.split('\r\n').slice(0, -2)) write(`  ${line}`);
+  }
+
+  function finish(result: Exchange): void {
+    write();
+    const words =
+      'The server answers, encrypted with its session keys, then sends close_notify (an alert meaning ' +
+      '"I am done sending"); the client answers with its own close_notify:';
+    for (const line of wrapWords(words, width - 2)) write(line);
+    for (const line of responseLines(result.response)) write(line);
+    if (mode.mtls) {
+      const peer = peers.at(-1) as (CliTlsSocket & { getPeerCertificate?(): { subject?: { CN?: string }; issuer?: { CN?: string } } }) | undefined;
+      const cert = peer?.getPeerCertificate?.();
+      if (cert?.subject?.CN) {
+        write();
+        const text = `The server knows who the client is: CN=${cert.subject.CN}, issued by CN=${cert.issuer?.CN ?? '?'}.`;
+        for (const line of wrapWords(text, width - 2)) write(line);
+      }
+    }
+  }
 }
+
+function heading(color: boolean, text: string): string {
+  return color ? `\x1b[1m${text}\x1b[0m` : text;
+}
+
+function moreLine(mode: DemoMode): string {
+  const others: string[] = [];
+  if (mode.version === 'TLSv1.2') others.push('--tls13 (TLS 1.3 and its key schedule)');
+  if (!mode.resume) others.push('--resume (a resumed session)');
+  if (!mode.mtls) others.push('--mtls (client certificates)');
+  if (mode.version === 'TLSv1.2' && !mode.cipher) others.push('--cipher AES128-GCM-SHA256 (RSA key exchange)');
+  const help = '"npx typetls demo --help" lists every option.';
+  if (others.length === 0) return `More: ${help}`;
+  return `More: npm start -- ${others.join(', ')}. They combine (--tls13 --resume); ${help}`;
+}
+
