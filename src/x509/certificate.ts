@@ -323,6 +323,11 @@ export function parseCertificate(der: Uint8Array): Certificate {
       version = n + 1;
     }
     const serialNumber = t.integer('serialNumber');
+    // RFC 5280 Section 4.1.2.2: at most 20 octets (a leading 0x00 that only keeps the number positive
+    // is not counted, as webpki does). Negative and zero serials are non-conforming but accepted: the
+    // RFC asks users to handle them gracefully, and OpenSSL and node:tls accept them.
+    const magnitude = serialNumber.length > 1 && serialNumber[0] === 0 ? serialNumber.length - 1 : serialNumber.length;
+    if (magnitude > 20) throw malformed(`TBSCertificate.serialNumber is ${magnitude} octets, more than 20`);
     const tbsSignature = readAlgorithmIdentifier(t, 'signature');
     // RFC 5280 Section 4.1.1.2: the same algorithm identifier as the signatureAlgorithm field.
     if (!bytesEqual(tbsSignature.raw, signatureAlgorithm.raw)) {
