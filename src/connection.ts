@@ -207,6 +207,16 @@ class Engine implements HandshakeContext {
       this.state.updateWriteKey(this, false);
       this.recordsUnderKey = Math.ceil(data.length / MAX_FRAGMENT);
     }
+    if (this.info.version === ProtocolVersion.TLSv1 && this.info.cipherSuite?.cipher.kind === 'cbc') {
+      // TLS 1.0 CBC chains its IVs from record to record (BEAST): a one-byte record first
+      // makes the IV of the rest unpredictable (1/n-1 record splitting).
+      for (let at = 0; at < data.length; at += MAX_FRAGMENT) {
+        const chunk = data.subarray(at, at + MAX_FRAGMENT);
+        this.record.writeRecord(ContentType.application_data, chunk.subarray(0, 1));
+        if (chunk.length > 1) this.record.writeRecord(ContentType.application_data, chunk.subarray(1));
+      }
+      return;
+    }
     this.record.writeRecord(ContentType.application_data, data);
   }
 

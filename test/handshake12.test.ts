@@ -174,3 +174,48 @@ describe('TLS 1.2 in memory', () => {
     assert.deepEqual(pair.received('server'), Uint8Array.of(1, 2, 3));
   });
 });
+
+describe('TLS 1.0 and 1.1 on request', () => {
+  for (const version of ['TLSv1', 'TLSv1.1'] as const) {
+    for (const name of ['ECDHE-RSA-AES128-SHA', 'AES256-SHA', 'DHE-RSA-AES128-SHA', 'ECDHE-ECDSA-AES128-SHA']) {
+      it(`${version} ${name}`, () => {
+        const v = ProtocolVersion[version];
+        const suite = suiteByName(name)!;
+        const pair = Pair.create(
+          makeClientConfig(k, { minVersion: v, maxVersion: v, cipherSuites: [suite.id], certificates: [k.client] }),
+          makeServerConfig(k, { minVersion: v, certificates: [suite.auth === 'ecdsa' ? k.ecdsa : k.rsa], requestCert: true }),
+        );
+        pair.handshake();
+        assert.equal(pair.client.info.protocol, version);
+        assert.equal(pair.server.info.authorized, true);
+        const data = payload(40_000);
+        pair.client.write(data);
+        pair.server.write(data);
+        pair.run();
+        assert.deepEqual(pair.received('server'), data);
+        assert.deepEqual(pair.received('client'), data);
+      });
+    }
+  }
+
+  it('a TLS 1.0 client is refused by a server with the default minimum', () => {
+    const v = ProtocolVersion.TLSv1;
+    const pair = Pair.create(makeClientConfig(k, { minVersion: v, maxVersion: v }), makeServerConfig(k));
+    pair.run();
+    assert.equal(pair.server.error?.kind, 'protocol_version');
+  });
+
+  it('a client allowing TLS 1.0 and a TLS 1.3 server meet at TLS 1.3; a 1.2 server at 1.2', () => {
+    const client = makeClientConfig(k, { minVersion: ProtocolVersion.TLSv1, maxVersion: ProtocolVersion['TLSv1.3'] });
+    const a = Pair.create(client, anyServer(k));
+    a.handshake();
+    assert.equal(a.client.info.protocol, 'TLSv1.3');
+    const b = Pair.create(client, makeServerConfig(k));
+    b.handshake();
+    assert.equal(b.client.info.protocol, 'TLSv1.2');
+  });
+
+  it('SSL 3.0 is refused even when asked for', () => {
+    assert.throws(() => makeClientConfig(k, { minVersion: ProtocolVersion.SSLv3 }), { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
+  });
+});

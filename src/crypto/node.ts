@@ -7,6 +7,7 @@ import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
   KeyShare, PrivateKey, PublicKey,
 } from './provider.js';
+import { RSA_PKCS1_MD5_SHA1 } from './provider.js';
 
 // The node:crypto provider: OpenSSL underneath. The only crypto file that imports node:*.
 
@@ -230,11 +231,13 @@ class FfdheShare implements KeyShare {
 }
 
 interface SchemeInfo {
-  hash: HashAlgorithm | null;
+  /** An OpenSSL digest name; null for Ed25519, which hashes by itself. */
+  hash: HashAlgorithm | 'MD5-SHA1' | null;
   kind: 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa';
 }
 
 const schemeInfo = new Map<number, SchemeInfo>([
+  [RSA_PKCS1_MD5_SHA1, { hash: 'MD5-SHA1', kind: 'pkcs1' }],
   [SignatureScheme.rsa_pkcs1_sha1, { hash: 'sha1', kind: 'pkcs1' }],
   [SignatureScheme.rsa_pkcs1_sha256, { hash: 'sha256', kind: 'pkcs1' }],
   [SignatureScheme.rsa_pkcs1_sha384, { hash: 'sha384', kind: 'pkcs1' }],

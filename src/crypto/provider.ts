@@ -118,6 +118,13 @@ export interface CryptoProvider {
   rsaDecryptRaw(key: PrivateKey, ciphertext: Uint8Array): Uint8Array | null;
 }
 
+/**
+ * RSA PKCS#1 v1.5 over MD5 followed by SHA-1, without a DigestInfo: the RSA
+ * signature of TLS 1.0 and 1.1 (RFC 2246 Section 7.4.3). Not a wire code point
+ * (it is above 0xffff on purpose); those versions name no algorithm.
+ */
+export const RSA_PKCS1_MD5_SHA1 = 0x1_0001;
+
 /** Compares two byte strings without an early exit (MACs, Finished, binders). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

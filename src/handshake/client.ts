@@ -113,7 +113,7 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, serverNa
   let keyShares: KeyShare[] = [];
   if (offers13) {
     const versions: number[] = [];
-    for (let v = maxVersion; v >= Math.max(config.minVersion, TLS12); v--) versions.push(v);
+    for (let v = maxVersion; v >= config.minVersion; v--) versions.push(v);
     extensions.push({ type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(versions) });
     keyShares = initialShareGroups(config.groups).map((g) => cx.provider.generateKeyShare(g));
     extensions.push({ type: ExtensionType.key_share, data: encodeKeyShareClient(keyShares.map((s) => ({ group: s.group, keyExchange: s.publicKey }))) });
@@ -301,12 +301,16 @@ export class ExpectServerHello implements State {
     if (sh.legacyVersion < config.minVersion || sh.legacyVersion > hello.legacyVersion) {
       throw new TlsError('protocol_version', `server chose ${protocolName(sh.legacyVersion)}, outside the client's ${protocolName(config.minVersion)} to ${protocolName(hello.legacyVersion)}`);
     }
-    if (sh.legacyVersion !== TLS12) {
-      throw new TlsError('protocol_version', `server chose ${protocolName(sh.legacyVersion)}, which this client does not implement`);
+    if (sh.legacyVersion <= ProtocolVersion.SSLv3) {
+      throw new TlsError('protocol_version', `server chose ${protocolName(sh.legacyVersion)}, which is never supported`);
     }
-    // RFC 8446 Section 4.1.3: a TLS 1.3 client checks for the downgrade sentinel.
-    if (this.offer.maxVersion >= TLS13 && (endsWith(sh.random, DOWNGRADE_TLS12) || endsWith(sh.random, DOWNGRADE_TLS11))) {
-      throw new TlsError('illegal_parameter', 'server random carries the TLS 1.3 downgrade sentinel: a downgrade attack or a misconfigured server');
+    // RFC 8446 Section 4.1.3: a TLS 1.3 client checks both downgrade sentinels; a TLS 1.2
+    // client checks the one for TLS 1.1 and below.
+    const downgraded =
+      (this.offer.maxVersion >= TLS13 && (endsWith(sh.random, DOWNGRADE_TLS12) || endsWith(sh.random, DOWNGRADE_TLS11))) ||
+      (this.offer.maxVersion >= TLS12 && sh.legacyVersion < TLS12 && endsWith(sh.random, DOWNGRADE_TLS11));
+    if (downgraded) {
+      throw new TlsError('illegal_parameter', 'server random carries a downgrade sentinel: a downgrade attack or a misconfigured server');
     }
     // RFC 5246 Section 7.4.1.3: the suite and compression must be among those offered.
     const suite = suiteById(sh.cipherSuite);
@@ -336,8 +340,9 @@ export class ExpectServerHello implements State {
 
     cx.version = sh.legacyVersion;
     cx.setRecordVersion(sh.legacyVersion);
-    // A TLS 1.2 CertificateVerify signs the messages themselves: keep them when we may have to sign.
-    if (config.certificates.length > 0) cx.transcript.keepMessages();
+    // A TLS 1.2 CertificateVerify signs the messages themselves, and before TLS 1.2 Finished hashes
+    // them with MD5 and SHA-1: keep them when either may come.
+    if (config.certificates.length > 0 || sh.legacyVersion < TLS12) cx.transcript.keepMessages();
     cx.transcript.startHash(suite.hash);
     cx.info.version = sh.legacyVersion;
     cx.info.protocol = protocolName(sh.legacyVersion);

@@ -5,19 +5,18 @@ import type { CertifiedKey } from '../config.js';
 import { zeroize, type KeyShare, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups, MIN_DHE_BITS } from '../keys/ffdhe.js';
-import { verifyData } from '../keys/prf.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
 import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange } from '../wire/messages.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
 import {
-  checkFinished, chooseSignatureScheme12, expect, parseChain, schemeFitsKey12, verifyPeerCertificate,
+  checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate,
   type HandshakeContext, type Input, type State,
 } from './common.js';
 import type { ClientOffer } from './client.js';
 import {
-  deriveMasterSecret, deriveSessionKeys, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
+  deriveMasterSecret, deriveSessionKeys, finishedVerifyData12, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
 } from './tls12.js';
 import { Traffic12 } from './traffic12.js';
 
@@ -81,12 +80,15 @@ export class ExpectServerKeyExchange implements State {
     } else {
       checkServerDhParams(ske);
     }
-    // RFC 5246 Section 7.4.1.4.1: the signature scheme must be one the client offered and fit the key.
-    if (!config.signatureSchemes.includes(ske.signatureScheme) || !schemeFitsKey12(ske.signatureScheme, this.serverPublicKey)) {
-      throw new TlsError('illegal_parameter', `server signed with ${signatureSchemeName(ske.signatureScheme)}, which the client did not offer for this key`);
+    // RFC 5246 Section 7.4.1.4.1: the signature scheme must be one the client offered and fit the key;
+    // before TLS 1.2 the key alone decides it.
+    const scheme = this.hs.version < 0x0303 ? legacySignatureScheme(this.serverPublicKey) : ske.signatureScheme;
+    if (scheme === undefined) throw new TlsError('unsupported_certificate', 'server key cannot sign in this protocol version');
+    if (this.hs.version >= 0x0303 && (!config.signatureSchemes.includes(scheme) || !schemeFitsKey12(scheme, this.serverPublicKey))) {
+      throw new TlsError('illegal_parameter', `server signed with ${signatureSchemeName(scheme)}, which the client did not offer for this key`);
     }
     const signed = serverKeyExchangeSignedContent(this.hs, ske.params);
-    if (!cx.provider.verify(this.serverPublicKey, ske.signatureScheme, signed, ske.signature)) {
+    if (!cx.provider.verify(this.serverPublicKey, scheme, signed, ske.signature)) {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
     cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroups.find((g) => bytesEqual(g.p, ske.dhP))?.group;
@@ -128,7 +130,9 @@ export class ExpectServerHelloDone implements State {
   /** Certificate?, ClientKeyExchange, CertificateVerify?, ChangeCipherSpec, Finished. */
   private sendClientFlight(cx: HandshakeContext): State {
     const { hs } = this;
-    const clientCert = this.certificateRequest ? chooseClientCertificate(this.offer.config.certificates, this.offer.config.signatureSchemes, this.certificateRequest) : undefined;
+    const clientCert = this.certificateRequest
+      ? chooseClientCertificate(this.offer.config.certificates, this.offer.config.signatureSchemes, this.certificateRequest, hs.version)
+      : undefined;
     if (this.certificateRequest) {
       // RFC 5246 Section 7.4.6: an empty list when the client has no suitable certificate.
       cx.sendHandshake({
@@ -173,7 +177,7 @@ export class ExpectServerHelloDone implements State {
 
     cx.sendChangeCipherSpec();
     cx.setWriteProtection(keys.clientWrite);
-    const clientVerifyData = verifyData(cx.provider, hs.suite.hash, master, 'client finished', cx.transcript.hash());
+    const clientVerifyData = finishedVerifyData12(cx, hs, master, 'client finished');
     cx.sendHandshake({ type: HandshakeType.finished, verifyData: clientVerifyData });
 
     const next = new ExpectChangeCipherSpec(
@@ -212,9 +216,10 @@ function chooseClientCertificate(
   certificates: readonly CertifiedKey[],
   ours: readonly number[],
   request: CertificateRequest12,
+  version: number,
 ): { certified: CertifiedKey; scheme: number } | undefined {
   for (const certified of certificates) {
-    const scheme = chooseSignatureScheme12(ours, request.signatureAlgorithms, certified.key);
+    const scheme = version < 0x0303 ? legacySignatureScheme(certified.key) : chooseSignatureScheme12(ours, request.signatureAlgorithms, certified.key);
     if (scheme !== undefined) return { certified, scheme };
   }
   return undefined;
@@ -300,14 +305,14 @@ export class ExpectFinished implements State {
   handle(cx: HandshakeContext, input: Input): State {
     const { hs, masterSecret, sessionKeys } = this.k;
     // RFC 5246 Section 7.4.9: the server's verify_data covers the transcript up to its Finished.
-    const expected = verifyData(cx.provider, hs.suite.hash, masterSecret, 'server finished', cx.transcript.hash());
+    const expected = finishedVerifyData12(cx, hs, masterSecret, 'server finished');
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'server');
     if (this.k.resumed) {
       // In the abbreviated handshake the client's ChangeCipherSpec and Finished come last.
       cx.sendChangeCipherSpec();
       cx.setWriteProtection(sessionKeys.clientWrite);
-      cx.sendHandshake({ type: HandshakeType.finished, verifyData: verifyData(cx.provider, hs.suite.hash, masterSecret, 'client finished', cx.transcript.hash()) });
+      cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedVerifyData12(cx, hs, masterSecret, 'client finished') });
     }
     cx.handshakeDone();
     emitSession12(cx, this.k);

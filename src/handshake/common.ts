@@ -3,7 +3,7 @@
 
 import type { CommonConfig } from '../config.js';
 import type { ConnectionEvent, ConnectionInfo } from '../connection.js';
-import { constantTimeEqual, type CryptoProvider, type KeyAlgorithm } from '../crypto/provider.js';
+import { constantTimeEqual, RSA_PKCS1_MD5_SHA1, type CryptoProvider, type KeyAlgorithm } from '../crypto/provider.js';
 import { certificateError, TlsError } from '../errors.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isIpAddress } from '../x509/identity.js';
@@ -164,6 +164,16 @@ export function schemeKeyAlgorithm(scheme: number): KeyAlgorithm | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * TLS 1.0 and 1.1 name no signature algorithm: RSA keys sign MD5+SHA-1, ECDSA keys
+ * SHA-1 (RFC 2246 Section 7.4.3, RFC 4492 Section 5.4).
+ */
+export function legacySignatureScheme(key: { algorithm: KeyAlgorithm }): number | undefined {
+  if (key.algorithm === 'rsa') return RSA_PKCS1_MD5_SHA1;
+  if (key.algorithm === 'ec') return SignatureScheme.ecdsa_sha1;
+  return undefined;
 }
 
 /** Whether a key can make signatures of `scheme` in TLS 1.2. */

@@ -13,7 +13,7 @@ import {
   decodeSessionTicket, decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import type { ClientHello, Extension } from '../wire/messages.js';
-import { chooseSignatureScheme12, decodeExpected, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
+import { chooseSignatureScheme12, decodeExpected, legacySignatureScheme, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
 import { decodeServerState, openTicket, type ServerSessionState } from './resumption.js';
 import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
@@ -25,6 +25,7 @@ const TLS12 = ProtocolVersion['TLSv1.2'];
 const TLS13 = ProtocolVersion['TLSv1.3'];
 /** RFC 8446 Section 4.1.3: "DOWNGRD" 01. */
 const DOWNGRADE_TLS12 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01);
+const DOWNGRADE_TLS11 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00);
 /** RFC 5746 Section 3.3: TLS_EMPTY_RENEGOTIATION_INFO_SCSV. */
 const EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 /** RFC 7507: TLS_FALLBACK_SCSV. */
@@ -127,7 +128,9 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     for (const certified of config.certificates) {
       if (!certificateServes(suite, certified.key)) continue;
       if (suite.kx === 'rsa') return { suite, certified, group: undefined, signatureScheme: undefined };
-      const scheme = chooseSignatureScheme12(config.signatureSchemes, offer.signatureSchemes, certified.key);
+      const scheme = version < TLS12
+        ? legacySignatureScheme(certified.key)
+        : chooseSignatureScheme12(config.signatureSchemes, offer.signatureSchemes, certified.key);
       if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
     }
   }
@@ -150,20 +153,19 @@ function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
   const sv = findExtension(hello.extensions, ExtensionType.supported_versions);
   if (sv) {
     const offered = decodeSupportedVersionsClient(sv.data);
-    const usable = offered.filter((v) => v >= config.minVersion && v <= config.maxVersion && v >= TLS12 && v <= TLS13);
+    const usable = offered.filter((v) => v >= config.minVersion && v <= config.maxVersion && v > ProtocolVersion.SSLv3 && v <= TLS13);
     if (usable.length === 0) {
       throw new TlsError('protocol_version', `client offered ${offered.map(protocolName).join(', ')}; the server speaks ${protocolName(config.minVersion)} to ${protocolName(config.maxVersion)}`);
     }
     return Math.max(...usable);
   }
   if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
-    throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is not supported`);
+    throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is never supported`);
   }
   const version = Math.min(hello.legacyVersion, config.maxVersion, TLS12);
   if (version < config.minVersion) {
     throw new TlsError('protocol_version', `client offered at most ${protocolName(hello.legacyVersion)}, below the server's minimum ${protocolName(config.minVersion)}`);
   }
-  if (version < TLS12) throw new TlsError('protocol_version', `${protocolName(version)} is not implemented`);
   return version;
 }
 
@@ -225,8 +227,9 @@ export class ExpectClientHello implements State {
     if (ticketPromised) extensions.push({ type: ExtensionType.session_ticket, data: new Uint8Array(0) });
 
     const serverRandom = cx.provider.random(32);
-    // RFC 8446 Section 4.1.3: a server that speaks TLS 1.3 marks a TLS 1.2 ServerHello.random.
-    if (config.maxVersion >= TLS13) serverRandom.set(DOWNGRADE_TLS12, 24);
+    // RFC 8446 Section 4.1.3: a server able to do better marks a lower version in ServerHello.random.
+    if (version < TLS12 && config.maxVersion >= TLS12) serverRandom.set(DOWNGRADE_TLS11, 24);
+    else if (version === TLS12 && config.maxVersion >= TLS13) serverRandom.set(DOWNGRADE_TLS12, 24);
     const hs: Negotiated12 = {
       version,
       clientRandom: hello.random,
@@ -241,7 +244,8 @@ export class ExpectClientHello implements State {
     cx.version = version;
     cx.setRecordVersion(version);
     // A TLS 1.2 CertificateVerify signs the messages themselves, so keep them when we will ask for one.
-    if (config.requestCert && !resumable) cx.transcript.keepMessages();
+    // Before TLS 1.2 Finished hashes the messages with MD5 and SHA-1: keep them then too.
+    if ((config.requestCert && !resumable) || version < TLS12) cx.transcript.keepMessages();
     cx.transcript.startHash(suite.hash);
     cx.info.version = version;
     cx.info.protocol = protocolName(version);

@@ -4,7 +4,6 @@
 import type { ServerConfig } from '../config.js';
 import { zeroize, type CryptoProvider, type KeyShare, type PrivateKey, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
-import { verifyData } from '../keys/prf.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, signatureSchemeName } from '../wire/enums.js';
 import { encodeServerDhParams, encodeServerEcdhParams } from '../wire/messages.js';
@@ -12,11 +11,11 @@ import { dhPreMasterSecret, dhPublicInRange, ffdheGroup } from '../keys/ffdhe.js
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeServerState, sealTicket, type ServerSessionState } from './resumption.js';
 import {
-  checkFinished, expect, parseChain, schemeFitsKey12, verifyPeerCertificate, type HandshakeContext, type Input, type State,
+  checkFinished, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, type HandshakeContext, type Input, type State,
 } from './common.js';
 import type { ServerChoice } from './server.js';
 import {
-  deriveMasterSecret, deriveSessionKeys, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
+  deriveMasterSecret, deriveSessionKeys, finishedVerifyData12, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
 } from './tls12.js';
 import { Traffic12 } from './traffic12.js';
 
@@ -216,10 +215,13 @@ export class ExpectCertificateVerify implements State {
 
   handle(cx: HandshakeContext, input: Input): State {
     const cv = expect(cx, input, HandshakeType.certificate_verify);
-    if (!this.s.config.signatureSchemes.includes(cv.signatureScheme) || !schemeFitsKey12(cv.signatureScheme, this.clientPublicKey)) {
+    // Before TLS 1.2 the key decides the algorithm (RFC 4346 Section 7.4.8).
+    const legacy = this.s.hs.version < 0x0303;
+    const scheme = legacy ? legacySignatureScheme(this.clientPublicKey) : cv.signatureScheme;
+    if (scheme === undefined || (!legacy && (!this.s.config.signatureSchemes.includes(scheme) || !schemeFitsKey12(scheme, this.clientPublicKey)))) {
       throw new TlsError('illegal_parameter', `client signed with ${signatureSchemeName(cv.signatureScheme)}, which the server did not ask for`);
     }
-    if (!cx.provider.verify(this.clientPublicKey, cv.signatureScheme, this.signedMessages, cv.signature)) {
+    if (!cx.provider.verify(this.clientPublicKey, scheme, this.signedMessages, cv.signature)) {
       throw new TlsError('decrypt_error', 'client CertificateVerify signature does not verify');
     }
     return new ExpectChangeCipherSpec(keysOf(this.s, this.masterSecret, this.sessionKeys), heldByServer(this.s, { preMasterSecret: this.preMasterSecret, masterSecret: this.masterSecret, keys: this.sessionKeys.keys }));
@@ -269,7 +271,7 @@ export class ExpectFinished implements State {
   handle(cx: HandshakeContext, input: Input): State {
     const { hs, masterSecret, config } = this.k;
     // RFC 5246 Section 7.4.9: the client's verify_data covers every message before its Finished.
-    const expected = verifyData(cx.provider, hs.suite.hash, masterSecret, 'client finished', cx.transcript.hash());
+    const expected = finishedVerifyData12(cx, hs, masterSecret, 'client finished');
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'client');
 
@@ -297,7 +299,7 @@ export class ExpectFinished implements State {
 function sendServerFinished12(cx: HandshakeContext, k: ServerKeys12): void {
   cx.sendChangeCipherSpec();
   cx.setWriteProtection(k.sessionKeys.serverWrite);
-  const serverVerifyData = verifyData(cx.provider, k.hs.suite.hash, k.masterSecret, 'server finished', cx.transcript.hash());
+  const serverVerifyData = finishedVerifyData12(cx, k.hs, k.masterSecret, 'server finished');
   cx.sendHandshake({ type: HandshakeType.finished, verifyData: serverVerifyData });
 }
 

@@ -6,7 +6,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { formatName } from '../x509/certificate.js';
 import type { CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
-import { extendedMasterSecret, keyBlock, masterSecret, type KeyBlock } from '../keys/prf.js';
+import { keyBlockLength, prf, prf10, splitKeyBlock, type KeyBlock } from '../keys/prf.js';
 import { aead12Protection, cbcProtection, type RecordProtection } from '../record/protection.js';
 import { concat, protocolName, type HandshakeContext } from './common.js';
 import { namedGroupName } from '../wire/enums.js';
@@ -33,15 +33,41 @@ export interface SessionKeys12 {
   readonly serverWrite: RecordProtection;
 }
 
+type Prf = (secret: Uint8Array, label: string, seed: Uint8Array, length: number) => Uint8Array;
+
+/** RFC 5246 Section 5: P_<suite hash> in TLS 1.2; RFC 2246 Section 5: MD5 XOR SHA-1 before it. */
+function prfOf(cx: HandshakeContext, hs: Negotiated12): Prf {
+  return hs.version >= 0x0303
+    ? (secret, label, seed, length) => prf(cx.provider, hs.suite.hash, secret, label, seed, length)
+    : (secret, label, seed, length) => prf10(cx.provider, secret, label, seed, length);
+}
+
+/**
+ * The hash of the handshake messages so far: with the suite's hash in TLS 1.2,
+ * MD5 followed by SHA-1 before it (RFC 2246 Section 7.4.9), for which the
+ * transcript keeps the messages themselves.
+ */
+export function handshakeHash12(cx: HandshakeContext, hs: Negotiated12): Uint8Array {
+  if (hs.version >= 0x0303) return cx.transcript.hash();
+  const messages = cx.transcript.messages();
+  return concat(cx.provider.hash('md5', messages), cx.provider.hash('sha1', messages));
+}
+
+/** RFC 5246 Section 7.4.9: verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]. */
+export function finishedVerifyData12(cx: HandshakeContext, hs: Negotiated12, master: Uint8Array, label: 'client finished' | 'server finished'): Uint8Array {
+  return prfOf(cx, hs)(master, label, handshakeHash12(cx, hs), 12);
+}
+
 /**
  * RFC 5246 Section 8.1 (or RFC 7627 Section 4 when negotiated): the master secret
  * from the pre-master secret. With EMS the session hash is the transcript up to
  * and including ClientKeyExchange, so call this right after that message.
  */
 export function deriveMasterSecret(cx: HandshakeContext, hs: Negotiated12, preMasterSecret: Uint8Array): Uint8Array {
+  const prfFn = prfOf(cx, hs);
   const secret = hs.extendedMasterSecret
-    ? extendedMasterSecret(cx.provider, hs.suite.hash, preMasterSecret, cx.transcript.hash())
-    : masterSecret(cx.provider, hs.suite.hash, preMasterSecret, hs.clientRandom, hs.serverRandom);
+    ? prfFn(preMasterSecret, 'extended master secret', handshakeHash12(cx, hs), 48)
+    : prfFn(preMasterSecret, 'master secret', concat(hs.clientRandom, hs.serverRandom), 48);
   cx.keyLog('CLIENT_RANDOM', hs.clientRandom, secret);
   cx.trace?.({ kind: 'secret', side: cx.side, label: hs.extendedMasterSecret ? 'extended master secret' : 'master secret', value: secret });
   return secret;
@@ -50,11 +76,13 @@ export function deriveMasterSecret(cx: HandshakeContext, hs: Negotiated12, preMa
 /** RFC 5246 Section 6.3: the key block, split into MAC keys, write keys and IVs, and the protections. */
 export function deriveSessionKeys(cx: HandshakeContext, hs: Negotiated12, master: Uint8Array): SessionKeys12 {
   const c = hs.suite.cipher;
+  // TLS 1.0 takes the CBC IVs from the key block (RFC 2246 Section 6.3); later versions send them per record.
   const lengths =
     c.kind === 'aead'
       ? { macKey: 0, key: c.keyLength, iv: c.fixedIvLength }
       : { macKey: c.macLength, key: c.keyLength, iv: hs.version === 0x0301 ? 16 : 0 };
-  const keys = keyBlock(cx.provider, hs.suite.hash, master, hs.clientRandom, hs.serverRandom, lengths);
+  const block = prfOf(cx, hs)(master, 'key expansion', concat(hs.serverRandom, hs.clientRandom), keyBlockLength(lengths));
+  const keys = splitKeyBlock(block, lengths);
   const make = (key: Uint8Array, iv: Uint8Array, macKey: Uint8Array): RecordProtection =>
     c.kind === 'aead'
       ? aead12Protection(cx.provider, c.algorithm, key, iv)

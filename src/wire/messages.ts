@@ -320,7 +320,8 @@ function writeBody(w: Writer, m: HandshakeMessage, version: number): void {
       if (!sameBytes(written, m.params)) {
         throw new TlsError('internal_error', 'ServerKeyExchange.params does not match its fields');
       }
-      w.u16(m.signatureScheme);
+      // RFC 2246 / 4346: before TLS 1.2 the signature has no algorithm field.
+      if (version >= ProtocolVersion['TLSv1.2']) w.u16(m.signatureScheme);
       w.vector(2, m.signature);
       return;
     }
@@ -347,8 +348,8 @@ function writeBody(w: Writer, m: HandshakeMessage, version: number): void {
       w.vector(m.kx === 'ecdhe' ? 1 : 2, m.exchangeKeys);
       return;
     case HandshakeType.certificate_verify:
-      // RFC 5246 Section 7.4.8, RFC 8446 Section 4.4.3
-      w.u16(m.signatureScheme);
+      // RFC 5246 Section 7.4.8, RFC 8446 Section 4.4.3; RFC 4346 Section 7.4.8: no algorithm field before TLS 1.2.
+      if (version >= ProtocolVersion['TLSv1.2']) w.u16(m.signatureScheme);
       w.vector(2, m.signature);
       return;
     case HandshakeType.finished:
@@ -409,8 +410,8 @@ export function decodeHandshake(type: number, body: Uint8Array, context: DecodeC
       return Reader.readAll<CertificateMessage>(bytes, 'Certificate', tls13 ? readCertificate13 : readCertificate12);
     case HandshakeType.server_key_exchange:
       // RFC 5246 Section 7.4.3: sent only for key exchanges that need it (not for RSA).
-      if (context.kx === 'ecdhe') return Reader.readAll(bytes, 'ServerKeyExchange', (r) => readServerKeyExchangeEcdhe(r, bytes));
-      if (context.kx === 'dhe') return Reader.readAll(bytes, 'ServerKeyExchange', (r) => readServerKeyExchangeDhe(r, bytes));
+      if (context.kx === 'ecdhe') return Reader.readAll(bytes, 'ServerKeyExchange', (r) => readServerKeyExchangeEcdhe(r, bytes, context.version));
+      if (context.kx === 'dhe') return Reader.readAll(bytes, 'ServerKeyExchange', (r) => readServerKeyExchangeDhe(r, bytes, context.version));
       throw new TlsError('unexpected_message', `ServerKeyExchange received for key exchange ${context.kx ?? 'none'}`);
     case HandshakeType.certificate_request:
       return Reader.readAll<CertificateRequest>(bytes, 'CertificateRequest', tls13 ? readCertificateRequest13 : readCertificateRequest12);
@@ -435,8 +436,7 @@ export function decodeHandshake(type: number, body: Uint8Array, context: DecodeC
       // RFC 5246 Section 7.4.8 (digitally-signed, Section 4.7), RFC 8446 Section 4.4.3
       return Reader.readAll(bytes, 'CertificateVerify', (r) => ({
         type: HandshakeType.certificate_verify,
-        signatureScheme: r.u16('algorithm'),
-        signature: r.vector(2, 'signature'),
+        ...readSignature(r, context.version),
       }));
     case HandshakeType.finished:
       // RFC 5246 Section 7.4.9, RFC 8446 Section 4.4.4: verify_data is the whole body; its length is
@@ -555,14 +555,18 @@ function readCertificate13(r: Reader): CertificateMessage {
   return { type: HandshakeType.certificate, certificateRequestContext, certificateList };
 }
 
-function readSignature(r: Reader): { signatureScheme: number; signature: Uint8Array } {
+/** The signature scheme of a TLS 1.0/1.1 signature, which has no algorithm field: the key decides it. */
+export const LEGACY_SIGNATURE_SCHEME = 0;
+
+function readSignature(r: Reader, version: number): { signatureScheme: number; signature: Uint8Array } {
   // RFC 5246 Section 4.7 digitally-signed: SignatureAndHashAlgorithm algorithm; opaque signature<0..2^16-1>;
-  const signatureScheme = r.u16('signature_algorithm');
+  // RFC 4346 Section 4.7: no algorithm before TLS 1.2.
+  const signatureScheme = version >= ProtocolVersion['TLSv1.2'] ? r.u16('signature_algorithm') : LEGACY_SIGNATURE_SCHEME;
   const signature = r.vector(2, 'signature');
   return { signatureScheme, signature };
 }
 
-function readServerKeyExchangeEcdhe(r: Reader, body: Uint8Array): ServerKeyExchangeEcdhe {
+function readServerKeyExchangeEcdhe(r: Reader, body: Uint8Array, version: number): ServerKeyExchangeEcdhe {
   // RFC 8422 Section 5.4: ServerECDHParams { ECParameters curve_params; ECPoint public; }
   const curveType = r.u8('curve_type');
   // RFC 8422 Section 5.4: only named_curve is allowed (explicit curves are deprecated).
@@ -573,16 +577,16 @@ function readServerKeyExchangeEcdhe(r: Reader, body: Uint8Array): ServerKeyExcha
   // RFC 8422 Section 5.4: opaque point <1..2^8-1>;
   const publicKey = r.vector(1, 'public', 1, 255);
   const params = body.subarray(0, r.position);
-  return { type: HandshakeType.server_key_exchange, kx: 'ecdhe', namedGroup, publicKey, ...readSignature(r), params };
+  return { type: HandshakeType.server_key_exchange, kx: 'ecdhe', namedGroup, publicKey, ...readSignature(r, version), params };
 }
 
-function readServerKeyExchangeDhe(r: Reader, body: Uint8Array): ServerKeyExchangeDhe {
+function readServerKeyExchangeDhe(r: Reader, body: Uint8Array, version: number): ServerKeyExchangeDhe {
   // RFC 5246 Section 7.4.3: ServerDHParams { opaque dh_p<1..2^16-1>; opaque dh_g<1..2^16-1>; opaque dh_Ys<1..2^16-1>; }
   const dhP = r.vector(2, 'dh_p', 1);
   const dhG = r.vector(2, 'dh_g', 1);
   const dhYs = r.vector(2, 'dh_Ys', 1);
   const params = body.subarray(0, r.position);
-  return { type: HandshakeType.server_key_exchange, kx: 'dhe', dhP, dhG, dhYs, ...readSignature(r), params };
+  return { type: HandshakeType.server_key_exchange, kx: 'dhe', dhP, dhG, dhYs, ...readSignature(r, version), params };
 }
 
 function readCertificateRequest12(r: Reader): CertificateRequest12 {
