@@ -1,0 +1,84 @@
+// The benchmark's server process: one TLS server of one implementation on 127.0.0.1, port 0.
+// Started by the runner (or by bench/cluster.ts as a cluster worker) with a ServerSpec as JSON
+// in argv[2]; it reports its port over IPC and serves until it is killed.
+
+import type { AnySocket, RunnerMessage, ServerSpec } from './common.js';
+import { createServer, sampleMemory, send } from './common.js';
+
+const spec = JSON.parse(process.argv[2]!) as ServerSpec & { bulkBytes?: number };
+const CHUNK = 64 * 1024;
+const payload = Buffer.alloc(CHUNK, 0x61);
+const ONE_BYTE = Buffer.from('x');
+const held: AnySocket[] = [];
+
+function onSecure(socket: AnySocket): void {
+  socket.on('error', () => socket.destroy());
+  switch (spec.mode) {
+    case 'handshake':
+      // The handshake is done: one byte of application data (which makes node:tls send its
+      // TLS 1.3 session tickets, as typetls does), then close_notify and FIN.
+      socket.resume();
+      socket.write(ONE_BYTE);
+      socket.end();
+      break;
+    case 'echo':
+      socket.setNoDelay(true);
+      socket.on('data', (d: Buffer) => socket.write(d));
+      socket.on('end', () => socket.end());
+      break;
+    case 'bulk':
+      serveBulk(socket, spec.bulkBytes ?? 0);
+      break;
+    case 'hold':
+      held.push(socket);
+      socket.on('end', () => socket.end());
+      break;
+  }
+}
+
+/** Upload: count `bytes` bytes, answer "ok". Then any further byte asks for `bytes` bytes back. */
+function serveBulk(socket: AnySocket, bytes: number): void {
+  let received = 0;
+  let sending = false;
+  socket.on('data', (d: Buffer) => {
+    received += d.length;
+    if (received === bytes && !sending) socket.write(Buffer.from('ok'));
+    if (received > bytes && !sending) {
+      sending = true;
+      sendBytes(socket, bytes);
+    }
+  });
+  socket.on('end', () => socket.end());
+}
+
+function sendBytes(socket: AnySocket, bytes: number): void {
+  let left = bytes;
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(CHUNK, left);
+      left -= n;
+      if (!socket.write(n === CHUNK ? payload : payload.subarray(0, n))) {
+        socket.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+}
+
+const server = createServer(spec.impl, spec.tls, spec.pki, onSecure);
+server.on('tlsClientError', () => {
+  // A client that went away mid-handshake (the runner stopping a client): nothing to do.
+});
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  send({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
+});
+
+process.on('message', (m: RunnerMessage) => {
+  if (m.type === 'measureMemory') send({ type: 'memory', memory: sampleMemory() });
+  if (m.type === 'release') {
+    for (const s of held.splice(0)) s.destroy();
+  }
+});
+process.on('disconnect', () => process.exit(0));

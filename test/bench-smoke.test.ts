@@ -1,0 +1,65 @@
+// The benchmark still runs: `node dist/bench/run.js --smoke` (one short round of a few
+// scenarios, both implementations) must finish and print its table. No timing is asserted:
+// timings are noisy; only that every figure is there and is a positive number.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+// Importing the runner keeps bench/ in the `tsc -p .` build that `npm test` runs first.
+import { parseArgs } from '../bench/run.js';
+
+const run = promisify(execFile);
+const runner = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+
+test('the smoke options are short', () => {
+  const o = parseArgs(['--smoke']);
+  assert.equal(o.rounds, 1);
+  assert.ok(o.bulkBytes <= 4 * 1024 * 1024);
+  assert.ok(o.memoryConnections <= 50);
+  assert.equal(parseArgs([]).rounds, 3);
+  assert.equal(parseArgs([]).bulkBytes, 512 * 1024 * 1024);
+});
+
+test('npm run bench --smoke runs both implementations and prints the table', { timeout: 120_000 }, async () => {
+  const { stdout, stderr } = await run(process.execPath, [runner, '--smoke'], { maxBuffer: 16 * 1024 * 1024 });
+  const lines = stdout.split('\n');
+  assert.match(lines[0]!, /^typetls vs node:tls — /);
+  const header = lines.find((l) => l.startsWith('| Scenario'));
+  assert.ok(header, `no table header in:\n${stdout}`);
+  assert.match(header, /typetls \| +node:tls \| +ratio/);
+  // Every scenario of the smoke set has its row, with a figure for each side and a ratio.
+  const expected = [
+    /TLS 1\.3 X25519 \+ RSA-2048, sequential \(hs\/s\)/,
+    /TLS 1\.3 X25519 \+ RSA-2048, c16 \(hs\/s\)/,
+    /TLS 1\.3 PSK \+ X25519, c16 \(hs\/s\)/,
+    /AES-128-GCM, client → server \(MB\/s\)/,
+    /AES-128-GCM, server → client \(MB\/s\)/,
+    /1 KiB echo, one connection \(rt\/s\)/,
+    /server RSS per connection/,
+    /client JS heap \+ buffers per connection/,
+    /\[node:tls client → typetls server\]/,
+    /\[typetls client → node:tls server\]/,
+    /1 worker \(server\)/,
+    /2 workers \(server\)/,
+  ];
+  for (const re of expected) {
+    const row = lines.find((l) => re.test(l));
+    assert.ok(row, `no row matching ${re} in:\n${stdout}`);
+    const cells = row.split('|').map((c) => c.trim());
+    // cells: '', name, typetls, node:tls, ratio, ...
+    if (!/per connection/.test(row)) {
+      assert.ok(Number(cells[2]) > 0, `typetls figure in ${row}`);
+      assert.ok(Number(cells[3]) > 0, `node:tls figure in ${row}`);
+    } else {
+      assert.match(cells[2]!, /KiB$/);
+      assert.match(cells[3]!, /KiB$/);
+    }
+    assert.match(cells[4]!, /^\d+\.\d\d×$/, `ratio in ${row}`);
+  }
+  assert.match(stdout, /cluster scaling, 2 workers \/ 1 worker: typetls \d+\.\d\d×, node:tls \d+\.\d\d×/);
+  // The progress lines name both implementations on every measured scenario.
+  assert.match(stderr, /\[typetls\]/);
+  assert.match(stderr, /\[node\]/);
+});
