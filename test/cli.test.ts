@@ -118,6 +118,7 @@ describe('typetls help and usage errors', () => {
       const text = r.stdout.toString();
       for (const o of spec.options) assert.ok(text.includes(`--${o.name}`), `--${o.name} in ${args.join(' ')}`);
       assert.match(text, /Usage:/);
+      for (const line of text.split('\n')) assert.ok(line.length <= 80, `wider than 80 columns: ${line}`);
     });
   }
 

@@ -185,7 +185,7 @@ const tlsOptions = (role: 'server' | 'client'): OptionSpec[] => [
     kind: 'value',
     metavar: '1.2|1.3',
     choices: versionChoices,
-    default: 'the highest the library implements',
+    default: '1.3',
     help: 'Highest protocol version to offer or accept.',
   },
   {
@@ -202,8 +202,14 @@ const tlsOptions = (role: 'server' | 'client'): OptionSpec[] => [
     name: 'groups',
     kind: 'value',
     metavar: 'LIST',
-    default: 'X25519:P-256:P-384',
-    help: 'Colon-separated key exchange groups: X25519, P-256, P-384 (and X25519MLKEM768 where available).',
+    default: 'X25519MLKEM768:X25519:P-256:P-384',
+    help:
+      'Colon-separated key exchange groups, in order of preference: X25519MLKEM768 (the post-quantum hybrid, ' +
+      'TLS 1.3 only), X25519, P-256, P-384.' +
+      (role === 'client'
+        ? ' In TLS 1.3 the client sends a key share for the first group and, when the first is X25519MLKEM768, ' +
+          'an X25519 share beside it.'
+        : ''),
   },
   {
     name: 'alpn',
@@ -239,11 +245,16 @@ export const serverCommand: CommandSpec = {
   description: [
     'Listens for TLS connections and prints "listening on HOST:PORT" on stdout once it accepts them ' +
       '(with --port 0, the port the system chose).',
-    'Each HTTP/1.x request is answered with "HTTP/1.1 200 OK" and a one-line text body naming what was negotiated, e.g.',
+    'Each HTTP/1.x request is answered with "HTTP/1.1 200 OK" and a one-line text body naming what was ' +
+      'negotiated: version, cipher suite (as node:tls names them), key exchange group, and ALPN protocol when ' +
+      'there is one, e.g.',
+    '  version=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 group=X25519MLKEM768',
     '  version=TLSv1.2 cipher=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 group=X25519',
     'Several requests may share a connection; after the response to a request with "Connection: close" the ' +
       'server sends close_notify and closes. A connection whose first bytes are not an HTTP request line is ' +
       'echoed back byte for byte.',
+    'TLS 1.3 and 1.2 are both accepted by default. Sessions can be resumed (TLS 1.2 by session ID or ' +
+      'ticket, TLS 1.3 by PSK ticket) for as long as the server runs.',
     'A failed or refused handshake prints one line to stderr; the server keeps serving. SIGTERM or SIGINT ' +
       'closes the listener, sends close_notify on open connections and exits 0.',
   ],
@@ -265,7 +276,9 @@ export const serverCommand: CommandSpec = {
     {
       name: 'request-cert',
       kind: 'switch',
-      help: 'Require a client certificate issued by --ca; clients without one are refused.',
+      help:
+        'Require a client certificate issued by --ca (CertificateRequest, in TLS 1.2 and 1.3); clients ' +
+        'without one, or with one from another issuer, are refused.',
     },
     ...tlsOptions('server'),
     helpOption,
@@ -274,7 +287,10 @@ export const serverCommand: CommandSpec = {
     'typetls server --port 4433 --cert server.pem --key server.key',
     'typetls server --cert rsa.crt --key rsa.key --cert ec.crt --key ec.key',
     'typetls server --port 4433 --cert s.pem --key s.key --ca ca.pem --request-cert',
-    'typetls server --cert s.pem --key s.key --ciphers ECDHE-RSA-AES256-GCM-SHA384',
+    'typetls server --cert s.pem --key s.key \\',
+    '    --max-version 1.2 --ciphers ECDHE-RSA-AES256-GCM-SHA384',
+    'typetls server --cert s.pem --key s.key \\',
+    '    --ciphers TLS_CHACHA20_POLY1305_SHA256 --groups X25519',
     'typetls server --port 4433 --cert s.pem --key s.key --alpn h2,http/1.1 --trace',
   ],
 };
@@ -290,7 +306,7 @@ export const clientCommand: CommandSpec = {
     'Then it writes stdin to the connection and the bytes received to stdout, unchanged; when stdin ends it ' +
       'sends close_notify and keeps reading until the server closes. After the handshake it prints one line ' +
       'to stderr:',
-    '  protocol=TLSv1.2 cipher=TLS_RSA_WITH_AES_128_GCM_SHA256 resumed=no alpn=none',
+    '  protocol=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 resumed=no alpn=none',
     'Exit status: 0 after a clean close; 1 on any failure, with a last stderr line "error: CODE: message", ' +
       'e.g. "error: CERT_HAS_EXPIRED: certificate has expired"; 2 for a bad command line. The handshake ' +
       'times out after 30 s.',
@@ -309,8 +325,23 @@ export const clientCommand: CommandSpec = {
     { name: 'key', kind: 'value', metavar: 'FILE', help: 'PEM private key of --cert.' },
     { name: 'insecure', kind: 'switch', help: 'Do not verify the server certificate (testing only).' },
     ...tlsOptions('client'),
-    { name: 'sess-out', kind: 'value', metavar: 'FILE', help: 'Save the session (ticket or session ID) to FILE for a later --sess-in.' },
-    { name: 'sess-in', kind: 'value', metavar: 'FILE', help: 'Offer the session saved in FILE, to resume it.' },
+    {
+      name: 'sess-out',
+      kind: 'value',
+      metavar: 'FILE',
+      help:
+        'Save the session to FILE for a later --sess-in: in TLS 1.2 the session ID and ticket, in TLS 1.3 ' +
+        'the ticket the server sends after the handshake. FILE is rewritten with each session the server ' +
+        'sends; the client reads until the server closes, so a ticket that comes after the data is kept.',
+    },
+    {
+      name: 'sess-in',
+      kind: 'value',
+      metavar: 'FILE',
+      help:
+        'Offer the session saved in FILE (by --sess-out) to resume it; the stderr line then says ' +
+        'resumed=yes if the server accepted it.',
+    },
     helpOption,
   ],
   examples: [
@@ -322,6 +353,7 @@ export const clientCommand: CommandSpec = {
     'typetls client localhost:4433 --insecure --trace </dev/null',
     'typetls client 127.0.0.1:4433 --ca ca.pem --sess-out s.bin </dev/null',
     'typetls client 127.0.0.1:4433 --ca ca.pem --sess-in s.bin </dev/null',
+    'typetls client 127.0.0.1:4433 --ca ca.pem --max-version 1.2 --groups P-256',
   ],
 };
 
@@ -414,6 +446,7 @@ export const topCommand: CommandSpec = {
   options: [helpOption, { name: 'version', short: 'V', kind: 'switch', help: 'Print the typetls version and exit.' }],
   examples: [
     'typetls demo',
+    'typetls demo --tls13 --resume',
     'typetls server --port 4433 --cert server.pem --key server.key',
     "printf 'GET / HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' \\",
     '    | typetls client localhost:4433 --ca ca.pem',

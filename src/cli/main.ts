@@ -198,6 +198,8 @@ async function runClient(args: ParsedArgs): Promise<number> {
     }, handshakeTimeoutMs);
 
     socket.pipe(process.stdout, { end: false });
+    // Each 'session' event replaces the saved one. In TLS 1.3 tickets come after the handshake,
+    // possibly after the first data; the client reads until the server closes, so none is missed.
     socket.on('session', (session: Uint8Array) => {
       if (!sessOut) return;
       writeFileSync(sessOut, session);
