@@ -573,7 +573,18 @@ export async function startIsolatedServer(
         await new Promise((r) => setTimeout(r, 10));
       }
     },
-    stop: () => stopProcess(child),
+    // unshare --fork ignores SIGTERM while it waits for its child: SIGKILL it at once; --kill-child then
+    // kills the bridge, PID 1 of the PID namespace, and with it every process inside.
+    stop: async () => {
+      if (!exited(child) && child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await stopProcess(child);
+    },
   };
 }
 
