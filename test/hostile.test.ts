@@ -788,6 +788,47 @@ describe('hostile input after the handshake (encrypted)', () => {
   }
 });
 
+describe('findings of the fuzz runner', () => {
+  /**
+   * A client that takes unverified certificates (rejectUnauthorized: false) gets a server certificate
+   * whose RSA modulus is even; with RSA key exchange it encrypts its pre-master secret to that key.
+   */
+  function evenModulusCase() {
+    const f = new Flow({ client: { cipherSuites: [RSA_GCM.id], rejectUnauthorized: false } }).helloToServer();
+    const spki = k.rsa.chain[0]!.subjectPublicKeyInfo;
+    const flight = f.serverFlight.slice();
+    const at = Buffer.from(flight).indexOf(Buffer.from(spki));
+    assert.ok(at > 0, 'the certificate key is in the flight');
+    // SubjectPublicKeyInfo ends with the modulus' last byte, then publicExponent 02 03 01 00 01.
+    assert.deepEqual([...spki.subarray(spki.length - 5)], [2, 3, 1, 0, 1]);
+    flight[at + spki.length - 6]! &= 0xfe;
+    const v = new Victim(f.client);
+    return { v, out: v.feed(flight) };
+  }
+
+  it('client: a server RSA key with an even modulus (RSA key exchange, unverified certificate) fails with one clean alert', () => {
+    const { v, out } = evenModulusCase();
+    const err = v.conn.error;
+    assert.ok(err instanceof TlsError);
+    assert.equal(out.length, 7, toHex(out));
+    assert.deepEqual([...out.subarray(0, 2), ...out.subarray(3, 6)], [CT.alert, 3, 0, 2, 2]);
+    assertSilence(v, err);
+  });
+
+  // Found by test/fuzz/run.ts (mutated certificate in tls12-rsa-*.hex): publicEncrypt throws
+  // "bignum routines::no inverse" from src/crypto/node.ts rsaEncryptPkcs1, which the engine turns
+  // into internal_error. The key is the peer's fault: loadPublicKey could refuse an RSA modulus that
+  // is even (or too small) with bad_certificate, or rsaEncryptPkcs1 could throw a TlsError.
+  it('client: a server RSA key with an even modulus is refused as the peer\'s fault, not internal_error', {
+    todo: 'src/crypto/node.ts rsaEncryptPkcs1/loadPublicKey let an OpenSSL error through as internal_error',
+  }, () => {
+    const { v } = evenModulusCase();
+    assert.ok(v.conn.error);
+    assert.notEqual(v.conn.error.kind, 'internal_error', `${v.conn.error.code}: ${v.conn.error.message}`);
+    note('server RSA key with an even modulus (unverified certificate)', 'client', alertDescriptionName(v.conn.error.kind === 'certificate' ? A.bad_certificate : A[v.conn.error.kind as keyof typeof A] ?? -1));
+  });
+});
+
 describe('hangs', () => {
   // Found by test/fuzz/run.ts: the run stopped making progress with its main thread asleep on a
   // mutex. gdb showed ExportJWKEdKey (KeyObject.export({ format: 'jwk' })) allocating a string,

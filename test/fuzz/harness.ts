@@ -259,6 +259,8 @@ export interface Execution {
   readonly inputs: Uint8Array[];
   readonly applied: MutationName[];
   readonly outcome: string;
+  /** The failure's message, when it failed (to tell internal errors apart). */
+  readonly failureMessage: string | undefined;
   readonly violations: string[];
   readonly slowest: number;
 }
@@ -298,7 +300,7 @@ export function execute(name: string, role: Role, conn: Connection, inputs: Uint
   w.checkSilence();
   const stage = w.handshakeDone ? 'after the handshake' : 'in the handshake';
   const outcome = w.failure ? `${w.failure.code} ${stage}` : w.handshakeDone ? 'handshake done' : 'waiting';
-  return { recording: name, role, inputs, applied, outcome, violations: w.violations, slowest: w.slowest };
+  return { recording: name, role, inputs, applied, outcome, failureMessage: w.failure?.message, violations: w.violations, slowest: w.slowest };
 }
 
 export { toHex };

@@ -6,16 +6,21 @@
 
 /** mulberry32: a small 32-bit PRNG, good enough to pick mutations and reproducible everywhere. */
 export class Rng {
-  private state: number;
+  private state_: number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.state_ = seed >>> 0;
+  }
+
+  /** The current state: `new Rng(rng.state)` draws the same values from here on. */
+  get state(): number {
+    return this.state_;
   }
 
   /** The next 32-bit unsigned value. */
   u32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+    this.state_ = (this.state_ + 0x6d2b79f5) >>> 0;
+    let t = this.state_;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
