@@ -26,6 +26,13 @@ test('DNS names: case, trailing dot, wildcard rules (RFC 6125 Section 6.4.3)', (
     ['xn--bcher-kva.example.com', '*.example.com', false],
     ['xn--bcher-kva.example.com', 'xn--bcher-kva.example.com', true],
     ['a.com', '*.com', false],
+    // No wildcard directly under a listed public suffix (identity.ts multiLabelPublicSuffixes) ...
+    ['example.co.uk', '*.co.uk', false],
+    ['me.github.io', '*.github.io', false],
+    ['example.com.au', '*.COM.AU', false],
+    // ... but one label further down is an ordinary registered domain.
+    ['www.example.co.uk', '*.example.co.uk', true],
+    ['example.co.uk', 'example.co.uk', true],
     ['foo.example.com', 'f*.example.com', false],
     ['a.example.com', 'a.*.com', false],
     ['a..com', 'a..com', false],
