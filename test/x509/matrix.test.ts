@@ -9,8 +9,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyCertificateChain } from '../../src/index.js';
 import { der } from '../../src/x509/der.js';
-import { KeyUsage, Oid } from '../../src/x509/certificate.js';
-import { SignatureScheme } from '../../src/wire/enums.js';
+import { KeyUsage, Oid, parseCertificate } from '../../src/x509/certificate.js';
+import { NamedGroup, SignatureScheme } from '../../src/wire/enums.js';
 import { TempDir, inParallel, issue, newKey, openssl, opensslVerdict, tamperSignature, type Issued } from './pki.js';
 
 interface Case {
@@ -382,4 +382,19 @@ test('PKI matrix: every rule has a failing case and the chains that pass include
   ]) {
     assert.ok(codes.has(code), `no case for ${code}`);
   }
+});
+
+test('PKI matrix: the key types are parsed as what they are', () => {
+  const key = (name: string) => {
+    const c = parseCertificate(cases.find((x) => x.name === name)!.leaf.der);
+    return [c.publicKeyAlgorithm, c.namedCurve];
+  };
+  assert.deepEqual(key('RSA-2048 leaf'), ['rsa', undefined]);
+  assert.deepEqual(key('RSA-PSS (id-RSASSA-PSS) leaf key'), ['rsa-pss', undefined]);
+  assert.deepEqual(key('Ed25519 leaf'), ['ed25519', undefined]);
+  assert.deepEqual(key('P-384 leaf'), ['ec', NamedGroup.secp384r1]);
+  assert.deepEqual(key('leaf, intermediate, root'), ['ec', NamedGroup.secp256r1]);
+  const pss = parseCertificate(cases.find((x) => x.name === 'signed by an RSA-PSS key (pss_pss)')!.leaf.der);
+  assert.equal(pss.signatureAlgorithm.oid, Oid.rsassaPss);
+  assert.equal(pss.signatureAlgorithm.scheme, SignatureScheme.rsa_pss_rsae_sha256);
 });
