@@ -368,6 +368,17 @@ describe('typetls demo', () => {
     assert.match(out, /--mtls/);
   });
 
+  it('stops quietly when the reader closes the pipe early (typetls demo | head)', async () => {
+    const child = spawn(process.execPath, [main, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(code, 0, err);
+    assert.ok(!/EPIPE|at /.test(err), err);
+  });
+
   /** Runs `typetls demo ARGS --no-color`, checks exit 0 and the 80-column width, returns stdout. */
   async function demo(args: readonly string[]): Promise<string> {
     const r = await cli(['demo', '--no-color', ...args], '', 30_000);

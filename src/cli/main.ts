@@ -296,6 +296,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`typetls demo | head`) closes the pipe: stop quietly, as other tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  say(`error: ${describeError(e)}`);
+  process.exit(1);
+});
+
 const code = await main(process.argv.slice(2));
 // Let stdout drain (a pipe may still hold the last bytes received), then exit even if stdin is still open.
 process.stdout.write('', () => process.exit(code));
