@@ -186,3 +186,13 @@ describe('createRenderer', () => {
     assert.ok(!y!.includes('\x1b['), 'plain with NO_COLOR');
   });
 });
+
+describe('empty strings', () => {
+  it('show as (empty), so a present but empty field is visible', () => {
+    const event: TraceEvent = {
+      kind: 'message', side: 'server', direction: 'sent', name: 'EncryptedExtensions',
+      fields: { extensions: [{ type: 'server_name', hostName: '' }] }, bytes: seq(10),
+    };
+    assert.match(renderTrace(event), /hostName +\(empty\)/);
+  });
+});

@@ -138,7 +138,8 @@ function scalarText(name: string, v: TraceValue): string {
   if (v === null || v === undefined) return '(none)';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'number') return namedNumber(name, v);
-  return String(v);
+  // An empty string (a server's empty server_name acknowledgement) still shows that it is there.
+  return v === '' ? '(empty)' : String(v);
 }
 
 /** Hex lines of at most 32 bytes; long strings are cut at `max` bytes with a note of their length. */
