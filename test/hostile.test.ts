@@ -815,13 +815,10 @@ describe('findings of the fuzz runner', () => {
     assertSilence(v, err);
   });
 
-  // Found by test/fuzz/run.ts (mutated certificate in tls12-rsa-*.hex): publicEncrypt throws
-  // "bignum routines::no inverse" from src/crypto/node.ts rsaEncryptPkcs1, which the engine turns
-  // into internal_error. The key is the peer's fault: loadPublicKey could refuse an RSA modulus that
-  // is even (or too small) with bad_certificate, or rsaEncryptPkcs1 could throw a TlsError.
-  it('client: a server RSA key with an even modulus is refused as the peer\'s fault, not internal_error', {
-    todo: 'src/crypto/node.ts rsaEncryptPkcs1/loadPublicKey let an OpenSSL error through as internal_error',
-  }, () => {
+  // Found by test/fuzz/run.ts (mutated certificate in tls12-rsa-*.hex): publicEncrypt threw
+  // "bignum routines::no inverse" from src/crypto/node.ts rsaEncryptPkcs1, which the engine turned
+  // into internal_error. The key is the peer's fault: rsaEncryptPkcs1 now says bad_certificate.
+  it('client: a server RSA key with an even modulus is refused as the peer\'s fault, not internal_error', () => {
     const { v } = evenModulusCase();
     assert.ok(v.conn.error);
     assert.notEqual(v.conn.error.kind, 'internal_error', `${v.conn.error.code}: ${v.conn.error.message}`);
@@ -836,12 +833,9 @@ describe('hangs', () => {
   // held: node's own deadlock, reached through src/crypto/node.ts X25519Share's constructor, which
   // calls crypto.generateKeyPairSync('x25519') and then publicKey.export({ format: 'jwk' }) for
   // every X25519 share (each TLS 1.2 ECDHE or TLS 1.3 handshake with x25519 or X25519MLKEM768).
-  // A long-lived server eventually stops for good. Asking generateKeyPairSync for the public key
-  // as DER SPKI (publicKeyEncoding) and taking its last 32 bytes avoids the JWK export; a plain
-  // node script doing that ran 179k keys in 20 s without stopping where the JWK one stopped at 40k.
-  const hang =
-    'X25519 share generation deadlocks inside node (GC during KeyObject.export jwk, src/crypto/node.ts X25519Share constructor)';
-  it('generating X25519 shares for 3 s among other allocations finishes (no deadlock)', { todo: hang, timeout: 30_000 }, async () => {
+  // A long-lived server eventually stopped for good. The share now exports its public key as DER
+  // SPKI and takes the last 32 bytes; this test keeps the deadlock from coming back.
+  it('generating X25519 shares for 3 s among other allocations finishes (no deadlock)', { timeout: 30_000 }, async () => {
     const providerUrl = new URL('../src/crypto/node.js', import.meta.url).href;
     // Small young generation and some garbage per share: GCs land inside the export often. With the
     // deadlock present this stops within 2 s (34 ms to 1.7 s in three tries); without it, it prints done.

@@ -19,6 +19,8 @@ const aeadCipherName: Record<AeadAlgorithm, crypto.CipherGCMTypes | 'chacha20-po
 const cbcCipherName: Record<CbcAlgorithm, string> = { 'AES-128-CBC': 'aes-128-cbc', 'AES-256-CBC': 'aes-256-cbc' };
 
 const TAG = 16;
+/** One options object for every AEAD cipher (GCM and ChaCha20-Poly1305 need no plaintextLength, only CCM would). */
+const AUTH_TAG_OPTIONS = { authTagLength: TAG } as const;
 
 function u8(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -43,21 +45,39 @@ class NodeAead implements Aead {
     this.cipherName = aeadCipherName[algorithm];
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const c = crypto.createCipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: TAG });
-    c.setAAD(aad, { plaintextLength: plaintext.length });
     const out = new Uint8Array(plaintext.length + TAG);
-    const body = c.update(plaintext);
-    out.set(body, 0);
-    const fin = c.final();
-    out.set(fin, body.length);
-    out.set(c.getAuthTag(), body.length + fin.length);
+    this.sealInto(nonce, aad, plaintext, undefined, out, 0);
     return out;
+  }
+  /**
+   * The record layer's fast path (see record/protection.ts): seals plaintext || suffix and
+   * writes ciphertext || tag at out[offset..], so that a record is built in place, with one
+   * copy of the cipher's output and no joined plaintext.
+   */
+  sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void {
+    const c = crypto.createCipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, AUTH_TAG_OPTIONS);
+    c.setAAD(aad);
+    let at = offset;
+    const body = c.update(plaintext);
+    out.set(body, at);
+    at += body.length;
+    if (suffix !== undefined) {
+      const tail = c.update(suffix);
+      out.set(tail, at);
+      at += tail.length;
+    }
+    const fin = c.final();
+    if (fin.length > 0) {
+      out.set(fin, at);
+      at += fin.length;
+    }
+    out.set(c.getAuthTag(), at);
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     if (ciphertext.length < TAG) return null;
     const bodyLength = ciphertext.length - TAG;
-    const d = crypto.createDecipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, { authTagLength: TAG });
-    d.setAAD(aad, { plaintextLength: bodyLength });
+    const d = crypto.createDecipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, AUTH_TAG_OPTIONS);
+    d.setAAD(aad);
     d.setAuthTag(ciphertext.subarray(bodyLength));
     const body = d.update(ciphertext.subarray(0, bodyLength));
     try {
@@ -92,21 +112,26 @@ function isAllZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
+/** The DER SubjectPublicKeyInfo of an X25519 key is this prefix and the 32-byte key (RFC 8410 Section 4). */
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
 class X25519Share implements KeyShare {
   readonly group = NamedGroup.x25519;
   readonly publicKey: Uint8Array;
   private readonly privateKey: crypto.KeyObject;
   constructor() {
+    // The public key comes out as DER, not JWK: exporting JWK from a freshly generated key can
+    // deadlock Node 20 when a garbage collection runs the key generation job's cleanup.
     const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
     this.privateKey = privateKey;
-    this.publicKey = u8(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'));
+    this.publicKey = u8(publicKey.export({ type: 'spki', format: 'der' })).slice(X25519_SPKI_PREFIX.length);
   }
   agree(peer: Uint8Array): Uint8Array {
     // RFC 7748 Section 6.1, RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
     if (peer.length !== 32) throw new TlsError('illegal_parameter', 'X25519 public key is not 32 bytes');
     let publicKey: crypto.KeyObject;
     try {
-      publicKey = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peer).toString('base64url') }, format: 'jwk' });
+      publicKey = crypto.createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, peer]), format: 'der', type: 'spki' });
     } catch {
       throw new TlsError('illegal_parameter', 'X25519 public key could not be loaded');
     }
@@ -307,6 +332,9 @@ function signOptions(info: SchemeInfo, key: crypto.KeyObject): crypto.SignKeyObj
   }
 }
 
+/** How many loaded public keys NodeCryptoProvider keeps (CA and server keys seen again and again). */
+const PUBLIC_KEY_CACHE_SIZE = 512;
+
 export class NodeCryptoProvider implements CryptoProvider {
   readonly name = 'node:crypto';
 
@@ -381,14 +409,29 @@ export class NodeCryptoProvider implements CryptoProvider {
     return { ...describeKey(keyObject), spki, handle: keyObject };
   }
 
+  /**
+   * Public keys already loaded, by their SubjectPublicKeyInfo: the same CA and server keys come
+   * back on every handshake, and OpenSSL 3's DER decoding takes about 100 µs for an RSA key (as
+   * much as the signature check itself). KeyObjects are immutable, so sharing them is safe.
+   */
+  readonly #publicKeys = new Map<string, PublicKey>();
+
   loadPublicKey(spki: Uint8Array): PublicKey {
+    const der = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength);
+    const cacheKey = der.toString('latin1');
+    const cached = this.#publicKeys.get(cacheKey);
+    if (cached !== undefined) return cached;
     let keyObject: crypto.KeyObject;
     try {
-      keyObject = crypto.createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
+      keyObject = crypto.createPublicKey({ key: der, format: 'der', type: 'spki' });
     } catch {
       throw new TlsError('bad_certificate', 'certificate public key could not be loaded');
     }
-    return { ...describeKey(keyObject), handle: keyObject };
+    const key: PublicKey = { ...describeKey(keyObject), handle: keyObject };
+    // A bounded cache: when full, the oldest entry goes (Map keeps insertion order).
+    if (this.#publicKeys.size >= PUBLIC_KEY_CACHE_SIZE) this.#publicKeys.delete(this.#publicKeys.keys().next().value!);
+    this.#publicKeys.set(cacheKey, key);
+    return key;
   }
 
   sign(key: PrivateKey, scheme: number, data: Uint8Array): Uint8Array {
@@ -410,7 +453,12 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   rsaEncryptPkcs1(key: PublicKey, data: Uint8Array): Uint8Array {
-    return u8(crypto.publicEncrypt({ key: key.handle as crypto.KeyObject, padding: crypto.constants.RSA_PKCS1_PADDING }, data));
+    try {
+      return u8(crypto.publicEncrypt({ key: key.handle as crypto.KeyObject, padding: crypto.constants.RSA_PKCS1_PADDING }, data));
+    } catch {
+      // OpenSSL refuses a malformed modulus (even, too small) only when it is used.
+      throw new TlsError('bad_certificate', 'server RSA key cannot encrypt: its modulus is malformed');
+    }
   }
 
   rsaDecryptRaw(key: PrivateKey, ciphertext: Uint8Array): Uint8Array | null {
