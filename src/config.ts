@@ -4,7 +4,7 @@ import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
 import { defaultCipherSuites, suiteById } from './suites.js';
 import type { Annotator } from './trace.js';
 import type { Certificate } from './x509/certificate.js';
-import { MemorySessionStore, TICKET_KEY_LENGTH, type SessionStore } from './handshake/resumption.js';
+import { MemorySessionStore, ReplayFilter, TICKET_KEY_LENGTH, type SessionStore } from './handshake/resumption.js';
 
 /** One certificate chain (leaf first) and the private key of its leaf. */
 export interface CertifiedKey {
@@ -66,6 +66,13 @@ export interface ServerConfig extends CommonConfig {
   readonly sessionTimeout: number;
   /** TLS 1.2 session-ID cache; share one store between servers to resume across them. */
   readonly sessionStore: SessionStore;
+  /**
+   * TLS 1.3 0-RTT: the most early data a client may send on our tickets (RFC 8446
+   * Section 4.2.10); 0, the default, offers none and accepts none.
+   */
+  readonly maxEarlyData: number;
+  /** Remembers the tickets used for 0-RTT so each is accepted once (RFC 8446 Section 8.1); share it across a fleet. */
+  readonly earlyDataReplayFilter: ReplayFilter;
 }
 
 /** X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then the classic curves. */
@@ -147,6 +154,8 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     issueTickets: options.issueTickets ?? true,
     sessionTimeout: options.sessionTimeout ?? 300,
     sessionStore: options.sessionStore ?? new MemorySessionStore(),
+    maxEarlyData: options.maxEarlyData ?? 0,
+    earlyDataReplayFilter: options.earlyDataReplayFilter ?? new ReplayFilter(),
   };
   if (config.ticketKeys.some((k) => k.length !== TICKET_KEY_LENGTH)) {
     throw new TlsError('api_misuse', `ticket keys must be ${TICKET_KEY_LENGTH} bytes`, { code: 'ERR_INVALID_ARG_VALUE' });

@@ -33,6 +33,8 @@ export type ConnectionEvent =
   | { readonly type: 'keylog'; readonly line: string }
   /** A session the client may resume later (serialised, opaque). */
   | { readonly type: 'session'; readonly session: Uint8Array }
+  /** Server: TLS 1.3 0-RTT data, received before the handshake completes (it may be a replay: act on it with care). */
+  | { readonly type: 'earlyData'; readonly data: Uint8Array }
   /** The connection failed; the one fatal alert (if any) is in takeOutput(). Sticky. */
   | { readonly type: 'error'; readonly error: TlsError };
 
@@ -53,6 +55,8 @@ export interface ConnectionInfo {
   readonly authorizationError: TlsError | undefined;
   readonly sessionReused: boolean;
   readonly extendedMasterSecret: boolean;
+  /** TLS 1.3 0-RTT: not offered, accepted by the server, or rejected (the client then sends the data again). */
+  readonly earlyData: 'none' | 'accepted' | 'rejected';
 }
 
 export interface Connection {
@@ -84,6 +88,11 @@ export interface ClientOptions {
   readonly serverName?: string;
   /** A session from an earlier 'session' event, to resume. */
   readonly session?: Uint8Array;
+  /**
+   * TLS 1.3 0-RTT: data to send with the ClientHello when the session allows it.
+   * If the server rejects it, it is sent again once the handshake is done.
+   */
+  readonly earlyData?: Uint8Array;
 }
 
 
@@ -118,6 +127,7 @@ class Engine implements HandshakeContext {
     authorizationError: undefined,
     sessionReused: false,
     extendedMasterSecret: false,
+    earlyData: 'none',
   };
   version: number = ProtocolVersion['TLSv1.2'];
 
@@ -135,6 +145,8 @@ class Engine implements HandshakeContext {
   private warningsInARow = 0;
   private emptyInARow = 0;
   private recordsUnderKey = 0;
+  /** Records of rejected 0-RTT data still to be skipped (RFC 8446 Section 4.2.10). */
+  private earlyDataSkip = 0;
   private postHandshakeInARow = 0;
 
   constructor(readonly side: Side, readonly config: CommonConfig) {
@@ -280,6 +292,19 @@ class Engine implements HandshakeContext {
     this.events.push(event);
   }
 
+  sendEarlyData(data: Uint8Array): void {
+    this.flushHandshake();
+    this.record.writeRecord(ContentType.application_data, data);
+  }
+
+  queueApplicationData(data: Uint8Array): void {
+    this.pendingAppData.unshift(data);
+  }
+
+  skipRejectedEarlyData(records: number): void {
+    this.earlyDataSkip = records;
+  }
+
   keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
     if (!this.config.keyLog) return;
     const line = keyLogLine(label, clientRandom, secret);
@@ -356,7 +381,7 @@ class Engine implements HandshakeContext {
   private readRecords(): void {
     for (;;) {
       if (this.failure) return;
-      const rec = this.record.readRecord();
+      const rec = this.readRecordSkippingEarlyData();
       if (!rec) return;
       if (this.receivedCloseNotify) {
         throw new TlsError('unexpected_message', 'record received after close_notify');
@@ -379,6 +404,15 @@ class Engine implements HandshakeContext {
         case ContentType.application_data:
           this.warningsInARow = 0;
           this.postHandshakeInARow = 0;
+          if (!this.complete && this.state?.receiveEarlyData) {
+            this.state.receiveEarlyData(this, rec.plaintext);
+            break;
+          }
+          // RFC 8446 Section 4.2.10: after a HelloRetryRequest, early data arrives as records we cannot read.
+          if (!this.complete && this.earlyDataSkip > 0 && !this.record.readEncrypted) {
+            this.earlyDataSkip--;
+            break;
+          }
           // RFC 5246 Section 6.2.1 / 7.4: application data only after the handshake.
           if (!this.complete) throw new TlsError('unexpected_message', 'application data received before the handshake finished');
           if (this.joiner.pending) throw new TlsError('unexpected_message', 'application data inside a fragmented handshake message');
@@ -386,6 +420,25 @@ class Engine implements HandshakeContext {
           break;
         default:
           throw new TlsError('unexpected_message', `record of unknown content type ${rec.contentType}`);
+      }
+    }
+  }
+
+  /**
+   * RFC 8446 Section 4.2.10: a server that rejected 0-RTT skips the records it
+   * cannot decrypt with its handshake key, up to a bound; the first record that
+   * opens ends the skipping.
+   */
+  private readRecordSkippingEarlyData(): { contentType: number; plaintext: Uint8Array } | null {
+    for (;;) {
+      try {
+        const rec = this.record.readRecord();
+        // A record that opened under our keys ends the skipping (an unprotected ChangeCipherSpec does not).
+        if (rec && this.record.readEncrypted && rec.contentType !== ContentType.change_cipher_spec) this.earlyDataSkip = 0;
+        return rec;
+      } catch (e) {
+        if (!(e instanceof TlsError) || e.kind !== 'bad_record_mac' || this.earlyDataSkip === 0) throw e;
+        this.earlyDataSkip--;
       }
     }
   }
@@ -505,7 +558,7 @@ export class ClientConnection extends EngineConnection {
     engine.start(() => {
       // RFC 5246 Appendix E.1 / RFC 8446 Section 5.1: the first ClientHello's record says TLS 1.0 for old servers.
       engine.setRecordVersion(ProtocolVersion.TLSv1);
-      return startClient(engine, config, options.serverName, options.session);
+      return startClient(engine, config, options.serverName, options.session, options.earlyData);
     });
   }
 }

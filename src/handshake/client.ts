@@ -18,7 +18,9 @@ import {
 } from '../wire/extensions.js';
 import { encodeHandshake, isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
 import { decodeClientSession, type ClientSession } from './resumption.js';
-import { pskBinder } from './tls13.js';
+import { protectionFor, pskBinder } from './tls13.js';
+import { deriveSecret, earlySecret } from '../keys/tls13.js';
+import { nullProtection } from '../record/protection.js';
 import { isIpAddress } from '../x509/identity.js';
 import { decodeExpected, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
 import { ExpectCertificate, resumeSession12 } from './client12.js';
@@ -46,6 +48,8 @@ export interface ClientOffer {
   readonly helloRetried: boolean;
   /** The session offered for resumption, if any. */
   readonly session: ClientSession | undefined;
+  /** 0-RTT data sent after the first ClientHello (with its compatibility ChangeCipherSpec), if any. */
+  readonly earlyData: Uint8Array | undefined;
 }
 
 function suitesFor(config: ClientConfig, minVersion: number, maxVersion: number): number[] {
@@ -79,7 +83,9 @@ function isTls12Group(group: number): boolean {
 }
 
 /** Builds and sends the ClientHello; the handshake then waits for ServerHello. */
-export function startClient(cx: HandshakeContext, config: ClientConfig, serverName: string | undefined, sessionBytes?: Uint8Array): State {
+export function startClient(
+  cx: HandshakeContext, config: ClientConfig, serverName: string | undefined, sessionBytes?: Uint8Array, earlyData?: Uint8Array,
+): State {
   const maxVersion = config.maxVersion;
   const session = sessionBytes ? resumableSession(cx, config, serverName, sessionBytes) : undefined;
   const suites = suitesFor(config, config.minVersion, maxVersion);
@@ -138,9 +144,31 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, serverNa
     extensions,
   };
   const psk = session?.version === TLS13 && offers13 ? session : undefined;
+  // RFC 8446 Section 4.2.10: 0-RTT only on a ticket that allows that much early data.
+  const early = psk && earlyData && earlyData.length > 0 && earlyData.length <= psk.maxEarlyData ? earlyData.slice() : undefined;
+  if (early) hello = { ...hello, extensions: [...hello.extensions, { type: ExtensionType.early_data, data: new Uint8Array(0) }] };
   if (psk) hello = withPskBinder(cx, hello, psk, config.now().getTime());
   cx.sendHandshake(hello);
-  return new ExpectServerHello({ config, serverName, hello, maxVersion, keyShares, helloRetried: false, session });
+  if (early) sendEarlyData(cx, psk!, early, hello);
+  else if (earlyData && earlyData.length > 0) cx.queueApplicationData(earlyData.slice());
+  return new ExpectServerHello({ config, serverName, hello, maxVersion, keyShares, helloRetried: false, session, earlyData: early });
+}
+
+/**
+ * RFC 8446 Section 2.3 and 4.2.10: right after the ClientHello (and the
+ * compatibility ChangeCipherSpec, Appendix D.4), the early data under
+ * client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).
+ */
+function sendEarlyData(cx: HandshakeContext, session: ClientSession, data: Uint8Array, hello: ClientHello): void {
+  const suite = suiteById(session.cipherSuite)!;
+  const early = earlySecret(cx.provider, suite.hash, session.secret);
+  const secret = deriveSecret(cx.provider, suite.hash, early, 'c e traffic', cx.transcript.hashWith(suite.hash, new Uint8Array(0)));
+  cx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, secret);
+  cx.trace?.({ kind: 'secret', side: 'client', label: 'client early traffic secret', value: secret });
+  if (hello.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+  cx.setWriteProtection(protectionFor(cx, suite, secret));
+  cx.sendEarlyData(data);
+  cx.trace?.({ kind: 'note', side: 'client', text: `sent ${data.length} bytes of 0-RTT early data` });
 }
 
 /** A stored session that fits this connection, or undefined (a stale one is simply not offered). */
@@ -289,10 +317,19 @@ export class ExpectServerHello implements State {
     const keepPsk = session?.version === TLS13 && suiteById(session.cipherSuite)?.hash === suite.hash;
     if (keepPsk) hello2 = withPskBinder(cx, hello2, session, cx.config.now().getTime());
     else hello2 = { ...hello2, extensions: hello2.extensions.filter((e) => e.type !== ExtensionType.pre_shared_key) };
-    // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec goes before the second ClientHello.
-    if (hello.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+    if (this.offer.earlyData) {
+      // RFC 8446 Section 4.1.2: a HelloRetryRequest rejects 0-RTT; the data goes again after the handshake.
+      cx.setWriteProtection(nullProtection);
+      cx.info.earlyData = 'rejected';
+      cx.queueApplicationData(this.offer.earlyData);
+    } else if (hello.legacySessionId.length > 0) {
+      // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec goes before the second ClientHello.
+      cx.sendChangeCipherSpec();
+    }
     cx.sendHandshake(hello2);
-    return new ExpectServerHello({ ...this.offer, hello: hello2, keyShares: shares, helloRetried: true, session: keepPsk ? session : undefined });
+    return new ExpectServerHello({
+      ...this.offer, hello: hello2, keyShares: shares, helloRetried: true, session: keepPsk ? session : undefined, earlyData: undefined,
+    });
   }
 
   private readServerHello12(cx: HandshakeContext, sh: ServerHello): State {

@@ -121,6 +121,15 @@ export class ExpectEncryptedExtensions implements State {
       if (!encryptedExtensionsAllowed.has(e.type)) throw new TlsError('illegal_parameter', `EncryptedExtensions carries extension ${e.type}`);
     }
     readAlpn(cx, this.c.offer.config, ee.extensions);
+    // RFC 8446 Section 4.2.10: early_data in EncryptedExtensions accepts our 0-RTT data.
+    const early = this.c.offer.earlyData;
+    if (early) {
+      const accepted = findExtension(ee.extensions, ExtensionType.early_data) !== undefined;
+      if (accepted && !this.c.hs.resumed) throw new TlsError('illegal_parameter', 'server accepted early data without accepting the PSK');
+      cx.info.earlyData = accepted ? 'accepted' : 'rejected';
+      if (!accepted) cx.queueApplicationData(early);
+      cx.trace?.({ kind: 'note', side: 'client', text: accepted ? 'the server accepted the 0-RTT data' : 'the server rejected the 0-RTT data: it will be sent again after the handshake' });
+    }
     const sni = findExtension(ee.extensions, ExtensionType.server_name);
     if (sni) expectEmptyExtension(sni.data, 'server_name');
     // RFC 8446 Section 2.2: a PSK handshake authenticates by the PSK: no Certificate or CertificateVerify.
@@ -218,7 +227,10 @@ export class ExpectFinished implements State {
 
     // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec precedes the client's
     // encrypted flight (unless one already went before a second ClientHello).
-    if (offer.hello.legacySessionId.length > 0 && !hs.helloRetried) cx.sendChangeCipherSpec();
+    // With 0-RTT the ChangeCipherSpec went right after the ClientHello.
+    if (offer.hello.legacySessionId.length > 0 && !hs.helloRetried && !offer.earlyData) cx.sendChangeCipherSpec();
+    // RFC 8446 Section 4.5: accepted early data ends with EndOfEarlyData under the early key.
+    if (cx.info.earlyData === 'accepted') cx.sendHandshake({ type: HandshakeType.end_of_early_data });
     cx.setWriteProtection(protectionFor(cx, hs.suite, secrets.clientHandshakeTrafficSecret));
     if (this.certificateRequested) sendClientCertificate(cx, offer.config.certificates, this.certificateRequested);
     cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret) });

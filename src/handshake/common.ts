@@ -37,6 +37,12 @@ export interface HandshakeContext {
   /** A warning alert (no_renegotiation). */
   sendWarning(description: number): void;
   emit(event: ConnectionEvent): void;
+  /** Client: 0-RTT application data under the current (early) write key. */
+  sendEarlyData(data: Uint8Array): void;
+  /** Client: data to send first once the handshake is done (rejected 0-RTT data). */
+  queueApplicationData(data: Uint8Array): void;
+  /** Server: skip up to `records` records of 0-RTT data we rejected. */
+  skipRejectedEarlyData(records: number): void;
   keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
   /** The handshake is complete: application data may flow. */
   handshakeDone(): void;
@@ -61,6 +67,8 @@ export interface State {
    * ChangeCipherSpec (middlebox compatibility) is dropped, not handled.
    */
   readonly dropsChangeCipherSpec?: boolean;
+  /** Server, TLS 1.3 0-RTT accepted: application data before the handshake completes goes here. */
+  receiveEarlyData?(cx: HandshakeContext, data: Uint8Array): void;
 }
 
 /**

@@ -254,3 +254,34 @@ export class MemorySessionStore implements SessionStore {
     this.entries.delete(hex(sessionId));
   }
 }
+
+/**
+ * RFC 8446 Section 8.1: single-use tickets for 0-RTT. Remembers each ticket that
+ * carried early data until it would have expired anyway; a ticket seen again
+ * gets its early data rejected (the handshake itself goes on). Bounded: when
+ * full, the oldest entries go, and early data is then accepted only from tickets
+ * younger than the oldest remembered one.
+ */
+export class ReplayFilter {
+  private readonly seen = new Map<string, number>();
+  private horizon = 0;
+  constructor(readonly capacity = 100_000) {}
+
+  /** True the first time a ticket (issued at `createdAt`) is presented before `expiresAt`. */
+  firstUse(ticket: Uint8Array, createdAt: number, expiresAt: number, now: number): boolean {
+    if (createdAt < this.horizon) return false;
+    for (const [key, expiry] of this.seen) {
+      if (expiry > now) break;
+      this.seen.delete(key);
+    }
+    const key = hex(ticket);
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, expiresAt);
+    while (this.seen.size > this.capacity) {
+      const oldest = this.seen.keys().next().value!;
+      this.seen.delete(oldest);
+      this.horizon = now;
+    }
+    return true;
+  }
+}

@@ -5,13 +5,13 @@
 import type { CertifiedKey, ServerConfig } from '../config.js';
 import { zeroize, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
-import { resumptionPsk } from '../keys/tls13.js';
+import { deriveSecret, earlySecret, resumptionPsk } from '../keys/tls13.js';
 import { suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
 import {
   decodeKeyShareClient, decodePreSharedKeyClient, decodePskKeyExchangeModes, decodeSignatureAlgorithms, decodeSupportedGroups,
-  encodeAlpn, encodeKeyShareHelloRetry, encodeKeyShareServer, encodePreSharedKeyServer, encodeSignatureAlgorithms,
+  encodeAlpn, encodeEarlyData, encodeKeyShareHelloRetry, encodeKeyShareServer, encodePreSharedKeyServer, encodeSignatureAlgorithms,
   encodeSupportedVersionsServer, encodedBindersLength, findExtension, type KeyShareEntry,
 } from '../wire/extensions.js';
 import { HELLO_RETRY_REQUEST_RANDOM, type ClientHello, type Extension } from '../wire/messages.js';
@@ -110,6 +110,15 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
   return sendServerFlight13(cx, config, hello, offer, selection, share, false, psk);
 }
 
+/** A ticket the server accepted, with what 0-RTT needs to judge the early data. */
+interface AcceptedPsk {
+  readonly psk: Uint8Array;
+  readonly index: number;
+  readonly state: ServerSessionState;
+  readonly obfuscatedTicketAge: number;
+  readonly ticket: Uint8Array;
+}
+
 /** RFC 8446 Section 4.2.9: the one PSK mode typetls accepts. */
 const PSK_DHE_KE = 1;
 
@@ -121,7 +130,7 @@ const PSK_DHE_KE = 1;
  */
 function acceptPsk(
   cx: HandshakeContext, config: ServerConfig, hello: ClientHello, frame: HandshakeFrame, suite: CipherSuite, offer: ClientOfferSeen,
-): { psk: Uint8Array; index: number; state: ServerSessionState } | undefined {
+): AcceptedPsk | undefined {
   const ext = findExtension(hello.extensions, ExtensionType.pre_shared_key);
   if (!ext) return undefined;
   if (hello.extensions[hello.extensions.length - 1]!.type !== ExtensionType.pre_shared_key) {
@@ -139,7 +148,7 @@ function acceptPsk(
     const truncated = frame.raw.subarray(0, frame.raw.length - encodedBindersLength(offered.binders));
     const expected = pskBinder(cx, suite, state.secret, cx.transcript.hashWith(suite.hash, truncated));
     if (!constantTimeEqual(expected, offered.binders[index]!)) throw new TlsError('decrypt_error', 'PSK binder does not verify');
-    return { psk: state.secret, index, state };
+    return { psk: state.secret, index, state, obfuscatedTicketAge: offered.identities[index]!.obfuscatedTicketAge, ticket: offered.identities[index]!.identity };
   }
   return undefined;
 }
@@ -147,6 +156,8 @@ function acceptPsk(
 /** RFC 8446 Section 4.1.4: ask for a share in the group we chose. */
 function sendHelloRetryRequest(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, selection: Selection13): State {
   cx.trace?.({ kind: 'note', side: 'server', text: `no key share for ${namedGroupName(selection.group)}: sending HelloRetryRequest` });
+  // RFC 8446 Section 4.2.10: early data sent with the first ClientHello is skipped.
+  if (findExtension(hello.extensions, ExtensionType.early_data)) cx.skipRejectedEarlyData(MAX_SKIPPED_EARLY_RECORDS);
   cx.transcript.rollupForHelloRetry();
   cx.sendHandshake({
     type: HandshakeType.server_hello,
@@ -221,7 +232,7 @@ interface ServerHandshake13 {
 /** ServerHello, [ChangeCipherSpec], EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished. */
 function sendServerFlight13(
   cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, selection: Selection13,
-  share: KeyShareEntry, helloRetried: boolean, psk: { psk: Uint8Array; index: number; state: ServerSessionState } | undefined,
+  share: KeyShareEntry, helloRetried: boolean, psk: AcceptedPsk | undefined,
 ): State {
   const { suite } = selection;
   const accepted = cx.provider.acceptKeyShare(selection.group, share.keyExchange);
@@ -248,6 +259,15 @@ function sendServerFlight13(
   cx.info.extendedMasterSecret = true;
   if (selection.alpn !== undefined) cx.info.alpnProtocol = selection.alpn;
 
+  const earlyOffered = findExtension(hello.extensions, ExtensionType.early_data) !== undefined;
+  const earlyAccepted = earlyOffered && acceptEarlyData(cx, config, selection, psk, helloRetried);
+  // RFC 8446 Section 7.1: client_early_traffic_secret covers the ClientHello alone.
+  const earlyTrafficSecret = earlyAccepted
+    ? deriveSecret(cx.provider, suite.hash, earlySecret(cx.provider, suite.hash, psk!.psk), 'c e traffic', cx.transcript.hash())
+    : undefined;
+  if (earlyTrafficSecret) cx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, earlyTrafficSecret);
+  if (earlyOffered) cx.info.earlyData = earlyAccepted ? 'accepted' : 'rejected';
+
   cx.sendHandshake({
     type: HandshakeType.server_hello,
     legacyVersion: 0x0303,
@@ -269,6 +289,7 @@ function sendServerFlight13(
   const extensions: Extension[] = [];
   if (selection.alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([selection.alpn]) });
   if (offer.serverName !== undefined) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+  if (earlyAccepted) extensions.push({ type: ExtensionType.early_data, data: new Uint8Array(0) });
   cx.sendHandshake({ type: HandshakeType.encrypted_extensions, extensions });
 
   // RFC 8446 Section 2.2: a PSK handshake sends no certificates and asks for none.
@@ -299,7 +320,62 @@ function sendServerFlight13(
   if (!cx.trace) zeroize(accepted.sharedSecret);
 
   const s: ServerHandshake13 = { config, hs, selection, secrets, app, sharedSecret: kept };
+  if (earlyTrafficSecret) {
+    cx.setReadProtection(protectionFor(cx, suite, earlyTrafficSecret));
+    return new ExpectEarlyData(s, config.maxEarlyData);
+  }
+  if (earlyOffered) cx.skipRejectedEarlyData(MAX_SKIPPED_EARLY_RECORDS);
   return config.requestCert && certificates ? new ExpectClientCertificate(s) : new ExpectClientFinished(s, undefined);
+}
+
+/** Records of rejected 0-RTT data a server skips before it gives up (RFC 8446 Section 4.2.10 bounds them by size). */
+const MAX_SKIPPED_EARLY_RECORDS = 64;
+/** RFC 8446 Section 8.3: how far the client's idea of the ticket's age may be from ours. */
+const TICKET_AGE_TOLERANCE_MS = 10_000;
+
+/**
+ * RFC 8446 Section 4.2.10 and 8: 0-RTT only when configured, on the first
+ * identity, without a HelloRetryRequest, with the ticket's suite and ALPN, a
+ * plausible ticket age, and a ticket never used for early data before.
+ */
+function acceptEarlyData(cx: HandshakeContext, config: ServerConfig, selection: Selection13, psk: AcceptedPsk | undefined, helloRetried: boolean): boolean {
+  if (!psk || config.maxEarlyData === 0 || psk.state.maxEarlyData === 0 || psk.index !== 0 || helloRetried) return false;
+  if (psk.state.cipherSuite !== selection.suite.id || psk.state.alpnProtocol !== (selection.alpn ?? '')) return false;
+  const now = config.now().getTime();
+  const clientAge = (psk.obfuscatedTicketAge - psk.state.ticketAgeAdd) >>> 0;
+  if (Math.abs(clientAge - (now - psk.state.createdAt)) > TICKET_AGE_TOLERANCE_MS) {
+    cx.trace?.({ kind: 'note', side: 'server', text: '0-RTT rejected: the ticket age does not fit' });
+    return false;
+  }
+  if (!config.earlyDataReplayFilter.firstUse(psk.ticket, psk.state.createdAt, psk.state.createdAt + psk.state.lifetime * 1000, now)) {
+    cx.trace?.({ kind: 'note', side: 'server', text: '0-RTT rejected: this ticket already carried early data (replay)' });
+    return false;
+  }
+  return true;
+}
+
+/** RFC 8446 Section 4.2.10 / 4.5: accepted early data, up to EndOfEarlyData. */
+export class ExpectEarlyData implements State {
+  readonly name = 'ExpectEarlyData';
+  readonly dropsChangeCipherSpec = true;
+  constructor(readonly s: ServerHandshake13, private remaining: number) {}
+
+  holds(): TraceFields {
+    return heldByServer(this.s);
+  }
+
+  receiveEarlyData(cx: HandshakeContext, data: Uint8Array): void {
+    // RFC 8446 Section 4.2.10: more than max_early_data_size is unexpected_message.
+    this.remaining -= data.length;
+    if (this.remaining < 0) throw new TlsError('unexpected_message', 'client sent more early data than max_early_data_size');
+    if (data.length > 0) cx.emit({ type: 'earlyData', data });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    expect(cx, input, HandshakeType.end_of_early_data);
+    cx.setReadProtection(protectionFor(cx, this.s.hs.suite, this.s.secrets.clientHandshakeTrafficSecret));
+    return new ExpectClientFinished(this.s, undefined);
+  }
 }
 
 function heldByServer(s: ServerHandshake13): TraceFields {
@@ -386,7 +462,7 @@ export function sendNewSessionTicket(cx: HandshakeContext, config: ServerConfig,
     createdAt: config.now().getTime(),
     lifetime: config.sessionTimeout,
     ticketAgeAdd: ageAdd,
-    maxEarlyData: 0,
+    maxEarlyData: config.maxEarlyData,
     alpnProtocol: cx.info.alpnProtocol === false ? '' : cx.info.alpnProtocol,
     serverName: cx.info.serverName ?? '',
     peerCertificates: cx.info.peerCertificates.map((c) => c.raw),
@@ -398,6 +474,7 @@ export function sendNewSessionTicket(cx: HandshakeContext, config: ServerConfig,
     ticketAgeAdd: ageAdd,
     ticketNonce: nonce,
     ticket,
-    extensions: [],
+    // RFC 8446 Section 4.6.1: early_data says how much 0-RTT data the ticket allows.
+    extensions: config.maxEarlyData > 0 ? [{ type: ExtensionType.early_data, data: encodeEarlyData(config.maxEarlyData) }] : [],
   });
 }

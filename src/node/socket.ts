@@ -179,6 +179,11 @@ export class TLSSocket extends Duplex {
         this.#session = Buffer.from(ev.session);
         this.emit('session', this.#session);
         break;
+      case 'earlyData':
+        // TLS 1.3 0-RTT data may be a replay: it is handed over apart from the stream, for the
+        // application to judge (typetls extension; node:tls has no 0-RTT).
+        this.emit('earlyData', toBuffer(ev.data));
+        break;
       case 'error':
         this.#fail(ev.error);
         break;
