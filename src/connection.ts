@@ -86,6 +86,11 @@ export interface Connection {
 export interface ClientOptions {
   /** The server name: sent as SNI when it is a DNS name, and checked against the certificate. */
   readonly serverName?: string;
+  /**
+   * Check `serverName` against the certificate (RFC 6125); default true. False leaves the
+   * name check to the application (node:tls checkServerIdentity); the chain is still verified.
+   */
+  readonly verifyServerName?: boolean;
   /** A session from an earlier 'session' event, to resume. */
   readonly session?: Uint8Array;
   /**
@@ -558,7 +563,7 @@ export class ClientConnection extends EngineConnection {
     engine.start(() => {
       // RFC 5246 Appendix E.1 / RFC 8446 Section 5.1: the first ClientHello's record says TLS 1.0 for old servers.
       engine.setRecordVersion(ProtocolVersion.TLSv1);
-      return startClient(engine, config, options.serverName, options.session, options.earlyData);
+      return startClient(engine, config, options);
     });
   }
 }

@@ -3,6 +3,7 @@
 // HelloRetryRequest), then on to client12.ts or client13.ts.
 
 import type { ClientConfig } from '../config.js';
+import type { ClientOptions } from '../connection.js';
 import { hashLength, type KeyShare } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
@@ -39,6 +40,8 @@ const DOWNGRADE_TLS11 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 
 export interface ClientOffer {
   readonly config: ClientConfig;
   readonly serverName: string | undefined;
+  /** Whether the certificate is checked against serverName here (else the application checks it). */
+  readonly verifyServerName: boolean;
   readonly hello: ClientHello;
   /** The highest version offered (legacy_version caps at TLS 1.2; supported_versions says 1.3). */
   readonly maxVersion: number;
@@ -83,9 +86,9 @@ function isTls12Group(group: number): boolean {
 }
 
 /** Builds and sends the ClientHello; the handshake then waits for ServerHello. */
-export function startClient(
-  cx: HandshakeContext, config: ClientConfig, serverName: string | undefined, sessionBytes?: Uint8Array, earlyData?: Uint8Array,
-): State {
+export function startClient(cx: HandshakeContext, config: ClientConfig, options: ClientOptions): State {
+  const { serverName, session: sessionBytes, earlyData } = options;
+  const verifyServerName = options.verifyServerName ?? true;
   const maxVersion = config.maxVersion;
   const session = sessionBytes ? resumableSession(cx, config, serverName, sessionBytes) : undefined;
   const suites = suitesFor(config, config.minVersion, maxVersion);
@@ -151,7 +154,7 @@ export function startClient(
   cx.sendHandshake(hello);
   if (early) sendEarlyData(cx, psk!, early, hello);
   else if (earlyData && earlyData.length > 0) cx.queueApplicationData(earlyData.slice());
-  return new ExpectServerHello({ config, serverName, hello, maxVersion, keyShares, helloRetried: false, session, earlyData: early });
+  return new ExpectServerHello({ config, serverName, verifyServerName, hello, maxVersion, keyShares, helloRetried: false, session, earlyData: early });
 }
 
 /**

@@ -37,7 +37,7 @@ export class ExpectCertificate implements State {
     const chain = parseChain(msg.certificateList);
     const leaf = chain[0]!;
     cx.info.peerCertificates = chain;
-    verifyPeerCertificate(cx, chain, 'serverAuth', this.offer.serverName);
+    verifyPeerCertificate(cx, chain, 'serverAuth', this.offer.verifyServerName ? this.offer.serverName : undefined);
 
     // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
     const serverKey = cx.provider.loadPublicKey(leaf.subjectPublicKeyInfo);

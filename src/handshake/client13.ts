@@ -177,7 +177,7 @@ export class ExpectServerCertificate implements State {
     if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
     const chain = parseChain(msg.certificateList);
     cx.info.peerCertificates = chain;
-    verifyPeerCertificate(cx, chain, 'serverAuth', this.c.offer.serverName);
+    verifyPeerCertificate(cx, chain, 'serverAuth', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
     const key = cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo);
     return new ExpectCertificateVerify(this.c, this.certificateRequested, chain[0]!, key);
   }

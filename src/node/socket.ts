@@ -114,6 +114,8 @@ export class TLSSocket extends Duplex {
       this.#checkIdentity = options.checkServerIdentity;
       this.#conn = new ClientConnection(config, {
         ...(this.#identityName !== undefined ? { serverName: this.#identityName } : {}),
+        // node: a checkServerIdentity of the application replaces the built-in name check.
+        verifyServerName: this.#checkIdentity === undefined,
         ...(options.session !== undefined ? { session: new Uint8Array(options.session) } : {}),
       });
     }
@@ -292,10 +294,9 @@ export class TLSSocket extends Duplex {
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: Callback): void {
-    this.#writeChunks(
-      chunks.map((c) => c.chunk),
-      callback,
-    );
+    // Writes queued while the previous one was in flight go out as one: joined, they fill whole
+    // records instead of one short record each (node's TLSWrap does the same with a writev).
+    this.#writeChunks([chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk))], callback);
   }
 
   #writeChunks(chunks: Buffer[], callback: Callback): void {
