@@ -20,6 +20,7 @@ import {
   startOpensslServer,
   stopAllPeers,
   tail,
+  waitForExit,
   writeTempFile,
 } from './peers.js';
 import { connectRejected, connectSecure, startEchoServer, until } from './typetls-peers.js';
@@ -44,7 +45,7 @@ const startVerifyingServer = (version: (typeof versions)[number], trace: string)
   startOpensslServer([
     '-cert', pki.rsaCert, '-key', pki.rsaKey, flag(version),
     '-Verify', '1', '-CAfile', pki.caCert, '-verify_return_error',
-    '-brief', '-trace', '-msgfile', trace,
+    '-brief', '-naccept', '1', '-trace', '-msgfile', trace,
   ]);
 
 for (const version of versions) {
@@ -65,6 +66,7 @@ for (const version of versions) {
       const got = await exchange(socket, Buffer.from('from typetls'), 13);
       assert.equal(got.toString(), 'from s_server');
       await until(() => server.stdout().includes('from typetls'), 's_server to print our data');
+      await waitForExit(server.child);
       const report = server.stderr();
       assert.match(report, /^Peer certificate: CN = Test Client$/m, tail(report, 12));
       assert.match(report, new RegExp(`^Protocol version: ${version.replace('.', '\\.')}$`, 'm'), tail(report, 12));

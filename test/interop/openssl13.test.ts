@@ -24,6 +24,7 @@ import {
   tail,
   traceGroupName,
   tracedServerHellos,
+  waitForExit,
   writeTempFile,
   type Group,
 } from './peers.js';
@@ -53,7 +54,7 @@ async function clientCell(
 ): Promise<{ protocol: string | null; standardName: string; group: string | undefined; report: string; trace: string }> {
   const trace = msgFile();
   const server = await startOpensslServer([
-    '-cert', pki.rsaCert, '-key', pki.rsaKey, '-tls1_3', '-brief', '-trace', '-msgfile', trace, ...serverArgs,
+    '-cert', pki.rsaCert, '-key', pki.rsaKey, '-tls1_3', '-brief', '-naccept', '1', '-trace', '-msgfile', trace, ...serverArgs,
   ]);
   let socket: ClientSocket | undefined;
   try {
@@ -70,6 +71,8 @@ async function clientCell(
     assert.equal(describeDifference(received, fromServer), undefined, 'what our client received from s_server');
     await server.waitForStdout(SIZE);
     assert.equal(describeDifference(server.stdout(), fromUs), undefined, 's_server stdout vs what our client sent');
+    // -naccept 1: s_server exits once the connection is over, which completes its trace file.
+    await waitForExit(server.child);
     return { ...info, report: server.stderr(), trace: readTextFile(trace) };
   } finally {
     socket?.destroy();
@@ -105,7 +108,7 @@ test('openssl s_server <- typetls client: TLSv1.3 defaults fall back from X25519
 test('openssl s_server <- typetls client: TLSv1.3 with an ECDSA P-256 certificate (ecdsa_secp256r1_sha256)', { timeout: 20_000 }, async () => {
   const trace = msgFile();
   const server = await startOpensslServer([
-    '-cert', pki.ecdsaCert, '-key', pki.ecdsaKey, '-tls1_3', '-brief', '-trace', '-msgfile', trace,
+    '-cert', pki.ecdsaCert, '-key', pki.ecdsaKey, '-tls1_3', '-brief', '-naccept', '1', '-trace', '-msgfile', trace,
   ]);
   let socket: ClientSocket | undefined;
   try {
@@ -117,6 +120,7 @@ test('openssl s_server <- typetls client: TLSv1.3 with an ECDSA P-256 certificat
     server.send(back);
     assert.equal(describeDifference(await exchange(socket, data, back.length), back), undefined);
     await server.waitForStdout(data.length);
+    await waitForExit(server.child);
     assert.match(readTextFile(trace), /CertificateVerify, Length=\d+\n\s+Signature Algorithm: ecdsa_secp256r1_sha256 \(0x0403\)/);
   } finally {
     socket?.destroy();

@@ -671,3 +671,37 @@ export function readTextFile(path: string): string {
     return '';
   }
 }
+
+/**
+ * Waits until a peer process exits by itself (e.g. `s_server -naccept 1` after its connection ends), so that
+ * its buffered output (a -msgfile trace is block-buffered and lost on SIGTERM) is complete on disk.
+ */
+export async function waitForExit(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  if (exited(child)) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pid ${child.pid} did not exit within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** One record of an openssl -trace transcript: its direction and the text printed for it. */
+export interface TracedRecord {
+  readonly direction: 'sent' | 'received';
+  readonly text: string;
+}
+
+/** An openssl -trace transcript cut into its records. */
+export function tracedRecords(trace: string): TracedRecord[] {
+  const out: TracedRecord[] = [];
+  const marker = /^(Sent|Received) Record$/gm;
+  let last: { direction: 'sent' | 'received'; start: number } | undefined;
+  for (let m = marker.exec(trace); m !== null; m = marker.exec(trace)) {
+    if (last) out.push({ direction: last.direction, text: trace.slice(last.start, m.index) });
+    last = { direction: m[1] === 'Sent' ? 'sent' : 'received', start: m.index + m[0].length };
+  }
+  if (last) out.push({ direction: last.direction, text: trace.slice(last.start) });
+  return out;
+}

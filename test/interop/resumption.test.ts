@@ -23,6 +23,7 @@ import {
   startOpensslServer,
   stopAllPeers,
   tail,
+  waitForExit,
   writeTempFile,
   type RunResult,
 } from './peers.js';
@@ -132,7 +133,7 @@ for (const cell of serverCells) {
   test(`openssl s_server <- typetls client resuming: ${cell.name}`, { timeout: 20_000 }, async () => {
     const trace = tempPath('trace.txt');
     // Not -brief: s_server then prints `Reused session-id` for a resumed connection.
-    const server = await startOpensslServer(['-cert', pki.rsaCert, '-key', pki.rsaKey, '-trace', '-msgfile', trace, ...cell.args]);
+    const server = await startOpensslServer(['-cert', pki.rsaCert, '-key', pki.rsaKey, '-naccept', '2', '-trace', '-msgfile', trace, ...cell.args]);
     try {
       const options = { host: '127.0.0.1', port: server.port, servername: 'localhost', ca: caPem };
       const first = await connectSecure(options);
@@ -148,7 +149,8 @@ for (const cell of serverCells) {
       server.send(Buffer.from('2'));
       const got = await exchange(second, Buffer.from('two'), 1);
       assert.equal(got.toString(), '2');
-      await server.waitForStdout(0);
+      // -naccept 2: s_server exits after the second connection, which completes its output and trace.
+      await waitForExit(server.child);
       await until(() => server.stdout().includes('two'), 's_server to print the data of the resumed connection');
       const out = server.stdout().toString('latin1');
       assert.equal([...out.matchAll(/^Reused session-id$/gm)].length, 1, `s_server reports one reused connection:\n${tail(out, 20)}`);
