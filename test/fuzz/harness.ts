@@ -42,7 +42,12 @@ export function seededProvider(seed: number): CryptoProvider {
     em[1] = 2;
     for (let i = 2; i < k - data.length - 1; i++) em[i] = 1 + rng.below(255);
     em.set(data, k - data.length);
-    return new Uint8Array(publicEncrypt({ key: key.handle as KeyObject, padding: constants.RSA_NO_PADDING }, em));
+    try {
+      return new Uint8Array(publicEncrypt({ key: key.handle as KeyObject, padding: constants.RSA_NO_PADDING }, em));
+    } catch {
+      // As the node provider does: a modulus OpenSSL refuses is the certificate's fault.
+      throw new TlsError('bad_certificate', 'server RSA key cannot encrypt: its modulus is malformed');
+    }
   };
   return new Proxy(nodeCryptoProvider, {
     get(target, prop) {
