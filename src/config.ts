@@ -38,7 +38,28 @@ export interface CommonConfig {
   readonly keyLog: ((line: string) => void) | undefined;
   /** Receives trace events when set. */
   readonly trace: Annotator | undefined;
+  /** Bounds on what a peer may make us hold; see `Limits`. */
+  readonly limits: Limits;
 }
+
+/**
+ * What a peer may make us buffer or repeat. A peer over a limit gets the alert
+ * the limit names and the connection ends.
+ */
+export interface Limits {
+  /** The largest handshake message but Certificate (decode_error above). */
+  readonly maxHandshakeMessage: number;
+  /** The largest Certificate message (decode_error above). */
+  readonly maxCertificateMessage: number;
+  /** The most certificates in a peer's chain (bad_certificate above). */
+  readonly maxChainLength: number;
+}
+
+export const defaultLimits: Limits = {
+  maxHandshakeMessage: 64 * 1024,
+  maxCertificateMessage: 256 * 1024,
+  maxChainLength: 10,
+};
 
 export interface ClientConfig extends CommonConfig {
   /** Client certificates, for servers that ask (mutual TLS). */
@@ -95,7 +116,7 @@ export const defaultSignatureSchemes: readonly number[] = [
 ];
 
 /** The core takes its crypto from the caller: the node adapter passes the node:crypto provider. */
-export type ConfigOptions<T extends CommonConfig> = Partial<T> & { provider: CryptoProvider };
+export type ConfigOptions<T extends CommonConfig> = Partial<Omit<T, 'limits'>> & { provider: CryptoProvider; limits?: Partial<Limits> };
 
 function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
   const config: CommonConfig = {
@@ -112,6 +133,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     now: options.now ?? (() => new Date()),
     keyLog: options.keyLog,
     trace: options.trace,
+    limits: { ...defaultLimits, ...options.limits },
   };
   validateCommon(config);
   return config;

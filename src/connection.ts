@@ -15,7 +15,7 @@ import { Traffic13 } from './handshake/traffic13.js';
 import { RecordLayer } from './record/layer.js';
 import type { RecordProtection } from './record/protection.js';
 import type { Annotator, Side } from './trace.js';
-import { AlertDescription, AlertLevel, alertDescriptionName, ContentType, ProtocolVersion } from './wire/enums.js';
+import { AlertDescription, AlertLevel, alertDescriptionName, ContentType, HandshakeType, ProtocolVersion } from './wire/enums.js';
 import { encodeHandshake, type HandshakeMessage } from './wire/messages.js';
 import type { CipherSuite } from './suites.js';
 import type { Certificate } from './x509/certificate.js';
@@ -137,7 +137,7 @@ class Engine implements HandshakeContext {
   version: number = ProtocolVersion['TLSv1.2'];
 
   private readonly record: RecordLayer;
-  private readonly joiner = new HandshakeJoiner();
+  private readonly joiner: HandshakeJoiner;
   private state: State | undefined;
   private events: ConnectionEvent[] = [];
   private pendingHandshake: Uint8Array[] = [];
@@ -158,6 +158,7 @@ class Engine implements HandshakeContext {
     this.provider = config.provider;
     this.trace = config.trace;
     this.transcript = new Transcript(config.provider);
+    this.joiner = new HandshakeJoiner(Math.max(config.limits.maxHandshakeMessage, config.limits.maxCertificateMessage));
     this.record = new RecordLayer(config.trace ? { side, trace: config.trace } : { side });
   }
 
@@ -468,6 +469,10 @@ class Engine implements HandshakeContext {
       if (this.failure) return;
       const frame = this.joiner.next();
       if (!frame) return;
+      const limit = frame.type === HandshakeType.certificate ? this.config.limits.maxCertificateMessage : this.config.limits.maxHandshakeMessage;
+      if (frame.body.length > limit) {
+        throw new TlsError('decode_error', `handshake message of ${frame.body.length} bytes is over the limit of ${limit}`);
+      }
       this.step({ kind: 'handshake', frame });
     }
   }

@@ -34,7 +34,7 @@ export class ExpectCertificate implements State {
     const msg = expect(cx, input, HandshakeType.certificate);
     // RFC 5246 Section 7.4.2: the server sends its chain for every suite typetls offers.
     if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
-    const chain = parseChain(msg.certificateList);
+    const chain = parseChain(cx, msg.certificateList);
     const leaf = chain[0]!;
     cx.info.peerCertificates = chain;
     verifyPeerCertificate(cx, chain, 'serverAuth', this.offer.verifyServerName ? this.offer.serverName : undefined);

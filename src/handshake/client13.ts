@@ -100,6 +100,13 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
   };
   const secrets = deriveHandshakeSecrets(cx, hs, sharedSecret, psk);
   cx.setReadProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
+  if (!offer.earlyData) {
+    // RFC 8446 Appendix D.4: the compatibility ChangeCipherSpec goes before our second flight (with a
+    // HelloRetryRequest it went before the second ClientHello). From here on everything we send, an
+    // alert included, is under the client handshake key.
+    if (hello.legacySessionId.length > 0 && !offer.helloRetried) cx.sendChangeCipherSpec();
+    cx.setWriteProtection(protectionFor(cx, suite, secrets.clientHandshakeTrafficSecret));
+  }
   const kept = cx.trace ? sharedSecret : undefined;
   if (!cx.trace) zeroize(sharedSecret);
   return new ExpectEncryptedExtensions({ offer, hs, secrets, sharedSecret: kept });
@@ -127,7 +134,10 @@ export class ExpectEncryptedExtensions implements State {
       const accepted = findExtension(ee.extensions, ExtensionType.early_data) !== undefined;
       if (accepted && !this.c.hs.resumed) throw new TlsError('illegal_parameter', 'server accepted early data without accepting the PSK');
       cx.info.earlyData = accepted ? 'accepted' : 'rejected';
-      if (!accepted) cx.queueApplicationData(early);
+      if (!accepted) {
+        cx.queueApplicationData(early);
+        cx.setWriteProtection(protectionFor(cx, this.c.hs.suite, this.c.secrets.clientHandshakeTrafficSecret));
+      }
       cx.trace?.({ kind: 'note', side: 'client', text: accepted ? 'the server accepted the 0-RTT data' : 'the server rejected the 0-RTT data: it will be sent again after the handshake' });
     }
     const sni = findExtension(ee.extensions, ExtensionType.server_name);
@@ -175,7 +185,7 @@ export class ExpectServerCertificate implements State {
     if (msg.certificateRequestContext.length !== 0) throw new TlsError('illegal_parameter', 'server Certificate has a request context');
     // RFC 8446 Section 4.4.2.4: an empty server Certificate is decode_error.
     if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
-    const chain = parseChain(msg.certificateList);
+    const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
     verifyPeerCertificate(cx, chain, 'serverAuth', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
     const key = cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo);
@@ -227,11 +237,11 @@ export class ExpectFinished implements State {
 
     // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec precedes the client's
     // encrypted flight (unless one already went before a second ClientHello).
-    // With 0-RTT the ChangeCipherSpec went right after the ClientHello.
-    if (offer.hello.legacySessionId.length > 0 && !hs.helloRetried && !offer.earlyData) cx.sendChangeCipherSpec();
     // RFC 8446 Section 4.5: accepted early data ends with EndOfEarlyData under the early key.
-    if (cx.info.earlyData === 'accepted') cx.sendHandshake({ type: HandshakeType.end_of_early_data });
-    cx.setWriteProtection(protectionFor(cx, hs.suite, secrets.clientHandshakeTrafficSecret));
+    if (cx.info.earlyData === 'accepted') {
+      cx.sendHandshake({ type: HandshakeType.end_of_early_data });
+      cx.setWriteProtection(protectionFor(cx, hs.suite, secrets.clientHandshakeTrafficSecret));
+    }
     if (this.certificateRequested) sendClientCertificate(cx, offer.config.certificates, this.certificateRequested);
     cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret) });
 

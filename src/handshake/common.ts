@@ -263,7 +263,10 @@ export function verifyPeerCertificate(
   if (cx.config.rejectUnauthorized) throw error;
 }
 
-/** Parses a received chain; a malformed certificate is bad_certificate (RFC 5246 Section 7.2.2). */
-export function parseChain(entries: readonly { certData: Uint8Array }[]): Certificate[] {
+/** Parses a received chain; a malformed certificate, or too many, is bad_certificate (RFC 5246 Section 7.2.2). */
+export function parseChain(cx: HandshakeContext, entries: readonly { certData: Uint8Array }[]): Certificate[] {
+  if (entries.length > cx.config.limits.maxChainLength) {
+    throw new TlsError('bad_certificate', `peer sent ${entries.length} certificates; at most ${cx.config.limits.maxChainLength} are accepted`);
+  }
   return entries.map((e) => parseCertificate(e.certData));
 }

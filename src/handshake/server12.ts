@@ -126,7 +126,7 @@ export class ExpectClientCertificate implements State {
       cx.info.authorized = false;
       return new ExpectClientKeyExchange(this.s, undefined);
     }
-    const chain = parseChain(msg.certificateList);
+    const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
     verifyPeerCertificate(cx, chain, 'clientAuth');
     return new ExpectClientKeyExchange(this.s, chain[0]);

@@ -402,7 +402,7 @@ export class ExpectClientCertificate implements State {
       cx.info.authorized = false;
       return new ExpectClientFinished(this.s, undefined);
     }
-    const chain = parseChain(msg.certificateList);
+    const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
     verifyPeerCertificate(cx, chain, 'clientAuth');
     return new ExpectClientCertificateVerify(this.s, chain[0]!, cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo));
