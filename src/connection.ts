@@ -380,8 +380,10 @@ class Engine implements HandshakeContext {
   }
 
   private step(input: Input): void {
+    const before = this.state;
     this.state = this.state!.handle(this, input);
-    if (!this.complete || input.kind === 'changeCipherSpec') this.afterStep();
+    // A new state is a new step; Traffic handling a KeyUpdate or a ticket stays itself.
+    if (this.state !== before) this.afterStep();
   }
 
   private readRecords(): void {

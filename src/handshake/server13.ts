@@ -11,7 +11,7 @@ import type { TraceFields } from '../trace.js';
 import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
 import {
   decodeKeyShareClient, decodePreSharedKeyClient, decodePskKeyExchangeModes, decodeSignatureAlgorithms, decodeSupportedGroups,
-  encodeAlpn, encodeEarlyData, encodeKeyShareHelloRetry, encodeKeyShareServer, encodePreSharedKeyServer, encodeSignatureAlgorithms,
+  encodeAlpn, encodeCertificateAuthorities, encodeEarlyData, encodeKeyShareHelloRetry, encodeKeyShareServer, encodePreSharedKeyServer, encodeSignatureAlgorithms,
   encodeSupportedVersionsServer, encodedBindersLength, findExtension, type KeyShareEntry,
 } from '../wire/extensions.js';
 import { HELLO_RETRY_REQUEST_RANDOM, type ClientHello, type Extension } from '../wire/messages.js';
@@ -299,7 +299,13 @@ function sendServerFlight13(
       type: HandshakeType.certificate_request,
       version: 'tls13',
       certificateRequestContext: new Uint8Array(0),
-      extensions: [{ type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(config.signatureSchemes) }],
+      extensions: [
+        { type: ExtensionType.signature_algorithms, data: encodeSignatureAlgorithms(config.signatureSchemes) },
+        // RFC 8446 Section 4.2.4: the CAs whose certificates we accept, as OpenSSL and node:tls send them.
+        ...(config.roots.length > 0
+          ? [{ type: ExtensionType.certificate_authorities, data: encodeCertificateAuthorities(config.roots.map((r) => r.subject.raw)) }]
+          : []),
+      ],
     });
   }
   if (certificates) {

@@ -376,3 +376,21 @@ export function encodePreSharedKeyServer(selectedIdentity: number): Uint8Array {
 export function decodePreSharedKeyServer(data: Uint8Array): number {
   return Reader.readAll(data, 'pre_shared_key', (r) => r.u16('selected_identity'));
 }
+
+/** RFC 8446 Section 4.2.4: certificate_authorities, a list of DER DistinguishedNames. */
+export function encodeCertificateAuthorities(names: readonly Uint8Array[]): Uint8Array {
+  return new Writer(256)
+    .prefixed(2, (w) => {
+      for (const name of names) w.vector(2, name);
+    })
+    .finish();
+}
+
+export function decodeCertificateAuthorities(data: Uint8Array): Uint8Array[] {
+  return Reader.readAll(data, 'certificate_authorities', (r) => {
+    const list = r.sub(2, 'authorities', 3);
+    const names: Uint8Array[] = [];
+    while (!list.empty()) names.push(list.vector(2, 'DistinguishedName', 1));
+    return names;
+  });
+}
