@@ -73,6 +73,24 @@ class ByteQueue {
     return out;
   }
 
+  /**
+   * Removes the next `n` bytes (n <= length) and returns them as a view of the pushed chunk
+   * when they lie in one (no copy), or else as a fresh array.
+   */
+  view(n: number): Uint8Array {
+    const chunk = this.chunks[this.head]!;
+    if (n === 0 || this.offset + n > chunk.length) return this.take(n);
+    const out = chunk.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    if (this.offset === chunk.length) {
+      this.head++;
+      this.offset = 0;
+    }
+    this.total -= n;
+    this.compact();
+    return out;
+  }
+
   /** Drops consumed chunks now and then, so the list does not grow without bound. */
   private compact(): void {
     if (this.head === this.chunks.length) {
@@ -111,6 +129,19 @@ export class RecordFramer {
   }
 
   next(maxBodyLength: number): RawRecord | null {
+    return this.frame(maxBodyLength, false);
+  }
+
+  /**
+   * Like next(), but the body is a view of the pushed bytes when the record lies in one pushed
+   * chunk (no copy). For bodies that are consumed at once and not kept (protected records:
+   * decryption makes the plaintext a new array), so a view never holds a large chunk alive.
+   */
+  nextView(maxBodyLength: number): RawRecord | null {
+    return this.frame(maxBodyLength, true);
+  }
+
+  private frame(maxBodyLength: number, view: boolean): RawRecord | null {
     const q = this.queue;
     if (q.length < RECORD_HEADER_LENGTH) return null;
     const contentType = q.peek(0);
@@ -132,7 +163,7 @@ export class RecordFramer {
       throw new TlsError('record_overflow', `record of ${length} bytes is over the limit of ${maxBodyLength}`);
     }
     if (q.length < RECORD_HEADER_LENGTH + length) return null;
-    const record = q.take(RECORD_HEADER_LENGTH + length);
+    const record = view ? q.view(RECORD_HEADER_LENGTH + length) : q.take(RECORD_HEADER_LENGTH + length);
     return { contentType, version, body: record.subarray(RECORD_HEADER_LENGTH) };
   }
 

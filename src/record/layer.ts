@@ -18,6 +18,9 @@ function nextSeq(seq: number): number {
   return seq + 1;
 }
 
+/** A protection that can seal into a caller's buffer (null and AEAD protection). */
+type SealingProtection = RecordProtection & Required<Pick<RecordProtection, 'sealedLength' | 'sealInto'>>;
+
 /**
  * Frames, protects and unprotects records. Starts with null protection in both
  * directions; `setReadProtection` / `setWriteProtection` switch a direction and
@@ -81,7 +84,10 @@ export class RecordLayer {
     const protection = this.readProtection;
     // RFC 5246 Section 6.2.3 and RFC 8446 Section 5.2: the body may exceed 2^14 by
     // the protection's expansion only.
-    const record = this.framer.next(MAX_FRAGMENT + protection.maxExpansion);
+    // A protected body is decrypted into a new array and not kept: it may stay a view of the
+    // received bytes. A plaintext body (handshake messages kept for later) is copied out.
+    const limit = MAX_FRAGMENT + protection.maxExpansion;
+    const record = protection.encrypted ? this.framer.nextView(limit) : this.framer.next(limit);
     if (record === null) return null;
     this.trace?.({
       kind: 'record', side: this.side, direction: 'received',
@@ -120,6 +126,10 @@ export class RecordLayer {
     // RFC 8446 Section 5.2: protected TLS 1.3 records are application_data, version 0x0303.
     const outerType = protection.outerContentType ?? contentType;
     const version = protection.outerContentType !== undefined ? ProtocolVersion['TLSv1.2'] : this.writeVersion;
+    if (protection.sealedLength !== undefined && protection.sealInto !== undefined) {
+      this.sealRecords(protection as SealingProtection, outerType, contentType, version, data);
+      return;
+    }
     for (let offset = 0; offset < data.length; offset += MAX_FRAGMENT) {
       const fragment = data.subarray(offset, Math.min(offset + MAX_FRAGMENT, data.length));
       const seq = this.writeSeq;
@@ -135,8 +145,55 @@ export class RecordLayer {
     }
   }
 
+  /**
+   * writeRecord() where the protection knows its body lengths up front: every record of the
+   * write, headers included, is sealed into one buffer (no per-record arrays, no joining).
+   */
+  private sealRecords(
+    protection: SealingProtection,
+    outerType: number,
+    contentType: number,
+    version: number,
+    data: Uint8Array,
+  ): void {
+    const full = Math.floor(data.length / MAX_FRAGMENT);
+    const rest = data.length - full * MAX_FRAGMENT;
+    const fullLength = full > 0 ? protection.sealedLength(MAX_FRAGMENT) : 0;
+    const restLength = rest > 0 ? protection.sealedLength(rest) : 0;
+    const total = full * (RECORD_HEADER_LENGTH + fullLength) + (rest > 0 ? RECORD_HEADER_LENGTH + restLength : 0);
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (let offset = 0; offset < data.length; offset += MAX_FRAGMENT) {
+      const end = Math.min(offset + MAX_FRAGMENT, data.length);
+      const bodyLength = end - offset === MAX_FRAGMENT ? fullLength : restLength;
+      // RFC 5246 Section 6.2.1 / RFC 8446 Section 5.1: type (1), version (2), length (2).
+      out[at] = outerType;
+      out[at + 1] = version >>> 8;
+      out[at + 2] = version & 0xff;
+      out[at + 3] = bodyLength >>> 8;
+      out[at + 4] = bodyLength & 0xff;
+      const seq = this.writeSeq;
+      protection.sealInto(contentType, version, seq, data.subarray(offset, end), out, at + RECORD_HEADER_LENGTH);
+      this.writeSeq = nextSeq(seq);
+      at += RECORD_HEADER_LENGTH + bodyLength;
+      this.trace?.({
+        kind: 'record', side: this.side, direction: 'sent',
+        contentType: outerType, length: bodyLength, encrypted: protection.encrypted,
+      });
+    }
+    this.output.push(out);
+    this.outputLength += total;
+  }
+
   /** All queued bytes to send, in one buffer; empties the queue. */
   takeOutput(): Uint8Array {
+    if (this.output.length === 1) {
+      // One write's records are already one buffer: hand it over as is.
+      const only = this.output[0]!;
+      this.output = [];
+      this.outputLength = 0;
+      return only;
+    }
     const out = new Uint8Array(this.outputLength);
     let at = 0;
     for (const chunk of this.output) {

@@ -1,7 +1,7 @@
 // Record protection per cipher suite. RFC 5246 Section 6.2.3, RFC 5288 (AES-GCM),
 // RFC 7905 (ChaCha20-Poly1305), RFC 7366 (encrypt_then_mac), RFC 8446 Section 5.2.
 
-import type { AeadAlgorithm, CbcAlgorithm, CryptoProvider, HashAlgorithm } from '../crypto/provider.js';
+import type { Aead, AeadAlgorithm, CbcAlgorithm, CryptoProvider, HashAlgorithm } from '../crypto/provider.js';
 import { constantTimeEqual, hashLength } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { ContentType } from '../wire/enums.js';
@@ -34,6 +34,45 @@ export interface RecordProtection {
    * an early exit (CBC: RFC 5246 Section 6.2.3.2, Lucky Thirteen).
    */
   open(contentType: number, version: number, seq: number, body: Uint8Array): { contentType: number; plaintext: Uint8Array };
+  /**
+   * Optional, where the body length is known up front (null and AEAD protection): the length
+   * seal() returns for a plaintext of `plaintextLength` bytes.
+   */
+  sealedLength?(plaintextLength: number): number;
+  /**
+   * Optional, with sealedLength: seal() writing the body at out[offset .. offset + sealedLength)
+   * instead of returning a new array, so that the record layer seals a whole write into one
+   * buffer, headers included, without joining copies afterwards.
+   */
+  sealInto?(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void;
+}
+
+/**
+ * A fast path a provider's Aead may offer (the node:crypto one does): seal `plaintext`
+ * followed by `suffix` (TLS 1.3's inner content type) and write ciphertext || tag at
+ * out[offset..], without building the joined plaintext or a separate result first.
+ */
+interface AeadSealInto {
+  sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void;
+}
+
+function hasSealInto(aead: Aead): aead is Aead & AeadSealInto {
+  return typeof (aead as Partial<AeadSealInto>).sealInto === 'function';
+}
+
+/** Seals plaintext || suffix into out[offset..], through the provider's fast path when it has one. */
+function aeadSealInto(aead: Aead, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void {
+  if (hasSealInto(aead)) {
+    aead.sealInto(nonce, aad, plaintext, suffix, out, offset);
+    return;
+  }
+  let input = plaintext;
+  if (suffix !== undefined) {
+    input = new Uint8Array(plaintext.length + suffix.length);
+    input.set(plaintext, 0);
+    input.set(suffix, plaintext.length);
+  }
+  out.set(aead.seal(nonce, aad, input), offset);
 }
 
 /** The one error every authentication or padding failure becomes (RFC 5246 Section 7.2.2). */
@@ -76,9 +115,17 @@ function pseudoHeader(seq: number, contentType: number, version: number, length:
 /** The per-record nonce of RFC 7905 Section 2 and RFC 8446 Section 5.3: the IV XOR the padded sequence number. */
 function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
   const nonce = iv.slice();
-  const padded = new Uint8Array(8);
-  writeSeq(padded, 0, seq);
-  for (let i = 0; i < 8; i++) nonce[nonce.length - 8 + i]! ^= padded[i]!;
+  const at = nonce.length - 8;
+  const hi = Math.floor(seq / 0x1_0000_0000);
+  const lo = seq >>> 0;
+  nonce[at]! ^= hi >>> 24;
+  nonce[at + 1]! ^= (hi >>> 16) & 0xff;
+  nonce[at + 2]! ^= (hi >>> 8) & 0xff;
+  nonce[at + 3]! ^= hi & 0xff;
+  nonce[at + 4]! ^= lo >>> 24;
+  nonce[at + 5]! ^= (lo >>> 16) & 0xff;
+  nonce[at + 6]! ^= (lo >>> 8) & 0xff;
+  nonce[at + 7]! ^= lo & 0xff;
   return nonce;
 }
 
@@ -87,6 +134,8 @@ export const nullProtection: RecordProtection = {
   maxExpansion: 0,
   seal: (_contentType, _version, _seq, plaintext) => plaintext,
   open: (contentType, _version, _seq, body) => ({ contentType, plaintext: body }),
+  sealedLength: (plaintextLength) => plaintextLength,
+  sealInto: (_contentType, _version, _seq, plaintext, out, offset) => out.set(plaintext, offset),
 };
 
 /** TLS 1.2 AEAD: AES-GCM with an 8-byte explicit nonce (RFC 5288), ChaCha20-Poly1305 with the nonce from the IV XOR seq (RFC 7905). */
@@ -96,11 +145,17 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
     // RFC 7905 Section 2: a 12-byte IV XOR the padded sequence number, no explicit nonce.
     if (fixedIv.length !== 12) throw new TlsError('internal_error', `ChaCha20-Poly1305 needs a 12-byte IV, got ${fixedIv.length}`);
     const iv = fixedIv.slice();
+    const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void =>
+      aeadSealInto(aead, xorNonce(iv, seq), pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset);
     return {
       encrypted: true,
       maxExpansion: AEAD_TAG_LENGTH,
+      sealedLength: (plaintextLength) => plaintextLength + AEAD_TAG_LENGTH,
+      sealInto,
       seal(contentType, version, seq, plaintext) {
-        return aead.seal(xorNonce(iv, seq), pseudoHeader(seq, contentType, version, plaintext.length), plaintext);
+        const body = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
+        sealInto(contentType, version, seq, plaintext, body, 0);
+        return body;
       },
       open(contentType, version, seq, body) {
         if (body.length < AEAD_TAG_LENGTH) throw badRecordMac();
@@ -121,16 +176,20 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
     nonce.set(explicit, 4);
     return nonce;
   };
+  const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void => {
+    // GenericAEADCipher: nonce_explicit (8) || aead-ciphered content (RFC 5246 Section 6.2.3.3).
+    writeSeq(out, offset, seq);
+    const nonce = nonceFor(out.subarray(offset, offset + SEQ_LENGTH));
+    aeadSealInto(aead, nonce, pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset + SEQ_LENGTH);
+  };
   return {
     encrypted: true,
     maxExpansion: SEQ_LENGTH + AEAD_TAG_LENGTH,
+    sealedLength: (plaintextLength) => SEQ_LENGTH + plaintextLength + AEAD_TAG_LENGTH,
+    sealInto,
     seal(contentType, version, seq, plaintext) {
-      const explicit = new Uint8Array(SEQ_LENGTH);
-      writeSeq(explicit, 0, seq);
-      const sealed = aead.seal(nonceFor(explicit), pseudoHeader(seq, contentType, version, plaintext.length), plaintext);
-      const body = new Uint8Array(SEQ_LENGTH + sealed.length);
-      body.set(explicit, 0);
-      body.set(sealed, SEQ_LENGTH);
+      const body = new Uint8Array(SEQ_LENGTH + plaintext.length + AEAD_TAG_LENGTH);
+      sealInto(contentType, version, seq, plaintext, body, 0);
       return body;
     },
     open(contentType, version, seq, body) {
@@ -156,17 +215,26 @@ export function aead13Protection(provider: CryptoProvider, algorithm: AeadAlgori
   /** additional_data = opaque_type || legacy_record_version || length (RFC 8446 Section 5.2). */
   const header = (contentType: number, version: number, length: number): Uint8Array =>
     Uint8Array.of(contentType, version >>> 8, version & 0xff, length >>> 8, length & 0xff);
+  /** The one-byte suffix of TLSInnerPlaintext, per content type (alert, handshake, application_data). */
+  const innerType = new Map<number, Uint8Array>();
+  const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void => {
+    // TLSInnerPlaintext = content || ContentType type || zeros (no padding here); the type byte
+    // is sealed as a suffix, so the content is never copied to build it.
+    let suffix = innerType.get(contentType);
+    if (suffix === undefined) innerType.set(contentType, (suffix = Uint8Array.of(contentType)));
+    const aad = header(ContentType.application_data, version, plaintext.length + 1 + AEAD_TAG_LENGTH);
+    aeadSealInto(aead, xorNonce(staticIv, seq), aad, plaintext, suffix, out, offset);
+  };
   return {
     encrypted: true,
     maxExpansion: TLS13_MAX_EXPANSION,
     outerContentType: ContentType.application_data,
+    sealedLength: (plaintextLength) => plaintextLength + 1 + AEAD_TAG_LENGTH,
+    sealInto,
     seal(contentType, version, seq, plaintext) {
-      // TLSInnerPlaintext = content || ContentType type || zeros (no padding here).
-      const inner = new Uint8Array(plaintext.length + 1);
-      inner.set(plaintext, 0);
-      inner[plaintext.length] = contentType;
-      const aad = header(ContentType.application_data, version, inner.length + AEAD_TAG_LENGTH);
-      return aead.seal(xorNonce(staticIv, seq), aad, inner);
+      const body = new Uint8Array(plaintext.length + 1 + AEAD_TAG_LENGTH);
+      sealInto(contentType, version, seq, plaintext, body, 0);
+      return body;
     },
     open(contentType, version, seq, body) {
       // RFC 8446 Section 5.2: opaque_type is always application_data for protected records.
