@@ -286,6 +286,8 @@ class Engine implements HandshakeContext {
   }
 
   setRecordVersion(version: number): void {
+    // Messages already queued keep the version they were sent under.
+    this.flushHandshake();
     this.record.writeVersion = version;
   }
 

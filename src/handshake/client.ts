@@ -168,6 +168,8 @@ function sendEarlyData(cx: HandshakeContext, session: ClientSession, data: Uint8
   const secret = deriveSecret(cx.provider, suite.hash, early, 'c e traffic', cx.transcript.hashWith(suite.hash, new Uint8Array(0)));
   cx.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hello.random, secret);
   cx.trace?.({ kind: 'secret', side: 'client', label: 'client early traffic secret', value: secret });
+  // RFC 8446 Section 5.1: every record after the first ClientHello says 0x0303.
+  cx.setRecordVersion(TLS12);
   if (hello.legacySessionId.length > 0) cx.sendChangeCipherSpec();
   cx.setWriteProtection(protectionFor(cx, suite, secret));
   cx.sendEarlyData(data);
@@ -320,6 +322,8 @@ export class ExpectServerHello implements State {
     const keepPsk = session?.version === TLS13 && suiteById(session.cipherSuite)?.hash === suite.hash;
     if (keepPsk) hello2 = withPskBinder(cx, hello2, session, cx.config.now().getTime());
     else hello2 = { ...hello2, extensions: hello2.extensions.filter((e) => e.type !== ExtensionType.pre_shared_key) };
+    // RFC 8446 Section 5.1: the second ClientHello's record says 0x0303 too.
+    cx.setRecordVersion(TLS12);
     if (this.offer.earlyData) {
       // RFC 8446 Section 4.1.2: a HelloRetryRequest rejects 0-RTT; the data goes again after the handshake.
       cx.setWriteProtection(nullProtection);

@@ -34,6 +34,13 @@ export interface TlsOptions {
   servername?: string;
   honorCipherOrder?: boolean;
   session?: Uint8Array;
+  /**
+   * Client (typetls extension): TLS 1.3 0-RTT data sent with the ClientHello when `session`
+   * allows it; sent again after the handshake if the server rejects it.
+   */
+  earlyData?: Uint8Array;
+  /** Server (typetls extension): the most 0-RTT data accepted on our tickets; default 0 (none). */
+  maxEarlyData?: number;
   /** Server: seconds a session or ticket may be resumed for. */
   sessionTimeout?: number;
   /** Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes). */
@@ -295,6 +302,7 @@ function serverOnly(options: TlsOptions) {
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
     ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
+    ...(options.maxEarlyData !== undefined ? { maxEarlyData: options.maxEarlyData } : {}),
     ...(options.ticketKeys !== undefined ? { ticketKeys: [new Uint8Array(options.ticketKeys)] } : {}),
   };
 }

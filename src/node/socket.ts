@@ -117,6 +117,7 @@ export class TLSSocket extends Duplex {
         // node: a checkServerIdentity of the application replaces the built-in name check.
         verifyServerName: this.#checkIdentity === undefined,
         ...(options.session !== undefined ? { session: new Uint8Array(options.session) } : {}),
+        ...(options.earlyData !== undefined ? { earlyData: new Uint8Array(options.earlyData) } : {}),
       });
     }
 
@@ -403,6 +404,20 @@ export class TLSSocket extends Duplex {
 
   isSessionReused(): boolean {
     return this.#conn.info.sessionReused;
+  }
+
+  /**
+   * TLS 1.3 KeyUpdate (typetls extension, RFC 8446 Section 4.6.3): our writing moves to the
+   * next traffic secret; with `requestPeer` the peer is asked to do the same.
+   */
+  updateKeys(requestPeer = false): void {
+    this.#conn.updateKeys(requestPeer);
+    this.#flush();
+  }
+
+  /** TLS 1.3 0-RTT (typetls extension): 'none', 'accepted', or 'rejected' (then the data went again after the handshake). */
+  get earlyData(): 'none' | 'accepted' | 'rejected' {
+    return this.#conn.info.earlyData;
   }
 
   getSession(): Buffer | undefined {
