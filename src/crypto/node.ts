@@ -115,6 +115,17 @@ function isAllZero(b: Uint8Array): boolean {
 /** The DER SubjectPublicKeyInfo of an X25519 key is this prefix and the 32-byte key (RFC 8410 Section 4). */
 const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
+let basePoint: crypto.KeyObject | undefined;
+/** The X25519 base point u = 9 (RFC 7748 Section 4.1) as a public key, loaded once. */
+function x25519BasePoint(): crypto.KeyObject {
+  if (basePoint === undefined) {
+    const u = new Uint8Array(32);
+    u[0] = 9;
+    basePoint = crypto.createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, u]), format: 'der', type: 'spki' });
+  }
+  return basePoint;
+}
+
 class X25519Share implements KeyShare {
   readonly group = NamedGroup.x25519;
   readonly publicKey: Uint8Array;
@@ -122,9 +133,11 @@ class X25519Share implements KeyShare {
   constructor() {
     // The public key comes out as DER, not JWK: exporting JWK from a freshly generated key can
     // deadlock Node 20 when a garbage collection runs the key generation job's cleanup.
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
+    // It is computed as X25519(k, 9), the scalar multiplication of the base point (RFC 7748
+    // Section 6.1): one diffieHellman call takes half the time of OpenSSL 3's DER export.
+    const { privateKey } = crypto.generateKeyPairSync('x25519');
     this.privateKey = privateKey;
-    this.publicKey = u8(publicKey.export({ type: 'spki', format: 'der' })).slice(X25519_SPKI_PREFIX.length);
+    this.publicKey = u8(crypto.diffieHellman({ privateKey, publicKey: x25519BasePoint() }));
   }
   agree(peer: Uint8Array): Uint8Array {
     // RFC 7748 Section 6.1, RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
