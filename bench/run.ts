@@ -6,7 +6,9 @@
 // is visited once per round, so slow drifts of the machine hit both alike. Each figure is the
 // median of the rounds; the spread is (max - min) / 2 / median.
 //
-//   node dist/bench/run.js [--rounds N] [--only REGEX] [--smoke] [--json]
+//   node dist/bench/run.js [--rounds N] [--only REGEX] [--bulk-mib N] [--smoke] [--json]
+//   BENCH_PROFILE=/tmp/prof node dist/bench/run.js --only ...   (CPU profiles of every worker;
+//   node dist/bench/profile.js FILE.cpuprofile lists where the time goes)
 //
 // --smoke: one short round of a few scenarios (the test suite runs it); --json: the report as
 // JSON on stdout instead of the table.
@@ -23,6 +25,7 @@ import type {
 import type {} from './server.js';
 import type {} from './client.js';
 import type {} from './cluster.js';
+import type {} from './profile.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
@@ -73,7 +76,10 @@ class Worker {
   private exited: string | undefined;
 
   constructor(script: string, args: string[]) {
-    this.child = fork(here(script), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_PROFILE=dir: every worker writes a CPU profile there (node --cpu-prof).
+    const profile = process.env['BENCH_PROFILE'];
+    const execArgv = ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+    this.child = fork(here(script), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: WorkerMessage) => {
       this.inbox.push(m);
       this.waiter?.();
@@ -113,7 +119,9 @@ class Worker {
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const gone = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
+    // A worker exits by itself when the IPC channel closes (and then writes its profile).
+    if (process.env['BENCH_PROFILE'] && this.child.connected) this.child.disconnect();
+    else this.child.kill('SIGTERM');
     await gone;
   }
 }
