@@ -620,7 +620,9 @@ class DemoTrace {
     return out;
   }
 
-  private holds(side: Side, stepName: string, holds: TraceFields): void {
+  private holds(side: Side, step: string, holds: TraceFields): void {
+    // The engine's last state is Traffic: what the side holds once the handshake is complete.
+    const stepName = step === 'Traffic' ? 'handshake complete' : step;
     this.latest.set(side, holds);
     const shown = this.withKeys(holds);
     const signature = JSON.stringify(shown, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
