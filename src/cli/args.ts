@@ -431,6 +431,72 @@ export const demoCommand: CommandSpec = {
   ],
 };
 
+export const verifyCommand: CommandSpec = {
+  name: 'verify',
+  summary: 'validate a certificate chain and print the path built',
+  usage: ['typetls verify [--ca FILE] [--untrusted FILE] [--host NAME] [options] cert.pem'],
+  description: [
+    'Builds a path from the certificate in cert.pem through the untrusted intermediates to a trusted root ' +
+      '(RFC 5280 Section 6), with the same validator the TLS client uses: signatures, validity, CA flags, ' +
+      'path length, key usage and extended key usage, name constraints, then the name given with --host.',
+    'On success it prints OK and the chain, leaf (0) to root, one certificate a line:',
+    '  OK',
+    '  0 CN=localhost  issued by CN=Test CA  valid 2026-01-01..2026-02-01  rsa 2048',
+    '  1 CN=Test CA  issued by CN=Test CA  valid 2026-01-01..2026-03-02  rsa 2048',
+    'Exit status: 0 when the chain is valid; 1 when it is not, with one stderr line "error: CODE: message" ' +
+      'whose code is the one node:tls gives, e.g. "error: CERT_HAS_EXPIRED: certificate has expired"; 2 for ' +
+      'a bad command line or a file that cannot be read as certificates.',
+  ],
+  positionals: [
+    {
+      name: 'cert.pem',
+      help:
+        'The certificate to verify, PEM (or DER). Further certificates after the first in the same file are ' +
+        'untrusted intermediates, as with openssl verify.',
+      required: true,
+    },
+  ],
+  options: [
+    {
+      name: 'ca',
+      kind: 'value',
+      metavar: 'FILE',
+      repeat: true,
+      default: 'the system roots (node:tls rootCertificates)',
+      help: 'PEM certificates trusted as roots; given, they replace the system roots.',
+    },
+    { name: 'untrusted', kind: 'value', metavar: 'FILE', repeat: true, help: 'PEM intermediates to build the path with, in any order.' },
+    {
+      name: 'host',
+      kind: 'value',
+      metavar: 'NAME',
+      help:
+        "A DNS name, checked against the leaf's DNS names (RFC 6125), or an IP address, checked against its IP " +
+        'addresses. Without it no name is checked.',
+    },
+    {
+      name: 'purpose',
+      kind: 'value',
+      metavar: 'server|client',
+      choices: ['server', 'client'],
+      default: 'server',
+      help: 'The extended key usage the leaf must allow: serverAuth or clientAuth.',
+    },
+    { name: 'at', kind: 'value', metavar: 'DATE', default: 'now', help: 'Verify at this ISO 8601 time (2026-01-31 or 2026-01-31T12:00:00Z).' },
+    { name: 'max-depth', kind: 'value', metavar: 'N', default: '8', help: 'The most intermediates allowed between the leaf and the root.' },
+    { name: 'json', kind: 'switch', help: 'Print the result as one JSON object on stdout: {"ok":true,"chain":[...]} or {"ok":false,"code","message"}.' },
+    helpOption,
+  ],
+  examples: [
+    'typetls verify --ca ca.pem --host localhost server.pem',
+    'typetls verify --ca ca.pem --untrusted intermediate.pem \\',
+    '    --host 127.0.0.1 server.pem',
+    'typetls verify --host example.com fullchain.pem',
+    'typetls verify --ca ca.pem --purpose client --at 2026-06-01 client.pem',
+    'typetls verify --ca ca.pem --json server.pem',
+  ],
+};
+
 export const topCommand: CommandSpec = {
   name: '',
   summary: 'a TLS client and server written in TypeScript',
@@ -440,6 +506,7 @@ export const topCommand: CommandSpec = {
     `  server   ${serverCommand.summary}`,
     `  client   ${clientCommand.summary}`,
     `  demo     ${demoCommand.summary}`,
+    `  verify   ${verifyCommand.summary}`,
     'Run "typetls <command> --help" for the options of each command.',
   ],
   positionals: [],
@@ -453,7 +520,7 @@ export const topCommand: CommandSpec = {
   ],
 };
 
-export const commands: readonly CommandSpec[] = [serverCommand, clientCommand, demoCommand];
+export const commands: readonly CommandSpec[] = [serverCommand, clientCommand, demoCommand, verifyCommand];
 
 /** Wraps `text` to `width` columns at spaces. */
 export function wrapWords(text: string, width: number): string[] {

@@ -3,6 +3,7 @@
 //   typetls server --host 127.0.0.1 --port P --cert c.pem --key k.pem [...]
 //   typetls client HOST:PORT [...]
 //   typetls demo [...]
+//   typetls verify [--ca roots.pem] [--untrusted chain.pem] [--host NAME] cert.pem
 
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -18,12 +19,14 @@ import {
   tlsVersion,
   topCommand,
   UsageError,
+  verifyCommand,
   type CommandSpec,
   type ParsedArgs,
 } from './args.js';
 import { runDemo } from './demo.js';
 import { describeConnection, describeError, loadTlsApi, serveHttpOrEcho, type CliTlsSocket } from './http.js';
 import { createRenderer } from './render.js';
+import { runVerify } from './verify.js';
 
 /** How long the client waits for the handshake. */
 const handshakeTimeoutMs = 30_000;
@@ -246,7 +249,7 @@ function version(): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const byName: Record<string, CommandSpec> = { server: serverCommand, client: clientCommand, demo: demoCommand };
+  const byName: Record<string, CommandSpec> = { server: serverCommand, client: clientCommand, demo: demoCommand, verify: verifyCommand };
   try {
     if (name === undefined) {
       process.stderr.write(formatHelp(topCommand));
@@ -282,6 +285,8 @@ async function main(argv: readonly string[]): Promise<number> {
         return await runServer(args);
       case clientCommand:
         return await runClient(args);
+      case verifyCommand:
+        return await runVerify(args);
       default:
         return await runDemo(await loadTlsApi(), args, process.stdout);
     }
