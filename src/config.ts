@@ -10,6 +10,8 @@ import { MemorySessionStore, ReplayFilter, TICKET_KEY_LENGTH, type SessionStore 
 export interface CertifiedKey {
   readonly chain: readonly Certificate[];
   readonly key: PrivateKey;
+  /** A DER OCSP response for the leaf, stapled when the client asks (RFC 6066 Section 8). */
+  readonly ocspResponse?: Uint8Array;
 }
 
 /** Settings shared by both roles (Go's tls.Config, without node:tls option names). */
@@ -64,6 +66,8 @@ export const defaultLimits: Limits = {
 export interface ClientConfig extends CommonConfig {
   /** Client certificates, for servers that ask (mutual TLS). */
   readonly certificates: readonly CertifiedKey[];
+  /** Ask the server to staple an OCSP response (status_request, RFC 6066 Section 8; node:tls requestOCSP). */
+  readonly requestOcsp: boolean;
 }
 
 export interface ServerConfig extends CommonConfig {
@@ -162,7 +166,7 @@ function validateCommon(config: CommonConfig): void {
 }
 
 export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig {
-  return { ...commonDefaults(options), certificates: options.certificates ?? [] };
+  return { ...commonDefaults(options), certificates: options.certificates ?? [], requestOcsp: options.requestOcsp ?? false };
 }
 
 export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig {

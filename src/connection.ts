@@ -33,6 +33,8 @@ export type ConnectionEvent =
   | { readonly type: 'keylog'; readonly line: string }
   /** A session the client may resume later (serialised, opaque). */
   | { readonly type: 'session'; readonly session: Uint8Array }
+  /** Client: the OCSP response the server stapled for its certificate (DER), when requestOcsp asked for one. */
+  | { readonly type: 'ocspResponse'; readonly response: Uint8Array }
   /** Server: TLS 1.3 0-RTT data, received before the handshake completes (it may be a replay: act on it with care). */
   | { readonly type: 'earlyData'; readonly data: Uint8Array }
   /** The connection failed; the one fatal alert (if any) is in takeOutput(). Sticky. */

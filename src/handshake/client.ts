@@ -14,7 +14,7 @@ import {
 import {
   decodeAlpn, decodeCookie, decodeKeyShareHelloRetry, decodeRenegotiationInfo, decodeSupportedVersionsServer, encodeAlpn,
   encodeCookie, encodeEcPointFormats, encodeKeyShareClient, encodePskKeyExchangeModes, encodeRenegotiationInfo,
-  encodePreSharedKeyClient, encodeServerName, encodeSessionTicket, encodeSignatureAlgorithms, encodeSupportedGroups,
+  encodePreSharedKeyClient, encodeServerName, encodeSessionTicket, encodeStatusRequest, encodeSignatureAlgorithms, encodeSupportedGroups,
   encodeSupportedVersionsClient, encodedBindersLength, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import { encodeHandshake, isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
@@ -119,6 +119,7 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, options:
   if (config.alpnProtocols.length > 0) {
     extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn(config.alpnProtocols) });
   }
+  if (config.requestOcsp) extensions.push({ type: ExtensionType.status_request, data: encodeStatusRequest() });
   let keyShares: KeyShare[] = [];
   if (offers13) {
     const versions: number[] = [];
@@ -395,6 +396,9 @@ export class ExpectServerHello implements State {
 
     const ticketExt = findExtension(sh.extensions, ExtensionType.session_ticket);
     if (ticketExt) expectEmptyExtension(ticketExt.data, 'session_ticket');
+    // RFC 6066 Section 8: an empty status_request promises a CertificateStatus after Certificate.
+    const statusExt = findExtension(sh.extensions, ExtensionType.status_request);
+    if (statusExt) expectEmptyExtension(statusExt.data, 'status_request');
     const hs: Negotiated12 = {
       version: sh.legacyVersion,
       clientRandom: hello.random,
@@ -410,7 +414,7 @@ export class ExpectServerHello implements State {
     const sameId = sh.legacySessionId.length > 0 && sh.legacySessionId.length === hello.legacySessionId.length &&
       sh.legacySessionId.every((b, i) => b === hello.legacySessionId[i]);
     if (session?.version === TLS12 && sameId) return resumeSession12(cx, this.offer, hs, session, ticketExt !== undefined);
-    return new ExpectCertificate(this.offer, hs, ticketExt !== undefined);
+    return new ExpectCertificate(this.offer, hs, ticketExt !== undefined, statusExt !== undefined);
   }
 }
 

@@ -24,7 +24,13 @@ import { Traffic12 } from './traffic12.js';
 export class ExpectCertificate implements State {
   readonly name = 'ExpectCertificate';
   /** `ticketExpected`: the server sent session_ticket, so a NewSessionTicket comes before its ChangeCipherSpec (RFC 5077 Section 3.3). */
-  constructor(readonly offer: ClientOffer, readonly hs: Negotiated12, readonly ticketExpected: boolean) {}
+  constructor(
+    readonly offer: ClientOffer,
+    readonly hs: Negotiated12,
+    readonly ticketExpected: boolean,
+    /** The server promised a CertificateStatus (RFC 6066 Section 8). */
+    readonly statusExpected = false,
+  ) {}
 
   holds(): TraceFields {
     return holds12({ hs: this.hs });
@@ -49,8 +55,26 @@ export class ExpectCertificate implements State {
     if (!fits) {
       throw new TlsError('unsupported_certificate', `server certificate has a ${serverKey.algorithm} key, which ${suite.standardName} cannot use`);
     }
-    if (suite.kx === 'ecdhe' || suite.kx === 'dhe') return new ExpectServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey);
-    return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
+    const next = suite.kx === 'ecdhe' || suite.kx === 'dhe'
+      ? new ExpectServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey)
+      : new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
+    return this.statusExpected ? new ExpectCertificateStatus(next) : next;
+  }
+}
+
+/** RFC 6066 Section 8: the stapled OCSP response, right after Certificate. */
+export class ExpectCertificateStatus implements State {
+  readonly name = 'ExpectCertificateStatus';
+  constructor(readonly next: State) {}
+
+  holds(): TraceFields {
+    return this.next.holds();
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const status = expect(cx, input, HandshakeType.certificate_status);
+    cx.emit({ type: 'ocspResponse', response: status.response });
+    return this.next;
   }
 }
 

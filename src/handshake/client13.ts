@@ -8,7 +8,7 @@ import type { CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
 import {
-  decodeKeyShareServer, decodePreSharedKeyServer, decodeSignatureAlgorithms, expectEmptyExtension, findExtension,
+  decodeCertificateStatusExtension, decodeKeyShareServer, decodePreSharedKeyServer, decodeSignatureAlgorithms, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import { suiteById } from '../suites.js';
 import { parseCertificate } from '../x509/certificate.js';
@@ -187,6 +187,18 @@ export class ExpectServerCertificate implements State {
     if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
     const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
+    // RFC 8446 Section 4.4.2.1: a stapled OCSP response rides on the leaf's entry, and only if asked for.
+    msg.certificateList.forEach((entry, i) => {
+      for (const e of entry.extensions) {
+        if (e.type !== ExtensionType.status_request && e.type !== ExtensionType.signed_certificate_timestamp) {
+          throw new TlsError('illegal_parameter', `certificate entry carries extension ${e.type}`);
+        }
+        if (e.type === ExtensionType.status_request) {
+          if (!this.c.offer.config.requestOcsp || i !== 0) throw new TlsError('unsupported_extension', 'server stapled an OCSP response that was not asked for');
+          cx.emit({ type: 'ocspResponse', response: decodeCertificateStatusExtension(e.data) });
+        }
+      }
+    });
     verifyPeerCertificate(cx, chain, 'serverAuth', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
     const key = cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo);
     return new ExpectCertificateVerify(this.c, this.certificateRequested, chain[0]!, key);

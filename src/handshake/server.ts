@@ -10,7 +10,7 @@ import {
 } from '../wire/enums.js';
 import {
   decodeAlpn, decodeEcPointFormats, decodeRenegotiationInfo, decodeServerName, decodeSignatureAlgorithms,
-  decodeSessionTicket, decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
+  decodeSessionTicket, decodeStatusRequest, decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import type { ClientHello, Extension } from '../wire/messages.js';
 import { chooseSignatureScheme12, decodeExpected, legacySignatureScheme, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
@@ -43,6 +43,8 @@ export interface ClientOfferSeen {
   /** RFC 5077: the client sent session_ticket (TLS 1.2); `ticket` is its content, empty to ask for one. */
   readonly sessionTicket: boolean;
   readonly ticket: Uint8Array | undefined;
+  /** RFC 6066 Section 8: the client asks for a stapled OCSP response. */
+  readonly ocsp: boolean;
 }
 
 /** The choices the server made for this handshake. */
@@ -92,7 +94,13 @@ function readOffer(hello: ClientHello): ClientOfferSeen {
     secureRenegotiation: reneg !== undefined || hello.cipherSuites.includes(EMPTY_RENEGOTIATION_INFO_SCSV),
     sessionTicket: ticket !== undefined,
     ticket: ticket ? decodeSessionTicket(ticket.data) : undefined,
+    ocsp: wantsOcsp(hello),
   };
+}
+
+export function wantsOcsp(hello: ClientHello): boolean {
+  const ext = findExtension(hello.extensions, ExtensionType.status_request);
+  return ext !== undefined && decodeStatusRequest(ext.data);
 }
 
 /** Whether a certificate's key can serve a suite: RSA key exchange decrypts with RSA; ECDHE signs. */
@@ -225,6 +233,9 @@ export class ExpectClientHello implements State {
     // RFC 5077 Section 3.2: an empty session_ticket promises a NewSessionTicket in a full handshake.
     const ticketPromised = !resumable && offer.sessionTicket && config.issueTickets;
     if (ticketPromised) extensions.push({ type: ExtensionType.session_ticket, data: new Uint8Array(0) });
+    // RFC 6066 Section 8: an empty status_request promises a CertificateStatus.
+    const staple = !resumable && offer.ocsp ? choice?.certified.ocspResponse : undefined;
+    if (staple) extensions.push({ type: ExtensionType.status_request, data: new Uint8Array(0) });
 
     const serverRandom = cx.provider.random(32);
     // RFC 8446 Section 4.1.3: a server able to do better marks a lower version in ServerHello.random.
@@ -263,7 +274,7 @@ export class ExpectClientHello implements State {
       extensions,
     });
     if (resumable) return resumeServer12(cx, config, hs, resumable);
-    return sendServerFlight12(cx, config, hs, choice!, hello.legacyVersion, ticketPromised);
+    return sendServerFlight12(cx, config, hs, choice!, hello.legacyVersion, ticketPromised, staple);
   }
 }
 

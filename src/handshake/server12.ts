@@ -39,12 +39,15 @@ interface ServerHandshake12 {
 /** Certificate, ServerKeyExchange?, CertificateRequest?, ServerHelloDone. */
 export function sendServerFlight12(
   cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, choice: ServerChoice, clientVersion: number, ticketPromised: boolean,
+  ocspResponse: Uint8Array | undefined,
 ): State {
   cx.sendHandshake({
     type: HandshakeType.certificate,
     certificateRequestContext: new Uint8Array(0),
     certificateList: choice.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
   });
+  // RFC 6066 Section 8: the stapled OCSP response follows the Certificate.
+  if (ocspResponse) cx.sendHandshake({ type: HandshakeType.certificate_status, statusType: 1, response: ocspResponse });
 
   let share: KeyShare | undefined;
   if (hs.suite.kx === 'ecdhe') {

@@ -11,7 +11,7 @@ import type { TraceFields } from '../trace.js';
 import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from '../wire/enums.js';
 import {
   decodeKeyShareClient, decodePreSharedKeyClient, decodePskKeyExchangeModes, decodeSignatureAlgorithms, decodeSupportedGroups,
-  encodeAlpn, encodeCertificateAuthorities, encodeEarlyData, encodeKeyShareHelloRetry, encodeKeyShareServer, encodePreSharedKeyServer, encodeSignatureAlgorithms,
+  encodeAlpn, encodeCertificateAuthorities, encodeCertificateStatusExtension, encodeEarlyData, encodeKeyShareHelloRetry, encodeKeyShareServer, encodePreSharedKeyServer, encodeSignatureAlgorithms,
   encodeSupportedVersionsServer, encodedBindersLength, findExtension, type KeyShareEntry,
 } from '../wire/extensions.js';
 import { HELLO_RETRY_REQUEST_RANDOM, type ClientHello, type Extension } from '../wire/messages.js';
@@ -23,7 +23,7 @@ import { openTicket, sealTicket, type ServerSessionState } from './resumption.js
 import { constantTimeEqual } from '../crypto/provider.js';
 import type { HandshakeFrame } from '../record/framer.js';
 import { parseCertificate } from '../x509/certificate.js';
-import type { ClientOfferSeen } from './server.js';
+import { wantsOcsp, type ClientOfferSeen } from './server.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
   deriveResumptionMasterSecret, finishedData, holds13, protectionFor, pskBinder, type ApplicationSecrets13, type HandshakeSecrets13,
@@ -212,6 +212,7 @@ export class ExpectSecondClientHello implements State {
       secureRenegotiation: false,
       sessionTicket: false,
       ticket: undefined,
+      ocsp: wantsOcsp(hello),
     };
     const psk = acceptPsk(cx, this.config, hello, frame, this.selection.suite, offer);
     record(cx, frame, hello);
@@ -312,7 +313,13 @@ function sendServerFlight13(
     cx.sendHandshake({
       type: HandshakeType.certificate,
       certificateRequestContext: new Uint8Array(0),
-      certificateList: selection.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
+      certificateList: selection.certified.chain.map((c, i) => ({
+        certData: c.raw,
+        // RFC 8446 Section 4.4.2.1: a stapled OCSP response goes on the leaf's entry when the client asked.
+        extensions: i === 0 && offer.ocsp && selection.certified.ocspResponse
+          ? [{ type: ExtensionType.status_request, data: encodeCertificateStatusExtension(selection.certified.ocspResponse) }]
+          : [],
+      })),
     });
     const signature = cx.provider.sign(selection.certified.key, selection.signatureScheme, certificateVerifyContent('server', cx.transcript.hash()));
     cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme, signature });

@@ -39,6 +39,13 @@ export interface TlsOptions {
    * allows it; sent again after the handshake if the server rejects it.
    */
   earlyData?: Uint8Array;
+  /** Client: ask the server to staple an OCSP response ('OCSPResponse' event), as in node:tls. */
+  requestOCSP?: boolean;
+  /**
+   * Server (typetls extension): a DER OCSP response stapled for the certificate when the client
+   * asks (node:tls answers through its 'OCSPRequest' event instead).
+   */
+  ocspResponse?: Uint8Array;
   /** Server (typetls extension): the most 0-RTT data accepted on our tickets; default 0 (none). */
   maxEarlyData?: number;
   /** Server: seconds a session or ticket may be resumed for. */
@@ -258,7 +265,7 @@ export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider)
     const leaf = chain[0]!;
     const key = keys.find((k) => bytesEqual(k.spki, leaf.subjectPublicKeyInfo));
     if (!key) throw codedError('ERR_OSSL_X509_KEY_VALUES_MISMATCH', 'key values mismatch: no private key matches the certificate');
-    pairs.push({ chain, key });
+    pairs.push({ chain, key, ...(options.ocspResponse !== undefined ? { ocspResponse: new Uint8Array(options.ocspResponse) } : {}) });
   }
   return pairs;
 }
@@ -276,6 +283,7 @@ function commonConfig(options: TlsOptions) {
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     certificates: loadCertifiedKeys(options, provider),
     trace: options.trace,
+    requestOcsp: options.requestOCSP ?? false,
   };
 }
 

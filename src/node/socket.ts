@@ -182,6 +182,10 @@ export class TLSSocket extends Duplex {
         this.#session = Buffer.from(ev.session);
         this.emit('session', this.#session);
         break;
+      case 'ocspResponse':
+        // node:tls: 'OCSPResponse' with the stapled response (requestOCSP).
+        this.emit('OCSPResponse', toBuffer(ev.response));
+        break;
       case 'earlyData':
         // TLS 1.3 0-RTT data may be a replay: it is handed over apart from the stream, for the
         // application to judge (typetls extension; node:tls has no 0-RTT).

@@ -3,7 +3,7 @@
 // Decoded byte fields are views into `data`.
 
 import { TlsError } from '../errors.js';
-import type { Extension } from './messages.js';
+import { readCertificateStatus, writeCertificateStatus, type Extension } from './messages.js';
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';
 
@@ -393,4 +393,37 @@ export function decodeCertificateAuthorities(data: Uint8Array): Uint8Array[] {
     while (!list.empty()) names.push(list.vector(2, 'DistinguishedName', 1));
     return names;
   });
+}
+
+/**
+ * RFC 6066 Section 8: status_request in a ClientHello asks for OCSP stapling:
+ * status_type ocsp (1), no responder IDs, no request extensions.
+ */
+export function encodeStatusRequest(): Uint8Array {
+  return new Writer(5).u8(1).u16(0).u16(0).finish();
+}
+
+/** Whether a ClientHello's status_request asks for OCSP (RFC 6066 Section 8); other types are ignored. */
+export function decodeStatusRequest(data: Uint8Array): boolean {
+  return Reader.readAll(data, 'status_request', (r) => {
+    const statusType = r.u8('status_type');
+    if (statusType !== 1) {
+      r.rest();
+      return false;
+    }
+    r.vector(2, 'responder_id_list');
+    r.vector(2, 'request_extensions');
+    return true;
+  });
+}
+
+/** RFC 8446 Section 4.4.2.1: the status_request extension of a TLS 1.3 Certificate entry holds a CertificateStatus. */
+export function encodeCertificateStatusExtension(response: Uint8Array): Uint8Array {
+  const w = new Writer(response.length + 8);
+  writeCertificateStatus(w, 1, response);
+  return w.finish();
+}
+
+export function decodeCertificateStatusExtension(data: Uint8Array): Uint8Array {
+  return Reader.readAll(data, 'status_request', (r) => readCertificateStatus(r).response);
 }

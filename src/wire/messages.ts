@@ -181,7 +181,17 @@ export interface KeyUpdate {
   readonly requestUpdate: number;
 }
 
+/** RFC 6066 Section 8: CertificateStatus (TLS 1.2 message; in TLS 1.3 the same body is a Certificate entry extension). */
+export interface CertificateStatus {
+  readonly type: typeof HandshakeType.certificate_status;
+  /** 1 = ocsp. */
+  readonly statusType: number;
+  /** The DER OCSPResponse. */
+  readonly response: Uint8Array;
+}
+
 export type HandshakeMessage =
+  | CertificateStatus
   | ClientHello
   | ServerHello
   | CertificateMessage
@@ -378,6 +388,9 @@ function writeBody(w: Writer, m: HandshakeMessage, version: number): void {
       // RFC 8446 Section 4.6.3
       w.u8(m.requestUpdate);
       return;
+    case HandshakeType.certificate_status:
+      writeCertificateStatus(w, m.statusType, m.response);
+      return;
     default: {
       const never: never = m;
       throw new TlsError('internal_error', `cannot encode handshake message ${String((never as { type: unknown }).type)}`);
@@ -458,6 +471,8 @@ export function decodeHandshake(type: number, body: Uint8Array, context: DecodeC
       return Reader.readAll(bytes, 'EndOfEarlyData', () => ({ type: HandshakeType.end_of_early_data }));
     case HandshakeType.key_update:
       return Reader.readAll(bytes, 'KeyUpdate', readKeyUpdate);
+    case HandshakeType.certificate_status:
+      return Reader.readAll(bytes, 'CertificateStatus', (r) => ({ type: HandshakeType.certificate_status, ...readCertificateStatus(r) }));
     default:
       throw new TlsError('unexpected_message', `unknown handshake message type ${handshakeTypeName(type)}`);
   }
@@ -655,6 +670,7 @@ export function handshakeMessageName(message: HandshakeMessage): string {
     case HandshakeType.encrypted_extensions: return 'EncryptedExtensions';
     case HandshakeType.end_of_early_data: return 'EndOfEarlyData';
     case HandshakeType.key_update: return 'KeyUpdate';
+    case HandshakeType.certificate_status: return 'CertificateStatus';
   }
 }
 
@@ -784,9 +800,23 @@ export function describeHandshake(message: HandshakeMessage): TraceFields {
       return { extensions: describeExtensions(m.extensions) };
     case HandshakeType.key_update:
       return { requestUpdate: m.requestUpdate === 0 ? 'update_not_requested' : m.requestUpdate === 1 ? 'update_requested' : m.requestUpdate };
+    case HandshakeType.certificate_status:
+      return { statusType: m.statusType === 1 ? 'ocsp' : m.statusType, response: m.response };
     case HandshakeType.server_hello_done:
     case HandshakeType.hello_request:
     case HandshakeType.end_of_early_data:
       return {};
   }
+}
+
+/** RFC 6066 Section 8: struct { CertificateStatusType status_type; opaque OCSPResponse<1..2^24-1>; } */
+export function writeCertificateStatus(w: Writer, statusType: number, response: Uint8Array): void {
+  w.u8(statusType);
+  w.vector(3, response);
+}
+
+export function readCertificateStatus(r: Reader): { statusType: number; response: Uint8Array } {
+  const statusType = r.u8('status_type');
+  if (statusType !== 1) throw new TlsError('illegal_parameter', `CertificateStatus.status_type is ${statusType}, not ocsp (1)`);
+  return { statusType, response: r.vector(3, 'OCSPResponse', 1) };
 }
