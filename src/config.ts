@@ -42,7 +42,14 @@ export interface CommonConfig {
   readonly trace: Annotator | undefined;
   /** Bounds on what a peer may make us hold; see `Limits`. */
   readonly limits: Limits;
+  /**
+   * TLS 1.3 PSK modes (RFC 8446 Section 4.2.9), in order of preference: psk_dhe_ke (1), the
+   * default, keeps forward secrecy; psk_ke (0), resumption without (EC)DHE, only when listed.
+   */
+  readonly pskModes: readonly number[];
 }
+
+export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
 
 /**
  * What a peer may make us buffer or repeat. A peer over a limit gets the alert
@@ -138,6 +145,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     keyLog: options.keyLog,
     trace: options.trace,
     limits: { ...defaultLimits, ...options.limits },
+    pskModes: options.pskModes ?? [PskMode.psk_dhe_ke],
   };
   validateCommon(config);
   return config;

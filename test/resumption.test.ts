@@ -115,3 +115,29 @@ describe('resumption', () => {
     assert.equal(pair.client.info.sessionReused, false);
   });
 });
+
+describe('TLS 1.3 PSK modes', () => {
+  it('psk_dhe_ke by default: a resumed handshake still agrees a fresh key', () => {
+    const client = makeClientConfig(k);
+    const server = makeServerConfig(k);
+    const second = connect(client, server, sessionOf(connect(client, server).clientEvents));
+    assert.equal(second.server.info.sessionReused, true);
+    assert.notEqual(second.server.info.group, undefined);
+  });
+
+  it('psk_ke only when both sides list it: resumption without (EC)DHE', () => {
+    const client = makeClientConfig(k, { pskModes: [0] });
+    const server = makeServerConfig(k, { pskModes: [0, 1] });
+    const second = connect(client, server, sessionOf(connect(client, server).clientEvents));
+    assert.equal(second.client.info.sessionReused, true);
+    assert.equal(second.server.info.group, undefined);
+    assert.equal(second.client.info.group, undefined);
+  });
+
+  it('a server that does not list psk_ke does a full handshake for a psk_ke-only client', () => {
+    const client = makeClientConfig(k, { pskModes: [0] });
+    const server = makeServerConfig(k);
+    const second = connect(client, server, sessionOf(connect(client, server).clientEvents));
+    assert.equal(second.server.info.sessionReused, false);
+  });
+});

@@ -30,8 +30,6 @@ import { holds12, type Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
 const TLS13 = ProtocolVersion['TLSv1.3'];
-/** RFC 8446 Section 4.2.9: psk_dhe_ke. */
-const PSK_DHE_KE = 1;
 /** RFC 8446 Section 4.1.3: the last 8 bytes of a downgraded ServerHello.random. */
 const DOWNGRADE_TLS12 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01);
 const DOWNGRADE_TLS11 = Uint8Array.of(0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00);
@@ -127,7 +125,7 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, options:
     extensions.push({ type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(versions) });
     keyShares = initialShareGroups(config.groups).map((g) => cx.provider.generateKeyShare(g));
     extensions.push({ type: ExtensionType.key_share, data: encodeKeyShareClient(keyShares.map((s) => ({ group: s.group, keyExchange: s.publicKey }))) });
-    extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskKeyExchangeModes([PSK_DHE_KE]) });
+    extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskKeyExchangeModes(config.pskModes) });
   }
 
   let legacySessionId: Uint8Array = new Uint8Array(0);

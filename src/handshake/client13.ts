@@ -1,6 +1,6 @@
 // The TLS 1.3 client after ServerHello: RFC 8446 Section 4.1.3 - 4.4 and 4.6.
 
-import type { CertifiedKey } from '../config.js';
+import { PskMode, type CertifiedKey } from '../config.js';
 import type { PublicKey } from '../crypto/provider.js';
 import { zeroize } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
@@ -58,13 +58,22 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
       throw new TlsError('illegal_parameter', `TLS 1.3 ServerHello carries extension ${e.type}`);
     }
   }
+  // RFC 8446 Section 4.2.9: without key_share the server resumes in psk_ke mode, which we must have offered.
   const ks = findExtension(sh.extensions, ExtensionType.key_share);
-  if (!ks) throw new TlsError('missing_extension', 'TLS 1.3 ServerHello has no key_share (psk_ke was not offered)');
-  const entry = decodeKeyShareServer(ks.data);
-  const share = offer.keyShares.find((s) => s.group === entry.group);
-  // RFC 8446 Section 4.2.8: the server's share must be in a group we sent a share for.
-  if (!share) throw new TlsError('illegal_parameter', `server key share is for ${namedGroupName(entry.group)}, which the client did not send`);
-  const sharedSecret = share.agree(entry.keyExchange);
+  const pskOnly = ks === undefined;
+  if (pskOnly && (!findExtension(sh.extensions, ExtensionType.pre_shared_key) || !offer.config.pskModes.includes(PskMode.psk_ke))) {
+    throw new TlsError('missing_extension', 'TLS 1.3 ServerHello has no key_share, and psk_ke was not offered');
+  }
+  let sharedSecret: Uint8Array | undefined;
+  let group: number | undefined;
+  if (ks) {
+    const entry = decodeKeyShareServer(ks.data);
+    const share = offer.keyShares.find((s) => s.group === entry.group);
+    // RFC 8446 Section 4.2.8: the server's share must be in a group we sent a share for.
+    if (!share) throw new TlsError('illegal_parameter', `server key share is for ${namedGroupName(entry.group)}, which the client did not send`);
+    sharedSecret = share.agree(entry.keyExchange);
+    group = entry.group;
+  }
 
   // RFC 8446 Section 4.2.11: the server accepted our PSK (we offer one identity, so index 0).
   let psk: Uint8Array | undefined;
@@ -86,7 +95,7 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
   cx.info.version = 0x0304;
   cx.info.protocol = 'TLSv1.3';
   cx.info.cipherSuite = suite;
-  cx.info.group = entry.group;
+  cx.info.group = group;
   cx.info.extendedMasterSecret = true;
 
   const hs: Negotiated13 = {
@@ -94,7 +103,7 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
     serverRandom: sh.random,
     legacySessionId: sh.legacySessionId,
     suite,
-    group: entry.group,
+    group,
     helloRetried: offer.helloRetried,
     resumed: psk !== undefined,
   };

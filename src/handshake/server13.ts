@@ -2,7 +2,7 @@
 // (HelloRetryRequest), 4.2.8 (key_share), the server's flight, client
 // authentication, and tickets (4.6.1).
 
-import type { CertifiedKey, ServerConfig } from '../config.js';
+import { PskMode, type CertifiedKey, type ServerConfig } from '../config.js';
 import { zeroize, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { deriveSecret, earlySecret, resumptionPsk } from '../keys/tls13.js';
@@ -52,6 +52,8 @@ function chooseSuite(config: ServerConfig, hello: ClientHello): CipherSuite | un
 
 function clientShares(hello: ClientHello, supportedGroups: readonly number[]): KeyShareEntry[] {
   const ks = findExtension(hello.extensions, ExtensionType.key_share);
+  // RFC 8446 Section 9.2: key_share is required unless the client resumes in psk_ke mode alone.
+  if (!ks && findExtension(hello.extensions, ExtensionType.pre_shared_key)) return [];
   if (!ks) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no key_share');
   const shares = decodeKeyShareClient(ks.data);
   // RFC 8446 Section 4.2.8: every share must be for a group the client lists in supported_groups.
@@ -102,12 +104,24 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
   // RFC 8446 Section 5.1: every record we send carries 0x0303.
   cx.setRecordVersion(0x0303);
   const share = shares.find((s) => s.group === group);
-  // A PSK is only taken when no HelloRetryRequest follows; after one, the second ClientHello carries it again.
-  const psk = share ? acceptPsk(cx, config, hello, frame, suite, offer) : undefined;
+  const mode = pskModeFor(config, hello);
+  // A psk_dhe_ke PSK is only taken when no HelloRetryRequest follows (after one, the second ClientHello
+  // carries it again); a psk_ke PSK needs no key share at all.
+  const psk = mode !== undefined && (share || mode === PskMode.psk_ke) ? acceptPsk(cx, config, hello, frame, suite, offer) : undefined;
   record(cx, frame, hello);
   cx.transcript.startHash(suite.hash);
+  if (psk && mode === PskMode.psk_ke) return sendServerFlight13(cx, config, hello, offer, selection, undefined, false, psk);
   if (!share) return sendHelloRetryRequest(cx, config, hello, selection);
   return sendServerFlight13(cx, config, hello, offer, selection, share, false, psk);
+}
+
+/** RFC 8446 Section 4.2.9: our first PSK mode that the client offers, or undefined. */
+function pskModeFor(config: ServerConfig, hello: ClientHello): number | undefined {
+  if (!findExtension(hello.extensions, ExtensionType.pre_shared_key)) return undefined;
+  const modes = findExtension(hello.extensions, ExtensionType.psk_key_exchange_modes);
+  if (!modes) throw new TlsError('missing_extension', 'ClientHello offers a PSK without psk_key_exchange_modes');
+  const offered = decodePskKeyExchangeModes(modes.data);
+  return config.pskModes.find((m) => offered.includes(m));
 }
 
 /** A ticket the server accepted, with what 0-RTT needs to judge the early data. */
@@ -119,8 +133,6 @@ interface AcceptedPsk {
   readonly ticket: Uint8Array;
 }
 
-/** RFC 8446 Section 4.2.9: the one PSK mode typetls accepts. */
-const PSK_DHE_KE = 1;
 
 /**
  * RFC 8446 Section 4.2.11: the first identity that is one of our tickets, still
@@ -136,9 +148,6 @@ function acceptPsk(
   if (hello.extensions[hello.extensions.length - 1]!.type !== ExtensionType.pre_shared_key) {
     throw new TlsError('illegal_parameter', 'pre_shared_key is not the last extension of the ClientHello');
   }
-  const modes = findExtension(hello.extensions, ExtensionType.psk_key_exchange_modes);
-  if (!modes) throw new TlsError('missing_extension', 'ClientHello offers a PSK without psk_key_exchange_modes');
-  if (!decodePskKeyExchangeModes(modes.data).includes(PSK_DHE_KE)) return undefined;
   const offered = decodePreSharedKeyClient(ext.data);
   const now = config.now().getTime();
   for (let index = 0; index < offered.identities.length; index++) {
@@ -233,16 +242,17 @@ interface ServerHandshake13 {
 /** ServerHello, [ChangeCipherSpec], EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished. */
 function sendServerFlight13(
   cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, selection: Selection13,
-  share: KeyShareEntry, helloRetried: boolean, psk: AcceptedPsk | undefined,
+  share: KeyShareEntry | undefined, helloRetried: boolean, psk: AcceptedPsk | undefined,
 ): State {
   const { suite } = selection;
-  const accepted = cx.provider.acceptKeyShare(selection.group, share.keyExchange);
+  // psk_ke (RFC 8446 Section 4.2.9): no (EC)DHE, no key_share in ServerHello.
+  const accepted = share ? cx.provider.acceptKeyShare(selection.group, share.keyExchange) : undefined;
   const hs: Negotiated13 = {
     clientRandom: hello.random,
     serverRandom: cx.provider.random(32),
     legacySessionId: hello.legacySessionId,
     suite,
-    group: selection.group,
+    group: accepted ? selection.group : undefined,
     helloRetried,
     resumed: psk !== undefined,
   };
@@ -250,13 +260,13 @@ function sendServerFlight13(
     cx.info.sessionReused = true;
     cx.info.peerCertificates = psk.state.peerCertificates.map((c) => parseCertificate(c));
     cx.info.authorized = psk.state.peerCertificates.length > 0;
-    cx.trace?.({ kind: 'note', side: 'server', text: 'ticket accepted: resumption with PSK and (EC)DHE, no certificates' });
+    cx.trace?.({ kind: 'note', side: 'server', text: `ticket accepted: resumption with PSK${share ? ' and (EC)DHE' : ' alone (psk_ke)'}, no certificates` });
   }
   cx.version = 0x0304;
   cx.info.version = 0x0304;
   cx.info.protocol = 'TLSv1.3';
   cx.info.cipherSuite = suite;
-  cx.info.group = selection.group;
+  cx.info.group = hs.group;
   cx.info.extendedMasterSecret = true;
   if (selection.alpn !== undefined) cx.info.alpnProtocol = selection.alpn;
 
@@ -278,11 +288,11 @@ function sendServerFlight13(
     legacyCompressionMethod: CompressionMethod.null,
     extensions: [
       { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(0x0304) },
-      { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: selection.group, keyExchange: accepted.publicKey }) },
+      ...(accepted ? [{ type: ExtensionType.key_share, data: encodeKeyShareServer({ group: selection.group, keyExchange: accepted.publicKey }) }] : []),
       ...(psk ? [{ type: ExtensionType.pre_shared_key, data: encodePreSharedKeyServer(psk.index) }] : []),
     ],
   });
-  const secrets = deriveHandshakeSecrets(cx, hs, accepted.sharedSecret, psk?.psk);
+  const secrets = deriveHandshakeSecrets(cx, hs, accepted?.sharedSecret, psk?.psk);
   // RFC 8446 Appendix D.4: compatibility mode's ChangeCipherSpec, unless one followed a HelloRetryRequest.
   if (hello.legacySessionId.length > 0 && !helloRetried) cx.sendChangeCipherSpec();
   cx.setWriteProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
@@ -329,8 +339,8 @@ function sendServerFlight13(
   const app = deriveApplicationSecrets(cx, hs, secrets);
   cx.setWriteProtection(protectionFor(cx, suite, app.serverApplicationTrafficSecret));
   cx.setReadProtection(protectionFor(cx, suite, secrets.clientHandshakeTrafficSecret));
-  const kept = cx.trace ? accepted.sharedSecret : undefined;
-  if (!cx.trace) zeroize(accepted.sharedSecret);
+  const kept = cx.trace ? accepted?.sharedSecret : undefined;
+  if (!cx.trace) zeroize(accepted?.sharedSecret);
 
   const s: ServerHandshake13 = { config, hs, selection, secrets, app, sharedSecret: kept };
   if (earlyTrafficSecret) {
