@@ -1,17 +1,19 @@
 // typetls verify: certificate path validation (RFC 5280 Section 6) and the identity check
 // (RFC 6125) on files, with the validator the TLS client uses (verifyCertificateChain).
 //   typetls verify [--ca roots.pem]... [--untrusted chain.pem]... [--host NAME] cert.pem
-// Exit status: 0 valid, 1 not valid (`error: CODE: message`, node:tls's code), 2 bad command line
+// Exit status: 0 valid; 1 not valid (`error: CODE: message`, node:tls's code), 2 bad command line
 // or a file that cannot be read as certificates.
 
 import { createHash, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { verifyCertificateChain } from '../index.js';
+import { nodeCryptoProvider } from '../crypto/node.js';
 import { formatName, parseCertificate, type Certificate } from '../x509/certificate.js';
 import { formatAltNames, isIpAddress } from '../x509/identity.js';
 import { pemDecode } from '../x509/pem.js';
-import type { VerifyResult } from '../x509/verify.js';
+// The package root's verifyCertificateChain is this one bound to node:crypto; importing the root would load
+// the whole TLS stack into every command's start-up, so the binding is made here.
+import { verifyCertificateChain, type VerifyResult } from '../x509/verify.js';
 import { UsageError, type ParsedArgs } from './args.js';
 
 /** Where the command writes: stdout for the result, stderr for the failure line. */
@@ -199,6 +201,7 @@ export async function runVerify(args: ParsedArgs, streams: VerifyStreams = proce
     const caFiles = args.all('ca');
     const roots = caFiles.length > 0 ? caFiles.flatMap((f) => readCertificates('--ca', f)) : systemRoots();
     result = await verifyCertificateChain({
+      provider: nodeCryptoProvider,
       leaf: leaf!,
       intermediates,
       roots,
