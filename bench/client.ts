@@ -195,6 +195,16 @@ process.on('message', (m: RunnerMessage) => {
 process.on('disconnect', () => process.exit(0));
 
 async function main(): Promise<void> {
+  if (spec.port === 0) {
+    spec.port = await new Promise<number>((resolve) => {
+      const onMessage = (m: RunnerMessage): void => {
+        if (m.type !== 'start') return;
+        process.removeListener('message', onMessage);
+        resolve(m.port);
+      };
+      process.on('message', onMessage);
+    });
+  }
   const task = spec.task;
   switch (task.kind) {
     case 'handshakes':

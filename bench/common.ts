@@ -58,6 +58,7 @@ export type ClientTask =
 
 export interface ClientSpec {
   impl: Impl;
+  /** 0: wait for a 'start' message with the port (the client starts while the server does). */
   port: number;
   tls: TlsSettings;
   caCert: string;
@@ -120,7 +121,12 @@ export type WorkerMessage =
   | { type: 'error'; message: string };
 
 /** Messages the runner sends to a worker process. */
-export type RunnerMessage = { type: 'measureMemory' } | { type: 'release' } | { type: 'continue' };
+export type RunnerMessage =
+  | { type: 'measureMemory' }
+  | { type: 'release' }
+  | { type: 'continue' }
+  /** To a client started before its server was listening: the port, and go. */
+  | { type: 'start'; port: number };
 
 /** A garbage-collected memory sample (the workers run with --expose-gc). */
 export function sampleMemory(): MemorySample {

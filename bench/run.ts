@@ -58,8 +58,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     smoke,
     json: argv.includes('--json'),
     only: only !== undefined ? new RegExp(only, 'i') : undefined,
-    durationMs: smoke ? 150 : 1000,
-    warmupMs: smoke ? 50 : 300,
+    durationMs: smoke ? 150 : 700,
+    warmupMs: smoke ? 50 : 200,
     bulkBytes: Number(value('--bulk-mib') ?? (smoke ? 2 : 512)) * 1024 * 1024,
     memoryConnections: smoke ? 20 : 2000,
     memoryWarm: smoke ? 5 : 100,
@@ -141,16 +141,26 @@ async function startServer(pki: Pki, impl: Impl, mode: ServerMode, settings: Tls
   return { worker, port };
 }
 
+/** Starts a client process at once; it waits for start() with the server's port. */
+function startClient(pki: Pki, impl: Impl, settings: TlsSettings, task: ClientTask): Worker & { start(port: number): void } {
+  const spec: ClientSpec = { impl, port: 0, tls: settings, caCert: pki.caCert, task };
+  const worker = new Worker('./client.js', [JSON.stringify(spec)]) as Worker & { start(port: number): void };
+  worker.start = (port) => worker.send({ type: 'start', port });
+  return worker;
+}
+
 async function runClient(pki: Pki, pair: Pair, settings: TlsSettings, mode: ServerMode, task: ClientTask, serverExtra: object = {}, workers = 0): Promise<ClientResult> {
-  const { worker: server, port } = await startServer(pki, pair.server, mode, settings, serverExtra, workers);
-  let client: Worker | undefined;
+  // Both processes load their modules at the same time; the client waits for the port.
+  const client = startClient(pki, pair.client, settings, task);
+  let server: Worker | undefined;
   try {
-    const spec: ClientSpec = { impl: pair.client, port, tls: settings, caCert: pki.caCert, task };
-    client = new Worker('./client.js', [JSON.stringify(spec)]);
+    const started = await startServer(pki, pair.server, mode, settings, serverExtra, workers);
+    server = started.worker;
+    client.start(started.port);
     return (await client.next('result')).result;
   } finally {
-    await client?.stop();
-    await server.stop();
+    await client.stop();
+    await server?.stop();
   }
 }
 
@@ -229,15 +239,16 @@ const roundTripMeasure: Measure = async (pki, pair, o) => {
 /** Memory per idle connection: the growth from `memoryWarm` to `memoryWarm + memoryConnections` connections. */
 const memoryMeasure: Measure = async (pki, pair, o) => {
   const settings = tls13('ecdsa');
-  const { worker: server, port } = await startServer(pki, pair.server, 'hold', settings);
-  let client: Worker | undefined;
+  const client = startClient(pki, pair.client, settings, { kind: 'hold', warm: o.memoryWarm, connections: o.memoryConnections, concurrency: 16 });
+  let server: Worker | undefined;
   try {
-    const spec: ClientSpec = { impl: pair.client, port, tls: settings, caCert: pki.caCert, task: { kind: 'hold', warm: o.memoryWarm, connections: o.memoryConnections, concurrency: 16 } };
-    client = new Worker('./client.js', [JSON.stringify(spec)]);
+    const started = await startServer(pki, pair.server, 'hold', settings);
+    server = started.worker;
+    client.start(started.port);
     const sample = async (): Promise<[MemorySample, MemorySample]> => {
-      server.send({ type: 'measureMemory' });
-      client!.send({ type: 'measureMemory' });
-      return [(await server.next('memory')).memory, (await client!.next('memory')).memory];
+      server!.send({ type: 'measureMemory' });
+      client.send({ type: 'measureMemory' });
+      return [(await server!.next('memory')).memory, (await client.next('memory')).memory];
     };
     await client.next('holding');
     const [s0, c0] = await sample();
@@ -254,8 +265,8 @@ const memoryMeasure: Measure = async (pki, pair, o) => {
       { value: per(c0, c1, heap) },
     ];
   } finally {
-    await client?.stop();
-    await server.stop();
+    await client.stop();
+    await server?.stop();
   }
 };
 
