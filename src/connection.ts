@@ -17,6 +17,7 @@ import type { RecordProtection } from './record/protection.js';
 import type { Annotator, Side } from './trace.js';
 import { AlertDescription, AlertLevel, alertDescriptionName, ContentType, HandshakeType, ProtocolVersion } from './wire/enums.js';
 import { encodeHandshake, type HandshakeMessage } from './wire/messages.js';
+import { concatBytes } from './wire/bytes.js';
 import type { CipherSuite } from './suites.js';
 import type { Certificate } from './x509/certificate.js';
 
@@ -366,15 +367,7 @@ class Engine implements HandshakeContext {
     if (this.pendingHandshake.length === 0) return;
     const parts = this.pendingHandshake;
     this.pendingHandshake = [];
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const all = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    this.record.writeRecord(ContentType.handshake, all);
+    this.record.writeRecord(ContentType.handshake, parts.length === 1 ? parts[0]! : concatBytes(...parts));
   }
 
   private afterStep(): void {

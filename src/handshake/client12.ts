@@ -4,6 +4,7 @@
 import type { CertifiedKey } from '../config.js';
 import { zeroize, type KeyShare, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
+import { bytesEqual } from '../wire/bytes.js';
 import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups, MIN_DHE_BITS } from '../keys/ffdhe.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
@@ -231,9 +232,6 @@ function checkServerDhParams(ske: Extract<ServerKeyExchange, { kx: 'dhe' }>): vo
   if (!dhPublicInRange(ske.dhYs, ske.dhP)) throw new TlsError('illegal_parameter', 'server DH public value is out of range');
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 /** The first of our certificates whose key can sign with a scheme the server asked for. */
 function chooseClientCertificate(

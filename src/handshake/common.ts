@@ -208,18 +208,6 @@ export function chooseSignatureScheme12(
   return ours.find((s) => offered.has(s) && schemeFitsKey12(s, key));
 }
 
-/** Concatenates byte strings. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** 'TLSv1.2' for 0x0303, as node:tls getProtocol() names versions. */
 export function protocolName(version: number): string {

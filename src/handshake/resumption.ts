@@ -11,6 +11,7 @@ import { decodeEarlyData, findExtension } from '../wire/extensions.js';
 import type { NewSessionTicket13 } from '../wire/messages.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
+import { toHex } from '../wire/bytes.js';
 import type { ClientOffer } from './client.js';
 import type { HandshakeContext } from './common.js';
 import type { Negotiated13 } from './tls13.js';
@@ -231,27 +232,22 @@ export interface SessionStore {
   delete(sessionId: Uint8Array): void;
 }
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** The default store: in memory, bounded, oldest entries evicted first; expiry is checked by the caller's clock. */
 export class MemorySessionStore implements SessionStore {
   private readonly entries = new Map<string, Uint8Array>();
   constructor(readonly capacity = 20_000) {}
   get(sessionId: Uint8Array): Uint8Array | undefined {
-    return this.entries.get(hex(sessionId));
+    return this.entries.get(toHex(sessionId));
   }
   set(sessionId: Uint8Array, state: Uint8Array): void {
-    const key = hex(sessionId);
+    const key = toHex(sessionId);
     this.entries.delete(key);
     this.entries.set(key, state);
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
   delete(sessionId: Uint8Array): void {
-    this.entries.delete(hex(sessionId));
+    this.entries.delete(toHex(sessionId));
   }
 }
 
@@ -274,7 +270,7 @@ export class ReplayFilter {
       if (expiry > now) break;
       this.seen.delete(key);
     }
-    const key = hex(ticket);
+    const key = toHex(ticket);
     if (this.seen.has(key)) return false;
     this.seen.set(key, expiresAt);
     while (this.seen.size > this.capacity) {

@@ -8,8 +8,9 @@ import type { CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import { keyBlockLength, prf, prf10, splitKeyBlock, type KeyBlock } from '../keys/prf.js';
 import { aead12Protection, cbcProtection, type RecordProtection } from '../record/protection.js';
-import { concat, protocolName, type HandshakeContext } from './common.js';
+import { protocolName, type HandshakeContext } from './common.js';
 import { namedGroupName } from '../wire/enums.js';
+import { concatBytes } from '../wire/bytes.js';
 
 /** What a TLS 1.2 handshake has settled once ServerHello is through: the same on both sides. */
 export interface Negotiated12 {
@@ -50,7 +51,7 @@ function prfOf(cx: HandshakeContext, hs: Negotiated12): Prf {
 export function handshakeHash12(cx: HandshakeContext, hs: Negotiated12): Uint8Array {
   if (hs.version >= 0x0303) return cx.transcript.hash();
   const messages = cx.transcript.messages();
-  return concat(cx.provider.hash('md5', messages), cx.provider.hash('sha1', messages));
+  return concatBytes(cx.provider.hash('md5', messages), cx.provider.hash('sha1', messages));
 }
 
 /** RFC 5246 Section 7.4.9: verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]. */
@@ -67,7 +68,7 @@ export function deriveMasterSecret(cx: HandshakeContext, hs: Negotiated12, preMa
   const prfFn = prfOf(cx, hs);
   const secret = hs.extendedMasterSecret
     ? prfFn(preMasterSecret, 'extended master secret', handshakeHash12(cx, hs), 48)
-    : prfFn(preMasterSecret, 'master secret', concat(hs.clientRandom, hs.serverRandom), 48);
+    : prfFn(preMasterSecret, 'master secret', concatBytes(hs.clientRandom, hs.serverRandom), 48);
   cx.keyLog('CLIENT_RANDOM', hs.clientRandom, secret);
   cx.trace?.({ kind: 'secret', side: cx.side, label: hs.extendedMasterSecret ? 'extended master secret' : 'master secret', value: secret });
   return secret;
@@ -81,7 +82,7 @@ export function deriveSessionKeys(cx: HandshakeContext, hs: Negotiated12, master
     c.kind === 'aead'
       ? { macKey: 0, key: c.keyLength, iv: c.fixedIvLength }
       : { macKey: c.macLength, key: c.keyLength, iv: hs.version === 0x0301 ? 16 : 0 };
-  const block = prfOf(cx, hs)(master, 'key expansion', concat(hs.serverRandom, hs.clientRandom), keyBlockLength(lengths));
+  const block = prfOf(cx, hs)(master, 'key expansion', concatBytes(hs.serverRandom, hs.clientRandom), keyBlockLength(lengths));
   const keys = splitKeyBlock(block, lengths);
   const make = (key: Uint8Array, iv: Uint8Array, macKey: Uint8Array): RecordProtection =>
     c.kind === 'aead'
@@ -103,7 +104,7 @@ export function deriveSessionKeys(cx: HandshakeContext, hs: Negotiated12, master
 
 /** RFC 5246 Section 7.4.3 / RFC 8422 Section 5.4: ServerKeyExchange signs both randoms and the params. */
 export function serverKeyExchangeSignedContent(hs: Negotiated12, params: Uint8Array): Uint8Array {
-  return concat(hs.clientRandom, hs.serverRandom, params);
+  return concatBytes(hs.clientRandom, hs.serverRandom, params);
 }
 
 export function describeCertificate(cert: Certificate | undefined): string | undefined {

@@ -10,8 +10,9 @@ import { aead13Protection, type RecordProtection } from '../record/protection.js
 import type { CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import { NamedGroup, namedGroupName, SignatureScheme } from '../wire/enums.js';
+import { concatBytes } from '../wire/bytes.js';
 import type { Certificate } from '../x509/certificate.js';
-import { concat, protocolName, schemeKeyAlgorithm, type HandshakeContext } from './common.js';
+import { protocolName, schemeKeyAlgorithm, type HandshakeContext } from './common.js';
 import { describeCertificate } from './tls12.js';
 
 /** What both sides settle in ServerHello, and the secrets of the key schedule as they come. */
@@ -118,7 +119,7 @@ const clientContext = 'TLS 1.3, client CertificateVerify';
 /** RFC 8446 Section 4.4.3: 64 spaces, the context string, a zero byte, the transcript hash. */
 export function certificateVerifyContent(signer: 'server' | 'client', transcriptHash: Uint8Array): Uint8Array {
   const context = new TextEncoder().encode(signer === 'server' ? serverContext : clientContext);
-  return concat(new Uint8Array(64).fill(0x20), context, Uint8Array.of(0), transcriptHash);
+  return concatBytes(new Uint8Array(64).fill(0x20), context, Uint8Array.of(0), transcriptHash);
 }
 
 const ecdsaCurve: Record<number, number> = {

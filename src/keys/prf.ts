@@ -2,6 +2,7 @@
 // 7.4.9 (Finished), 8.1 (master secret); RFC 7627 (extended master secret).
 // And the TLS 1.0/1.1 PRF (RFC 2246 Section 5).
 
+import { concatBytes } from '../wire/bytes.js';
 import type { CryptoProvider, HashAlgorithm } from '../crypto/provider.js';
 import { zeroize } from '../crypto/provider.js';
 
@@ -16,17 +17,6 @@ function ascii(label: string): Uint8Array {
   return out;
 }
 
-function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * RFC 5246 Section 5:
@@ -39,7 +29,7 @@ export function pHash(provider: CryptoProvider, hash: HashAlgorithm, secret: Uin
   let filled = 0;
   while (filled < length) {
     a = provider.hmac(hash, secret, a);
-    const block = provider.hmac(hash, secret, concat(a, seed));
+    const block = provider.hmac(hash, secret, concatBytes(a, seed));
     const count = Math.min(block.length, length - filled);
     out.set(block.subarray(0, count), filled);
     filled += count;
@@ -50,7 +40,7 @@ export function pHash(provider: CryptoProvider, hash: HashAlgorithm, secret: Uin
 /** P_hash(secret, label + seed) cut to `length` bytes. (TLS 1.0/1.1: see prf10.) */
 export function prf(provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array, label: string, seed: Uint8Array, length: number): Uint8Array {
   // RFC 5246 Section 5: PRF(secret, label, seed) = P_<hash>(secret, label + seed)
-  return pHash(provider, hash, secret, concat(ascii(label), seed), length);
+  return pHash(provider, hash, secret, concatBytes(ascii(label), seed), length);
 }
 
 /**
@@ -62,7 +52,7 @@ export function prf10(provider: CryptoProvider, secret: Uint8Array, label: strin
   const half = Math.ceil(secret.length / 2);
   const s1 = secret.subarray(0, half);
   const s2 = secret.subarray(secret.length - half);
-  const labelAndSeed = concat(ascii(label), seed);
+  const labelAndSeed = concatBytes(ascii(label), seed);
   const out = pHash(provider, 'md5', s1, labelAndSeed, length);
   const sha1 = pHash(provider, 'sha1', s2, labelAndSeed, length);
   for (let i = 0; i < length; i++) out[i]! ^= sha1[i]!;
@@ -75,7 +65,7 @@ const MASTER_SECRET_LENGTH = 48;
 
 /** master_secret = PRF(pre_master_secret, "master secret", ClientHello.random + ServerHello.random)[0..47] */
 export function masterSecret(provider: CryptoProvider, hash: HashAlgorithm, preMasterSecret: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array): Uint8Array {
-  return prf(provider, hash, preMasterSecret, 'master secret', concat(clientRandom, serverRandom), MASTER_SECRET_LENGTH);
+  return prf(provider, hash, preMasterSecret, 'master secret', concatBytes(clientRandom, serverRandom), MASTER_SECRET_LENGTH);
 }
 
 /** RFC 7627 Section 4: PRF(pre_master_secret, "extended master secret", session_hash)[0..47] */
@@ -121,7 +111,7 @@ export function keyBlock(
   lengths: { macKey: number; key: number; iv: number },
 ): KeyBlock {
   // Note the order: server_random first here, client_random first for the master secret.
-  const block = prf(provider, hash, masterSecret, 'key expansion', concat(serverRandom, clientRandom), keyBlockLength(lengths));
+  const block = prf(provider, hash, masterSecret, 'key expansion', concatBytes(serverRandom, clientRandom), keyBlockLength(lengths));
   return splitKeyBlock(block, lengths);
 }
 
