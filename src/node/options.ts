@@ -191,24 +191,45 @@ function looksLikePem(v: BinaryLike): boolean {
 }
 
 /** Certificates from PEM text (several per string allowed) or one DER buffer each. */
+/**
+ * Certificates parsed from a PEM text or DER, by content: a client that passes the same `ca`
+ * to every connect() parses it once (it was a tenth of a client handshake's time).
+ */
+const parsedCache = new Map<string, readonly Certificate[]>();
+const PARSED_CACHE_ENTRIES = 64;
+
+function parseItem(item: BinaryLike, skipBad: boolean): readonly Certificate[] {
+  const key = `${skipBad ? 1 : 0}:${typeof item === 'string' ? item : Buffer.from(item as Uint8Array).toString('latin1')}`;
+  const cached = parsedCache.get(key);
+  if (cached) return cached;
+  const parsed = parseItemUncached(item, skipBad);
+  parsedCache.set(key, parsed);
+  if (parsedCache.size > PARSED_CACHE_ENTRIES) parsedCache.delete(parsedCache.keys().next().value!);
+  return parsed;
+}
+
 export function loadCertificateList(input: BinaryLike | readonly BinaryLike[] | undefined, skipBad = false): Certificate[] {
   const out: Certificate[] = [];
-  for (const item of asArray(input)) {
-    const ders = looksLikePem(item)
-      ? pemDecode(asText(item))
-          .filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE')
-          .map((b) => b.der)
-      : [item as Uint8Array];
-    for (const der of ders) {
-      if (!skipBad) {
-        out.push(parseCertificate(der));
-        continue;
-      }
-      try {
-        out.push(parseCertificate(der));
-      } catch {
-        // A root our parser rejects cannot anchor anything we accept: leave it out.
-      }
+  for (const item of asArray(input)) out.push(...parseItem(item, skipBad));
+  return out;
+}
+
+function parseItemUncached(item: BinaryLike, skipBad: boolean): Certificate[] {
+  const ders = looksLikePem(item)
+    ? pemDecode(asText(item))
+        .filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE')
+        .map((b) => b.der)
+    : [item as Uint8Array];
+  const out: Certificate[] = [];
+  for (const der of ders) {
+    if (!skipBad) {
+      out.push(parseCertificate(der));
+      continue;
+    }
+    try {
+      out.push(parseCertificate(der));
+    } catch {
+      // A root our parser rejects cannot anchor anything we accept: leave it out.
     }
   }
   return out;
