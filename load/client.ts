@@ -383,7 +383,8 @@ async function midHandshake(n: number): Promise<void> {
   peer.secure.catch(() => {});
   raw.once('end', () => (serverClosedFirst = true));
   if (atServerHello) {
-    raw.once('data', () => raw.resetAndDestroy());
+    // Ahead of the TLS client's own listener: reset before it can answer the server's flight.
+    raw.prependOnceListener('data', () => raw.resetAndDestroy());
   } else {
     raw.once('connect', () => setImmediate(() => raw.destroy()));
   }
