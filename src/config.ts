@@ -47,6 +47,12 @@ export interface CommonConfig {
    * default, keeps forward secrecy; psk_ke (0), resumption without (EC)DHE, only when listed.
    */
   readonly pskModes: readonly number[];
+  /**
+   * RFC 8449 record_size_limit to announce: the largest record we accept (for TLS 1.3 counting
+   * the inner content type byte, so 16385 is the full size). Undefined announces none; the
+   * peer's limit is honoured either way.
+   */
+  readonly recordSizeLimit: number | undefined;
 }
 
 export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
@@ -146,6 +152,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     trace: options.trace,
     limits: { ...defaultLimits, ...options.limits },
     pskModes: options.pskModes ?? [PskMode.psk_dhe_ke],
+    recordSizeLimit: options.recordSizeLimit,
   };
   validateCommon(config);
   return config;
@@ -167,6 +174,9 @@ function validateCommon(config: CommonConfig): void {
   const providerGroups = new Set(config.provider.supportedGroups());
   for (const g of config.groups) {
     if (!providerGroups.has(g)) throw new TlsError('api_misuse', `unsupported group 0x${g.toString(16)}`, { code: 'ERR_TLS_INVALID_GROUP' });
+  }
+  if (config.recordSizeLimit !== undefined && (config.recordSizeLimit < 64 || config.recordSizeLimit > 16385)) {
+    throw new TlsError('api_misuse', 'recordSizeLimit must be 64 to 16385 (RFC 8449)', { code: 'ERR_OUT_OF_RANGE' });
   }
   if (config.alpnProtocols.some((p) => p.length === 0 || p.length > 255)) {
     throw new TlsError('api_misuse', 'ALPN protocol names must be 1 to 255 bytes', { code: 'ERR_TLS_INVALID_ALPN' });

@@ -294,6 +294,13 @@ class Engine implements HandshakeContext {
     this.record.writeVersion = version;
   }
 
+  applyRecordSizeLimits(version: number, peerLimit: number, ourLimit: number): void {
+    const inner = version === ProtocolVersion['TLSv1.3'] ? 1 : 0;
+    this.record.maxFragmentOut = Math.min(MAX_FRAGMENT, peerLimit - inner);
+    this.record.maxFragmentIn = Math.min(MAX_FRAGMENT, ourLimit - inner);
+    this.trace?.({ kind: 'note', side: this.side, text: `record_size_limit: we send records of at most ${this.record.maxFragmentOut} bytes and accept ${this.record.maxFragmentIn}` });
+  }
+
   sendWarning(description: number): void {
     this.flushHandshake();
     this.sendAlert(AlertLevel.warning, description);

@@ -12,10 +12,11 @@ import {
   CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, extensionTypeName, namedGroupName,
 } from '../wire/enums.js';
 import {
-  decodeAlpn, decodeCookie, decodeKeyShareHelloRetry, decodeRenegotiationInfo, decodeSupportedVersionsServer, encodeAlpn,
-  encodeCookie, encodeEcPointFormats, encodeKeyShareClient, encodePskKeyExchangeModes, encodeRenegotiationInfo,
-  encodePreSharedKeyClient, encodeServerName, encodeSessionTicket, encodeStatusRequest, encodeSignatureAlgorithms, encodeSupportedGroups,
-  encodeSupportedVersionsClient, encodedBindersLength, expectEmptyExtension, findExtension,
+  decodeAlpn, decodeCookie, decodeKeyShareHelloRetry, decodeRecordSizeLimit, decodeRenegotiationInfo,
+  decodeSupportedVersionsServer, encodeAlpn, encodeCookie, encodeEcPointFormats, encodeKeyShareClient,
+  encodePreSharedKeyClient, encodePskKeyExchangeModes, encodeRecordSizeLimit, encodeRenegotiationInfo, encodeServerName,
+  encodeSessionTicket, encodeSignatureAlgorithms, encodeStatusRequest, encodeSupportedGroups, encodeSupportedVersionsClient,
+  encodedBindersLength, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import { encodeHandshake, isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
 import { decodeClientSession, type ClientSession } from './resumption.js';
@@ -118,6 +119,9 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, options:
     extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn(config.alpnProtocols) });
   }
   if (config.requestOcsp) extensions.push({ type: ExtensionType.status_request, data: encodeStatusRequest() });
+  if (config.recordSizeLimit !== undefined) {
+    extensions.push({ type: ExtensionType.record_size_limit, data: encodeRecordSizeLimit(config.recordSizeLimit) });
+  }
   let keyShares: KeyShare[] = [];
   if (offers13) {
     const versions: number[] = [];
@@ -380,6 +384,7 @@ export class ExpectServerHello implements State {
     readAlpn(cx, config, sh.extensions);
     const sni = findExtension(sh.extensions, ExtensionType.server_name);
     if (sni) expectEmptyExtension(sni.data, 'server_name');
+    applyPeerRecordSizeLimit(cx, config, sh.legacyVersion, sh.extensions);
 
     cx.version = sh.legacyVersion;
     cx.setRecordVersion(sh.legacyVersion);
@@ -414,6 +419,13 @@ export class ExpectServerHello implements State {
     if (session?.version === TLS12 && sameId) return resumeSession12(cx, this.offer, hs, session, ticketExt !== undefined);
     return new ExpectCertificate(this.offer, hs, ticketExt !== undefined, statusExt !== undefined);
   }
+}
+
+/** RFC 8449 Section 4: the server's record_size_limit (it only answers ours) bounds both directions. */
+export function applyPeerRecordSizeLimit(cx: HandshakeContext, config: ClientConfig, version: number, extensions: readonly Extension[]): void {
+  const ext = findExtension(extensions, ExtensionType.record_size_limit);
+  if (!ext || config.recordSizeLimit === undefined) return;
+  cx.applyRecordSizeLimits(version, decodeRecordSizeLimit(ext.data), config.recordSizeLimit);
 }
 
 /** RFC 7301 Section 3.1: exactly one protocol, one the client offered. */

@@ -14,7 +14,7 @@ import { suiteById } from '../suites.js';
 import { parseCertificate } from '../x509/certificate.js';
 import type { CertificateRequest13, ServerHello } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
-import { checkAnsweredExtensions, readAlpn, type ClientOffer } from './client.js';
+import { applyPeerRecordSizeLimit, checkAnsweredExtensions, readAlpn, type ClientOffer } from './client.js';
 import { expect, parseChain, verifyPeerCertificate, type HandshakeContext, type Input, type State } from './common.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
@@ -137,6 +137,7 @@ export class ExpectEncryptedExtensions implements State {
       if (!encryptedExtensionsAllowed.has(e.type)) throw new TlsError('illegal_parameter', `EncryptedExtensions carries extension ${e.type}`);
     }
     readAlpn(cx, this.c.offer.config, ee.extensions);
+    applyPeerRecordSizeLimit(cx, this.c.offer.config, 0x0304, ee.extensions);
     // RFC 8446 Section 4.2.10: early_data in EncryptedExtensions accepts our 0-RTT data.
     const early = this.c.offer.earlyData;
     if (early) {

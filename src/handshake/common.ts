@@ -34,6 +34,11 @@ export interface HandshakeContext {
   setWriteProtection(protection: RecordProtection): void;
   /** The version written in record headers from now on. */
   setRecordVersion(version: number): void;
+  /**
+   * RFC 8449: both sides sent record_size_limit. `peerLimit` bounds what we send, `ourLimit`
+   * what we accept; in TLS 1.3 each counts the inner content type byte.
+   */
+  applyRecordSizeLimits(version: number, peerLimit: number, ourLimit: number): void;
   /** A warning alert (no_renegotiation). */
   sendWarning(description: number): void;
   emit(event: ConnectionEvent): void;

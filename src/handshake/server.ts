@@ -10,7 +10,7 @@ import {
 } from '../wire/enums.js';
 import {
   decodeAlpn, decodeEcPointFormats, decodeRenegotiationInfo, decodeServerName, decodeSignatureAlgorithms,
-  decodeSessionTicket, decodeStatusRequest, decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
+  decodeRecordSizeLimit, decodeSessionTicket, decodeStatusRequest, decodeSupportedGroups, decodeSupportedVersionsClient, encodeAlpn, encodeEcPointFormats, encodeRecordSizeLimit, encodeRenegotiationInfo, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
 import type { ClientHello, Extension } from '../wire/messages.js';
 import { chooseSignatureScheme12, decodeExpected, legacySignatureScheme, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
@@ -45,6 +45,8 @@ export interface ClientOfferSeen {
   readonly ticket: Uint8Array | undefined;
   /** RFC 6066 Section 8: the client asks for a stapled OCSP response. */
   readonly ocsp: boolean;
+  /** RFC 8449: the client's record_size_limit, if it sent one. */
+  readonly recordSizeLimit: number | undefined;
 }
 
 /** The choices the server made for this handshake. */
@@ -95,7 +97,24 @@ function readOffer(hello: ClientHello): ClientOfferSeen {
     sessionTicket: ticket !== undefined,
     ticket: ticket ? decodeSessionTicket(ticket.data) : undefined,
     ocsp: wantsOcsp(hello),
+    recordSizeLimit: clientRecordSizeLimit(hello),
   };
+}
+
+export function clientRecordSizeLimit(hello: ClientHello): number | undefined {
+  const ext = findExtension(hello.extensions, ExtensionType.record_size_limit);
+  return ext ? decodeRecordSizeLimit(ext.data) : undefined;
+}
+
+/**
+ * RFC 8449 Section 4: answer a client's record_size_limit with ours (the protocol's full size
+ * unless configured) and bound both directions from now on.
+ */
+export function answerRecordSizeLimit(cx: HandshakeContext, config: ServerConfig, version: number, offer: ClientOfferSeen, extensions: Extension[]): void {
+  if (offer.recordSizeLimit === undefined) return;
+  const ours = config.recordSizeLimit ?? (version === TLS13 ? 16385 : 16384);
+  extensions.push({ type: ExtensionType.record_size_limit, data: encodeRecordSizeLimit(ours) });
+  cx.applyRecordSizeLimits(version, offer.recordSizeLimit, ours);
 }
 
 export function wantsOcsp(hello: ClientHello): boolean {
@@ -236,6 +255,7 @@ export class ExpectClientHello implements State {
     // RFC 6066 Section 8: an empty status_request promises a CertificateStatus.
     const staple = !resumable && offer.ocsp ? choice?.certified.ocspResponse : undefined;
     if (staple) extensions.push({ type: ExtensionType.status_request, data: new Uint8Array(0) });
+    answerRecordSizeLimit(cx, config, version, offer, extensions);
 
     const serverRandom = cx.provider.random(32);
     // RFC 8446 Section 4.1.3: a server able to do better marks a lower version in ServerHello.random.

@@ -23,7 +23,7 @@ import { openTicket, sealTicket, type ServerSessionState } from './resumption.js
 import { constantTimeEqual } from '../crypto/provider.js';
 import type { HandshakeFrame } from '../record/framer.js';
 import { parseCertificate } from '../x509/certificate.js';
-import { wantsOcsp, type ClientOfferSeen } from './server.js';
+import { answerRecordSizeLimit, clientRecordSizeLimit, wantsOcsp, type ClientOfferSeen } from './server.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
   deriveResumptionMasterSecret, finishedData, holds13, protectionFor, pskBinder, type ApplicationSecrets13, type HandshakeSecrets13,
@@ -222,6 +222,7 @@ export class ExpectSecondClientHello implements State {
       sessionTicket: false,
       ticket: undefined,
       ocsp: wantsOcsp(hello),
+      recordSizeLimit: clientRecordSizeLimit(hello),
     };
     const psk = acceptPsk(cx, this.config, hello, frame, this.selection.suite, offer);
     record(cx, frame, hello);
@@ -301,6 +302,7 @@ function sendServerFlight13(
   if (selection.alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([selection.alpn]) });
   if (offer.serverName !== undefined) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
   if (earlyAccepted) extensions.push({ type: ExtensionType.early_data, data: new Uint8Array(0) });
+  answerRecordSizeLimit(cx, config, 0x0304, offer, extensions);
   cx.sendHandshake({ type: HandshakeType.encrypted_extensions, extensions });
 
   // RFC 8446 Section 2.2: a PSK handshake sends no certificates and asks for none.

@@ -30,6 +30,10 @@ type SealingProtection = RecordProtection & Required<Pick<RecordProtection, 'sea
 export class RecordLayer {
   /** The version written in outgoing record headers (0x0301 for a first ClientHello, then the negotiated one). */
   writeVersion: number = ProtocolVersion.TLSv1;
+  /** The largest plaintext we put in one record: 2^14, or less when the peer set a record_size_limit (RFC 8449). */
+  maxFragmentOut: number = MAX_FRAGMENT;
+  /** The largest plaintext we accept in one record: 2^14, or the record_size_limit we announced (RFC 8449). */
+  maxFragmentIn: number = MAX_FRAGMENT;
 
   private readonly side: Side;
   private readonly trace: Annotator | undefined;
@@ -102,9 +106,9 @@ export class RecordLayer {
     const seq = this.readSeq;
     const opened = protection.open(record.contentType, record.version, seq, record.body);
     this.readSeq = nextSeq(seq);
-    // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes.
-    if (opened.plaintext.length > MAX_FRAGMENT) {
-      throw new TlsError('record_overflow', `record plaintext of ${opened.plaintext.length} bytes is over 2^14`);
+    // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes (RFC 8449: or our record_size_limit).
+    if (opened.plaintext.length > this.maxFragmentIn) {
+      throw new TlsError('record_overflow', `record plaintext of ${opened.plaintext.length} bytes is over the limit of ${this.maxFragmentIn}`);
     }
     // RFC 5246 Section 6.2.1, RFC 8446 Section 5.1: zero-length fragments are
     // allowed for application data only.
@@ -130,8 +134,9 @@ export class RecordLayer {
       this.sealRecords(protection as SealingProtection, outerType, contentType, version, data);
       return;
     }
-    for (let offset = 0; offset < data.length; offset += MAX_FRAGMENT) {
-      const fragment = data.subarray(offset, Math.min(offset + MAX_FRAGMENT, data.length));
+    const max = this.maxFragmentOut;
+    for (let offset = 0; offset < data.length; offset += max) {
+      const fragment = data.subarray(offset, Math.min(offset + max, data.length));
       const seq = this.writeSeq;
       const body = protection.seal(contentType, version, seq, fragment);
       this.writeSeq = nextSeq(seq);
@@ -156,16 +161,17 @@ export class RecordLayer {
     version: number,
     data: Uint8Array,
   ): void {
-    const full = Math.floor(data.length / MAX_FRAGMENT);
-    const rest = data.length - full * MAX_FRAGMENT;
-    const fullLength = full > 0 ? protection.sealedLength(MAX_FRAGMENT) : 0;
+    const max = this.maxFragmentOut;
+    const full = Math.floor(data.length / max);
+    const rest = data.length - full * max;
+    const fullLength = full > 0 ? protection.sealedLength(max) : 0;
     const restLength = rest > 0 ? protection.sealedLength(rest) : 0;
     const total = full * (RECORD_HEADER_LENGTH + fullLength) + (rest > 0 ? RECORD_HEADER_LENGTH + restLength : 0);
     const out = new Uint8Array(total);
     let at = 0;
-    for (let offset = 0; offset < data.length; offset += MAX_FRAGMENT) {
-      const end = Math.min(offset + MAX_FRAGMENT, data.length);
-      const bodyLength = end - offset === MAX_FRAGMENT ? fullLength : restLength;
+    for (let offset = 0; offset < data.length; offset += max) {
+      const end = Math.min(offset + max, data.length);
+      const bodyLength = end - offset === max ? fullLength : restLength;
       // RFC 5246 Section 6.2.1 / RFC 8446 Section 5.1: type (1), version (2), length (2).
       out[at] = outerType;
       out[at + 1] = version >>> 8;

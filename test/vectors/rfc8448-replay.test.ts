@@ -173,12 +173,15 @@ describe('RFC 8448 Section 3 replayed through a ServerConnection', () => {
     ]);
     const [ee, certificate, certificateVerify, finished] = flight as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
 
-    // EncryptedExtensions: only the empty server_name (the client sent SNI "server"); no supported_groups,
-    // no record_size_limit as the RFC's server sent.
-    assert.equal(toHex(ee), '08000006' + '0004' + '0000' + '0000');
+    // EncryptedExtensions: the empty server_name (the client sent SNI "server") and record_size_limit 0x4001
+    // (the client sent one; RFC 8449); no supported_groups, which the RFC's server also sent.
+    assert.equal(toHex(ee), '0800000c' + '000a' + '0000' + '0000' + '001c' + '0002' + '4001');
     const eeMessage = decode(ee);
     assert.equal(eeMessage.type, HandshakeType.encrypted_extensions);
-    assert.deepEqual(eeMessage.extensions.map((e) => ({ type: e.type, length: e.data.length })), [{ type: ExtensionType.server_name, length: 0 }]);
+    assert.deepEqual(eeMessage.extensions.map((e) => ({ type: e.type, length: e.data.length })), [
+      { type: ExtensionType.server_name, length: 0 },
+      { type: ExtensionType.record_size_limit, length: 2 },
+    ]);
 
     assert.equal(toHex(certificate), toHex(s.certificate), 'Certificate is the RFC\'s, byte for byte');
 
