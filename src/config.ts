@@ -53,6 +53,11 @@ export interface CommonConfig {
    * peer's limit is honoured either way.
    */
   readonly recordSizeLimit: number | undefined;
+  /**
+   * TLS 1.3 record padding (RFC 8446 Section 5.4): pad each record's inner plaintext to a
+   * multiple of this many bytes (hides exact lengths); 0, the default, pads nothing.
+   */
+  readonly recordPadding: number;
 }
 
 export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
@@ -153,6 +158,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     limits: { ...defaultLimits, ...options.limits },
     pskModes: options.pskModes ?? [PskMode.psk_dhe_ke],
     recordSizeLimit: options.recordSizeLimit,
+    recordPadding: options.recordPadding ?? 0,
   };
   validateCommon(config);
   return config;

@@ -13,7 +13,7 @@ import { Transcript } from './keys/transcript.js';
 import { HandshakeJoiner, MAX_FRAGMENT } from './record/framer.js';
 import { Traffic13 } from './handshake/traffic13.js';
 import { RecordLayer } from './record/layer.js';
-import type { RecordProtection } from './record/protection.js';
+import type { PaddingPolicy, RecordProtection } from './record/protection.js';
 import type { Annotator, Side } from './trace.js';
 import { AlertDescription, AlertLevel, alertDescriptionName, ContentType, HandshakeType, ProtocolVersion } from './wire/enums.js';
 import { encodeHandshake, type HandshakeMessage } from './wire/messages.js';
@@ -138,6 +138,7 @@ class Engine implements HandshakeContext {
     earlyData: 'none',
   };
   version: number = ProtocolVersion['TLSv1.2'];
+  readonly paddingPolicy: PaddingPolicy | undefined;
 
   private readonly record: RecordLayer;
   private readonly joiner: HandshakeJoiner;
@@ -161,6 +162,11 @@ class Engine implements HandshakeContext {
     this.provider = config.provider;
     this.trace = config.trace;
     this.transcript = new Transcript(config.provider);
+    const block = config.recordPadding;
+    // RFC 8446 Section 5.4: pad to a multiple of the block, but never past what the peer accepts.
+    this.paddingPolicy = block > 0
+      ? (inner) => Math.min(Math.ceil(inner / block) * block, this.record.maxFragmentOut + 1)
+      : undefined;
     this.joiner = new HandshakeJoiner(Math.max(config.limits.maxHandshakeMessage, config.limits.maxCertificateMessage));
     this.record = new RecordLayer(config.trace ? { side, trace: config.trace } : { side });
   }

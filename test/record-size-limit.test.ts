@@ -10,12 +10,12 @@ before(async () => {
   k = await testKeys();
 });
 
-/** The plaintext-side sizes of the records in a flight: 5-byte headers give the body lengths. */
-function recordLengths(bytes: Uint8Array): number[] {
+/** The body lengths of the records in a flight (from their 5-byte headers); `onlyType` keeps one outer type. */
+function recordLengths(bytes: Uint8Array, onlyType?: number): number[] {
   const out: number[] = [];
   for (let at = 0; at + 5 <= bytes.length; ) {
     const length = (bytes[at + 3]! << 8) | bytes[at + 4]!;
-    out.push(length);
+    if (onlyType === undefined || bytes[at] === onlyType) out.push(length);
     at += 5 + length;
   }
   return out;
@@ -73,5 +73,26 @@ describe('record_size_limit', () => {
 
   it('a limit below 64 is refused by the config', () => {
     assert.throws(() => makeClientConfig(k, { recordSizeLimit: 10 }), { code: 'ERR_OUT_OF_RANGE' });
+  });
+});
+
+describe('TLS 1.3 record padding', () => {
+  it('pads every protected record to a multiple of the block, and the data arrives intact', () => {
+    const seen: number[] = [];
+    const pair = Pair.create(makeClientConfig(k), makeServerConfig(k, { recordPadding: 256 }), 'localhost', (from, bytes) => {
+      if (from === 'server') seen.push(...recordLengths(bytes, 23));
+      return bytes;
+    });
+    pair.handshake();
+    const data = new TextEncoder().encode('hello, padded world');
+    pair.server.write(data);
+    pair.server.write(new Uint8Array(20_000).fill(3));
+    pair.run();
+    assert.deepEqual(pair.received('client').subarray(0, data.length), data);
+    assert.equal(pair.received('client').length, data.length + 20_000);
+    // Every encrypted record body: padded inner plaintext (a multiple of 256, or the 2^14 + 1 maximum) + 16.
+    const encrypted = seen;
+    assert.ok(encrypted.length >= 5);
+    for (const n of encrypted) assert.ok((n - 16) % 256 === 0 || n - 16 === 16385, `record body of ${n} bytes`);
   });
 });

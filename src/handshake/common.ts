@@ -9,7 +9,7 @@ import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isIpAddress } from '../x509/identity.js';
 import { verifyChain } from '../x509/verify.js';
 import type { HandshakeFrame } from '../record/framer.js';
-import type { RecordProtection } from '../record/protection.js';
+import type { PaddingPolicy, RecordProtection } from '../record/protection.js';
 import type { Transcript } from '../keys/transcript.js';
 import type { Annotator, Side, TraceFields } from '../trace.js';
 import { HandshakeType, handshakeTypeName, SignatureScheme } from '../wire/enums.js';
@@ -51,6 +51,8 @@ export interface HandshakeContext {
   keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
   /** The handshake is complete: application data may flow. */
   handshakeDone(): void;
+  /** TLS 1.3 record padding from the config, bounded by the peer's record_size_limit. */
+  readonly paddingPolicy: PaddingPolicy | undefined;
   readonly trace: Annotator | undefined;
 }
 

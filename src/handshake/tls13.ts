@@ -104,7 +104,7 @@ export function pskBinder(cx: HandshakeContext, suite: CipherSuite, psk: Uint8Ar
 export function protectionFor(cx: HandshakeContext, suite: CipherSuite, trafficSecret: Uint8Array): RecordProtection {
   const { key, iv } = trafficKeys(cx.provider, suite.hash, trafficSecret, suite.cipher.keyLength, 12);
   if (suite.cipher.kind !== 'aead') throw new TlsError('internal_error', 'TLS 1.3 suites are AEAD only');
-  return aead13Protection(cx.provider, suite.cipher.algorithm, key, iv);
+  return aead13Protection(cx.provider, suite.cipher.algorithm, key, iv, cx.paddingPolicy);
 }
 
 /** RFC 8446 Section 4.4.4: verify_data with the finished key of a traffic secret, over the transcript so far. */

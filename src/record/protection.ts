@@ -207,7 +207,15 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
 const TLS13_MAX_EXPANSION = 256;
 
 /** TLS 1.3 AEAD with TLSInnerPlaintext (RFC 8446 Section 5.2, 5.3). */
-export function aead13Protection(provider: CryptoProvider, algorithm: AeadAlgorithm, key: Uint8Array, iv: Uint8Array): RecordProtection {
+/**
+ * RFC 8446 Section 5.4 record padding: given the length of a TLSInnerPlaintext without padding
+ * (content and type byte), the length to pad it to (at least that, at most 2^14 + 1).
+ */
+export type PaddingPolicy = (innerLength: number) => number;
+
+export function aead13Protection(
+  provider: CryptoProvider, algorithm: AeadAlgorithm, key: Uint8Array, iv: Uint8Array, padding?: PaddingPolicy,
+): RecordProtection {
   // RFC 8446 Section 5.3: iv_length is max(8, N_MIN) = 12 for every AEAD defined.
   if (iv.length !== 12) throw new TlsError('internal_error', `TLS 1.3 needs a 12-byte IV, got ${iv.length}`);
   const aead = provider.aead(algorithm, key);
@@ -217,22 +225,32 @@ export function aead13Protection(provider: CryptoProvider, algorithm: AeadAlgori
     Uint8Array.of(contentType, version >>> 8, version & 0xff, length >>> 8, length & 0xff);
   /** The one-byte suffix of TLSInnerPlaintext, per content type (alert, handshake, application_data). */
   const innerType = new Map<number, Uint8Array>();
+  /** The inner plaintext length after padding (RFC 8446 Section 5.4), never past 2^14 + 1. */
+  const innerLength = (plaintextLength: number): number =>
+    padding ? Math.min(Math.max(padding(plaintextLength + 1), plaintextLength + 1), MAX_FRAGMENT + 1) : plaintextLength + 1;
   const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void => {
-    // TLSInnerPlaintext = content || ContentType type || zeros (no padding here); the type byte
+    // TLSInnerPlaintext = content || ContentType type || zeros; the type byte (and any padding)
     // is sealed as a suffix, so the content is never copied to build it.
-    let suffix = innerType.get(contentType);
-    if (suffix === undefined) innerType.set(contentType, (suffix = Uint8Array.of(contentType)));
-    const aad = header(ContentType.application_data, version, plaintext.length + 1 + AEAD_TAG_LENGTH);
+    const inner = innerLength(plaintext.length);
+    let suffix: Uint8Array | undefined;
+    if (inner > plaintext.length + 1) {
+      suffix = new Uint8Array(inner - plaintext.length);
+      suffix[0] = contentType;
+    } else {
+      suffix = innerType.get(contentType);
+      if (suffix === undefined) innerType.set(contentType, (suffix = Uint8Array.of(contentType)));
+    }
+    const aad = header(ContentType.application_data, version, inner + AEAD_TAG_LENGTH);
     aeadSealInto(aead, xorNonce(staticIv, seq), aad, plaintext, suffix, out, offset);
   };
   return {
     encrypted: true,
     maxExpansion: TLS13_MAX_EXPANSION,
     outerContentType: ContentType.application_data,
-    sealedLength: (plaintextLength) => plaintextLength + 1 + AEAD_TAG_LENGTH,
+    sealedLength: (plaintextLength) => innerLength(plaintextLength) + AEAD_TAG_LENGTH,
     sealInto,
     seal(contentType, version, seq, plaintext) {
-      const body = new Uint8Array(plaintext.length + 1 + AEAD_TAG_LENGTH);
+      const body = new Uint8Array(innerLength(plaintext.length) + AEAD_TAG_LENGTH);
       sealInto(contentType, version, seq, plaintext, body, 0);
       return body;
     },
