@@ -25,8 +25,10 @@ export type { PeerCertificate, DetailedPeerCertificate } from './node/peer-certi
 // The engine.
 export { ClientConnection, ServerConnection } from './connection.js';
 export type { Connection, ConnectionEvent, ConnectionInfo, ClientOptions } from './connection.js';
-export { clientConfig, serverConfig, defaultGroups, defaultSignatureSchemes } from './config.js';
-export type { ClientConfig, ServerConfig, CommonConfig, CertifiedKey, ConfigOptions } from './config.js';
+export { clientConfig, serverConfig, defaultGroups, defaultLimits, defaultSignatureSchemes, PskMode } from './config.js';
+export type { ClientConfig, ServerConfig, CommonConfig, CertifiedKey, ConfigOptions, Limits } from './config.js';
+export { MemorySessionStore, ReplayFilter } from './handshake/resumption.js';
+export type { SessionStore } from './handshake/resumption.js';
 export { TlsError, alertFor } from './errors.js';
 export type { ErrorKind } from './errors.js';
 export {

@@ -5,6 +5,7 @@
 // free of node:tls vocabulary.
 
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
+import type { SessionStore } from '../handshake/resumption.js';
 import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
@@ -52,6 +53,11 @@ export interface TlsOptions {
   sessionTimeout?: number;
   /** Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes). */
   ticketKeys?: Uint8Array;
+  /**
+   * Server (typetls extension): the TLS 1.2 session-ID store; give servers one shared store
+   * (get/set/delete by session ID) to resume each other's sessions.
+   */
+  sessionStore?: SessionStore;
   /**
    * node:tls SNICallback(servername, cb): cb(null, secureContext) picks the certificates for
    * that name. The callback must answer synchronously (as most do); an answer that comes later,
@@ -333,6 +339,7 @@ function serverOnly(options: TlsOptions) {
     ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
     ...(options.maxEarlyData !== undefined ? { maxEarlyData: options.maxEarlyData } : {}),
     ...(options.ticketKeys !== undefined ? { ticketKeys: [new Uint8Array(options.ticketKeys)] } : {}),
+    ...(options.sessionStore !== undefined ? { sessionStore: options.sessionStore } : {}),
   };
 }
 
