@@ -110,6 +110,8 @@ const MAX_WARNINGS_IN_A_ROW = 4;
 const MAX_EMPTY_RECORDS_IN_A_ROW = 32;
 /** Post-handshake messages (KeyUpdate, NewSessionTicket, refused renegotiations) without application data between them. */
 const MAX_POST_HANDSHAKE_IN_A_ROW = 32;
+/** Compatibility ChangeCipherSpec records a TLS 1.3 handshake drops before it calls them a flood. */
+const MAX_DROPPED_CHANGE_CIPHER_SPECS = 4;
 /** Records under one TLS 1.3 write key before we send KeyUpdate (RFC 8446 Section 5.5; AES-GCM's limit is 2^24.5). */
 const RECORDS_PER_KEY = 2 ** 23;
 
@@ -156,6 +158,7 @@ class Engine implements HandshakeContext {
   private recordsUnderKey = 0;
   /** Records of rejected 0-RTT data still to be skipped (RFC 8446 Section 4.2.10). */
   private earlyDataSkip = 0;
+  private droppedChangeCipherSpecs = 0;
   private postHandshakeInARow = 0;
 
   constructor(readonly side: Side, readonly config: CommonConfig) {
@@ -494,6 +497,10 @@ class Engine implements HandshakeContext {
     if (payload.length !== 1 || payload[0] !== 1) throw new TlsError('decode_error', 'ChangeCipherSpec payload is not the single byte 1');
     if (this.joiner.pending) throw new TlsError('unexpected_message', 'ChangeCipherSpec inside a fragmented handshake message');
     if (this.state?.dropsChangeCipherSpec) {
+      // A peer sends one (two around a HelloRetryRequest); more is a peer making us spin.
+      if (++this.droppedChangeCipherSpecs > MAX_DROPPED_CHANGE_CIPHER_SPECS) {
+        throw new TlsError('unexpected_message', 'too many ChangeCipherSpec records in a TLS 1.3 handshake');
+      }
       this.trace?.({ kind: 'note', side: this.side, text: 'compatibility ChangeCipherSpec received and dropped (RFC 8446 Section 5)' });
       return;
     }

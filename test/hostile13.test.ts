@@ -82,3 +82,21 @@ describe('TLS 1.3 hostile input', () => {
     assert.equal(pair.client.error?.code, 'ERR_TLS_ALERT_ILLEGAL_PARAMETER');
   });
 });
+
+describe('TLS 1.3 ChangeCipherSpec flood', () => {
+  it('more than four compatibility ChangeCipherSpec records in a handshake is unexpected_message', () => {
+    const client = new ClientConnection(makeClientConfig(k), { serverName: 'localhost' });
+    const server = new ServerConnection(makeServerConfig(k));
+    server.receive(client.takeOutput());
+    server.process();
+    const ccs = Uint8Array.of(20, 3, 3, 0, 1, 1);
+    for (let i = 0; i < 4; i++) server.receive(ccs);
+    server.process();
+    assert.equal(server.error as unknown, undefined);
+    server.receive(ccs);
+    server.process();
+    const error = server.error;
+    assert.equal(error?.kind, 'unexpected_message');
+    assert.match(error!.message, /ChangeCipherSpec/);
+  });
+});
