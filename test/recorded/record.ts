@@ -8,7 +8,10 @@
 //   flights to the end for RSA key exchange; each conversation carries data both ways and close_notify;
 // - tls13-*.hex: the same in TLS 1.3 ('# max-version 0x0304': the fuzz engines then allow 1.3);
 // - openssl-clienthello.hex: the first flight of a real `openssl s_client -tls1_2`, captured on a
-//   127.0.0.1 socket; openssl-clienthello-default.hex: the same without -tls1_2 (a TLS 1.3 hello).
+//   127.0.0.1 socket; openssl-clienthello-default.hex: the same without -tls1_2 (a TLS 1.3 hello);
+// - chromium-clienthello.hex: the first flight of headless Chromium, captured the same way.
+//
+// `--only NAME` records (and with --update writes) that one file and keeps server.pem.
 //
 // Without --update it only prints what it would record. The tests read the committed files and never
 // need openssl.
@@ -75,14 +78,19 @@ function recordPair(suiteName: string, groups: number[] | undefined, maxVersion 
   return lines.join('\n') + '\n';
 }
 
-/** The first flight of `openssl s_client -tls1_2`, read from a 127.0.0.1 socket until a whole record is in. */
-async function recordOpensslClientHello(versionFlag: string | undefined): Promise<string> {
+/**
+ * The first flight of a real client (`command args…` with the URL or address of a 127.0.0.1 socket
+ * appended by `argsFor`), read from that socket until a whole record is in.
+ */
+async function recordFirstFlight(
+  header: string[], command: string, argsFor: (port: number) => string[],
+): Promise<string> {
   const received: Buffer[] = [];
   const server = createServer();
   let child: ReturnType<typeof spawn> | undefined;
   try {
     const hello = await new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no ClientHello from openssl within 10 s')), 10_000);
+      const timer = setTimeout(() => reject(new Error(`no ClientHello from ${command} within 20 s`)), 20_000);
       server.on('connection', (socket) => {
         socket.on('data', (d: Buffer) => {
           received.push(d);
@@ -99,38 +107,70 @@ async function recordOpensslClientHello(versionFlag: string | undefined): Promis
       });
       server.listen(0, '127.0.0.1', () => {
         const { port } = server.address() as AddressInfo;
-        const args = ['s_client', '-connect', `127.0.0.1:${port}`, ...(versionFlag ? [versionFlag] : []), '-servername', 'localhost'];
-        child = spawn('openssl', args, {
-          stdio: ['pipe', 'ignore', 'ignore'],
-        });
+        child = spawn(command, argsFor(port), { stdio: ['pipe', 'ignore', 'ignore'] });
         child.on('error', reject);
       });
     });
-    const version = execFileSync('openssl', ['version']).toString().trim();
-    return [
-      `# the first flight of \`openssl s_client ${versionFlag ? `${versionFlag} ` : ''}-servername localhost\` (${version}), captured on 127.0.0.1`,
-      ...(versionFlag ? [] : ['# max-version 0x0304']),
-      `client ${toHex(hello)}`,
-      '',
-    ].join('\n');
+    return [...header, `client ${toHex(hello)}`, ''].join('\n');
   } finally {
-    if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid);
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill();
+      await exited;
+    }
     server.close();
   }
 }
 
+/** The first flight of `openssl s_client [-tls1_2]`. */
+function recordOpensslClientHello(versionFlag: string | undefined): Promise<string> {
+  const version = execFileSync('openssl', ['version']).toString().trim();
+  return recordFirstFlight(
+    [
+      `# the first flight of \`openssl s_client ${versionFlag ? `${versionFlag} ` : ''}-servername localhost\` (${version}), captured on 127.0.0.1`,
+      ...(versionFlag ? [] : ['# max-version 0x0304']),
+    ],
+    'openssl',
+    (port) => ['s_client', '-connect', `127.0.0.1:${port}`, ...(versionFlag ? [versionFlag] : []), '-servername', 'localhost'],
+  );
+}
+
+/**
+ * The first flight of headless Chromium (Debian's `chromium`) loading https://localhost:P/: GREASE,
+ * an X25519MLKEM768 key share, ECH GREASE, compressed certificates and the rest of a browser's hello.
+ */
+function recordChromiumClientHello(): Promise<string> {
+  const version = execFileSync('chromium', ['--version']).toString().trim();
+  const profile = mkdtempSync(join(tmpdir(), 'typetls-record-chromium-'));
+  return recordFirstFlight(
+    [`# the first flight of headless ${version} loading https://localhost:P/, captured on 127.0.0.1`, '# max-version 0x0304'],
+    'chromium',
+    (port) => [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--user-data-dir=${profile}`, '--host-resolver-rules=MAP localhost 127.0.0.1', '--dump-dom',
+      `https://localhost:${port}/`,
+    ],
+  ).finally(() => rmSync(profile, { recursive: true, force: true }));
+}
+
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+
 async function main(): Promise<void> {
-  if (update) makeServerPem();
-  const files: Record<string, string> = {
-    'tls12-rsa-aes128gcm.hex': recordPair('AES128-GCM-SHA256', undefined),
-    'tls12-rsa-aes128cbc.hex': recordPair('AES128-SHA', undefined),
-    'tls12-ecdhe-x25519.hex': recordPair('ECDHE-RSA-AES128-GCM-SHA256', [NamedGroup.x25519]),
-    'tls12-ecdhe-p256-chacha.hex': recordPair('ECDHE-RSA-CHACHA20-POLY1305', [NamedGroup.secp256r1]),
-    'tls13-aes128gcm-x25519.hex': recordPair('TLS_AES_128_GCM_SHA256', [NamedGroup.x25519], 0x0304),
-    'openssl-clienthello.hex': await recordOpensslClientHello('-tls1_2'),
-    'openssl-clienthello-default.hex': await recordOpensslClientHello(undefined),
+  if (update && !only) makeServerPem();
+  const recorders: Record<string, () => string | Promise<string>> = {
+    'tls12-rsa-aes128gcm.hex': () => recordPair('AES128-GCM-SHA256', undefined),
+    'tls12-rsa-aes128cbc.hex': () => recordPair('AES128-SHA', undefined),
+    'tls12-ecdhe-x25519.hex': () => recordPair('ECDHE-RSA-AES128-GCM-SHA256', [NamedGroup.x25519]),
+    'tls12-ecdhe-p256-chacha.hex': () => recordPair('ECDHE-RSA-CHACHA20-POLY1305', [NamedGroup.secp256r1]),
+    'tls13-aes128gcm-x25519.hex': () => recordPair('TLS_AES_128_GCM_SHA256', [NamedGroup.x25519], 0x0304),
+    'openssl-clienthello.hex': () => recordOpensslClientHello('-tls1_2'),
+    'openssl-clienthello-default.hex': () => recordOpensslClientHello(undefined),
+    'chromium-clienthello.hex': () => recordChromiumClientHello(),
   };
-  for (const [name, text] of Object.entries(files)) {
+  for (const [name, record] of Object.entries(recorders)) {
+    if (only !== undefined && name !== only) continue;
+    const text = await record();
     const flights = text.split('\n').filter((l) => l.startsWith('client') || l.startsWith('server')).length;
     if (update) writeFileSync(dir + name, text);
     console.log(`${update ? 'wrote' : 'would write'} ${name}: ${flights} flights`);
