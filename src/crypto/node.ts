@@ -1,4 +1,6 @@
 import * as crypto from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup, SignatureScheme } from '../wire/enums.js';
@@ -87,6 +89,65 @@ class NodeAead implements Aead {
     } catch {
       return null;
     }
+  }
+}
+
+/**
+ * The record-layer AEAD addon (src/crypto/native/aead.c, built by `npm install` with node-gyp against
+ * the OpenSSL inside Node): one cipher context per key and direction, re-IVed per record, sealing
+ * into the caller's buffer. node:crypto builds a new cipher and several Buffers per record instead.
+ */
+interface NativeAeadModule {
+  create(algorithm: number, key: Uint8Array): object;
+  seal(context: object, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void;
+  open(context: object, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): boolean;
+}
+
+const nativeAlgorithm: Record<AeadAlgorithm, number> = { 'AES-128-GCM': 0, 'AES-256-GCM': 1, 'CHACHA20-POLY1305': 2 };
+
+/**
+ * The addon from build/Release of the package (dist/src/crypto/ or src/crypto/ up to the root), or
+ * undefined when it was not built or TYPETLS_NATIVE_AEAD=0 asks for node:crypto alone.
+ */
+function loadNativeAead(): NativeAeadModule | undefined {
+  if (process.env['TYPETLS_NATIVE_AEAD'] === '0') return undefined;
+  const require = createRequire(import.meta.url);
+  for (const up of ['../../../', '../../']) {
+    const path = new URL(`${up}build/Release/typetls_aead.node`, import.meta.url);
+    if (!existsSync(path)) continue;
+    try {
+      return require(path.pathname) as NativeAeadModule;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+let nativeAead: NativeAeadModule | undefined | null = null;
+function native(): NativeAeadModule | undefined {
+  if (nativeAead === null) nativeAead = loadNativeAead();
+  return nativeAead;
+}
+
+class NativeAead implements Aead {
+  private readonly context: object;
+  constructor(readonly algorithm: AeadAlgorithm, key: Uint8Array, private readonly addon: NativeAeadModule) {
+    this.context = addon.create(nativeAlgorithm[algorithm], key);
+  }
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + TAG);
+    this.addon.seal(this.context, nonce, aad, plaintext, undefined, out, 0);
+    return out;
+  }
+  sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void {
+    this.addon.seal(this.context, nonce, aad, plaintext, suffix, out, offset);
+  }
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+    if (ciphertext.length < TAG) return null;
+    // Not zero-filled: the addon writes every byte, or clears them all when the tag fails.
+    const out = u8(Buffer.allocUnsafe(ciphertext.length - TAG));
+    return this.addon.open(this.context, nonce, aad, ciphertext, out) ? out : null;
   }
 }
 
@@ -350,8 +411,27 @@ function signOptions(info: SchemeInfo, key: crypto.KeyObject): crypto.SignKeyObj
 /** How many loaded public keys NodeCryptoProvider keeps (CA and server keys seen again and again). */
 const PUBLIC_KEY_CACHE_SIZE = 512;
 
+export interface NodeCryptoProviderOptions {
+  /**
+   * Record protection through the native AEAD addon when it is built (the default), or through
+   * node:crypto ciphers alone (false). Both are the same OpenSSL; the addon saves a cipher object
+   * and several Buffers per record.
+   */
+  nativeAead?: boolean;
+}
+
 export class NodeCryptoProvider implements CryptoProvider {
   readonly name = 'node:crypto';
+  private readonly addon: NativeAeadModule | undefined;
+
+  constructor(options: NodeCryptoProviderOptions = {}) {
+    this.addon = options.nativeAead === false ? undefined : native();
+  }
+
+  /** Which implementation seals and opens records: 'native' (the addon) or 'node:crypto'. */
+  get aeadImplementation(): 'native' | 'node:crypto' {
+    return this.addon !== undefined ? 'native' : 'node:crypto';
+  }
 
   random(length: number): Uint8Array {
     return crypto.randomFillSync(new Uint8Array(length));
@@ -370,6 +450,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
+    if (this.addon !== undefined) return new NativeAead(algorithm, key, this.addon);
     return new NodeAead(algorithm, crypto.createSecretKey(key));
   }
 

@@ -1,0 +1,213 @@
+// typetls_aead: AEAD record protection on the OpenSSL that Node itself links, with one cipher
+// context per key and direction that is only re-IVed per record, sealing into the caller's buffer.
+//
+// node:crypto makes a new cipher (key schedule, GHASH tables) and three or four new Buffers for every
+// record; node:tls's own record layer keeps one EVP_CIPHER_CTX per direction and encrypts into its
+// buffers. This addon gives the typetls node provider (src/crypto/node.ts) the same shape:
+//
+//   create(algorithm, key)                                   -> context (0 AES-128-GCM, 1 AES-256-GCM, 2 ChaCha20-Poly1305)
+//   seal(context, nonce, aad, plaintext, suffix|null, out, offset)   writes ciphertext || tag at out[offset..]
+//   open(context, nonce, aad, ciphertext || tag, out)        -> true, plaintext in out; false when the tag fails
+//
+// Every length is checked here too: a wrong nonce, key or output size throws a TypeError/RangeError and
+// touches no memory. The key is cleared from the contexts when the context object is collected.
+
+#include <node_api.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#define TAG_LENGTH 16
+#define NONCE_LENGTH 12
+
+typedef struct {
+  const EVP_CIPHER *cipher;
+  unsigned char key[32];
+  size_t key_length;
+  EVP_CIPHER_CTX *seal_ctx; /* made on first use, keyed once */
+  EVP_CIPHER_CTX *open_ctx;
+} aead_context;
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  aead_context *c = (aead_context *)data;
+  if (c->seal_ctx) EVP_CIPHER_CTX_free(c->seal_ctx);
+  if (c->open_ctx) EVP_CIPHER_CTX_free(c->open_ctx);
+  OPENSSL_cleanse(c->key, sizeof c->key);
+  free(c);
+}
+
+static napi_value throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+/** The bytes of a Uint8Array (or Buffer) argument; false after throwing when it is not one. */
+static int bytes_arg(napi_env env, napi_value v, unsigned char **data, size_t *length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
+    napi_throw_type_error(env, NULL, "expected a Uint8Array");
+    return 0;
+  }
+  napi_typedarray_type type;
+  void *p = NULL;
+  if (napi_get_typedarray_info(env, v, &type, length, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "expected a Uint8Array");
+    return 0;
+  }
+  /* A zero-length view may have no backing store: give EVP a valid pointer. */
+  static unsigned char empty[1];
+  *data = p != NULL ? (unsigned char *)p : empty;
+  return 1;
+}
+
+static aead_context *context_arg(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "expected an AEAD context");
+    return NULL;
+  }
+  return (aead_context *)data;
+}
+
+static napi_value create(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "create(algorithm, key)");
+  uint32_t algorithm = 0;
+  if (napi_get_value_uint32(env, argv[0], &algorithm) != napi_ok) return throw_type(env, "algorithm must be 0, 1 or 2");
+  unsigned char *key;
+  size_t key_length;
+  if (!bytes_arg(env, argv[1], &key, &key_length)) return NULL;
+  const EVP_CIPHER *cipher;
+  size_t want;
+  switch (algorithm) {
+    case 0: cipher = EVP_aes_128_gcm(); want = 16; break;
+    case 1: cipher = EVP_aes_256_gcm(); want = 32; break;
+    case 2: cipher = EVP_chacha20_poly1305(); want = 32; break;
+    default: return throw_type(env, "algorithm must be 0, 1 or 2");
+  }
+  if (cipher == NULL) return throw_type(env, "cipher not available in this OpenSSL");
+  if (key_length != want) {
+    napi_throw_range_error(env, NULL, "wrong key length for the algorithm");
+    return NULL;
+  }
+  aead_context *c = (aead_context *)calloc(1, sizeof *c);
+  if (c == NULL) return throw_type(env, "out of memory");
+  c->cipher = cipher;
+  memcpy(c->key, key, key_length);
+  c->key_length = key_length;
+  napi_value external;
+  if (napi_create_external(env, c, finalize, NULL, &external) != napi_ok) {
+    finalize(env, c, NULL);
+    return throw_type(env, "could not create the context");
+  }
+  return external;
+}
+
+/** The context's cipher context for one direction, keyed on first use; NULL on an OpenSSL failure. */
+static EVP_CIPHER_CTX *direction(aead_context *c, int encrypt) {
+  EVP_CIPHER_CTX **slot = encrypt ? &c->seal_ctx : &c->open_ctx;
+  if (*slot != NULL) return *slot;
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  if (ctx == NULL) return NULL;
+  /* Both GCM and ChaCha20-Poly1305 take a 12-byte nonce by default (RFC 5116, RFC 8439). */
+  if (EVP_CipherInit_ex(ctx, c->cipher, NULL, c->key, NULL, encrypt) != 1) {
+    EVP_CIPHER_CTX_free(ctx);
+    return NULL;
+  }
+  *slot = ctx;
+  return ctx;
+}
+
+static napi_value seal(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 7) return throw_type(env, "seal(context, nonce, aad, plaintext, suffix, out, offset)");
+  aead_context *c = context_arg(env, argv[0]);
+  if (c == NULL) return NULL;
+  unsigned char *nonce, *aad, *plaintext, *suffix = NULL, *out;
+  size_t nonce_length, aad_length, plaintext_length, suffix_length = 0, out_length;
+  if (!bytes_arg(env, argv[1], &nonce, &nonce_length) || !bytes_arg(env, argv[2], &aad, &aad_length) ||
+      !bytes_arg(env, argv[3], &plaintext, &plaintext_length)) return NULL;
+  napi_valuetype suffix_type;
+  napi_typeof(env, argv[4], &suffix_type);
+  if (suffix_type != napi_undefined && suffix_type != napi_null && !bytes_arg(env, argv[4], &suffix, &suffix_length)) return NULL;
+  if (!bytes_arg(env, argv[5], &out, &out_length)) return NULL;
+  uint32_t offset;
+  if (napi_get_value_uint32(env, argv[6], &offset) != napi_ok) return throw_type(env, "offset must be a number");
+  if (nonce_length != NONCE_LENGTH) {
+    napi_throw_range_error(env, NULL, "the nonce must be 12 bytes");
+    return NULL;
+  }
+  size_t sealed = plaintext_length + suffix_length + TAG_LENGTH;
+  if (offset > out_length || out_length - offset < sealed || plaintext_length > 0x7fffffff || aad_length > 0x7fffffff) {
+    napi_throw_range_error(env, NULL, "the output is too small for ciphertext and tag");
+    return NULL;
+  }
+  EVP_CIPHER_CTX *ctx = direction(c, 1);
+  int n = 0;
+  unsigned char *at = out + offset;
+  if (ctx == NULL || EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+      (aad_length > 0 && EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_length) != 1) ||
+      (plaintext_length > 0 && EVP_EncryptUpdate(ctx, at, &n, plaintext, (int)plaintext_length) != 1)) goto failed;
+  at += plaintext_length > 0 ? n : 0;
+  if (suffix_length > 0) {
+    if (EVP_EncryptUpdate(ctx, at, &n, suffix, (int)suffix_length) != 1) goto failed;
+    at += n;
+  }
+  if (EVP_EncryptFinal_ex(ctx, at, &n) != 1) goto failed;
+  at += n;
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LENGTH, at) != 1) goto failed;
+  return NULL;
+failed:
+  napi_throw_error(env, "ERR_TLS_INTERNAL", "AEAD seal failed in OpenSSL");
+  return NULL;
+}
+
+static napi_value open_(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) return throw_type(env, "open(context, nonce, aad, ciphertext, out)");
+  aead_context *c = context_arg(env, argv[0]);
+  if (c == NULL) return NULL;
+  unsigned char *nonce, *aad, *ciphertext, *out;
+  size_t nonce_length, aad_length, ciphertext_length, out_length;
+  if (!bytes_arg(env, argv[1], &nonce, &nonce_length) || !bytes_arg(env, argv[2], &aad, &aad_length) ||
+      !bytes_arg(env, argv[3], &ciphertext, &ciphertext_length) || !bytes_arg(env, argv[4], &out, &out_length)) return NULL;
+  if (nonce_length != NONCE_LENGTH) {
+    napi_throw_range_error(env, NULL, "the nonce must be 12 bytes");
+    return NULL;
+  }
+  if (ciphertext_length < TAG_LENGTH || out_length != ciphertext_length - TAG_LENGTH || out_length > 0x7fffffff || aad_length > 0x7fffffff) {
+    napi_throw_range_error(env, NULL, "the output must be the ciphertext's length less the tag");
+    return NULL;
+  }
+  EVP_CIPHER_CTX *ctx = direction(c, 0);
+  int n = 0, ok = 0;
+  size_t body = ciphertext_length - TAG_LENGTH;
+  if (ctx != NULL && EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LENGTH, ciphertext + body) == 1 &&
+      (aad_length == 0 || EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_length) == 1) &&
+      (body == 0 || EVP_DecryptUpdate(ctx, out, &n, ciphertext, (int)body) == 1)) {
+    int tail = 0;
+    ok = EVP_DecryptFinal_ex(ctx, out + (body > 0 ? n : 0), &tail) == 1;
+  }
+  /* A forged record's plaintext never leaves this function. */
+  if (!ok && out_length > 0) OPENSSL_cleanse(out, out_length);
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+    {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
+    {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
+    {"open", NULL, open_, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
