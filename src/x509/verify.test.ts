@@ -8,7 +8,7 @@ import { TlsError } from '../errors.js';
 import { SignatureScheme } from '../wire/enums.js';
 import { makePki, type Pki, type PkiCert } from '../../test/certs/pki.js';
 import { buildCertificate } from './builder.js';
-import { parseCertificate, type Certificate } from './certificate.js';
+import { KeyUsage, parseCertificate, type Certificate } from './certificate.js';
 import { pemDecode, pemEncode } from './pem.js';
 import { verifyCertificateChain, verifyChain, type VerifyOptions, type VerifyResult } from './verify.js';
 
@@ -242,4 +242,67 @@ test('verifyCertificateChain takes PEM and DER', async () => {
     (e: unknown) => e instanceof TlsError && e.kind === 'api_misuse',
   );
   assert.equal(pemEncode('CERTIFICATE', pki.leafRsa.der), pki.leafRsa.pem);
+});
+
+test('keyUsage: the leaf must allow what the key exchange does with its key (RFC 5246 7.4.2, RFC 8446 4.4.2.2)', () => {
+  const intermediateKey = provider.loadPrivateKey(pki.intermediate.keyPem);
+  const keyOf = (type: 'rsa' | 'ec') =>
+    provider.loadPrivateKey(
+      (type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' }))
+        .privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    );
+  const rsaKey = keyOf('rsa');
+  const ecKey = keyOf('ec');
+  /** A leaf for localhost under the intermediate, or self-signed when `selfSigned`. */
+  const leaf = (key: typeof rsaKey, keyUsage: number | undefined, selfSigned = false) =>
+    parseCertificate(
+      buildCertificate(provider, {
+        subject: { CN: 'localhost' }, ...(selfSigned ? {} : { issuer: c.intermediate.subject }),
+        notBefore: new Date(NOW.getTime() - 3600e3), notAfter: new Date(NOW.getTime() + 3600e3),
+        subjectPublicKeyInfo: key.spki, dnsNames: ['localhost'], ...(keyUsage !== undefined ? { keyUsage } : {}),
+      }, selfSigned ? key : intermediateKey, selfSigned ? SignatureScheme.rsa_pkcs1_sha256 : SignatureScheme.ecdsa_secp384r1_sha384),
+    );
+  const encipherOnly = leaf(rsaKey, KeyUsage.keyEncipherment);
+  const signOnly = leaf(rsaKey, KeyUsage.digitalSignature);
+  const both = leaf(rsaKey, KeyUsage.digitalSignature | KeyUsage.keyEncipherment);
+  const none = leaf(rsaKey, undefined);
+  const agreeOnly = leaf(ecKey, KeyUsage.keyAgreement);
+  assert.equal(none.keyUsage, undefined, 'the builder leaves keyUsage out');
+  const check = (l: Certificate, keyUsage: 'digitalSignature' | 'keyEncipherment') => verify([l, c.intermediate], { keyUsage, hostname: 'localhost' });
+
+  // ECDHE_RSA, DHE_RSA and TLS 1.3 sign with the key: keyEncipherment alone does not allow it.
+  assertFails(check(encipherOnly, 'digitalSignature'), 'INVALID_PURPOSE', /^unsupported certificate purpose: .*digitalSignature/);
+  // The RSA key exchange encrypts the premaster secret to the key: digitalSignature alone does not allow it.
+  assertFails(check(signOnly, 'keyEncipherment'), 'INVALID_PURPOSE', /^unsupported certificate purpose: .*keyEncipherment/);
+  // An EC key marked for key agreement (an ECDH certificate) is not an ECDSA signing key.
+  assertFails(check(agreeOnly, 'digitalSignature'), 'INVALID_PURPOSE');
+  assert.ok(check(encipherOnly, 'keyEncipherment').ok);
+  assert.ok(check(signOnly, 'digitalSignature').ok);
+  for (const use of ['digitalSignature', 'keyEncipherment'] as const) {
+    assert.ok(check(both, use).ok, `both bits, ${use}`);
+    assert.ok(check(none, use).ok, `no keyUsage extension, ${use}`);
+  }
+  // Without the option the leaf's bits are held only to the TLS uses as a whole (OpenSSL's sslserver purpose).
+  assert.ok(verify([encipherOnly, c.intermediate]).ok);
+  assert.ok(verify([agreeOnly, c.intermediate]).ok);
+  // A leaf trusted directly is checked too: the handshake still uses its key.
+  const selfIssued = leaf(rsaKey, KeyUsage.keyEncipherment, true);
+  assertFails(verify([selfIssued], { roots: [selfIssued], keyUsage: 'digitalSignature' }), 'INVALID_PURPOSE');
+  assert.ok(verify([selfIssued], { roots: [selfIssued], keyUsage: 'keyEncipherment' }).ok);
+  // Trust is reported before the key's use: under an unknown root the verdict is the missing issuer.
+  assertFails(verify([encipherOnly, c.intermediate], { roots: [c.otherRoot], keyUsage: 'digitalSignature' }), 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+  // And before the name: the wrong host name is not what is reported for an unusable key.
+  assertFails(verify([encipherOnly, c.intermediate], { hostname: 'wrong.example', keyUsage: 'digitalSignature' }), 'INVALID_PURPOSE');
+});
+
+test('keyUsage through verifyCertificateChain, and an unknown value is refused', async () => {
+  const chainOf = (leaf: PkiCert) => ({ leaf: leaf.pem, intermediates: pki.intermediate.pem, roots: pki.root.pem, provider });
+  // leafRsa is marked digitalSignature and keyEncipherment; clientOnly digitalSignature alone (test/certs/pki.ts).
+  assert.ok((await verifyCertificateChain({ ...chainOf(pki.leafRsa), keyUsage: 'keyEncipherment' })).ok);
+  assert.ok((await verifyCertificateChain({ ...chainOf(pki.clientOnly), purpose: 'clientAuth', keyUsage: 'digitalSignature' })).ok);
+  assertFails(await verifyCertificateChain({ ...chainOf(pki.clientOnly), purpose: 'clientAuth', keyUsage: 'keyEncipherment' }), 'INVALID_PURPOSE');
+  await assert.rejects(
+    verifyCertificateChain({ leaf: pki.leafRsa.pem, roots: pki.root.pem, provider, keyUsage: 'keyAgreement' as 'digitalSignature' }),
+    (e: unknown) => e instanceof TlsError && e.kind === 'api_misuse',
+  );
 });

@@ -22,7 +22,22 @@ export interface VerifyOptions {
   readonly purpose: 'serverAuth' | 'clientAuth';
   /** The most intermediates allowed between leaf and root. */
   readonly maxDepth?: number;
+  /**
+   * What the handshake does with the leaf's key, when the caller knows it: see LeafKeyUsage. A leaf
+   * whose keyUsage extension leaves that bit out is INVALID_PURPOSE; one without keyUsage allows it.
+   */
+  readonly keyUsage?: LeafKeyUsage;
 }
+
+/**
+ * The use a key exchange makes of the leaf's key (RFC 5280 Section 4.2.1.3):
+ * - 'digitalSignature': it signs the handshake, as in ECDHE and DHE ServerKeyExchange (RFC 5246
+ *   Section 7.4.3, RFC 8422 Section 5.4), a TLS 1.3 CertificateVerify (RFC 8446 Section 4.4.3)
+ *   and a client's CertificateVerify (RFC 5246 Section 7.4.8);
+ * - 'keyEncipherment': it decrypts the premaster secret of the RSA key exchange (RFC 5246 Section 7.4.2:
+ *   "the keyEncipherment bit MUST be set if the key usage extension is present").
+ */
+export type LeafKeyUsage = 'digitalSignature' | 'keyEncipherment';
 
 export type VerifyResult =
   | { readonly ok: true; readonly chain: readonly Certificate[] }
@@ -41,6 +56,9 @@ const Failures = {
   invalidCa: () => fail('INVALID_CA', 'invalid CA certificate'),
   pathLength: () => fail('PATH_LENGTH_EXCEEDED', 'path length constraint exceeded'),
   purpose: () => fail('INVALID_PURPOSE', 'unsupported certificate purpose'),
+  // OpenSSL has no error of its own for this (it does not check it, openssl/openssl#25718); its purpose code fits.
+  keyUsage: (use: LeafKeyUsage) =>
+    fail('INVALID_PURPOSE', `unsupported certificate purpose: the leaf's keyUsage does not include ${use}, which the key exchange needs`),
   signature: () => fail('CERT_SIGNATURE_FAILURE', 'certificate signature failure'),
   criticalExtension: (oid: string) =>
     fail('UNHANDLED_CRITICAL_EXTENSION', `unhandled critical extension ${oid}`),
@@ -271,6 +289,13 @@ function validatePath(path: readonly Certificate[], options: VerifyOptions): Fai
       ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment | KeyUsage.keyAgreement
       : KeyUsage.digitalSignature | KeyUsage.keyAgreement;
   if (path.length > 1 && leafKeyUsage !== undefined && (leafKeyUsage & tlsUses) === 0) return Failures.purpose();
+  // RFC 5246 Section 7.4.2 and RFC 8446 Section 4.4.2.2: the leaf's key must be usable as the key exchange
+  // uses it, so a keyUsage extension, when present, includes that use. A leaf trusted directly is held to
+  // this too: the handshake uses its key all the same. (Go's crypto/tls and webpki do not check this,
+  // golang/go#71842; BoringSSL does, KEY_USAGE_BIT_INCORRECT.)
+  if (options.keyUsage !== undefined && leafKeyUsage !== undefined && (leafKeyUsage & KeyUsage[options.keyUsage]) === 0) {
+    return Failures.keyUsage(options.keyUsage);
+  }
   // RFC 5280 Section 6.1.3 (b), (c) and 6.1.4 (g): each CA's name constraints (the trust anchor's
   // included, as OpenSSL, Go and webpki apply them) hold for every certificate below it, except
   // self-issued intermediates; the leaf's CN counts when it is a host name and there is no dNSName.
@@ -306,6 +331,8 @@ export interface VerifyCertificateChainOptions {
   readonly time?: Date;
   readonly purpose?: 'serverAuth' | 'clientAuth';
   readonly maxDepth?: number;
+  /** What the key exchange does with the leaf's key ('digitalSignature' or 'keyEncipherment'); unchecked by default. */
+  readonly keyUsage?: LeafKeyUsage;
   /** The crypto provider that checks signatures (the package root supplies node:crypto). */
   readonly provider?: CryptoProvider;
 }
@@ -332,6 +359,9 @@ export async function verifyCertificateChain(options: VerifyCertificateChainOpti
   if (!provider) {
     throw new TlsError('api_misuse', 'verifyCertificateChain needs a crypto provider (options.provider)');
   }
+  if (options.keyUsage !== undefined && options.keyUsage !== 'digitalSignature' && options.keyUsage !== 'keyEncipherment') {
+    throw new TlsError('api_misuse', `keyUsage is 'digitalSignature' or 'keyEncipherment', not ${JSON.stringify(options.keyUsage)}`);
+  }
   let leaf: Certificate[];
   let intermediates: Certificate[];
   let roots: Certificate[];
@@ -352,5 +382,6 @@ export async function verifyCertificateChain(options: VerifyCertificateChainOpti
     ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
     ...(options.ip !== undefined ? { ip: options.ip } : {}),
     ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}),
+    ...(options.keyUsage !== undefined ? { keyUsage: options.keyUsage } : {}),
   });
 }

@@ -11,7 +11,7 @@ import { verifyCertificateChain } from '../../src/index.js';
 import { der } from '../../src/x509/der.js';
 import { KeyUsage, Oid, parseCertificate } from '../../src/x509/certificate.js';
 import { NamedGroup, SignatureScheme } from '../../src/wire/enums.js';
-import { TempDir, inParallel, issue, newKey, openssl, opensslVerdict, tamperSignature, type Issued } from './pki.js';
+import { TempDir, inParallel, issue, newKey, openssl, opensslVerdict, tamperSignature, type IssueOptions, type Issued } from './pki.js';
 
 interface Case {
   readonly name: string;
@@ -22,6 +22,8 @@ interface Case {
   readonly ip?: string;
   readonly purpose?: 'serverAuth' | 'clientAuth';
   readonly maxDepth?: number;
+  /** What the key exchange does with the leaf's key (verifyCertificateChain's keyUsage); openssl verify has no such option. */
+  readonly keyUsage?: 'digitalSignature' | 'keyEncipherment';
   /** Validation time; the generation time by default. */
   readonly time?: Date;
   /** Our verdict: 'OK' or the failure code. */
@@ -40,6 +42,9 @@ const ALTNAME = 'ERR_TLS_CERT_ALTNAME_INVALID';
  * verify the first certificate" (21): that last error is what node:tls reports, and what we report
  * (test/interop/certificates.test.ts shows node:tls saying it for the missing intermediate).
  */
+/** Why openssl verify accepts a leaf whose keyUsage does not fit the key exchange. */
+const KX_WHY =
+  "openssl verify knows no key exchange (its sslserver purpose takes any of digitalSignature, keyEncipherment, keyAgreement), and OpenSSL's TLS client does not check the bit either (openssl/openssl#25718); RFC 5246 7.4.2 and RFC 8446 4.4.2.2 require it, and BoringSSL refuses such a leaf (KEY_USAGE_BIT_INCORRECT)";
 const LEAF_ONLY = 'openssl verify reports the first error (20); node:tls the last (21) for a chain that is the leaf alone';
 
 let dir: TempDir;
@@ -60,6 +65,10 @@ before(() => {
     ...more,
   });
 
+  const rsaKey = newKey('rsa');
+  // openssl verify accepts every one of these: where we refuse, it is a documented difference.
+  const kx = (name: string, o: Partial<IssueOptions>, keyUsage: NonNullable<Case['keyUsage']>, expected: string): Case =>
+    chain(leaf(o), { name, keyUsage, expected, ...(expected === 'OK' ? {} : { differs: { openssl: 'OK', why: KX_WHY } }) });
   const otherRoot = issue(NOW, undefined, { CN: 'Other Root', isCA: true });
   const otherInter = issue(NOW, otherRoot, { CN: 'Other Intermediate', isCA: true });
   const selfSigned = issue(NOW, undefined, { CN: HOST, dnsNames: [HOST] });
@@ -207,7 +216,15 @@ before(() => {
       },
     }),
     chain(leaf({ keyUsage: KeyUsage.nonRepudiation }), { name: 'leaf keyUsage without a TLS use', expected: 'INVALID_PURPOSE' }),
-    chain(leaf({ keyUsage: KeyUsage.keyEncipherment, key: newKey('rsa') }), { name: 'RSA leaf with keyEncipherment only', expected: 'OK' }),
+    chain(leaf({ keyUsage: KeyUsage.keyEncipherment, key: rsaKey }), { name: 'RSA leaf with keyEncipherment only', expected: 'OK' }),
+
+    // --- the leaf's keyUsage against the key exchange (RFC 5246 7.4.2, RFC 8446 4.4.2.2) ---
+    kx('RSA leaf with keyEncipherment only, for a signed key exchange (ECDHE, DHE, TLS 1.3)', { keyUsage: KeyUsage.keyEncipherment, key: rsaKey }, 'digitalSignature', 'INVALID_PURPOSE'),
+    kx('RSA leaf with keyEncipherment only, for the RSA key exchange', { keyUsage: KeyUsage.keyEncipherment, key: rsaKey }, 'keyEncipherment', 'OK'),
+    kx('RSA leaf with digitalSignature only, for the RSA key exchange', { keyUsage: KeyUsage.digitalSignature, key: rsaKey }, 'keyEncipherment', 'INVALID_PURPOSE'),
+    kx('P-256 leaf with keyAgreement only (an ECDH key), for a signed key exchange', { keyUsage: KeyUsage.keyAgreement }, 'digitalSignature', 'INVALID_PURPOSE'),
+    kx('RSA leaf without keyUsage, for a signed key exchange', { noKeyUsage: true, key: rsaKey }, 'digitalSignature', 'OK'),
+    kx('RSA leaf without keyUsage, for the RSA key exchange', { noKeyUsage: true, key: rsaKey }, 'keyEncipherment', 'OK'),
     chain(leaf({ extraExtensions: [unknownCritical] }), { name: 'unknown critical extension on the leaf', expected: 'UNHANDLED_CRITICAL_EXTENSION' }),
     chain(leaf({}, criticalInter), { name: 'unknown critical extension on an intermediate', intermediates: [criticalInter], expected: 'UNHANDLED_CRITICAL_EXTENSION' }),
 
@@ -340,6 +357,7 @@ test('PKI matrix: verifyCertificateChain and openssl verify on the same files', 
         ...(c.ip !== undefined ? { ip: c.ip } : {}),
         ...(c.purpose !== undefined ? { purpose: c.purpose } : {}),
         ...(c.maxDepth !== undefined ? { maxDepth: c.maxDepth } : {}),
+        ...(c.keyUsage !== undefined ? { keyUsage: c.keyUsage } : {}),
       }),
     ),
   );
@@ -398,4 +416,5 @@ test('PKI matrix: the key types are parsed as what they are', () => {
   const pss = parseCertificate(cases.find((x) => x.name === 'signed by an RSA-PSS key (pss_pss)')!.leaf.der);
   assert.equal(pss.signatureAlgorithm.oid, Oid.rsassaPss);
   assert.equal(pss.signatureAlgorithm.scheme, SignatureScheme.rsa_pss_rsae_sha256);
+  assert.equal(parseCertificate(cases.find((x) => x.name === 'RSA leaf without keyUsage, for a signed key exchange')!.leaf.der).keyUsage, undefined);
 });

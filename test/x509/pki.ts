@@ -66,6 +66,8 @@ export interface IssueOptions extends Partial<Omit<CertificateTemplate, 'subject
   readonly scheme?: number;
   /** Sign with this key instead of the issuer's (a bad signature under the issuer's name). */
   readonly signingKey?: TestKey;
+  /** Leave the keyUsage extension out (a leaf otherwise gets digitalSignature). */
+  readonly noKeyUsage?: boolean;
 }
 
 /**
@@ -87,7 +89,7 @@ export function issue(now: Date, issuer: Issued | undefined, o: IssueOptions): I
     ...(o.pathLenConstraint !== undefined ? { pathLenConstraint: o.pathLenConstraint } : {}),
     ...(o.dnsNames ? { dnsNames: o.dnsNames } : {}),
     ...(o.ipAddresses ? { ipAddresses: o.ipAddresses } : {}),
-    keyUsage: o.keyUsage ?? (isCA ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature),
+    ...(o.noKeyUsage ? {} : { keyUsage: o.keyUsage ?? (isCA ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature) }),
     ...(o.extKeyUsage ? { extKeyUsage: o.extKeyUsage } : isCA ? {} : { extKeyUsage: [Oid.serverAuth] }),
     ...(o.nameConstraints ? { nameConstraints: o.nameConstraints } : {}),
     ...(o.extraExtensions ? { extraExtensions: o.extraExtensions } : {}),
