@@ -62,14 +62,29 @@ export interface ConnectionInfo {
   readonly earlyData: 'none' | 'accepted' | 'rejected';
 }
 
+export interface ReceiveOptions {
+  /** The caller gives the bytes away: the engine may write over them (see Connection.receive). */
+  readonly owned?: boolean;
+}
+
 export interface Connection {
   readonly side: 'client' | 'server';
-  /** Buffers bytes received from the transport. Never throws. */
-  receive(bytes: Uint8Array): void;
+  /**
+   * Buffers bytes received from the transport. Never throws. With `owned` the caller gives the
+   * memory away (a socket's fresh read buffer): records are decrypted in place in it, and the
+   * application data handed up are views of it. Without it the bytes are never written.
+   */
+  receive(bytes: Uint8Array, options?: ReceiveOptions): void;
   /** Handles everything buffered; returns what happened. Never throws: failures are an 'error' event. */
   process(): ConnectionEvent[];
   /** Bytes to send to the transport (may be empty). */
   takeOutput(): Uint8Array;
+  /**
+   * Hands back what takeOutput() returned once the transport is done with the memory (the
+   * bytes are in the kernel, not queued in a stream that still refers to them), so that the
+   * next writes seal into it again. Optional: output never handed back is simply collected.
+   */
+  recycleOutput(bytes: Uint8Array): void;
   /** Queues application data (sent once the handshake is done). Throws TlsError(api_misuse) after close or error. */
   write(data: Uint8Array): void;
   /** Sends close_notify. */
@@ -149,6 +164,8 @@ class Engine implements HandshakeContext {
   private pendingHandshake: Uint8Array[] = [];
   private pendingAppData: Uint8Array[] = [];
   private inbound: Uint8Array[] = [];
+  /** Per inbound chunk: whether it was received with `owned`. */
+  private inboundOwned: boolean[] = [];
   private failure: TlsError | undefined;
   private sentCloseNotify = false;
   private receivedCloseNotify = false;
@@ -192,15 +209,17 @@ class Engine implements HandshakeContext {
 
   // --- the Connection surface ---
 
-  receive(bytes: Uint8Array): void {
+  receive(bytes: Uint8Array, options?: ReceiveOptions): void {
     if (this.failure || bytes.length === 0) return;
     this.inbound.push(bytes);
+    this.inboundOwned.push(options?.owned === true);
   }
 
   process(): ConnectionEvent[] {
     if (!this.failure) {
       this.guard(() => {
-        for (const bytes of this.inbound.splice(0)) this.record.receive(bytes);
+        const owned = this.inboundOwned.splice(0);
+        this.inbound.splice(0).forEach((bytes, i) => this.record.receive(bytes, owned[i]));
         this.readRecords();
       });
     }
@@ -213,6 +232,10 @@ class Engine implements HandshakeContext {
   takeOutput(): Uint8Array {
     this.flushHandshake();
     return this.record.takeOutput();
+  }
+
+  recycleOutput(bytes: Uint8Array): void {
+    this.record.recycleOutput(bytes);
   }
 
   write(data: Uint8Array): void {
@@ -547,14 +570,17 @@ class EngineConnection implements Connection {
     private readonly engine: Engine,
   ) {}
 
-  receive(bytes: Uint8Array): void {
-    this.engine.receive(bytes);
+  receive(bytes: Uint8Array, options?: ReceiveOptions): void {
+    this.engine.receive(bytes, options);
   }
   process(): ConnectionEvent[] {
     return this.engine.process();
   }
   takeOutput(): Uint8Array {
     return this.engine.takeOutput();
+  }
+  recycleOutput(bytes: Uint8Array): void {
+    this.engine.recycleOutput(bytes);
   }
   write(data: Uint8Array): void {
     this.engine.write(data);

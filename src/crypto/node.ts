@@ -143,10 +143,11 @@ class NativeAead implements Aead {
   sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void {
     this.addon.seal(this.context, nonce, aad, plaintext, suffix, out, offset);
   }
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, inPlace = false): Uint8Array | null {
     if (ciphertext.length < TAG) return null;
-    // Not zero-filled: the addon writes every byte, or clears them all when the tag fails.
-    const out = u8(Buffer.allocUnsafe(ciphertext.length - TAG));
+    // In place, OpenSSL decrypts over the ciphertext (in == out is allowed for EVP AEAD ciphers).
+    // Otherwise not zero-filled: the addon writes every byte, or clears them all when the tag fails.
+    const out = inPlace ? ciphertext.subarray(0, ciphertext.length - TAG) : u8(Buffer.allocUnsafe(ciphertext.length - TAG));
     return this.addon.open(this.context, nonce, aad, ciphertext, out) ? out : null;
   }
 }

@@ -29,8 +29,12 @@ export type AeadAlgorithm = 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305';
 export interface Aead {
   readonly algorithm: AeadAlgorithm;
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** The plaintext, or null when the tag does not verify. */
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
+  /**
+   * The plaintext, or null when the tag does not verify. With `inPlace` the caller gives the
+   * ciphertext's memory away: the plaintext may be written over it and returned as a view of it
+   * (a provider may also ignore the hint and return a new array).
+   */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, inPlace?: boolean): Uint8Array | null;
 }
 
 export type CbcAlgorithm = 'AES-128-CBC' | 'AES-256-CBC';

@@ -14,6 +14,9 @@ import { NamedGroup } from '../wire/enums.js';
 import { SecureContext, type TlsOptions } from './options.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 
+/** receive() options for a transport whose read buffers are ours to write over. */
+const OWNED = { owned: true } as const;
+
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
@@ -89,6 +92,8 @@ export class TLSSocket extends Duplex {
   #endTransport = false;
   #session: Buffer | undefined;
   #writeCallbacks: Callback[] = [];
+  /** The transport is a net.Socket: reads arrive in fresh buffers, writes are copied to the kernel. */
+  readonly #kernelTransport: boolean;
   readonly #keylogSeen = new Set<string>();
 
   constructor(socket: Duplex | undefined, options: TLSSocketOptions = {}) {
@@ -122,6 +127,7 @@ export class TLSSocket extends Duplex {
     }
 
     const t = this.transport;
+    this.#kernelTransport = t instanceof net.Socket;
     t.on('data', (data: Buffer | string) => this.#onTransportData(typeof data === 'string' ? Buffer.from(data) : data));
     t.on('end', () => this.#onTransportEnd());
     t.on('close', () => this.#onTransportClose());
@@ -137,7 +143,9 @@ export class TLSSocket extends Duplex {
 
   #onTransportData(data: Buffer): void {
     if (this.destroyed) return;
-    this.#conn.receive(data);
+    // A net.Socket hands every read over in a buffer of its own: the engine decrypts in place
+    // in it. Other transports' chunks (a PassThrough's, a user's stream's) are left untouched.
+    this.#conn.receive(data, this.#kernelTransport ? OWNED : undefined);
     this.#pump();
   }
 
@@ -207,7 +215,12 @@ export class TLSSocket extends Duplex {
     const callbacks = this.#secure || this.#conn.error ? this.#writeCallbacks.splice(0) : [];
     const t = this.transport;
     if (out.length > 0 && !t.destroyed && !t.writableEnded) {
-      t.write(toBuffer(out), (err) => callbacks.forEach((cb) => cb(err ?? null)));
+      t.write(toBuffer(out), (err) => {
+        // A net.Socket calls back once the bytes are in the kernel: the engine may seal into
+        // that memory again. A stream in memory may still hold the chunk, so its output is kept.
+        if (!err && this.#kernelTransport) this.#conn.recycleOutput(out);
+        callbacks.forEach((cb) => cb(err ?? null));
+      });
     } else if (callbacks.length > 0) {
       process.nextTick(() => callbacks.forEach((cb) => cb(this.#conn.error ?? null)));
     }

@@ -26,6 +26,10 @@ export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 256 * 1024;
  */
 class ByteQueue {
   private chunks: Uint8Array[] = [];
+  /** Per chunk: whether its owner gave it away (push(bytes, true)), so that views of it may be written. */
+  private owned: boolean[] = [];
+  /** Whether the array the last view() returned may be written: a copy, or a view of an owned chunk. */
+  lastViewWritable = false;
   /** Index of the first chunk still in use (chunks before it are consumed). */
   private head = 0;
   /** Offset of the first unread byte in chunks[head]. */
@@ -36,9 +40,10 @@ class ByteQueue {
     return this.total;
   }
 
-  push(bytes: Uint8Array): void {
+  push(bytes: Uint8Array, owned = false): void {
     if (bytes.length === 0) return;
     this.chunks.push(bytes);
+    this.owned.push(owned);
     this.total += bytes.length;
   }
 
@@ -79,7 +84,11 @@ class ByteQueue {
    */
   view(n: number): Uint8Array {
     const chunk = this.chunks[this.head]!;
-    if (n === 0 || this.offset + n > chunk.length) return this.take(n);
+    if (n === 0 || this.offset + n > chunk.length) {
+      this.lastViewWritable = true;
+      return this.take(n);
+    }
+    this.lastViewWritable = this.owned[this.head]!;
     const out = chunk.subarray(this.offset, this.offset + n);
     this.offset += n;
     if (this.offset === chunk.length) {
@@ -95,9 +104,11 @@ class ByteQueue {
   private compact(): void {
     if (this.head === this.chunks.length) {
       this.chunks = [];
+      this.owned = [];
       this.head = 0;
     } else if (this.head > 32 && this.head * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);
+      this.owned = this.owned.slice(this.head);
       this.head = 0;
     }
   }
@@ -108,6 +119,8 @@ export interface RawRecord {
   readonly contentType: number;
   readonly version: number;
   readonly body: Uint8Array;
+  /** nextView() only: the body's memory is the framer's to give away (a copy, or owned bytes). */
+  readonly writable?: boolean;
 }
 
 /**
@@ -123,9 +136,13 @@ export interface RawRecord {
 export class RecordFramer {
   private readonly queue = new ByteQueue();
 
-  /** Buffers `bytes`. The framer keeps a reference: do not modify them afterwards. */
-  push(bytes: Uint8Array): void {
-    this.queue.push(bytes);
+  /**
+   * Buffers `bytes`. The framer keeps a reference: do not modify them afterwards. With `owned`
+   * the caller gives the memory away: records framed from it by nextView() are `writable`, and
+   * decryption may write the plaintext over them.
+   */
+  push(bytes: Uint8Array, owned = false): void {
+    this.queue.push(bytes, owned);
   }
 
   next(maxBodyLength: number): RawRecord | null {
@@ -163,8 +180,9 @@ export class RecordFramer {
       throw new TlsError('record_overflow', `record of ${length} bytes is over the limit of ${maxBodyLength}`);
     }
     if (q.length < RECORD_HEADER_LENGTH + length) return null;
-    const record = view ? q.view(RECORD_HEADER_LENGTH + length) : q.take(RECORD_HEADER_LENGTH + length);
-    return { contentType, version, body: record.subarray(RECORD_HEADER_LENGTH) };
+    if (!view) return { contentType, version, body: q.take(RECORD_HEADER_LENGTH + length).subarray(RECORD_HEADER_LENGTH) };
+    const record = q.view(RECORD_HEADER_LENGTH + length);
+    return { contentType, version, body: record.subarray(RECORD_HEADER_LENGTH), writable: q.lastViewWritable };
   }
 
   /** Bytes received but not yet returned as records. */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { nodeCryptoProvider as provider } from '../crypto/node.js';
 import { TlsError } from '../errors.js';
 import type { TraceEvent } from '../trace.js';
+import { concatBytes } from '../wire/bytes.js';
 import { RecordLayer } from './layer.js';
 import { aead12Protection, aead13Protection, cbcProtection } from './protection.js';
 
@@ -205,4 +206,82 @@ describe('RecordLayer', () => {
       { kind: 'record', side: 'server', direction: 'received', contentType: 22, length: 4, encrypted: false },
     ]);
   });
+
+  for (const [version, make] of [
+    ['TLS 1.2', () => gcm()],
+    ['TLS 1.3', () => aead13Protection(provider, 'CHACHA20-POLY1305', bytes(32, 3), bytes(12, 4))],
+  ] as const) {
+    it(`${version}: owned bytes are decrypted in place, other bytes are never written`, () => {
+      const sender = new RecordLayer();
+      sender.setWriteProtection(make());
+      sender.writeRecord(23, bytes(40_000, 9));
+      const wire = sender.takeOutput();
+      const untouched = wire.slice();
+      // Not owned (a recording, a test's buffer): the plaintext is a copy, the input unchanged.
+      const reader = new RecordLayer();
+      reader.setReadProtection(make());
+      reader.receive(wire);
+      const copied = readAll(reader);
+      assert.deepEqual(wire, untouched);
+      assert.ok(copied.every((r) => r.plaintext.buffer !== wire.buffer));
+      // Owned, in two pieces so that one record straddles them: plaintexts are views of the
+      // pieces where a record lies in one, and a copy where it straddles.
+      const first = wire.slice(0, 20_000);
+      const second = wire.slice(20_000);
+      const owner = new RecordLayer();
+      owner.setReadProtection(make());
+      owner.receive(first, true);
+      owner.receive(second, true);
+      const opened = readAll(owner);
+      assert.deepEqual(opened.map((r) => r.plaintext), copied.map((r) => r.plaintext));
+      assert.equal(opened[0]!.plaintext.buffer, first.buffer, 'the first record is opened where it lies');
+      assert.equal(opened[2]!.plaintext.buffer, second.buffer, 'the last record is opened where it lies');
+      assert.notEqual(opened[1]!.plaintext.buffer, first.buffer, 'the straddling record is assembled in a copy');
+      assert.deepEqual(concatBytes(...opened.map((r) => r.plaintext)), bytes(40_000, 9));
+    });
+  }
+
+  it('a forged record received as owned is still bad_record_mac', () => {
+    const sender = new RecordLayer();
+    sender.setWriteProtection(gcm());
+    sender.writeRecord(23, bytes(100));
+    const wire = sender.takeOutput();
+    wire[wire.length - 1]! ^= 1;
+    const reader = new RecordLayer();
+    reader.setReadProtection(gcm());
+    reader.receive(wire, true);
+    throwsTls(() => reader.readRecord(), 'bad_record_mac');
+  });
+
+  it('seals the next large write into an output slab handed back by recycleOutput, and nothing else', () => {
+    const layer = new RecordLayer();
+    layer.setWriteProtection(gcm());
+    layer.writeRecord(23, bytes(65_536));
+    const first = layer.takeOutput();
+    const firstSent = first.slice();
+    layer.recycleOutput(first);
+    layer.recycleOutput(first); // twice is once
+    layer.writeRecord(23, bytes(65_536, 1));
+    const second = layer.takeOutput();
+    assert.equal(second.buffer, first.buffer, 'the slab is sealed into again');
+    layer.writeRecord(23, bytes(65_536, 2));
+    const third = layer.takeOutput();
+    assert.notEqual(third.buffer, second.buffer, 'a slab still out is not reused (handed back twice above)');
+    // What the peer reads is right every time.
+    const reader = new RecordLayer();
+    reader.setReadProtection(gcm());
+    reader.receive(firstSent);
+    reader.receive(second);
+    reader.receive(third);
+    const read = concatBytes(...readAll(reader).map((r) => r.plaintext));
+    assert.deepEqual(read, concatBytes(bytes(65_536), bytes(65_536, 1), bytes(65_536, 2)));
+    // A foreign array, a view into a slab, small writes: never adopted.
+    layer.recycleOutput(new Uint8Array(66 * 1024));
+    layer.recycleOutput(third.subarray(5));
+    layer.writeRecord(23, bytes(100));
+    const small = layer.takeOutput();
+    assert.notEqual(small.buffer, third.buffer);
+    assert.equal(small.buffer.byteLength, small.length);
+  });
 });
+

@@ -18,6 +18,16 @@ function nextSeq(seq: number): number {
   return seq + 1;
 }
 
+/**
+ * The size of a reusable output buffer: four full AEAD records with their headers (TLS 1.2's
+ * explicit nonce included), which is what a 64 KiB write becomes.
+ */
+const OUTPUT_SLAB = 66 * 1024;
+/** The most output buffers kept for reuse per connection (an idle connection keeps at most this). */
+const MAX_SPARE_SLABS = 2;
+/** Writes smaller than this are sealed into a buffer of their own: a slab would waste memory. */
+const MIN_SLAB_WRITE = 8 * 1024;
+
 /** A protection that can seal into a caller's buffer (null and AEAD protection). */
 type SealingProtection = RecordProtection & Required<Pick<RecordProtection, 'sealedLength' | 'sealInto'>>;
 
@@ -45,6 +55,12 @@ export class RecordLayer {
   /** Headers and bodies queued for sending, joined once in takeOutput(). */
   private output: Uint8Array[] = [];
   private outputLength = 0;
+  /** Output slabs handed back by recycleOutput(), ready to be sealed into again. */
+  private spareSlabs: Uint8Array[] = [];
+  /** The memory of every slab this layer made. */
+  private readonly slabs = new WeakSet<ArrayBufferLike>();
+  /** Slabs takeOutput() handed out and not yet handed back: recycleOutput() takes back these only, once. */
+  private readonly handedOut = new WeakSet<ArrayBufferLike>();
 
   constructor(options: { side?: Side; trace?: Annotator } = {}) {
     this.side = options.side ?? 'client';
@@ -69,9 +85,13 @@ export class RecordLayer {
     return this.writeProtection.encrypted;
   }
 
-  /** Buffers received bytes. The layer keeps a reference: do not modify them afterwards. */
-  receive(bytes: Uint8Array): void {
-    this.framer.push(bytes);
+  /**
+   * Buffers received bytes. The layer keeps a reference: do not modify them afterwards. With
+   * `owned` the caller gives the memory away, and protected records are decrypted in place in it
+   * (the plaintext handed up is then a view of these bytes).
+   */
+  receive(bytes: Uint8Array, owned = false): void {
+    this.framer.push(bytes, owned);
   }
 
   /** Bytes received but not yet returned as records. */
@@ -104,7 +124,7 @@ export class RecordLayer {
       return { contentType: record.contentType, plaintext: record.body };
     }
     const seq = this.readSeq;
-    const opened = protection.open(record.contentType, record.version, seq, record.body);
+    const opened = protection.open(record.contentType, record.version, seq, record.body, record.writable === true);
     this.readSeq = nextSeq(seq);
     // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes (RFC 8449: or our record_size_limit).
     if (opened.plaintext.length > this.maxFragmentIn) {
@@ -167,7 +187,7 @@ export class RecordLayer {
     const fullLength = full > 0 ? protection.sealedLength(max) : 0;
     const restLength = rest > 0 ? protection.sealedLength(rest) : 0;
     const total = full * (RECORD_HEADER_LENGTH + fullLength) + (rest > 0 ? RECORD_HEADER_LENGTH + restLength : 0);
-    const out = new Uint8Array(total);
+    const out = total >= MIN_SLAB_WRITE && total <= OUTPUT_SLAB ? this.slab().subarray(0, total) : new Uint8Array(total);
     let at = 0;
     for (let offset = 0; offset < data.length; offset += max) {
       const end = Math.min(offset + max, data.length);
@@ -198,6 +218,7 @@ export class RecordLayer {
       const only = this.output[0]!;
       this.output = [];
       this.outputLength = 0;
+      if (this.slabs.has(only.buffer)) this.handedOut.add(only.buffer);
       return only;
     }
     const out = new Uint8Array(this.outputLength);
@@ -205,10 +226,35 @@ export class RecordLayer {
     for (const chunk of this.output) {
       out.set(chunk, at);
       at += chunk.length;
+      // Copied: a slab among the chunks is free again.
+      if (this.slabs.has(chunk.buffer)) this.keepSpare(chunk.buffer);
     }
     this.output = [];
     this.outputLength = 0;
     return out;
+  }
+
+  /**
+   * Hands back an array takeOutput() returned, once the transport is done with it (its bytes
+   * are in the kernel, not just queued in a stream that still refers to them): an output slab
+   * is then sealed into again instead of allocating a new buffer for every write. Anything else
+   * is ignored, and so is a slab handed back twice.
+   */
+  recycleOutput(bytes: Uint8Array): void {
+    if (this.handedOut.delete(bytes.buffer)) this.keepSpare(bytes.buffer);
+  }
+
+  private keepSpare(buffer: ArrayBufferLike): void {
+    if (this.spareSlabs.length < MAX_SPARE_SLABS) this.spareSlabs.push(new Uint8Array(buffer, 0, OUTPUT_SLAB));
+  }
+
+  /** A spare output slab, or a new one (never zeroed again: every byte sealed into it is written). */
+  private slab(): Uint8Array {
+    const spare = this.spareSlabs.pop();
+    if (spare !== undefined) return spare;
+    const slab = new Uint8Array(OUTPUT_SLAB);
+    this.slabs.add(slab.buffer);
+    return slab;
   }
 
   get hasOutput(): boolean {

@@ -31,9 +31,10 @@ export interface RecordProtection {
   /**
    * Returns the plaintext and its real content type. Throws TlsError(bad_record_mac)
    * for any authentication or padding failure, the same way for both, without
-   * an early exit (CBC: RFC 5246 Section 6.2.3.2, Lucky Thirteen).
+   * an early exit (CBC: RFC 5246 Section 6.2.3.2, Lucky Thirteen). With `inPlace` the body's
+   * memory is the protection's to overwrite: the plaintext may be a view of it.
    */
-  open(contentType: number, version: number, seq: number, body: Uint8Array): { contentType: number; plaintext: Uint8Array };
+  open(contentType: number, version: number, seq: number, body: Uint8Array, inPlace?: boolean): { contentType: number; plaintext: Uint8Array };
   /**
    * Optional, where the body length is known up front (null and AEAD protection): the length
    * seal() returns for a plaintext of `plaintextLength` bytes.
@@ -157,10 +158,10 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
         sealInto(contentType, version, seq, plaintext, body, 0);
         return body;
       },
-      open(contentType, version, seq, body) {
+      open(contentType, version, seq, body, inPlace) {
         if (body.length < AEAD_TAG_LENGTH) throw badRecordMac();
         const aad = pseudoHeader(seq, contentType, version, body.length - AEAD_TAG_LENGTH);
-        const plaintext = aead.open(xorNonce(iv, seq), aad, body);
+        const plaintext = aead.open(xorNonce(iv, seq), aad, body, inPlace);
         if (plaintext === null) throw badRecordMac();
         return { contentType, plaintext };
       },
@@ -192,11 +193,11 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
       sealInto(contentType, version, seq, plaintext, body, 0);
       return body;
     },
-    open(contentType, version, seq, body) {
+    open(contentType, version, seq, body, inPlace) {
       if (body.length < SEQ_LENGTH + AEAD_TAG_LENGTH) throw badRecordMac();
       const nonce = nonceFor(body.subarray(0, SEQ_LENGTH));
       const aad = pseudoHeader(seq, contentType, version, body.length - SEQ_LENGTH - AEAD_TAG_LENGTH);
-      const plaintext = aead.open(nonce, aad, body.subarray(SEQ_LENGTH));
+      const plaintext = aead.open(nonce, aad, body.subarray(SEQ_LENGTH), inPlace);
       if (plaintext === null) throw badRecordMac();
       return { contentType, plaintext };
     },
@@ -254,13 +255,13 @@ export function aead13Protection(
       sealInto(contentType, version, seq, plaintext, body, 0);
       return body;
     },
-    open(contentType, version, seq, body) {
+    open(contentType, version, seq, body, inPlace) {
       // RFC 8446 Section 5.2: opaque_type is always application_data for protected records.
       if (contentType !== ContentType.application_data) {
         throw new TlsError('unexpected_message', `record of type ${contentType} is not protected`);
       }
       if (body.length < AEAD_TAG_LENGTH) throw badRecordMac();
-      const inner = aead.open(xorNonce(staticIv, seq), header(contentType, version, body.length), body);
+      const inner = aead.open(xorNonce(staticIv, seq), header(contentType, version, body.length), body, inPlace);
       if (inner === null) throw badRecordMac();
       // RFC 8446 Section 5.4: the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.
       if (inner.length > MAX_FRAGMENT + 1) {
