@@ -4,12 +4,17 @@
 // CA, a leaf without its intermediate, and a correct chain sent out of order; our client (the package's
 // node:tls-style API) and node:tls itself connect to the same server, and both must report the same
 // outcome and code. Each case is a test of its own, so that one failure does not hide the others.
+//
+// Our server: configured with its leaf and the intermediate (leaf first), it sends both, and openssl
+// s_client -verify_return_error and node:tls, each trusting the root alone, accept the chain.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nodeTls from 'node:tls';
 import { connect } from '../../src/node/api.js';
-import { startOpensslServer, stopAllPeers, errorCode, type OpensslServer } from './peers.js';
+import { pemDecode } from '../../src/x509/pem.js';
+import { runOpensslClient, startOpensslServer, stopAllPeers, errorCode, tail, type OpensslServer } from './peers.js';
+import { startEchoServer } from './typetls-peers.js';
 import { TempDir, issue, newKey, type IssueOptions, type Issued } from '../x509/pki.js';
 
 const NOW = new Date();
@@ -168,3 +173,88 @@ for (const s of scenarios) {
     }
   });
 }
+
+// ---------- a typetls server sends its chain as configured ----------
+
+/** A leaf under an intermediate under a root; the server is given the leaf and the intermediate, leaf first. */
+function serverChain(): { root: Issued; inter: Issued; leaf: Issued } {
+  const root = issue(NOW, undefined, { CN: 'Chain Root', isCA: true });
+  const inter = issue(NOW, root, { CN: 'Chain Intermediate', isCA: true });
+  return { root, inter, leaf: leafUnder(inter) };
+}
+
+const sClientFlag = { 'TLSv1.2': '-tls1_2', 'TLSv1.3': '-tls1_3' } as const;
+
+/** The DER of each certificate s_client -showcerts printed, in the order the server sent them. */
+const shownCertificates = (stdout: string): string[] =>
+  pemDecode(stdout).filter((b) => b.label === 'CERTIFICATE').map((b) => Buffer.from(b.der).toString('hex'));
+const hex = (c: Issued) => Buffer.from(c.der).toString('hex');
+
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`typetls server with leaf + intermediate, ${version}: openssl s_client -verify_return_error -CAfile root accepts`, { timeout: 30_000 }, async () => {
+    const { root, inter, leaf } = serverChain();
+    const server = await startEchoServer({ cert: leaf.pem + inter.pem, key: leaf.key.pem, minVersion: version, maxVersion: version }, { endAfter: 5 });
+    try {
+      const r = await runOpensslClient(
+        [
+          '-connect', `127.0.0.1:${server.port}`, '-servername', 'localhost', '-CAfile', dir.write('root.pem', root.pem),
+          '-verify_return_error', '-showcerts', '-ign_eof', sClientFlag[version],
+        ],
+        { stdinData: 'hello', timeoutMs: 10_000 },
+      );
+      const out = r.stdout.toString('latin1');
+      assert.equal(r.code, 0, tail(r.stderr));
+      assert.match(out, /Verify return code: 0 \(ok\)/);
+      assert.match(out, new RegExp(`Protocol *: ${version.replace('.', '\\.')}`));
+      // What the server sent: the leaf, then the intermediate, and not the root.
+      assert.deepEqual(shownCertificates(out), [hex(leaf), hex(inter)]);
+      assert.match(out, /hello/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test(`typetls server with leaf + intermediate, ${version}: node:tls with ca: root only accepts`, { timeout: 30_000 }, async () => {
+    const { root, inter, leaf } = serverChain();
+    const server = await startEchoServer({ cert: leaf.pem + inter.pem, key: leaf.key.pem, minVersion: version, maxVersion: version });
+    try {
+      const socket = await new Promise<nodeTls.TLSSocket>((resolve, reject) => {
+        const s = nodeTls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: [root.pem] }, () => resolve(s));
+        s.once('error', reject);
+      });
+      try {
+        assert.equal(socket.authorized, true, String(socket.authorizationError));
+        assert.equal(socket.getProtocol(), version);
+        const peer = socket.getPeerCertificate(true);
+        assert.equal(peer.subject.CN, 'localhost');
+        assert.equal(peer.issuerCertificate.subject.CN, 'Chain Intermediate');
+        assert.equal(peer.issuerCertificate.raw.toString('hex'), hex(inter));
+      } finally {
+        socket.destroy();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+test('typetls server with the leaf alone: openssl s_client and node:tls, trusting the root alone, refuse it', { timeout: 30_000 }, async () => {
+  // The control for the two tests above: without the intermediate on the wire there is no path to the root.
+  const { root, leaf } = serverChain();
+  const server = await startEchoServer({ cert: leaf.pem, key: leaf.key.pem });
+  try {
+    const r = await runOpensslClient(
+      ['-connect', `127.0.0.1:${server.port}`, '-servername', 'localhost', '-CAfile', dir.write('root.pem', root.pem), '-verify_return_error', '-showcerts'],
+      { timeoutMs: 10_000 },
+    );
+    assert.notEqual(r.code, 0);
+    assert.match(r.stdout.toString('latin1') + r.stderr, /verify error:num=20:unable to get local issuer certificate/);
+    assert.deepEqual(shownCertificates(r.stdout.toString('latin1')), [hex(leaf)]);
+    const node = await outcome(
+      (onSecure) => nodeTls.connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: [root.pem] }, onSecure) as unknown as AnySocket,
+    );
+    assert.equal(node.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  } finally {
+    await server.close();
+  }
+});
