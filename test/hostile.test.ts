@@ -15,56 +15,26 @@ import { spawn } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
-import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../src/connection.js';
-import { nodeCryptoProvider } from '../src/crypto/node.js';
+import { ClientConnection, ServerConnection, type Connection } from '../src/connection.js';
 import { TlsError } from '../src/errors.js';
-import { keyBlock } from '../src/keys/prf.js';
-import { aead12Protection, type RecordProtection } from '../src/record/protection.js';
-import { suiteByName, type CipherSuite } from '../src/suites.js';
+import { suiteByName } from '../src/suites.js';
 import { AlertDescription, alertDescriptionName, HandshakeType, NamedGroup } from '../src/wire/enums.js';
 import { decodeHandshake, encodeHandshake, type ClientHello } from '../src/wire/messages.js';
-import { concatBytes, findRecords, fromHex, makeRecord, splitRecords, toHex } from './fuzz/mutator.js';
+import { concatBytes, fromHex, splitRecords, toHex } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, testKeys, type TestKeys } from './pair.js';
+import {
+  assertEncryptedFatal, assertPeerAlert, assertPlainFatal, assertSilence, CT, type Direction, handshake, handshakeMessages, note, printObserved, record, sessionKeys,
+  TLS12, Victim,
+} from './victim.js';
 
 let k: TestKeys;
 before(async () => {
   k = await testKeys();
 });
 
-const TLS12 = 0x0303;
-const CT = { change_cipher_spec: 20, alert: 21, handshake: 22, application_data: 23 } as const;
 const A = AlertDescription;
 const ECDHE_GCM = suiteByName('ECDHE-RSA-AES128-GCM-SHA256')!;
 const RSA_GCM = suiteByName('AES128-GCM-SHA256')!;
-
-// --- raw bytes ---
-
-/** A record: type, version, body (the helper every case writes with). */
-const record = (type: number, body: Uint8Array | number[], version = TLS12): Uint8Array =>
-  makeRecord(type, version, body instanceof Uint8Array ? body : Uint8Array.from(body));
-
-/** A handshake message: msg_type, uint24 length, body. */
-function handshake(type: number, body: Uint8Array | number[], length?: number): Uint8Array {
-  const b = body instanceof Uint8Array ? body : Uint8Array.from(body);
-  const n = length ?? b.length;
-  return concatBytes([Uint8Array.of(type, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff), b]);
-}
-
-/** The handshake messages of a plaintext flight, each with its 4-byte header. */
-function handshakeMessages(flight: Uint8Array): Uint8Array[] {
-  const body = concatBytes(
-    findRecords(flight)
-      .filter((r) => r.type === CT.handshake)
-      .map((r) => flight.subarray(r.offset + 5, r.offset + 5 + r.length)),
-  );
-  const out: Uint8Array[] = [];
-  for (let at = 0; at + 4 <= body.length; ) {
-    const n = (body[at + 1]! << 16) | (body[at + 2]! << 8) | body[at + 3]!;
-    out.push(body.slice(at, at + 4 + n));
-    at += 4 + n;
-  }
-  return out;
-}
 
 // --- configurations: TLS 1.2 pinned ---
 
@@ -73,62 +43,6 @@ function clientCfg(o: Partial<ClientConfig> = {}): ClientConfig {
 }
 function serverCfg(o: Partial<ServerConfig> = {}): ServerConfig {
   return makeServerConfig(k, { maxVersion: TLS12, ...o });
-}
-
-// --- the side under test: every call wrapped ---
-
-class Victim {
-  readonly events: ConnectionEvent[] = [];
-  readonly thrown: unknown[] = [];
-  constructor(readonly conn: Connection) {}
-
-  /** receive + process + takeOutput, exceptions caught and kept for (d). */
-  feed(...inputs: Uint8Array[]): Uint8Array {
-    const out: Uint8Array[] = [];
-    for (const bytes of inputs) {
-      try {
-        this.conn.receive(bytes);
-        this.events.push(...this.conn.process());
-        out.push(this.conn.takeOutput());
-      } catch (e) {
-        this.thrown.push(e);
-      }
-    }
-    return concatBytes(out);
-  }
-
-  errors(): TlsError[] {
-    return this.events.filter((e): e is Extract<ConnectionEvent, { type: 'error' }> => e.type === 'error').map((e) => e.error);
-  }
-}
-
-// --- session keys from the key log, to read and write protected records as either side ---
-
-class Direction {
-  constructor(private readonly protection: RecordProtection, public seq: number) {}
-  seal(type: number, plaintext: Uint8Array | number[]): Uint8Array {
-    const p = plaintext instanceof Uint8Array ? plaintext : Uint8Array.from(plaintext);
-    return record(type, this.protection.seal(type, TLS12, this.seq++, p));
-  }
-  open(rec: Uint8Array): { contentType: number; plaintext: Uint8Array } {
-    const [r] = findRecords(rec);
-    assert.ok(r, 'a whole record');
-    return this.protection.open(r.type, r.version, this.seq++, rec.subarray(r.offset + 5, r.offset + 5 + r.length));
-  }
-}
-
-function sessionKeys(suite: CipherSuite, keyLogLine: string, serverRandom: Uint8Array) {
-  const [label, cr, master] = keyLogLine.split(' ');
-  assert.equal(label, 'CLIENT_RANDOM');
-  const c = suite.cipher;
-  assert.equal(c.kind, 'aead');
-  if (c.kind !== 'aead') throw new Error('unreachable');
-  const kb = keyBlock(nodeCryptoProvider, suite.hash, fromHex(master!), fromHex(cr!), serverRandom, { macKey: 0, key: c.keyLength, iv: c.fixedIvLength });
-  return {
-    /** The client's write direction, starting at `seq`. */
-    client: (seq: number) => new Direction(aead12Protection(nodeCryptoProvider, c.algorithm, kb.clientWriteKey, kb.clientWriteIv), seq),
-    server: (seq: number) => new Direction(aead12Protection(nodeCryptoProvider, c.algorithm, kb.serverWriteKey, kb.serverWriteIv), seq),
-  };
 }
 
 /**
@@ -191,85 +105,6 @@ class Flow {
     const [msg] = handshakeMessages(this.clientHello);
     return decodeHandshake(HandshakeType.client_hello, msg!.subarray(4), { version: TLS12 }) as ClientHello;
   }
-}
-
-// --- the assertions ---
-
-/** What the table at the end prints: input class → what each role answered. */
-const observed = new Map<string, { client?: string; server?: string }>();
-function note(cls: string, role: 'client' | 'server', what: string): void {
-  const row = observed.get(cls) ?? {};
-  row[role] = what;
-  observed.set(cls, row);
-}
-
-/** (c) and (d): nothing more is written, the error is sticky, nothing escaped. */
-function assertSilence(v: Victim, err: TlsError): void {
-  for (let i = 0; i < 2; i++) {
-    const events = v.conn.process();
-    assert.deepEqual(events.map((e) => e.type), ['error'], 'a second process() reports the same failure');
-    assert.equal((events[0] as { error: TlsError }).error, err, 'the failure is sticky');
-    assert.equal(v.conn.takeOutput().length, 0, 'nothing written after the fatal alert');
-  }
-  const more = v.feed(record(CT.handshake, handshake(HandshakeType.client_hello, [1, 2, 3])), record(CT.alert, [2, 40]), record(CT.application_data, [1]));
-  assert.equal(more.length, 0, 'more input writes nothing');
-  assert.equal(v.conn.error, err);
-  v.conn.close();
-  assert.equal(v.conn.takeOutput().length, 0, 'close() after a failure writes nothing');
-  assert.throws(() => v.conn.write(Uint8Array.of(1)), (e) => e === err, 'write() throws the sticky error');
-  assert.deepEqual(v.thrown, [], 'no exception escaped');
-}
-
-/** (a)-(d) for a failure while our writes are unencrypted: the output is exactly one fatal alert record. */
-function assertPlainFatal(cls: string, v: Victim, output: Uint8Array, kind: string, alert: number): void {
-  assert.deepEqual(v.thrown, [], 'no exception escaped');
-  const err = v.conn.error;
-  assert.ok(err instanceof TlsError, `expected a ${kind} failure, got none`);
-  assert.equal(err.kind, kind, `kind (${err.code}: ${err.message})`);
-  assert.equal(err.code, `ERR_TLS_${kind.toUpperCase()}`);
-  assert.equal(v.errors().length, 1, 'one error event');
-  assert.equal(v.errors()[0], err);
-  // The record version is TLS 1.0 before ServerHello settles it (RFC 5246 Appendix E.1) and 1.2 after.
-  assert.equal(output.length, 7, `one alert record, got ${toHex(output)}`);
-  assert.deepEqual([...output.subarray(0, 2), ...output.subarray(3)], [CT.alert, 3, 0, 2, 2, alert], `alert bytes ${toHex(output)}`);
-  assert.ok(output[2] === 1 || output[2] === 3, 'record minor version 1 or 3');
-  assertSilence(v, err);
-  note(cls, v.conn.side, alertDescriptionName(alert));
-}
-
-/** (a)-(d) once our writes are encrypted: one alert record, which opens to [fatal, alert] and the peer reads as such. */
-function assertEncryptedFatal(cls: string, v: Victim, output: Uint8Array, kind: string, alert: number, ours: Direction, peer: Connection): void {
-  assert.deepEqual(v.thrown, [], 'no exception escaped');
-  const err = v.conn.error;
-  assert.ok(err instanceof TlsError, `expected a ${kind} failure, got none`);
-  assert.equal(err.kind, kind, `kind (${err.code}: ${err.message})`);
-  assert.equal(err.code, `ERR_TLS_${kind.toUpperCase()}`);
-  const recs = splitRecords(output);
-  assert.equal(recs.length, 1, 'one record');
-  assert.equal(concatBytes(recs).length, output.length);
-  assert.equal(recs[0]![0], CT.alert);
-  const opened = ours.open(recs[0]!);
-  assert.equal(opened.contentType, CT.alert);
-  assert.deepEqual([...opened.plaintext], [2, alert]);
-  peer.receive(output);
-  peer.process();
-  assert.equal(peer.error?.code, `ERR_TLS_ALERT_${alertDescriptionName(alert).toUpperCase()}`);
-  assert.equal(peer.takeOutput().length, 0, 'the peer answers a fatal alert with nothing');
-  assertSilence(v, err);
-  note(cls, v.conn.side, `${alertDescriptionName(alert)} (encrypted)`);
-}
-
-/** A fatal alert received: the error names it and nothing is sent back. */
-function assertPeerAlert(cls: string, v: Victim, output: Uint8Array, alert: number): void {
-  assert.deepEqual(v.thrown, []);
-  const err = v.conn.error;
-  assert.ok(err instanceof TlsError);
-  assert.equal(err.kind, 'peer_alert');
-  assert.equal(err.code, `ERR_TLS_ALERT_${alertDescriptionName(alert).toUpperCase()}`);
-  assert.equal(err.receivedAlert, alert);
-  assert.equal(output.length, 0, 'no alert sent back');
-  assertSilence(v, err);
-  note(cls, v.conn.side, `none sent (${err.code})`);
 }
 
 // --- victims in each state ---
@@ -864,9 +699,4 @@ describe('hangs', () => {
   });
 });
 
-after(() => {
-  const rows = [...observed.entries()].sort(([a], [b]) => a.localeCompare(b));
-  const lines = ['| hostile input | client sends | server sends |', '| --- | --- | --- |'];
-  for (const [cls, r] of rows) lines.push(`| ${cls} | ${r.client ?? '—'} | ${r.server ?? '—'} |`);
-  if (process.env.TYPETLS_HOSTILE_TABLE) console.log(lines.join('\n'));
-});
+after(printObserved);
