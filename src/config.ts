@@ -64,22 +64,81 @@ export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
 
 /**
  * What a peer may make us buffer or repeat. A peer over a limit gets the alert
- * the limit names and the connection ends.
+ * the limit names and the connection ends. Every limit is a non-negative
+ * integer; the message sizes are at most 2^24 - 1, the largest a handshake
+ * message can be (RFC 8446 Section 4).
  */
 export interface Limits {
-  /** The largest handshake message but Certificate (decode_error above). */
+  /** The largest handshake message but Certificate, in bytes of body (decode_error above); default 64 KiB. */
   readonly maxHandshakeMessage: number;
-  /** The largest Certificate message (decode_error above). */
+  /** The largest Certificate message, in bytes of body (decode_error above); default 256 KiB. */
   readonly maxCertificateMessage: number;
-  /** The most certificates in a peer's chain (bad_certificate above). */
+  /** The most certificates in a peer's chain (bad_certificate above); default 10. */
   readonly maxChainLength: number;
+  /**
+   * The most empty application data records in a row (RFC 5246 Section 6.2.1 allows them,
+   * but they cost us work and tell us nothing); the next is unexpected_message. Default 32.
+   * Any non-empty record resets the count.
+   */
+  readonly maxEmptyRecords: number;
+  /**
+   * The most warning alerts in a row, with no other record between them (user_canceled
+   * during the handshake, any warning after it in TLS 1.2); the next is unexpected_message.
+   * Default 4. close_notify is not counted.
+   */
+  readonly maxWarningAlerts: number;
+  /**
+   * The most compatibility ChangeCipherSpec records dropped in one TLS 1.3 handshake
+   * (RFC 8446 Section 5 and Appendix D.4: a peer sends one, two around a HelloRetryRequest);
+   * the next is unexpected_message. Default 4.
+   */
+  readonly maxChangeCipherSpecs: number;
+  /**
+   * The most post-handshake handshake messages without application data between them:
+   * TLS 1.3 KeyUpdate and NewSessionTicket (RFC 8446 Section 4.6), and the HelloRequest or
+   * ClientHello that TLS 1.2 refuses with no_renegotiation; the next is unexpected_message.
+   * Default 32. Application data from the peer resets the count.
+   */
+  readonly maxPostHandshakeMessages: number;
 }
 
 export const defaultLimits: Limits = {
   maxHandshakeMessage: 64 * 1024,
   maxCertificateMessage: 256 * 1024,
   maxChainLength: 10,
+  maxEmptyRecords: 32,
+  maxWarningAlerts: 4,
+  maxChangeCipherSpecs: 4,
+  maxPostHandshakeMessages: 32,
 };
+
+/** The given limits over the defaults; a limit left undefined keeps its default. */
+function limitsWithDefaults(given: Partial<Limits> | undefined): Limits {
+  const limits: { -readonly [K in keyof Limits]: number } = { ...defaultLimits };
+  for (const name of Object.keys(defaultLimits) as (keyof Limits)[]) {
+    const value = given?.[name];
+    if (value !== undefined) limits[name] = value;
+  }
+  return limits;
+}
+
+/** RFC 8446 Section 4 / RFC 5246 Section 7.4: a handshake message length is a uint24. */
+const MAX_HANDSHAKE_LENGTH = 2 ** 24 - 1;
+
+/** Every limit a non-negative integer, and the message sizes no more than a handshake message can be. */
+function validateLimits(limits: Limits): void {
+  for (const name of Object.keys(defaultLimits) as (keyof Limits)[]) {
+    const value = limits[name];
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new TlsError('api_misuse', `limits.${name} must be a non-negative integer`, { code: 'ERR_OUT_OF_RANGE' });
+    }
+  }
+  for (const name of ['maxHandshakeMessage', 'maxCertificateMessage'] as const) {
+    if (limits[name] > MAX_HANDSHAKE_LENGTH) {
+      throw new TlsError('api_misuse', `limits.${name} must be at most 2^24 - 1, the largest handshake message`, { code: 'ERR_OUT_OF_RANGE' });
+    }
+  }
+}
 
 export interface ClientConfig extends CommonConfig {
   /** Client certificates, for servers that ask (mutual TLS). */
@@ -155,7 +214,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     now: options.now ?? (() => new Date()),
     keyLog: options.keyLog,
     trace: options.trace,
-    limits: { ...defaultLimits, ...options.limits },
+    limits: limitsWithDefaults(options.limits),
     pskModes: options.pskModes ?? [PskMode.psk_dhe_ke],
     recordSizeLimit: options.recordSizeLimit,
     recordPadding: options.recordPadding ?? 0,
@@ -187,6 +246,7 @@ function validateCommon(config: CommonConfig): void {
   if (config.alpnProtocols.some((p) => p.length === 0 || p.length > 255)) {
     throw new TlsError('api_misuse', 'ALPN protocol names must be 1 to 255 bytes', { code: 'ERR_TLS_INVALID_ALPN' });
   }
+  validateLimits(config.limits);
 }
 
 export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig {

@@ -119,14 +119,6 @@ export interface ClientOptions {
 }
 
 
-/** Warning alerts in a row (without other records between them) before the peer is cut off. */
-const MAX_WARNINGS_IN_A_ROW = 4;
-/** Empty records in a row before the peer is cut off (a cheap way to make us spin). */
-const MAX_EMPTY_RECORDS_IN_A_ROW = 32;
-/** Post-handshake messages (KeyUpdate, NewSessionTicket, refused renegotiations) without application data between them. */
-const MAX_POST_HANDSHAKE_IN_A_ROW = 32;
-/** Compatibility ChangeCipherSpec records a TLS 1.3 handshake drops before it calls them a flood. */
-const MAX_DROPPED_CHANGE_CIPHER_SPECS = 4;
 /** Records under one TLS 1.3 write key before we send KeyUpdate (RFC 8446 Section 5.5; AES-GCM's limit is 2^24.5). */
 const RECORDS_PER_KEY = 2 ** 23;
 
@@ -434,7 +426,7 @@ class Engine implements HandshakeContext {
       switch (rec.contentType) {
         case ContentType.handshake:
           this.warningsInARow = 0;
-          if (this.complete && ++this.postHandshakeInARow > MAX_POST_HANDSHAKE_IN_A_ROW) {
+          if (this.complete && ++this.postHandshakeInARow > this.config.limits.maxPostHandshakeMessages) {
             throw new TlsError('unexpected_message', 'too many post-handshake messages without application data');
           }
           this.readHandshake(rec.plaintext);
@@ -496,7 +488,7 @@ class Engine implements HandshakeContext {
     if (contentType !== ContentType.application_data) {
       throw new TlsError('decode_error', 'empty handshake, alert or ChangeCipherSpec record');
     }
-    if (++this.emptyInARow > MAX_EMPTY_RECORDS_IN_A_ROW) {
+    if (++this.emptyInARow > this.config.limits.maxEmptyRecords) {
       throw new TlsError('unexpected_message', 'too many empty records in a row');
     }
   }
@@ -521,7 +513,7 @@ class Engine implements HandshakeContext {
     if (this.joiner.pending) throw new TlsError('unexpected_message', 'ChangeCipherSpec inside a fragmented handshake message');
     if (this.state?.dropsChangeCipherSpec) {
       // A peer sends one (two around a HelloRetryRequest); more is a peer making us spin.
-      if (++this.droppedChangeCipherSpecs > MAX_DROPPED_CHANGE_CIPHER_SPECS) {
+      if (++this.droppedChangeCipherSpecs > this.config.limits.maxChangeCipherSpecs) {
         throw new TlsError('unexpected_message', 'too many ChangeCipherSpec records in a TLS 1.3 handshake');
       }
       this.trace?.({ kind: 'note', side: this.side, text: 'compatibility ChangeCipherSpec received and dropped (RFC 8446 Section 5)' });
@@ -549,7 +541,7 @@ class Engine implements HandshakeContext {
       return;
     }
     if (level !== AlertLevel.warning) throw new TlsError('illegal_parameter', `alert with unknown level ${level}`);
-    if (++this.warningsInARow > MAX_WARNINGS_IN_A_ROW) {
+    if (++this.warningsInARow > this.config.limits.maxWarningAlerts) {
       throw new TlsError('unexpected_message', `too many warning alerts in a row (last: ${alertDescriptionName(description)})`);
     }
     if (!this.complete && description !== AlertDescription.user_canceled) {

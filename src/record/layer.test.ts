@@ -275,13 +275,34 @@ describe('RecordLayer', () => {
     reader.receive(third);
     const read = concatBytes(...readAll(reader).map((r) => r.plaintext));
     assert.deepEqual(read, concatBytes(bytes(65_536), bytes(65_536, 1), bytes(65_536, 2)));
-    // A foreign array, a view into a slab, small writes: never adopted.
-    layer.recycleOutput(new Uint8Array(66 * 1024));
+    // A foreign array, a view into a slab, a small write's slice: never adopted.
+    const foreign = new Uint8Array(66 * 1024);
+    layer.recycleOutput(foreign);
     layer.recycleOutput(third.subarray(5));
     layer.writeRecord(23, bytes(100));
     const small = layer.takeOutput();
     assert.notEqual(small.buffer, third.buffer);
-    assert.equal(small.buffer.byteLength, small.length);
+    layer.recycleOutput(small);
+    layer.writeRecord(23, bytes(65_536, 3));
+    const fourth = layer.takeOutput();
+    assert.ok(![foreign.buffer, third.buffer, small.buffer].includes(fourth.buffer));
+  });
+
+  it('small writes of several connections are slices of one pool that never overlap', () => {
+    const layers = [new RecordLayer(), new RecordLayer()];
+    layers.forEach((l) => l.setWriteProtection(gcm()));
+    const sent: Uint8Array[][] = [[], []];
+    const copies: Uint8Array[][] = [[], []];
+    for (let i = 0; i < 300; i++) {
+      const k = i % 2;
+      layers[k]!.writeRecord(23, bytes(1 + ((i * 37) % 1500), i));
+      const out = layers[k]!.takeOutput();
+      sent[k]!.push(out);
+      copies[k]!.push(out.slice());
+    }
+    assert.equal(sent[0]![0]!.buffer, sent[1]![0]!.buffer, 'one pool for both');
+    // Nothing written later changed what was handed out before.
+    for (const k of [0, 1]) sent[k]!.forEach((out, i) => assert.deepEqual(out, copies[k]![i]));
   });
 });
 

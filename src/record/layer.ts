@@ -25,8 +25,27 @@ function nextSeq(seq: number): number {
 const OUTPUT_SLAB = 66 * 1024;
 /** The most output buffers kept for reuse per connection (an idle connection keeps at most this). */
 const MAX_SPARE_SLABS = 2;
-/** Writes smaller than this are sealed into a buffer of their own: a slab would waste memory. */
+/** Writes smaller than this are sealed into a slice of the shared small-output pool instead. */
 const MIN_SLAB_WRITE = 8 * 1024;
+/** The size of the small-output pool: a new one every 64 KiB of small writes, not an array per write. */
+const SMALL_OUTPUT_POOL = 64 * 1024;
+
+/**
+ * Slices for small writes, handed out one after the other and never reused (the pool is dropped
+ * when full and collected once no slice of it is referenced), shared by every connection, as
+ * node's Buffer.allocUnsafe pool is. Every byte of a slice is written by the sealing.
+ */
+const smallOutput = { pool: new Uint8Array(0), used: 0 };
+function smallOutputSlice(length: number): Uint8Array {
+  if (smallOutput.used + length > smallOutput.pool.length) {
+    smallOutput.pool = new Uint8Array(SMALL_OUTPUT_POOL);
+    smallOutput.used = 0;
+  }
+  const slice = smallOutput.pool.subarray(smallOutput.used, smallOutput.used + length);
+  // Keep slices 8-byte aligned, as node's pool does.
+  smallOutput.used = (smallOutput.used + length + 7) & ~7;
+  return slice;
+}
 
 /** A protection that can seal into a caller's buffer (null and AEAD protection). */
 type SealingProtection = RecordProtection & Required<Pick<RecordProtection, 'sealedLength' | 'sealInto'>>;
@@ -187,7 +206,8 @@ export class RecordLayer {
     const fullLength = full > 0 ? protection.sealedLength(max) : 0;
     const restLength = rest > 0 ? protection.sealedLength(rest) : 0;
     const total = full * (RECORD_HEADER_LENGTH + fullLength) + (rest > 0 ? RECORD_HEADER_LENGTH + restLength : 0);
-    const out = total >= MIN_SLAB_WRITE && total <= OUTPUT_SLAB ? this.slab().subarray(0, total) : new Uint8Array(total);
+    const out =
+      total < MIN_SLAB_WRITE ? smallOutputSlice(total) : total <= OUTPUT_SLAB ? this.slab().subarray(0, total) : new Uint8Array(total);
     let at = 0;
     for (let offset = 0; offset < data.length; offset += max) {
       const end = Math.min(offset + max, data.length);
@@ -241,7 +261,7 @@ export class RecordLayer {
    * is ignored, and so is a slab handed back twice.
    */
   recycleOutput(bytes: Uint8Array): void {
-    if (this.handedOut.delete(bytes.buffer)) this.keepSpare(bytes.buffer);
+    if (bytes.byteOffset === 0 && this.handedOut.delete(bytes.buffer)) this.keepSpare(bytes.buffer);
   }
 
   private keepSpare(buffer: ArrayBufferLike): void {
