@@ -1,4 +1,23 @@
 // X.509 certificates (RFC 5280 Section 4.1), parsed from DER.
+//
+// Why typetls parses certificates itself, and leaves only keys and signatures to node:crypto:
+// - The bytes come from the peer, in the middle of a handshake. They are read with DerReader
+//   (der.ts), which is built on the same wire Reader as the TLS messages: every read is bounded,
+//   every constructed value is read to its end, and DER is enforced, not BER tolerated: definite
+//   lengths in their fewest octets, minimal INTEGERs and subidentifiers, BOOLEAN TRUE as 0xff, zero
+//   unused bits, RFC 5280 times. A failure is TlsError(bad_certificate) naming the field, the
+//   error style of the rest of the library. asn1js (under pkijs and @peculiar/x509) decodes BER
+//   (its entry point is fromBER), so DER's rules would have to be checked again on top of it.
+// - Path validation runs inside the synchronous handshake (verify.ts, called from the state that
+//   receives Certificate). pkijs and @peculiar/x509 check signatures through WebCrypto, whose every
+//   operation returns a Promise; node:crypto's X509Certificate is Node-only, and the core imports no
+//   node:* module, and it builds no paths.
+// - What the parser cannot do well by hand it does not do: a public key is the SubjectPublicKeyInfo
+//   DER handed to CryptoProvider.loadPublicKey, and a certificate signature is checked with
+//   CryptoProvider.verify (node:crypto, in src/crypto/node.ts). Private keys are loaded there too.
+//   The node API alone uses X509Certificate, in src/node/peer-certificate.ts, for the strings
+//   node:tls formats through OpenSSL (fingerprints, validity dates), never to decide trust.
+// No dependency is added for it: the only runtime dependency stays @noble/post-quantum (ML-KEM).
 
 import { NamedGroup, SignatureScheme } from '../wire/enums.js';
 import {
