@@ -156,7 +156,8 @@ export class Server extends net.Server {
       if (!secure) this.emit('tlsClientError', err, socket);
     });
     socket.on('close', () => clearTimeout(timer));
-    socket.on('keylog', (line: Buffer) => this.emit('keylog', line, socket));
+    // node:tls: a server logs key material only when 'keylog' has a listener as the connection arrives.
+    if (this.listenerCount('keylog') > 0) socket.on('keylog', (line: Buffer) => this.emit('keylog', line, socket));
     socket.once('secure', () => {
       secure = true;
       clearTimeout(timer);

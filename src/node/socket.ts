@@ -14,6 +14,9 @@ import { NamedGroup } from '../wire/enums.js';
 import { SecureContext, type TlsOptions } from './options.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 
+/** config.keyLog while 'keylog' has a listener: the lines themselves come as engine events. */
+const ENGINE_KEYLOG_ON = (): void => {};
+
 /** receive() options for a transport whose read buffers are ours to write over. */
 const OWNED = { owned: true } as const;
 
@@ -94,23 +97,21 @@ export class TLSSocket extends Duplex {
   #writeCallbacks: Callback[] = [];
   /** The transport is a net.Socket: reads arrive in fresh buffers, writes are copied to the kernel. */
   readonly #kernelTransport: boolean;
-  readonly #keylogSeen = new Set<string>();
 
   constructor(socket: Duplex | undefined, options: TLSSocketOptions = {}) {
     super({ allowHalfOpen: false, decodeStrings: true });
     this.#isServer = options.isServer === true;
     this.server = options.server;
     const context = options.secureContext ?? new SecureContext(options);
-    const keyLog = (line: string): void => this.#keylog(line);
     this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
 
     if (this.#isServer) {
-      const config: ServerConfig = { ...context.serverConfig, keyLog };
+      const config: ServerConfig = { ...context.serverConfig, keyLog: undefined };
       this.#config = config;
       this.#conn = new ServerConnection(config);
       this.servername = undefined;
     } else {
-      const config: ClientConfig = { ...context.clientConfig, keyLog };
+      const config: ClientConfig = { ...context.clientConfig, keyLog: undefined };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
       // certificate's IP SANs and never sent as SNI (the engine decides that from the name).
@@ -125,6 +126,16 @@ export class TLSSocket extends Duplex {
         ...(options.earlyData !== undefined ? { earlyData: new Uint8Array(options.earlyData) } : {}),
       });
     }
+
+    // node:tls: key material is logged only once something listens for 'keylog' (a listener added
+    // before the secrets are derived sees every line); until then the engine formats no line.
+    // The lines arrive as 'keylog' events of the engine, emitted between its steps.
+    const keyLogging = (event: string | symbol): void => {
+      if (event !== 'keylog') return;
+      (this.#config as { keyLog: ClientConfig['keyLog'] }).keyLog = ENGINE_KEYLOG_ON;
+      this.off('newListener', keyLogging);
+    };
+    this.on('newListener', keyLogging);
 
     const t = this.transport;
     this.#kernelTransport = t instanceof net.Socket;
@@ -184,7 +195,7 @@ export class TLSSocket extends Duplex {
         // A warning alert (RFC 5246 Section 7.2): nothing to do, as in node.
         break;
       case 'keylog':
-        this.#keylog(ev.line);
+        this.emit('keylog', Buffer.from(ev.line.endsWith('\n') ? ev.line : `${ev.line}\n`));
         break;
       case 'session':
         this.#session = Buffer.from(ev.session);
@@ -249,13 +260,6 @@ export class TLSSocket extends Duplex {
     this.#secure = true;
     this.emit('secure');
     if (!this.#isServer) this.emit('secureConnect');
-  }
-
-  #keylog(line: string): void {
-    // The engine may both call config.keyLog and emit a 'keylog' event: one line, one event.
-    if (this.#keylogSeen.has(line)) return;
-    this.#keylogSeen.add(line);
-    this.emit('keylog', Buffer.from(line.endsWith('\n') ? line : `${line}\n`));
   }
 
   #fail(error: TlsError | Error): void {
