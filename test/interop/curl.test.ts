@@ -1,5 +1,8 @@
 // curl against a typetls server on 127.0.0.1.
 //
+// TLS 1.3 is checked with curl's own --tlsv1.3 (which refuses anything lower: a server limited to 1.2 is
+// refused) and with the version in both curl's report and our server's body.
+//
 // Our server answers one HTTP/1.1 request per connection with a small text body that says what it negotiated
 // (version, suite, ALPN, client certificate), then closes. curl must verify the server by the IP SAN
 // (https://127.0.0.1:P/ with --cacert); its -v report (`SSL connection using TLSv1.2 / SUITE`,
@@ -144,7 +147,52 @@ test('curl -> typetls server: --tls-max 1.2 with the ECDSA certificate', { timeo
   }
 });
 
-test('curl -> typetls server: default versions, both sides agree on what was negotiated', { timeout: 20_000 }, async () => {
+test('curl --tlsv1.3 -> typetls server: TLSv1.3 in curl\'s report and in our body, the same suite, verified', { timeout: 20_000 }, async () => {
+  const server = await startHttpServer(rsa());
+  try {
+    const r = await runCurl(curl(server.port, '/tls13', '--tlsv1.3'));
+    assert.equal(r.code, 0, `curl exit ${r.code}: ${tail(r.stderr)}`);
+    const body = fields(r.stdout.toString('utf8'));
+    assert.equal(body.path, '/tls13');
+    assert.equal(body.version, 'TLSv1.3');
+    assert.match(body.cipher ?? '', /^TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$/);
+    const seen = curlSession(r.stderr);
+    assert.equal(seen?.version, 'TLSv1.3', tail(r.stderr));
+    // curl names TLS 1.3 suites by their IANA names.
+    assert.equal(seen?.cipher, body.cipher, 'curl and our server name the same suite');
+    assert.match(r.stderr, /SSL certificate verify ok/, tail(r.stderr));
+  } finally {
+    await server.close();
+  }
+});
+
+test('curl --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256 -> typetls server: that suite', { timeout: 20_000 }, async () => {
+  const server = await startHttpServer(rsa());
+  try {
+    const r = await runCurl(curl(server.port, '/', '--tlsv1.3', '--tls13-ciphers', 'TLS_CHACHA20_POLY1305_SHA256'));
+    assert.equal(r.code, 0, `curl exit ${r.code}: ${tail(r.stderr)}`);
+    const body = fields(r.stdout.toString('utf8'));
+    assert.equal(body.version, 'TLSv1.3');
+    assert.equal(body.cipher, 'TLS_CHACHA20_POLY1305_SHA256');
+    assert.deepEqual(curlSession(r.stderr), { version: 'TLSv1.3', cipher: 'TLS_CHACHA20_POLY1305_SHA256' });
+  } finally {
+    await server.close();
+  }
+});
+
+test('curl --tlsv1.3 -> typetls server limited to TLS 1.2: refused (so the tests above can tell 1.3 from 1.2)', { timeout: 20_000 }, async () => {
+  const server = await startHttpServer({ ...rsa(), maxVersion: 'TLSv1.2' });
+  try {
+    const r = await runCurl(curl(server.port, '/', '--tlsv1.3'));
+    assert.notEqual(r.code, 0, 'curl must not settle for TLS 1.2');
+    assert.doesNotMatch(r.stdout.toString('utf8'), /version=/);
+    assert.match(r.stderr, /protocol version|alert/i, tail(r.stderr));
+  } finally {
+    await server.close();
+  }
+});
+
+test('curl -> typetls server: default versions meet at TLSv1.3, and both sides agree on what was negotiated', { timeout: 20_000 }, async () => {
   const server = await startHttpServer(rsa());
   try {
     const r = await runCurl(curl(server.port, '/'));
@@ -152,9 +200,9 @@ test('curl -> typetls server: default versions, both sides agree on what was neg
     const body = fields(r.stdout.toString('utf8'));
     const seen = curlSession(r.stderr);
     assert.ok(seen, tail(r.stderr));
+    assert.equal(body.version, 'TLSv1.3', 'curl and typetls both default to TLS 1.3');
     assert.equal(seen.version, body.version);
-    // curl prints the IANA name for TLS 1.3 suites and the OpenSSL name for TLS 1.2 ones.
-    assert.ok(seen.cipher === body.cipher || seen.cipher === body['openssl-cipher'], `curl ${seen.cipher} vs server ${body.cipher}`);
+    assert.equal(seen.cipher, body.cipher);
   } finally {
     await server.close();
   }
