@@ -44,7 +44,9 @@ export class ExpectCertificate implements State {
     const chain = parseChain(cx, msg.certificateList);
     const leaf = chain[0]!;
     cx.info.peerCertificates = chain;
-    verifyPeerCertificate(cx, chain, 'serverAuth', this.offer.verifyServerName ? this.offer.serverName : undefined);
+    // RFC 5246 Section 7.4.2: RSA key exchange encrypts to the key; ECDHE and DHE sign with it.
+    const keyUsage = this.hs.suite.kx === 'rsa' ? 'keyEncipherment' : 'digitalSignature';
+    verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
 
     // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
     const serverKey = cx.provider.loadPublicKey(leaf.subjectPublicKeyInfo);

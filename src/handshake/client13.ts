@@ -209,7 +209,8 @@ export class ExpectServerCertificate implements State {
         }
       }
     });
-    verifyPeerCertificate(cx, chain, 'serverAuth', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
+    // RFC 8446 Section 4.4.2.2: the server's key signs its CertificateVerify.
+    verifyPeerCertificate(cx, chain, 'serverAuth', 'digitalSignature', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
     const key = cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo);
     return new ExpectCertificateVerify(this.c, this.certificateRequested, chain[0]!, key);
   }

@@ -7,7 +7,7 @@ import { constantTimeEqual, RSA_PKCS1_MD5_SHA1, type CryptoProvider, type KeyAlg
 import { certificateError, TlsError } from '../errors.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isIpAddress } from '../x509/identity.js';
-import { verifyChain } from '../x509/verify.js';
+import { verifyChain, type LeafKeyUsage } from '../x509/verify.js';
 import type { HandshakeFrame } from '../record/framer.js';
 import type { PaddingPolicy, RecordProtection } from '../record/protection.js';
 import type { Transcript } from '../keys/transcript.js';
@@ -234,7 +234,8 @@ export function protocolName(version: number): string {
 
 /**
  * Verifies the peer's chain (RFC 5280 path validation and, for servers, the
- * name: RFC 6125). With rejectUnauthorized a failure ends the handshake with the
+ * name: RFC 6125), and that the leaf's keyUsage allows what the key exchange does with its key
+ * (RFC 5246 Section 7.4.2, RFC 8446 Section 4.4.2.2). With rejectUnauthorized a failure ends the handshake with the
  * certificate's alert; without, the handshake goes on and the failure is
  * reported in `info.authorizationError` (node:tls semantics).
  */
@@ -242,10 +243,11 @@ export function verifyPeerCertificate(
   cx: HandshakeContext,
   chain: readonly Certificate[],
   purpose: 'serverAuth' | 'clientAuth',
+  keyUsage: LeafKeyUsage,
   serverName?: string,
 ): void {
   const target = serverName === undefined ? {} : isIpAddress(serverName) ? { ip: serverName } : { hostname: serverName };
-  const result = verifyChain(cx.provider, { presented: chain, roots: cx.config.roots, now: cx.config.now(), purpose, ...target });
+  const result = verifyChain(cx.provider, { presented: chain, roots: cx.config.roots, now: cx.config.now(), purpose, keyUsage, ...target });
   if (result.ok) {
     cx.info.authorized = true;
     cx.info.authorizationError = undefined;

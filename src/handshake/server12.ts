@@ -131,7 +131,8 @@ export class ExpectClientCertificate implements State {
     }
     const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
-    verifyPeerCertificate(cx, chain, 'clientAuth');
+    // RFC 5246 Section 7.4.8: the client's key signs its CertificateVerify.
+    verifyPeerCertificate(cx, chain, 'clientAuth', 'digitalSignature');
     return new ExpectClientKeyExchange(this.s, chain[0]);
   }
 }

@@ -429,7 +429,8 @@ export class ExpectClientCertificate implements State {
     }
     const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
-    verifyPeerCertificate(cx, chain, 'clientAuth');
+    // RFC 8446 Section 4.4.2.2: the client's key signs its CertificateVerify.
+    verifyPeerCertificate(cx, chain, 'clientAuth', 'digitalSignature');
     return new ExpectClientCertificateVerify(this.s, chain[0]!, cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo));
   }
 }

@@ -5,8 +5,7 @@
 // without keyUsage allows all of it. The refusal is INVALID_PURPOSE with an unsupported_certificate alert.
 //
 // The verifier checks it (verifyChain's keyUsage option, src/x509/verify.ts); the handshake passes the
-// option from verifyPeerCertificate (src/handshake/common.ts). Until that call-site change lands, the
-// refusals below are `todo`: they run and report, and fail nothing. Remove `todo` with the change.
+// option from verifyPeerCertificate (src/handshake/common.ts).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +15,6 @@ import { KeyUsage, Oid, parseCertificate } from '../../src/x509/certificate.js';
 import { Pair } from '../pair.js';
 import { issue, newKey, type Issued } from './pki.js';
 
-const TODO = 'needs keyUsage passed by verifyPeerCertificate (src/handshake/common.ts and its four call sites)';
 const TLS12 = 0x0303;
 const TLS13 = 0x0304;
 const ECDHE_RSA = 0xc02f; // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
@@ -75,27 +73,27 @@ function assertRefused(r: Run, checker: 'client' | 'server', use: 'digitalSignat
 
 // ---------- refusals ----------
 
-test('TLS 1.3: a server leaf marked keyEncipherment alone is refused (its CertificateVerify needs digitalSignature)', { todo: TODO }, () => {
+test('TLS 1.3: a server leaf marked keyEncipherment alone is refused (its CertificateVerify needs digitalSignature)', () => {
   assertRefused(handshake(serverLeaf.encipherOnly, TLS13), 'client', 'digitalSignature');
 });
 
-test('TLS 1.2 ECDHE_RSA: a server leaf marked keyEncipherment alone is refused (ServerKeyExchange is signed)', { todo: TODO }, () => {
+test('TLS 1.2 ECDHE_RSA: a server leaf marked keyEncipherment alone is refused (ServerKeyExchange is signed)', () => {
   assertRefused(handshake(serverLeaf.encipherOnly, TLS12, { suite: ECDHE_RSA }), 'client', 'digitalSignature');
 });
 
-test('TLS 1.2 RSA key exchange: a server leaf marked digitalSignature alone is refused (the premaster secret is encrypted to it)', { todo: TODO }, () => {
+test('TLS 1.2 RSA key exchange: a server leaf marked digitalSignature alone is refused (the premaster secret is encrypted to it)', () => {
   assertRefused(handshake(serverLeaf.signOnly, TLS12, { suite: RSA_KX }), 'client', 'keyEncipherment');
 });
 
 for (const [name, version] of [['TLS 1.2', TLS12], ['TLS 1.3', TLS13]] as const) {
   // keyAgreement passes OpenSSL's sslclient purpose (digitalSignature or keyAgreement), so only this check refuses it.
-  test(`${name}: a P-256 client certificate marked keyAgreement alone is refused by the server (its CertificateVerify is signed)`, { todo: TODO }, () => {
+  test(`${name}: a P-256 client certificate marked keyAgreement alone is refused by the server (its CertificateVerify is signed)`, () => {
     const clientCert = leafCert(KeyUsage.keyAgreement, Oid.clientAuth, newKey('p256'));
     assertRefused(handshake(serverLeaf.signOnly, version, { clientCert }), 'server', 'digitalSignature');
   });
 }
 
-test('TLS 1.3 with rejectUnauthorized: false: the handshake completes and authorizationError is INVALID_PURPOSE, as for any verify error', { todo: TODO }, () => {
+test('TLS 1.3 with rejectUnauthorized: false: the handshake completes and authorizationError is INVALID_PURPOSE, as for any verify error', () => {
   const r = handshake(serverLeaf.encipherOnly, TLS13, { rejectUnauthorized: false });
   assert.equal(r.done, true);
   assert.equal(r.pair.client.info.authorized, false);
