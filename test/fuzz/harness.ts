@@ -135,14 +135,20 @@ export class Watched {
   /** The slowest process() call seen, in ms. */
   slowest = 0;
 
-  constructor(readonly conn: Connection, private readonly maxMillis = 2000) {
+  /**
+   * With `owned`, the engine is driven as the node adapter drives it over a socket: every input is
+   * a fresh copy handed over with receive(bytes, { owned: true }) (decrypted in place), and every
+   * output is handed back with recycleOutput() (sealed into again).
+   */
+  constructor(readonly conn: Connection, private readonly maxMillis = 2000, private readonly owned = false) {
     this.collect(() => [], 'constructor');
   }
 
   /** Delivers bytes (possibly empty: a bare process()), then checks. */
   feed(bytes: Uint8Array): void {
     this.collect(() => {
-      this.conn.receive(bytes);
+      if (this.owned) this.conn.receive(bytes.slice(), { owned: true });
+      else this.conn.receive(bytes);
       return this.conn.process();
     }, `feed(${bytes.length})`);
   }
@@ -190,6 +196,8 @@ export class Watched {
       return;
     }
     if (this.failure) this.checkFailureOutput(this.failure, output);
+    // Read and checked: as a socket's write callback would, hand the memory back.
+    if (this.owned) this.conn.recycleOutput(output);
   }
 
   /** The output of the step that failed: its records, at most one alert, last, and the right one when readable. */
@@ -268,6 +276,8 @@ export interface Execution {
   readonly failureMessage: string | undefined;
   readonly violations: string[];
   readonly slowest: number;
+  /** Driven as over a socket: inputs given away (decrypted in place), outputs handed back. */
+  readonly owned: boolean;
 }
 
 /**
@@ -295,8 +305,12 @@ export function runOnce(rec: Recording, role: Role, rng: Rng): Execution {
 }
 
 /** Delivers `inputs` to `conn` (each in random chunks) and checks everything. Also used to replay a crash. */
-export function execute(name: string, role: Role, conn: Connection, inputs: Uint8Array[], applied: MutationName[], rng: Rng | undefined): Execution {
-  const w = new Watched(conn);
+export function execute(
+  name: string, role: Role, conn: Connection, inputs: Uint8Array[], applied: MutationName[], rng: Rng | undefined,
+  // Half the mutated runs drive the engine as over a socket: inputs given away, outputs handed back.
+  owned = rng?.chance(0.5) ?? false,
+): Execution {
+  const w = new Watched(conn, undefined, owned);
   w.feed(new Uint8Array(0));
   for (const input of inputs) {
     for (const piece of rng ? chunk(input, rng) : [input]) w.feed(piece);
@@ -305,7 +319,7 @@ export function execute(name: string, role: Role, conn: Connection, inputs: Uint
   w.checkSilence();
   const stage = w.handshakeDone ? 'after the handshake' : 'in the handshake';
   const outcome = w.failure ? `${w.failure.code} ${stage}` : w.handshakeDone ? 'handshake done' : 'waiting';
-  return { recording: name, role, inputs, applied, outcome, failureMessage: w.failure?.message, violations: w.violations, slowest: w.slowest };
+  return { recording: name, role, inputs, applied, outcome, failureMessage: w.failure?.message, violations: w.violations, slowest: w.slowest, owned };
 }
 
 export { toHex };

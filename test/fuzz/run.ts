@@ -37,6 +37,7 @@ function saveCrash(ex: Execution): string {
     `# role ${ex.role}`,
     `# recording ${ex.recording}`,
     `# mutations ${ex.applied.join(', ')}`,
+    ...(ex.owned ? ['# owned (inputs given away, outputs handed back)'] : []),
     ...ex.violations.map((v) => `# violation ${v.split('\n')[0]}`),
     ...ex.inputs.map((b) => `${peer} ${toHex(b)}`),
     '',
@@ -57,7 +58,8 @@ function replay(path: string): number {
   const original = loadRecordings().find((r) => r.name === recName);
   if (!original) throw new Error(`${path}: recording ${recName} not found in test/recorded/`);
   const crash = parseRecording(path, text);
-  const ex = execute(recName, role, freshEngine(role, original), crash.flights.map((f) => f.bytes), [], undefined);
+  const owned = /^#\s*owned\b/m.test(text);
+  const ex = execute(recName, role, freshEngine(role, original), crash.flights.map((f) => f.bytes), [], undefined, owned);
   console.log(`replayed ${path}: ${role} → ${ex.outcome}`);
   for (const v of ex.violations) console.log(`  violation: ${v}`);
   return ex.violations.length === 0 ? 0 : 1;
