@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
-import { ClientConnection, ServerConnection, type Connection } from '../src/connection.js';
+import { ClientConnection, ServerConnection } from '../src/connection.js';
 import { TlsError } from '../src/errors.js';
 import { suiteByName } from '../src/suites.js';
 import { AlertDescription, alertDescriptionName, HandshakeType, NamedGroup } from '../src/wire/enums.js';
@@ -23,8 +23,8 @@ import { decodeHandshake, encodeHandshake, type ClientHello } from '../src/wire/
 import { concatBytes, fromHex, splitRecords, toHex } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, testKeys, type TestKeys } from './pair.js';
 import {
-  assertEncryptedFatal, assertPeerAlert, assertPlainFatal, assertSilence, CT, type Direction, handshake, handshakeMessages, note, printObserved, record, sessionKeys,
-  TLS12, Victim,
+  assertEncryptedFatal, assertPeerAlert, assertPlainFatal, assertSilence, bothRoles, CT, type Direction, Flow, forRole, handshake, handshakeMessages, note, type PerRole,
+  printObserved, record, type Role, TLS12, Victim,
 } from './victim.js';
 
 let k: TestKeys;
@@ -45,71 +45,18 @@ function serverCfg(o: Partial<ServerConfig> = {}): ServerConfig {
   return makeServerConfig(k, { maxVersion: TLS12, ...o });
 }
 
-/**
- * A handshake driven flight by flight, so a case can stop at any point and put
- * its own bytes in. Nothing here is under test: each step asserts it went well.
- */
-class Flow {
-  readonly client: ClientConnection;
-  readonly server: ServerConnection;
-  keyLogLine = '';
-  readonly clientHello: Uint8Array;
-  serverFlight: Uint8Array = new Uint8Array(0);
-  clientFlight: Uint8Array = new Uint8Array(0);
-  serverFinishedFlight: Uint8Array = new Uint8Array(0);
+/** A Flow (test/victim.ts) between TLS 1.2-pinned engines. */
+function flow(o: { client?: Partial<ClientConfig>; server?: Partial<ServerConfig> } = {}): Flow {
+  return new Flow(clientCfg(o.client), serverCfg(o.server));
+}
 
-  constructor(o: { client?: Partial<ClientConfig>; server?: Partial<ServerConfig> } = {}) {
-    this.client = new ClientConnection(clientCfg({ keyLog: (l) => (this.keyLogLine = l), ...o.client }), { serverName: 'localhost' });
-    this.server = new ServerConnection(serverCfg(o.server));
-    this.clientHello = this.client.takeOutput();
-    assert.equal(this.client.error, undefined);
-  }
-
-  private static step(to: Connection, bytes: Uint8Array): Uint8Array {
-    to.receive(bytes);
-    to.process();
-    assert.equal(to.error, undefined, `setup step failed: ${to.error?.code} ${to.error?.message}`);
-    return to.takeOutput();
-  }
-
-  helloToServer(): this {
-    this.serverFlight = Flow.step(this.server, this.clientHello);
-    return this;
-  }
-  serverFlightToClient(): this {
-    this.clientFlight = Flow.step(this.client, this.serverFlight);
-    return this;
-  }
-  clientFlightToServer(): this {
-    this.serverFinishedFlight = Flow.step(this.server, this.clientFlight);
-    return this;
-  }
-  finishedToClient(): this {
-    Flow.step(this.client, this.serverFinishedFlight);
-    assert.ok(this.client.handshakeComplete && this.server.handshakeComplete);
-    return this;
-  }
-  established(): this {
-    return this.helloToServer().serverFlightToClient().clientFlightToServer().finishedToClient();
-  }
-
-  get serverRandom(): Uint8Array {
-    // record header (5) + handshake header (4) + server_version (2), then 32 bytes of random.
-    return this.serverFlight.slice(11, 43);
-  }
-  keys(suite = ECDHE_GCM) {
-    return sessionKeys(suite, this.keyLogLine, this.serverRandom);
-  }
-  /** The ClientHello as a message, to re-encode with changes. */
-  decodedClientHello(): ClientHello {
-    const [msg] = handshakeMessages(this.clientHello);
-    return decodeHandshake(HandshakeType.client_hello, msg!.subarray(4), { version: TLS12 }) as ClientHello;
-  }
+/** The ClientHello of a flow as a message, to re-encode with changes. */
+function decodedClientHello(f: Flow): ClientHello {
+  const [msg] = handshakeMessages(f.clientHello);
+  return decodeHandshake(HandshakeType.client_hello, msg!.subarray(4), { version: TLS12 }) as ClientHello;
 }
 
 // --- victims in each state ---
-
-type Role = 'client' | 'server';
 
 /**
  * A fresh victim before any handshake message: a server waiting for ClientHello, or a client that sent
@@ -124,7 +71,7 @@ function fresh(role: Role, maxVersion = TLS12): Victim {
 
 /** A handshake message of the peer's first flight, as our victim would see it. */
 function peerFirstMessage(role: Role): Uint8Array {
-  const f = new Flow().helloToServer();
+  const f = flow().helloToServer();
   return role === 'server' ? handshakeMessages(f.clientHello)[0]! : handshakeMessages(f.serverFlight)[0]!;
 }
 
@@ -135,8 +82,6 @@ interface PlainCase {
   readonly kind: string;
   readonly alert: number;
 }
-
-const bothRoles: readonly Role[] = ['client', 'server'];
 
 /** Bad input at the very start of the handshake, for both roles. */
 const startCases: PlainCase[] = [
@@ -265,7 +210,7 @@ describe('hostile input at the start of the handshake', () => {
 
 /** A ClientHello re-encoded from a real one with changes, in one record. */
 function changedClientHello(change: (h: ClientHello) => ClientHello): Uint8Array {
-  const hello = change(new Flow().decodedClientHello());
+  const hello = change(decodedClientHello(flow()));
   return record(CT.handshake, encodeHandshake(hello, TLS12), 0x0301);
 }
 
@@ -291,7 +236,7 @@ describe('hostile ClientHello to the server', () => {
 
 describe('messages out of order in the middle of the handshake', () => {
   it('client: ServerHelloDone right after ServerHello → unexpected_message', () => {
-    const f = new Flow().helloToServer();
+    const f = flow().helloToServer();
     const [serverHello] = handshakeMessages(f.serverFlight);
     const v = new Victim(f.client);
     const out = v.feed(record(CT.handshake, concatBytes([serverHello!, handshake(HandshakeType.server_hello_done, [])])));
@@ -299,7 +244,7 @@ describe('messages out of order in the middle of the handshake', () => {
   });
 
   it('client: a second ServerHello → unexpected_message', () => {
-    const f = new Flow().helloToServer();
+    const f = flow().helloToServer();
     const [serverHello] = handshakeMessages(f.serverFlight);
     const v = new Victim(f.client);
     const out = v.feed(record(CT.handshake, concatBytes([serverHello!, serverHello!])));
@@ -307,7 +252,7 @@ describe('messages out of order in the middle of the handshake', () => {
   });
 
   it('client: ChangeCipherSpec right after ServerHello (early CCS) → unexpected_message', () => {
-    const f = new Flow().helloToServer();
+    const f = flow().helloToServer();
     const [serverHello] = handshakeMessages(f.serverFlight);
     const v = new Victim(f.client);
     const out = v.feed(record(CT.handshake, serverHello!), record(CT.change_cipher_spec, [1]));
@@ -315,36 +260,36 @@ describe('messages out of order in the middle of the handshake', () => {
   });
 
   it('client: a plaintext Finished instead of ChangeCipherSpec (skipped CCS) → unexpected_message', () => {
-    const f = new Flow().helloToServer().serverFlightToClient().clientFlightToServer();
+    const f = flow().helloToServer().serverFlightToClient().clientFlightToServer();
     const v = new Victim(f.client);
     const out = v.feed(record(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12))));
     // The client has sent its ChangeCipherSpec: its alert goes out under its keys.
-    assertEncryptedFatal('Finished without ChangeCipherSpec (keys skipped)', v, out, 'unexpected_message', A.unexpected_message, f.keys().client(1), f.server);
+    assertEncryptedFatal('Finished without ChangeCipherSpec (keys skipped)', v, out, 'unexpected_message', A.unexpected_message, f.keys12().client(1), f.server);
   });
 
   it('server: a second ClientHello mid-handshake → unexpected_message', () => {
-    const f = new Flow().helloToServer();
+    const f = flow().helloToServer();
     const v = new Victim(f.server);
     const out = v.feed(f.clientHello);
     assertPlainFatal('a second hello mid-handshake', v, out, 'unexpected_message', A.unexpected_message);
   });
 
   it('server: Finished in place of ClientKeyExchange → unexpected_message', () => {
-    const f = new Flow().helloToServer();
+    const f = flow().helloToServer();
     const v = new Victim(f.server);
     const out = v.feed(record(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12))));
     assertPlainFatal('Finished before the keys (in place of the key exchange)', v, out, 'unexpected_message', A.unexpected_message);
   });
 
   it('server: ChangeCipherSpec before ClientKeyExchange (early CCS) → unexpected_message', () => {
-    const f = new Flow().helloToServer();
+    const f = flow().helloToServer();
     const v = new Victim(f.server);
     const out = v.feed(record(CT.change_cipher_spec, [1]));
     assertPlainFatal('early ChangeCipherSpec', v, out, 'unexpected_message', A.unexpected_message);
   });
 
   it('server: ClientKeyExchange then a plaintext Finished without ChangeCipherSpec → unexpected_message', () => {
-    const f = new Flow().helloToServer().serverFlightToClient();
+    const f = flow().helloToServer().serverFlightToClient();
     const [cke] = splitRecords(f.clientFlight);
     const v = new Victim(f.server);
     assert.equal(v.feed(cke!).length, 0);
@@ -353,7 +298,7 @@ describe('messages out of order in the middle of the handshake', () => {
   });
 
   it('server: ClientKeyExchange split across the ChangeCipherSpec → unexpected_message', () => {
-    const f = new Flow().helloToServer().serverFlightToClient();
+    const f = flow().helloToServer().serverFlightToClient();
     const [cke] = splitRecords(f.clientFlight);
     const body = cke!.subarray(5);
     const v = new Victim(f.server);
@@ -377,7 +322,7 @@ describe('bad key exchange values', () => {
   ];
   for (const p of points) {
     it(`server: ClientKeyExchange with a ${p.cls} → illegal_parameter`, () => {
-      const f = new Flow({ client: { groups: [p.group] } }).helloToServer();
+      const f = flow({ client: { groups: [p.group] } }).helloToServer();
       const v = new Victim(f.server);
       const out = v.feed(record(CT.handshake, handshake(HandshakeType.client_key_exchange, [p.point.length, ...p.point])));
       assertPlainFatal(`bad ECDHE point in ClientKeyExchange (${p.cls})`, v, out, 'illegal_parameter', A.illegal_parameter);
@@ -413,7 +358,7 @@ describe('bad key exchange values', () => {
   });
 
   it('server: ClientKeyExchange whose point length overruns → decode_error', () => {
-    const f = new Flow().helloToServer();
+    const f = flow().helloToServer();
     const v = new Victim(f.server);
     const out = v.feed(record(CT.handshake, handshake(HandshakeType.client_key_exchange, [33, ...new Uint8Array(32).fill(9)])));
     assertPlainFatal('hello with an inner length one short (last vector overruns)', v, out, 'decode_error', A.decode_error);
@@ -422,7 +367,7 @@ describe('bad key exchange values', () => {
 
 describe('wrong Finished', () => {
   it('server: a flipped bit in the encrypted client Finished → bad_record_mac', () => {
-    const f = new Flow().helloToServer().serverFlightToClient();
+    const f = flow().helloToServer().serverFlightToClient();
     const recs = splitRecords(f.clientFlight);
     const fin = recs[recs.length - 1]!.slice();
     fin[fin.length - 3]! ^= 0x10;
@@ -435,18 +380,18 @@ describe('wrong Finished', () => {
   });
 
   it('client: a flipped bit in the encrypted server Finished → bad_record_mac', () => {
-    const f = new Flow().helloToServer().serverFlightToClient().clientFlightToServer();
-    const fin = f.serverFinishedFlight.slice();
+    const f = flow().helloToServer().serverFlightToClient().clientFlightToServer();
+    const fin = f.serverAnswer.slice();
     fin[fin.length - 1]! ^= 1;
     const v = new Victim(f.client);
     const out = v.feed(fin);
-    assertEncryptedFatal('flipped bit in the encrypted Finished', v, out, 'bad_record_mac', A.bad_record_mac, f.keys().client(1), f.server);
+    assertEncryptedFatal('flipped bit in the encrypted Finished', v, out, 'bad_record_mac', A.bad_record_mac, f.keys12().client(1), f.server);
   });
 
   it('server: a well-encrypted client Finished with wrong verify_data → decrypt_error', () => {
-    const f = new Flow().helloToServer().serverFlightToClient();
+    const f = flow().helloToServer().serverFlightToClient();
     const recs = splitRecords(f.clientFlight);
-    const keys = f.keys();
+    const keys = f.keys12();
     const opened = keys.client(0).open(recs[recs.length - 1]!);
     assert.equal(opened.plaintext[0], HandshakeType.finished);
     const wrong = opened.plaintext.slice();
@@ -458,11 +403,11 @@ describe('wrong Finished', () => {
   });
 
   it('client: a well-encrypted server Finished with wrong verify_data → decrypt_error', () => {
-    const f = new Flow().helloToServer().serverFlightToClient().clientFlightToServer();
+    const f = flow().helloToServer().serverFlightToClient().clientFlightToServer();
     // [NewSessionTicket,] ChangeCipherSpec, Finished: the Finished is the last record.
-    const recs = splitRecords(f.serverFinishedFlight);
+    const recs = splitRecords(f.serverAnswer);
     const fin = recs[recs.length - 1]!;
-    const keys = f.keys();
+    const keys = f.keys12();
     const wrong = keys.server(0).open(fin).plaintext.slice();
     assert.equal(wrong[0], HandshakeType.finished);
     wrong[wrong.length - 1]! ^= 1;
@@ -494,7 +439,7 @@ describe('wrong Finished', () => {
     };
     const seen = new Map<string, string>();
     for (const [name, encrypted] of Object.entries(variants)) {
-      const f = new Flow({ client: { cipherSuites: [RSA_GCM.id] } }).helloToServer().serverFlightToClient();
+      const f = flow({ client: { cipherSuites: [RSA_GCM.id] } }).helloToServer().serverFlightToClient();
       const [cke, ccs, fin] = splitRecords(f.clientFlight);
       const messages = handshakeMessages(cke!);
       assert.equal(messages.length, 1);
@@ -518,8 +463,8 @@ describe('wrong Finished', () => {
 describe('hostile input after the handshake (encrypted)', () => {
   /** An established connection; `peerWrite` seals records as the peer would (its Finished took seq 0). */
   function established(role: Role) {
-    const f = new Flow().established();
-    const keys = f.keys();
+    const f = flow().established();
+    const keys = f.keys12();
     const victim = new Victim(role === 'client' ? f.client : f.server);
     const peer = role === 'client' ? f.server : f.client;
     const peerWrite = role === 'client' ? keys.server(1) : keys.client(1);
@@ -527,8 +472,6 @@ describe('hostile input after the handshake (encrypted)', () => {
     return { victim, peer, peerWrite, ours };
   }
 
-  type PerRole<T> = T | { client: T; server: T };
-  const forRole = <T,>(v: PerRole<T>, role: Role): T => (typeof v === 'object' && v !== null ? (v as { client: T; server: T })[role] : (v as T));
   const cases: { cls: string; input: (peerWrite: Direction) => Uint8Array[]; kind: PerRole<string>; alert: PerRole<number>; dataEvents?: number }[] = [
     { cls: 'unknown content type 24 (heartbeat)', input: () => [record(24, new Uint8Array(40))], kind: 'unexpected_message', alert: A.unexpected_message },
     { cls: 'record length 2^14+2048+1 (header only)', input: () => [Uint8Array.of(CT.application_data, 3, 3, 0x48, 0x01)], kind: 'record_overflow', alert: A.record_overflow },
@@ -629,7 +572,7 @@ describe('findings of the fuzz runner', () => {
    * whose RSA modulus is even; with RSA key exchange it encrypts its pre-master secret to that key.
    */
   function evenModulusCase() {
-    const f = new Flow({ client: { cipherSuites: [RSA_GCM.id], rejectUnauthorized: false } }).helloToServer();
+    const f = flow({ client: { cipherSuites: [RSA_GCM.id], rejectUnauthorized: false } }).helloToServer();
     const spki = k.rsa.chain[0]!.subjectPublicKeyInfo;
     const flight = f.serverFlight.slice();
     const at = Buffer.from(flight).indexOf(Buffer.from(spki));

@@ -5,7 +5,8 @@
 // (c) exactly one fatal alert and then silence; (d) no exception escaped.
 
 import assert from 'node:assert/strict';
-import type { Connection, ConnectionEvent } from '../src/connection.js';
+import type { ClientConfig, ServerConfig } from '../src/config.js';
+import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../src/connection.js';
 import { TlsError } from '../src/errors.js';
 import { nodeCryptoProvider } from '../src/crypto/node.js';
 import { nextTrafficSecret, trafficKeys } from '../src/keys/tls13.js';
@@ -18,6 +19,12 @@ import { concatBytes, findRecords, fromHex, makeRecord, splitRecords, toHex } fr
 
 export const TLS12 = 0x0303;
 export const CT = { change_cipher_spec: 20, alert: 21, handshake: 22, application_data: 23 } as const;
+
+export type Role = 'client' | 'server';
+export const bothRoles: readonly Role[] = ['client', 'server'];
+/** A case's expectation, the same for both roles or one for each. */
+export type PerRole<T> = T | { client: T; server: T };
+export const forRole = <T,>(v: PerRole<T>, role: Role): T => (typeof v === 'object' && v !== null ? (v as { client: T; server: T })[role] : (v as T));
 
 // --- raw bytes ---
 
@@ -151,6 +158,114 @@ export class Direction13 implements Opener {
   /** The direction under the next traffic secret, after a KeyUpdate (RFC 8446 Section 7.2). */
   next(): Direction13 {
     return new Direction13(this.suite, nextTrafficSecret(nodeCryptoProvider, this.suite.hash, this.secret));
+  }
+}
+
+// --- a handshake driven flight by flight ---
+
+/**
+ * A handshake between real engines, one flight at a time, so that a case can stop anywhere and put
+ * its own bytes in. Both sides write their secrets to `keyLog`. Nothing here is under test: each
+ * step asserts it went well.
+ */
+export class Flow {
+  readonly client: ClientConnection;
+  readonly server: ServerConnection;
+  /** Every key-log line either side wrote (NSS format). */
+  readonly keyLog: string[] = [];
+  readonly clientHello: Uint8Array;
+  serverFlight: Uint8Array = new Uint8Array(0);
+  clientFlight: Uint8Array = new Uint8Array(0);
+  /** What the server sends after the client's flight: TLS 1.2 [NewSessionTicket,] ChangeCipherSpec, Finished; TLS 1.3 tickets. */
+  serverAnswer: Uint8Array = new Uint8Array(0);
+
+  constructor(clientConfig: ClientConfig, serverConfig: ServerConfig) {
+    const log = (line: string) => this.keyLog.push(line);
+    this.client = new ClientConnection({ ...clientConfig, keyLog: log }, { serverName: 'localhost' });
+    this.server = new ServerConnection({ ...serverConfig, keyLog: log });
+    this.clientHello = this.client.takeOutput();
+    assert.equal(this.client.error as unknown, undefined);
+  }
+
+  private static step(to: Connection, bytes: Uint8Array): Uint8Array {
+    to.receive(bytes);
+    to.process();
+    assert.equal(to.error as unknown, undefined, `setup step failed: ${to.error?.code} ${to.error?.message}`);
+    return to.takeOutput();
+  }
+
+  helloToServer(): this {
+    this.serverFlight = Flow.step(this.server, this.clientHello);
+    return this;
+  }
+  serverFlightToClient(): this {
+    this.clientFlight = Flow.step(this.client, this.serverFlight);
+    return this;
+  }
+  clientFlightToServer(): this {
+    this.serverAnswer = Flow.step(this.server, this.clientFlight);
+    return this;
+  }
+  answerToClient(): this {
+    Flow.step(this.client, this.serverAnswer);
+    assert.ok(this.client.handshakeComplete && this.server.handshakeComplete);
+    return this;
+  }
+  established(): this {
+    return this.helloToServer().serverFlightToClient().clientFlightToServer().answerToClient();
+  }
+
+  get serverRandom(): Uint8Array {
+    // record header (5) + handshake header (4) + server_version (2), then 32 bytes of random.
+    return this.serverFlight.slice(11, 43);
+  }
+
+  /** TLS 1.2: both directions' session keys, from the CLIENT_RANDOM line. */
+  keys12(suite: CipherSuite = this.server.info.cipherSuite!) {
+    const line = this.keyLog.find((l) => l.startsWith('CLIENT_RANDOM '));
+    assert.ok(line, 'a CLIENT_RANDOM line in the key log');
+    return sessionKeys(suite, line, this.serverRandom);
+  }
+
+  /** TLS 1.3: a direction under the key-log secret `label`, its next record at `seq`. */
+  direction(label: string, seq = 0): Direction13 {
+    const secret = trafficSecrets(this.keyLog).get(label);
+    assert.ok(secret, `${label} in the key log`);
+    return new Direction13(this.server.info.cipherSuite!, secret, seq);
+  }
+  serverHandshake(seq = 0): Direction13 {
+    return this.direction('SERVER_HANDSHAKE_TRAFFIC_SECRET', seq);
+  }
+  clientHandshake(seq = 0): Direction13 {
+    return this.direction('CLIENT_HANDSHAKE_TRAFFIC_SECRET', seq);
+  }
+  serverApplication(seq = 0): Direction13 {
+    return this.direction('SERVER_TRAFFIC_SECRET_0', seq);
+  }
+  clientApplication(seq = 0): Direction13 {
+    return this.direction('CLIENT_TRAFFIC_SECRET_0', seq);
+  }
+
+  /** TLS 1.3: the server flight's ServerHello record and compatibility ChangeCipherSpec, in the clear. */
+  get serverHelloRecords(): Uint8Array[] {
+    const [hello, ccs] = splitRecords(this.serverFlight);
+    assert.equal(hello![0], CT.handshake);
+    assert.equal(ccs![0], CT.change_cipher_spec);
+    return [hello!, ccs!];
+  }
+
+  /** TLS 1.3: the messages the server sent under its handshake key (EncryptedExtensions .. Finished). */
+  serverEncryptedMessages(): Uint8Array[] {
+    const read = this.serverHandshake();
+    const body = concatBytes(splitRecords(this.serverFlight).slice(2).map((r) => read.open(r).plaintext));
+    return handshakeMessages(record(CT.handshake, body));
+  }
+
+  /** TLS 1.3: the messages the client sent under its handshake key ([Certificate, CertificateVerify,] Finished). */
+  clientEncryptedMessages(): Uint8Array[] {
+    const read = this.clientHandshake();
+    const body = concatBytes(splitRecords(this.clientFlight).filter((r) => r[0] === CT.application_data).map((r) => read.open(r).plaintext));
+    return handshakeMessages(record(CT.handshake, body));
   }
 }
 
