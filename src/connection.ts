@@ -426,9 +426,6 @@ class Engine implements HandshakeContext {
       switch (rec.contentType) {
         case ContentType.handshake:
           this.warningsInARow = 0;
-          if (this.complete && ++this.postHandshakeInARow > this.config.limits.maxPostHandshakeMessages) {
-            throw new TlsError('unexpected_message', 'too many post-handshake messages without application data');
-          }
           this.readHandshake(rec.plaintext);
           break;
         case ContentType.change_cipher_spec:
@@ -502,6 +499,10 @@ class Engine implements HandshakeContext {
       const limit = frame.type === HandshakeType.certificate ? this.config.limits.maxCertificateMessage : this.config.limits.maxHandshakeMessage;
       if (frame.body.length > limit) {
         throw new TlsError('decode_error', `handshake message of ${frame.body.length} bytes is over the limit of ${limit}`);
+      }
+      // Counted per message, not per record: one record can carry many (RFC 8446 Section 5.1).
+      if (this.complete && ++this.postHandshakeInARow > this.config.limits.maxPostHandshakeMessages) {
+        throw new TlsError('unexpected_message', 'too many post-handshake messages without application data');
       }
       this.step({ kind: 'handshake', frame });
     }

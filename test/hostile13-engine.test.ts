@@ -304,6 +304,16 @@ describe('TLS 1.3, after the handshake (encrypted)', () => {
     assertEncryptedFatal('TLS 1.3: NewSessionTicket flood (cap 32)', s.victim, out, 'unexpected_message', A.unexpected_message, s.ours, s.peer);
   });
 
+  // One record can carry many handshake messages (RFC 8446 Section 5.1): the cap counts messages.
+  it('client: 33 NewSessionTickets in one record (cap 32, counted per message) → unexpected_message', () => {
+    const s = established('client');
+    const tickets = concatBytes(Array.from({ length: 33 }, (_, i) => newSessionTicket(i)));
+    const out = s.victim.feed(s.peerWrite.seal(CT.application_data, [1]), s.peerWrite.seal(CT.handshake, tickets));
+    assert.equal(s.victim.events.filter((e) => e.type === 'session').length, 32);
+    assert.match(s.victim.conn.error?.message ?? '', /post-handshake/);
+    assertEncryptedFatal('TLS 1.3: NewSessionTicket flood in one record (cap 32)', s.victim, out, 'unexpected_message', A.unexpected_message, s.ours, s.peer);
+  });
+
   it('client: 32 NewSessionTickets after application data are taken, one session event each', () => {
     const s = established('client');
     const out = s.victim.feed(s.peerWrite.seal(CT.application_data, [1]), ...Array.from({ length: 32 }, (_, i) => s.peerWrite.seal(CT.handshake, newSessionTicket(i))));
