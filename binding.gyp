@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "typetls_aead",
-      "sources": ["src/crypto/native/aead.c"],
+      "target_name": "typetls_crypto",
+      "sources": ["src/crypto/native/crypto.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

@@ -1,13 +1,15 @@
-// The node provider's two AEAD implementations: the native addon (src/crypto/native/aead.c) and
-// node:crypto ciphers. Both must give the same bytes for every algorithm and refuse the same forgeries.
+// The node provider's two implementations of record AEAD, HMAC and X25519: the native addon
+// (src/crypto/native/crypto.c) and node:crypto. Both must give the same bytes and refuse the same inputs.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeCryptoProvider } from './node.js';
-import type { Aead, AeadAlgorithm } from './provider.js';
+import { TlsError } from '../errors.js';
+import { NamedGroup } from '../wire/enums.js';
+import type { Aead, AeadAlgorithm, HashAlgorithm } from './provider.js';
 
 const nativeProvider = new NodeCryptoProvider();
-const plainProvider = new NodeCryptoProvider({ nativeAead: false });
+const plainProvider = new NodeCryptoProvider({ native: false });
 
 const ALGORITHMS: readonly [AeadAlgorithm, number][] = [['AES-128-GCM', 16], ['AES-256-GCM', 32], ['CHACHA20-POLY1305', 32]];
 
@@ -26,10 +28,10 @@ function sealInto(aead: Aead, nonce: Uint8Array, aad: Uint8Array, plaintext: Uin
 }
 
 describe('node provider AEAD', () => {
-  it('uses the native addon (npm install builds it; TYPETLS_NATIVE_AEAD=0 turns it off)', () => {
-    const expected = process.env['TYPETLS_NATIVE_AEAD'] === '0' ? 'node:crypto' : 'native';
-    assert.equal(nativeProvider.aeadImplementation, expected);
-    assert.equal(plainProvider.aeadImplementation, 'node:crypto');
+  it('uses the native addon (npm install builds it; TYPETLS_NATIVE=0 turns it off)', () => {
+    const expected = process.env['TYPETLS_NATIVE'] === '0' ? 'node:crypto' : 'native';
+    assert.equal(nativeProvider.implementation, expected);
+    assert.equal(plainProvider.implementation, 'node:crypto');
   });
 
   it('RFC 8439 Section 2.8.2: the ChaCha20-Poly1305 example, in both implementations', () => {
@@ -96,7 +98,7 @@ describe('node provider AEAD', () => {
   }
 
   it('the addon refuses wrong sizes instead of touching memory', () => {
-    if (nativeProvider.aeadImplementation !== 'native') return assert.equal(process.env['TYPETLS_NATIVE_AEAD'], '0');
+    if (nativeProvider.implementation !== 'native') return assert.equal(process.env['TYPETLS_NATIVE'], '0');
     const aead = nativeProvider.aead('AES-128-GCM', bytes(16)) as Aead & {
       sealInto: (n: Uint8Array, a: Uint8Array, p: Uint8Array, s: Uint8Array | undefined, o: Uint8Array, off: number) => void;
     };
@@ -107,5 +109,59 @@ describe('node provider AEAD', () => {
     assert.throws(() => aead.sealInto(bytes(12), bytes(0), bytes(10), undefined, new Uint8Array(30), 5), RangeError);
     assert.throws(() => aead.sealInto(bytes(12), bytes(0), bytes(10), Uint8Array.of(1), new Uint8Array(26), 0), RangeError);
     assert.throws(() => aead.open(bytes(11), bytes(0), bytes(40)), RangeError);
+  });
+});
+
+describe('node provider HMAC and X25519', () => {
+  it('RFC 4231 test case 2 (HMAC-SHA-256/384/512) and RFC 2202 (HMAC-SHA-1, HMAC-MD5), in both implementations', () => {
+    const key = new TextEncoder().encode('Jefe');
+    const data = new TextEncoder().encode('what do ya want for nothing?');
+    const expected: Record<HashAlgorithm, string> = {
+      sha256: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+      sha384: 'af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649',
+      sha512: '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737',
+      sha1: 'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79',
+      md5: '750c783e6ab0b503eaa86e310a5db738',
+    };
+    for (const provider of [nativeProvider, plainProvider]) {
+      for (const [hash, mac] of Object.entries(expected) as [HashAlgorithm, string][]) {
+        assert.deepEqual(provider.hmac(hash, key, data), hex(mac), `${provider.implementation} ${hash}`);
+      }
+      // A key longer than the block is hashed first (RFC 2104); an empty key and empty data are fine.
+      const long = bytes(200, 1);
+      assert.deepEqual(provider.hmac('sha256', long, data), plainProvider.hmac('sha256', long, data));
+      assert.deepEqual(provider.hmac('sha384', new Uint8Array(0), new Uint8Array(0)), plainProvider.hmac('sha384', new Uint8Array(0), new Uint8Array(0)));
+    }
+  });
+
+  it('X25519: both implementations agree with each other, and the shared secrets match (RFC 7748 Section 6.1)', () => {
+    for (const [a, b] of [[nativeProvider, plainProvider], [plainProvider, nativeProvider], [nativeProvider, nativeProvider]] as const) {
+      const alice = a.generateKeyShare(NamedGroup.x25519);
+      const bob = b.generateKeyShare(NamedGroup.x25519);
+      assert.equal(alice.publicKey.length, 32);
+      assert.deepEqual(alice.agree(bob.publicKey), bob.agree(alice.publicKey));
+      const accepted = a.acceptKeyShare(NamedGroup.x25519, bob.publicKey);
+      assert.deepEqual(bob.agree(accepted.publicKey), accepted.sharedSecret);
+    }
+  });
+
+  it('X25519: a low-order point, a short or long share is illegal_parameter in both', () => {
+    // RFC 7748 Section 6.1 / libsodium's blocklist: u = 0 and u = 1 give the all-zero secret.
+    const lowOrder = [new Uint8Array(32), Uint8Array.of(1, ...new Uint8Array(31))];
+    for (const provider of [nativeProvider, plainProvider]) {
+      const share = provider.generateKeyShare(NamedGroup.x25519);
+      for (const peer of [...lowOrder, bytes(31), bytes(33)]) {
+        assert.throws(() => share.agree(peer), (e: unknown) => e instanceof TlsError && e.kind === 'illegal_parameter', `${provider.implementation} ${peer.length}`);
+      }
+    }
+  });
+
+  it('X25519MLKEM768 through the native X25519 interoperates with the node:crypto one', () => {
+    const client = nativeProvider.generateKeyShare(NamedGroup.X25519MLKEM768);
+    const server = plainProvider.acceptKeyShare(NamedGroup.X25519MLKEM768, client.publicKey);
+    assert.deepEqual(client.agree(server.publicKey), server.sharedSecret);
+    const client2 = plainProvider.generateKeyShare(NamedGroup.X25519MLKEM768);
+    const server2 = nativeProvider.acceptKeyShare(NamedGroup.X25519MLKEM768, client2.publicKey);
+    assert.deepEqual(client2.agree(server2.publicKey), server2.sharedSecret);
   });
 });

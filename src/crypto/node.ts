@@ -93,30 +93,37 @@ class NodeAead implements Aead {
 }
 
 /**
- * The record-layer AEAD addon (src/crypto/native/aead.c, built by `npm install` with node-gyp against
- * the OpenSSL inside Node): one cipher context per key and direction, re-IVed per record, sealing
- * into the caller's buffer. node:crypto builds a new cipher and several Buffers per record instead.
+ * The native addon (src/crypto/native/crypto.c, built by `npm install` with node-gyp against the
+ * OpenSSL inside Node) for the calls where node:crypto's per-call objects cost more than the work:
+ * record AEAD with one cipher context per key and direction, re-IVed per record and sealing into
+ * the caller's buffer (node:crypto builds a new cipher and several Buffers per record), HMAC and
+ * X25519 on raw bytes (no Hmac or KeyObject per call).
  */
-interface NativeAeadModule {
+interface NativeModule {
   create(algorithm: number, key: Uint8Array): object;
   seal(context: object, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void;
   open(context: object, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): boolean;
+  hmac(hash: number, key: Uint8Array, data: Uint8Array, out: Uint8Array): void;
+  x25519Key(scalar: Uint8Array, publicOut: Uint8Array): object;
+  x25519Derive(key: object, peer: Uint8Array, out: Uint8Array): boolean;
 }
 
 const nativeAlgorithm: Record<AeadAlgorithm, number> = { 'AES-128-GCM': 0, 'AES-256-GCM': 1, 'CHACHA20-POLY1305': 2 };
+const nativeHash: Record<HashAlgorithm, number> = { sha256: 0, sha384: 1, sha512: 2, sha1: 3, md5: 4 };
+const digestLength: Record<HashAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64, sha1: 20, md5: 16 };
 
 /**
  * The addon from build/Release of the package (dist/src/crypto/ or src/crypto/ up to the root), or
- * undefined when it was not built or TYPETLS_NATIVE_AEAD=0 asks for node:crypto alone.
+ * undefined when it was not built or TYPETLS_NATIVE=0 asks for node:crypto alone.
  */
-function loadNativeAead(): NativeAeadModule | undefined {
-  if (process.env['TYPETLS_NATIVE_AEAD'] === '0') return undefined;
+function loadNative(): NativeModule | undefined {
+  if (process.env['TYPETLS_NATIVE'] === '0') return undefined;
   const require = createRequire(import.meta.url);
   for (const up of ['../../../', '../../']) {
-    const path = new URL(`${up}build/Release/typetls_aead.node`, import.meta.url);
+    const path = new URL(`${up}build/Release/typetls_crypto.node`, import.meta.url);
     if (!existsSync(path)) continue;
     try {
-      return require(path.pathname) as NativeAeadModule;
+      return require(path.pathname) as NativeModule;
     } catch {
       return undefined;
     }
@@ -124,15 +131,15 @@ function loadNativeAead(): NativeAeadModule | undefined {
   return undefined;
 }
 
-let nativeAead: NativeAeadModule | undefined | null = null;
-function native(): NativeAeadModule | undefined {
-  if (nativeAead === null) nativeAead = loadNativeAead();
-  return nativeAead;
+let nativeModule: NativeModule | undefined | null = null;
+function native(): NativeModule | undefined {
+  if (nativeModule === null) nativeModule = loadNative();
+  return nativeModule;
 }
 
 class NativeAead implements Aead {
   private readonly context: object;
-  constructor(readonly algorithm: AeadAlgorithm, key: Uint8Array, private readonly addon: NativeAeadModule) {
+  constructor(readonly algorithm: AeadAlgorithm, key: Uint8Array, private readonly addon: NativeModule) {
     this.context = addon.create(nativeAlgorithm[algorithm], key);
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
@@ -186,6 +193,32 @@ function x25519BasePoint(): crypto.KeyObject {
     basePoint = crypto.createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, u]), format: 'der', type: 'spki' });
   }
   return basePoint;
+}
+
+/** X25519 on raw bytes through the addon: a random scalar, X25519(k, 9) as the share (RFC 7748 Section 6.1). */
+class NativeX25519Share implements KeyShare {
+  readonly group = NamedGroup.x25519;
+  readonly publicKey = new Uint8Array(32);
+  private readonly key: object;
+  constructor(private readonly addon: NativeModule) {
+    const scalar = crypto.randomFillSync(new Uint8Array(32));
+    this.key = addon.x25519Key(scalar, this.publicKey);
+    scalar.fill(0);
+  }
+  agree(peer: Uint8Array): Uint8Array {
+    // RFC 7748 Section 6.1, RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
+    if (peer.length !== 32) throw new TlsError('illegal_parameter', 'X25519 public key is not 32 bytes');
+    const secret = new Uint8Array(32);
+    // OpenSSL refuses low-order points itself (the all-zero result).
+    if (!this.addon.x25519Derive(this.key, peer, secret)) throw new TlsError('illegal_parameter', 'X25519 public key is a low-order point');
+    if (isAllZero(secret)) throw new TlsError('illegal_parameter', 'X25519 shared secret is all zeros');
+    return secret;
+  }
+}
+
+/** An X25519 share through the addon when it is loaded, else through node:crypto KeyObjects. */
+function x25519Share(addon: NativeModule | undefined): KeyShare {
+  return addon !== undefined ? new NativeX25519Share(addon) : new X25519Share();
 }
 
 class X25519Share implements KeyShare {
@@ -265,8 +298,9 @@ class X25519MlKem768Share implements KeyShare {
   readonly group = NamedGroup.X25519MLKEM768;
   readonly publicKey: Uint8Array;
   private readonly kem = ml_kem768.keygen();
-  private readonly x25519 = new X25519Share();
-  constructor() {
+  private readonly x25519: KeyShare;
+  constructor(addon: NativeModule | undefined) {
+    this.x25519 = x25519Share(addon);
     this.publicKey = new Uint8Array(MLKEM768_EK + 32);
     this.publicKey.set(this.kem.publicKey, 0);
     this.publicKey.set(this.x25519.publicKey, MLKEM768_EK);
@@ -282,7 +316,7 @@ class X25519MlKem768Share implements KeyShare {
   }
 }
 
-function acceptX25519MlKem768(clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+function acceptX25519MlKem768(clientShare: Uint8Array, addon: NativeModule | undefined): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
   if (clientShare.length !== MLKEM768_EK + 32) throw new TlsError('illegal_parameter', 'X25519MLKEM768 client share has the wrong length');
   let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
   try {
@@ -291,7 +325,7 @@ function acceptX25519MlKem768(clientShare: Uint8Array): { publicKey: Uint8Array;
   } catch {
     throw new TlsError('illegal_parameter', 'X25519MLKEM768 client share is not a valid ML-KEM-768 key');
   }
-  const x25519 = new X25519Share();
+  const x25519 = x25519Share(addon);
   const ecdhSecret = x25519.agree(clientShare.subarray(MLKEM768_EK));
   const publicKey = new Uint8Array(MLKEM768_CT + 32);
   publicKey.set(encapsulated.cipherText, 0);
@@ -414,23 +448,23 @@ const PUBLIC_KEY_CACHE_SIZE = 512;
 
 export interface NodeCryptoProviderOptions {
   /**
-   * Record protection through the native AEAD addon when it is built (the default), or through
-   * node:crypto ciphers alone (false). Both are the same OpenSSL; the addon saves a cipher object
-   * and several Buffers per record.
+   * Record AEAD, HMAC and X25519 through the native addon when it is built (the default), or
+   * through node:crypto alone (false). Both are the same OpenSSL; the addon saves a cipher object
+   * and several Buffers per record, and an Hmac or KeyObject per handshake step.
    */
-  nativeAead?: boolean;
+  native?: boolean;
 }
 
 export class NodeCryptoProvider implements CryptoProvider {
   readonly name = 'node:crypto';
-  private readonly addon: NativeAeadModule | undefined;
+  private readonly addon: NativeModule | undefined;
 
   constructor(options: NodeCryptoProviderOptions = {}) {
-    this.addon = options.nativeAead === false ? undefined : native();
+    this.addon = options.native === false ? undefined : native();
   }
 
-  /** Which implementation seals and opens records: 'native' (the addon) or 'node:crypto'. */
-  get aeadImplementation(): 'native' | 'node:crypto' {
+  /** Which implementation does record AEAD, HMAC and X25519: 'native' (the addon) or 'node:crypto'. */
+  get implementation(): 'native' | 'node:crypto' {
     return this.addon !== undefined ? 'native' : 'node:crypto';
   }
 
@@ -447,6 +481,11 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   hmac(algorithm: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array {
+    if (this.addon !== undefined) {
+      const out = new Uint8Array(digestLength[algorithm]);
+      this.addon.hmac(nativeHash[algorithm], key, data, out);
+      return out;
+    }
     return u8(crypto.createHmac(algorithm, key).update(data).digest());
   }
 
@@ -467,8 +506,8 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   generateKeyShare(group: number): KeyShare {
-    if (group === NamedGroup.x25519) return new X25519Share();
-    if (group === NamedGroup.X25519MLKEM768) return new X25519MlKem768Share();
+    if (group === NamedGroup.x25519) return x25519Share(this.addon);
+    if (group === NamedGroup.X25519MLKEM768) return new X25519MlKem768Share(this.addon);
     if (curveName[group]) return new EcdhShare(group);
     const ffdhe = ffdheGroup(group);
     if (ffdhe) return new FfdheShare(ffdhe.group, ffdhe.p, ffdhe.g);
@@ -492,7 +531,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
-    if (group === NamedGroup.X25519MLKEM768) return acceptX25519MlKem768(clientShare);
+    if (group === NamedGroup.X25519MLKEM768) return acceptX25519MlKem768(clientShare, this.addon);
     const share = this.generateKeyShare(group);
     return { publicKey: share.publicKey, sharedSecret: share.agree(clientShare) };
   }

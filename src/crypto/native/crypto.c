@@ -1,4 +1,4 @@
-// typetls_aead: AEAD record protection on the OpenSSL that Node itself links, with one cipher
+// typetls_crypto: AEAD record protection on the OpenSSL that Node itself links, with one cipher
 // context per key and direction that is only re-IVed per record, sealing into the caller's buffer.
 //
 // node:crypto makes a new cipher (key schedule, GHASH tables) and three or four new Buffers for every
@@ -9,11 +9,20 @@
 //   seal(context, nonce, aad, plaintext, suffix|null, out, offset)   writes ciphertext || tag at out[offset..]
 //   open(context, nonce, aad, ciphertext || tag, out)        -> true, plaintext in out; false when the tag fails
 //
+// and the two handshake primitives where node:crypto's per-call objects cost more than the work itself
+// (a TLS 1.3 handshake runs some twenty HMACs and two X25519 scalar multiplications per side):
+//
+//   hmac(hash, key, data, out)          HMAC (0 SHA-256, 1 SHA-384, 2 SHA-512, 3 SHA-1, 4 MD5) into out
+//   x25519Key(scalar, publicOut)        -> key; X25519(scalar, 9) in publicOut (RFC 7748 Section 6.1)
+//   x25519Derive(key, peer, out)        -> true, X25519(scalar, peer) in out; false when OpenSSL refuses
+//                                          (a low-order peer point)
+//
 // Every length is checked here too: a wrong nonce, key or output size throws a TypeError/RangeError and
 // touches no memory. The key is cleared from the contexts when the context object is collected.
 
 #include <node_api.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <string.h>
 
 #define TAG_LENGTH 16
@@ -200,8 +209,101 @@ static napi_value open_(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value hmac(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_type(env, "hmac(hash, key, data, out)");
+  uint32_t which = 0;
+  if (napi_get_value_uint32(env, argv[0], &which) != napi_ok) return throw_type(env, "hash must be 0 to 4");
+  const EVP_MD *md;
+  switch (which) {
+    case 0: md = EVP_sha256(); break;
+    case 1: md = EVP_sha384(); break;
+    case 2: md = EVP_sha512(); break;
+    case 3: md = EVP_sha1(); break;
+    case 4: md = EVP_md5(); break;
+    default: return throw_type(env, "hash must be 0 to 4");
+  }
+  unsigned char *key, *data, *out;
+  size_t key_length, data_length, out_length;
+  if (!bytes_arg(env, argv[1], &key, &key_length) || !bytes_arg(env, argv[2], &data, &data_length) ||
+      !bytes_arg(env, argv[3], &out, &out_length)) return NULL;
+  if (md == NULL || out_length != (size_t)EVP_MD_get_size(md) || key_length > 0x7fffffff) {
+    napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    return NULL;
+  }
+  unsigned int n = 0;
+  if (HMAC(md, key, (int)key_length, data, data_length, out, &n) == NULL || n != out_length) {
+    napi_throw_error(env, "ERR_TLS_INTERNAL", "HMAC failed in OpenSSL");
+  }
+  return NULL;
+}
+
+static void free_pkey(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  EVP_PKEY_free((EVP_PKEY *)data);
+}
+
+/** x25519Key(scalar, publicOut) -> key: the private key from 32 random bytes, its public key X25519(k, 9) written out. */
+static napi_value x25519_key(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "x25519Key(scalar, publicOut)");
+  unsigned char *scalar, *out;
+  size_t scalar_length, out_length;
+  if (!bytes_arg(env, argv[0], &scalar, &scalar_length) || !bytes_arg(env, argv[1], &out, &out_length)) return NULL;
+  if (scalar_length != 32 || out_length != 32) {
+    napi_throw_range_error(env, NULL, "X25519 scalars and points are 32 bytes");
+    return NULL;
+  }
+  EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
+  size_t n = 32;
+  if (key == NULL || EVP_PKEY_get_raw_public_key(key, out, &n) != 1 || n != 32) {
+    EVP_PKEY_free(key);
+    napi_throw_error(env, "ERR_TLS_INTERNAL", "X25519 key generation failed in OpenSSL");
+    return NULL;
+  }
+  napi_value external;
+  if (napi_create_external(env, key, free_pkey, NULL, &external) != napi_ok) {
+    EVP_PKEY_free(key);
+    return throw_type(env, "could not create the key");
+  }
+  return external;
+}
+
+/** x25519Derive(key, peer, out) -> true, X25519(k, peer) in out; false when OpenSSL refuses (a low-order point). */
+static napi_value x25519_derive(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return throw_type(env, "x25519Derive(key, peer, out)");
+  void *data = NULL;
+  if (napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) return throw_type(env, "expected an X25519 key");
+  unsigned char *peer, *out;
+  size_t peer_length, out_length;
+  if (!bytes_arg(env, argv[1], &peer, &peer_length) || !bytes_arg(env, argv[2], &out, &out_length)) return NULL;
+  if (peer_length != 32 || out_length != 32) {
+    napi_throw_range_error(env, NULL, "X25519 points and secrets are 32 bytes");
+    return NULL;
+  }
+  EVP_PKEY *theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32);
+  EVP_PKEY_CTX *ctx = theirs != NULL ? EVP_PKEY_CTX_new((EVP_PKEY *)data, NULL) : NULL;
+  size_t n = 32;
+  int ok = ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, theirs) == 1 &&
+           EVP_PKEY_derive(ctx, out, &n) == 1 && n == 32;
+  EVP_PKEY_CTX_free(ctx);
+  EVP_PKEY_free(theirs);
+  if (!ok) OPENSSL_cleanse(out, out_length);
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
+    {"hmac", NULL, hmac, NULL, NULL, NULL, napi_default, NULL},
+    {"x25519Key", NULL, x25519_key, NULL, NULL, NULL, napi_default, NULL},
+    {"x25519Derive", NULL, x25519_derive, NULL, NULL, NULL, napi_default, NULL},
     {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
     {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
     {"open", NULL, open_, NULL, NULL, NULL, napi_default, NULL},
