@@ -169,6 +169,8 @@ describe('TLS 1.3, after the handshake (encrypted)', () => {
     { cls: 'a hello in a plaintext handshake record after the keys', input: (_w, f) => [f.clientHello], kind: 'unexpected_message', alert: A.unexpected_message },
     // RFC 8446 Section 5: a ChangeCipherSpec after the peer's Finished is an unexpected record.
     { cls: 'ChangeCipherSpec after the handshake', input: () => [record(CT.change_cipher_spec, [1])], kind: 'unexpected_message', alert: A.unexpected_message },
+    { cls: 'ChangeCipherSpec of payload 2 after the handshake', input: () => [record(CT.change_cipher_spec, [2])], kind: 'unexpected_message', alert: A.unexpected_message },
+    { cls: 'ChangeCipherSpec of two bytes after the handshake', input: () => [record(CT.change_cipher_spec, [1, 1])], kind: 'unexpected_message', alert: A.unexpected_message },
     // RFC 8446 Section 5.1: handshake messages may not be interleaved with other record types, nor span a key change.
     {
       cls: 'KeyUpdate split across records with application data between',
@@ -354,6 +356,21 @@ describe('TLS 1.3 ChangeCipherSpec during the handshake', () => {
     assert.match(s.victim.conn.error?.message ?? '', /too many ChangeCipherSpec/);
     assertEncryptedFatal('TLS 1.3: ChangeCipherSpec flood (cap 4)', s.victim, out, 'unexpected_message', A.unexpected_message, s.ours, s.f.client);
   });
+
+  // RFC 8446 Section 5: "any other change_cipher_spec value" than the single byte 1 is unexpected_message.
+  for (const payload of [[2], [1, 1]]) {
+    it(`client: a ChangeCipherSpec of ${payload.length} byte(s) [${payload}] during the handshake → unexpected_message`, () => {
+      const s = clientAfterServerHello();
+      const out = s.victim.feed(record(CT.change_cipher_spec, payload));
+      assertEncryptedFatal('TLS 1.3: ChangeCipherSpec other than the byte 1 during the handshake', s.victim, out, 'unexpected_message', A.unexpected_message, s.ours, s.f.server);
+    });
+
+    it(`server: a ChangeCipherSpec of ${payload.length} byte(s) [${payload}] during the handshake → unexpected_message`, () => {
+      const s = serverAfterItsFlight();
+      const out = s.victim.feed(record(CT.change_cipher_spec, payload));
+      assertEncryptedFatal('TLS 1.3: ChangeCipherSpec other than the byte 1 during the handshake', s.victim, out, 'unexpected_message', A.unexpected_message, s.ours, s.f.client);
+    });
+  }
 
   it('client: a protected ChangeCipherSpec during the handshake → unexpected_message', () => {
     const s = clientAfterServerHello();
