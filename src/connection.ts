@@ -541,11 +541,16 @@ class Engine implements HandshakeContext {
     }
     if (level === AlertLevel.fatal) {
       // A fatal alert ends the connection; we send nothing back.
-      this.failure = peerAlertError(description);
-      this.events.push({ type: 'error', error: this.failure });
+      this.failByPeer(description);
       return;
     }
     if (level !== AlertLevel.warning) throw new TlsError('illegal_parameter', `alert with unknown level ${level}`);
+    // RFC 8446 Section 6.2: in TLS 1.3 every alert but close_notify and user_canceled is an error
+    // alert "regardless of the AlertLevel in the message", unknown ones included.
+    if (this.info.version === ProtocolVersion['TLSv1.3'] && description !== AlertDescription.user_canceled) {
+      this.failByPeer(description);
+      return;
+    }
     if (++this.warningsInARow > this.config.limits.maxWarningAlerts) {
       throw new TlsError('unexpected_message', `too many warning alerts in a row (last: ${alertDescriptionName(description)})`);
     }
@@ -554,6 +559,12 @@ class Engine implements HandshakeContext {
       throw new TlsError('unexpected_message', `warning alert ${alertDescriptionName(description)} during the handshake`);
     }
     this.events.push({ type: 'alert', level, description });
+  }
+
+  /** The peer ended the connection with an error alert: the failure is sticky and we send nothing back. */
+  private failByPeer(description: number): void {
+    this.failure = peerAlertError(description);
+    this.events.push({ type: 'error', error: this.failure });
   }
 }
 

@@ -291,6 +291,14 @@ describe('TLS 1.3, after the handshake (encrypted)', () => {
       assert.deepEqual(s.victim.events.map((e) => (e.type === 'data' ? e.data.length : e.type)), [16384, 16383]);
     });
 
+    // RFC 8446 Section 6.2: every alert but close_notify and user_canceled is an error alert whatever its level.
+    it(`${role}: a warning-level bad_certificate alert is an error alert → ERR_TLS_ALERT_BAD_CERTIFICATE, nothing sent back`, () => {
+      const s = established(role);
+      const out = s.victim.feed(s.peerWrite.seal(CT.alert, [1, A.bad_certificate]));
+      assert.deepEqual(s.victim.events.filter((e) => e.type === 'alert'), [], 'not passed up as a warning');
+      assertPeerAlert('TLS 1.3: warning-level error alert (after the handshake)', s.victim, out, A.bad_certificate);
+    });
+
     it(`${role}: a fatal alert from the peer under the keys → ERR_TLS_ALERT_INTERNAL_ERROR, nothing sent back`, () => {
       const s = established(role);
       const out = s.victim.feed(s.peerWrite.seal(CT.alert, [2, A.internal_error]));
@@ -371,6 +379,19 @@ describe('TLS 1.3 ChangeCipherSpec during the handshake', () => {
       assertEncryptedFatal('TLS 1.3: ChangeCipherSpec other than the byte 1 during the handshake', s.victim, out, 'unexpected_message', A.unexpected_message, s.ours, s.f.client);
     });
   }
+
+  // RFC 8446 Section 6.2: an error alert whatever its level, during the handshake too.
+  it('client: a warning-level bad_certificate alert during the handshake → ERR_TLS_ALERT_BAD_CERTIFICATE, nothing sent back', () => {
+    const s = clientAfterServerHello();
+    const out = s.victim.feed(s.f.serverHandshake(0).seal(CT.alert, [1, A.bad_certificate]));
+    assertPeerAlert('TLS 1.3: warning-level error alert (during the handshake)', s.victim, out, A.bad_certificate);
+  });
+
+  it('server: a warning-level bad_certificate alert during the handshake → ERR_TLS_ALERT_BAD_CERTIFICATE, nothing sent back', () => {
+    const s = serverAfterItsFlight();
+    const out = s.victim.feed(s.peerWrite.seal(CT.alert, [1, A.bad_certificate]));
+    assertPeerAlert('TLS 1.3: warning-level error alert (during the handshake)', s.victim, out, A.bad_certificate);
+  });
 
   it('client: a protected ChangeCipherSpec during the handshake → unexpected_message', () => {
     const s = clientAfterServerHello();
