@@ -23,8 +23,8 @@ import { rewriteHandshake } from './flight.js';
 import { concatBytes, splitRecords } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
 import {
-  assertEncryptedFatal, assertPeerAlert, assertPlainFatal, bothRoles, CT, type Direction13, Flow, forRole, handshake, handshakeMessages, type PerRole, printObserved,
-  record, type Role, TLS12, Victim,
+  assertEncryptedFatal, assertPeerAlert, assertPlainFatal, bothRoles, CT, type Direction13, Flow, forRole, handshake, handshakeMessages, note, type PerRole,
+  printObserved, record, type Role, TLS12, Victim,
 } from './victim.js';
 
 let k: TestKeys;
@@ -532,12 +532,12 @@ const keyShareEntry = (group: number, key: Uint8Array, length = key.length) =>
 describe('the ServerHello version at the client', () => {
   it('client: a TLS 1.2 ServerHello choosing SSL 3.0 → protocol_version', () => {
     const { v, out } = clientGetsServerHello(flow({ server: { maxVersion: TLS12 } }).helloToServer(), (sh) => ({ ...sh, legacyVersion: 0x0300 }));
-    assertPlainFatal('ServerHello choosing SSL 3.0', v, out, 'protocol_version', A.protocol_version);
+    assertPlainFatal('TLS 1.2 ServerHello choosing SSL 3.0', v, out, 'protocol_version', A.protocol_version);
   });
 
   it('client: a ServerHello choosing TLS 1.0, below the client\'s minimum TLS 1.2 → protocol_version', () => {
     const { v, out } = clientGetsServerHello(flow({ server: { maxVersion: TLS12 } }).helloToServer(), (sh) => ({ ...sh, legacyVersion: 0x0301 }));
-    assertPlainFatal('ServerHello choosing a version below the client\'s minimum', v, out, 'protocol_version', A.protocol_version);
+    assertPlainFatal('TLS 1.2 ServerHello choosing TLS 1.0, below the client\'s minimum', v, out, 'protocol_version', A.protocol_version);
   });
 
   it('client with minVersion TLS 1.3: a TLS 1.2 ServerHello → protocol_version', () => {
@@ -556,7 +556,7 @@ describe('the ServerHello version at the client', () => {
         ...sh,
         extensions: sh.extensions.map((e) => (e.type === ExtensionType.supported_versions ? { type: e.type, data: Uint8Array.of(selected >> 8, selected & 0xff) } : e)),
       }));
-      assertPlainFatal(`supported_versions selecting ${name}`, v, out, 'illegal_parameter', A.illegal_parameter);
+      assertPlainFatal(`TLS 1.3: supported_versions in ServerHello selecting ${name}`, v, out, 'illegal_parameter', A.illegal_parameter);
     });
   }
 });
@@ -578,7 +578,7 @@ describe('bad key shares at the client', () => {
     it(`client: a TLS 1.3 ServerHello with a ${c.cls} → ${alertDescriptionName(c.alert)}`, () => {
       const groups = [c.group];
       const { v, out } = clientGetsServerHello(flow({ client: { groups }, server: { groups } }).helloToServer(), withKeyShare(c.data(c.group)));
-      assertPlainFatal(`bad server key share in a TLS 1.3 ServerHello (${c.cls})`, v, out, c.kind, c.alert);
+      assertPlainFatal(`TLS 1.3: bad server key share in ServerHello (${c.cls})`, v, out, c.kind, c.alert);
     });
   }
 
@@ -611,7 +611,7 @@ describe('bad key shares at the client', () => {
   for (const p of points12) {
     it(`client, TLS 1.2: a signed ServerKeyExchange with a ${p.cls} → illegal_parameter`, () => {
       const { v, out } = serverKeyExchangeWith(p.group, p.point);
-      assertPlainFatal(`bad ECDHE point in ServerKeyExchange (${p.cls})`, v, out, 'illegal_parameter', A.illegal_parameter);
+      assertPlainFatal(`TLS 1.2: bad ECDHE point in a signed ServerKeyExchange (${p.cls})`, v, out, 'illegal_parameter', A.illegal_parameter);
     });
   }
 
@@ -621,7 +621,7 @@ describe('bad key shares at the client', () => {
       messages[0]!.raw, messages[1]!.raw, handshake(H.server_key_exchange, [3, 0, 0x17, 65, ...new Uint8Array(10).fill(4)]), messages[3]!.raw,
     ]);
     const v = new Victim(f.client);
-    assertPlainFatal('ServerKeyExchange whose point length overruns', v, v.feed(flight), 'decode_error', A.decode_error);
+    assertPlainFatal('TLS 1.2: ServerKeyExchange whose point length overruns', v, v.feed(flight), 'decode_error', A.decode_error);
   });
 });
 
@@ -674,6 +674,7 @@ describe('a ticket altered under a known ticket key is not an error: the server 
         assert.equal(pair.server.error as unknown, undefined);
         assert.deepEqual([...pair.clientEvents, ...pair.serverEvents].filter((e) => e.type === 'alert' || e.type === 'error'), []);
         assert.ok(pair.client.info.peerCertificates.length > 0, 'the server authenticated with its certificate');
+        note(`${label}: ticket with a bit flipped in ${flip.name}, under a known ticket key`, 'server', 'none: a full handshake');
       });
     }
   }
@@ -689,7 +690,7 @@ describe('certificate and handshake message limits', () => {
     const f = flow({ version: TLS12, client: { limits: withLimits({ maxCertificateMessage: 500 }) } }).helloToServer();
     const v = new Victim(f.client);
     const out = v.feed(f.serverFlight);
-    assertPlainFatal('Certificate over maxCertificateMessage', v, out, 'decode_error', A.decode_error);
+    assertPlainFatal('TLS 1.2: Certificate over maxCertificateMessage', v, out, 'decode_error', A.decode_error);
     assert.match(v.conn.error!.message, /over the limit of 500/);
   });
 
@@ -697,7 +698,7 @@ describe('certificate and handshake message limits', () => {
     const f = flow({ version: TLS12, client: { limits: withLimits({ maxChainLength: 3 }) }, server: { certificates: [chainOf(k.rsa, 5)] } }).helloToServer();
     const v = new Victim(f.client);
     const out = v.feed(f.serverFlight);
-    assertPlainFatal('chain over maxChainLength', v, out, 'bad_certificate', A.bad_certificate);
+    assertPlainFatal('TLS 1.2: chain over maxChainLength', v, out, 'bad_certificate', A.bad_certificate);
     assert.match(v.conn.error!.message, /5 certificates/);
   });
 
@@ -706,7 +707,7 @@ describe('certificate and handshake message limits', () => {
       const f = flow({ version, client: { limits: withLimits({ maxHandshakeMessage: 64 }) } }).helloToServer();
       const v = new Victim(f.client);
       const out = v.feed(f.serverFlight);
-      assertPlainFatal('handshake message over maxHandshakeMessage', v, out, 'decode_error', A.decode_error);
+      assertPlainFatal(`${label}: ServerHello over maxHandshakeMessage`, v, out, 'decode_error', A.decode_error);
       assert.match(v.conn.error!.message, /over the limit of 64/);
     });
   }
@@ -717,7 +718,7 @@ describe('certificate and handshake message limits', () => {
     assert.ok(sizes.every(([type, n]) => type === H.certificate || type === H.server_key_exchange || n! <= 256), JSON.stringify(sizes));
     const v = new Victim(f.client);
     const out = v.feed(f.serverFlight);
-    assertPlainFatal('handshake message over maxHandshakeMessage', v, out, 'decode_error', A.decode_error);
+    assertPlainFatal('TLS 1.2: ServerKeyExchange over maxHandshakeMessage', v, out, 'decode_error', A.decode_error);
     assert.match(v.conn.error!.message, /over the limit of 256/);
   });
 
@@ -726,7 +727,7 @@ describe('certificate and handshake message limits', () => {
       .helloToServer().serverFlightToClient();
     const v = new Victim(f.server);
     const out = v.feed(f.clientFlight);
-    assertPlainFatal('client Certificate over maxCertificateMessage', v, out, 'decode_error', A.decode_error);
+    assertPlainFatal('TLS 1.2: client Certificate over maxCertificateMessage (mutual TLS)', v, out, 'decode_error', A.decode_error);
   });
 
   it('server, TLS 1.2, mutual TLS: a client chain over maxChainLength (5 certificates, limit 3) → bad_certificate', () => {
@@ -734,19 +735,19 @@ describe('certificate and handshake message limits', () => {
       .helloToServer().serverFlightToClient();
     const v = new Victim(f.server);
     const out = v.feed(f.clientFlight);
-    assertPlainFatal('client chain over maxChainLength', v, out, 'bad_certificate', A.bad_certificate);
+    assertPlainFatal('TLS 1.2: client chain over maxChainLength (mutual TLS)', v, out, 'bad_certificate', A.bad_certificate);
   });
 
   it('server, TLS 1.3, mutual TLS: a client Certificate over maxCertificateMessage (500) → decode_error', () => {
     const s = serverAfterItsFlight({ client: { certificates: [k.client] }, server: { requestCert: true, limits: withLimits({ maxCertificateMessage: 500 }) } });
     const out = s.victim.feed(s.f.clientFlight);
-    assertEncryptedFatal('TLS 1.3: client Certificate over maxCertificateMessage', s.victim, out, 'decode_error', A.decode_error, s.ours, s.f.client);
+    assertEncryptedFatal('TLS 1.3: client Certificate over maxCertificateMessage (mutual TLS)', s.victim, out, 'decode_error', A.decode_error, s.ours, s.f.client);
   });
 
   it('server, TLS 1.3, mutual TLS: a client chain over maxChainLength (5 certificates, limit 3) → bad_certificate', () => {
     const s = serverAfterItsFlight({ client: { certificates: [chainOf(k.client, 5)] }, server: { requestCert: true, limits: withLimits({ maxChainLength: 3 }) } });
     const out = s.victim.feed(s.f.clientFlight);
-    assertEncryptedFatal('TLS 1.3: client chain over maxChainLength', s.victim, out, 'bad_certificate', A.bad_certificate, s.ours, s.f.client);
+    assertEncryptedFatal('TLS 1.3: client chain over maxChainLength (mutual TLS)', s.victim, out, 'bad_certificate', A.bad_certificate, s.ours, s.f.client);
   });
 });
 
