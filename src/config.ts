@@ -4,7 +4,10 @@ import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
 import { defaultCipherSuites, suiteById } from './suites.js';
 import type { Annotator } from './trace.js';
 import type { Certificate } from './x509/certificate.js';
-import { MemorySessionStore, ReplayFilter, TICKET_KEY_LENGTH, type SessionStore } from './handshake/resumption.js';
+import {
+  DEFAULT_TICKET_KEY_LIFETIME, DEFAULT_TICKET_KEY_ROTATION, MAX_TICKET_KEYS, MemorySessionStore, ReplayFilter, TICKET_KEY_LENGTH,
+  TicketKeyRing, type SessionStore,
+} from './handshake/resumption.js';
 
 /** One certificate chain (leaf first) and the private key of its leaf. */
 export interface CertifiedKey {
@@ -160,8 +163,25 @@ export interface ServerConfig extends CommonConfig {
   readonly requestCert: boolean;
   /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */
   readonly preferServerCipherOrder: boolean;
-  /** Keys that seal session tickets, 48 bytes each (16 name, 32 AES-256-GCM key); the first seals, all open. */
+  /**
+   * Ticket keys the application gives, 48 bytes each (16 name, 32 AES-256-GCM key): the first
+   * seals, all open, and they never rotate by themselves (give every server of a fleet the same
+   * ones). Empty, the default: the server makes its own and rotates them by `ticketKeyRotation`
+   * and `ticketKeyLifetime`. The keys in use are `ticketKeyRing`'s.
+   */
   readonly ticketKeys: readonly Uint8Array[];
+  /** Seconds between rotations of the ticket keys the server makes itself; default 24 hours (Go's crypto/tls). */
+  readonly ticketKeyRotation: number;
+  /**
+   * Seconds a ticket key the server made itself still opens tickets; default 7 days (Go's). At
+   * least `ticketKeyRotation`, and at most 16 rotations' worth (the ring holds 16 keys).
+   */
+  readonly ticketKeyLifetime: number;
+  /**
+   * The ticket keys in use, made from the three settings above; setTicketKeys() installs into it.
+   * Configs given the same ring share its keys and its rotation.
+   */
+  readonly ticketKeyRing: TicketKeyRing;
   /** Issue session tickets (TLS 1.2 RFC 5077 and TLS 1.3 NewSessionTicket). */
   readonly issueTickets: boolean;
   /** Seconds a session or ticket may be resumed for (node:tls sessionTimeout). */
@@ -254,24 +274,48 @@ export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig
 }
 
 export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig {
+  const common = commonDefaults(options);
+  const ticketKeys = options.ticketKeys ?? [];
+  const schedule = {
+    rotation: options.ticketKeyRotation ?? DEFAULT_TICKET_KEY_ROTATION,
+    lifetime: options.ticketKeyLifetime ?? DEFAULT_TICKET_KEY_LIFETIME,
+  };
+  validateTicketKeys(ticketKeys, schedule);
   const config: ServerConfig = {
-    ...commonDefaults(options),
+    ...common,
     certificates: options.certificates ?? [],
     certificatesFor: options.certificatesFor,
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
-    ticketKeys: options.ticketKeys ?? [options.provider.random(TICKET_KEY_LENGTH)],
+    ticketKeys,
+    ticketKeyRotation: schedule.rotation,
+    ticketKeyLifetime: schedule.lifetime,
+    ticketKeyRing: options.ticketKeyRing ?? new TicketKeyRing(common.provider, common.now, schedule, ticketKeys),
     issueTickets: options.issueTickets ?? true,
     sessionTimeout: options.sessionTimeout ?? 300,
     sessionStore: options.sessionStore ?? new MemorySessionStore(),
     maxEarlyData: options.maxEarlyData ?? 0,
     earlyDataReplayFilter: options.earlyDataReplayFilter ?? new ReplayFilter(),
   };
-  if (config.ticketKeys.some((k) => k.length !== TICKET_KEY_LENGTH)) {
-    throw new TlsError('api_misuse', `ticket keys must be ${TICKET_KEY_LENGTH} bytes`, { code: 'ERR_INVALID_ARG_VALUE' });
-  }
   if (config.certificates.length === 0) {
     throw new TlsError('api_misuse', 'a server needs at least one certificate and key', { code: 'ERR_TLS_MISSING_CERT' });
   }
   return config;
+}
+
+/** Given keys of 48 bytes, no more than a ring holds; a rotation of at least a second, a lifetime no shorter. */
+function validateTicketKeys(keys: readonly Uint8Array[], schedule: { rotation: number; lifetime: number }): void {
+  if (keys.some((k) => k.length !== TICKET_KEY_LENGTH)) {
+    throw new TlsError('api_misuse', `ticket keys must be ${TICKET_KEY_LENGTH} bytes`, { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  if (keys.length > MAX_TICKET_KEYS) {
+    throw new TlsError('api_misuse', `at most ${MAX_TICKET_KEYS} ticket keys`, { code: 'ERR_OUT_OF_RANGE' });
+  }
+  const { rotation, lifetime } = schedule;
+  if (!Number.isSafeInteger(rotation) || rotation < 1 || !Number.isSafeInteger(lifetime) || lifetime < rotation) {
+    throw new TlsError('api_misuse', 'ticketKeyRotation must be a positive integer of seconds and ticketKeyLifetime an integer at least as long', { code: 'ERR_OUT_OF_RANGE' });
+  }
+  if (Math.ceil(lifetime / rotation) > MAX_TICKET_KEYS) {
+    throw new TlsError('api_misuse', `ticketKeyLifetime must be at most ${MAX_TICKET_KEYS} times ticketKeyRotation`, { code: 'ERR_OUT_OF_RANGE' });
+  }
 }

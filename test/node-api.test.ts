@@ -676,6 +676,52 @@ test('secureContext objects: made once, used by connect() and createServer(); ti
   await closeServer(server);
 });
 
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`${version} setTicketKeys: the key it replaces still opens tickets, the one before does not; getTicketKeys is the current key`, async () => {
+    const [k1, k2, k3] = [1, 2, 3].map((n) => Buffer.alloc(48, n)) as [Buffer, Buffer, Buffer];
+    // No session-ID cache, so that only the ticket can resume a TLS 1.2 session.
+    const noStore = { get: () => undefined, set: () => {}, delete: () => {} };
+    const server = createServer({ ...rsaServerOptions(), maxVersion: version, ticketKeys: k1, sessionStore: noStore }, (s) => {
+      track(s);
+      s.end('hi');
+    });
+    const port = await listen(server);
+    const options = { host: '127.0.0.1', port, ca, servername: 'localhost', maxVersion: version } as const;
+    const resumes = async (session: Buffer): Promise<boolean> => {
+      const c = track(connect({ ...options, session }));
+      const body = collect(c);
+      await once(c, 'secureConnect');
+      assert.equal((await body).toString(), 'hi');
+      return c.isSessionReused();
+    };
+    const first = track(connect(options));
+    const [session] = await once<Buffer>(first, 'session');
+    await collect(first);
+    assert.deepEqual(server.getTicketKeys(), k1);
+
+    server.setTicketKeys(k2);
+    assert.deepEqual(server.getTicketKeys(), k2);
+    assert.equal(await resumes(session!), true, 'a ticket sealed under the replaced key resumes');
+    // setSecureContext keeps the ticket keys, as node does.
+    server.setSecureContext({ honorCipherOrder: true });
+    assert.deepEqual(server.getTicketKeys(), k2);
+    assert.equal(await resumes(session!), true, 'and still after setSecureContext');
+
+    server.setTicketKeys(k3);
+    assert.equal(await resumes(session!), false, 'two keys on, the ticket does a full handshake');
+    assert.throws(() => server.setTicketKeys(Buffer.alloc(47)), { code: 'ERR_INVALID_ARG_VALUE' });
+    await closeServer(server);
+  });
+}
+
+test('a server without ticketKeys makes its own: getTicketKeys gives the same 48 bytes until it rotates', async () => {
+  const server = createServer(rsaServerOptions());
+  const keys = server.getTicketKeys();
+  assert.equal(keys.length, 48);
+  assert.deepEqual(server.getTicketKeys(), keys);
+  assert.notDeepEqual(createServer(rsaServerOptions()).getTicketKeys(), keys, 'each server its own');
+});
+
 /** The record headers (type, version) in a byte stream, in order. */
 function recordHeaders(stream: Buffer): string[] {
   const out: string[] = [];

@@ -198,13 +198,117 @@ const KEY_NAME = 16;
 const NONCE = 12;
 
 /**
- * Seals session state into a ticket under the first ticket key: key_name ||
- * nonce || AES-256-GCM(state) with key_name as additional data. Any server that
- * holds the same keys can open it.
+ * Go's crypto/tls schedule for the keys a server makes itself (ticketKeyRotation,
+ * ticketKeyLifetime): a new key every 24 hours, each opening tickets for 7 days.
+ * A leaked key then exposes at most a day of tickets, and a ticket issued just
+ * before a rotation still resumes for the days after it.
  */
-export function sealTicket(provider: CryptoProvider, keys: readonly Uint8Array[], state: ServerSessionState): Uint8Array {
-  const key = keys[0];
-  if (!key || key.length !== TICKET_KEY_LENGTH) throw new TlsError('internal_error', 'no ticket key of 48 bytes');
+export const DEFAULT_TICKET_KEY_ROTATION = 24 * 3600;
+export const DEFAULT_TICKET_KEY_LIFETIME = 7 * 24 * 3600;
+/** The most keys a ring holds, the current one included (Go's schedule needs 7). */
+export const MAX_TICKET_KEYS = 16;
+
+interface TicketKey {
+  readonly bytes: Uint8Array;
+  /** When the key became current, in ms since the epoch. */
+  readonly createdAt: number;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The ticket keys of a server: the current key seals, the current and the
+ * previous ones open, each found by its 16-byte name.
+ *
+ * Keys the server makes itself rotate on a schedule, checked whenever a ticket
+ * is sealed or opened: once the current key is `rotation` seconds old a new one
+ * takes its place, and a key `lifetime` seconds old is dropped and opens nothing.
+ * Keys the application gives (node:tls `ticketKeys`, `setTicketKeys`) never rotate
+ * by themselves: install() makes the given key current and keeps the one before it
+ * for opening, so a fleet rolling its shared key still resumes the tickets issued
+ * just before the roll. Dropped keys are cleared.
+ */
+export class TicketKeyRing {
+  /** The current key first. */
+  private keys: TicketKey[];
+  /** Whether the keys are our own, and rotate by the schedule. */
+  private rotating: boolean;
+
+  constructor(
+    private readonly provider: CryptoProvider,
+    private readonly now: () => Date,
+    private readonly schedule: { readonly rotation: number; readonly lifetime: number },
+    given: readonly Uint8Array[] = [],
+  ) {
+    const at = now().getTime();
+    this.rotating = given.length === 0;
+    this.keys = this.rotating ? [this.freshKey(at)] : given.map((k) => ({ bytes: checkedKey(k), createdAt: at }));
+  }
+
+  /** The key that seals new tickets (48 bytes). */
+  current(): Uint8Array {
+    this.rotateIfDue();
+    return this.keys[0]!.bytes;
+  }
+
+  /** The key whose name a ticket carries, if the ring still holds it. */
+  find(name: Uint8Array): Uint8Array | undefined {
+    this.rotateIfDue();
+    return this.keys.find((k) => sameBytes(k.bytes.subarray(0, KEY_NAME), name))?.bytes;
+  }
+
+  /** How many keys open tickets now, the current one included. */
+  get size(): number {
+    this.rotateIfDue();
+    return this.keys.length;
+  }
+
+  /**
+   * Makes `key` (48 bytes) the current key and keeps the one before it for
+   * opening; ends the rotation of our own keys. Installing the current key again
+   * changes nothing, so every server of a fleet can be given the same key twice.
+   */
+  install(key: Uint8Array): void {
+    const bytes = checkedKey(key);
+    const previous = this.keys[0]!;
+    if (sameBytes(previous.bytes, bytes)) return;
+    for (const k of this.keys.slice(1)) k.bytes.fill(0);
+    this.keys = [{ bytes, createdAt: this.now().getTime() }, previous];
+    this.rotating = false;
+  }
+
+  private freshKey(at: number): TicketKey {
+    return { bytes: this.provider.random(TICKET_KEY_LENGTH), createdAt: at };
+  }
+
+  /** Go's Config.ticketKeys: a new key once the current one is `rotation` old; keys `lifetime` old go. */
+  private rotateIfDue(): void {
+    if (!this.rotating) return;
+    const at = this.now().getTime();
+    if (at - this.keys[0]!.createdAt < this.schedule.rotation * 1000) return;
+    const kept: TicketKey[] = [this.freshKey(at)];
+    for (const k of this.keys) {
+      if (at - k.createdAt < this.schedule.lifetime * 1000 && kept.length < MAX_TICKET_KEYS) kept.push(k);
+      else k.bytes.fill(0);
+    }
+    this.keys = kept;
+  }
+}
+
+function checkedKey(key: Uint8Array): Uint8Array {
+  if (key.length !== TICKET_KEY_LENGTH) {
+    throw new TlsError('api_misuse', `ticket keys must be ${TICKET_KEY_LENGTH} bytes`, { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  return key.slice();
+}
+
+/**
+ * Seals session state into a ticket under the ring's current key: key_name ||
+ * nonce || AES-256-GCM(state) with key_name as additional data. Any server that
+ * holds the same key can open it.
+ */
+export function sealTicket(provider: CryptoProvider, keys: TicketKeyRing, state: ServerSessionState): Uint8Array {
+  const key = keys.current();
   const name = key.subarray(0, KEY_NAME);
   const nonce = provider.random(NONCE);
   const sealed = provider.aead('AES-256-GCM', key.subarray(KEY_NAME)).seal(nonce, name, encodeServerState(state));
@@ -215,11 +319,11 @@ export function sealTicket(provider: CryptoProvider, keys: readonly Uint8Array[]
   return out;
 }
 
-/** Opens a ticket with whichever key names it; undefined for an unknown key, a forgery or garbage. */
-export function openTicket(provider: CryptoProvider, keys: readonly Uint8Array[], ticket: Uint8Array): ServerSessionState | undefined {
+/** Opens a ticket with whichever key of the ring names it; undefined for an unknown or dropped key, a forgery or garbage. */
+export function openTicket(provider: CryptoProvider, keys: TicketKeyRing, ticket: Uint8Array): ServerSessionState | undefined {
   if (ticket.length < KEY_NAME + NONCE + 16) return undefined;
   const name = ticket.subarray(0, KEY_NAME);
-  const key = keys.find((k) => k.length === TICKET_KEY_LENGTH && k.subarray(0, KEY_NAME).every((b, i) => b === name[i]));
+  const key = keys.find(name);
   if (!key) return undefined;
   const plain = provider.aead('AES-256-GCM', key.subarray(KEY_NAME)).open(ticket.subarray(KEY_NAME, KEY_NAME + NONCE), name, ticket.subarray(KEY_NAME + NONCE));
   return plain ? decodeServerState(plain) : undefined;

@@ -307,7 +307,7 @@ export class ExpectClientHello implements State {
  */
 function findSession12(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number): ServerSessionState | undefined {
   let state: ServerSessionState | undefined;
-  if (offer.ticket && offer.ticket.length > 0) state = openTicket(cx.provider, config.ticketKeys, offer.ticket);
+  if (offer.ticket && offer.ticket.length > 0) state = openTicket(cx.provider, config.ticketKeyRing, offer.ticket);
   if (!state && hello.legacySessionId.length > 0) {
     const stored = config.sessionStore.get(hello.legacySessionId);
     state = stored ? decodeServerState(stored) : undefined;

@@ -289,7 +289,7 @@ export class ExpectFinished implements State {
           type: HandshakeType.new_session_ticket,
           version: 'tls12',
           ticketLifetimeHint: config.sessionTimeout,
-          ticket: sealTicket(cx.provider, config.ticketKeys, state),
+          ticket: sealTicket(cx.provider, config.ticketKeyRing, state),
         });
       }
       sendServerFinished12(cx, this.k);

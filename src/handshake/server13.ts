@@ -151,7 +151,7 @@ function acceptPsk(
   const offered = decodePreSharedKeyClient(ext.data);
   const now = config.now().getTime();
   for (let index = 0; index < offered.identities.length; index++) {
-    const state = openTicket(cx.provider, config.ticketKeys, offered.identities[index]!.identity);
+    const state = openTicket(cx.provider, config.ticketKeyRing, offered.identities[index]!.identity);
     if (!state || state.version !== 0x0304 || now - state.createdAt >= state.lifetime * 1000) continue;
     if (suiteById(state.cipherSuite)?.hash !== suite.hash || state.serverName !== (offer.serverName ?? '')) continue;
     const truncated = frame.raw.subarray(0, frame.raw.length - encodedBindersLength(offered.binders));
@@ -480,7 +480,7 @@ export function sendNewSessionTicket(cx: HandshakeContext, config: ServerConfig,
   const r = cx.provider.random(4);
   const ageAdd = ((r[0]! << 24) >>> 0) + ((r[1]! << 16) | (r[2]! << 8) | r[3]!);
   const psk = resumptionPsk(cx.provider, hs.suite.hash, resumptionMasterSecret, nonce);
-  const ticket = sealTicket(cx.provider, config.ticketKeys, {
+  const ticket = sealTicket(cx.provider, config.ticketKeyRing, {
     version: 0x0304,
     cipherSuite: hs.suite.id,
     secret: psk,

@@ -114,22 +114,31 @@ export class Server extends net.Server {
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
   }
 
-  /** Replaces the certificates, keys and other TLS options for new connections. */
+  /**
+   * Replaces the certificates, keys and other TLS options for new connections. The ticket keys
+   * carry over, as in node: `ticketKeys` among the options is installed as by setTicketKeys().
+   */
   setSecureContext(options: TlsOptions): void {
+    const ring = this.#context.serverConfig.ticketKeyRing;
     // The new options on top of those the current context was made from (as node merges them).
-    const context = new SecureContext({ ...this.#context.options, ...options });
+    const context = new SecureContext({ ...this.#context.options, ...options }, { ticketKeyRing: ring });
     void context.serverConfig;
+    if (options.ticketKeys !== undefined) ring.install(options.ticketKeys);
     this.#context = context;
   }
 
   /** The 48 bytes sealing session tickets now (node: getTicketKeys()). */
   getTicketKeys(): Buffer {
-    return Buffer.from(this.#context.serverConfig.ticketKeys[0]!);
+    return Buffer.from(this.#context.serverConfig.ticketKeyRing.current());
   }
 
-  /** Replaces the ticket keys (48 bytes); tickets sealed under the old keys no longer resume. */
+  /**
+   * Makes `keys` (48 bytes) the key that seals new tickets (node: setTicketKeys()). The key it
+   * replaces still opens tickets, so a fleet rolling its shared key keeps resuming the tickets
+   * issued just before; the one before that opens nothing. The server stops rotating keys of its own.
+   */
   setTicketKeys(keys: Uint8Array): void {
-    this.setSecureContext({ ticketKeys: keys });
+    this.#context.serverConfig.ticketKeyRing.install(keys);
   }
 
   #onConnection(raw: net.Socket): void {

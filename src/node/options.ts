@@ -5,7 +5,7 @@
 // free of node:tls vocabulary.
 
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
-import type { SessionStore } from '../handshake/resumption.js';
+import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
 import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
@@ -51,7 +51,11 @@ export interface TlsOptions {
   maxEarlyData?: number;
   /** Server: seconds a session or ticket may be resumed for. */
   sessionTimeout?: number;
-  /** Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes). */
+  /**
+   * Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes); give every server of a
+   * fleet the same. Without it the server makes its own keys and rotates them (a new one each day,
+   * each opening tickets for 7 days).
+   */
   ticketKeys?: Uint8Array;
   /**
    * Server (typetls extension): the TLS 1.2 session-ID store; give servers one shared store
@@ -357,9 +361,13 @@ export class SecureContext {
   readonly clientConfig: ClientConfig;
   #serverConfig: ServerConfig | undefined;
 
-  constructor(options: TlsOptions = {}) {
+  readonly #shared: { readonly ticketKeyRing?: TicketKeyRing };
+
+  /** `shared.ticketKeyRing`: the ticket keys of an earlier context, kept (Server.setSecureContext). */
+  constructor(options: TlsOptions = {}, shared: { readonly ticketKeyRing?: TicketKeyRing } = {}) {
     this.options = { ...options };
     this.clientConfig = clientConfig(commonConfig(options));
+    this.#shared = shared;
   }
 
   /** The certificate chains and keys of this context (for SNICallback). */
@@ -374,7 +382,7 @@ export class SecureContext {
 
   get serverConfig(): ServerConfig {
     // Built once per context: its ticket keys and session cache are shared by its connections.
-    this.#serverConfig ??= serverConfig({ ...this.clientConfig, ...serverOnly(this.options) });
+    this.#serverConfig ??= serverConfig({ ...this.clientConfig, ...serverOnly(this.options), ...this.#shared });
     return this.#serverConfig;
   }
 }

@@ -260,3 +260,36 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     }
   });
 }
+
+for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`fleet rolling its shared ticket key: openssl s_client's sessions resume across the roll (${version})`, { timeout: 30_000 }, async () => {
+    const [k1, k2, k3] = [randomBytes(48), randomBytes(48), randomBytes(48)];
+    // No session-ID cache: a TLS 1.2 session can then resume by its ticket alone.
+    const noStore = { get: () => undefined, set: () => {}, delete: () => {} };
+    const a = await startEchoServer({ ...rsa, ticketKeys: k1, sessionStore: noStore, maxVersion: version }, { endAfter: 5 });
+    const b = await startEchoServer({ ...rsa, ticketKeys: k1, sessionStore: noStore, maxVersion: version }, { endAfter: 5 });
+    const flag = version === 'TLSv1.3' ? '-tls1_3' : '-tls1_2';
+    try {
+      const underK1 = tempPath('k1.pem');
+      assert.deepEqual(handshakeLines(await sClient(a.port, [flag, '-sess_out', underK1])), [`New, ${version}`]);
+
+      // The fleet rolls to k2: the k1 ticket still resumes on either server.
+      a.server.setTicketKeys(k2);
+      b.server.setTicketKeys(k2);
+      assert.deepEqual(handshakeLines(await sClient(b.port, [flag, '-sess_in', underK1])), [`Reused, ${version}`], 'the k1 ticket on B after the roll');
+      const underK2 = tempPath('k2.pem');
+      assert.deepEqual(handshakeLines(await sClient(b.port, [flag, '-sess_out', underK2])), [`New, ${version}`]);
+      assert.deepEqual(handshakeLines(await sClient(a.port, [flag, '-sess_in', underK2])), [`Reused, ${version}`], "B's k2 ticket on A");
+
+      // The next roll drops k1: a full handshake for its ticket, k2's still resumes.
+      a.server.setTicketKeys(k3);
+      b.server.setTicketKeys(k3);
+      assert.deepEqual(handshakeLines(await sClient(b.port, [flag, '-sess_in', underK1])), [`New, ${version}`], 'the k1 ticket two rolls on');
+      assert.deepEqual(handshakeLines(await sClient(b.port, [flag, '-sess_in', underK2])), [`Reused, ${version}`], 'the k2 ticket one roll on');
+      await until(() => b.sessions.length === 4, 'server B to see its four connections');
+      assert.deepEqual(b.sessions.map((s) => s.reused), [true, false, false, true], "server B's own word on each");
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+}
