@@ -306,17 +306,20 @@ export class ExpectClientHello implements State {
  * (RFC 6066 Section 3). Anything else means a full handshake.
  */
 function findSession12(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number): ServerSessionState | undefined {
+  const now = config.now().getTime();
   let state: ServerSessionState | undefined;
   if (offer.ticket && offer.ticket.length > 0) state = openTicket(cx.provider, config.ticketKeyRing, offer.ticket);
   if (!state && hello.legacySessionId.length > 0) {
     const stored = config.sessionStore.get(hello.legacySessionId);
     state = stored ? decodeServerState(stored) : undefined;
+    // A cached session past its lifetime never resumes again: it leaves the cache now, not when evicted.
+    if (state && now - state.createdAt >= state.lifetime * 1000) config.sessionStore.delete(hello.legacySessionId);
   }
   if (!state || hello.legacySessionId.length === 0) return undefined;
   const suite = suiteById(state.cipherSuite);
   const fits =
     state.version === version &&
-    config.now().getTime() - state.createdAt < state.lifetime * 1000 &&
+    now - state.createdAt < state.lifetime * 1000 &&
     suite !== undefined && suiteAllowedAt(suite, version) &&
     hello.cipherSuites.includes(state.cipherSuite) && config.cipherSuites.includes(state.cipherSuite) &&
     state.extendedMasterSecret === (offer.extendedMasterSecret && config.extendedMasterSecret) &&
