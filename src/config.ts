@@ -66,10 +66,11 @@ export interface CommonConfig {
 export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
 
 /**
- * What a peer may make us buffer or repeat. A peer over a limit gets the alert
- * the limit names and the connection ends. Every limit is a non-negative
- * integer; the message sizes are at most 2^24 - 1, the largest a handshake
- * message can be (RFC 8446 Section 4).
+ * What a peer may make us buffer or repeat, and how long we use one key. A peer
+ * over a limit gets the alert the limit names and the connection ends. Every
+ * limit is a non-negative integer; the message sizes are at most 2^24 - 1, the
+ * largest a handshake message can be (RFC 8446 Section 4), and maxRecordsPerKey
+ * is 1 to 2^24.5.
  */
 export interface Limits {
   /** The largest handshake message but Certificate, in bytes of body (decode_error above); default 64 KiB. */
@@ -103,6 +104,17 @@ export interface Limits {
    * Default 32. Application data from the peer resets the count.
    */
   readonly maxPostHandshakeMessages: number;
+  /**
+   * Not a bound on the peer but on our own use of a key: the most TLS 1.3 application data
+   * records we protect under one write key before we send KeyUpdate and move to the next traffic
+   * secret (RFC 8446 Section 5.5). Default 2^23, for every suite. RFC 8446 Section 5.5 and
+   * draft-irtf-cfrg-aead-limits put AES-GCM's limit at 2^24.5 full-size records (the attacker's
+   * advantage then stays below 2^-57); 2^23 is about a third of that (rustls' confidentiality_limit
+   * for AES-GCM), leaving room for the handshake records (KeyUpdate, tickets) this count leaves out.
+   * ChaCha20-Poly1305 has no such limit before the 2^64 sequence numbers run out; the same value
+   * costs it one KeyUpdate per 128 GiB, cheaper than a second setting. From 1 to 2^24.5.
+   */
+  readonly maxRecordsPerKey: number;
 }
 
 export const defaultLimits: Limits = {
@@ -113,6 +125,7 @@ export const defaultLimits: Limits = {
   maxWarningAlerts: 4,
   maxChangeCipherSpecs: 4,
   maxPostHandshakeMessages: 32,
+  maxRecordsPerKey: 2 ** 23,
 };
 
 /** The given limits over the defaults; a limit left undefined keeps its default. */
@@ -127,6 +140,8 @@ function limitsWithDefaults(given: Partial<Limits> | undefined): Limits {
 
 /** RFC 8446 Section 4 / RFC 5246 Section 7.4: a handshake message length is a uint24. */
 const MAX_HANDSHAKE_LENGTH = 2 ** 24 - 1;
+/** RFC 8446 Section 5.5: AES-GCM protects at most 2^24.5 full-size records under one key. */
+const MAX_RECORDS_PER_KEY = Math.floor(2 ** 24.5);
 
 /** Every limit a non-negative integer, and the message sizes no more than a handshake message can be. */
 function validateLimits(limits: Limits): void {
@@ -140,6 +155,9 @@ function validateLimits(limits: Limits): void {
     if (limits[name] > MAX_HANDSHAKE_LENGTH) {
       throw new TlsError('api_misuse', `limits.${name} must be at most 2^24 - 1, the largest handshake message`, { code: 'ERR_OUT_OF_RANGE' });
     }
+  }
+  if (limits.maxRecordsPerKey < 1 || limits.maxRecordsPerKey > MAX_RECORDS_PER_KEY) {
+    throw new TlsError('api_misuse', 'limits.maxRecordsPerKey must be 1 to 2^24.5, the AES-GCM limit of RFC 8446 Section 5.5', { code: 'ERR_OUT_OF_RANGE' });
   }
 }
 

@@ -119,9 +119,6 @@ export interface ClientOptions {
 }
 
 
-/** Records under one TLS 1.3 write key before we send KeyUpdate (RFC 8446 Section 5.5; AES-GCM's limit is 2^24.5). */
-const RECORDS_PER_KEY = 2 ** 23;
-
 /**
  * The engine both connection classes drive. It owns the record layer, the
  * handshake joiner and the transcript, and is the HandshakeContext the states
@@ -241,16 +238,11 @@ class Engine implements HandshakeContext {
     this.guard(() => this.writeApplicationData(data));
   }
 
-  /**
-   * RFC 8446 Section 5.5: a TLS 1.3 key must not protect too many records; we
-   * move to the next traffic secret well before the AES-GCM limit (2^24.5 records).
-   */
   private writeApplicationData(data: Uint8Array): void {
-    this.recordsUnderKey += Math.ceil(data.length / MAX_FRAGMENT);
-    if (this.recordsUnderKey > RECORDS_PER_KEY && this.state instanceof Traffic13) {
-      this.trace?.({ kind: 'note', side: this.side, text: 'record limit for this key reached: sending KeyUpdate' });
-      this.state.updateWriteKey(this, false);
-      this.recordsUnderKey = Math.ceil(data.length / MAX_FRAGMENT);
+    const state = this.state;
+    if (state instanceof Traffic13) {
+      this.writeUnderRecordLimit(state, data);
+      return;
     }
     if (this.info.version === ProtocolVersion.TLSv1 && this.info.cipherSuite?.cipher.kind === 'cbc') {
       // TLS 1.0 CBC chains its IVs from record to record (BEAST): a one-byte record first
@@ -265,6 +257,28 @@ class Engine implements HandshakeContext {
     this.record.writeRecord(ContentType.application_data, data);
   }
 
+  /**
+   * RFC 8446 Section 5.5: a TLS 1.3 write key protects at most limits.maxRecordsPerKey
+   * application data records. The write that would go past the limit sends KeyUpdate
+   * (update_not_requested: the limit is on our key, not the peer's) and goes on under the
+   * next traffic secret, split where the limit falls.
+   */
+  private writeUnderRecordLimit(state: Traffic13, data: Uint8Array): void {
+    const limit = this.config.limits.maxRecordsPerKey;
+    const fragment = this.record.maxFragmentOut;
+    for (let at = 0; at < data.length; ) {
+      if (this.recordsUnderKey >= limit) {
+        this.trace?.({ kind: 'note', side: this.side, text: `${limit} records under this key, limits.maxRecordsPerKey: sending KeyUpdate` });
+        state.updateWriteKey(this, false);
+      }
+      const records = Math.min(limit - this.recordsUnderKey, Math.ceil((data.length - at) / fragment));
+      const end = Math.min(data.length, at + records * fragment);
+      this.record.writeRecord(ContentType.application_data, data.subarray(at, end));
+      this.recordsUnderKey += records;
+      at = end;
+    }
+  }
+
   updateKeys(requestPeer: boolean): void {
     if (this.failure) throw this.failure;
     const state = this.state;
@@ -272,10 +286,7 @@ class Engine implements HandshakeContext {
       throw new TlsError('api_misuse', 'KeyUpdate needs an established TLS 1.3 connection', { code: 'ERR_TLS_INVALID_STATE' });
     }
     if (this.sentCloseNotify) throw new TlsError('api_misuse', 'KeyUpdate after close', { code: 'ERR_STREAM_WRITE_AFTER_END' });
-    this.guard(() => {
-      state.updateWriteKey(this, requestPeer);
-      this.recordsUnderKey = 0;
-    });
+    this.guard(() => state.updateWriteKey(this, requestPeer));
   }
 
   close(): void {
@@ -310,6 +321,8 @@ class Engine implements HandshakeContext {
   setWriteProtection(protection: RecordProtection): void {
     this.flushHandshake();
     this.record.setWriteProtection(protection);
+    // A new key has protected nothing yet (RFC 8446 Section 5.5).
+    this.recordsUnderKey = 0;
   }
 
   setRecordVersion(version: number): void {
@@ -359,7 +372,7 @@ class Engine implements HandshakeContext {
     this.flushHandshake();
     this.trace?.({ kind: 'note', side: this.side, text: 'handshake complete: application data may flow' });
     this.events.push({ type: 'handshakeDone' });
-    for (const data of this.pendingAppData.splice(0)) this.writeApplicationData(data);
+    // Data written before now goes out once the state has moved to Traffic (step()), under its record limit.
   }
 
   // --- internals ---
@@ -412,6 +425,9 @@ class Engine implements HandshakeContext {
     this.state = this.state!.handle(this, input);
     // A new state is a new step; Traffic handling a KeyUpdate or a ticket stays itself.
     if (this.state !== before) this.afterStep();
+    if (this.complete && this.pendingAppData.length > 0) {
+      for (const data of this.pendingAppData.splice(0)) this.writeApplicationData(data);
+    }
   }
 
   private readRecords(): void {

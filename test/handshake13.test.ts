@@ -4,7 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { defaultLimits } from '../src/config.js';
 import { suiteByName } from '../src/suites.js';
+import type { TraceEvent } from '../src/trace.js';
+import { concatBytes } from '../src/wire/bytes.js';
 import { NamedGroup, ProtocolVersion } from '../src/wire/enums.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
 
@@ -146,6 +149,89 @@ describe('TLS 1.3 in memory', () => {
     assert.throws(() => pair.client.updateKeys(), { code: 'ERR_TLS_INVALID_STATE' });
     pair.handshake();
     assert.throws(() => pair.client.updateKeys(), { code: 'ERR_TLS_INVALID_STATE' });
+  });
+
+  describe('automatic KeyUpdate at limits.maxRecordsPerKey (RFC 8446 Section 5.5)', () => {
+    /**
+     * The sender's records after the handshake as letters: K for a KeyUpdate it sent, r for each
+     * protected record (the KeyUpdate's own record among them).
+     */
+    function sentAfterHandshake(events: TraceEvent[]): string {
+      const done = events.findIndex((e) => e.kind === 'note' && /handshake complete/.test(e.text));
+      return events
+        .slice(done + 1)
+        .map((e) => (e.kind === 'message' && e.direction === 'sent' && e.name === 'KeyUpdate' ? 'K' : e.kind === 'record' && e.direction === 'sent' ? 'r' : ''))
+        .join('');
+    }
+    const received = (events: TraceEvent[], name: string): number =>
+      events.filter((e) => e.kind === 'message' && e.direction === 'received' && e.name === name).length;
+
+    for (const name of suites13) {
+      const suite = suiteByName(name)!;
+      it(`${name}: a client limited to 4 records per key sends KeyUpdate before its 5th and 9th record; the server follows, byte for byte`, () => {
+        const clientTrace: TraceEvent[] = [];
+        const serverTrace: TraceEvent[] = [];
+        const pair = Pair.create(
+          makeClientConfig(k, { cipherSuites: [suite.id], limits: { ...defaultLimits, maxRecordsPerKey: 4 }, trace: (e) => clientTrace.push(e) }),
+          makeServerConfig(k, { issueTickets: false, trace: (e) => serverTrace.push(e) }),
+        );
+        pair.handshake();
+        const sent: Uint8Array[] = [];
+        for (let i = 0; i < 10; i++) {
+          sent.push(payload(100 + i));
+          pair.client.write(sent[i]!);
+        }
+        pair.run();
+        assert.equal(sentAfterHandshake(clientTrace), 'rrrr' + 'Kr' + 'rrrr' + 'Kr' + 'rr');
+        assert.equal(received(serverTrace, 'KeyUpdate'), 2, 'the server read both KeyUpdates');
+        assert.deepEqual(pair.received('server'), concatBytes(...sent), 'and every byte under the next keys');
+        // update_not_requested: the server's own key is not at its limit, so it does not answer.
+        assert.equal(serverTrace.filter((e) => e.kind === 'message' && e.direction === 'sent' && e.name === 'KeyUpdate').length, 0);
+        pair.server.write(Uint8Array.of(42));
+        pair.run();
+        assert.deepEqual(pair.received('client'), Uint8Array.of(42));
+        assert.equal(pair.client.error, undefined);
+        assert.equal(pair.server.error, undefined);
+      });
+    }
+
+    it('one large write is split where the limit falls: 9 full records under a limit of 4 go 4, KeyUpdate, 4, KeyUpdate, 1', () => {
+      const serverTrace: TraceEvent[] = [];
+      const clientTrace: TraceEvent[] = [];
+      const pair = Pair.create(
+        makeClientConfig(k, { trace: (e) => clientTrace.push(e) }),
+        makeServerConfig(k, { issueTickets: false, limits: { ...defaultLimits, maxRecordsPerKey: 4 }, trace: (e) => serverTrace.push(e) }),
+      );
+      pair.handshake();
+      const data = payload(9 * 16384);
+      pair.server.write(data);
+      pair.run();
+      assert.equal(sentAfterHandshake(serverTrace), 'rrrr' + 'Kr' + 'rrrr' + 'Kr' + 'r');
+      assert.equal(received(clientTrace, 'KeyUpdate'), 2);
+      assert.deepEqual(pair.received('client'), data);
+    });
+
+    it('data written before the handshake completes is counted and limited too', () => {
+      const clientTrace: TraceEvent[] = [];
+      const pair = Pair.create(
+        makeClientConfig(k, { limits: { ...defaultLimits, maxRecordsPerKey: 2 }, trace: (e) => clientTrace.push(e) }),
+        makeServerConfig(k, { issueTickets: false }),
+      );
+      const sent = [payload(10), payload(20), payload(30), payload(40), payload(50)];
+      for (const b of sent) pair.client.write(b);
+      pair.handshake();
+      assert.equal(sentAfterHandshake(clientTrace), 'rr' + 'Kr' + 'rr' + 'Kr' + 'r');
+      assert.deepEqual(pair.received('server'), concatBytes(...sent));
+    });
+
+    it('the default is 2^23 records; maxRecordsPerKey must be 1 to 2^24.5', () => {
+      assert.equal(makeClientConfig(k).limits.maxRecordsPerKey, 2 ** 23);
+      assert.equal(makeServerConfig(k, { limits: { ...defaultLimits, maxRecordsPerKey: 1 } }).limits.maxRecordsPerKey, 1);
+      assert.equal(makeClientConfig(k, { limits: { ...defaultLimits, maxRecordsPerKey: Math.floor(2 ** 24.5) } }).limits.maxRecordsPerKey, 23_726_566);
+      for (const bad of [0, Math.floor(2 ** 24.5) + 1]) {
+        assert.throws(() => makeClientConfig(k, { limits: { ...defaultLimits, maxRecordsPerKey: bad } }), { code: 'ERR_OUT_OF_RANGE' }, String(bad));
+      }
+    });
   });
 
   it('a KeyUpdate flood without application data is cut off', () => {

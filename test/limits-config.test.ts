@@ -19,7 +19,7 @@ before(async () => {
 const names = Object.keys(defaultLimits) as (keyof Limits)[];
 
 describe('limits: defaults and validation', () => {
-  it('the defaults: 64 KiB, 256 KiB, 10 certificates, 32 empty records, 4 warnings, 4 ChangeCipherSpecs, 32 post-handshake messages', () => {
+  it('the defaults: 64 KiB, 256 KiB, 10 certificates, 32 empty records, 4 warnings, 4 ChangeCipherSpecs, 32 post-handshake messages, 2^23 records per key', () => {
     assert.deepEqual(defaultLimits, {
       maxHandshakeMessage: 65536,
       maxCertificateMessage: 262144,
@@ -28,6 +28,7 @@ describe('limits: defaults and validation', () => {
       maxWarningAlerts: 4,
       maxChangeCipherSpecs: 4,
       maxPostHandshakeMessages: 32,
+      maxRecordsPerKey: 2 ** 23,
     });
     assert.deepEqual(clientConfig({ provider: nodeCryptoProvider }).limits, defaultLimits);
     assert.deepEqual(makeServerConfig(k).limits, defaultLimits);
@@ -48,7 +49,9 @@ describe('limits: defaults and validation', () => {
           assert.throws(make, (e) => e instanceof TlsError && e.kind === 'api_misuse' && e.code === 'ERR_OUT_OF_RANGE' && e.message.includes(name), String(bad));
         }
       }
-      assert.equal(clientConfig({ provider: nodeCryptoProvider, limits: { [name]: 0 } }).limits[name], 0);
+      // Every cap may be 0 but maxRecordsPerKey: a key protects at least one record (handshake13.test).
+      const least = name === 'maxRecordsPerKey' ? 1 : 0;
+      assert.equal(clientConfig({ provider: nodeCryptoProvider, limits: { [name]: least } }).limits[name], least);
     });
   }
 

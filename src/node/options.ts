@@ -6,7 +6,7 @@
 
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
-import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type ServerConfig } from '../config.js';
+import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import { cipherSuites, suiteByName } from '../suites.js';
@@ -68,6 +68,11 @@ export interface TlsOptions {
    * an error or no context keeps the server's own certificates.
    */
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+  /**
+   * typetls extension: the engine's limits (src/config.ts `Limits`), e.g. `maxRecordsPerKey`, the
+   * TLS 1.3 records under one key before an automatic KeyUpdate; each one left out keeps its default.
+   */
+  limits?: Partial<Limits>;
   /** typetls: receives the engine's trace events. */
   trace?: Annotator;
   /** typetls: the crypto provider (node:crypto by default). */
@@ -314,6 +319,7 @@ function commonConfig(options: TlsOptions) {
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     certificates: loadCertifiedKeys(options, provider),
     trace: options.trace,
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
     requestOcsp: options.requestOCSP ?? false,
   };
 }

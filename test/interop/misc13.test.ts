@@ -268,6 +268,78 @@ for (const command of ['k', 'K'] as const) {
   });
 }
 
+// ---------- KeyUpdate at our record limit (limits.maxRecordsPerKey) ----------
+
+/**
+ * The protected records one direction of an openssl -trace carries after the handshake, as letters:
+ * d for application data, K for a KeyUpdate, k for any other post-handshake message (a ticket), a for
+ * an alert (close_notify).
+ */
+function recordLetters(trace: string, direction: 'sent' | 'received'): string {
+  const records = tracedRecords(trace).filter((r) => r.direction === direction && /Inner Content Type/.test(r.text));
+  const afterFinished = records.findIndex((r) => /Finished, Length=/.test(r.text)) + 1;
+  return records
+    .slice(afterFinished)
+    .map((r) =>
+      /Inner Content Type = ApplicationData/.test(r.text) ? 'd'
+        : /Inner Content Type = Alert/.test(r.text) ? 'a'
+          : /KeyUpdate, Length=1\n/.test(r.text) ? 'K' : 'k')
+    .join('');
+}
+
+test('KeyUpdate at our record limit: a typetls client with maxRecordsPerKey 3 updates before its 4th and 7th record; s_server reads all 7 lines, then writes back', { timeout: 20_000 }, async () => {
+  const trace = tempPath('trace.txt');
+  const server = await startOpensslServer(['-cert', pki.rsaCert, '-key', pki.rsaKey, '-tls1_3', '-naccept', '1', '-trace', '-msgfile', trace]);
+  const events: TraceEvent[] = [];
+  let socket: ClientSocket | undefined;
+  try {
+    socket = await connectSecure({ ...ours, port: server.port, ca: caPem, limits: { maxRecordsPerKey: 3 }, trace: (e: TraceEvent) => events.push(e) });
+    const lines = Array.from({ length: 7 }, (_, i) => `d-line-${i}\n`);
+    for (const line of lines) {
+      // One line at a time, each its own record: s_server prints it before the next is written.
+      socket.write(line);
+      await until(() => server.stdout().toString('latin1').includes(line), `s_server to print ${line.trim()}`);
+    }
+    server.send(Buffer.from('d-back\n'));
+    assert.equal((await readAtLeast(socket, 7)).toString(), 'd-back\n', "s_server's data after our updates");
+    socket.end();
+    await waitForExit(server.child);
+
+    assert.equal(server.stdout().toString('latin1').match(/d-line-\d\n/g)?.join(''), lines.join(''), 's_server got every line in order');
+    // Our close_notify ends it.
+    assert.equal(recordLetters(readTextFile(trace), 'received'), 'ddd' + 'K' + 'ddd' + 'K' + 'd' + 'a', "s_server's trace: a KeyUpdate after every 3 records");
+    assert.deepEqual(tracedKeyUpdates(readTextFile(trace)), [{ direction: 'received', requested: false }, { direction: 'received', requested: false }]);
+    assert.equal(tracedMessages(events, 'sent').filter((n) => n === 'KeyUpdate').length, 2);
+  } finally {
+    socket?.destroy();
+    await server.stop();
+  }
+});
+
+test('KeyUpdate at our record limit: s_client -> a typetls server with maxRecordsPerKey 2 gets a KeyUpdate after every second echo, and the data byte for byte', { timeout: 20_000 }, async () => {
+  const trace = tempPath('trace.txt');
+  const echo = await startEchoServer({ ...rsa, limits: { maxRecordsPerKey: 2 } }, { traced: true });
+  let peer: InteractivePeer | undefined;
+  try {
+    peer = await interactiveClient(echo.port, ['-tls1_3', '-trace', '-msgfile', trace]);
+    const lines = Array.from({ length: 5 }, (_, i) => `d-echo-${i}`);
+    for (const line of lines) await echoLine(peer, line);
+    peer.end();
+    const { code } = await peer.exit;
+    assert.equal(code, 0, tail(peer.stderr()));
+
+    // s_client's view: our tickets first (k), then the echoes with a KeyUpdate before the 3rd and 5th.
+    assert.equal(recordLetters(readTextFile(trace), 'received').replace(/^k+/, '').replace(/a$/, ''), 'dd' + 'K' + 'dd' + 'K' + 'd');
+    assert.equal(peer.stdout().toString('latin1').match(/d-echo-\d\n/g)?.join(''), lines.map((l) => `${l}\n`).join(''));
+    await until(() => echo.sessions[0]?.closed === true, 'our server connection to close');
+    assert.equal(echo.sessions[0]!.error, undefined, String(echo.sessions[0]!.error));
+    assert.equal(tracedMessages(echo.trace, 'sent').filter((n) => n === 'KeyUpdate').length, 2);
+  } finally {
+    await peer?.stop();
+    await echo.close();
+  }
+});
+
 // ---------- renegotiation ----------
 
 test('renegotiation: s_client -tls1_2 `R` -> typetls server answers no_renegotiation; clean close, server keeps serving', { timeout: 20_000 }, async () => {
