@@ -87,8 +87,9 @@ export interface Limits {
   readonly maxEmptyRecords: number;
   /**
    * The most warning alerts in a row, with no other record between them (user_canceled
-   * during the handshake, any warning after it in TLS 1.2); the next is unexpected_message.
-   * Default 4. close_notify is not counted.
+   * during a handshake and in TLS 1.3, where any other alert is an error alert whatever its
+   * level, RFC 8446 Section 6.2; any warning after a TLS 1.2 handshake); the next is
+   * unexpected_message. Default 4. close_notify is not counted.
    */
   readonly maxWarningAlerts: number;
   /**

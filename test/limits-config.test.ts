@@ -3,11 +3,13 @@
 // sooner). What a hostile peer gets at the default caps is in test/hostile13-engine.test.ts.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { clientConfig, defaultLimits, serverConfig, type Limits } from '../src/config.js';
 import { ClientConnection, ServerConnection } from '../src/connection.js';
 import { nodeCryptoProvider } from '../src/crypto/node.js';
 import { TlsError } from '../src/errors.js';
+import { toClientConfig, toServerConfig } from '../src/node/options.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
 import { CT, Direction13, record, trafficSecrets } from './victim.js';
 
@@ -135,5 +137,20 @@ describe('limits: the engine takes each cap from the config', () => {
     pair.run();
     assert.equal(pair.client.error?.kind, 'unexpected_message');
     assert.equal(pair.server.error?.code, 'ERR_TLS_ALERT_UNEXPECTED_MESSAGE');
+  });
+});
+
+describe('limits through the node API options (typetls extension)', () => {
+  const caps = { maxEmptyRecords: 1, maxWarningAlerts: 2, maxChangeCipherSpecs: 3, maxPostHandshakeMessages: 5 };
+  const serverOptions = () => ({ key: readFileSync(k.pki.rsaKey), cert: readFileSync(k.pki.rsaCert) });
+
+  it('connect() and createServer() options carry the caps to the engine config; the others keep their defaults', () => {
+    assert.deepEqual(toClientConfig({ ca: readFileSync(k.pki.caCert), limits: caps }).limits, { ...defaultLimits, ...caps });
+    assert.deepEqual(toServerConfig({ ...serverOptions(), limits: caps }).limits, { ...defaultLimits, ...caps });
+  });
+
+  it('a cap out of range is refused there too (ERR_OUT_OF_RANGE)', () => {
+    assert.throws(() => toServerConfig({ ...serverOptions(), limits: { maxWarningAlerts: -1 } }), (e) => e instanceof TlsError && e.code === 'ERR_OUT_OF_RANGE');
+    assert.throws(() => toClientConfig({ ca: readFileSync(k.pki.caCert), limits: { maxEmptyRecords: 0.5 } }), (e) => e instanceof TlsError && e.code === 'ERR_OUT_OF_RANGE');
   });
 });
