@@ -8,7 +8,11 @@ import { defaultLimits } from '../src/config.js';
 import { suiteByName } from '../src/suites.js';
 import type { TraceEvent } from '../src/trace.js';
 import { concatBytes } from '../src/wire/bytes.js';
-import { NamedGroup, ProtocolVersion } from '../src/wire/enums.js';
+import { encodeCookie } from '../src/wire/extensions.js';
+import { ExtensionType, HandshakeType, NamedGroup, ProtocolVersion } from '../src/wire/enums.js';
+import { decodeHandshakeMessage, encodeHandshake, isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../src/wire/messages.js';
+import { ContentTypes, handshakeMessagesOf, rewriteHandshake } from './flight.js';
+import { findRecords } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
 
 let k: TestKeys;
@@ -68,6 +72,65 @@ describe('TLS 1.3 in memory', () => {
     pair.handshake();
     assert.equal(pair.client.info.group, NamedGroup.x25519);
     assert.equal(pair.server.info.group, NamedGroup.x25519);
+  });
+
+  describe('HelloRetryRequest with a cookie (RFC 8446 Section 4.2.2): the client echoes it byte for byte', () => {
+    /**
+     * Our client against our server, made to send a HelloRetryRequest (no P-256 share), with the HRR
+     * rewritten in flight by `edit`. Returns the messages and record types of the client's answer.
+     * Our server sends no cookie and so cannot finish the handshake; only the client's answer is looked at.
+     */
+    function answerTo(edit: (hrr: ServerHello) => ServerHello): { hellos: ClientHello[]; records: number[] } {
+      const hellos: ClientHello[] = [];
+      let records: number[] = [];
+      let retried = false;
+      const pair = Pair.create(makeClientConfig(k), makeServerConfig(k, { groups: [NamedGroup.secp256r1] }), 'localhost', (from, bytes) => {
+        if (from === 'server' && !retried) {
+          retried = true;
+          return rewriteHandshake(bytes, (messages) =>
+            messages.map((m) => encodeHandshake(edit(decodeHandshakeMessage(m.raw, { version: 0x0304 }) as ServerHello), 0x0304)),
+          );
+        }
+        if (from === 'client') {
+          for (const m of handshakeMessagesOf(bytes)) if (m.type === HandshakeType.client_hello) hellos.push(decodeHandshakeMessage(m.raw, { version: 0x0304 }) as ClientHello);
+          if (retried && records.length === 0) records = findRecords(bytes).map((r) => r.type);
+        }
+        return bytes;
+      });
+      pair.run();
+      return { hellos, records };
+    }
+    const cookieOf = (m: { extensions: readonly Extension[] }) => m.extensions.find((e) => e.type === ExtensionType.cookie)?.data;
+    const shareOf = (m: { extensions: readonly Extension[] }) => m.extensions.find((e) => e.type === ExtensionType.key_share)?.data;
+
+    for (const [what, cookie, keepShare] of [
+      ['a one-byte cookie beside the key_share', Uint8Array.of(0x5a), true],
+      ['a 600-byte cookie and no key_share (the client keeps its shares)', Uint8Array.from({ length: 600 }, (_, i) => (i * 7) & 0xff), false],
+    ] as const) {
+      it(what, () => {
+        let sent: Uint8Array | undefined;
+        const { hellos, records } = answerTo((hrr) => {
+          assert.ok(isHelloRetryRequest(hrr));
+          sent = encodeCookie(cookie);
+          const extensions = hrr.extensions.filter((e) => keepShare || e.type !== ExtensionType.key_share);
+          return { ...hrr, extensions: [...extensions, { type: ExtensionType.cookie, data: sent }] };
+        });
+        assert.equal(hellos.length, 2, 'the client answered with a second ClientHello');
+        const [first, second] = hellos as [ClientHello, ClientHello];
+        assert.equal(cookieOf(first), undefined);
+        assert.deepEqual(cookieOf(second), sent, 'the extension data, length included, is the HelloRetryRequest\'s');
+        if (keepShare) assert.notDeepEqual(shareOf(second), shareOf(first), 'a P-256 share now');
+        else assert.deepEqual(shareOf(second), shareOf(first), 'the same shares again');
+        // A cookie means the server may be stateless: no ChangeCipherSpec before the second ClientHello.
+        assert.deepEqual(records, [ContentTypes.handshake]);
+      });
+    }
+
+    it('without a cookie in the HelloRetryRequest the second ClientHello has none, after the compatibility ChangeCipherSpec', () => {
+      const { hellos, records } = answerTo((hrr) => hrr);
+      assert.equal(cookieOf(hellos[1]!), undefined);
+      assert.deepEqual(records, [ContentTypes.change_cipher_spec, ContentTypes.handshake]);
+    });
   });
 
   it('ECDSA certificate', () => {

@@ -48,6 +48,8 @@ export interface ClientOffer {
   readonly keyShares: readonly KeyShare[];
   /** Whether a HelloRetryRequest has already been answered. */
   readonly helloRetried: boolean;
+  /** Whether our compatibility ChangeCipherSpec has gone out (RFC 8446 Appendix D.4: once, before our second flight). */
+  readonly changeCipherSpecSent: boolean;
   /** The session offered for resumption, if any. */
   readonly session: ClientSession | undefined;
   /** 0-RTT data sent after the first ClientHello (with its compatibility ChangeCipherSpec), if any. */
@@ -157,7 +159,9 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, options:
   cx.sendHandshake(hello);
   if (early) sendEarlyData(cx, psk!, early, hello);
   else if (earlyData && earlyData.length > 0) cx.queueApplicationData(earlyData.slice());
-  return new ExpectServerHello({ config, serverName, verifyServerName, hello, maxVersion, keyShares, helloRetried: false, session, earlyData: early });
+  // sendEarlyData() put the compatibility ChangeCipherSpec before the early data.
+  const changeCipherSpecSent = early !== undefined && hello.legacySessionId.length > 0;
+  return new ExpectServerHello({ config, serverName, verifyServerName, hello, maxVersion, keyShares, helloRetried: false, changeCipherSpecSent, session, earlyData: early });
 }
 
 /**
@@ -327,18 +331,23 @@ export class ExpectServerHello implements State {
     else hello2 = { ...hello2, extensions: hello2.extensions.filter((e) => e.type !== ExtensionType.pre_shared_key) };
     // RFC 8446 Section 5.1: the second ClientHello's record says 0x0303 too.
     cx.setRecordVersion(TLS12);
+    let changeCipherSpecSent = this.offer.changeCipherSpecSent;
     if (this.offer.earlyData) {
       // RFC 8446 Section 4.1.2: a HelloRetryRequest rejects 0-RTT; the data goes again after the handshake.
       cx.setWriteProtection(nullProtection);
       cx.info.earlyData = 'rejected';
       cx.queueApplicationData(this.offer.earlyData);
-    } else if (hello.legacySessionId.length > 0) {
+    } else if (hello.legacySessionId.length > 0 && !cookie) {
       // RFC 8446 Appendix D.4: in compatibility mode a ChangeCipherSpec goes before the second ClientHello.
+      // With a cookie the server may be stateless, and Section 4.2.2 has it ignore a ChangeCipherSpec
+      // between the two ClientHellos, but OpenSSL's (SSL_stateless, s_server -stateless) fails on one:
+      // ours then goes before our encrypted flight, the other place Appendix D.4 allows.
       cx.sendChangeCipherSpec();
+      changeCipherSpecSent = true;
     }
     cx.sendHandshake(hello2);
     return new ExpectServerHello({
-      ...this.offer, hello: hello2, keyShares: shares, helloRetried: true, session: keepPsk ? session : undefined, earlyData: undefined,
+      ...this.offer, hello: hello2, keyShares: shares, helloRetried: true, changeCipherSpecSent, session: keepPsk ? session : undefined, earlyData: undefined,
     });
   }
 

@@ -110,10 +110,10 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
   const secrets = deriveHandshakeSecrets(cx, hs, sharedSecret, psk);
   cx.setReadProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
   if (!offer.earlyData) {
-    // RFC 8446 Appendix D.4: the compatibility ChangeCipherSpec goes before our second flight (with a
-    // HelloRetryRequest it went before the second ClientHello). From here on everything we send, an
-    // alert included, is under the client handshake key.
-    if (hello.legacySessionId.length > 0 && !offer.helloRetried) cx.sendChangeCipherSpec();
+    // RFC 8446 Appendix D.4: the compatibility ChangeCipherSpec goes before our second flight (after
+    // most HelloRetryRequests it went before the second ClientHello). From here on everything we send,
+    // an alert included, is under the client handshake key.
+    if (hello.legacySessionId.length > 0 && !offer.changeCipherSpecSent) cx.sendChangeCipherSpec();
     cx.setWriteProtection(protectionFor(cx, suite, secrets.clientHandshakeTrafficSecret));
   }
   const kept = cx.trace ? sharedSecret : undefined;

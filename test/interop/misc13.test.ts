@@ -39,6 +39,8 @@ import {
   type ClientSocket,
 } from './typetls-peers.js';
 import type { TraceEvent } from '../../src/trace.js';
+import { ExtensionType } from '../../src/wire/enums.js';
+import { decodeHandshakeMessage } from '../../src/wire/messages.js';
 
 let pki: TestPki;
 let caPem: Buffer;
@@ -84,6 +86,62 @@ test('HelloRetryRequest: typetls client (shares X25519MLKEM768 and X25519) -> s_
     assert.equal(hellos.length, 2, 'two ClientHellos');
     assert.match(hellos[1]!.split(/\n(?:Sent|Received) Record\n/)[0]!, /extension_type=key_share\(51\)[^\n]*\n\s+NamedGroup: secp384r1 \(P-384\) \(24\)/);
     assert.equal(tracedMessages(events, 'received').filter((n) => /HelloRetryRequest/.test(n)).length, 1, 'our trace shows one HelloRetryRequest');
+  } finally {
+    await server.stop();
+  }
+});
+
+/** The bytes of the cookie extension (its cookie<1..2^16-1> with the length) in one record of an openssl -trace. */
+function tracedCookie(recordText: string): string | undefined {
+  const at = recordText.search(/extension_type=cookie_ext\(44\), length=\d+\n/);
+  if (at < 0) return undefined;
+  let hex = '';
+  for (const line of recordText.slice(at).split('\n').slice(1)) {
+    const m = /^\s+[0-9a-f]{4} - ((?:[0-9a-f]{2}[ -]){0,15}[0-9a-f]{2})/.exec(line);
+    if (!m) break;
+    hex += m[1]!.replace(/[ -]/g, '');
+  }
+  return hex;
+}
+
+/** The extension data of one type in a traced handshake message (ClientHello or HelloRetryRequest), hex. */
+function extensionHex(bytes: Uint8Array, type: number): string | undefined {
+  const message = decodeHandshakeMessage(bytes, { version: 0x0304 }) as { extensions?: readonly { type: number; data: Uint8Array }[] };
+  const e = message.extensions?.find((x) => x.type === type);
+  return e ? Buffer.from(e.data).toString('hex') : undefined;
+}
+
+test('HelloRetryRequest with a cookie: typetls client -> s_server -stateless echoes the cookie and completes the handshake', { timeout: 20_000 }, async () => {
+  const trace = tempPath('trace.txt');
+  // -stateless: s_server answers every ClientHello without a cookie with a HelloRetryRequest carrying one (RFC 8446 4.2.2).
+  const server = await startOpensslServer(['-cert', pki.rsaCert, '-key', pki.rsaKey, '-tls1_3', '-stateless', '-brief', '-naccept', '1', '-trace', '-msgfile', trace]);
+  const events: TraceEvent[] = [];
+  try {
+    const socket = await connectSecure({ ...ours, port: server.port, ca: caPem, trace: (e: TraceEvent) => events.push(e) });
+    assert.equal(socket.getProtocol(), 'TLSv1.3');
+    server.send(Buffer.from('stateless'));
+    assert.equal((await exchange(socket, Buffer.from('hello'), 9)).toString(), 'stateless');
+    await server.waitForStdout(5);
+    await waitForExit(server.child);
+
+    const records = tracedRecords(readTextFile(trace));
+    const sentCookie = records.filter((r) => r.direction === 'sent').map((r) => tracedCookie(r.text)).find((c) => c !== undefined);
+    assert.ok(sentCookie && sentCookie.length > 4, "s_server's HelloRetryRequest carries a cookie");
+    const hellos = records.filter((r) => r.direction === 'received' && /ClientHello, Length=/.test(r.text));
+    assert.equal(hellos.length, 2, 'two ClientHellos');
+    assert.equal(tracedCookie(hellos[0]!.text), undefined, 'the first has no cookie');
+    assert.equal(tracedCookie(hellos[1]!.text), sentCookie, "the second echoes s_server's cookie byte for byte");
+    // s_server -stateless fails on a ChangeCipherSpec between the ClientHellos; ours comes after the second.
+    const kinds = records.filter((r) => r.direction === 'received').map((r) => (/ClientHello, Length=/.test(r.text) ? 'CH' : /Content Type = ChangeCipherSpec/.test(r.text) ? 'CCS' : 'other'));
+    assert.deepEqual(kinds.slice(0, 3), ['CH', 'CH', 'CCS']);
+    assert.deepEqual(tracedServerHellos(readTextFile(trace)).map((h) => h.retry), [true, false]);
+
+    // Our own trace says the same: the cookie of the HelloRetryRequest, again in our second ClientHello.
+    const messages = events.filter((e): e is Extract<TraceEvent, { kind: 'message' }> => e.kind === 'message');
+    const hrr = messages.find((e) => e.direction === 'received' && e.name === 'HelloRetryRequest')!;
+    const secondHello = messages.filter((e) => e.direction === 'sent' && e.name === 'ClientHello')[1]!;
+    assert.equal(extensionHex(hrr.bytes, ExtensionType.cookie), sentCookie);
+    assert.equal(extensionHex(secondHello.bytes, ExtensionType.cookie), sentCookie);
   } finally {
     await server.stop();
   }
