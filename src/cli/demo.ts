@@ -15,7 +15,7 @@ import { describeConnection, describeError, serveHttpOrEcho, type CliTlsSocket, 
 import { renderTrace, toHex, wantsColor, type RenderOptions } from './render.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import { earlySecret, trafficKeys } from '../keys/tls13.js';
+import { earlySecret } from '../keys/tls13.js';
 import { suiteById, suiteByName, type CipherSuite } from '../suites.js';
 import type { Side, TraceEvent, TraceFields, TraceValue } from '../trace.js';
 import { SignatureScheme } from '../wire/enums.js';
@@ -396,6 +396,7 @@ const derivations: Record<string, readonly string[]> = {
   'master secret 1.3': ['HKDF-Extract(Derive-Secret(handshake secret, "derived", ""), 0)'],
   'client application traffic secret': ['Derive-Secret(master secret, "c ap traffic",', '              ClientHello..server Finished)'],
   'server application traffic secret': ['Derive-Secret(master secret, "s ap traffic",', '              ClientHello..server Finished)'],
+  'exporter master secret': ['Derive-Secret(master secret, "exp master",', '              ClientHello..server Finished)'],
 };
 
 function hexBlock(bytes: Uint8Array, indent: string): string[] {
@@ -405,17 +406,13 @@ function hexBlock(bytes: Uint8Array, indent: string): string[] {
   return lines;
 }
 
-/** The field names a TLS 1.3 traffic secret's keys take in a holds box. */
-const trafficKeyNames: Record<string, readonly [string, string]> = {
-  clientHandshakeTrafficSecret: ['Client Handshake Key', 'Client Handshake IV'],
-  serverHandshakeTrafficSecret: ['Server Handshake Key', 'Server Handshake IV'],
-  clientApplicationTrafficSecret: ['clientWriteKey', 'clientWriteIv'],
-  serverApplicationTrafficSecret: ['serverWriteKey', 'serverWriteIv'],
+/** The holds names of the TLS 1.3 application traffic keys, by the engine's trace label (as in holds13()). */
+const applicationKeyNames: Record<string, string> = {
+  'client application write key': 'clientWriteKey',
+  'client application write IV': 'clientWriteIv',
+  'server application write key': 'serverWriteKey',
+  'server application write IV': 'serverWriteIv',
 };
-
-function keysOf(suite: CipherSuite, secret: Uint8Array): { key: Uint8Array; iv: Uint8Array } {
-  return trafficKeys(nodeCryptoProvider, suite.hash, secret, suite.cipher.keyLength, 12);
-}
 
 /** In TLS 1.2 a Certificate has no request context and no per-certificate extensions (RFC 5246 Section 7.4.2). */
 function tls12Fields(name: string, fields: TraceFields): TraceFields {
@@ -461,8 +458,8 @@ function hybridNote(name: string, fields: TraceFields): string | undefined {
 /**
  * Renders one connection's trace for the demo: numbers the sent messages by the
  * outline's steps (switching outline when the handshake takes another path),
- * explains each secret with its derivation, adds the TLS 1.3 traffic keys to the
- * holds boxes, and collapses a box that holds nothing new.
+ * explains each secret with its derivation (the TLS 1.3 write key and IV under
+ * each traffic secret), and collapses a box that holds nothing new.
  */
 class DemoTrace {
   private outline: Outline;
@@ -475,6 +472,8 @@ class DemoTrace {
   private version: Version;
   private pskAccepted = false;
   private earlyShown = false;
+  /** Whether the last secret shown was new (not the other side's again): its keys are shown under it. */
+  private lastSecretNew = false;
 
   constructor(
     private readonly write: (text?: string) => void,
@@ -582,13 +581,24 @@ class DemoTrace {
     }
     const who = side === 'client' ? 'client' : 'server';
     const key = label === 'master secret' && tls13 ? 'master secret 1.3' : label;
-    if (label.endsWith('application traffic secret') || (label === 'master secret' && tls13)) {
+    const heldAs = label.endsWith('application traffic secret') || label === 'exporter master secret' || (label === 'master secret' && tls13)
+      ? camel(label)
+      : applicationKeyNames[label];
+    if (heldAs) {
       const held = this.appSecrets.get(side) ?? {};
-      held[camel(label)] = value;
+      held[heldAs] = value;
       this.appSecrets.set(side, held);
     }
+    // The engine traces the write key and IV of a TLS 1.3 traffic secret right after it: shown under the
+    // secret when that was new, left out when it was the same as the other side's.
+    const keyOrIv = / write (key|IV)$/.exec(label);
+    if (keyOrIv) {
+      if (this.lastSecretNew) this.write(`    → write ${keyOrIv[1]!.padEnd(3)} ${toHex(value)}`);
+      return;
+    }
     const seen = this.secrets.get(key);
-    if (seen && toHex(seen) === toHex(value)) {
+    this.lastSecretNew = !(seen && toHex(seen) === toHex(value));
+    if (!this.lastSecretNew) {
       this.write(`${who} derives the same ${label} ${this.dim(`(${toHex(value).slice(0, 16)}…)`)}`);
       return;
     }
@@ -597,35 +607,13 @@ class DemoTrace {
     const how = derivations[key];
     if (how) how.forEach((line, i) => this.write(`    ${i === 0 ? '= ' : '  '}${line}`));
     for (const line of hexBlock(value, '      ')) this.write(line);
-    if (tls13 && label.endsWith('traffic secret') && this.suite) {
-      const { key: k, iv } = keysOf(this.suite, value);
-      this.write(`    → write key ${toHex(k)}`);
-      this.write(`    → write IV  ${toHex(iv)}`);
-    }
-  }
-
-  /** TLS 1.3 holds with the traffic keys of each traffic secret beside it. */
-  private withKeys(holds: TraceFields): TraceFields {
-    if (holds['version'] !== 'TLSv1.3' || !this.suite) return holds;
-    const out: Record<string, TraceValue> = {};
-    for (const [name, value] of Object.entries(holds)) {
-      out[name] = value;
-      const names = trafficKeyNames[name];
-      if (names && value instanceof Uint8Array) {
-        const { key, iv } = keysOf(this.suite, value);
-        out[names[0]] = key;
-        out[names[1]] = iv;
-      }
-    }
-    return out;
   }
 
   private holds(side: Side, step: string, holds: TraceFields): void {
     // The engine's last state is Traffic: what the side holds once the handshake is complete.
     const stepName = step === 'Traffic' ? 'handshake complete' : step;
     this.latest.set(side, holds);
-    const shown = this.withKeys(holds);
-    const signature = JSON.stringify(shown, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
+    const signature = JSON.stringify(holds, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
     const expect = /^Expect([A-Z]\w*)$/.exec(stepName);
     if (this.lastHolds.get(side) === signature) {
       this.write(this.dim(`${side} holds nothing new · ${expect ? `waiting for ${expect[1]}` : stepName}`));
@@ -633,12 +621,12 @@ class DemoTrace {
     }
     this.lastHolds.set(side, signature);
     this.write();
-    this.write(renderTrace({ kind: 'holds', side, step: stepName, holds: shown }, this.render));
+    this.write(renderTrace({ kind: 'holds', side, step: stepName, holds }, this.render));
   }
 
   /**
    * TLS 1.3: the engine's last box for a side comes before its application secrets
-   * when that side finishes; this box adds them and their keys.
+   * when that side finishes; this box adds them, their keys and the exporter master secret.
    */
   finalHolds(side: Side): void {
     const latest = this.latest.get(side);

@@ -20,7 +20,7 @@ import {
 } from '../wire/extensions.js';
 import { encodeHandshake, isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
 import { decodeClientSession, type ClientSession } from './resumption.js';
-import { protectionFor, pskBinder } from './tls13.js';
+import { deriveTrafficKeys, protectionFor, pskBinder } from './tls13.js';
 import { deriveSecret, earlySecret } from '../keys/tls13.js';
 import { nullProtection } from '../record/protection.js';
 import { isIpAddress } from '../x509/identity.js';
@@ -178,7 +178,7 @@ function sendEarlyData(cx: HandshakeContext, session: ClientSession, data: Uint8
   // RFC 8446 Section 5.1: every record after the first ClientHello says 0x0303.
   cx.setRecordVersion(TLS12);
   if (hello.legacySessionId.length > 0) cx.sendChangeCipherSpec();
-  cx.setWriteProtection(protectionFor(cx, suite, secret));
+  cx.setWriteProtection(protectionFor(cx, suite, deriveTrafficKeys(cx, suite, secret, 'client early')));
   cx.sendEarlyData(data);
   cx.trace?.({ kind: 'note', side: 'client', text: `sent ${data.length} bytes of 0-RTT early data` });
 }

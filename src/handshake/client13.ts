@@ -108,13 +108,13 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
     resumed: psk !== undefined,
   };
   const secrets = deriveHandshakeSecrets(cx, hs, sharedSecret, psk);
-  cx.setReadProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
+  cx.setReadProtection(protectionFor(cx, suite, secrets.serverHandshakeKeys));
   if (!offer.earlyData) {
     // RFC 8446 Appendix D.4: the compatibility ChangeCipherSpec goes before our second flight (after
     // most HelloRetryRequests it went before the second ClientHello). From here on everything we send,
     // an alert included, is under the client handshake key.
     if (hello.legacySessionId.length > 0 && !offer.changeCipherSpecSent) cx.sendChangeCipherSpec();
-    cx.setWriteProtection(protectionFor(cx, suite, secrets.clientHandshakeTrafficSecret));
+    cx.setWriteProtection(protectionFor(cx, suite, secrets.clientHandshakeKeys));
   }
   const kept = cx.trace ? sharedSecret : undefined;
   if (!cx.trace) zeroize(sharedSecret);
@@ -146,7 +146,7 @@ export class ExpectEncryptedExtensions implements State {
       cx.info.earlyData = accepted ? 'accepted' : 'rejected';
       if (!accepted) {
         cx.queueApplicationData(early);
-        cx.setWriteProtection(protectionFor(cx, this.c.hs.suite, this.c.secrets.clientHandshakeTrafficSecret));
+        cx.setWriteProtection(protectionFor(cx, this.c.hs.suite, this.c.secrets.clientHandshakeKeys));
       }
       cx.trace?.({ kind: 'note', side: 'client', text: accepted ? 'the server accepted the 0-RTT data' : 'the server rejected the 0-RTT data: it will be sent again after the handshake' });
     }
@@ -263,13 +263,13 @@ export class ExpectFinished implements State {
     // RFC 8446 Section 4.5: accepted early data ends with EndOfEarlyData under the early key.
     if (cx.info.earlyData === 'accepted') {
       cx.sendHandshake({ type: HandshakeType.end_of_early_data });
-      cx.setWriteProtection(protectionFor(cx, hs.suite, secrets.clientHandshakeTrafficSecret));
+      cx.setWriteProtection(protectionFor(cx, hs.suite, secrets.clientHandshakeKeys));
     }
     if (this.certificateRequested) sendClientCertificate(cx, offer.config.certificates, this.certificateRequested);
     cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret) });
 
-    cx.setWriteProtection(protectionFor(cx, hs.suite, app.clientApplicationTrafficSecret));
-    cx.setReadProtection(protectionFor(cx, hs.suite, app.serverApplicationTrafficSecret));
+    cx.setWriteProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
+    cx.setReadProtection(protectionFor(cx, hs.suite, app.serverApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
     return new Traffic13('client', hs, app, resumptionMasterSecret, offer);

@@ -26,7 +26,7 @@ import { parseCertificate } from '../x509/certificate.js';
 import { answerRecordSizeLimit, clientRecordSizeLimit, wantsOcsp, type ClientOfferSeen } from './server.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
-  deriveResumptionMasterSecret, finishedData, holds13, protectionFor, pskBinder, type ApplicationSecrets13, type HandshakeSecrets13,
+  deriveResumptionMasterSecret, deriveTrafficKeys, finishedData, holds13, protectionFor, pskBinder, type ApplicationSecrets13, type HandshakeSecrets13,
   type Negotiated13,
 } from './tls13.js';
 import { Traffic13 } from './traffic13.js';
@@ -296,7 +296,7 @@ function sendServerFlight13(
   const secrets = deriveHandshakeSecrets(cx, hs, accepted?.sharedSecret, psk?.psk);
   // RFC 8446 Appendix D.4: compatibility mode's ChangeCipherSpec, unless one followed a HelloRetryRequest.
   if (hello.legacySessionId.length > 0 && !helloRetried) cx.sendChangeCipherSpec();
-  cx.setWriteProtection(protectionFor(cx, suite, secrets.serverHandshakeTrafficSecret));
+  cx.setWriteProtection(protectionFor(cx, suite, secrets.serverHandshakeKeys));
 
   const extensions: Extension[] = [];
   if (selection.alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([selection.alpn]) });
@@ -339,14 +339,14 @@ function sendServerFlight13(
   cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverHandshakeTrafficSecret) });
 
   const app = deriveApplicationSecrets(cx, hs, secrets);
-  cx.setWriteProtection(protectionFor(cx, suite, app.serverApplicationTrafficSecret));
-  cx.setReadProtection(protectionFor(cx, suite, secrets.clientHandshakeTrafficSecret));
+  cx.setWriteProtection(protectionFor(cx, suite, app.serverApplicationKeys));
+  cx.setReadProtection(protectionFor(cx, suite, secrets.clientHandshakeKeys));
   const kept = cx.trace ? accepted?.sharedSecret : undefined;
   if (!cx.trace) zeroize(accepted?.sharedSecret);
 
   const s: ServerHandshake13 = { config, hs, selection, secrets, app, sharedSecret: kept };
   if (earlyTrafficSecret) {
-    cx.setReadProtection(protectionFor(cx, suite, earlyTrafficSecret));
+    cx.setReadProtection(protectionFor(cx, suite, deriveTrafficKeys(cx, suite, earlyTrafficSecret, 'client early')));
     return new ExpectEarlyData(s, config.maxEarlyData);
   }
   if (earlyOffered) cx.skipRejectedEarlyData(MAX_SKIPPED_EARLY_RECORDS);
@@ -398,7 +398,7 @@ export class ExpectEarlyData implements State {
 
   handle(cx: HandshakeContext, input: Input): State {
     expect(cx, input, HandshakeType.end_of_early_data);
-    cx.setReadProtection(protectionFor(cx, this.s.hs.suite, this.s.secrets.clientHandshakeTrafficSecret));
+    cx.setReadProtection(protectionFor(cx, this.s.hs.suite, this.s.secrets.clientHandshakeKeys));
     return new ExpectClientFinished(this.s, undefined);
   }
 }
@@ -466,7 +466,7 @@ export class ExpectClientFinished implements State {
     const expected = finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret);
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'client');
-    cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationTrafficSecret));
+    cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
     if (config.issueTickets) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);

@@ -27,21 +27,45 @@ export interface Negotiated13 {
   readonly resumed: boolean;
 }
 
+/** RFC 8446 Section 7.3: the write key and IV a traffic secret makes, which protect one direction. */
+export interface TrafficKeys13 {
+  readonly key: Uint8Array;
+  readonly iv: Uint8Array;
+}
+
 export interface HandshakeSecrets13 {
   readonly handshakeSecret: Uint8Array;
   readonly clientHandshakeTrafficSecret: Uint8Array;
   readonly serverHandshakeTrafficSecret: Uint8Array;
+  readonly clientHandshakeKeys: TrafficKeys13;
+  readonly serverHandshakeKeys: TrafficKeys13;
 }
 
 export interface ApplicationSecrets13 {
   readonly masterSecret: Uint8Array;
   readonly clientApplicationTrafficSecret: Uint8Array;
   readonly serverApplicationTrafficSecret: Uint8Array;
+  readonly clientApplicationKeys: TrafficKeys13;
+  readonly serverApplicationKeys: TrafficKeys13;
   readonly exporterMasterSecret: Uint8Array;
 }
 
 function traceSecret(cx: HandshakeContext, label: string, value: Uint8Array): void {
   cx.trace?.({ kind: 'secret', side: cx.side, label, value });
+}
+
+/**
+ * RFC 8446 Section 7.3: write key = HKDF-Expand-Label(secret, "key", "", key_length), write IV =
+ * HKDF-Expand-Label(secret, "iv", "", 12). Traced as "<name> write key" and "<name> write IV",
+ * `name` being the traffic secret's ("client handshake", "server application", ...).
+ */
+export function deriveTrafficKeys(cx: HandshakeContext, suite: CipherSuite, trafficSecret: Uint8Array, name: string): TrafficKeys13 {
+  const { key, iv } = trafficKeys(cx.provider, suite.hash, trafficSecret, suite.cipher.keyLength, 12);
+  if (cx.trace) {
+    traceSecret(cx, `${name} write key`, key);
+    traceSecret(cx, `${name} write IV`, iv);
+  }
+  return { key, iv };
 }
 
 /**
@@ -60,10 +84,15 @@ export function deriveHandshakeSecrets(
   const server = deriveSecret(cx.provider, hash, handshake, 's hs traffic', transcriptHash);
   traceSecret(cx, 'handshake secret', handshake);
   traceSecret(cx, 'client handshake traffic secret', client);
+  const clientKeys = deriveTrafficKeys(cx, hs.suite, client, 'client handshake');
   traceSecret(cx, 'server handshake traffic secret', server);
+  const serverKeys = deriveTrafficKeys(cx, hs.suite, server, 'server handshake');
   cx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', hs.clientRandom, client);
   cx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', hs.clientRandom, server);
-  return { handshakeSecret: handshake, clientHandshakeTrafficSecret: client, serverHandshakeTrafficSecret: server };
+  return {
+    handshakeSecret: handshake, clientHandshakeTrafficSecret: client, serverHandshakeTrafficSecret: server,
+    clientHandshakeKeys: clientKeys, serverHandshakeKeys: serverKeys,
+  };
 }
 
 /** RFC 8446 Section 7.1: Master Secret and the application traffic secrets over ClientHello..server Finished. */
@@ -76,11 +105,17 @@ export function deriveApplicationSecrets(cx: HandshakeContext, hs: Negotiated13,
   const exporter = deriveSecret(cx.provider, hash, master, 'exp master', transcriptHash);
   traceSecret(cx, 'master secret', master);
   traceSecret(cx, 'client application traffic secret', client);
+  const clientKeys = deriveTrafficKeys(cx, hs.suite, client, 'client application');
   traceSecret(cx, 'server application traffic secret', server);
+  const serverKeys = deriveTrafficKeys(cx, hs.suite, server, 'server application');
+  traceSecret(cx, 'exporter master secret', exporter);
   cx.keyLog('CLIENT_TRAFFIC_SECRET_0', hs.clientRandom, client);
   cx.keyLog('SERVER_TRAFFIC_SECRET_0', hs.clientRandom, server);
   cx.keyLog('EXPORTER_SECRET', hs.clientRandom, exporter);
-  return { masterSecret: master, clientApplicationTrafficSecret: client, serverApplicationTrafficSecret: server, exporterMasterSecret: exporter };
+  return {
+    masterSecret: master, clientApplicationTrafficSecret: client, serverApplicationTrafficSecret: server,
+    clientApplicationKeys: clientKeys, serverApplicationKeys: serverKeys, exporterMasterSecret: exporter,
+  };
 }
 
 /** RFC 8446 Section 7.1: resumption_master_secret over ClientHello..client Finished. */
@@ -100,11 +135,10 @@ export function pskBinder(cx: HandshakeContext, suite: CipherSuite, psk: Uint8Ar
   return finishedVerifyData(cx.provider, hash, binderKey, truncatedTranscriptHash);
 }
 
-/** RFC 8446 Section 7.3: record protection from a traffic secret. */
-export function protectionFor(cx: HandshakeContext, suite: CipherSuite, trafficSecret: Uint8Array): RecordProtection {
-  const { key, iv } = trafficKeys(cx.provider, suite.hash, trafficSecret, suite.cipher.keyLength, 12);
+/** RFC 8446 Section 5.2: record protection with a traffic secret's write key and IV. */
+export function protectionFor(cx: HandshakeContext, suite: CipherSuite, keys: TrafficKeys13): RecordProtection {
   if (suite.cipher.kind !== 'aead') throw new TlsError('internal_error', 'TLS 1.3 suites are AEAD only');
-  return aead13Protection(cx.provider, suite.cipher.algorithm, key, iv, cx.paddingPolicy);
+  return aead13Protection(cx.provider, suite.cipher.algorithm, keys.key, keys.iv, cx.paddingPolicy);
 }
 
 /** RFC 8446 Section 4.4.4: verify_data with the finished key of a traffic secret, over the transcript so far. */
@@ -190,15 +224,25 @@ export function holds13(parts: {
     if (hs.resumed) fields.resumed = true;
   }
   if (parts.sharedSecret) fields.sharedSecret = parts.sharedSecret;
-  if (parts.handshake) {
-    fields.handshakeSecret = parts.handshake.handshakeSecret;
-    fields.clientHandshakeTrafficSecret = parts.handshake.clientHandshakeTrafficSecret;
-    fields.serverHandshakeTrafficSecret = parts.handshake.serverHandshakeTrafficSecret;
+  // Each traffic secret with the write key and IV it makes (RFC 8446 Section 7.3); the application
+  // traffic keys are what TLS 1.2 calls the session keys, and are named as those are.
+  const held = (name: string, secret: Uint8Array, keysAs: string, keys: TrafficKeys13): void => {
+    fields[name] = secret;
+    fields[`${keysAs}Key`] = keys.key;
+    fields[`${keysAs}Iv`] = keys.iv;
+  };
+  const handshake = parts.handshake;
+  if (handshake) {
+    fields.handshakeSecret = handshake.handshakeSecret;
+    held('clientHandshakeTrafficSecret', handshake.clientHandshakeTrafficSecret, 'clientHandshake', handshake.clientHandshakeKeys);
+    held('serverHandshakeTrafficSecret', handshake.serverHandshakeTrafficSecret, 'serverHandshake', handshake.serverHandshakeKeys);
   }
-  if (parts.application) {
-    fields.masterSecret = parts.application.masterSecret;
-    fields.clientApplicationTrafficSecret = parts.application.clientApplicationTrafficSecret;
-    fields.serverApplicationTrafficSecret = parts.application.serverApplicationTrafficSecret;
+  const application = parts.application;
+  if (application) {
+    fields.masterSecret = application.masterSecret;
+    held('clientApplicationTrafficSecret', application.clientApplicationTrafficSecret, 'clientWrite', application.clientApplicationKeys);
+    held('serverApplicationTrafficSecret', application.serverApplicationTrafficSecret, 'serverWrite', application.serverApplicationKeys);
+    fields.exporterMasterSecret = application.exporterMasterSecret;
   }
   if (parts.resumptionMasterSecret) fields.resumptionMasterSecret = parts.resumptionMasterSecret;
   return fields;

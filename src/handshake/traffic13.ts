@@ -9,7 +9,7 @@ import type { NewSessionTicket13 } from '../wire/messages.js';
 import type { ClientOffer } from './client.js';
 import { messageName, receive, type HandshakeContext, type Input, type State } from './common.js';
 import { clientSessionFromTicket13 } from './resumption.js';
-import { holds13, protectionFor, type ApplicationSecrets13, type Negotiated13 } from './tls13.js';
+import { deriveTrafficKeys, holds13, protectionFor, type ApplicationSecrets13, type Negotiated13, type TrafficKeys13 } from './tls13.js';
 
 /** RFC 8446 Section 4.6.3: KeyUpdateRequest values. */
 export const KeyUpdateRequest = { update_not_requested: 0, update_requested: 1 } as const;
@@ -63,7 +63,7 @@ export class Traffic13 implements State {
     const next = nextTrafficSecret(cx.provider, this.hs.suite.hash, peerIsClient ? this.clientSecret : this.serverSecret);
     if (peerIsClient) this.clientSecret = next;
     else this.serverSecret = next;
-    cx.setReadProtection(protectionFor(cx, this.hs.suite, next));
+    cx.setReadProtection(protectionFor(cx, this.hs.suite, this.nextKeys(cx, peerIsClient ? 'client' : 'server', next)));
     cx.trace?.({ kind: 'note', side: cx.side, text: 'KeyUpdate received: the peer now writes with its next traffic secret' });
   }
 
@@ -77,6 +77,12 @@ export class Traffic13 implements State {
     const next = nextTrafficSecret(cx.provider, this.hs.suite.hash, weAreClient ? this.clientSecret : this.serverSecret);
     if (weAreClient) this.clientSecret = next;
     else this.serverSecret = next;
-    cx.setWriteProtection(protectionFor(cx, this.hs.suite, next));
+    cx.setWriteProtection(protectionFor(cx, this.hs.suite, this.nextKeys(cx, weAreClient ? 'client' : 'server', next)));
+  }
+
+  /** RFC 8446 Section 7.2: the keys of application_traffic_secret_N+1, traced as the first ones are. */
+  private nextKeys(cx: HandshakeContext, writer: Side, secret: Uint8Array): TrafficKeys13 {
+    cx.trace?.({ kind: 'secret', side: cx.side, label: `next ${writer} application traffic secret`, value: secret });
+    return deriveTrafficKeys(cx, this.hs.suite, secret, `next ${writer} application`);
   }
 }
