@@ -11,7 +11,7 @@ import { TlsError } from '../src/errors.js';
 import { nodeCryptoProvider } from '../src/crypto/node.js';
 import { nextTrafficSecret, trafficKeys } from '../src/keys/tls13.js';
 import { keyBlock } from '../src/keys/prf.js';
-import { aead12Protection, aead13Protection, type RecordProtection } from '../src/record/protection.js';
+import { aead12Protection, aead13Protection, cbcProtection, type RecordProtection } from '../src/record/protection.js';
 import type { CipherSuite } from '../src/suites.js';
 import { alertDescriptionName, HandshakeType } from '../src/wire/enums.js';
 import { handshakeMessagesOf } from './flight.js';
@@ -354,4 +354,30 @@ export function printObserved(): void {
   const lines = ['| hostile input | client sends | server sends |', '| --- | --- | --- |'];
   for (const [cls, r] of rows) lines.push(`| ${cls} | ${r.client ?? '—'} | ${r.server ?? '—'} |`);
   if (process.env.TYPETLS_HOSTILE_TABLE) console.log(lines.join('\n'));
+}
+
+// --- TLS 1.2 CBC ---
+
+/**
+ * The TLS 1.2 CBC keys of both directions from a CLIENT_RANDOM key-log line and the server random:
+ * MAC keys, then write keys, and no IVs from TLS 1.1 on (RFC 5246 Section 6.3). `encryptThenMac`
+ * says which record layout the connection negotiated (RFC 7366). The raw keys are there for cases
+ * that lay a record out by hand.
+ */
+export function cbcSessionKeys(suite: CipherSuite, keyLogLine: string, serverRandom: Uint8Array, encryptThenMac: boolean) {
+  const [label, cr, master] = keyLogLine.split(' ');
+  assert.equal(label, 'CLIENT_RANDOM');
+  const c = suite.cipher;
+  if (c.kind !== 'cbc') throw new Error(`${suite.openSslName} is not a CBC suite`);
+  const masterSecret = fromHex(master!);
+  const kb = keyBlock(nodeCryptoProvider, suite.hash, masterSecret, fromHex(cr!), serverRandom, { macKey: c.macLength, key: c.keyLength, iv: 0 });
+  const protection = (key: Uint8Array, macKey: Uint8Array) =>
+    cbcProtection(nodeCryptoProvider, { algorithm: c.algorithm, key, macHash: c.macHash, macKey, encryptThenMac });
+  return {
+    masterSecret,
+    keyBlock: kb,
+    /** The client's write direction, starting at `seq`. */
+    client: (seq: number) => new Direction(protection(kb.clientWriteKey, kb.clientWriteMacKey), seq),
+    server: (seq: number) => new Direction(protection(kb.serverWriteKey, kb.serverWriteMacKey), seq),
+  };
 }
