@@ -2,9 +2,11 @@
 // passed to each process, the messages they exchange over the IPC channel, and the two TLS
 // implementations behind one small surface.
 
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as typetls from '../src/index.js';
+import { makeTestPki } from '../test/certs/make.js';
 
 /** The implementations measured: OpenSSL through node:tls, and typetls's node:tls-compatible API. */
 export type Impl = 'typetls' | 'node';
@@ -38,6 +40,14 @@ export interface Pki {
   rsaKey: string;
   ecdsaCert: string;
   ecdsaKey: string;
+}
+
+/** The test PKI (made once, cached on disk) as PEM text, for the workers' options. */
+export async function benchPki(): Promise<Pki> {
+  const pki = await makeTestPki();
+  const files: Pki = { caCert: pki.caCert, rsaCert: pki.rsaCert, rsaKey: pki.rsaKey, ecdsaCert: pki.ecdsaCert, ecdsaKey: pki.ecdsaKey };
+  for (const k of Object.keys(files) as (keyof Pki)[]) files[k] = readFileSync(files[k], 'utf8');
+  return files;
 }
 
 /** Argument of the server process (JSON in argv[2]). */

@@ -16,16 +16,17 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { makeTestPki } from '../test/certs/make.js';
 import type {
   ClientResult, ClientSpec, ClientTask, Impl, MemorySample, Pki, RunnerMessage, ServerMode, ServerSpec, TlsSettings,
   WorkerMessage,
 } from './common.js';
+import { benchPki } from './common.js';
 // The worker processes are compiled with the runner (type-only imports keep them in the build).
 import type {} from './server.js';
 import type {} from './client.js';
 import type {} from './cluster.js';
 import type {} from './profile.js';
+import type {} from './cpu.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
@@ -453,10 +454,7 @@ function log(line: string): void {
 
 export async function runBench(o: BenchOptions): Promise<Report> {
   const started = Date.now();
-  const pki = await makeTestPki();
-  const keys: Pki = { caCert: pki.caCert, rsaCert: pki.rsaCert, rsaKey: pki.rsaKey, ecdsaCert: pki.ecdsaCert, ecdsaKey: pki.ecdsaKey };
-  const { readFileSync } = await import('node:fs');
-  for (const k of Object.keys(keys) as (keyof Pki)[]) keys[k] = readFileSync(keys[k], 'utf8');
+  const keys = await benchPki();
 
   let list = scenarios();
   if (o.smoke) list = list.filter((s) => s.smoke);

@@ -63,3 +63,25 @@ test('npm run bench --smoke runs both implementations and prints the table', { t
   assert.match(stderr, /\[typetls\]/);
   assert.match(stderr, /\[node\]/);
 });
+
+test('bench/cpu.js (CPU per side of a bulk transfer) runs every writer/reader pair and prints its table', { timeout: 120_000 }, async () => {
+  const cpu = fileURLToPath(new URL('../bench/cpu.js', import.meta.url));
+  const { stdout } = await run(process.execPath, [cpu, '--mib', '2', '--rounds', '1'], { maxBuffer: 1024 * 1024 });
+  const rows = stdout.split('\n').filter((l) => /^\| (node:tls|typetls) (client|server) → /.test(l));
+  // Both implementations as writer and as reader, each in both directions.
+  assert.equal(rows.length, 8, stdout);
+  for (const w of ['node:tls', 'typetls']) {
+    for (const r of ['node:tls', 'typetls']) {
+      assert.ok(rows.some((l) => l.startsWith(`| ${w} client → ${r} server |`)), `${w} → ${r} upload in:\n${stdout}`);
+      assert.ok(rows.some((l) => l.startsWith(`| ${w} server → ${r} client |`)), `${w} → ${r} download in:\n${stdout}`);
+    }
+  }
+  for (const row of rows) {
+    const [, , mbps, writerCpu, writerBusy, readerCpu, readerBusy] = row.split('|').map((c) => c.trim());
+    assert.ok(Number(mbps) > 0 && Number(writerCpu) > 0 && Number(readerCpu) > 0, row);
+    assert.match(writerBusy!, /^\d+%$/, row);
+    assert.match(readerBusy!, /^\d+%$/, row);
+  }
+  // A bad argument is refused with the usage line, not run.
+  await assert.rejects(run(process.execPath, [cpu, '--suite', 'RC4']), (e: { code?: number; stderr?: string }) => e.code === 2 && /usage:/.test(e.stderr ?? ''));
+});

@@ -1,0 +1,219 @@
+// Where a bulk transfer's CPU goes: one direction at a time, the CPU time (user + system) the
+// writing and the reading process each spend, for typetls and node:tls on each side.
+//
+//   node dist/bench/cpu.js [--mib N] [--rounds N] [--suite AES-128-GCM|AES-256-GCM|CHACHA20-POLY1305] [--only typetls]
+//   BENCH_PROFILE=/tmp/prof node dist/bench/cpu.js --rounds 1 --only typetls   (a CPU profile per process)
+//
+// Throughput is set by the slower side; when one process is near 100% of a core for the whole
+// transfer, that side is the limit, and its CPU per GiB is what to make cheaper. The figures
+// come from process.cpuUsage() in each process, from the handshake's end to the last byte
+// (the reader) or to the last write accepted by the kernel (the writer).
+//
+// The same worker script is the server and the client: `cpu.js worker SPEC` (forked by the runner).
+
+import { fork } from 'node:child_process';
+import * as net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { benchPki, connect, createServer, type AnySocket, type Impl, type Pki, type TlsSettings } from './common.js';
+
+const CHUNK = 64 * 1024;
+const SUITES: Record<string, string> = {
+  'AES-128-GCM': 'TLS_AES_128_GCM_SHA256',
+  'AES-256-GCM': 'TLS_AES_256_GCM_SHA384',
+  'CHACHA20-POLY1305': 'TLS_CHACHA20_POLY1305_SHA256',
+};
+
+interface WorkerSpec {
+  role: 'server' | 'client';
+  impl: Impl;
+  /** Which side writes: the client (upload) or the server (download). */
+  writer: 'server' | 'client';
+  bytes: number;
+  settings: TlsSettings;
+  pki: Pki;
+  port: number;
+}
+
+interface SideResult {
+  role: 'server' | 'client';
+  cpuMs: number;
+  wallMs: number;
+}
+
+// --- the worker -------------------------------------------------------------------------------
+
+/** Writes `bytes` in 64 KiB writes with backpressure; resolves when the kernel took the last one. */
+function writeAll(socket: AnySocket, bytes: number): Promise<void> {
+  const chunk = Buffer.alloc(CHUNK, 0x61);
+  return new Promise((resolve) => {
+    let left = bytes;
+    const pump = (): void => {
+      while (left > 0) {
+        const n = Math.min(CHUNK, left);
+        left -= n;
+        const last = left === 0;
+        const ok = socket.write(n === CHUNK ? chunk : chunk.subarray(0, n), last ? () => resolve() : undefined);
+        if (!ok && !last) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+}
+
+function readAll(socket: AnySocket, bytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    let got = 0;
+    socket.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got >= bytes) resolve();
+    });
+  });
+}
+
+/** One side's transfer, timed from the handshake's end; then tells the peer it is done ("k"). */
+async function transfer(spec: WorkerSpec, socket: AnySocket): Promise<SideResult> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const writing = spec.role === spec.writer;
+  if (writing) {
+    const done = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    await writeAll(socket, spec.bytes);
+    const result = measured(spec.role, t0, c0);
+    await done;
+    return result;
+  }
+  await readAll(socket, spec.bytes);
+  const result = measured(spec.role, t0, c0);
+  socket.write(Buffer.from('k'));
+  return result;
+}
+
+function measured(role: SideResult['role'], t0: number, c0: NodeJS.CpuUsage): SideResult {
+  const c = process.cpuUsage(c0);
+  return { role, cpuMs: (c.user + c.system) / 1000, wallMs: performance.now() - t0 };
+}
+
+function worker(spec: WorkerSpec): void {
+  process.on('disconnect', () => process.exit(0));
+  const report = (r: SideResult): void => {
+    process.send!(r);
+  };
+  if (spec.role === 'server') {
+    const server = createServer(spec.impl, spec.settings, spec.pki, (socket) => {
+      socket.on('error', () => socket.destroy());
+      void transfer(spec, socket).then((r) => {
+        report(r);
+        socket.end();
+        server.close();
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      process.send!({ port: typeof address === 'object' && address ? address.port : 0 });
+    });
+    return;
+  }
+  const raw = net.connect({ host: '127.0.0.1', port: spec.port });
+  raw.setNoDelay(true);
+  const socket = connect(spec.impl, raw, spec.settings, spec.pki.caCert, undefined);
+  socket.on('error', () => socket.destroy());
+  socket.once('secureConnect', () => {
+    void transfer(spec, socket).then((r) => {
+      report(r);
+      socket.end();
+    });
+  });
+}
+
+// --- the runner -------------------------------------------------------------------------------
+
+function run(spec: WorkerSpec): { result: Promise<SideResult>; port?: Promise<number> } {
+  // BENCH_PROFILE=dir: each worker writes a CPU profile there, as in run.ts.
+  const profile = process.env['BENCH_PROFILE'];
+  const execArgv = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = fork(fileURLToPath(import.meta.url), ['worker', JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let onPort: (port: number) => void = () => {};
+  const port = new Promise<number>((resolve) => (onPort = resolve));
+  const result = new Promise<SideResult>((resolve, reject) => {
+    child.on('message', (m: SideResult | { port: number }) => {
+      if ('port' in m) onPort(m.port);
+      else {
+        resolve(m);
+        // Disconnecting lets a profiled worker exit by itself and write its profile.
+        if (profile) child.disconnect();
+        else child.kill();
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${spec.role} worker exited (${code})`)));
+  });
+  return spec.role === 'server' ? { result, port } : { result };
+}
+
+interface Transfer {
+  mbps: number;
+  writerCpu: number;
+  writerBusy: number;
+  readerCpu: number;
+  readerBusy: number;
+}
+
+async function once(pki: Pki, settings: TlsSettings, server: Impl, client: Impl, writer: 'server' | 'client', bytes: number): Promise<Transfer> {
+  const base = { writer, bytes, settings, pki };
+  const s = run({ ...base, role: 'server', impl: server, port: 0 });
+  const port = await s.port!;
+  const c = run({ ...base, role: 'client', impl: client, port });
+  const [sr, cr] = await Promise.all([s.result, c.result]);
+  const w = writer === 'server' ? sr : cr;
+  const r = writer === 'server' ? cr : sr;
+  return { mbps: bytes / 1e6 / (r.wallMs / 1000), writerCpu: w.cpuMs, writerBusy: w.cpuMs / w.wallMs, readerCpu: r.cpuMs, readerBusy: r.cpuMs / r.wallMs };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(argv: string[]): Promise<void> {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const mib = Number(value('--mib') ?? 512);
+  const rounds = Number(value('--rounds') ?? 3);
+  const suite = value('--suite') ?? 'AES-128-GCM';
+  if (!(suite in SUITES) || !(mib > 0) || !(rounds > 0)) {
+    console.error('usage: node dist/bench/cpu.js [--mib N] [--rounds N] [--suite AES-128-GCM|AES-256-GCM|CHACHA20-POLY1305]');
+    process.exit(2);
+  }
+  const bytes = mib * 1024 * 1024;
+  const pki = await benchPki();
+  const settings: TlsSettings = { cert: 'ecdsa', minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: 'X25519', ciphers: SUITES[suite] };
+  const name = (i: Impl): string => (i === 'node' ? 'node:tls' : 'typetls');
+  console.log(`${suite}, ${mib} MiB one way, median of ${rounds}; CPU = user + system ms of each process, busy = CPU / wall time`);
+  console.log('');
+  console.log('| writer → reader | MB/s | writer CPU ms | writer busy | reader CPU ms | reader busy |');
+  console.log('|:--|--:|--:|--:|--:|--:|');
+  const impls: Impl[] = ['node', 'typetls'];
+  // --only typetls: the typetls ↔ typetls rows alone.
+  const only = value('--only');
+  for (const writerImpl of impls) {
+    for (const readerImpl of impls) {
+      if (only !== undefined && (writerImpl !== only || readerImpl !== only)) continue;
+      for (const writer of ['client', 'server'] as const) {
+        const server = writer === 'server' ? writerImpl : readerImpl;
+        const client = writer === 'client' ? writerImpl : readerImpl;
+        const rs: Transfer[] = [];
+        for (let i = 0; i < rounds; i++) rs.push(await once(pki, settings, server, client, writer, bytes));
+        const m = (f: (r: Transfer) => number): number => median(rs.map(f));
+        const reader = writer === 'client' ? 'server' : 'client';
+        console.log(
+          `| ${name(writerImpl)} ${writer} → ${name(readerImpl)} ${reader} | ${m((r) => r.mbps).toFixed(0)} | ${m((r) => r.writerCpu).toFixed(0)} | ` +
+            `${(m((r) => r.writerBusy) * 100).toFixed(0)}% | ${m((r) => r.readerCpu).toFixed(0)} | ${(m((r) => r.readerBusy) * 100).toFixed(0)}% |`,
+        );
+      }
+    }
+  }
+}
+
+if (process.argv[2] === 'worker') worker(JSON.parse(process.argv[3]!) as WorkerSpec);
+else await main(process.argv.slice(2));
