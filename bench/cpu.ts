@@ -37,6 +37,8 @@ interface WorkerSpec {
 interface SideResult {
   role: 'server' | 'client';
   cpuMs: number;
+  userMs: number;
+  systemMs: number;
   wallMs: number;
 }
 
@@ -93,7 +95,7 @@ async function transfer(spec: WorkerSpec, socket: AnySocket): Promise<SideResult
 
 function measured(role: SideResult['role'], t0: number, c0: NodeJS.CpuUsage): SideResult {
   const c = process.cpuUsage(c0);
-  return { role, cpuMs: (c.user + c.system) / 1000, wallMs: performance.now() - t0 };
+  return { role, cpuMs: (c.user + c.system) / 1000, userMs: c.user / 1000, systemMs: c.system / 1000, wallMs: performance.now() - t0 };
 }
 
 function worker(spec: WorkerSpec): void {
@@ -154,10 +156,8 @@ function run(spec: WorkerSpec): { result: Promise<SideResult>; port?: Promise<nu
 
 interface Transfer {
   mbps: number;
-  writerCpu: number;
-  writerBusy: number;
-  readerCpu: number;
-  readerBusy: number;
+  writer: SideResult;
+  reader: SideResult;
 }
 
 async function once(pki: Pki, settings: TlsSettings, server: Impl, client: Impl, writer: 'server' | 'client', bytes: number): Promise<Transfer> {
@@ -168,7 +168,7 @@ async function once(pki: Pki, settings: TlsSettings, server: Impl, client: Impl,
   const [sr, cr] = await Promise.all([s.result, c.result]);
   const w = writer === 'server' ? sr : cr;
   const r = writer === 'server' ? cr : sr;
-  return { mbps: bytes / 1e6 / (r.wallMs / 1000), writerCpu: w.cpuMs, writerBusy: w.cpuMs / w.wallMs, readerCpu: r.cpuMs, readerBusy: r.cpuMs / r.wallMs };
+  return { mbps: bytes / 1e6 / (r.wallMs / 1000), writer: w, reader: r };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -191,7 +191,7 @@ async function main(argv: string[]): Promise<void> {
   const name = (i: Impl): string => (i === 'node' ? 'node:tls' : 'typetls');
   console.log(`${suite}, ${mib} MiB one way, median of ${rounds}; CPU = user + system ms of each process, busy = CPU / wall time`);
   console.log('');
-  console.log('| writer → reader | MB/s | writer CPU ms | writer busy | reader CPU ms | reader busy |');
+  console.log('| writer → reader | MB/s | writer CPU ms (user / sys) | writer busy | reader CPU ms (user / sys) | reader busy |');
   console.log('|:--|--:|--:|--:|--:|--:|');
   const impls: Impl[] = ['node', 'typetls'];
   // --only typetls: the typetls ↔ typetls rows alone.
@@ -205,11 +205,11 @@ async function main(argv: string[]): Promise<void> {
         const rs: Transfer[] = [];
         for (let i = 0; i < rounds; i++) rs.push(await once(pki, settings, server, client, writer, bytes));
         const m = (f: (r: Transfer) => number): number => median(rs.map(f));
+        const cpu = (side: 'writer' | 'reader'): string =>
+          `${m((r) => r[side].cpuMs).toFixed(0)} (${m((r) => r[side].userMs).toFixed(0)} / ${m((r) => r[side].systemMs).toFixed(0)}) | ` +
+          `${(m((r) => r[side].cpuMs / r[side].wallMs) * 100).toFixed(0)}%`;
         const reader = writer === 'client' ? 'server' : 'client';
-        console.log(
-          `| ${name(writerImpl)} ${writer} → ${name(readerImpl)} ${reader} | ${m((r) => r.mbps).toFixed(0)} | ${m((r) => r.writerCpu).toFixed(0)} | ` +
-            `${(m((r) => r.writerBusy) * 100).toFixed(0)}% | ${m((r) => r.readerCpu).toFixed(0)} | ${(m((r) => r.readerBusy) * 100).toFixed(0)}% |`,
-        );
+        console.log(`| ${name(writerImpl)} ${writer} → ${name(readerImpl)} ${reader} | ${m((r) => r.mbps).toFixed(0)} | ${cpu('writer')} | ${cpu('reader')} |`);
       }
     }
   }
