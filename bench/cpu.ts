@@ -2,6 +2,7 @@
 // writing and the reading process each spend, for typetls and node:tls on each side.
 //
 //   node dist/bench/cpu.js [--mib N] [--rounds N] [--suite AES-128-GCM|AES-256-GCM|CHACHA20-POLY1305] [--only typetls]
+//   node dist/bench/cpu.js --roundtrips N [--rounds N]   (1 KiB echoes instead: CPU µs per round trip and side)
 //   BENCH_PROFILE=/tmp/prof node dist/bench/cpu.js --rounds 1 --only typetls   (a CPU profile per process)
 //
 // Throughput is set by the slower side; when one process is near 100% of a core for the whole
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { benchPki, connect, createServer, type AnySocket, type Impl, type Pki, type TlsSettings } from './common.js';
 
 const CHUNK = 64 * 1024;
+const ECHO_SIZE = 1024;
 const SUITES: Record<string, string> = {
   'AES-128-GCM': 'TLS_AES_128_GCM_SHA256',
   'AES-256-GCM': 'TLS_AES_256_GCM_SHA384',
@@ -29,6 +31,8 @@ interface WorkerSpec {
   /** Which side writes: the client (upload) or the server (download). */
   writer: 'server' | 'client';
   bytes: number;
+  /** Echo mode: the client sends 1 KiB and waits for it back this many times (bytes is unused). */
+  roundTrips?: number;
   settings: TlsSettings;
   pki: Pki;
   port: number;
@@ -75,8 +79,43 @@ function readAll(socket: AnySocket, bytes: number): Promise<void> {
   });
 }
 
+/** Echo mode: the client's requests one after the other, the server's echoes; timed from the handshake's end. */
+async function echo(spec: WorkerSpec & { roundTrips: number }, socket: AnySocket): Promise<SideResult> {
+  socket.setNoDelay(true);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const total = spec.roundTrips * ECHO_SIZE;
+  if (spec.role === 'server') {
+    let echoed = 0;
+    await new Promise<void>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        socket.write(d);
+        echoed += d.length;
+        if (echoed >= total) resolve();
+      });
+    });
+    return measured(spec.role, t0, c0);
+  }
+  const request = Buffer.alloc(ECHO_SIZE, 0x63);
+  let pending = 0;
+  let next: () => void = () => {};
+  socket.on('data', (d: Buffer) => {
+    pending -= d.length;
+    if (pending <= 0) next();
+  });
+  for (let i = 0; i < spec.roundTrips; i++) {
+    await new Promise<void>((resolve) => {
+      pending = ECHO_SIZE;
+      next = resolve;
+      socket.write(request);
+    });
+  }
+  return measured(spec.role, t0, c0);
+}
+
 /** One side's transfer, timed from the handshake's end; then tells the peer it is done ("k"). */
 async function transfer(spec: WorkerSpec, socket: AnySocket): Promise<SideResult> {
+  if (spec.roundTrips !== undefined) return echo({ ...spec, roundTrips: spec.roundTrips }, socket);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const writing = spec.role === spec.writer;
@@ -171,6 +210,36 @@ async function once(pki: Pki, settings: TlsSettings, server: Impl, client: Impl,
   return { mbps: bytes / 1e6 / (r.wallMs / 1000), writer: w, reader: r };
 }
 
+/** Echo mode: every server/client pair, CPU per round trip on each side. */
+async function roundTripTable(pki: Pki, settings: TlsSettings, roundTrips: number, rounds: number, only: string | undefined): Promise<void> {
+  console.log(`1 KiB echo, ${roundTrips} round trips on one connection, median of ${rounds}; CPU = user + system µs per round trip`);
+  console.log('');
+  console.log('| client → server | rt/s | client CPU µs/rt (user / sys) | client busy | server CPU µs/rt (user / sys) | server busy |');
+  console.log('|:--|--:|--:|--:|--:|--:|');
+  const impls: Impl[] = ['node', 'typetls'];
+  for (const client of impls) {
+    for (const server of impls) {
+      if (only !== undefined && (client !== only || server !== only)) continue;
+      const rs: { rate: number; client: SideResult; server: SideResult }[] = [];
+      for (let i = 0; i < rounds; i++) {
+        const base = { writer: 'client' as const, bytes: 0, roundTrips, settings, pki };
+        const s = run({ ...base, role: 'server', impl: server, port: 0 });
+        const port = await s.port!;
+        const c = run({ ...base, role: 'client', impl: client, port });
+        const [sr, cr] = await Promise.all([s.result, c.result]);
+        rs.push({ rate: roundTrips / (cr.wallMs / 1000), client: cr, server: sr });
+      }
+      const m = (f: (r: (typeof rs)[number]) => number): number => median(rs.map(f));
+      const side = (k: 'client' | 'server'): string => {
+        const per = (ms: number): string => ((ms * 1000) / roundTrips).toFixed(1);
+        return `${per(m((r) => r[k].cpuMs))} (${per(m((r) => r[k].userMs))} / ${per(m((r) => r[k].systemMs))}) | ${(m((r) => r[k].cpuMs / r[k].wallMs) * 100).toFixed(0)}%`;
+      };
+      const name = (i: Impl): string => (i === 'node' ? 'node:tls' : 'typetls');
+      console.log(`| ${name(client)} → ${name(server)} | ${m((r) => r.rate).toFixed(0)} | ${side('client')} | ${side('server')} |`);
+    }
+  }
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(argv: string[]): Promise<void> {
@@ -188,6 +257,15 @@ async function main(argv: string[]): Promise<void> {
   const bytes = mib * 1024 * 1024;
   const pki = await benchPki();
   const settings: TlsSettings = { cert: 'ecdsa', minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: 'X25519', ciphers: SUITES[suite] };
+  const roundTrips = value('--roundtrips');
+  if (roundTrips !== undefined) {
+    if (!(Number(roundTrips) > 0)) {
+      console.error('--roundtrips takes a positive number');
+      process.exit(2);
+    }
+    await roundTripTable(pki, settings, Number(roundTrips), rounds, value('--only'));
+    return;
+  }
   const name = (i: Impl): string => (i === 'node' ? 'node:tls' : 'typetls');
   console.log(`${suite}, ${mib} MiB one way, median of ${rounds}; CPU = user + system ms of each process, busy = CPU / wall time`);
   console.log('');

@@ -85,6 +85,16 @@ test('bench/cpu.js (CPU per side of a bulk transfer) runs every writer/reader pa
     assert.match(writerBusy!, /^\d+%$/, row);
     assert.match(readerBusy!, /^\d+%$/, row);
   }
+  // --roundtrips: every client/server pair, CPU per round trip on each side.
+  const echo = await run(process.execPath, [cpu, '--roundtrips', '200', '--rounds', '1'], { maxBuffer: 1024 * 1024 });
+  const echoRows = echo.stdout.split('\n').filter((l) => /^\| (node:tls|typetls) → (node:tls|typetls) \|/.test(l));
+  assert.equal(echoRows.length, 4, echo.stdout);
+  for (const row of echoRows) {
+    const [, , rate, clientCpu, , serverCpu] = row.split('|').map((c) => c.trim());
+    assert.ok(Number(rate) > 0, row);
+    assert.match(clientCpu!, /^\d+\.\d \(\d+\.\d \/ \d+\.\d\)$/, row);
+    assert.match(serverCpu!, /^\d+\.\d \(\d+\.\d \/ \d+\.\d\)$/, row);
+  }
   // A bad argument is refused with the usage line, not run.
   await assert.rejects(run(process.execPath, [cpu, '--suite', 'RC4']), (e: { code?: number; stderr?: string }) => e.code === 2 && /usage:/.test(e.stderr ?? ''));
 });
