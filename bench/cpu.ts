@@ -2,7 +2,8 @@
 // writing and the reading process each spend, for typetls and node:tls on each side.
 //
 //   node dist/bench/cpu.js [--mib N] [--rounds N] [--suite AES-128-GCM|AES-256-GCM|CHACHA20-POLY1305] [--only typetls]
-//   node dist/bench/cpu.js --roundtrips N [--rounds N]   (1 KiB echoes instead: CPU µs per round trip and side)
+//   node dist/bench/cpu.js --roundtrips N [--rounds N]   (1 KiB echoes instead: CPU µs per round trip and side,
+//                                                         plain TCP first as the baseline of the bare net.Socket)
 //   BENCH_PROFILE=/tmp/prof node dist/bench/cpu.js --rounds 1 --only typetls   (a CPU profile per process)
 //
 // Throughput is set by the slower side; when one process is near 100% of a core for the whole
@@ -25,9 +26,12 @@ const SUITES: Record<string, string> = {
   'CHACHA20-POLY1305': 'TLS_CHACHA20_POLY1305_SHA256',
 };
 
+/** A side: one of the TLS implementations, or plain TCP (no TLS: the cost of the bare net.Socket stream). */
+type SideImpl = Impl | 'tcp';
+
 interface WorkerSpec {
   role: 'server' | 'client';
-  impl: Impl;
+  impl: SideImpl;
   /** Which side writes: the client (upload) or the server (download). */
   writer: 'server' | 'client';
   bytes: number;
@@ -143,14 +147,18 @@ function worker(spec: WorkerSpec): void {
     process.send!(r);
   };
   if (spec.role === 'server') {
-    const server = createServer(spec.impl, spec.settings, spec.pki, (socket) => {
+    const onSocket = (socket: AnySocket): void => {
       socket.on('error', () => socket.destroy());
       void transfer(spec, socket).then((r) => {
         report(r);
         socket.end();
         server.close();
       });
-    });
+    };
+    const server =
+      spec.impl === 'tcp'
+        ? net.createServer((socket) => onSocket(socket as unknown as AnySocket))
+        : createServer(spec.impl, spec.settings, spec.pki, onSocket);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       process.send!({ port: typeof address === 'object' && address ? address.port : 0 });
@@ -159,6 +167,15 @@ function worker(spec: WorkerSpec): void {
   }
   const raw = net.connect({ host: '127.0.0.1', port: spec.port });
   raw.setNoDelay(true);
+  if (spec.impl === 'tcp') {
+    raw.once('connect', () => {
+      void transfer(spec, raw as unknown as AnySocket).then((r) => {
+        report(r);
+        raw.end();
+      });
+    });
+    return;
+  }
   const socket = connect(spec.impl, raw, spec.settings, spec.pki.caCert, undefined);
   socket.on('error', () => socket.destroy());
   socket.once('secureConnect', () => {
@@ -216,27 +233,26 @@ async function roundTripTable(pki: Pki, settings: TlsSettings, roundTrips: numbe
   console.log('');
   console.log('| client → server | rt/s | client CPU µs/rt (user / sys) | client busy | server CPU µs/rt (user / sys) | server busy |');
   console.log('|:--|--:|--:|--:|--:|--:|');
-  const impls: Impl[] = ['node', 'typetls'];
-  for (const client of impls) {
-    for (const server of impls) {
-      if (only !== undefined && (client !== only || server !== only)) continue;
-      const rs: { rate: number; client: SideResult; server: SideResult }[] = [];
-      for (let i = 0; i < rounds; i++) {
-        const base = { writer: 'client' as const, bytes: 0, roundTrips, settings, pki };
-        const s = run({ ...base, role: 'server', impl: server, port: 0 });
-        const port = await s.port!;
-        const c = run({ ...base, role: 'client', impl: client, port });
-        const [sr, cr] = await Promise.all([s.result, c.result]);
-        rs.push({ rate: roundTrips / (cr.wallMs / 1000), client: cr, server: sr });
-      }
-      const m = (f: (r: (typeof rs)[number]) => number): number => median(rs.map(f));
-      const side = (k: 'client' | 'server'): string => {
-        const per = (ms: number): string => ((ms * 1000) / roundTrips).toFixed(1);
-        return `${per(m((r) => r[k].cpuMs))} (${per(m((r) => r[k].userMs))} / ${per(m((r) => r[k].systemMs))}) | ${(m((r) => r[k].cpuMs / r[k].wallMs) * 100).toFixed(0)}%`;
-      };
-      const name = (i: Impl): string => (i === 'node' ? 'node:tls' : 'typetls');
-      console.log(`| ${name(client)} → ${name(server)} | ${m((r) => r.rate).toFixed(0)} | ${side('client')} | ${side('server')} |`);
+  // Plain TCP first: what the bare net.Socket stream costs per round trip, for scale.
+  const pairs: [SideImpl, SideImpl][] = [['tcp', 'tcp'], ['node', 'node'], ['node', 'typetls'], ['typetls', 'node'], ['typetls', 'typetls']];
+  for (const [client, server] of pairs) {
+    if (only !== undefined && (client !== only || server !== only)) continue;
+    const rs: { rate: number; client: SideResult; server: SideResult }[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const base = { writer: 'client' as const, bytes: 0, roundTrips, settings, pki };
+      const s = run({ ...base, role: 'server', impl: server, port: 0 });
+      const port = await s.port!;
+      const c = run({ ...base, role: 'client', impl: client, port });
+      const [sr, cr] = await Promise.all([s.result, c.result]);
+      rs.push({ rate: roundTrips / (cr.wallMs / 1000), client: cr, server: sr });
     }
+    const m = (f: (r: (typeof rs)[number]) => number): number => median(rs.map(f));
+    const side = (k: 'client' | 'server'): string => {
+      const per = (ms: number): string => ((ms * 1000) / roundTrips).toFixed(1);
+      return `${per(m((r) => r[k].cpuMs))} (${per(m((r) => r[k].userMs))} / ${per(m((r) => r[k].systemMs))}) | ${(m((r) => r[k].cpuMs / r[k].wallMs) * 100).toFixed(0)}%`;
+    };
+    const name = (i: SideImpl): string => (i === 'node' ? 'node:tls' : i === 'tcp' ? 'TCP (no TLS)' : 'typetls');
+    console.log(`| ${name(client)} → ${name(server)} | ${m((r) => r.rate).toFixed(0)} | ${side('client')} | ${side('server')} |`);
   }
 }
 

@@ -87,8 +87,10 @@ test('bench/cpu.js (CPU per side of a bulk transfer) runs every writer/reader pa
   }
   // --roundtrips: every client/server pair, CPU per round trip on each side.
   const echo = await run(process.execPath, [cpu, '--roundtrips', '200', '--rounds', '1'], { maxBuffer: 1024 * 1024 });
-  const echoRows = echo.stdout.split('\n').filter((l) => /^\| (node:tls|typetls) → (node:tls|typetls) \|/.test(l));
-  assert.equal(echoRows.length, 4, echo.stdout);
+  const echoRows = echo.stdout.split('\n').filter((l) => /^\| (node:tls|typetls|TCP \(no TLS\)) → (node:tls|typetls|TCP \(no TLS\)) \|/.test(l));
+  // Plain TCP as the baseline, then the four pairings.
+  assert.equal(echoRows.length, 5, echo.stdout);
+  assert.match(echoRows[0]!, /^\| TCP \(no TLS\) → TCP \(no TLS\) \|/);
   for (const row of echoRows) {
     const [, , rate, clientCpu, , serverCpu] = row.split('|').map((c) => c.trim());
     assert.ok(Number(rate) > 0, row);
