@@ -2,7 +2,8 @@
 //
 //   node dist/test/fuzz/run.js --seconds 60 [--seed N] [--role client|server|both]
 //   node dist/test/fuzz/run.js --replay test/fuzz/crashes/<file>.hex
-//   node dist/test/fuzz/run.js --replay-state <rng state> --job <n>   (an execution a hang report names)
+//   node dist/test/fuzz/run.js --replay-state <rng state> --job <n>   (an execution a hang report, or the
+//                                                                      slowest-execution line, names)
 //
 // The loop is synchronous, so a hang inside the engine (or inside node under it) would stop it for
 // good: a watchdog thread watches a shared execution counter and, when it stands still for
@@ -107,7 +108,7 @@ function main(): number {
   if (replayState !== undefined) {
     const job = jobs[Number(arg('job') ?? '0')]!;
     const ex = runOnce(job.rec, job.role, new Rng(Number(replayState)));
-    console.log(`replayed ${job.role} ← ${job.rec.name} [${ex.applied.join('+')}]: ${ex.outcome}`);
+    console.log(`replayed ${job.role} ← ${job.rec.name} [${ex.applied.join('+')}]: ${ex.outcome}, slowest process() ${ex.slowest.toFixed(1)} ms`);
     for (const v of ex.violations) console.log(`  violation: ${v}`);
     return ex.violations.length === 0 ? 0 : 1;
   }
@@ -121,17 +122,23 @@ function main(): number {
   const crashes: string[] = [];
   let executions = 0;
   let slowest = 0;
+  /** The execution with the slowest process() call, and how to run it again. */
+  let slowestRun = '';
   const deadline = Date.now() + seconds * 1000;
   let nextReport = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const jobIndex = executions % jobs.length;
     const job = jobs[jobIndex]!;
-    Atomics.store(shared, 1, rng.state | 0);
+    const state = rng.state >>> 0;
+    Atomics.store(shared, 1, state | 0);
     Atomics.store(shared, 2, jobIndex);
     const ex = runOnce(job.rec, job.role, rng);
     executions++;
     Atomics.store(shared, 0, executions);
-    slowest = Math.max(slowest, ex.slowest);
+    if (ex.slowest > slowest) {
+      slowest = ex.slowest;
+      slowestRun = `${ex.role} ← ${ex.recording} [${ex.applied.join('+')}] → ${ex.outcome}; replay: node dist/test/fuzz/run.js --replay-state ${state} --job ${jobIndex}`;
+    }
     const key = `${ex.role} ${ex.outcome}`;
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     // internal_error is a clean failure, but it means an exception that is not a TlsError got up to
@@ -148,6 +155,7 @@ function main(): number {
     }
   }
   console.log(`executions: ${executions} in ${seconds} s (${(executions / seconds).toFixed(0)}/s), slowest process() ${slowest.toFixed(1)} ms`);
+  if (slowestRun) console.log(`  slowest: ${slowestRun}`);
   for (const [k, n] of [...outcomes.entries()].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(7)}  ${k}`);
   console.log(`crashes: ${crashes.length}`);
   return crashes.length === 0 ? 0 : 1;
