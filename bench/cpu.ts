@@ -2,6 +2,7 @@
 // writing and the reading process each spend, for typetls and node:tls on each side.
 //
 //   node dist/bench/cpu.js [--mib N] [--rounds N] [--suite AES-128-GCM|AES-256-GCM|CHACHA20-POLY1305] [--only typetls]
+//   node dist/bench/cpu.js --engine [--suite S]   (the engine alone, in memory: no socket, no stream)
 //   node dist/bench/cpu.js --roundtrips N [--rounds N]   (1 KiB echoes instead: CPU µs per round trip and side,
 //                                                         plain TCP first as the baseline of the bare net.Socket)
 //   BENCH_PROFILE=/tmp/prof node dist/bench/cpu.js --rounds 1 --only typetls   (a CPU profile per process)
@@ -16,6 +17,8 @@
 import { fork } from 'node:child_process';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { suiteByName } from '../src/suites.js';
+import { makeClientConfig, makeServerConfig, Pair, testKeys } from '../test/pair.js';
 import { benchPki, connect, createServer, type AnySocket, type Impl, type Pki, type TlsSettings } from './common.js';
 
 const CHUNK = 64 * 1024;
@@ -256,6 +259,60 @@ async function roundTripTable(pki: Pki, settings: TlsSettings, roundTrips: numbe
   }
 }
 
+/**
+ * The engine alone (ClientConnection and ServerConnection in memory, TLS 1.3, the suite given):
+ * µs per 1 KiB message pair (client seals, server opens and seals the echo) and MB/s of 64 KiB
+ * socket-sized reads given to the server as owned (decrypted in place, as over a net.Socket).
+ */
+async function engineFigures(suite: string, rounds: number): Promise<void> {
+  const keys = await testKeys();
+  const id = suiteByName(SUITES[suite]!)!.id;
+  const pair = (): Pair => {
+    const p = Pair.create(makeClientConfig(keys, { cipherSuites: [id] }), makeServerConfig(keys, { cipherSuites: [id] }));
+    p.handshake();
+    return p;
+  };
+  const messages = 100_000;
+  const message = new Uint8Array(ECHO_SIZE).fill(0x63);
+  const echo = (p: Pair): number => {
+    const t0 = performance.now();
+    for (let i = 0; i < messages; i++) {
+      p.client.write(message);
+      p.server.receive(p.client.takeOutput());
+      for (const e of p.server.process()) if (e.type === 'data') p.server.write(e.data);
+      p.server.takeOutput();
+    }
+    return ((performance.now() - t0) * 1000) / messages;
+  };
+  const reads = (p: Pair): number => {
+    // 128 MiB sealed in 64 KiB writes, then cut into 64 KiB reads as a socket would (most records split).
+    const chunk = new Uint8Array(CHUNK).fill(0x61);
+    const sealed: Uint8Array[] = [];
+    for (let i = 0; i < 2048; i++) {
+      p.client.write(chunk);
+      sealed.push(p.client.takeOutput().slice());
+    }
+    const wire = new Uint8Array(sealed.reduce((n, b) => n + b.length, 0));
+    sealed.reduce((at, b) => (wire.set(b, at), at + b.length), 0);
+    const cut: Uint8Array[] = [];
+    for (let at = 0; at < wire.length; at += CHUNK) cut.push(wire.slice(at, at + CHUNK));
+    let got = 0;
+    const t0 = performance.now();
+    for (const read of cut) {
+      p.server.receive(read, { owned: true });
+      for (const e of p.server.process()) if (e.type === 'data') got += e.data.length;
+    }
+    return got / 1e6 / ((performance.now() - t0) / 1000);
+  };
+  echo(pair()); // warm-up
+  const us = Array.from({ length: rounds }, () => echo(pair()));
+  reads(pair());
+  const mbps = Array.from({ length: rounds }, () => reads(pair()));
+  console.log(`engine alone, TLS 1.3 ${suite}, median of ${rounds}:`);
+  console.log(`  1 KiB message pair (client seal, server open + seal): ${median(us).toFixed(2)} µs`);
+  console.log(`  64 KiB owned reads (server open, in place):            ${median(mbps).toFixed(0)} MB/s`);
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(argv: string[]): Promise<void> {
@@ -273,6 +330,10 @@ async function main(argv: string[]): Promise<void> {
   const bytes = mib * 1024 * 1024;
   const pki = await benchPki();
   const settings: TlsSettings = { cert: 'ecdsa', minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: 'X25519', ciphers: SUITES[suite] };
+  if (argv.includes('--engine')) {
+    await engineFigures(suite, rounds);
+    return;
+  }
   const roundTrips = value('--roundtrips');
   if (roundTrips !== undefined) {
     if (!(Number(roundTrips) > 0)) {

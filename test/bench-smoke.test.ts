@@ -97,6 +97,10 @@ test('bench/cpu.js (CPU per side of a bulk transfer) runs every writer/reader pa
     assert.match(clientCpu!, /^\d+\.\d \(\d+\.\d \/ \d+\.\d\)$/, row);
     assert.match(serverCpu!, /^\d+\.\d \(\d+\.\d \/ \d+\.\d\)$/, row);
   }
+  // --engine: the engine alone, in memory, both figures printed.
+  const engine = await run(process.execPath, [cpu, '--engine', '--rounds', '1'], { maxBuffer: 1024 * 1024 });
+  assert.match(engine.stdout, /1 KiB message pair \(client seal, server open \+ seal\): +\d+\.\d\d µs/);
+  assert.match(engine.stdout, /64 KiB owned reads \(server open, in place\): +[1-9]\d* MB\/s/);
   // A bad argument is refused with the usage line, not run.
   await assert.rejects(run(process.execPath, [cpu, '--suite', 'RC4']), (e: { code?: number; stderr?: string }) => e.code === 2 && /usage:/.test(e.stderr ?? ''));
 });
