@@ -26,6 +26,7 @@ import {
   verifyCertificateChain,
 } from '../src/index.js';
 import { makeTestPki, type TestPki } from './certs/make.js';
+import { collect, once, Opened } from './node-sockets.js';
 
 let pki: TestPki;
 let ca: string;
@@ -33,63 +34,13 @@ const read = (f: string): string => readFileSync(f, 'utf8');
 const MiB = 1024 * 1024;
 
 /** Everything opened by a test, closed in `after` whatever happened. */
-const servers = new Set<net.Server>();
-const sockets = new Set<Duplex>();
-function track<T extends Duplex>(s: T): T {
-  sockets.add(s);
-  return s;
-}
+const opened = new Opened();
 
 before(async () => {
   pki = await makeTestPki();
   ca = read(pki.caCert);
 });
-after(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all([...servers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-});
-
-async function listen<T extends net.Server>(server: T): Promise<number> {
-  servers.add(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closeServer(server: net.Server): Promise<void> {
-  servers.delete(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, timeoutMs = 10_000): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for '${event}'`)), timeoutMs);
-    const onEvent = (...args: T[]): void => {
-      clearTimeout(timer);
-      emitter.removeListener('error', onError);
-      resolve(args);
-    };
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      emitter.removeListener(event, onEvent);
-      reject(err);
-    };
-    emitter.once(event, onEvent);
-    if (event !== 'error') emitter.once('error', onError);
-  });
-}
-
-/** All bytes until the stream ends. */
-function collect(stream: Duplex): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.once('end', () => resolve(Buffer.concat(chunks)));
-    stream.once('error', reject);
-  });
-}
+after(() => opened.closeAll());
 
 function sameBytes(actual: Buffer, expected: Buffer, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: ${actual.length} bytes instead of ${expected.length}`);
@@ -139,7 +90,7 @@ for (const cell of cells) {
     });
     const serverSide = new Promise<{ socket: TLSSocket; got: Buffer }>((resolve, reject) => {
       server.on('secureConnection', (socket: TLSSocket) => {
-        track(socket);
+        opened.track(socket);
         socket.on('data', (d: Buffer) => {
           socket.end(Buffer.concat([Buffer.from('echo:'), d]));
           resolve({ socket, got: d });
@@ -147,10 +98,10 @@ for (const cell of cells) {
       });
       server.on('tlsClientError', reject);
     });
-    const port = await listen(server);
+    const port = await opened.listen(server);
 
     const clientLines: Buffer[] = [];
-    const client = track(
+    const client = opened.track(
       connect({
         host: '127.0.0.1',
         port,
@@ -207,7 +158,7 @@ for (const cell of cells) {
     for (const line of clientLines) assert.match(line.toString(), /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}\n$/);
     assert.deepEqual(serverLines.map(String).sort(), clientLines.map(String).sort());
     client.destroy();
-    await closeServer(server);
+    await opened.closeServer(server);
   });
 }
 
@@ -217,12 +168,12 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     const toServer = randomBytes(MiB);
     let serverGot: Promise<Buffer> | undefined;
     const server = tls.createServer({ ...rsaServerOptions(), maxVersion: version }, (socket) => {
-      track(socket);
+      opened.track(socket);
       serverGot = collect(socket);
       socket.end(toClient);
     });
-    const port = await listen(server);
-    const client = track(connect(port, '127.0.0.1', { servername: 'localhost', ca }));
+    const port = await opened.listen(server);
+    const client = opened.track(connect(port, '127.0.0.1', { servername: 'localhost', ca }));
     const got = collect(client);
     got.catch(() => {}); // a failed handshake is reported by once() below
     await once(client, 'secureConnect');
@@ -232,7 +183,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     sameBytes(await got, toClient, 'client received');
     sameBytes(await serverGot!, toServer, 'node:tls server received');
     client.destroy();
-    await closeServer(server);
+    await opened.closeServer(server);
   });
 
   test(`node:tls client → typetls server: ${version}, 1 MiB each way, byte for byte`, async () => {
@@ -240,12 +191,12 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     const toServer = randomBytes(MiB);
     let serverGot: Promise<Buffer> | undefined;
     const server = createServer({ ...rsaServerOptions(), ALPNProtocols: ['x-test'], maxVersion: version }, (socket) => {
-      track(socket);
+      opened.track(socket);
       serverGot = collect(socket);
       socket.end(toClient);
     });
-    const port = await listen(server);
-    const client = track(tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['x-test'] }));
+    const port = await opened.listen(server);
+    const client = opened.track(tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['x-test'] }));
     const got = collect(client);
     got.catch(() => {}); // a failed handshake is reported by once() below
     await once(client, 'secureConnect');
@@ -256,31 +207,31 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     sameBytes(await got, toClient, 'node:tls client received');
     sameBytes(await serverGot!, toServer, 'typetls server received');
     client.destroy();
-    await closeServer(server);
+    await opened.closeServer(server);
   });
 }
 
 test('connect({ socket }) upgrades an open net.Socket after a plaintext exchange (STARTTLS)', async () => {
   const context = createSecureContext(rsaServerOptions());
   const server = net.createServer({ allowHalfOpen: true }, (raw) => {
-    track(raw);
+    opened.track(raw);
     raw.write('220 ready\n');
     raw.once('data', (line: Buffer) => {
       assert.equal(line.toString(), 'STARTTLS\n');
       raw.write('220 go ahead\n');
-      const secure = track(new TLSSocket(raw, { isServer: true, secureContext: context }));
+      const secure = opened.track(new TLSSocket(raw, { isServer: true, secureContext: context }));
       secure.on('data', (d: Buffer) => secure.end(Buffer.from(d.toString().toUpperCase())));
       secure.on('error', () => {});
     });
   });
-  const port = await listen(server);
-  const raw = track(net.connect({ host: '127.0.0.1', port }));
+  const port = await opened.listen(server);
+  const raw = opened.track(net.connect({ host: '127.0.0.1', port }));
   const [greeting] = await once<Buffer>(raw, 'data');
   assert.equal(greeting!.toString(), '220 ready\n');
   raw.write('STARTTLS\n');
   const [goAhead] = await once<Buffer>(raw, 'data');
   assert.equal(goAhead!.toString(), '220 go ahead\n');
-  const client = track(connect({ socket: raw, ca, servername: 'localhost' }));
+  const client = opened.track(connect({ socket: raw, ca, servername: 'localhost' }));
   await once(client, 'secureConnect');
   assert.equal(client.authorized, true);
   assert.equal(client.transport, raw, 'no new connection');
@@ -288,7 +239,7 @@ test('connect({ socket }) upgrades an open net.Socket after a plaintext exchange
   client.write('quiet please');
   assert.equal((await reply).toString(), 'QUIET PLEASE');
   client.destroy();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 /** Two Duplex ends joined in memory: what one end writes, the other reads. */
@@ -312,9 +263,9 @@ function duplexPair(): [Duplex, Duplex] {
 
 test('TLS over an in-memory Duplex pair: no sockets at all', async () => {
   const [a, b] = duplexPair();
-  const server = track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
+  const server = opened.track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
   const serverGot = collect(server);
-  const client = track(connect({ socket: a, ca, servername: 'localhost' }));
+  const client = opened.track(connect({ socket: a, ca, servername: 'localhost' }));
   const clientGot = collect(client);
   await Promise.all([once(client, 'secureConnect'), once(server, 'secure')]);
   // Written before the client ends: with allowHalfOpen false (node's default), the server's
@@ -353,11 +304,11 @@ test('https.request over typetls against a node https server', async () => {
     res.setHeader('connection', 'close');
     res.end(`node saw ${req.url} over ${(req.socket as tls.TLSSocket).getProtocol()}`);
   });
-  const port = await listen(server);
-  const res = await get(port, () => track(connect({ host: '127.0.0.1', port, servername: 'localhost', ca })));
+  const port = await opened.listen(server);
+  const res = await get(port, () => opened.track(connect({ host: '127.0.0.1', port, servername: 'localhost', ca })));
   assert.deepEqual(res, { status: 200, body: 'node saw /hello over TLSv1.2' });
   server.closeAllConnections();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test('https.request over typetls against a typetls https server (createHttpsServer)', async () => {
@@ -365,9 +316,9 @@ test('https.request over typetls against a typetls https server (createHttpsServ
     const socket = req.socket as unknown as TLSSocket;
     res.end(`typetls saw ${req.method} ${req.url} with ${socket.getCipher().standardName} alpn=${socket.alpnProtocol}`);
   });
-  const port = await listen(server);
+  const port = await opened.listen(server);
   const res = await get(port, () =>
-    track(connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['http/1.1'] })),
+    opened.track(connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ALPNProtocols: ['http/1.1'] })),
   );
   assert.equal(res.status, 200);
   assert.match(res.body, /^typetls saw GET \/hello with TLS_AES_\d+_GCM_SHA\d+ alpn=http\/1.1$/);
@@ -383,17 +334,17 @@ test('https.request over typetls against a typetls https server (createHttpsServ
   });
   assert.match(viaNode, /^typetls saw GET \/n with /);
   server.httpServer.closeAllConnections();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 async function certServer(certFile: string, keyFile: string) {
   const clientErrors: Error[] = [];
   const server = createServer({ cert: read(certFile), key: read(keyFile) }, (socket) => {
-    track(socket);
+    opened.track(socket);
     socket.end('ok');
   });
   server.on('tlsClientError', (err: Error) => clientErrors.push(err));
-  const port = await listen(server);
+  const port = await opened.listen(server);
   return { server, port, clientErrors };
 }
 
@@ -407,7 +358,7 @@ for (const bad of badCerts) {
   test(`${bad.name} server certificate: 'error' ${bad.code}; with rejectUnauthorized:false, authorized === false`, async () => {
     const { server, port, clientErrors } = await certServer(bad.cert(), bad.key());
     const servername = 'host' in bad ? undefined : 'localhost';
-    const refused = track(connect({ host: '127.0.0.1', port, ca, ...(servername ? { servername } : {}) }));
+    const refused = opened.track(connect({ host: '127.0.0.1', port, ca, ...(servername ? { servername } : {}) }));
     const err = await new Promise<Error & { code?: string }>((resolve, reject) => {
       refused.once('error', resolve);
       refused.once('secureConnect', () => reject(new Error('connected despite a bad certificate')));
@@ -415,7 +366,7 @@ for (const bad of badCerts) {
     assert.equal(err.code, bad.code, err.message);
     assert.equal(refused.destroyed, true);
 
-    const allowed = track(connect({ host: '127.0.0.1', port, ca, rejectUnauthorized: false, ...(servername ? { servername } : {}) }));
+    const allowed = opened.track(connect({ host: '127.0.0.1', port, ca, rejectUnauthorized: false, ...(servername ? { servername } : {}) }));
     const body = collect(allowed);
     await once(allowed, 'secureConnect');
     assert.equal(allowed.authorized, false);
@@ -424,7 +375,7 @@ for (const bad of badCerts) {
     allowed.destroy();
 
     // node's own client agrees on the code (over TLS 1.2: the node:tls ↔ typetls TLS 1.3 cells are separate).
-    const nodeClient = track(
+    const nodeClient = opened.track(
       tls.connect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.2', ...(servername ? { servername } : {}) }),
     );
     const [nodeErr] = await once<Error & { code?: string }>(nodeClient, 'error').catch((e: Error) => [e]);
@@ -433,14 +384,14 @@ for (const bad of badCerts) {
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(clientErrors.length >= 1, 'tlsClientError for the client that refused the certificate');
     assert.ok(clientErrors.every((e) => typeof (e as Error & { code?: string }).code === 'string'));
-    await closeServer(server);
+    await opened.closeServer(server);
   });
 }
 
 test('user checkServerIdentity: an Error it returns fails the connection', async () => {
   const { server, port } = await certServer(pki.rsaCert, pki.rsaKey);
   const seen: string[] = [];
-  const client = track(
+  const client = opened.track(
     connect({
       host: '127.0.0.1',
       port,
@@ -455,13 +406,13 @@ test('user checkServerIdentity: an Error it returns fails the connection', async
   const [err] = await once<Error & { code?: string }>(client, 'error').catch((e: Error) => [e]);
   assert.equal((err as Error & { code?: string }).code, 'ERR_PINNED');
   assert.deepEqual(seen, ['localhost localhost']);
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test('a server fed garbage emits tlsClientError and serves the next client', async () => {
   const { server, port, clientErrors } = await certServer(pki.rsaCert, pki.rsaKey);
   const errored = once<unknown>(server, 'tlsClientError');
-  const raw = track(net.connect({ host: '127.0.0.1', port }));
+  const raw = opened.track(net.connect({ host: '127.0.0.1', port }));
   raw.on('error', () => {});
   const rawReply = collect(raw).catch(() => Buffer.alloc(0));
   raw.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
@@ -475,50 +426,50 @@ test('a server fed garbage emits tlsClientError and serves the next client', asy
   assert.equal(reply[5], 2);
   assert.equal(clientErrors.length, 1);
 
-  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  const client = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
   const body = collect(client);
   await once(client, 'secureConnect');
   assert.equal((await body).toString(), 'ok');
   client.destroy();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test('a client that connects to nothing gets ECONNREFUSED as an error', async () => {
   const probe = net.createServer();
-  const port = await listen(probe);
-  await closeServer(probe);
-  const client = track(connect({ host: '127.0.0.1', port, ca }));
+  const port = await opened.listen(probe);
+  await opened.closeServer(probe);
+  const client = opened.track(connect({ host: '127.0.0.1', port, ca }));
   const [err] = await once<Error & { code?: string }>(client, 'error').catch((e: Error) => [e]);
   assert.equal((err as Error & { code?: string }).code, 'ECONNREFUSED');
 });
 
 test('setSecureContext: new connections get the new certificate', async () => {
   const server = createServer(rsaServerOptions(), (s) => {
-    track(s);
+    opened.track(s);
     s.end();
   });
-  const port = await listen(server);
-  const first = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  const port = await opened.listen(server);
+  const first = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
   await once(first, 'secureConnect');
   assert.equal(first.getPeerCertificate().bits, 2048);
   first.destroy();
   server.setSecureContext({ cert: read(pki.ecdsaCert), key: read(pki.ecdsaKey) });
-  const second = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  const second = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
   await once(second, 'secureConnect');
   assert.equal(second.getPeerCertificate().nistCurve, 'P-256');
   second.destroy();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test('backpressure: a reader that stops pauses the transport; everything arrives once it reads again', async () => {
   const payload = randomBytes(8 * MiB);
   let serverWrote: Promise<void> | undefined;
   const server = createServer(rsaServerOptions(), (socket) => {
-    track(socket);
+    opened.track(socket);
     serverWrote = new Promise((resolve) => socket.end(payload, () => resolve()));
   });
-  const port = await listen(server);
-  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  const port = await opened.listen(server);
+  const client = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
   await once(client, 'secureConnect');
   // Nobody reads: our buffer fills to its high-water mark, then the TCP socket must stop.
   const deadline = Date.now() + 5000;
@@ -529,13 +480,13 @@ test('backpressure: a reader that stops pauses the transport; everything arrives
   sameBytes(await collect(client), payload, 'after resuming');
   await serverWrote;
   client.destroy();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test('transport end without close_notify: the stream just ends (node ignores the missing close_notify)', async () => {
   const [a, b] = duplexPair();
-  const server = track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
-  const client = track(connect({ socket: a, ca, servername: 'localhost' }));
+  const server = opened.track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
+  const client = opened.track(connect({ socket: a, ca, servername: 'localhost' }));
   const errors: Error[] = [];
   client.on('error', (e: Error) => errors.push(e));
   await Promise.all([once(client, 'secureConnect'), once(server, 'secure')]);
@@ -549,7 +500,7 @@ test('transport end without close_notify: the stream just ends (node ignores the
 
 test('a transport that ends during the handshake: ECONNRESET, and writes then fail', async () => {
   const [a, b] = duplexPair();
-  const client = track(connect({ socket: a, ca, servername: 'localhost' }));
+  const client = opened.track(connect({ socket: a, ca, servername: 'localhost' }));
   const failed = once<Error & { code?: string }>(client, 'error').catch((e: Error) => [e]);
   let writeError: Error | null | undefined;
   client.write('never sent', (err) => (writeError = err));
@@ -563,9 +514,9 @@ test('a transport that ends during the handshake: ECONNRESET, and writes then fa
 
 test('setTimeout is delegated to the TCP socket and emits timeout on the TLS socket', async () => {
   // The server side reads (resume), so the client's FIN ends it and server.close() can finish.
-  const server = createServer(rsaServerOptions(), (s) => track(s).resume());
-  const port = await listen(server);
-  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  const server = createServer(rsaServerOptions(), (s) => opened.track(s).resume());
+  const port = await opened.listen(server);
+  const client = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
   await once(client, 'secureConnect');
   const started = Date.now();
   await new Promise<void>((resolve) => client.setTimeout(50, resolve));
@@ -573,18 +524,18 @@ test('setTimeout is delegated to the TCP socket and emits timeout on the TLS soc
   client.setNoDelay(true).setKeepAlive(true, 1000).unref().ref();
   assert.equal(client.address().address, '127.0.0.1');
   client.destroy();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
   test(`${version} resumption: the 'session' event's Buffer resumes the next connection`, async () => {
     const server = createServer(rsaServerOptions(), (s) => {
-      track(s);
+      opened.track(s);
       s.end('hi');
     });
-    const port = await listen(server);
+    const port = await opened.listen(server);
     const options = { host: '127.0.0.1', port, ca, servername: 'localhost', maxVersion: version } as const;
-    const first = track(connect(options));
+    const first = opened.track(connect(options));
     const [session] = await once<Buffer>(first, 'session').catch((e: Error) => {
       throw new Error(`the client engine emitted no 'session' event (${e.message})`);
     });
@@ -593,7 +544,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     await collect(first);
     assert.ok(first.getSession()?.equals(session!), 'getSession() returns the last session');
 
-    const second = track(connect({ ...options, session: session! }));
+    const second = opened.track(connect({ ...options, session: session! }));
     const body = collect(second);
     await once(second, 'secureConnect');
     assert.equal(second.isSessionReused(), true, 'the offered session was not resumed (ConnectionInfo.sessionReused)');
@@ -602,7 +553,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     assert.equal((await body).toString(), 'hi');
     first.destroy();
     second.destroy();
-    await closeServer(server);
+    await opened.closeServer(server);
   });
 }
 
@@ -610,13 +561,13 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
   test(`${version} client certificates: requestCert verifies the client against ca; without one, rejectUnauthorized refuses`, async () => {
     const clientErrors: Error[] = [];
     const server = createServer({ ...rsaServerOptions(), ca, requestCert: true, maxVersion: version }, (s) => {
-      track(s);
+      opened.track(s);
       const peer = s.getPeerCertificate();
       s.end(`authorized=${s.authorized} cn=${peer.subject?.CN}`);
     });
     server.on('tlsClientError', (e: Error) => clientErrors.push(e));
-    const port = await listen(server);
-    const client = track(
+    const port = await opened.listen(server);
+    const client = opened.track(
       connect({ host: '127.0.0.1', port, ca, servername: 'localhost', cert: read(pki.clientCert), key: read(pki.clientKey) }),
     );
     const body = collect(client);
@@ -627,7 +578,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     assert.equal(ownCertificate!.subject!.CN, 'Test Client');
     assert.equal((await body).toString(), 'authorized=true cn=Test Client');
 
-    const anonymous = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+    const anonymous = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
     const failed = await new Promise<Error | undefined>((resolve) => {
       anonymous.once('error', resolve);
       anonymous.once('data', () => resolve(undefined));
@@ -636,44 +587,44 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(clientErrors.length, 1, 'the server refused the client without a certificate');
     assert.ok(failed instanceof Error, 'the client saw the refusal as an error');
-    await closeServer(server);
+    await opened.closeServer(server);
   });
 }
 
 test('handshakeTimeout: a client that says nothing gets tlsClientError ERR_TLS_HANDSHAKE_TIMEOUT', async () => {
   const server = createServer({ ...rsaServerOptions(), handshakeTimeout: 100 });
-  const port = await listen(server);
+  const port = await opened.listen(server);
   const errored = once<Error & { code?: string }>(server, 'tlsClientError');
-  const silent = track(net.connect({ host: '127.0.0.1', port }));
+  const silent = opened.track(net.connect({ host: '127.0.0.1', port }));
   silent.on('error', () => {});
   const closed = once(silent, 'close');
   const [err] = await errored;
   assert.equal(err!.code, 'ERR_TLS_HANDSHAKE_TIMEOUT');
   await closed;
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test('secureContext objects: made once, used by connect() and createServer(); ticket keys readable and settable', async () => {
   const serverContext = createSecureContext(rsaServerOptions());
   const server = createServer({ secureContext: serverContext }, (s) => {
-    track(s);
+    opened.track(s);
     s.end('ctx');
   });
-  const port = await listen(server);
+  const port = await opened.listen(server);
   assert.equal(server.getTicketKeys().length, 48);
   server.setTicketKeys(Buffer.alloc(48, 1));
   assert.deepEqual(server.getTicketKeys(), Buffer.alloc(48, 1));
   const clientContext = createSecureContext({ ca });
-  const client = track(connect({ host: '127.0.0.1', port, servername: 'localhost', secureContext: clientContext }));
+  const client = opened.track(connect({ host: '127.0.0.1', port, servername: 'localhost', secureContext: clientContext }));
   const body = collect(client);
   await once(client, 'secureConnect');
   assert.equal(client.authorized, true);
   assert.equal((await body).toString(), 'ctx');
   // Without the context's ca, the default roots do not know the test CA.
-  const noCa = track(connect({ host: '127.0.0.1', port, servername: 'localhost' }));
+  const noCa = opened.track(connect({ host: '127.0.0.1', port, servername: 'localhost' }));
   const [err] = await once<Error & { code?: string }>(noCa, 'error').catch((e: Error) => [e]);
   assert.equal((err as Error & { code?: string }).code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
@@ -682,19 +633,19 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     // No session-ID cache, so that only the ticket can resume a TLS 1.2 session.
     const noStore = { get: () => undefined, set: () => {}, delete: () => {} };
     const server = createServer({ ...rsaServerOptions(), maxVersion: version, ticketKeys: k1, sessionStore: noStore }, (s) => {
-      track(s);
+      opened.track(s);
       s.end('hi');
     });
-    const port = await listen(server);
+    const port = await opened.listen(server);
     const options = { host: '127.0.0.1', port, ca, servername: 'localhost', maxVersion: version } as const;
     const resumes = async (session: Buffer): Promise<boolean> => {
-      const c = track(connect({ ...options, session }));
+      const c = opened.track(connect({ ...options, session }));
       const body = collect(c);
       await once(c, 'secureConnect');
       assert.equal((await body).toString(), 'hi');
       return c.isSessionReused();
     };
-    const first = track(connect(options));
+    const first = opened.track(connect(options));
     const [session] = await once<Buffer>(first, 'session');
     await collect(first);
     assert.deepEqual(server.getTicketKeys(), k1);
@@ -710,7 +661,7 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     server.setTicketKeys(k3);
     assert.equal(await resumes(session!), false, 'two keys on, the ticket does a full handshake');
     assert.throws(() => server.setTicketKeys(Buffer.alloc(47)), { code: 'ERR_INVALID_ARG_VALUE' });
-    await closeServer(server);
+    await opened.closeServer(server);
   });
 }
 
@@ -741,8 +692,8 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     const fromServer: Buffer[] = [];
     a.on('data', (d: Buffer) => fromServer.push(d)); // what the server wrote, as the client reads it
     b.on('data', (d: Buffer) => fromClient.push(d));
-    const server = track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
-    const client = track(connect({ socket: a, ca, servername: 'localhost', maxVersion: version }));
+    const server = opened.track(new TLSSocket(b, { isServer: true, secureContext: createSecureContext(rsaServerOptions()) }));
+    const client = opened.track(connect({ socket: a, ca, servername: 'localhost', maxVersion: version }));
     await Promise.all([once(client, 'secureConnect'), once(server, 'secure')]);
     const got = collect(server);
     client.end('x');

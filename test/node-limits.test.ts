@@ -14,6 +14,7 @@ import * as tls from 'node:tls';
 
 import { ClientConnection } from '../src/connection.js';
 import { connect, createServer, type TLSSocket } from '../src/index.js';
+import { collect, once, Opened } from './node-sockets.js';
 import { makeClientConfig, testKeys, type TestKeys } from './pair.js';
 
 let k: TestKeys;
@@ -22,59 +23,19 @@ const read = (f: string): string => readFileSync(f, 'utf8');
 const MiB = 1024 * 1024;
 
 /** Everything a test opened, closed in `after` whatever happened. */
-const servers = new Set<net.Server>();
-const sockets = new Set<Duplex>();
-const timers = new Set<NodeJS.Timeout>();
-function track<T extends Duplex>(s: T): T {
-  sockets.add(s);
-  return s;
-}
+const opened = new Opened();
 
 before(async () => {
   k = await testKeys();
   ca = read(k.pki.caCert);
 });
-after(async () => {
-  for (const t of timers) clearInterval(t);
-  for (const s of sockets) s.destroy();
-  await Promise.all([...servers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-});
+after(() => opened.closeAll());
 
 const serverOptions = () => ({ cert: read(k.pki.rsaCert), key: read(k.pki.rsaKey) });
 
-async function listen<T extends net.Server>(server: T): Promise<number> {
-  servers.add(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function closeServer(server: net.Server): Promise<void> {
-  servers.delete(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, timeoutMs = 10_000): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for '${event}'`)), timeoutMs);
-    emitter.once(event, (...args: T[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
-}
-
-/** All bytes until the stream ends. */
-function collect(stream: Duplex): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.once('end', () => resolve(Buffer.concat(chunks)));
-    stream.once('error', reject);
-  });
-}
+/** The next `event`; an 'error' on the way is left to the emitter's own listeners (a dripping peer is reset). */
+const waitFor = <T = unknown>(emitter: NodeJS.EventEmitter, event: string, timeoutMs?: number): Promise<T[]> =>
+  once<T>(emitter, event, timeoutMs, { failOnError: false });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,17 +49,17 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
 
 /** A client that is served: the handshake completes and the server's reply arrives. */
 async function servedClient(port: number): Promise<void> {
-  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  const client = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
   const body = collect(client);
-  await once(client, 'secureConnect');
+  await waitFor(client, 'secureConnect');
   assert.equal((await body).toString(), 'served');
   client.destroy();
 }
 
 test('handshakeTimeout: a client dripping a valid ClientHello a byte every 50 ms gets tlsClientError ERR_TLS_HANDSHAKE_TIMEOUT at the deadline; the next client is served', async (t) => {
   const HANDSHAKE_TIMEOUT = 300;
-  const server = createServer({ ...serverOptions(), handshakeTimeout: HANDSHAKE_TIMEOUT }, (s) => track(s).end('served'));
-  const port = await listen(server);
+  const server = createServer({ ...serverOptions(), handshakeTimeout: HANDSHAKE_TIMEOUT }, (s) => opened.track(s).end('served'));
+  const port = await opened.listen(server);
   const clientErrors: { err: Error & { code?: string }; at: number }[] = [];
   server.on('tlsClientError', (err: Error & { code?: string }) => clientErrors.push({ err, at: Date.now() }));
 
@@ -107,11 +68,11 @@ test('handshakeTimeout: a client dripping a valid ClientHello a byte every 50 ms
   assert.equal(hello[0], 22, 'a handshake record');
   assert.ok(hello.length > 40, `ClientHello of ${hello.length} bytes`);
 
-  const drip = track(net.connect({ host: '127.0.0.1', port }));
+  const drip = opened.track(net.connect({ host: '127.0.0.1', port }));
   drip.on('error', () => {});
   const received: Buffer[] = [];
   drip.on('data', (c: Buffer) => received.push(c));
-  await once(drip, 'connect');
+  await waitFor(drip, 'connect');
   const started = Date.now();
   let sent = 0;
   const interval = setInterval(() => {
@@ -119,11 +80,11 @@ test('handshakeTimeout: a client dripping a valid ClientHello a byte every 50 ms
     drip.write(hello.subarray(sent, sent + 1));
     sent++;
   }, 50);
-  timers.add(interval);
-  await once(drip, 'close', 5000);
+  opened.timers.add(interval);
+  await waitFor(drip, 'close', 5000);
   const closedAt = Date.now();
   clearInterval(interval);
-  timers.delete(interval);
+  opened.timers.delete(interval);
 
   assert.equal(clientErrors.length, 1, 'one tlsClientError');
   const [{ err, at }] = clientErrors as [(typeof clientErrors)[0]];
@@ -140,7 +101,7 @@ test('handshakeTimeout: a client dripping a valid ClientHello a byte every 50 ms
   t.diagnostic(`tlsClientError ${err.code} after ${at - started} ms, ${sent} of ${hello.length} ClientHello bytes dripped`);
   await servedClient(port);
   assert.equal(clientErrors.length, 1, 'the served client is no tlsClientError');
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test('server backpressure: an application that stops reading while its client writes 8 MiB keeps a bounded buffer, pauses the transport, and gets every byte once it reads', async (t) => {
@@ -148,11 +109,11 @@ test('server backpressure: an application that stops reading while its client wr
   let accepted: TLSSocket | undefined;
   const server = createServer(serverOptions(), (socket) => {
     // The application takes the connection and does not read (no 'data' listener, no resume()).
-    accepted = track(socket);
+    accepted = opened.track(socket);
   });
-  const port = await listen(server);
-  const client = track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
-  await once(client, 'secureConnect');
+  const port = await opened.listen(server);
+  const client = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
+  await waitFor(client, 'secureConnect');
   let clientWrote = false;
   client.end(payload, () => (clientWrote = true));
   await until(() => accepted !== undefined, 'the server accepted');
@@ -182,24 +143,24 @@ test('server backpressure: an application that stops reading while its client wr
   assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(payload).digest('hex'), 'same bytes');
   await until(() => clientWrote, 'the client finished writing');
   client.destroy();
-  await closeServer(server);
+  await opened.closeServer(server);
 });
 
 test("client connect({ timeout }) against a server that says nothing: 'timeout', and the socket is left to the application — as node:tls does", async (t) => {
   const TIMEOUT = 200;
   const accepted: net.Socket[] = [];
   const silent = net.createServer((s) => {
-    accepted.push(track(s));
+    accepted.push(opened.track(s));
     s.on('error', () => {});
     s.resume(); // reads the ClientHello, answers nothing
   });
-  const port = await listen(silent);
+  const port = await opened.listen(silent);
 
   /** What a client socket emits, in order, with the time of 'timeout' from the start. */
   async function observe(make: () => tls.TLSSocket | TLSSocket): Promise<{ events: string[]; timeoutAfter: number; destroyedAfterTimeout: boolean; peerOpen: boolean }> {
     const before = accepted.length;
     const started = Date.now();
-    const socket = track(make() as Duplex & { destroyed: boolean });
+    const socket = opened.track(make() as Duplex & { destroyed: boolean });
     const events: string[] = [];
     let timeoutAt = 0;
     for (const name of ['secureConnect', 'timeout', 'error', 'end', 'close']) {
@@ -208,14 +169,14 @@ test("client connect({ timeout }) against a server that says nothing: 'timeout',
         if (name === 'timeout' && timeoutAt === 0) timeoutAt = Date.now();
       });
     }
-    await once(socket, 'timeout', 5000);
+    await waitFor(socket, 'timeout', 5000);
     // Well past the timeout: node neither destroys the socket nor fails it; the application decides.
     await sleep(3 * TIMEOUT);
     const destroyedAfterTimeout = socket.destroyed;
     const peer = accepted[before];
     const peerOpen = peer !== undefined && !peer.destroyed && peer.readable;
     socket.destroy();
-    await once(socket, 'close', 2000).catch(() => undefined);
+    await waitFor(socket, 'close', 2000).catch(() => undefined);
     return { events, timeoutAfter: timeoutAt - started, destroyedAfterTimeout, peerOpen };
   }
 
@@ -230,5 +191,5 @@ test("client connect({ timeout }) against a server that says nothing: 'timeout',
   assert.equal(node.peerOpen, true);
   assert.equal(ours.peerOpen, true, 'the server still has the connection after the timeout');
   for (const r of [node, ours]) assert.ok(r.timeoutAfter >= TIMEOUT - 20 && r.timeoutAfter < TIMEOUT + 1500, `timeout after ${r.timeoutAfter} ms`);
-  await closeServer(silent);
+  await opened.closeServer(silent);
 });
