@@ -19,7 +19,7 @@ import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { suiteByName } from '../src/suites.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys } from '../test/pair.js';
-import { benchPki, connect, createServer, type AnySocket, type Impl, type Pki, type TlsSettings } from './common.js';
+import { benchPki, connect, createServer, median, type AnySocket, type Impl, type Pki, type TlsSettings } from './common.js';
 
 const CHUNK = 64 * 1024;
 const ECHO_SIZE = 1024;
@@ -219,15 +219,28 @@ interface Transfer {
   reader: SideResult;
 }
 
-async function once(pki: Pki, settings: TlsSettings, server: Impl, client: Impl, writer: 'server' | 'client', bytes: number): Promise<Transfer> {
-  const base = { writer, bytes, settings, pki };
+/** One server and one client worker of a measurement; both sides' results. */
+async function runPair(base: Omit<WorkerSpec, 'role' | 'impl' | 'port'>, server: SideImpl, client: SideImpl): Promise<{ server: SideResult; client: SideResult }> {
   const s = run({ ...base, role: 'server', impl: server, port: 0 });
   const port = await s.port!;
   const c = run({ ...base, role: 'client', impl: client, port });
   const [sr, cr] = await Promise.all([s.result, c.result]);
-  const w = writer === 'server' ? sr : cr;
-  const r = writer === 'server' ? cr : sr;
+  return { server: sr, client: cr };
+}
+
+async function transferOnce(pki: Pki, settings: TlsSettings, server: Impl, client: Impl, writer: 'server' | 'client', bytes: number): Promise<Transfer> {
+  const sides = await runPair({ writer, bytes, settings, pki }, server, client);
+  const w = sides[writer];
+  const r = sides[writer === 'server' ? 'client' : 'server'];
   return { mbps: bytes / 1e6 / (r.wallMs / 1000), writer: w, reader: r };
+}
+
+const sideName = (i: SideImpl): string => (i === 'node' ? 'node:tls' : i === 'tcp' ? 'TCP (no TLS)' : 'typetls');
+
+/** Two table cells for one side over the rounds: "CPU (user / sys)" in `unit`, and the busy share; medians. */
+function cpuCells(sides: SideResult[], unit: (ms: number) => string): string {
+  const m = (f: (r: SideResult) => number): number => median(sides.map(f));
+  return `${unit(m((r) => r.cpuMs))} (${unit(m((r) => r.userMs))} / ${unit(m((r) => r.systemMs))}) | ${(m((r) => r.cpuMs / r.wallMs) * 100).toFixed(0)}%`;
 }
 
 /** Echo mode: every server/client pair, CPU per round trip on each side. */
@@ -240,22 +253,12 @@ async function roundTripTable(pki: Pki, settings: TlsSettings, roundTrips: numbe
   const pairs: [SideImpl, SideImpl][] = [['tcp', 'tcp'], ['node', 'node'], ['node', 'typetls'], ['typetls', 'node'], ['typetls', 'typetls']];
   for (const [client, server] of pairs) {
     if (only !== undefined && (client !== only || server !== only)) continue;
-    const rs: { rate: number; client: SideResult; server: SideResult }[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const base = { writer: 'client' as const, bytes: 0, roundTrips, settings, pki };
-      const s = run({ ...base, role: 'server', impl: server, port: 0 });
-      const port = await s.port!;
-      const c = run({ ...base, role: 'client', impl: client, port });
-      const [sr, cr] = await Promise.all([s.result, c.result]);
-      rs.push({ rate: roundTrips / (cr.wallMs / 1000), client: cr, server: sr });
-    }
-    const m = (f: (r: (typeof rs)[number]) => number): number => median(rs.map(f));
-    const side = (k: 'client' | 'server'): string => {
-      const per = (ms: number): string => ((ms * 1000) / roundTrips).toFixed(1);
-      return `${per(m((r) => r[k].cpuMs))} (${per(m((r) => r[k].userMs))} / ${per(m((r) => r[k].systemMs))}) | ${(m((r) => r[k].cpuMs / r[k].wallMs) * 100).toFixed(0)}%`;
-    };
-    const name = (i: SideImpl): string => (i === 'node' ? 'node:tls' : i === 'tcp' ? 'TCP (no TLS)' : 'typetls');
-    console.log(`| ${name(client)} → ${name(server)} | ${m((r) => r.rate).toFixed(0)} | ${side('client')} | ${side('server')} |`);
+    const rs: { server: SideResult; client: SideResult }[] = [];
+    for (let i = 0; i < rounds; i++) rs.push(await runPair({ writer: 'client', bytes: 0, roundTrips, settings, pki }, server, client));
+    const rate = median(rs.map((r) => roundTrips / (r.client.wallMs / 1000)));
+    const perRoundTrip = (ms: number): string => ((ms * 1000) / roundTrips).toFixed(1);
+    const side = (k: 'client' | 'server'): string => cpuCells(rs.map((r) => r[k]), perRoundTrip);
+    console.log(`| ${sideName(client)} → ${sideName(server)} | ${rate.toFixed(0)} | ${side('client')} | ${side('server')} |`);
   }
 }
 
@@ -313,8 +316,6 @@ async function engineFigures(suite: string, rounds: number): Promise<void> {
   console.log(`  64 KiB owned reads (server open, in place):            ${median(mbps).toFixed(0)} MB/s`);
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(argv: string[]): Promise<void> {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -343,7 +344,6 @@ async function main(argv: string[]): Promise<void> {
     await roundTripTable(pki, settings, Number(roundTrips), rounds, value('--only'));
     return;
   }
-  const name = (i: Impl): string => (i === 'node' ? 'node:tls' : 'typetls');
   console.log(`${suite}, ${mib} MiB one way, median of ${rounds}; CPU = user + system ms of each process, busy = CPU / wall time`);
   console.log('');
   console.log('| writer → reader | MB/s | writer CPU ms (user / sys) | writer busy | reader CPU ms (user / sys) | reader busy |');
@@ -358,13 +358,12 @@ async function main(argv: string[]): Promise<void> {
         const server = writer === 'server' ? writerImpl : readerImpl;
         const client = writer === 'client' ? writerImpl : readerImpl;
         const rs: Transfer[] = [];
-        for (let i = 0; i < rounds; i++) rs.push(await once(pki, settings, server, client, writer, bytes));
-        const m = (f: (r: Transfer) => number): number => median(rs.map(f));
-        const cpu = (side: 'writer' | 'reader'): string =>
-          `${m((r) => r[side].cpuMs).toFixed(0)} (${m((r) => r[side].userMs).toFixed(0)} / ${m((r) => r[side].systemMs).toFixed(0)}) | ` +
-          `${(m((r) => r[side].cpuMs / r[side].wallMs) * 100).toFixed(0)}%`;
+        for (let i = 0; i < rounds; i++) rs.push(await transferOnce(pki, settings, server, client, writer, bytes));
+        const milliseconds = (ms: number): string => ms.toFixed(0);
+        const cpu = (side: 'writer' | 'reader'): string => cpuCells(rs.map((r) => r[side]), milliseconds);
         const reader = writer === 'client' ? 'server' : 'client';
-        console.log(`| ${name(writerImpl)} ${writer} → ${name(readerImpl)} ${reader} | ${m((r) => r.mbps).toFixed(0)} | ${cpu('writer')} | ${cpu('reader')} |`);
+        const mbps = median(rs.map((r) => r.mbps));
+        console.log(`| ${sideName(writerImpl)} ${writer} → ${sideName(readerImpl)} ${reader} | ${mbps.toFixed(0)} | ${cpu('writer')} | ${cpu('reader')} |`);
       }
     }
   }

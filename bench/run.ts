@@ -20,7 +20,7 @@ import type {
   ClientResult, ClientSpec, ClientTask, Impl, MemorySample, Pki, RunnerMessage, ServerMode, ServerSpec, TlsSettings,
   WorkerMessage,
 } from './common.js';
-import { benchPki } from './common.js';
+import { benchPki, median } from './common.js';
 // The worker processes are compiled with the runner (type-only imports keep them in the build).
 import type {} from './server.js';
 import type {} from './client.js';
@@ -441,11 +441,6 @@ export interface Report {
   rows: ReportRow[];
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const spread = (xs: readonly number[]): number => (xs.length < 2 ? 0 : (Math.max(...xs) - Math.min(...xs)) / 2 / Math.abs(median(xs) || 1));
 
 function log(line: string): void {
