@@ -316,8 +316,10 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     maxEarlyData: options.maxEarlyData ?? 0,
     earlyDataReplayFilter: options.earlyDataReplayFilter ?? new ReplayFilter(),
   };
-  if (config.certificates.length === 0) {
-    throw new TlsError('api_misuse', 'a server needs at least one certificate and key', { code: 'ERR_TLS_MISSING_CERT' });
+  // Without certificates of its own a server needs a lookup that may find some by name (SNI);
+  // a handshake that finds none then fails alone.
+  if (config.certificates.length === 0 && config.certificatesFor === undefined) {
+    throw new TlsError('api_misuse', 'a server needs at least one certificate and key, or certificatesFor', { code: 'ERR_TLS_MISSING_CERT' });
   }
   return config;
 }

@@ -6,12 +6,23 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { cipherSuites } from '../suites.js';
-import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, type TlsOptions } from './options.js';
+import { SecureContext, codedError, type TlsOptions } from './options.js';
 import type { PeerCertificate } from './peer-certificate.js';
-import { TLSSocket, type TLSSocketOptions } from './socket.js';
+import { TLSSocket as TLSSocketClass, type TLSSocketOptions } from './socket.js';
+import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, callableClass, tlsModule } from './tls-module.js';
+import { invalidArgType, outOfRange, validateBinary, validateObject } from './validate.js';
+import type { TicketKeyRing } from '../handshake/resumption.js';
 
-export { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, TLSSocket };
+export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext };
 export type { TlsOptions, TLSSocketOptions, PeerCertificate };
+
+/** node:tls TLSSocket, also callable without `new`. */
+export const TLSSocket = callableClass(TLSSocketClass);
+export type TLSSocket = TLSSocketClass;
+
+/** node:tls: renegotiations a client may start within CLIENT_RENEG_WINDOW seconds (typetls refuses renegotiation). */
+export const CLIENT_RENEG_LIMIT = 3;
+export const CLIENT_RENEG_WINDOW = 600;
 
 /** The trusted roots node:tls ships (Mozilla's), as PEM strings. */
 export const rootCertificates: readonly string[] = nodeRootCertificates;
@@ -23,6 +34,40 @@ export function getCiphers(): string[] {
 
 export function createSecureContext(options: TlsOptions = {}): SecureContext {
   return new SecureContext(options);
+}
+
+/**
+ * The context for a connection or server made without `secureContext`: made through
+ * tls.createSecureContext as the module holds it now, as node does, so a program that replaces
+ * it sees every context made.
+ */
+export function contextFor(options: TlsOptions & { secureContext?: SecureContext }): SecureContext {
+  if (options.secureContext) return options.secureContext;
+  const create = tlsModule.createSecureContext as typeof createSecureContext;
+  return create(options);
+}
+
+/**
+ * node:tls convertALPNProtocols(protocols, out): sets `out.ALPNProtocols` to the protocol list
+ * in wire format (RFC 7301 Section 3.1), from an array of names or a copy of a buffer.
+ */
+export function convertALPNProtocols(protocols: unknown, out: { ALPNProtocols?: Buffer }): void {
+  if (Array.isArray(protocols)) {
+    const parts: Buffer[] = [];
+    protocols.forEach((p: unknown, i) => {
+      if (typeof p !== 'string' && !(p instanceof String) && !ArrayBuffer.isView(p) && !(p instanceof ArrayBuffer)) {
+        throw invalidArgType('string', ['string', 'Buffer', 'ArrayBuffer'], p);
+      }
+      const bytes = ArrayBuffer.isView(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : Buffer.from(p as string);
+      if (bytes.length > 255) {
+        throw outOfRange(`The byte length of the protocol at index ${i} exceeds the maximum length.`, '<= 255', bytes.length, false);
+      }
+      parts.push(Buffer.from([bytes.length]), bytes);
+    });
+    out.ALPNProtocols = Buffer.concat(parts);
+  } else if (ArrayBuffer.isView(protocols)) {
+    out.ALPNProtocols = Buffer.from(protocols.buffer.slice(protocols.byteOffset, protocols.byteOffset + protocols.byteLength));
+  }
 }
 
 export interface ConnectionOptions extends TLSSocketOptions {
@@ -61,6 +106,7 @@ export function connect(...args: unknown[]): TLSSocket {
   }
   const socket = new TLSSocket(transport, {
     ...options,
+    rejectUnauthorized: options.rejectUnauthorized !== false,
     isServer: false,
     host: options.host ?? 'localhost',
   });
@@ -90,46 +136,138 @@ export interface TlsServerOptions extends TlsOptions, net.ServerOpts {
   handshakeTimeout?: number;
 }
 
+/** The options node's Server keeps as its own properties and makes its context from (setSecureContext). */
+const contextOptionNames = [
+  'pfx', 'key', 'passphrase', 'cert', 'clientCertEngine', 'ca', 'minVersion', 'maxVersion', 'secureProtocol', 'crl',
+  'sigalgs', 'ciphers', 'ecdhCurve', 'dhparam', 'honorCipherOrder', 'secureOptions', 'sessionIdContext',
+  'privateKeyIdentifier', 'privateKeyEngine',
+] as const;
+
+/** server.addContext(): hostname patterns, '*' standing for one label as in node. */
+function hostnamePattern(servername: string): RegExp {
+  const escaped = servername.replace(/([.^$+?\-\\[\]{}])/g, '\\$1').replaceAll('*', '[^.]*');
+  return new RegExp(`^${escaped}$`);
+}
+
 /**
  * node:tls Server: a net.Server that wraps each accepted socket in a server TLSSocket.
  * Events: 'secureConnection' (tlsSocket), 'tlsClientError' (err, tlsSocket) for a client whose
  * handshake fails (the server keeps serving), 'keylog' (line, tlsSocket).
+ *
+ * As in node, a server may start without any certificate (for `SNICallback`, addContext() or a
+ * later setSecureContext()): a handshake that finds no certificate for the client fails alone.
  */
-export class Server extends net.Server {
-  #options: TlsServerOptions;
-  #context: SecureContext;
+class TlsServer extends net.Server {
+  /** node: the (hostname pattern, context) pairs of addContext(), the last added tried first. */
+  readonly _contexts: [RegExp, SecureContext][] = [];
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+  sessionTimeout: number | undefined;
+  ticketKeys: Uint8Array | undefined;
+  ALPNProtocols: Buffer | undefined;
+  _sharedCreds!: SecureContext;
+  readonly #handshakeTimeout: number;
+  readonly #sniCallback: TlsOptions['SNICallback'];
+  readonly #alpnProtocols: TlsOptions['ALPNProtocols'];
+  readonly #secureContextOption: SecureContext | undefined;
 
-  constructor(options: TlsServerOptions = {}, secureConnectionListener?: (socket: TLSSocket) => void) {
+  constructor(options?: TlsServerOptions | ((socket: TLSSocket) => void) | null, secureConnectionListener?: (socket: TLSSocket) => void) {
+    if (typeof options === 'function') {
+      secureConnectionListener = options;
+      options = {};
+    } else if (options === undefined || options === null) {
+      options = {};
+    } else if (typeof options !== 'object') {
+      throw invalidArgType('options', 'Object', options);
+    }
+    const opts: TlsServerOptions = options;
+    // net.Server's own options: the TCP sockets are always half-open underneath (TLS ends the
+    // stream with close_notify); each TLSSocket gets the server's allowHalfOpen.
     super({
-      allowHalfOpen: true,
-      ...(options.pauseOnConnect !== undefined ? { pauseOnConnect: options.pauseOnConnect } : {}),
-      ...(options.noDelay !== undefined ? { noDelay: options.noDelay } : {}),
-      ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
+      allowHalfOpen: opts.allowHalfOpen === true,
+      pauseOnConnect: opts.pauseOnConnect === true,
+      noDelay: opts.noDelay === true,
+      keepAlive: opts.keepAlive === true,
+      ...(opts.keepAliveInitialDelay !== undefined ? { keepAliveInitialDelay: opts.keepAliveInitialDelay } : {}),
+      ...(opts.highWaterMark !== undefined ? { highWaterMark: opts.highWaterMark } : {}),
     });
-    this.#options = { ...options };
-    this.#context = options.secureContext ?? new SecureContext(options);
-    // Checked now, as node does: a server without a certificate fails at creation.
-    void this.#context.serverConfig;
+    this.requestCert = opts.requestCert === true;
+    this.rejectUnauthorized = opts.rejectUnauthorized !== false;
+    this.sessionTimeout = opts.sessionTimeout || undefined;
+    this.ticketKeys = opts.ticketKeys || undefined;
+    this.#alpnProtocols = opts.ALPNProtocols;
+    if (opts.ALPNProtocols) convertALPNProtocols(opts.ALPNProtocols, this);
+    this.#secureContextOption = opts.secureContext;
+    this.#handshakeTimeout = opts.handshakeTimeout ?? 120_000;
+    if (typeof this.#handshakeTimeout !== 'number') throw invalidArgType('options.handshakeTimeout', 'number', this.#handshakeTimeout);
+    if (opts.SNICallback !== undefined && opts.SNICallback !== null && typeof opts.SNICallback !== 'function') {
+      throw invalidArgType('options.SNICallback', 'function', opts.SNICallback);
+    }
+    this.#sniCallback = opts.SNICallback || undefined;
+    this.#install(opts, undefined);
     this.on('connection', (raw: net.Socket) => this.#onConnection(raw));
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
   }
 
+  /** The context options become the server's properties, and its context is made from them. */
+  #install(options: TlsServerOptions, ring: TicketKeyRing | undefined): void {
+    const self = this as unknown as Record<string, unknown>;
+    for (const name of contextOptionNames) self[name] = (options as Record<string, unknown>)[name] || undefined;
+    self.honorCipherOrder = options.honorCipherOrder !== undefined ? !!options.honorCipherOrder : true;
+    const contextOptions: TlsServerOptions = {
+      ...options,
+      requestCert: this.requestCert,
+      rejectUnauthorized: this.rejectUnauthorized,
+      ...(this.sessionTimeout !== undefined ? { sessionTimeout: this.sessionTimeout } : {}),
+      ...(this.ticketKeys !== undefined ? { ticketKeys: this.ticketKeys } : {}),
+    };
+    if (ring === undefined) {
+      this._sharedCreds = this.#secureContextOption ?? contextFor({ ...contextOptions, secureContext: undefined });
+      if (this.ticketKeys !== undefined) this.setTicketKeys(this.ticketKeys);
+    } else {
+      this._sharedCreds = new SecureContext(contextOptions, { ticketKeyRing: ring });
+    }
+  }
+
   /**
-   * Replaces the certificates, keys and other TLS options for new connections. The ticket keys
-   * carry over, as in node: `ticketKeys` among the options is installed as by setTicketKeys().
+   * Replaces the certificates, keys and other TLS options for new connections, as node does:
+   * the context is made from these options alone. The ticket keys carry over (`ticketKeys`
+   * among the options is installed as by setTicketKeys()), so tickets issued before still resume.
    */
   setSecureContext(options: TlsOptions): void {
-    const ring = this.#context.serverConfig.ticketKeyRing;
-    // The new options on top of those the current context was made from (as node merges them).
-    const context = new SecureContext({ ...this.#context.options, ...options }, { ticketKeyRing: ring });
-    void context.serverConfig;
-    if (options.ticketKeys !== undefined) ring.install(options.ticketKeys);
-    this.#context = context;
+    validateObject(options, 'options');
+    const ring = this._sharedCreds.serverConfig.ticketKeyRing;
+    this.#install(options, ring);
+    if (options.ticketKeys) this.setTicketKeys(options.ticketKeys);
   }
+
+  /**
+   * node: addContext(hostname, context) serves `context` (a SecureContext or the options of one)
+   * to clients asking for `hostname` by SNI; '*' matches one label. The last match added wins.
+   */
+  addContext(servername: string, context: SecureContext | TlsOptions): void {
+    if (!servername) {
+      throw codedError('ERR_TLS_REQUIRED_SERVER_NAME', '"servername" is required parameter for Server.addContext');
+    }
+    const secureContext = context instanceof SecureContext ? context : contextFor(context as TlsOptions);
+    this._contexts.push([hostnamePattern(servername), secureContext]);
+  }
+
+  /** The SNI lookup over addContext()'s contexts (node's default SNICallback). */
+  #contextForName = (servername: string, callback: (err: Error | null, ctx?: SecureContext) => void): void => {
+    for (let i = this._contexts.length - 1; i >= 0; i--) {
+      const [pattern, context] = this._contexts[i]!;
+      if (pattern.test(servername)) {
+        callback(null, context);
+        return;
+      }
+    }
+    callback(null, undefined);
+  };
 
   /** The 48 bytes sealing session tickets now (node: getTicketKeys()). */
   getTicketKeys(): Buffer {
-    return Buffer.from(this.#context.serverConfig.ticketKeyRing.current());
+    return Buffer.from(this._sharedCreds.serverConfig.ticketKeyRing.current());
   }
 
   /**
@@ -138,20 +276,49 @@ export class Server extends net.Server {
    * issued just before; the one before that opens nothing. The server stops rotating keys of its own.
    */
   setTicketKeys(keys: Uint8Array): void {
-    this.#context.serverConfig.ticketKeyRing.install(keys);
+    validateBinary(keys, 'buffer');
+    if ((keys as ArrayBufferView).byteLength !== 48) {
+      throw codedError('ERR_INVALID_ARG_VALUE', 'Session ticket keys must be a 48-byte buffer', 'TypeError');
+    }
+    const view = keys as ArrayBufferView;
+    this._sharedCreds.serverConfig.ticketKeyRing.install(new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice());
+  }
+
+  /** node (deprecated, DEP0122): setOptions() sets the server's options as properties. */
+  setOptions(options: Record<string, unknown>): void {
+    process.emitWarning('Server.prototype.setOptions() is deprecated', 'DeprecationWarning', 'DEP0122');
+    const self = this as unknown as Record<string, unknown>;
+    for (const name of ['requestCert', 'rejectUnauthorized', 'clientCertEngine', ...contextOptionNames]) {
+      if (options[name] !== undefined) self[name] = options[name];
+    }
   }
 
   #onConnection(raw: net.Socket): void {
+    const allowHalfOpen = raw.allowHalfOpen;
+    raw.allowHalfOpen = true;
+    const pauseOnConnect = (this as { pauseOnConnect?: boolean }).pauseOnConnect === true;
     let socket: TLSSocket;
     try {
-      socket = new TLSSocket(raw, { isServer: true, server: this, secureContext: this.#context });
+      socket = new TLSSocket(raw, {
+        isServer: true,
+        server: this,
+        secureContext: this._sharedCreds,
+        requestCert: this.requestCert,
+        rejectUnauthorized: this.rejectUnauthorized,
+        ...(this.#alpnProtocols !== undefined ? { ALPNProtocols: this.#alpnProtocols } : {}),
+        SNICallback: this.#sniCallback ?? this.#contextForName,
+        allowHalfOpen,
+        pauseOnConnect,
+      });
     } catch (e) {
       raw.destroy();
       this.emit('tlsClientError', e, undefined);
       return;
     }
+    // pauseOnConnect pauses the TLSSocket for the application; the handshake still runs.
+    if (pauseOnConnect) raw.resume();
     let secure = false;
-    const timeoutMs = this.#options.handshakeTimeout ?? 120_000;
+    const timeoutMs = this.#handshakeTimeout;
     const timer =
       timeoutMs > 0
         ? setTimeout(() => {
@@ -175,13 +342,17 @@ export class Server extends net.Server {
   }
 }
 
+/** node:tls Server, also callable without `new`. */
+export const Server = callableClass(TlsServer);
+export type Server = TlsServer;
+
 export function createServer(secureConnectionListener?: (socket: TLSSocket) => void): Server;
 export function createServer(options?: TlsServerOptions, secureConnectionListener?: (socket: TLSSocket) => void): Server;
 export function createServer(
-  a?: TlsServerOptions | ((socket: TLSSocket) => void),
+  a?: TlsServerOptions | ((socket: TLSSocket) => void) | null,
   b?: (socket: TLSSocket) => void,
 ): Server {
-  return typeof a === 'function' ? new Server({}, a) : new Server(a ?? {}, b);
+  return new Server(a, b);
 }
 
 /**

@@ -4,6 +4,7 @@
 // either, OpenSSL cipher strings, curve lists) is handled here, so the core configs stay
 // free of node:tls vocabulary.
 
+import { constants as cryptoConstants } from 'node:crypto';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
 import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
@@ -14,6 +15,8 @@ import type { Annotator } from '../trace.js';
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
+import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION } from './tls-module.js';
+import { invalidArgType, invalidArgValue, outOfRange, validateBinary, validateKeyOrCert, validateString } from './validate.js';
 
 /** Bytes as node:tls accepts them. */
 export type BinaryLike = string | Uint8Array;
@@ -29,6 +32,8 @@ export interface TlsOptions {
   key?: BinaryLike | readonly (BinaryLike | { pem: BinaryLike; passphrase?: string })[];
   passphrase?: string;
   pfx?: unknown;
+  /** OpenSSL method name ('TLSv1_2_method', 'TLS_method', ...): one version, or all. */
+  secureProtocol?: string;
   rejectUnauthorized?: boolean;
   requestCert?: boolean;
   ALPNProtocols?: readonly string[] | readonly Uint8Array[] | Uint8Array;
@@ -87,9 +92,8 @@ const versionByName: Readonly<Record<string, number>> = {
   'TLSv1.3': ProtocolVersion['TLSv1.3'],
 };
 
-export const DEFAULT_MIN_VERSION = 'TLSv1.2';
-/** The highest version typetls negotiates, and the default maxVersion (node's is also TLS 1.3). */
-export const DEFAULT_MAX_VERSION = 'TLSv1.3';
+/** The highest version typetls negotiates (node's default maxVersion is also TLS 1.3). */
+const HIGHEST_VERSION = ProtocolVersion['TLSv1.3'];
 
 /** A node-style error: an Error (or TypeError) carrying a `code`. */
 export function codedError(code: string, message: string, type: 'Error' | 'TypeError' = 'Error'): Error & { code: string } {
@@ -99,19 +103,101 @@ export function codedError(code: string, message: string, type: 'Error' | 'TypeE
 }
 
 export function parseVersion(name: string, option: 'minVersion' | 'maxVersion'): number {
-  const v = versionByName[name];
+  const v = Object.hasOwn(versionByName, name) ? versionByName[name] : undefined;
   if (v === undefined) {
-    throw codedError('ERR_TLS_INVALID_PROTOCOL_VERSION', `${JSON.stringify(name)} is not a valid ${option} TLS protocol version`, 'TypeError');
+    const which = option === 'minVersion' ? 'minimum' : 'maximum';
+    throw codedError('ERR_TLS_INVALID_PROTOCOL_VERSION', `${JSON.stringify(name)} is not a valid ${which} TLS protocol version`, 'TypeError');
   }
   return v;
 }
 
-/** minVersion/maxVersion; a maxVersion above what typetls supports is lowered to it. */
+/**
+ * minVersion/maxVersion, or else tls.DEFAULT_MIN_VERSION/DEFAULT_MAX_VERSION as they are now
+ * (node reads them at each createSecureContext); a maxVersion above what typetls supports is
+ * lowered to it.
+ */
 export function versionRange(options: TlsOptions): { minVersion: number; maxVersion: number } {
-  const highest = versionByName[DEFAULT_MAX_VERSION]!;
+  const method = protocolMethod(options);
+  if (method !== undefined) return method;
   const minVersion = parseVersion(options.minVersion ?? DEFAULT_MIN_VERSION, 'minVersion');
-  const maxVersion = Math.min(parseVersion(options.maxVersion ?? DEFAULT_MAX_VERSION, 'maxVersion'), highest);
+  const maxVersion = Math.min(parseVersion(options.maxVersion ?? DEFAULT_MAX_VERSION, 'maxVersion'), HIGHEST_VERSION);
   return { minVersion, maxVersion };
+}
+
+/** OpenSSL's method names as node takes them in `secureProtocol`: the versions each allows. */
+const protocolMethods: Readonly<Record<string, readonly [string, string] | undefined>> = {
+  TLS: undefined,
+  SSLv23: undefined,
+  TLSv1: ['TLSv1', 'TLSv1'],
+  TLSv1_1: ['TLSv1.1', 'TLSv1.1'],
+  TLSv1_2: ['TLSv1.2', 'TLSv1.2'],
+};
+
+/**
+ * node's secureProtocol ('TLSv1_2_method', 'TLS_client_method', ...): one version, or all;
+ * SSLv2/SSLv3 methods and unknown names are refused, and so are minVersion/maxVersion beside
+ * a one-version method.
+ */
+function protocolMethod(options: TlsOptions): { minVersion: number; maxVersion: number } | undefined {
+  const name = options.secureProtocol;
+  if (typeof name !== 'string') return undefined;
+  const base = /^(.*?)_(?:client_|server_)?method$/.exec(name)?.[1];
+  if (base === 'SSLv2' || base === 'SSLv3') {
+    throw codedError('ERR_TLS_INVALID_PROTOCOL_METHOD', `${base} methods disabled`, 'TypeError');
+  }
+  if (base === undefined || !Object.hasOwn(protocolMethods, base)) {
+    throw codedError('ERR_TLS_INVALID_PROTOCOL_METHOD', `Unknown method: ${name}`, 'TypeError');
+  }
+  const range = protocolMethods[base];
+  if (range === undefined) return undefined;
+  for (const v of [options.minVersion, options.maxVersion]) {
+    if (v) throw codedError('ERR_TLS_PROTOCOL_VERSION_CONFLICT', `TLS protocol version ${JSON.stringify(v)} conflicts with secureProtocol ${JSON.stringify(name)}`, 'TypeError');
+  }
+  return { minVersion: versionByName[range[0]]!, maxVersion: versionByName[range[1]]! };
+}
+
+/**
+ * The types of createSecureContext()'s options, checked as node checks them (same codes and
+ * messages), before anything is parsed.
+ */
+export function validateContextOptions(options: TlsOptions): void {
+  const o = options as Record<string, unknown>;
+  if (o.ca) (Array.isArray(o.ca) ? o.ca : [o.ca]).forEach((c) => validateKeyOrCert('options.ca', c));
+  if (o.cert) (Array.isArray(o.cert) ? o.cert : [o.cert]).forEach((c) => validateKeyOrCert('options.cert', c));
+  if (o.key) {
+    for (const k of Array.isArray(o.key) ? o.key : [o.key]) {
+      const entry = k as { pem?: unknown; passphrase?: unknown } | undefined;
+      const pem = entry?.pem !== undefined ? entry.pem : k;
+      const passphrase = entry?.passphrase ?? o.passphrase;
+      if (passphrase !== undefined && passphrase !== null) validateString(passphrase, 'options.passphrase');
+      validateKeyOrCert('options.key', pem);
+    }
+  }
+  if (o.sigalgs) validateString(o.sigalgs, 'options.sigalgs');
+  if (o.ciphers !== undefined && o.ciphers !== null) validateString(o.ciphers, 'options.ciphers');
+  if (o.ecdhCurve !== undefined && o.ecdhCurve !== null) validateString(o.ecdhCurve, 'options.ecdhCurve');
+  if (o.sessionIdContext) validateString(o.sessionIdContext, 'options.sessionIdContext');
+  if (o.ticketKeys !== undefined && o.ticketKeys !== null) {
+    validateBinary(o.ticketKeys, 'options.ticketKeys');
+    const length = (o.ticketKeys as ArrayBufferView).byteLength;
+    if (length !== 48) throw invalidArgValue('options.ticketKeys', length, 'must be exactly 48 bytes');
+  }
+  if (o.sessionTimeout !== undefined && o.sessionTimeout !== null) {
+    const t = o.sessionTimeout;
+    if (typeof t !== 'number') throw invalidArgType('options.sessionTimeout', 'number', t);
+    if (!Number.isInteger(t)) throw outOfRange('options.sessionTimeout', 'an integer', t);
+    if (t < 0 || t > 2147483647) throw outOfRange('options.sessionTimeout', '>= 0 && <= 2147483647', t);
+  }
+}
+
+/**
+ * The cipher list in effect: `ciphers`, or else tls.DEFAULT_CIPHERS. node's built-in default
+ * list stands for typetls's own default suites; a list set by `--tls-cipher-list` or assigned
+ * to tls.DEFAULT_CIPHERS is parsed like a `ciphers` option.
+ */
+function cipherList(options: TlsOptions): string | undefined {
+  if (options.ciphers !== undefined && options.ciphers !== null) return options.ciphers;
+  return DEFAULT_CIPHERS === cryptoConstants.defaultCoreCipherList ? undefined : DEFAULT_CIPHERS;
 }
 
 /**
@@ -312,8 +398,8 @@ function commonConfig(options: TlsOptions) {
   return {
     provider,
     ...versionRange(options),
-    ...(options.ciphers !== undefined ? { cipherSuites: parseCipherList(options.ciphers) } : {}),
-    ...(options.ecdhCurve !== undefined ? { groups: parseCurveList(options.ecdhCurve) } : {}),
+    ...(cipherList(options) !== undefined ? { cipherSuites: parseCipherList(cipherList(options)!) } : {}),
+    groups: parseCurveList(options.ecdhCurve ?? DEFAULT_ECDH_CURVE),
     alpnProtocols: parseAlpnProtocols(options.ALPNProtocols),
     roots: options.ca !== undefined ? loadCertificateList(options.ca) : defaultRoots(),
     rejectUnauthorized: options.rejectUnauthorized ?? true,
@@ -330,7 +416,7 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
 
 /** The server-only options. */
 /** SNICallback as the engine's certificatesFor: the context's certificates, when it answers at once. */
-function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => readonly CertifiedKey[] | undefined {
+export function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => readonly CertifiedKey[] | undefined {
   return (name) => {
     if (name === undefined) return undefined;
     let chosen: SecureContext | undefined;
@@ -343,13 +429,27 @@ function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (nam
 
 function serverOnly(options: TlsOptions) {
   return {
-    ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
+    // Always a lookup, as node starts a server without any certificate: the name may find one.
+    certificatesFor: options.SNICallback ? certificatesFor(options.SNICallback) : () => undefined,
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
     ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
     ...(options.maxEarlyData !== undefined ? { maxEarlyData: options.maxEarlyData } : {}),
     ...(options.ticketKeys !== undefined ? { ticketKeys: [new Uint8Array(options.ticketKeys)] } : {}),
     ...(options.sessionStore !== undefined ? { sessionStore: options.sessionStore } : {}),
+  };
+}
+
+/**
+ * What a server TLSSocket's own options change in its context's server config (node passes
+ * them to each socket: the server's requestCert, rejectUnauthorized, ALPNProtocols and SNICallback).
+ */
+export function serverSocketOptions(options: TlsOptions): Partial<ServerConfig> {
+  return {
+    ...(options.requestCert !== undefined ? { requestCert: options.requestCert === true } : {}),
+    ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized !== false } : {}),
+    ...(options.ALPNProtocols !== undefined ? { alpnProtocols: parseAlpnProtocols(options.ALPNProtocols) } : {}),
+    ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
   };
 }
 
@@ -371,6 +471,7 @@ export class SecureContext {
 
   /** `shared.ticketKeyRing`: the ticket keys of an earlier context, kept (Server.setSecureContext). */
   constructor(options: TlsOptions = {}, shared: { readonly ticketKeyRing?: TicketKeyRing } = {}) {
+    validateContextOptions(options);
     this.options = { ...options };
     this.clientConfig = clientConfig(commonConfig(options));
     this.#shared = shared;

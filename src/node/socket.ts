@@ -11,7 +11,9 @@ import type { ClientConfig, ServerConfig } from '../config.js';
 import type { TlsError } from '../errors.js';
 import type { CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
-import { SecureContext, type TlsOptions } from './options.js';
+import { SecureContext, serverSocketOptions, type TlsOptions } from './options.js';
+import { tlsModule } from './tls-module.js';
+import { invalidArgType } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 
 /** config.keyLog while 'keylog' has a listener: the lines themselves come as engine events. */
@@ -23,6 +25,12 @@ const OWNED = { owned: true } as const;
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
+  /** Keep the writable side open after the peer ends its side (net.Socket `allowHalfOpen`). */
+  allowHalfOpen?: boolean;
+  /** Server: the socket starts paused for the application; the handshake still runs. */
+  pauseOnConnect?: boolean;
+  /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
+  highWaterMark?: number;
   /** Parsed options; when absent, one is made from the other options. */
   secureContext?: SecureContext;
   /** The server that accepted the transport (server sockets). */
@@ -98,20 +106,30 @@ export class TLSSocket extends Duplex {
   /** The transport is a net.Socket: reads arrive in fresh buffers, writes are copied to the kernel. */
   readonly #kernelTransport: boolean;
 
-  constructor(socket: Duplex | undefined, options: TLSSocketOptions = {}) {
-    super({ allowHalfOpen: false, decodeStrings: true });
+  constructor(socket?: Duplex | null, options: TLSSocketOptions = {}) {
+    super({
+      allowHalfOpen: options.allowHalfOpen === true,
+      decodeStrings: true,
+      ...(typeof options.highWaterMark === 'number' ? { highWaterMark: options.highWaterMark } : {}),
+    });
     this.#isServer = options.isServer === true;
+    if (this.#isServer && options.SNICallback && typeof options.SNICallback !== 'function') {
+      throw invalidArgType('options.SNICallback', 'function', options.SNICallback);
+    }
     this.server = options.server;
-    const context = options.secureContext ?? new SecureContext(options);
+    // node makes the context through tls.createSecureContext as the module holds it now.
+    const context = options.secureContext ?? (tlsModule.createSecureContext as (o: TlsOptions) => SecureContext)(options);
     this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
 
     if (this.#isServer) {
-      const config: ServerConfig = { ...context.serverConfig, keyLog: undefined };
+      const config: ServerConfig = { ...context.serverConfig, keyLog: undefined, ...serverSocketOptions(options) };
       this.#config = config;
       this.#conn = new ServerConnection(config);
       this.servername = undefined;
     } else {
-      const config: ClientConfig = { ...context.clientConfig, keyLog: undefined };
+      // node enforces rejectUnauthorized in tls.connect(), which always passes it; a client
+      // TLSSocket made by the program checks nothing it was not asked to (node: ssl.verifyError()).
+      const config: ClientConfig = { ...context.clientConfig, keyLog: undefined, rejectUnauthorized: options.rejectUnauthorized === true };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
       // certificate's IP SANs and never sent as SNI (the engine decides that from the name).
@@ -145,9 +163,24 @@ export class TLSSocket extends Duplex {
     t.on('error', (err: Error) => this.destroy(err));
     t.on('timeout', () => this.emit('timeout'));
     if (t instanceof net.Socket) t.on('connect', () => this.emit('connect'));
+    if (options.pauseOnConnect) this.pause();
     // Start: the client's first flight (ClientHello) goes out at once; a net.Socket still
-    // connecting buffers it.
-    process.nextTick(() => this.#pump());
+    // connecting buffers it. A socket made before its transport connects (new TLSSocket(null),
+    // then connect()) starts once it is connected.
+    if (t instanceof net.Socket && t.pending && !t.connecting) t.once('connect', () => this.#pump());
+    else process.nextTick(() => this.#pump());
+  }
+
+  /**
+   * net.Socket's connect(port[, host][, listener]) / connect(options[, listener]) / connect(path[, listener])
+   * for a TLSSocket made without a transport (node: `new TLSSocket(null, options).connect(...)`);
+   * the handshake starts once the connection is up.
+   */
+  connect(...args: unknown[]): this {
+    const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
+    if (listener) this.once('connect', listener);
+    (this.transport as net.Socket).connect(...(args as Parameters<net.Socket['connect']>));
+    return this;
   }
 
   // --- the engine loop ---------------------------------------------------------------------
