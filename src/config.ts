@@ -169,15 +169,24 @@ export interface ClientConfig extends CommonConfig {
   readonly requestOcsp: boolean;
 }
 
+/** What a server uses for one SNI name: its certificates and, if given, the roots for client certificates. */
+export interface NamedContext {
+  readonly certificates: readonly CertifiedKey[];
+  readonly roots?: readonly Certificate[];
+}
+
 export interface ServerConfig extends CommonConfig {
   /** The server's certificates; one is chosen per handshake by key type and the client's offer. */
   readonly certificates: readonly CertifiedKey[];
   /**
    * Chooses the certificates for the name the client asked for (SNI, RFC 6066
    * Section 3; undefined when it sent none). Returning undefined keeps
-   * `certificates` (node:tls SNICallback).
+   * `certificates` (node:tls SNICallback). It may also name the roots that client
+   * certificates are checked against for that name (node: the SNI context's `ca`).
    */
-  readonly certificatesFor: ((serverName: string | undefined) => readonly CertifiedKey[] | undefined) | undefined;
+  readonly certificatesFor:
+    | ((serverName: string | undefined) => readonly CertifiedKey[] | NamedContext | undefined)
+    | undefined;
   /** Ask the client for a certificate (CertificateRequest). */
   readonly requestCert: boolean;
   /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */

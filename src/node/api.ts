@@ -43,7 +43,7 @@ export function createSecureContext(options: TlsOptions = {}): SecureContext {
  */
 export function contextFor(options: TlsOptions & { secureContext?: SecureContext }): SecureContext {
   if (options.secureContext) return options.secureContext;
-  const create = tlsModule.createSecureContext as typeof createSecureContext;
+  const create = (tlsModule.createSecureContext as typeof createSecureContext | undefined) ?? createSecureContext;
   return create(options);
 }
 
@@ -73,61 +73,82 @@ export function convertALPNProtocols(protocols: unknown, out: { ALPNProtocols?: 
 export interface ConnectionOptions extends TLSSocketOptions {
   host?: string;
   port?: number;
+  /** A Unix socket (or Windows pipe) to connect to; it takes precedence over `port`, as in node. */
+  path?: string;
   /** An already-open transport to run TLS over (STARTTLS); no new TCP connection is made. */
   socket?: Duplex;
   localAddress?: string;
   localPort?: number;
   family?: number;
+  /** dns.lookup() hints for the host name. */
+  hints?: number;
+  /** A dns.lookup()-shaped function resolving the host name. */
+  lookup?: net.LookupFunction;
   timeout?: number;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
 }
 
 type SecureConnectListener = () => void;
 
 /**
- * node:tls connect(): connect(options[, callback]) or connect(port[, host][, options][, callback]).
- * The callback is a one-time 'secureConnect' listener.
+ * node:tls connect(): connect(options[, callback]), connect(port[, host][, options][, callback]) or
+ * connect(path[, options][, callback]). The callback is a one-time 'secureConnect' listener.
+ * The options go to net.Socket's connect() as well (path, host, port, lookup, hints, family,
+ * localAddress, ...), so the TCP or Unix connection is made exactly as node makes it.
  */
-export function connect(options: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
+export function connect(options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(port: number, host?: string, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(port: number, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
+export function connect(path: string, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(...args: unknown[]): TLSSocket {
-  const { options, callback } = normalizeConnectArgs(args);
-  let transport = options.socket;
-  if (!transport) {
-    if (options.port === undefined) throw codedError('ERR_MISSING_ARGS', 'connect() needs a port or a socket', 'TypeError');
-    transport = net.connect({
-      host: options.host ?? 'localhost',
-      port: options.port,
-      allowHalfOpen: true,
-      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-      ...(options.localPort !== undefined ? { localPort: options.localPort } : {}),
-      ...(options.family !== undefined ? { family: options.family } : {}),
-    });
+  const { options: given, callback } = normalizeConnectArgs(args);
+  // As node: the cipher list and the identity check are the module's as they are now.
+  const options: ConnectionOptions = { ciphers: tlsModule.DEFAULT_CIPHERS, ...given };
+  if (options.checkServerIdentity === undefined && tlsModule.checkServerIdentity !== checkServerIdentity && tlsModule.checkServerIdentity) {
+    options.checkServerIdentity = tlsModule.checkServerIdentity as typeof checkServerIdentity;
   }
-  const socket = new TLSSocket(transport, {
+  if (options.checkServerIdentity !== undefined && typeof options.checkServerIdentity !== 'function') {
+    throw invalidArgType('options.checkServerIdentity', 'Function', options.checkServerIdentity);
+  }
+  const secureContext = contextFor(options);
+  const socket = new TLSSocket(options.socket ?? null, {
     ...options,
+    secureContext,
     rejectUnauthorized: options.rejectUnauthorized !== false,
     isServer: false,
     host: options.host ?? 'localhost',
   });
-  if (options.timeout !== undefined) socket.setTimeout(options.timeout);
   if (callback) socket.once('secureConnect', callback);
+  if (!options.socket) {
+    if (options.timeout) socket.setTimeout(options.timeout);
+    socket.connect(options);
+  }
   return socket;
 }
 
+/** A string that is not a number names a pipe or Unix socket (net's isPipeName). */
+const isPipeName = (s: unknown): s is string => typeof s === 'string' && Number.isNaN(Number(s));
+
+/**
+ * node's normalizeConnectArgs: net's (options | port[, host] | path) then the TLS options, taken
+ * from the second or third argument; an explicit options.host wins over the host argument.
+ */
 function normalizeConnectArgs(args: unknown[]): { options: ConnectionOptions; callback: SecureConnectListener | undefined } {
-  const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as SecureConnectListener) : undefined;
-  if (typeof args[0] === 'object' && args[0] !== null) return { options: { ...(args[0] as ConnectionOptions) }, callback };
-  const port = Number(args[0]);
-  let host: string | undefined;
-  let rest: ConnectionOptions = {};
-  if (typeof args[1] === 'string') {
-    host = args[1];
-    rest = (args[2] as ConnectionOptions | undefined) ?? {};
-  } else if (typeof args[1] === 'object' && args[1] !== null) {
-    rest = args[1] as ConnectionOptions;
+  const last = args[args.length - 1];
+  const callback = typeof last === 'function' ? (last as SecureConnectListener) : undefined;
+  const [a0, a1, a2] = args;
+  let options: ConnectionOptions = {};
+  if (typeof a0 === 'object' && a0 !== null) options = { ...(a0 as ConnectionOptions) };
+  else if (isPipeName(a0)) options.path = a0;
+  else if (args.length > 0 && typeof a0 !== 'function') {
+    options.port = a0 as number;
+    if (typeof a1 === 'string') options.host = a1;
   }
-  return { options: { ...rest, port, ...(host !== undefined ? { host } : {}) }, callback };
+  if (a1 !== null && typeof a1 === 'object') Object.assign(options, a1);
+  else if (a2 !== null && typeof a2 === 'object') Object.assign(options, a2);
+  return { options, callback };
 }
 
 export interface TlsServerOptions extends TlsOptions, net.ServerOpts {

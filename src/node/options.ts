@@ -5,9 +5,10 @@
 // free of node:tls vocabulary.
 
 import { constants as cryptoConstants } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
-import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
+import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type NamedContext, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import { cipherSuites, suiteByName } from '../suites.js';
@@ -196,8 +197,8 @@ export function validateContextOptions(options: TlsOptions): void {
  * to tls.DEFAULT_CIPHERS is parsed like a `ciphers` option.
  */
 function cipherList(options: TlsOptions): string | undefined {
-  if (options.ciphers !== undefined && options.ciphers !== null) return options.ciphers;
-  return DEFAULT_CIPHERS === cryptoConstants.defaultCoreCipherList ? undefined : DEFAULT_CIPHERS;
+  const list = options.ciphers ?? DEFAULT_CIPHERS;
+  return list === cryptoConstants.defaultCoreCipherList ? undefined : list;
 }
 
 /**
@@ -338,9 +339,29 @@ function parseItemUncached(item: BinaryLike, skipBad: boolean): Certificate[] {
 
 let defaultRootsCache: readonly Certificate[] | undefined;
 
-/** node:tls rootCertificates, parsed once on first use; roots the parser rejects are skipped. */
+/** NODE_EXTRA_CA_CERTS as the process started with it (node reads it once, at startup). */
+const extraCaFile = process.env.NODE_EXTRA_CA_CERTS;
+
+/**
+ * The certificates of NODE_EXTRA_CA_CERTS (a PEM file), added to the default roots as node adds
+ * them. A file that cannot be read or parsed adds nothing: node itself has already warned
+ * about it at startup.
+ */
+function extraRoots(): Certificate[] {
+  if (!extraCaFile) return [];
+  try {
+    return loadCertificateList(readFileSync(extraCaFile, 'latin1'), true);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * node:tls rootCertificates and NODE_EXTRA_CA_CERTS, parsed once on first use; roots the parser
+ * rejects are skipped. A `ca` option replaces them all, as in node.
+ */
 export function defaultRoots(): readonly Certificate[] {
-  defaultRootsCache ??= loadCertificateList(nodeRootCertificates, true);
+  defaultRootsCache ??= [...loadCertificateList(nodeRootCertificates, true), ...extraRoots()];
   return defaultRootsCache;
 }
 
@@ -382,14 +403,41 @@ export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider)
   if (chains.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a key was given without a certificate');
   if (keys.length === 0) throw codedError('ERR_TLS_MISSING_KEY', 'a certificate was given without its private key');
   const pairs: CertifiedKey[] = [];
-  for (const chain of chains) {
-    if (chain.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a cert entry holds no certificate');
+  const cas = options.ca ? loadCertificateList(options.ca) : [];
+  for (const given of chains) {
+    if (given.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a cert entry holds no certificate');
+    const chain = completeChain(given, cas);
     const leaf = chain[0]!;
     const key = keys.find((k) => bytesEqual(k.spki, leaf.subjectPublicKeyInfo));
     if (!key) throw codedError('ERR_OSSL_X509_KEY_VALUES_MISMATCH', 'key values mismatch: no private key matches the certificate');
     pairs.push({ chain, key, ...(options.ocspResponse !== undefined ? { ocspResponse: new Uint8Array(options.ocspResponse) } : {}) });
   }
   return pairs;
+}
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a !== undefined && b !== undefined && bytesEqual(a, b);
+
+/** Whether `issuer` names and keys what `cert` says issued it. */
+function issued(issuer: Certificate, cert: Certificate): boolean {
+  if (!bytesEqual(issuer.subject.raw, cert.issuer.raw)) return false;
+  if (cert.authorityKeyIdentifier && issuer.subjectKeyIdentifier) return sameBytes(cert.authorityKeyIdentifier, issuer.subjectKeyIdentifier);
+  return true;
+}
+
+/**
+ * node (OpenSSL's certificate chain from the context's store): a `cert` chain that stops short
+ * of a self-signed root is completed with its issuers found in `ca`, so a server given the leaf
+ * alone and the intermediate in `ca` sends both. The root itself is left for the client to hold.
+ */
+function completeChain(chain: readonly Certificate[], cas: readonly Certificate[]): readonly Certificate[] {
+  const out = [...chain];
+  for (let last = out.at(-1)!; out.length < 10 && !bytesEqual(last.subject.raw, last.issuer.raw); ) {
+    const issuer = cas.find((c) => issued(c, last) && !out.includes(c));
+    if (!issuer || bytesEqual(issuer.subject.raw, issuer.issuer.raw)) break;
+    out.push(issuer);
+    last = issuer;
+  }
+  return out;
 }
 
 /** The parts of ClientConfig/ServerConfig both roles take from node:tls options. */
@@ -415,15 +463,18 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
 }
 
 /** The server-only options. */
-/** SNICallback as the engine's certificatesFor: the context's certificates, when it answers at once. */
-export function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => readonly CertifiedKey[] | undefined {
+/**
+ * SNICallback as the engine's certificatesFor: the context's certificates, and its roots for
+ * client certificates (as node switches the whole context), when it answers at once.
+ */
+export function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => NamedContext | undefined {
   return (name) => {
     if (name === undefined) return undefined;
     let chosen: SecureContext | undefined;
     callback(name, (err, ctx) => {
       if (!err && ctx instanceof SecureContext) chosen = ctx;
     });
-    return chosen?.certificates;
+    return chosen && { certificates: chosen.certificates, roots: chosen.clientConfig.roots };
   };
 }
 

@@ -4,6 +4,7 @@
 // The loop, as in the engine's own sketch: transport 'data' → conn.receive(), conn.process(),
 // handle the events, write conn.takeOutput() to the transport.
 
+import { appendFileSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type ConnectionInfo } from '../connection.js';
@@ -12,7 +13,7 @@ import type { TlsError } from '../errors.js';
 import type { CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
 import { SecureContext, serverSocketOptions, type TlsOptions } from './options.js';
-import { tlsModule } from './tls-module.js';
+import { tlsKeylogFile, tlsModule } from './tls-module.js';
 import { invalidArgType } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 
@@ -31,6 +32,14 @@ export interface TLSSocketOptions extends TlsOptions {
   pauseOnConnect?: boolean;
   /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
   highWaterMark?: number;
+  /**
+   * net.Socket `onread`: the plaintext is copied into `buffer` (or the buffer `buffer()` returns)
+   * and handed to `callback(nread, buffer)` instead of 'data' events; a callback returning
+   * false pauses reading.
+   */
+  onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (nread: number, buffer: Uint8Array) => unknown };
+  /** Aborting it destroys the socket with an AbortError (net.Socket `signal`). */
+  signal?: AbortSignal;
   /** Parsed options; when absent, one is made from the other options. */
   secureContext?: SecureContext;
   /** The server that accepted the transport (server sockets). */
@@ -77,6 +86,23 @@ function disconnectedError(side: 'client' | 'server'): Error & { code: string } 
   return e;
 }
 
+let keylogWarned = false;
+
+/** node's --tls-keylog: the socket's key material appended to `file` (mode 0600), with node's warning once. */
+function logKeysTo(socket: Duplex, file: string): void {
+  if (!keylogWarned) {
+    keylogWarned = true;
+    process.emitWarning(`Using --tls-keylog makes TLS connections insecure by writing secret key material to file ${file}`);
+  }
+  socket.on('keylog', (line: Buffer) => {
+    try {
+      appendFileSync(file, line, { mode: 0o600 });
+    } catch {
+      // As node: a log that cannot be written does not affect the connection.
+    }
+  });
+}
+
 export class TLSSocket extends Duplex {
   readonly encrypted = true;
   /** Whether the peer's certificate verified (node:tls). */
@@ -103,6 +129,7 @@ export class TLSSocket extends Duplex {
   #endTransport = false;
   #session: Buffer | undefined;
   #writeCallbacks: Callback[] = [];
+  readonly #onread: TLSSocketOptions['onread'];
   /** The transport is a net.Socket: reads arrive in fresh buffers, writes are copied to the kernel. */
   readonly #kernelTransport: boolean;
 
@@ -118,7 +145,8 @@ export class TLSSocket extends Duplex {
     }
     this.server = options.server;
     // node makes the context through tls.createSecureContext as the module holds it now.
-    const context = options.secureContext ?? (tlsModule.createSecureContext as (o: TlsOptions) => SecureContext)(options);
+    const create = tlsModule.createSecureContext as ((o: TlsOptions) => SecureContext) | undefined;
+    const context = options.secureContext ?? (create ? create(options) : new SecureContext(options));
     this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
 
     if (this.#isServer) {
@@ -164,6 +192,13 @@ export class TLSSocket extends Duplex {
     t.on('timeout', () => this.emit('timeout'));
     if (t instanceof net.Socket) t.on('connect', () => this.emit('connect'));
     if (options.pauseOnConnect) this.pause();
+    if (options.onread && typeof options.onread === 'object') {
+      this.#onread = options.onread;
+      // No 'data' events: reading runs (for 'end') while the plaintext goes to the callback.
+      this.resume();
+    }
+    if (options.signal) this.#abortOn(options.signal);
+    if (tlsKeylogFile) logKeysTo(this, tlsKeylogFile);
     // Start: the client's first flight (ClientHello) goes out at once; a net.Socket still
     // connecting buffers it. A socket made before its transport connects (new TLSSocket(null),
     // then connect()) starts once it is connected.
@@ -181,6 +216,34 @@ export class TLSSocket extends Duplex {
     if (listener) this.once('connect', listener);
     (this.transport as net.Socket).connect(...(args as Parameters<net.Socket['connect']>));
     return this;
+  }
+
+  /** net.Socket's `signal`: an abort destroys the socket with node's AbortError. */
+  #abortOn(signal: AbortSignal): void {
+    const abort = (): void => {
+      const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+      err.name = 'AbortError';
+      err.code = 'ABORT_ERR';
+      this.destroy(err);
+    };
+    if (signal.aborted) {
+      process.nextTick(abort);
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    this.once('close', () => signal.removeEventListener('abort', abort));
+  }
+
+  /** onread: the plaintext copied into the program's buffer, as much as it holds at a time. */
+  #deliverToOnread(data: Uint8Array): void {
+    const { buffer, callback } = this.#onread!;
+    for (let offset = 0; offset < data.length; ) {
+      const target = typeof buffer === 'function' ? buffer() : buffer;
+      const n = Math.min(target.length, data.length - offset);
+      target.set(data.subarray(offset, offset + n), 0);
+      offset += n;
+      if (callback.call(this, n, target) === false) this.#pauseTransport();
+    }
   }
 
   // --- the engine loop ---------------------------------------------------------------------
@@ -219,7 +282,8 @@ export class TLSSocket extends Duplex {
         break;
       case 'data':
         if (this.#eofPushed) break;
-        if (!this.push(toBuffer(ev.data))) this.#pauseTransport();
+        if (this.#onread) this.#deliverToOnread(ev.data);
+        else if (!this.push(toBuffer(ev.data))) this.#pauseTransport();
         break;
       case 'peerClosed':
         this.#pushEof();

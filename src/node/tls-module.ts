@@ -74,3 +74,23 @@ export function callableClass<C extends new (...args: any[]) => object>(Class: C
   Object.setPrototypeOf(Callable, Class);
   return Callable as unknown as C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
 }
+
+/**
+ * The value of a node command-line option (`--name=value` or `--name value`) as node reads it:
+ * from the process's own arguments, then from NODE_OPTIONS.
+ */
+export function nodeOptionValue(name: string, argv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string | undefined {
+  const fromList = (list: readonly string[]): string | undefined => {
+    let found: string | undefined;
+    list.forEach((arg, i) => {
+      if (arg.startsWith(`${name}=`)) found = arg.slice(name.length + 1);
+      else if (arg === name && i + 1 < list.length) found = list[i + 1];
+    });
+    return found;
+  };
+  const words = nodeOptions.match(/(?:[^\s"]+|"[^"]*")+/g)?.map((w) => w.replaceAll('"', '')) ?? [];
+  return fromList(argv) ?? fromList(words);
+}
+
+/** `--tls-keylog=file`: every TLS connection of the process appends its key material there. */
+export const tlsKeylogFile: string | undefined = nodeOptionValue('--tls-keylog') || undefined;
