@@ -47,6 +47,8 @@ export interface ClientOfferSeen {
   readonly ocsp: boolean;
   /** RFC 8449: the client's record_size_limit, if it sent one. */
   readonly recordSizeLimit: number | undefined;
+  /** RFC 8422 Section 5.1.2: the client sent ec_point_formats. */
+  readonly ecPointFormats: boolean;
 }
 
 /** The choices the server made for this handshake. */
@@ -98,6 +100,7 @@ function readOffer(hello: ClientHello): ClientOfferSeen {
     ticket: ticket ? decodeSessionTicket(ticket.data) : undefined,
     ocsp: wantsOcsp(hello),
     recordSizeLimit: clientRecordSizeLimit(hello),
+    ecPointFormats: formats !== undefined,
   };
 }
 
@@ -245,8 +248,9 @@ export class ExpectClientHello implements State {
     if (etm) extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
     if (alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) });
     if (offer.serverName !== undefined && !resumable) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    if (offer.groups !== undefined && suite.kx === 'ecdhe' && !resumable) {
-      // RFC 8422 Section 5.2: the server names the point formats it can parse.
+    if (offer.ecPointFormats && suite.kx === 'ecdhe' && !resumable) {
+      // RFC 8422 Section 5.2: the server names the point formats it can parse, in answer to the
+      // client's list only (RFC 5246 Section 7.4.1.4: no extension the client did not offer).
       extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
     }
     // RFC 5077 Section 3.2: an empty session_ticket promises a NewSessionTicket in a full handshake.
