@@ -180,6 +180,11 @@ function configForName(config: ServerConfig, serverName: string | undefined): Se
  * the client's highest). SSL 3.0 and below never.
  */
 function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
+  // RFC 8446 Appendix D.5: a legacy_version of SSL 3.0 or below is refused even when supported_versions
+  // offers more (no client of TLS 1.0 or later sends one).
+  if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
+    throw new TlsError('protocol_version', `client hello has legacy_version ${protocolName(hello.legacyVersion)}, which is never supported`);
+  }
   const sv = findExtension(hello.extensions, ExtensionType.supported_versions);
   if (sv) {
     const offered = decodeSupportedVersionsClient(sv.data);
@@ -188,9 +193,6 @@ function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
       throw new TlsError('protocol_version', `client offered ${offered.map(protocolName).join(', ')}; the server speaks ${protocolName(config.minVersion)} to ${protocolName(config.maxVersion)}`);
     }
     return Math.max(...usable);
-  }
-  if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
-    throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is never supported`);
   }
   const version = Math.min(hello.legacyVersion, config.maxVersion, TLS12);
   if (version < config.minVersion) {
