@@ -149,3 +149,14 @@ describe('records after the messages they follow', () => {
     assertEncryptedFatal('0-RTT, HRR, then a record in the clear', v, out, 'bad_record_mac', A.bad_record_mac, ours, client);
   });
 });
+
+describe('ChangeCipherSpec', () => {
+  it('server, TLS 1.2: a two-byte ChangeCipherSpec after ClientKeyExchange → unexpected_message', () => {
+    const f = flow({ client: { maxVersion: TLS12, cipherSuites: [suiteByName('AES128-SHA')!.id] } }).helloToServer().serverFlightToClient();
+    const [cke] = splitRecords(f.clientFlight);
+    assert.equal(handshakeMessages(cke!)[0]![0], H.client_key_exchange);
+    const v = new Victim(f.server);
+    const out = v.feed(cke!, record(CT.change_cipher_spec, [1, 1]));
+    assertPlainFatal('TLS 1.2 two-byte ChangeCipherSpec after ClientKeyExchange', v, out, 'unexpected_message', A.unexpected_message);
+  });
+});
