@@ -14,7 +14,7 @@ import { decodeHandshake, encodeHandshake, type ClientHello, type ServerHello } 
 import { handshakeMessagesOf } from './flight.js';
 import { concatBytes, splitRecords } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
-import { assertEncryptedFatal, assertPlainFatal, CT, Direction13, Flow, handshakeMessages, record, TLS12, trafficSecrets, Victim } from './victim.js';
+import { assertEncryptedFatal, assertPeerAlert, assertPlainFatal, CT, Direction13, Flow, handshakeMessages, record, TLS12, trafficSecrets, Victim } from './victim.js';
 
 let k: TestKeys;
 before(async () => {
@@ -158,5 +158,32 @@ describe('ChangeCipherSpec', () => {
     const v = new Victim(f.server);
     const out = v.feed(cke!, record(CT.change_cipher_spec, [1, 1]));
     assertPlainFatal('TLS 1.2 two-byte ChangeCipherSpec after ClientKeyExchange', v, out, 'unexpected_message', A.unexpected_message);
+  });
+});
+
+describe('TLS 1.3 alerts in the clear', () => {
+  it('server, before any record opened under the client handshake key: a plaintext fatal alert is read as the client\'s alert', () => {
+    const f = flow().helloToServer().serverFlightToClient();
+    const v = new Victim(f.server);
+    const out = v.feed(record(CT.change_cipher_spec, [1]), record(CT.alert, [2, A.unknown_ca]));
+    assertPeerAlert('TLS 1.3: unencrypted alert after ServerHello', v, out, A.unknown_ca);
+  });
+
+  it('server, once a record opened under the client handshake key: a plaintext alert → unexpected_message', () => {
+    const f = flow().helloToServer().serverFlightToClient();
+    const v = new Victim(f.server);
+    const ours = f.serverApplication(0);
+    assert.equal(v.feed(f.clientHandshake(0).seal(CT.alert, [1, A.user_canceled])).length, 0);
+    const out = v.feed(record(CT.alert, [2, A.unknown_ca]));
+    assertEncryptedFatal('TLS 1.3: unencrypted alert after an encrypted record', v, out, 'unexpected_message', A.unexpected_message, ours, f.client);
+  });
+
+  it('client: a plaintext alert after the ServerHello is not read as an alert', () => {
+    const f = flow().helloToServer();
+    const v = new Victim(f.client);
+    v.feed(...f.serverHelloRecords);
+    v.feed(record(CT.alert, [2, A.unknown_ca]));
+    assert.notEqual(v.conn.error?.code, 'ERR_TLS_ALERT_UNKNOWN_CA');
+    assert.equal(v.conn.error?.kind, 'unexpected_message');
   });
 });
