@@ -9,8 +9,8 @@ import { before, describe, it } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
 import { ClientConnection, ServerConnection, type ConnectionEvent } from '../src/connection.js';
 import { suiteByName } from '../src/suites.js';
-import { AlertDescription, ExtensionType, HandshakeType, NamedGroup } from '../src/wire/enums.js';
-import { decodeHandshake, encodeHandshake, type ClientHello, type ServerHello } from '../src/wire/messages.js';
+import { AlertDescription, ExtensionType, HandshakeType, NamedGroup, SignatureScheme } from '../src/wire/enums.js';
+import { decodeHandshake, encodeHandshake, type CertificateRequest, type ClientHello, type ServerHello } from '../src/wire/messages.js';
 import { handshakeMessagesOf } from './flight.js';
 import { concatBytes, splitRecords } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
@@ -186,4 +186,28 @@ describe('TLS 1.3 alerts in the clear', () => {
     assert.notEqual(v.conn.error?.code, 'ERR_TLS_ALERT_UNKNOWN_CA');
     assert.equal(v.conn.error?.kind, 'unexpected_message');
   });
+});
+
+describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () => {
+  const rsaGcm = suiteByName('AES128-GCM-SHA256')!;
+  const requested = (server: Partial<ServerConfig>): readonly number[] => {
+    const f = flow({ client: { maxVersion: TLS12, cipherSuites: [rsaGcm.id] }, server: { requestCert: true, ...server } }).helloToServer();
+    const cr = handshakeMessagesOf(f.serverFlight).find((m) => m.type === H.certificate_request)!;
+    return (decodeHandshake(H.certificate_request, cr.body, { version: TLS12 }) as CertificateRequest & { signatureAlgorithms: number[] }).signatureAlgorithms;
+  };
+
+  it('the CertificateRequest offers rsa_pkcs1_sha1 and ecdsa_sha1 last, and not when signatureSchemes is set', () => {
+    assert.deepEqual(requested({}).slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
+    assert.deepEqual(requested({ signatureSchemes: [SignatureScheme.rsa_pss_rsae_sha256] }), [SignatureScheme.rsa_pss_rsae_sha256]);
+  });
+
+  it('a client that signs with rsa_pkcs1_sha1 is accepted', () => {
+    const pair = Pair.create(
+      makeClientConfig(k, { maxVersion: TLS12, cipherSuites: [rsaGcm.id], signatureSchemes: [SignatureScheme.rsa_pkcs1_sha1], certificates: [k.client] }),
+      makeServerConfig(k, { maxVersion: TLS12, requestCert: true }),
+    );
+    pair.handshake();
+    assert.equal(pair.server.info.peerCertificates?.length, 1);
+  });
+
 });
