@@ -211,3 +211,29 @@ describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () 
   });
 
 });
+
+describe('TLS 1.2 resumption and the extended master secret (RFC 7627 5.3)', () => {
+  /** A session made with EMS on `server`, and a ClientHello offering its ID again, changed by `change`. */
+  function resumeWith(change: (h: ClientHello) => ClientHello) {
+    const server = makeServerConfig(k, { maxVersion: TLS12 });
+    const client = { maxVersion: TLS12, cipherSuites: [suiteByName('ECDHE-RSA-AES128-GCM-SHA256')!.id] };
+    const f = new Flow(makeClientConfig(k, client), server).established();
+    const first = decodeHandshake(H.server_hello, handshakeMessagesOf(f.serverFlight)[0]!.body, { version: TLS12 }) as ServerHello;
+    assert.equal(f.server.info.extendedMasterSecret, true);
+    const hello = without({ ...clientHello(client), legacySessionId: first.legacySessionId }, ExtensionType.session_ticket);
+    const v = new Victim(new ServerConnection(server));
+    return { v, out: v.feed(helloRecord(change(hello))), sessionId: first.legacySessionId };
+  }
+
+  it('resuming an EMS session without extended_master_secret → handshake_failure', () => {
+    const { v, out } = resumeWith((h) => without(h, ExtensionType.extended_master_secret));
+    assertPlainFatal('resumption of an EMS session without EMS', v, out, 'handshake_failure', A.handshake_failure);
+  });
+
+  it('resuming it with extended_master_secret resumes (control)', () => {
+    const { v, out, sessionId } = resumeWith((h) => h);
+    assert.equal(v.conn.error, undefined);
+    const sh = decodeHandshake(H.server_hello, handshakeMessagesOf(out)[0]!.body, { version: TLS12 }) as ServerHello;
+    assert.deepEqual(sh.legacySessionId, sessionId);
+  });
+});
