@@ -123,7 +123,7 @@ export class ExpectServerKeyExchange implements State {
     if (!cx.provider.verify(this.serverPublicKey, scheme, signed, ske.signature)) {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
-    cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroups.find((g) => bytesEqual(g.p, ske.dhP))?.group;
+    cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroupOf(ske.dhP);
     return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);
   }
 }
@@ -165,7 +165,7 @@ export class ExpectPskServerKeyExchange implements State {
       cx.info.group = ske.namedGroup;
     } else if (kx === 'dhe_psk') {
       checkServerDhParams({ dhP: ske.dhP!, dhG: ske.dhG!, dhYs: ske.dhYs! });
-      cx.info.group = ffdheGroups.find((g) => bytesEqual(g.p, ske.dhP!))?.group;
+      cx.info.group = ffdheGroupOf(ske.dhP!);
     }
     return done(ske);
   }
@@ -321,8 +321,13 @@ export class ExpectServerHelloDone implements State {
 function dheOrEcdheGroup(ske: ServerKeyExchange | ServerKeyExchangePsk | undefined): number | undefined {
   if (!ske) return undefined;
   if ('namedGroup' in ske && ske.namedGroup !== undefined) return ske.namedGroup;
-  const p = 'dhP' in ske ? ske.dhP : undefined;
-  return p ? ffdheGroups.find((g) => bytesEqual(g.p, p))?.group : undefined;
+  const dhP = 'dhP' in ske ? ske.dhP : undefined;
+  return dhP ? ffdheGroupOf(dhP) : undefined;
+}
+
+/** The RFC 7919 group whose prime a ServerKeyExchange names, if it is one. */
+function ffdheGroupOf(dhP: Uint8Array): number | undefined {
+  return ffdheGroups.find((g) => bytesEqual(g.p, dhP))?.group;
 }
 
 /**

@@ -188,25 +188,39 @@ function acceptPsk(
     throw new TlsError('illegal_parameter', 'pre_shared_key is not the last extension of the ClientHello');
   }
   const offered = decodePreSharedKeyClient(ext.data);
+  const chosen = choosePsk(cx, config, offered.identities, suite, offer, external);
+  if (!chosen) return undefined;
+  const { index, psk, state } = chosen;
+  const truncated = frame.raw.subarray(0, frame.raw.length - encodedBindersLength(offered.binders));
+  const expected = pskBinder(cx, suite.hash, psk, cx.transcript.hashWith(suite.hash, truncated), state ? 'res binder' : 'ext binder');
+  if (!constantTimeEqual(expected, offered.binders[index]!)) throw binderFailure(state === undefined);
+  if (!state) cx.trace?.({ kind: 'note', side: 'server', text: `external PSK accepted (identity ${index}): no certificates` });
+  const { identity, obfuscatedTicketAge } = offered.identities[index]!;
+  return { psk, index, state, obfuscatedTicketAge, ticket: identity };
+}
+
+/** A bad binder: decrypt_error (RFC 8446 Section 6.2) for a ticket; illegal_parameter for an external PSK, as OpenSSL and node:tls send it. */
+function binderFailure(external: boolean): TlsError {
+  return external
+    ? new TlsError('illegal_parameter', 'external PSK binder does not verify', { code: 'ERR_SSL_BINDER_DOES_NOT_VERIFY' })
+    : new TlsError('decrypt_error', 'PSK binder does not verify');
+}
+
+/** The first identity that is a usable ticket or the external PSK whose hash fits the suite. */
+function choosePsk(
+  cx: HandshakeContext, config: ServerConfig, identities: readonly { readonly identity: Uint8Array }[], suite: CipherSuite, offer: ClientOfferSeen,
+  external: ExternalPskMatch | undefined,
+): { index: number; psk: Uint8Array; state: ServerSessionState | undefined } | undefined {
   const now = config.now().getTime();
-  const truncated = () => frame.raw.subarray(0, frame.raw.length - encodedBindersLength(offered.binders));
-  for (let index = 0; index < offered.identities.length; index++) {
-    const { identity, obfuscatedTicketAge } = offered.identities[index]!;
+  for (let index = 0; index < identities.length; index++) {
     if (external?.index === index) {
-      if (external.hash !== suite.hash) continue;
-      const expected = pskBinder(cx, suite.hash, external.key, cx.transcript.hashWith(suite.hash, truncated()), 'ext binder');
-      if (!constantTimeEqual(expected, offered.binders[index]!)) {
-        throw new TlsError('illegal_parameter', 'external PSK binder does not verify', { code: 'ERR_SSL_BINDER_DOES_NOT_VERIFY' });
-      }
-      cx.trace?.({ kind: 'note', side: 'server', text: `external PSK accepted (identity ${index}): no certificates` });
-      return { psk: external.key, index, state: undefined, obfuscatedTicketAge, ticket: identity };
+      if (external.hash === suite.hash) return { index, psk: external.key, state: undefined };
+      continue;
     }
-    const state = openTicket(cx.provider, config.ticketKeyRing, identity);
+    const state = openTicket(cx.provider, config.ticketKeyRing, identities[index]!.identity);
     if (!state || state.version !== 0x0304 || now - state.createdAt >= state.lifetime * 1000) continue;
     if (suiteById(state.cipherSuite)?.hash !== suite.hash || state.serverName !== (offer.serverName ?? '')) continue;
-    const expected = pskBinder(cx, suite.hash, state.secret, cx.transcript.hashWith(suite.hash, truncated()));
-    if (!constantTimeEqual(expected, offered.binders[index]!)) throw new TlsError('decrypt_error', 'PSK binder does not verify');
-    return { psk: state.secret, index, state, obfuscatedTicketAge, ticket: identity };
+    return { index, psk: state.secret, state };
   }
   return undefined;
 }
