@@ -3,7 +3,8 @@
 
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { Duplex } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { cipherSuites } from '../suites.js';
 import { SecureContext, codedError, type TlsOptions } from './options.js';
@@ -374,6 +375,59 @@ export function createServer(
   b?: (socket: TLSSocket) => void,
 ): Server {
   return new Server(a, b);
+}
+
+/** Two streams joined in memory: what one is written, the other reads. */
+function duplexPair(): [Duplex, Duplex] {
+  const sides: Duplex[] = [];
+  const side = (other: () => Duplex): Duplex =>
+    new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        other().push(chunk);
+        callback();
+      },
+      final(callback) {
+        other().push(null);
+        callback();
+      },
+    });
+  sides.push(side(() => sides[1]!), side(() => sides[0]!));
+  return [sides[0]!, sides[1]!];
+}
+
+let securePairWarned = false;
+
+/**
+ * node's deprecated createSecurePair() (DEP0064): `cleartext`, a TLSSocket, runs over
+ * `encrypted`, the stream carrying the TLS records. Use TLSSocket instead.
+ */
+export function createSecurePair(
+  secureContext?: SecureContext,
+  isServer = false,
+  requestCert = !isServer,
+  rejectUnauthorized = false,
+  options: TLSSocketOptions = {},
+): EventEmitter & { encrypted: Duplex; cleartext: TLSSocket; credentials: SecureContext; server: net.Server | undefined; destroy(): void } {
+  if (!securePairWarned) {
+    securePairWarned = true;
+    process.emitWarning('tls.createSecurePair() is deprecated. Please use tls.TLSSocket instead.', 'DeprecationWarning', 'DEP0064');
+  }
+  const context = secureContext ?? contextFor({});
+  const [encrypted, inner] = duplexPair();
+  const cleartext = new TLSSocket(inner, { ...options, secureContext: context, isServer, requestCert, rejectUnauthorized });
+  const pair = Object.assign(new EventEmitter(), {
+    encrypted,
+    cleartext,
+    credentials: context,
+    server: options.server,
+    destroy(): void {
+      cleartext.destroy();
+      encrypted.destroy();
+    },
+  });
+  cleartext.once('secure', () => pair.emit('secure'));
+  return pair;
 }
 
 /**

@@ -141,6 +141,13 @@ const protocolMethods: Readonly<Record<string, readonly [string, string] | undef
  */
 function protocolMethod(options: TlsOptions): { minVersion: number; maxVersion: number } | undefined {
   const name = options.secureProtocol;
+  if (!name) return undefined;
+  // node refuses the combination before it looks at the method's name.
+  for (const v of [options.minVersion, options.maxVersion]) {
+    if (v !== undefined && v !== null) {
+      throw codedError('ERR_TLS_PROTOCOL_VERSION_CONFLICT', `TLS protocol version ${JSON.stringify(v)} conflicts with secureProtocol ${JSON.stringify(name)}`, 'TypeError');
+    }
+  }
   if (typeof name !== 'string') return undefined;
   const base = /^(.*?)_(?:client_|server_)?method$/.exec(name)?.[1];
   if (base === 'SSLv2' || base === 'SSLv3') {
@@ -151,9 +158,6 @@ function protocolMethod(options: TlsOptions): { minVersion: number; maxVersion: 
   }
   const range = protocolMethods[base];
   if (range === undefined) return undefined;
-  for (const v of [options.minVersion, options.maxVersion]) {
-    if (v) throw codedError('ERR_TLS_PROTOCOL_VERSION_CONFLICT', `TLS protocol version ${JSON.stringify(v)} conflicts with secureProtocol ${JSON.stringify(name)}`, 'TypeError');
-  }
   return { minVersion: versionByName[range[0]]!, maxVersion: versionByName[range[1]]! };
 }
 

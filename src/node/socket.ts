@@ -12,7 +12,7 @@ import type { ClientConfig, ServerConfig } from '../config.js';
 import type { TlsError } from '../errors.js';
 import type { CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
-import { SecureContext, serverSocketOptions, type TlsOptions } from './options.js';
+import { SecureContext, codedError, serverSocketOptions, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
 import { invalidArgType } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
@@ -142,6 +142,9 @@ export class TLSSocket extends Duplex {
     this.#isServer = options.isServer === true;
     if (this.#isServer && options.SNICallback && typeof options.SNICallback !== 'function') {
       throw invalidArgType('options.SNICallback', 'function', options.SNICallback);
+    }
+    if (options.secureContext !== undefined && !(options.secureContext instanceof SecureContext)) {
+      throw codedError('ERR_TLS_INVALID_CONTEXT', 'context must be a SecureContext', 'TypeError');
     }
     this.server = options.server;
     // node makes the context through tls.createSecureContext as the module holds it now.
@@ -536,6 +539,17 @@ export class TLSSocket extends Duplex {
   /** TLS 1.3 0-RTT (typetls extension): 'none', 'accepted', or 'rejected' (then the data went again after the handshake). */
   get earlyData(): 'none' | 'accepted' | 'rejected' {
     return this.#conn.info.earlyData;
+  }
+
+  /**
+   * The part of node's native `ssl` handle a program may use: verifyError(), the certificate
+   * verification error of the handshake (or null), which a client TLSSocket made by the program
+   * itself checks instead of rejectUnauthorized. null once the socket is destroyed, as in node.
+   */
+  get ssl(): { verifyError(): Error | null } | null {
+    if (this.destroyed) return null;
+    const conn = this.#conn;
+    return { verifyError: () => conn.info.authorizationError ?? null };
   }
 
   getSession(): Buffer | undefined {
