@@ -216,8 +216,18 @@ export interface ServerConfig extends CommonConfig {
   readonly earlyDataReplayFilter: ReplayFilter;
 }
 
-/** X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then the classic curves. */
-export const defaultGroups: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/**
+ * X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then what node:tls offers, in
+ * its order: the curves X25519, P-256, X448, P-521, P-384 and the RFC 7919 groups ffdhe2048 to
+ * ffdhe8192. A client sends key shares for the first group only (with X25519 beside the hybrid);
+ * the rest cost it a few bytes of supported_groups and let a server that takes none of the first
+ * ask for another (HelloRetryRequest) rather than fail. A server takes the first of these the
+ * client lists.
+ */
+export const defaultGroups: readonly number[] = [
+  NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.x448, NamedGroup.secp521r1, NamedGroup.secp384r1,
+  NamedGroup.ffdhe2048, NamedGroup.ffdhe3072, NamedGroup.ffdhe4096, NamedGroup.ffdhe6144, NamedGroup.ffdhe8192,
+];
 
 export const defaultSignatureSchemes: readonly number[] = [
   SignatureScheme.ecdsa_secp256r1_sha256,
