@@ -149,6 +149,11 @@ export function messageName(type: number): string {
 
 /** RFC 5246 Section 7.4.9: Finished is compared in constant time; a mismatch is decrypt_error. */
 export function checkFinished(expected: Uint8Array, received: Uint8Array, who: 'client' | 'server'): void {
+  // RFC 5246 Section 7.4.9, RFC 8446 Section 4.4.4: verify_data has the length the suite fixes (12 bytes,
+  // the hash's in TLS 1.3); another length is a malformed message, not a wrong value. The lengths are public.
+  if (received.length !== expected.length) {
+    throw new TlsError('decode_error', `${who} Finished has ${received.length} bytes of verify_data, not ${expected.length}`);
+  }
   if (!constantTimeEqual(expected, received)) {
     throw new TlsError('decrypt_error', `${who} Finished verify_data is wrong`);
   }

@@ -47,6 +47,8 @@ export interface ClientOfferSeen {
   readonly ocsp: boolean;
   /** RFC 8449: the client's record_size_limit, if it sent one. */
   readonly recordSizeLimit: number | undefined;
+  /** RFC 8422 Section 5.1.2: the client sent ec_point_formats. */
+  readonly ecPointFormats: boolean;
 }
 
 /** The choices the server made for this handshake. */
@@ -98,6 +100,7 @@ function readOffer(hello: ClientHello): ClientOfferSeen {
     ticket: ticket ? decodeSessionTicket(ticket.data) : undefined,
     ocsp: wantsOcsp(hello),
     recordSizeLimit: clientRecordSizeLimit(hello),
+    ecPointFormats: formats !== undefined,
   };
 }
 
@@ -177,6 +180,11 @@ function configForName(config: ServerConfig, serverName: string | undefined): Se
  * the client's highest). SSL 3.0 and below never.
  */
 function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
+  // RFC 8446 Appendix D.5: a legacy_version of SSL 3.0 or below is refused even when supported_versions
+  // offers more (no client of TLS 1.0 or later sends one).
+  if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
+    throw new TlsError('protocol_version', `client hello has legacy_version ${protocolName(hello.legacyVersion)}, which is never supported`);
+  }
   const sv = findExtension(hello.extensions, ExtensionType.supported_versions);
   if (sv) {
     const offered = decodeSupportedVersionsClient(sv.data);
@@ -185,9 +193,6 @@ function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
       throw new TlsError('protocol_version', `client offered ${offered.map(protocolName).join(', ')}; the server speaks ${protocolName(config.minVersion)} to ${protocolName(config.maxVersion)}`);
     }
     return Math.max(...usable);
-  }
-  if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
-    throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is never supported`);
   }
   const version = Math.min(hello.legacyVersion, config.maxVersion, TLS12);
   if (version < config.minVersion) {
@@ -245,8 +250,9 @@ export class ExpectClientHello implements State {
     if (etm) extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
     if (alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) });
     if (offer.serverName !== undefined && !resumable) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    if (offer.groups !== undefined && suite.kx === 'ecdhe' && !resumable) {
-      // RFC 8422 Section 5.2: the server names the point formats it can parse.
+    if (offer.ecPointFormats && suite.kx === 'ecdhe' && !resumable) {
+      // RFC 8422 Section 5.2: the server names the point formats it can parse, in answer to the
+      // client's list only (RFC 5246 Section 7.4.1.4: no extension the client did not offer).
       extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
     }
     // RFC 5077 Section 3.2: an empty session_ticket promises a NewSessionTicket in a full handshake.

@@ -223,6 +223,7 @@ export class ExpectSecondClientHello implements State {
       ticket: undefined,
       ocsp: wantsOcsp(hello),
       recordSizeLimit: clientRecordSizeLimit(hello),
+      ecPointFormats: false,
     };
     const psk = acceptPsk(cx, this.config, hello, frame, this.selection.suite, offer);
     record(cx, frame, hello);
