@@ -2,6 +2,7 @@ import type { CryptoProvider, PrivateKey } from './crypto/provider.js';
 import { TlsError } from './errors.js';
 import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
 import { defaultCipherSuites, suiteById } from './suites.js';
+import { MAX_STRUCTURED_HANDSHAKE_BODY } from './wire/messages.js';
 import type { Annotator } from './trace.js';
 import type { Certificate } from './x509/certificate.js';
 import {
@@ -73,9 +74,21 @@ export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
  * is 1 to 2^24.5.
  */
 export interface Limits {
-  /** The largest handshake message but Certificate, in bytes of body (decode_error above); default 64 KiB. */
+  /**
+   * The largest handshake message but Certificate and CertificateStatus, in bytes of body
+   * (decode_error above). Each message type is also held to the most its structure allows, checked
+   * from its header before any of the body is buffered: a ClientHello to 131,396 bytes (every
+   * legal one parses: 32,767 suites, 16,383 extensions, a 65,531-byte extension), a ServerHello to
+   * 65,607, a Finished to 64. The default, 262,150, is the largest of those (a TLS 1.2 DHE
+   * ServerKeyExchange at full size), so by default only the protocol's own limits apply; it also
+   * bounds message types we do not know. Lower it to refuse legal but unusually large messages.
+   */
   readonly maxHandshakeMessage: number;
-  /** The largest Certificate message, in bytes of body (decode_error above); default 256 KiB. */
+  /**
+   * The largest Certificate or CertificateStatus message, in bytes of body (decode_error above);
+   * default 256 KiB. The protocol allows 2^24 - 1; this is the one message whose legal size we
+   * cap below that, as Go does, since a chain that long is a peer making us hold memory.
+   */
   readonly maxCertificateMessage: number;
   /** The most certificates in a peer's chain (bad_certificate above); default 10. */
   readonly maxChainLength: number;
@@ -119,7 +132,7 @@ export interface Limits {
 }
 
 export const defaultLimits: Limits = {
-  maxHandshakeMessage: 64 * 1024,
+  maxHandshakeMessage: MAX_STRUCTURED_HANDSHAKE_BODY,
   maxCertificateMessage: 256 * 1024,
   maxChainLength: 10,
   maxEmptyRecords: 32,
