@@ -111,5 +111,11 @@ export function suiteAllowedAt(s: CipherSuite, version: number): boolean {
   return true;
 }
 
+/**
+ * Every suite in typetls's own order as a cipher string (OpenSSL names; TLS 1.3's are the IANA
+ * ones), for tools that prefer it to node's default string.
+ */
+export const ownCipherString: string = cipherSuites.map((s) => s.openSslName).join(':');
+
 /** The suites typetls offers and accepts unless configured otherwise: all of them. */
 export const defaultCipherSuites: readonly number[] = cipherSuites.map((s) => s.id);

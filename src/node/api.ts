@@ -47,6 +47,8 @@ export function connect(port: number, host?: string, options?: ConnectionOptions
 export function connect(port: number, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(...args: unknown[]): TLSSocket {
   const { options, callback } = normalizeConnectArgs(args);
+  // As node: the options are checked (the context made) before any connection is opened.
+  const secureContext = options.secureContext ?? new SecureContext(options);
   let transport = options.socket;
   if (!transport) {
     if (options.port === undefined) throw codedError('ERR_MISSING_ARGS', 'connect() needs a port or a socket', 'TypeError');
@@ -61,6 +63,7 @@ export function connect(...args: unknown[]): TLSSocket {
   }
   const socket = new TLSSocket(transport, {
     ...options,
+    secureContext,
     isServer: false,
     host: options.host ?? 'localhost',
   });
