@@ -20,6 +20,7 @@ import type { Annotator } from '../trace.js';
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
+import type { ClientPskCallback, ServerPskCallback } from './psk.js';
 
 /** Bytes as node:tls accepts them. */
 export type BinaryLike = string | Uint8Array;
@@ -76,6 +77,15 @@ export interface TlsOptions {
    * an error or no context keeps the server's own certificates.
    */
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+  /**
+   * Pre-shared keys, as in node:tls. Client: pskCallback(hint) returns { psk, identity } (or null for
+   * none), called for a TLS 1.3 ClientHello (hint null) and for a TLS 1.2 PSK suite (the server's hint
+   * or null). Server: pskCallback(socket, identity) returns the key (or null for an unknown identity).
+   * The TLS 1.2 PSK suites are used only with it; a server with it needs no certificate.
+   */
+  pskCallback?: ClientPskCallback | ServerPskCallback;
+  /** Server: the identity hint a TLS 1.2 PSK suite's ServerKeyExchange carries (at most 256 bytes). */
+  pskIdentityHint?: string;
   /**
    * typetls extension: the engine's limits (src/config.ts `Limits`), e.g. `maxRecordsPerKey`, the
    * TLS 1.3 records under one key before an automatic KeyUpdate; each one left out keeps its default.
@@ -475,6 +485,9 @@ function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (nam
 
 function serverOnly(options: TlsOptions) {
   return {
+    // The keys are looked up per connection (TLSSocket binds pskCallback to its socket); this marks
+    // the context as one with keys, so that it may do without a certificate and choose PSK suites.
+    ...(typeof options.pskCallback === 'function' ? { pskForIdentity: () => undefined } : {}),
     ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
