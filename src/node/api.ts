@@ -50,6 +50,8 @@ export function connect(...args: unknown[]): TLSSocket {
   const { options, callback } = normalizeConnectArgs(args);
   // Checked before any connection is made, as node checks it when it makes the socket.
   validateSocketPskCallback(options.pskCallback);
+  // As node: the options are checked (the context made) before any connection is opened.
+  const secureContext = options.secureContext ?? new SecureContext(options);
   let transport = options.socket;
   if (!transport) {
     if (options.port === undefined) throw codedError('ERR_MISSING_ARGS', 'connect() needs a port or a socket', 'TypeError');
@@ -64,6 +66,7 @@ export function connect(...args: unknown[]): TLSSocket {
   }
   const socket = new TLSSocket(transport, {
     ...options,
+    secureContext,
     isServer: false,
     host: options.host ?? 'localhost',
   });
