@@ -13,6 +13,7 @@ import { TLSSocket as TLSSocketClass, type TLSSocketOptions } from './socket.js'
 import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, callableClass, tlsModule } from './tls-module.js';
 import { invalidArgType, outOfRange, validateBinary, validateObject } from './validate.js';
 import type { TicketKeyRing } from '../handshake/resumption.js';
+import { validateServerPskOptions, validateSocketPskCallback } from './psk.js';
 
 export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext };
 export type { TlsOptions, TLSSocketOptions, PeerCertificate };
@@ -105,6 +106,8 @@ export function connect(port: number, options?: ConnectionOptions, callback?: Se
 export function connect(path: string, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(...args: unknown[]): TLSSocket {
   const { options: given, callback } = normalizeConnectArgs(args);
+  // Checked before any connection is made, as node checks it when it makes the socket.
+  validateSocketPskCallback(given.pskCallback);
   // As node: the cipher list and the identity check are the module's as they are now.
   const options: ConnectionOptions = { ciphers: tlsModule.DEFAULT_CIPHERS, ...given };
   if (options.checkServerIdentity === undefined && tlsModule.checkServerIdentity !== checkServerIdentity && tlsModule.checkServerIdentity) {
@@ -192,6 +195,8 @@ class TlsServer extends net.Server {
   readonly #sniCallback: TlsOptions['SNICallback'];
   readonly #alpnProtocols: TlsOptions['ALPNProtocols'];
   readonly #secureContextOption: SecureContext | undefined;
+  readonly #pskCallback: TlsOptions['pskCallback'];
+  readonly #pskIdentityHint: string | undefined;
 
   constructor(options?: TlsServerOptions | ((socket: TLSSocket) => void) | null, secureConnectionListener?: (socket: TLSSocket) => void) {
     if (typeof options === 'function') {
@@ -213,6 +218,10 @@ class TlsServer extends net.Server {
       ...(opts.keepAliveInitialDelay !== undefined ? { keepAliveInitialDelay: opts.keepAliveInitialDelay } : {}),
       ...(opts.highWaterMark !== undefined ? { highWaterMark: opts.highWaterMark } : {}),
     });
+    // node checks these when the server is made.
+    validateServerPskOptions(opts);
+    this.#pskCallback = opts.pskCallback;
+    this.#pskIdentityHint = opts.pskIdentityHint;
     this.requestCert = opts.requestCert === true;
     this.rejectUnauthorized = opts.rejectUnauthorized !== false;
     this.sessionTimeout = opts.sessionTimeout || undefined;
@@ -331,6 +340,9 @@ class TlsServer extends net.Server {
         SNICallback: this.#sniCallback ?? this.#contextForName,
         allowHalfOpen,
         pauseOnConnect,
+        // node passes the server's pskCallback and hint to each socket.
+        ...(this.#pskCallback ? { pskCallback: this.#pskCallback } : {}),
+        ...(this.#pskIdentityHint ? { pskIdentityHint: this.#pskIdentityHint } : {}),
       });
     } catch (e) {
       raw.destroy();
