@@ -121,3 +121,26 @@ test('pfx: errors as node:tls gives them for the same file', () => {
     assert.deepEqual(typetls, node, what);
   }
 });
+
+test('dhparam: as in node, a server picks DHE only when dhparam is given', async () => {
+  const ciphers = 'DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256';
+  for (const [dhparam, expected] of [[undefined, 'ECDHE-RSA-AES128-GCM-SHA256'], ['auto', 'DHE-RSA-AES128-GCM-SHA256']] as const) {
+    const server = tls.createServer({ key: read(pki.rsaKey), cert: read(pki.rsaCert), ciphers, ...(dhparam ? { dhparam } : {}) }, (s) => s.end());
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const name = await new Promise<string>((resolve, reject) => {
+      const client = nodeTls.connect({ port, host: '127.0.0.1', ca: read(pki.caCert), servername: 'localhost', ciphers, maxVersion: 'TLSv1.2' }, () => {
+        resolve(client.getCipher().name);
+        client.end();
+      });
+      client.on('error', reject);
+    });
+    assert.equal(name, expected, `dhparam ${String(dhparam)}`);
+  }
+  // A PEM prime under 1024 bits is refused as node refuses it.
+  const dh512 = execFileSync('openssl', ['dhparam', '512'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const { node, typetls } = bothErrors({ dhparam: dh512 });
+  assert.deepEqual(node, { message: 'DH parameter is less than 1024 bits', code: 'ERR_INVALID_ARG_VALUE' });
+  assert.deepEqual(typetls, node);
+});
