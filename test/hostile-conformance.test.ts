@@ -5,9 +5,11 @@
 // exception escaped.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
 import { ClientConnection, ServerConnection, type ConnectionEvent } from '../src/connection.js';
+import { createSecureContext } from '../src/node/api.js';
 import { suiteByName } from '../src/suites.js';
 import { AlertDescription, ExtensionType, HandshakeType, NamedGroup, SignatureScheme } from '../src/wire/enums.js';
 import { decodeHandshake, encodeHandshake, type CertificateRequest, type ClientHello, type ServerHello, type ServerKeyExchangeEcdhe } from '../src/wire/messages.js';
@@ -199,6 +201,11 @@ describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () 
   it('the CertificateRequest offers rsa_pkcs1_sha1 and ecdsa_sha1 last, and not when signatureSchemes is set', () => {
     assert.deepEqual(requested({}).slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
     assert.deepEqual(requested({ signatureSchemes: [SignatureScheme.rsa_pss_rsae_sha256] }), [SignatureScheme.rsa_pss_rsae_sha256]);
+  });
+
+  it('a server made through the node API (createSecureContext) offers them too', () => {
+    const context = createSecureContext({ cert: readFileSync(k.pki.rsaCert), key: readFileSync(k.pki.rsaKey) });
+    assert.deepEqual(context.serverConfig.clientSignatureSchemes12.slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
   });
 
   it('a client that signs with rsa_pkcs1_sha1 is accepted', () => {
