@@ -12,7 +12,7 @@ import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange } from
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
 import {
-  checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate,
+  checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, checkStapledOcsp,
   type HandshakeContext, type Input, type State,
 } from './common.js';
 import type { ClientOffer } from './client.js';
@@ -46,7 +46,8 @@ export class ExpectCertificate implements State {
     cx.info.peerCertificates = chain;
     // RFC 5246 Section 7.4.2: RSA key exchange encrypts to the key; ECDHE and DHE sign with it.
     const keyUsage = this.hs.suite.kx === 'rsa' ? 'keyEncipherment' : 'digitalSignature';
-    verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
+    const path = verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
+    if (!this.statusExpected) checkStapledOcsp(cx, path, undefined);
 
     // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
     const serverKey = cx.provider.loadPublicKey(leaf.subjectPublicKeyInfo);
@@ -61,14 +62,18 @@ export class ExpectCertificate implements State {
     const next = suite.kx === 'ecdhe' || suite.kx === 'dhe'
       ? new ExpectServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey)
       : new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
-    return this.statusExpected ? new ExpectCertificateStatus(next) : next;
+    return this.statusExpected ? new ExpectCertificateStatus(next, path) : next;
   }
 }
 
 /** RFC 6066 Section 8: the stapled OCSP response, right after Certificate. */
 export class ExpectCertificateStatus implements State {
   readonly name = 'ExpectCertificateStatus';
-  constructor(readonly next: State) {}
+  constructor(
+    readonly next: State,
+    /** The validated path, for the requireOcsp check. */
+    readonly path: readonly Certificate[] | undefined,
+  ) {}
 
   holds(): TraceFields {
     return this.next.holds();
@@ -77,6 +82,7 @@ export class ExpectCertificateStatus implements State {
   handle(cx: HandshakeContext, input: Input): State {
     const status = expect(cx, input, HandshakeType.certificate_status);
     cx.emit({ type: 'ocspResponse', response: status.response });
+    checkStapledOcsp(cx, this.path, status.response);
     return this.next;
   }
 }
