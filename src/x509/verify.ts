@@ -183,7 +183,7 @@ function mayHaveIssued(issuer: Certificate, cert: Certificate): boolean {
 
 /** RFC 5280 Section 3.3 (and 6.1): self-issued means issuer and subject names are the same. */
 export function isSelfIssued(cert: Certificate): boolean {
-  return mayHaveIssued(cert, cert);
+  return bytesEqual(cert.subject.raw, cert.issuer.raw);
 }
 
 function isSha1(scheme: number | undefined): boolean {
