@@ -77,6 +77,18 @@ export interface CommonConfig {
 export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
 
 /**
+ * A pre-shared key agreed outside TLS, and the identity that names it: RFC 4279 (the TLS 1.2
+ * PSK suites) and RFC 8446 Section 4.2.11 (a TLS 1.3 external PSK). `hash` is the TLS 1.3 hash
+ * the key goes with (RFC 8446 Section 4.2.11: SHA-256 unless agreed otherwise), so the suite
+ * chosen must use it; TLS 1.2 ignores it.
+ */
+export interface ExternalPsk {
+  readonly identity: Uint8Array;
+  readonly key: Uint8Array;
+  readonly hash?: 'sha256' | 'sha384';
+}
+
+/**
  * What a peer may make us buffer or repeat, and how long we use one key. A peer
  * over a limit gets the alert the limit names and the connection ends. Every
  * limit is a non-negative integer; the message sizes are at most 2^24 - 1, the
@@ -184,6 +196,14 @@ export interface ClientConfig extends CommonConfig {
    * or OCSP_VERIFY_FAILED (under rejectUnauthorized: false, as authorizationError).
    */
   readonly requireOcsp: boolean;
+  /**
+   * The pre-shared key to use with this server, or undefined for none (node:tls pskCallback).
+   * Asked while the ClientHello is built when TLS 1.3 is offered (`hint` undefined: the key is
+   * offered as an external PSK, RFC 8446 Section 4.2.11), and again when the server chose a
+   * TLS 1.2 PSK suite, with the server's identity hint if it sent one (RFC 4279 Section 2). The
+   * PSK suites are offered only when this is set.
+   */
+  readonly pskForHint: ((hint: Uint8Array | undefined) => ExternalPsk | undefined) | undefined;
 }
 
 export interface ServerConfig extends CommonConfig {
@@ -231,6 +251,16 @@ export interface ServerConfig extends CommonConfig {
   readonly maxEarlyData: number;
   /** Remembers the tickets used for 0-RTT so each is accepted once (RFC 8446 Section 8.1); share it across a fleet. */
   readonly earlyDataReplayFilter: ReplayFilter;
+  /**
+   * The pre-shared key a client's identity names, or undefined for an identity we do not know
+   * (node:tls pskCallback): a TLS 1.2 PSK suite's ClientKeyExchange identity (RFC 4279 Section 2),
+   * or a TLS 1.3 pre_shared_key identity that is none of our tickets (RFC 8446 Section 4.2.11;
+   * the key's hash then decides the suite). The PSK suites are chosen only when this is set, and
+   * with it a server needs no certificate.
+   */
+  readonly pskForIdentity: ((identity: Uint8Array) => { readonly key: Uint8Array; readonly hash?: 'sha256' | 'sha384' } | undefined) | undefined;
+  /** The identity hint a TLS 1.2 PSK suite's ServerKeyExchange carries (RFC 4279 Section 2); none by default. */
+  readonly pskIdentityHint: Uint8Array | undefined;
 }
 
 /** X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then the classic curves. */
@@ -310,7 +340,13 @@ function validateCommon(config: CommonConfig): void {
 
 export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig {
   const requireOcsp = options.requireOcsp ?? false;
-  return { ...commonDefaults(options), certificates: options.certificates ?? [], requestOcsp: (options.requestOcsp ?? false) || requireOcsp, requireOcsp };
+  return {
+    ...commonDefaults(options),
+    certificates: options.certificates ?? [],
+    requestOcsp: (options.requestOcsp ?? false) || requireOcsp,
+    requireOcsp,
+    pskForHint: options.pskForHint,
+  };
 }
 
 export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig {
@@ -336,9 +372,15 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     sessionStore: options.sessionStore ?? new MemorySessionStore(),
     maxEarlyData: options.maxEarlyData ?? 0,
     earlyDataReplayFilter: options.earlyDataReplayFilter ?? new ReplayFilter(),
+    pskForIdentity: options.pskForIdentity,
+    pskIdentityHint: options.pskIdentityHint,
   };
-  if (config.certificates.length === 0) {
+  // A server with pre-shared keys can do without a certificate (a handshake that needs one fails).
+  if (config.certificates.length === 0 && config.pskForIdentity === undefined) {
     throw new TlsError('api_misuse', 'a server needs at least one certificate and key', { code: 'ERR_TLS_MISSING_CERT' });
+  }
+  if (config.pskIdentityHint !== undefined && config.pskIdentityHint.length > 0xffff) {
+    throw new TlsError('api_misuse', 'pskIdentityHint must be at most 65535 bytes (RFC 4279 Section 2)', { code: 'ERR_OUT_OF_RANGE' });
   }
   return config;
 }

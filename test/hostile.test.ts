@@ -402,6 +402,21 @@ describe('wrong Finished', () => {
     assertPlainFatal('wrong verify_data, well encrypted', v, out, 'decrypt_error', A.decrypt_error);
   });
 
+  // RFC 5246 Section 7.4.9: verify_data is 12 bytes; another length is malformed (decode_error), not wrong.
+  for (const [name, length] of [['empty', 0], ['11 bytes', 11], ['13 bytes', 13]] as const) {
+    it(`server: a well-encrypted client Finished with verify_data ${name} → decode_error`, () => {
+      const f = flow().helloToServer().serverFlightToClient();
+      const recs = splitRecords(f.clientFlight);
+      const keys = f.keys12();
+      const opened = keys.client(0).open(recs[recs.length - 1]!);
+      assert.equal(opened.plaintext.length, 4 + 12);
+      const resized = handshake(HandshakeType.finished, concatBytes([opened.plaintext.subarray(4), new Uint8Array(1)]).subarray(0, length));
+      const v = new Victim(f.server);
+      const out = v.feed(concatBytes([...recs.slice(0, -1), keys.client(0).seal(CT.handshake, resized)]));
+      assertPlainFatal(`verify_data ${name}, well encrypted`, v, out, 'decode_error', A.decode_error);
+    });
+  }
+
   it('client: a well-encrypted server Finished with wrong verify_data → decrypt_error', () => {
     const f = flow().helloToServer().serverFlightToClient().clientFlightToServer();
     // [NewSessionTicket,] ChangeCipherSpec, Finished: the Finished is the last record.
