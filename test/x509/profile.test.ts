@@ -356,3 +356,37 @@ test('validity: fractional seconds are read, not taken for expiry', () => {
   const expired = leaf(r, { validityDer: der.sequence(generalized(new Date(NOW.getTime() - 2 * 86400_000), '.5'), generalized(new Date(NOW.getTime() - 86400_000), '.5')) });
   refused(verify([expired], r), 'CERT_HAS_EXPIRED', 'an expired one with fractional seconds');
 });
+
+test('duplicate extensions: the certificate is refused when it is read', async () => {
+  const r = root();
+  const san = { oid: Oid.subjectAltName, critical: false, value: der.sequence(der.implicit(2, new TextEncoder().encode('a.example.com'))) };
+  const der2 = buildCertificate(
+    provider,
+    { subject: { CN: 'a.example.com' }, issuer: r.subject, notBefore: start, notAfter: end, subjectPublicKeyInfo: newKey().spki, dnsNames: ['a.example.com'], extraExtensions: [san] },
+    r.key,
+    SignatureScheme.ecdsa_secp256r1_sha256,
+  );
+  const twice = { der: der2, key: r.key, subject: r.subject };
+  assert.throws(() => parseCertificate(twice.der), /extension 2\.5\.29\.17 appears twice/);
+  const { verifyCertificateChain } = await import('../../src/x509/verify.js');
+  const result = await verifyCertificateChain({ provider, leaf: twice.der, roots: r.der });
+  refused(result, 'ERR_TLS_CERT_PARSE', 'a certificate with two subjectAltName extensions');
+  // OpenSSL marks such a certificate invalid and then finds no issuer for it.
+  assert.equal(openssl([twice], r), 'unable to get local issuer certificate');
+});
+
+test('path building: a hostile bundle of same-name CAs ends within the signature budget, observable in the result', () => {
+  const r = root();
+  const issuerKey = newKey();
+  const real = ca(r, {}, 'Crowded CA', issuerKey);
+  // Decoys: the same name, no subjectKeyIdentifier (so the leaf's AKI does not rule them out), other keys.
+  const decoys = Array.from({ length: 150 }, () => ca(r, { omitExtensions: [Oid.subjectKeyIdentifier] }, 'Crowded CA'));
+  const good = leaf(real);
+  const withReal = verify([good, ...decoys, real], r);
+  accepted(withReal, 'the real issuer, tried first by its SKI');
+  assert.equal(withReal.stats?.signatureChecks, 2);
+  const hostile = verify([good, ...decoys], r);
+  refused(hostile, 'CERT_CHAIN_TOO_LONG', 'only decoys');
+  assert.equal(hostile.stats?.signatureChecks, hostile.stats?.signatureBudget);
+  assert.equal(hostile.stats?.signatureBudget, 100);
+});
