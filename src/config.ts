@@ -217,6 +217,13 @@ export interface ServerConfig extends CommonConfig {
   readonly certificatesFor: ((serverName: string | undefined) => readonly CertifiedKey[] | undefined) | undefined;
   /** Ask the client for a certificate (CertificateRequest). */
   readonly requestCert: boolean;
+  /**
+   * The schemes a TLS 1.2 CertificateRequest offers, which a client CertificateVerify may use:
+   * signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1 (legacySignatureSchemes12) unless
+   * signatureSchemes was given. Older TLS 1.2 clients sign only with SHA-1; the signature covers the
+   * whole transcript with both randoms, which a collision would have to match during the handshake.
+   */
+  readonly clientSignatureSchemes12: readonly number[];
   /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */
   readonly preferServerCipherOrder: boolean;
   /**
@@ -281,6 +288,9 @@ export const defaultSignatureSchemes: readonly number[] = [
   SignatureScheme.rsa_pkcs1_sha512,
   SignatureScheme.ecdsa_secp521r1_sha512,
 ];
+
+/** What TLS 1.2 clients may still sign a CertificateVerify with when the server asks (RFC 5246 Section 7.4.1.4.1). */
+export const legacySignatureSchemes12: readonly number[] = [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1];
 
 /** The core takes its crypto from the caller: the node adapter passes the node:crypto provider. */
 export type ConfigOptions<T extends CommonConfig> = Partial<Omit<T, 'limits'>> & { provider: CryptoProvider; limits?: Partial<Limits> };
@@ -362,6 +372,8 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     certificates: options.certificates ?? [],
     certificatesFor: options.certificatesFor,
     requestCert: options.requestCert ?? false,
+    clientSignatureSchemes12: options.clientSignatureSchemes12 ??
+      (options.signatureSchemes === undefined ? [...common.signatureSchemes, ...legacySignatureSchemes12] : common.signatureSchemes),
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
     ticketKeys,
     ticketKeyRotation: schedule.rotation,

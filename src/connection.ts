@@ -542,11 +542,11 @@ class Engine implements HandshakeContext {
   }
 
   private readChangeCipherSpec(payload: Uint8Array): void {
-    // RFC 5246 Section 7.1: one byte of value 1, on a handshake message boundary. RFC 8446 Section 5:
-    // once TLS 1.3 is in play, "any other change_cipher_spec value" is unexpected_message.
+    // RFC 5246 Section 7.1: one byte of value 1, on a handshake message boundary. RFC 8446 Section 5
+    // makes "any other change_cipher_spec value" unexpected_message; RFC 5246 names no alert, and
+    // OpenSSL (and tlsfuzzer with it) answers unexpected_message there too.
     if (payload.length !== 1 || payload[0] !== 1) {
-      const tls13 = this.info.version === ProtocolVersion['TLSv1.3'] || this.state?.dropsChangeCipherSpec === true;
-      throw new TlsError(tls13 ? 'unexpected_message' : 'decode_error', 'ChangeCipherSpec payload is not the single byte 1');
+      throw new TlsError('unexpected_message', 'ChangeCipherSpec payload is not the single byte 1');
     }
     if (this.joiner.pending) throw new TlsError('unexpected_message', 'ChangeCipherSpec inside a fragmented handshake message');
     if (this.state?.dropsChangeCipherSpec) {

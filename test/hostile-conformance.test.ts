@@ -9,12 +9,12 @@ import { before, describe, it } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
 import { ClientConnection, ServerConnection, type ConnectionEvent } from '../src/connection.js';
 import { suiteByName } from '../src/suites.js';
-import { AlertDescription, ExtensionType, HandshakeType, NamedGroup } from '../src/wire/enums.js';
-import { decodeHandshake, encodeHandshake, type ClientHello, type ServerHello } from '../src/wire/messages.js';
+import { AlertDescription, ExtensionType, HandshakeType, NamedGroup, SignatureScheme } from '../src/wire/enums.js';
+import { decodeHandshake, encodeHandshake, type CertificateRequest, type ClientHello, type ServerHello } from '../src/wire/messages.js';
 import { handshakeMessagesOf } from './flight.js';
 import { concatBytes, splitRecords } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
-import { assertEncryptedFatal, assertPlainFatal, CT, Direction13, Flow, handshakeMessages, record, TLS12, trafficSecrets, Victim } from './victim.js';
+import { assertEncryptedFatal, assertPeerAlert, assertPlainFatal, CT, Direction13, Flow, handshakeMessages, record, TLS12, trafficSecrets, Victim } from './victim.js';
 
 let k: TestKeys;
 before(async () => {
@@ -147,5 +147,93 @@ describe('records after the messages they follow', () => {
     const out = v.feed(record(CT.application_data, new Uint8Array(64).fill(0x5a)));
     const ours = new Direction13(v.conn.info.cipherSuite!, trafficSecrets(keyLog).get('SERVER_TRAFFIC_SECRET_0')!, 0);
     assertEncryptedFatal('0-RTT, HRR, then a record in the clear', v, out, 'bad_record_mac', A.bad_record_mac, ours, client);
+  });
+});
+
+describe('ChangeCipherSpec', () => {
+  it('server, TLS 1.2: a two-byte ChangeCipherSpec after ClientKeyExchange → unexpected_message', () => {
+    const f = flow({ client: { maxVersion: TLS12, cipherSuites: [suiteByName('AES128-SHA')!.id] } }).helloToServer().serverFlightToClient();
+    const [cke] = splitRecords(f.clientFlight);
+    assert.equal(handshakeMessages(cke!)[0]![0], H.client_key_exchange);
+    const v = new Victim(f.server);
+    const out = v.feed(cke!, record(CT.change_cipher_spec, [1, 1]));
+    assertPlainFatal('TLS 1.2 two-byte ChangeCipherSpec after ClientKeyExchange', v, out, 'unexpected_message', A.unexpected_message);
+  });
+});
+
+describe('TLS 1.3 alerts in the clear', () => {
+  it('server, before any record opened under the client handshake key: a plaintext fatal alert is read as the client\'s alert', () => {
+    const f = flow().helloToServer().serverFlightToClient();
+    const v = new Victim(f.server);
+    const out = v.feed(record(CT.change_cipher_spec, [1]), record(CT.alert, [2, A.unknown_ca]));
+    assertPeerAlert('TLS 1.3: unencrypted alert after ServerHello', v, out, A.unknown_ca);
+  });
+
+  it('server, once a record opened under the client handshake key: a plaintext alert → unexpected_message', () => {
+    const f = flow().helloToServer().serverFlightToClient();
+    const v = new Victim(f.server);
+    const ours = f.serverApplication(0);
+    assert.equal(v.feed(f.clientHandshake(0).seal(CT.alert, [1, A.user_canceled])).length, 0);
+    const out = v.feed(record(CT.alert, [2, A.unknown_ca]));
+    assertEncryptedFatal('TLS 1.3: unencrypted alert after an encrypted record', v, out, 'unexpected_message', A.unexpected_message, ours, f.client);
+  });
+
+  it('client: a plaintext alert after the ServerHello is not read as an alert', () => {
+    const f = flow().helloToServer();
+    const v = new Victim(f.client);
+    v.feed(...f.serverHelloRecords);
+    v.feed(record(CT.alert, [2, A.unknown_ca]));
+    assert.notEqual(v.conn.error?.code, 'ERR_TLS_ALERT_UNKNOWN_CA');
+    assert.equal(v.conn.error?.kind, 'unexpected_message');
+  });
+});
+
+describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () => {
+  const rsaGcm = suiteByName('AES128-GCM-SHA256')!;
+  const requested = (server: Partial<ServerConfig>): readonly number[] => {
+    const f = flow({ client: { maxVersion: TLS12, cipherSuites: [rsaGcm.id] }, server: { requestCert: true, ...server } }).helloToServer();
+    const cr = handshakeMessagesOf(f.serverFlight).find((m) => m.type === H.certificate_request)!;
+    return (decodeHandshake(H.certificate_request, cr.body, { version: TLS12 }) as CertificateRequest & { signatureAlgorithms: number[] }).signatureAlgorithms;
+  };
+
+  it('the CertificateRequest offers rsa_pkcs1_sha1 and ecdsa_sha1 last, and not when signatureSchemes is set', () => {
+    assert.deepEqual(requested({}).slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
+    assert.deepEqual(requested({ signatureSchemes: [SignatureScheme.rsa_pss_rsae_sha256] }), [SignatureScheme.rsa_pss_rsae_sha256]);
+  });
+
+  it('a client that signs with rsa_pkcs1_sha1 is accepted', () => {
+    const pair = Pair.create(
+      makeClientConfig(k, { maxVersion: TLS12, cipherSuites: [rsaGcm.id], signatureSchemes: [SignatureScheme.rsa_pkcs1_sha1], certificates: [k.client] }),
+      makeServerConfig(k, { maxVersion: TLS12, requestCert: true }),
+    );
+    pair.handshake();
+    assert.equal(pair.server.info.peerCertificates?.length, 1);
+  });
+
+});
+
+describe('TLS 1.2 resumption and the extended master secret (RFC 7627 5.3)', () => {
+  /** A session made with EMS on `server`, and a ClientHello offering its ID again, changed by `change`. */
+  function resumeWith(change: (h: ClientHello) => ClientHello) {
+    const server = makeServerConfig(k, { maxVersion: TLS12 });
+    const client = { maxVersion: TLS12, cipherSuites: [suiteByName('ECDHE-RSA-AES128-GCM-SHA256')!.id] };
+    const f = new Flow(makeClientConfig(k, client), server).established();
+    const first = decodeHandshake(H.server_hello, handshakeMessagesOf(f.serverFlight)[0]!.body, { version: TLS12 }) as ServerHello;
+    assert.equal(f.server.info.extendedMasterSecret, true);
+    const hello = without({ ...clientHello(client), legacySessionId: first.legacySessionId }, ExtensionType.session_ticket);
+    const v = new Victim(new ServerConnection(server));
+    return { v, out: v.feed(helloRecord(change(hello))), sessionId: first.legacySessionId };
+  }
+
+  it('resuming an EMS session without extended_master_secret → handshake_failure', () => {
+    const { v, out } = resumeWith((h) => without(h, ExtensionType.extended_master_secret));
+    assertPlainFatal('resumption of an EMS session without EMS', v, out, 'handshake_failure', A.handshake_failure);
+  });
+
+  it('resuming it with extended_master_secret resumes (control)', () => {
+    const { v, out, sessionId } = resumeWith((h) => h);
+    assert.equal(v.conn.error, undefined);
+    const sh = decodeHandshake(H.server_hello, handshakeMessagesOf(out)[0]!.body, { version: TLS12 }) as ServerHello;
+    assert.deepEqual(sh.legacySessionId, sessionId);
   });
 });

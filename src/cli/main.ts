@@ -23,6 +23,7 @@ import {
   type CommandSpec,
   type ParsedArgs,
 } from './args.js';
+import { ownCipherString } from '../suites.js';
 import { runDemo } from './demo.js';
 import { describeConnection, describeError, loadTlsApi, serveHttpOrEcho, type CliTlsSocket } from './http.js';
 import { createRenderer } from './render.js';
@@ -51,8 +52,8 @@ function commonTlsOptions(args: ParsedArgs): Record<string, unknown> {
   if (min) options['minVersion'] = min;
   if (max) options['maxVersion'] = max;
   if (min && max && min > max) throw new UsageError('--min-version is above --max-version', args.command);
-  const ciphers = args.get('ciphers');
-  if (ciphers) options['ciphers'] = ciphers;
+  // Without --ciphers, typetls's own order (AES-128-GCM first), not node's default string.
+  options['ciphers'] = args.get('ciphers') || ownCipherString;
   const groups = args.get('groups');
   if (groups) options['ecdhCurve'] = groups;
   const alpn = args.get('alpn');

@@ -330,13 +330,18 @@ function findSession12(cx: HandshakeContext, config: ServerConfig, hello: Client
   }
   if (!state || hello.legacySessionId.length === 0) return undefined;
   const suite = suiteById(state.cipherSuite);
-  const fits =
+  const fitsButEms =
     state.version === version &&
     now - state.createdAt < state.lifetime * 1000 &&
     suite !== undefined && suiteAllowedAt(suite, version) &&
     hello.cipherSuites.includes(state.cipherSuite) && config.cipherSuites.includes(state.cipherSuite) &&
-    state.extendedMasterSecret === (offer.extendedMasterSecret && config.extendedMasterSecret) &&
     state.serverName === (offer.serverName ?? '');
+  // RFC 7627 Section 5.3: a session made with the extended master secret offered again without the
+  // extension aborts the handshake; the other way round, a full handshake follows.
+  if (fitsButEms && state.extendedMasterSecret && !offer.extendedMasterSecret) {
+    throw new TlsError('handshake_failure', 'client resumes a session with an extended master secret but does not offer extended_master_secret');
+  }
+  const fits = fitsButEms && state.extendedMasterSecret === (offer.extendedMasterSecret && config.extendedMasterSecret);
   if (!fits) cx.trace?.({ kind: 'note', side: 'server', text: 'the offered session does not fit (age, version, suite, EMS or name): full handshake' });
   return fits ? state : undefined;
 }

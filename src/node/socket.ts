@@ -9,10 +9,13 @@ import * as net from 'node:net';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type ConnectionInfo } from '../connection.js';
 import type { ClientConfig, ServerConfig } from '../config.js';
 import type { TlsError } from '../errors.js';
-import type { CipherSuite } from '../suites.js';
+import { isPskSuite, type CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
 import { SecureContext, type TlsOptions } from './options.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
+import {
+  clientPskForHint, identityHintBytes, pskCallbackError, serverPskForIdentity, validateSocketPskCallback, type ClientPskCallback, type ServerPskCallback,
+} from './psk.js';
 
 /** config.keyLog while 'keylog' has a listener: the lines themselves come as engine events. */
 const ENGINE_KEYLOG_ON = (): void => {};
@@ -44,7 +47,10 @@ const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, 
 /** OpenSSL's SSL_CIPHER_get_version(): the lowest protocol a suite exists in, as node reports it. */
 function cipherVersion(s: CipherSuite): string {
   if (s.tls13) return 'TLSv1.3';
-  if (s.cipher.kind === 'cbc' && s.cipher.macHash === 'sha1') return s.kx === 'rsa' ? 'SSLv3' : 'TLSv1.0';
+  const ecdhe = s.kx === 'ecdhe' || s.kx === 'ecdhe_psk';
+  if (s.cipher.kind === 'cbc' && s.cipher.macHash === 'sha1') return ecdhe ? 'TLSv1.0' : 'SSLv3';
+  // RFC 5487 and RFC 5489 define their SHA-256/384 CBC PSK suites for TLS 1.0 on.
+  if (s.cipher.kind === 'cbc' && isPskSuite(s)) return 'TLSv1.0';
   return 'TLSv1.2';
 }
 
@@ -105,13 +111,29 @@ export class TLSSocket extends Duplex {
     const context = options.secureContext ?? new SecureContext(options);
     this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
 
+    // node: a server's pskCallback is the server's option; a client's is the connection's.
+    const pskCallback = options.pskCallback ?? context.options.pskCallback;
+    validateSocketPskCallback(pskCallback);
     if (this.#isServer) {
-      const config: ServerConfig = { ...context.serverConfig, keyLog: undefined };
+      const config: ServerConfig = {
+        ...context.serverConfig,
+        keyLog: undefined,
+        ...(pskCallback
+          ? {
+              pskForIdentity: serverPskForIdentity(pskCallback as ServerPskCallback, this),
+              pskIdentityHint: identityHintBytes(options.pskIdentityHint ?? context.options.pskIdentityHint),
+            }
+          : {}),
+      };
       this.#config = config;
       this.#conn = new ServerConnection(config);
       this.servername = undefined;
     } else {
-      const config: ClientConfig = { ...context.clientConfig, keyLog: undefined };
+      const config: ClientConfig = {
+        ...context.clientConfig,
+        keyLog: undefined,
+        ...(pskCallback ? { pskForHint: clientPskForHint(pskCallback as ClientPskCallback, this) } : {}),
+      };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
       // certificate's IP SANs and never sent as SNI (the engine decides that from the name).
@@ -268,7 +290,8 @@ export class TLSSocket extends Duplex {
     this.#flush();
     const t = this.transport;
     if (!t.destroyed && !t.writableEnded) t.end();
-    this.destroy(error);
+    // An error of the application's pskCallback fails the socket as itself, as in node.
+    this.destroy(pskCallbackError(error) ?? error);
   }
 
   #pushEof(): void {

@@ -373,9 +373,9 @@ function writeBody(w: Writer, m: HandshakeMessage, version: number): void {
     }
     case HandshakeType.certificate_request:
       if (m.version === 'tls12') {
-        // RFC 5246 Section 7.4.4
+        // RFC 5246 Section 7.4.4; TLS 1.0 and 1.1 have no supported_signature_algorithms (RFC 4346 Section 7.4.4).
         w.vector(1, m.certificateTypes);
-        w.u16List(2, m.signatureAlgorithms);
+        if (version >= ProtocolVersion['TLSv1.2']) w.u16List(2, m.signatureAlgorithms);
         w.prefixed(2, () => {
           for (const dn of m.certificateAuthorities) w.vector(2, dn);
         });
@@ -470,7 +470,7 @@ export function decodeHandshake(type: number, body: Uint8Array, context: DecodeC
       }
       throw new TlsError('unexpected_message', `ServerKeyExchange received for key exchange ${context.kx ?? 'none'}`);
     case HandshakeType.certificate_request:
-      return Reader.readAll<CertificateRequest>(bytes, 'CertificateRequest', tls13 ? readCertificateRequest13 : readCertificateRequest12);
+      return Reader.readAll<CertificateRequest>(bytes, 'CertificateRequest', tls13 ? readCertificateRequest13 : (r) => readCertificateRequest12(r, context.version));
     case HandshakeType.server_hello_done:
       // RFC 5246 Section 7.4.5: struct { } ServerHelloDone;
       return Reader.readAll(bytes, 'ServerHelloDone', () => ({ type: HandshakeType.server_hello_done }));
@@ -675,11 +675,11 @@ function readServerKeyExchangePsk(r: Reader, body: Uint8Array, kx: ServerKeyExch
   return { ...base, params: new Uint8Array(0) };
 }
 
-function readCertificateRequest12(r: Reader): CertificateRequest12 {
+function readCertificateRequest12(r: Reader, version: number): CertificateRequest12 {
   // RFC 5246 Section 7.4.4: ClientCertificateType certificate_types<1..2^8-1>;
   const certificateTypes = r.vector(1, 'certificate_types', 1);
-  // SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>;
-  const signatureAlgorithms = r.u16List(2, 'supported_signature_algorithms', 1);
+  // SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>; (TLS 1.2 only: RFC 4346 Section 7.4.4 has none)
+  const signatureAlgorithms = version >= ProtocolVersion['TLSv1.2'] ? r.u16List(2, 'supported_signature_algorithms', 1) : [];
   // DistinguishedName certificate_authorities<0..2^16-1>; opaque DistinguishedName<1..2^16-1>;
   const cas = r.sub(2, 'certificate_authorities');
   const certificateAuthorities: Uint8Array[] = [];
