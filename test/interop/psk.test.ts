@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import * as nodeTls from 'node:tls';
 import * as typetls from '../../src/index.js';
 import { once, Opened } from '../node-sockets.js';
-import { runOpensslClient, startOpensslServer, stopAllPeers } from './peers.js';
+import { runOpensslClient, runProcess, startOpensslServer, startTypetlsServer, stopAllPeers } from './peers.js';
 
 const KEY_HEX = '000102030405060708090a0b0c0d0e0f';
 const KEY = Buffer.from(KEY_HEX, 'hex');
@@ -188,6 +188,47 @@ describe('PSK against openssl', () => {
       }
     });
   }
+});
+
+describe('PSK on the command line (--psk, --psk-identity, --psk-hint)', () => {
+  it('typetls server --psk without a certificate <- openssl s_client -psk, TLS 1.2 and 1.3', { timeout: 30_000 }, async () => {
+    const server = await startTypetlsServer(['--psk', KEY_HEX, '--psk-identity', IDENTITY, '--psk-hint', 'cli hint', '--ciphers', 'PSK-AES128-GCM-SHA256:TLS_AES_128_GCM_SHA256']);
+    try {
+      for (const [flag, line] of [['-tls1_2', 'version=TLSv1.2 cipher=TLS_PSK_WITH_AES_128_GCM_SHA256'], ['-tls1_3', 'version=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256']] as const) {
+        const r = await runOpensslClient(['-connect', `127.0.0.1:${server.port}`, flag, '-psk', KEY_HEX, '-psk_identity', IDENTITY, '-quiet', '-ign_eof'], {
+          stdinData: 'GET / HTTP/1.0\r\n\r\n', timeoutMs: 10_000,
+        });
+        assert.match(r.stdout.toString('latin1'), new RegExp(line), r.stderr);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('typetls client --psk -> openssl s_server -psk -nocert, TLS 1.3 and TLS 1.2', { timeout: 30_000 }, async () => {
+    const s = await startOpensslServer(['-nocert', '-psk', KEY_HEX, '-psk_identity', IDENTITY, '-quiet']);
+    try {
+      const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
+      for (const [extra, line] of [
+        [[], 'protocol=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 resumed=yes'],
+        [['--max-version', '1.2', '--ciphers', 'PSK-AES256-GCM-SHA384'], 'protocol=TLSv1.2 cipher=TLS_PSK_WITH_AES_256_GCM_SHA384'],
+      ] as const) {
+        const r = await runProcess(process.execPath, [main, 'client', `127.0.0.1:${s.port}`, '--psk', KEY_HEX, '--psk-identity', IDENTITY, ...extra], {
+          stdinData: '', timeoutMs: 10_000,
+        });
+        assert.match(r.stderr, new RegExp(line), r.stderr);
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('--psk must be hex', async () => {
+    const main = new URL('../../src/cli/main.js', import.meta.url).pathname;
+    const r = await runProcess(process.execPath, [main, 'client', '127.0.0.1:1', '--psk', 'xyz']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--psk takes 1 to 512 bytes in hex/);
+  });
 });
 
 describe('pskCallback and pskIdentityHint as node checks them', () => {
