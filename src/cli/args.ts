@@ -204,10 +204,11 @@ const tlsOptions = (role: 'server' | 'client'): OptionSpec[] => [
     name: 'groups',
     kind: 'value',
     metavar: 'LIST',
-    default: 'X25519MLKEM768:X25519:P-256:P-384',
+    default: 'X25519MLKEM768:X25519:P-256:X448:P-521:P-384 and ffdhe2048 to ffdhe8192',
     help:
       'Colon-separated key exchange groups, in order of preference: X25519MLKEM768 (the post-quantum hybrid, ' +
-      'TLS 1.3 only), X25519, P-256, P-384.' +
+      'TLS 1.3 only), X25519, P-256, X448, P-521, P-384 (ECDHE), ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, ' +
+      'ffdhe8192 (RFC 7919: DHE suites in TLS 1.2, key shares in TLS 1.3).' +
       (role === 'client'
         ? ' In TLS 1.3 the client sends a key share for the first group and, when the first is X25519MLKEM768, ' +
           'an X25519 share beside it.'

@@ -594,11 +594,9 @@ export class PortableCryptoProvider implements CryptoProvider {
   }
 
   supportedGroups(): readonly number[] {
-    // X448 shares are made and agreed (generateKeyShare, montgomeryKeyShare) but not offered: the
-    // engine's key_share and ECDHE codecs do not take X448 yet.
     return [
-      NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
-      NamedGroup.ffdhe2048, NamedGroup.ffdhe3072,
+      NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.x448, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
+      ...ffdheGroups.map((g) => g.group),
     ];
   }
 

@@ -267,9 +267,14 @@ const groupByName: Readonly<Record<string, number>> = {
   secp384r1: NamedGroup.secp384r1,
   'p-521': NamedGroup.secp521r1,
   secp521r1: NamedGroup.secp521r1,
+  ffdhe2048: NamedGroup.ffdhe2048,
+  ffdhe3072: NamedGroup.ffdhe3072,
+  ffdhe4096: NamedGroup.ffdhe4096,
+  ffdhe6144: NamedGroup.ffdhe6144,
+  ffdhe8192: NamedGroup.ffdhe8192,
 };
 
-/** node:tls ecdhCurve: 'X25519:P-256:P-384' (or OpenSSL names); 'auto' means the defaults. */
+/** node:tls ecdhCurve: 'X25519:P-256:P-384' (or OpenSSL names, ffdhe2048 to ffdhe8192 too); 'auto' means the defaults. */
 export function parseCurveList(list: string): number[] {
   if (list.trim().toLowerCase() === 'auto') return [...defaultGroups];
   const groups: number[] = [];

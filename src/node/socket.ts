@@ -54,13 +54,19 @@ function cipherVersion(s: CipherSuite): string {
   return 'TLSv1.2';
 }
 
-const groupInfo: Readonly<Record<number, { type: string; name: string; size: number }>> = {
+const groupInfo: Readonly<Record<number, { type: string; name?: string; size: number }>> = {
   [NamedGroup.x25519]: { type: 'ECDH', name: 'X25519', size: 253 },
   [NamedGroup.x448]: { type: 'ECDH', name: 'X448', size: 448 },
   [NamedGroup.secp256r1]: { type: 'ECDH', name: 'prime256v1', size: 256 },
   [NamedGroup.secp384r1]: { type: 'ECDH', name: 'secp384r1', size: 384 },
   [NamedGroup.secp521r1]: { type: 'ECDH', name: 'secp521r1', size: 521 },
   [NamedGroup.X25519MLKEM768]: { type: 'KEM', name: 'X25519MLKEM768', size: 253 },
+  // node:tls names no group for finite-field DH, in TLS 1.2 or 1.3: { type: 'DH', size: 2048 }.
+  [NamedGroup.ffdhe2048]: { type: 'DH', size: 2048 },
+  [NamedGroup.ffdhe3072]: { type: 'DH', size: 3072 },
+  [NamedGroup.ffdhe4096]: { type: 'DH', size: 4096 },
+  [NamedGroup.ffdhe6144]: { type: 'DH', size: 6144 },
+  [NamedGroup.ffdhe8192]: { type: 'DH', size: 8192 },
 };
 
 type Callback = (error?: Error | null) => void;
@@ -421,7 +427,7 @@ export class TLSSocket extends Duplex {
     return { name: s.openSslName, standardName: s.standardName, version: cipherVersion(s) };
   }
 
-  getEphemeralKeyInfo(): { type: string; name: string; size: number } | Record<string, never> | null {
+  getEphemeralKeyInfo(): { type: string; name?: string; size: number } | Record<string, never> | null {
     // node:tls answers only on the client; typetls answers on both sides (the server's page names its group).
     const g = this.#conn.info.group;
     return (g !== undefined && groupInfo[g]) || {};

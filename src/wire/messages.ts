@@ -444,6 +444,56 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 // ---------------------------------------------------------------------------
 // Decoding
 
+/** The most a vector<floor..2^8-1> or vector<floor..2^16-1> can take on the wire, length prefix included. */
+const V8 = 1 + 0xff;
+const V16 = 2 + 0xffff;
+
+/**
+ * The largest body each handshake message can have by its structure, in both versions: what a
+ * peer may legally send, so nothing below it is refused and nothing above it is buffered (the
+ * joiner checks it against the 4-byte header). Certificate and CertificateStatus (uint24
+ * vectors) are bounded by limits.maxCertificateMessage instead, types we do not know by
+ * limits.maxHandshakeMessage.
+ */
+const structuralMaximum: ReadonlyMap<number, number> = new Map([
+  [HandshakeType.hello_request, 0],
+  // RFC 8446 Section 4.1.2: version, random, session ID <0..32>, suites <2..2^16-2>,
+  // compression <1..2^8-1>, extensions <8..2^16-1> (RFC 5246 Section 7.4.1.2 likewise): 131,396.
+  [HandshakeType.client_hello, 2 + 32 + (1 + 32) + (2 + 0xfffe) + V8 + V16],
+  // RFC 8446 Section 4.1.3: version, random, session ID echo, suite, compression, extensions.
+  [HandshakeType.server_hello, 2 + 32 + (1 + 32) + 2 + 1 + V16],
+  // RFC 8446 Section 4.6.1: lifetime, age_add, nonce <0..255>, ticket <1..2^16-1>, extensions
+  // (longer than RFC 5077's lifetime and ticket).
+  [HandshakeType.new_session_ticket, 4 + 4 + V8 + V16 + V16],
+  [HandshakeType.end_of_early_data, 0],
+  [HandshakeType.encrypted_extensions, V16],
+  // RFC 5246 Section 7.4.3: DHE p, g, Ys <1..2^16-1> each, then the scheme and the signature
+  // <0..2^16-1> (262,150; ECDHE's is smaller).
+  [HandshakeType.server_key_exchange, 3 * V16 + 2 + V16],
+  // RFC 5246 Section 7.4.4: types <1..2^8-1>, schemes <2..2^16-2>, authorities <0..2^16-1>
+  // (RFC 8446 Section 4.3.2's context and extensions are smaller).
+  [HandshakeType.certificate_request, V8 + V16 + V16],
+  [HandshakeType.server_hello_done, 0],
+  // RFC 8446 Section 4.4.3: the scheme and the signature <0..2^16-1>.
+  [HandshakeType.certificate_verify, 2 + V16],
+  // RFC 5246 Section 7.4.7 and RFC 4279 Section 2: a PSK identity and an encrypted or DH value.
+  [HandshakeType.client_key_exchange, V16 + V16],
+  // RFC 8446 Section 4.4.4: verify_data is as long as the suite's hash (at most SHA-512's).
+  [HandshakeType.finished, 64],
+  [HandshakeType.key_update, 1],
+]);
+
+/** 262,150: the largest of them, a TLS 1.2 DHE ServerKeyExchange with every field at its longest. */
+export const MAX_STRUCTURED_HANDSHAKE_BODY = Math.max(...structuralMaximum.values());
+
+/**
+ * The largest body a handshake message of `type` may have on the wire, or undefined for the
+ * ones with a uint24 vector inside (Certificate, CertificateStatus) and the types we do not know.
+ */
+export function maxHandshakeBody(type: number): number | undefined {
+  return structuralMaximum.get(type);
+}
+
 /**
  * Decodes one message body (without the 4-byte header) of the given type.
  * Throws TlsError: decode_error for bad lengths, trailing bytes or duplicate
