@@ -205,7 +205,7 @@ describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () 
 
   it('a server made through the node API (createSecureContext) offers them too', () => {
     const context = createSecureContext({ cert: readFileSync(k.pki.rsaCert), key: readFileSync(k.pki.rsaKey) });
-    assert.deepEqual(context.serverConfig.clientSignatureSchemes12.slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
+    assert.deepEqual(context.serverConfig.signatureSchemes12.slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
   });
 
   it('a client that signs with rsa_pkcs1_sha1 is accepted', () => {
@@ -258,6 +258,17 @@ describe('TLS 1.2 ECDHE without supported_groups (RFC 8422 Section 4)', () => {
   it('a client that names no groups gets P-256, the curve every RFC 4492 client knows', () => {
     const ske = serverKeyExchange(without(clientHello({ maxVersion: TLS12, cipherSuites: [ecdhe.id] }), ExtensionType.supported_groups));
     assert.equal(ske.namedGroup, NamedGroup.secp256r1);
+  });
+
+  it('a client that lists only SHA-1 schemes gets its ServerKeyExchange signed with rsa_pkcs1_sha1', () => {
+    const hello = clientHello({ maxVersion: TLS12, cipherSuites: [ecdhe.id] });
+    const sha1Only = {
+      ...hello,
+      extensions: hello.extensions.map((e) => (e.type === ExtensionType.signature_algorithms ? { type: e.type, data: Uint8Array.of(0, 4, 2, 1, 2, 3) } : e)),
+    };
+    assert.equal(serverKeyExchange(sha1Only).signatureScheme, SignatureScheme.rsa_pkcs1_sha1);
+    // Anything better is preferred.
+    assert.equal(serverKeyExchange(hello).signatureScheme === SignatureScheme.rsa_pkcs1_sha1, false);
   });
 
   it('a client with no extensions at all gets P-256 signed with rsa_pkcs1_sha1 (RFC 5246 7.4.1.4.1)', () => {
