@@ -277,3 +277,16 @@ describe('TLS 1.2 ECDHE without supported_groups (RFC 8422 Section 4)', () => {
     assert.equal(ske.signatureScheme, SignatureScheme.rsa_pkcs1_sha1);
   });
 });
+
+describe('the handshake type is checked before its length', () => {
+  for (const type of [H.hello_request, H.end_of_early_data, H.server_hello_done, H.key_update, H.finished]) {
+    it(`server: a ClientHello body under handshake type ${type} → unexpected_message, not decode_error`, () => {
+      const [msg] = handshakeMessages(flow().clientHello);
+      const changed = msg!.slice();
+      changed[0] = type;
+      const v = new Victim(new ServerConnection(makeServerConfig(k)));
+      const out = v.feed(record(CT.handshake, changed, 0x0301));
+      assertPlainFatal(`ClientHello as handshake type ${type}`, v, out, 'unexpected_message', A.unexpected_message);
+    });
+  }
+});
