@@ -20,6 +20,7 @@ import type { Annotator } from '../trace.js';
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
+import { parseCrls } from '../x509/crl.js';
 import type { ClientPskCallback, ServerPskCallback } from './psk.js';
 
 /** Bytes as node:tls accepts them. */
@@ -51,6 +52,20 @@ export interface TlsOptions {
   earlyData?: Uint8Array;
   /** Client: ask the server to staple an OCSP response ('OCSPResponse' event), as in node:tls. */
   requestOCSP?: boolean;
+  /**
+   * Client (typetls extension): check the stapled OCSP response and require one (implies requestOCSP);
+   * revoked is CERT_REVOKED. See docs/certificates.md.
+   */
+  requireOCSP?: boolean;
+  /** PEM (or DER) CRLs, as in node:tls: each certificate of the peer's chain below its anchor is checked against them. */
+  crl?: BinaryLike | readonly BinaryLike[];
+  /**
+   * (typetls extension) The certificate rules: 'node' (the default here: what node:tls accepts) or
+   * 'webpki' (the CA/Browser Forum profile that typetls's own API uses). See docs/certificates.md.
+   */
+  certificateProfile?: 'node' | 'webpki';
+  /** (typetls extension) Under 'webpki': take the subject CN as the name when the certificate has no dNSName (private PKIs). */
+  commonNameFallback?: boolean;
   /**
    * Server (typetls extension): a DER OCSP response stapled for the certificate when the client
    * asks (node:tls answers through its 'OCSPRequest' event instead).
@@ -468,6 +483,10 @@ function commonConfig(options: TlsOptions) {
     trace: options.trace,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
     requestOcsp: options.requestOCSP ?? false,
+    requireOcsp: options.requireOCSP ?? false,
+    certificateProfile: options.certificateProfile ?? 'node',
+    commonNameFallback: options.commonNameFallback ?? false,
+    ...(options.crl !== undefined ? { crls: parseCrls(asArray(options.crl).map((c) => (typeof c === 'string' ? c : new Uint8Array(c as Uint8Array)))) } : {}),
   };
 }
 
