@@ -66,6 +66,18 @@ export interface CommonConfig {
 export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
 
 /**
+ * A pre-shared key agreed outside TLS, and the identity that names it: RFC 4279 (the TLS 1.2
+ * PSK suites) and RFC 8446 Section 4.2.11 (a TLS 1.3 external PSK). `hash` is the TLS 1.3 hash
+ * the key goes with (RFC 8446 Section 4.2.11: SHA-256 unless agreed otherwise), so the suite
+ * chosen must use it; TLS 1.2 ignores it.
+ */
+export interface ExternalPsk {
+  readonly identity: Uint8Array;
+  readonly key: Uint8Array;
+  readonly hash?: 'sha256' | 'sha384';
+}
+
+/**
  * What a peer may make us buffer or repeat, and how long we use one key. A peer
  * over a limit gets the alert the limit names and the connection ends. Every
  * limit is a non-negative integer; the message sizes are at most 2^24 - 1, the
@@ -167,6 +179,14 @@ export interface ClientConfig extends CommonConfig {
   readonly certificates: readonly CertifiedKey[];
   /** Ask the server to staple an OCSP response (status_request, RFC 6066 Section 8; node:tls requestOCSP). */
   readonly requestOcsp: boolean;
+  /**
+   * The pre-shared key to use with this server, or undefined for none (node:tls pskCallback).
+   * Asked while the ClientHello is built when TLS 1.3 is offered (`hint` undefined: the key is
+   * offered as an external PSK, RFC 8446 Section 4.2.11), and again when the server chose a
+   * TLS 1.2 PSK suite, with the server's identity hint if it sent one (RFC 4279 Section 2). The
+   * PSK suites are offered only when this is set.
+   */
+  readonly pskForHint: ((hint: Uint8Array | undefined) => ExternalPsk | undefined) | undefined;
 }
 
 export interface ServerConfig extends CommonConfig {
@@ -180,6 +200,13 @@ export interface ServerConfig extends CommonConfig {
   readonly certificatesFor: ((serverName: string | undefined) => readonly CertifiedKey[] | undefined) | undefined;
   /** Ask the client for a certificate (CertificateRequest). */
   readonly requestCert: boolean;
+  /**
+   * The schemes a TLS 1.2 CertificateRequest offers, which a client CertificateVerify may use:
+   * signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1 (legacySignatureSchemes12) unless
+   * signatureSchemes was given. Older TLS 1.2 clients sign only with SHA-1; the signature covers the
+   * whole transcript with both randoms, which a collision would have to match during the handshake.
+   */
+  readonly clientSignatureSchemes12: readonly number[];
   /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */
   readonly preferServerCipherOrder: boolean;
   /**
@@ -219,6 +246,16 @@ export interface ServerConfig extends CommonConfig {
   readonly maxEarlyData: number;
   /** Remembers the tickets used for 0-RTT so each is accepted once (RFC 8446 Section 8.1); share it across a fleet. */
   readonly earlyDataReplayFilter: ReplayFilter;
+  /**
+   * The pre-shared key a client's identity names, or undefined for an identity we do not know
+   * (node:tls pskCallback): a TLS 1.2 PSK suite's ClientKeyExchange identity (RFC 4279 Section 2),
+   * or a TLS 1.3 pre_shared_key identity that is none of our tickets (RFC 8446 Section 4.2.11;
+   * the key's hash then decides the suite). The PSK suites are chosen only when this is set, and
+   * with it a server needs no certificate.
+   */
+  readonly pskForIdentity: ((identity: Uint8Array) => { readonly key: Uint8Array; readonly hash?: 'sha256' | 'sha384' } | undefined) | undefined;
+  /** The identity hint a TLS 1.2 PSK suite's ServerKeyExchange carries (RFC 4279 Section 2); none by default. */
+  readonly pskIdentityHint: Uint8Array | undefined;
 }
 
 /** X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then the classic curves. */
@@ -239,6 +276,9 @@ export const defaultSignatureSchemes: readonly number[] = [
   SignatureScheme.rsa_pkcs1_sha512,
   SignatureScheme.ecdsa_secp521r1_sha512,
 ];
+
+/** What TLS 1.2 clients may still sign a CertificateVerify with when the server asks (RFC 5246 Section 7.4.1.4.1). */
+export const legacySignatureSchemes12: readonly number[] = [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1];
 
 /** The core takes its crypto from the caller: the node adapter passes the node:crypto provider. */
 export type ConfigOptions<T extends CommonConfig> = Partial<Omit<T, 'limits'>> & { provider: CryptoProvider; limits?: Partial<Limits> };
@@ -294,7 +334,12 @@ function validateCommon(config: CommonConfig): void {
 }
 
 export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig {
-  return { ...commonDefaults(options), certificates: options.certificates ?? [], requestOcsp: options.requestOcsp ?? false };
+  return {
+    ...commonDefaults(options),
+    certificates: options.certificates ?? [],
+    requestOcsp: options.requestOcsp ?? false,
+    pskForHint: options.pskForHint,
+  };
 }
 
 export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig {
@@ -310,6 +355,8 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     certificates: options.certificates ?? [],
     certificatesFor: options.certificatesFor,
     requestCert: options.requestCert ?? false,
+    clientSignatureSchemes12: options.clientSignatureSchemes12 ??
+      (options.signatureSchemes === undefined ? [...common.signatureSchemes, ...legacySignatureSchemes12] : common.signatureSchemes),
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
     ticketKeys,
     ticketKeyRotation: schedule.rotation,
@@ -321,9 +368,15 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     sessionStore: options.sessionStore ?? new MemorySessionStore(),
     maxEarlyData: options.maxEarlyData ?? 0,
     earlyDataReplayFilter: options.earlyDataReplayFilter ?? new ReplayFilter(),
+    pskForIdentity: options.pskForIdentity,
+    pskIdentityHint: options.pskIdentityHint,
   };
-  if (config.certificates.length === 0) {
+  // A server with pre-shared keys can do without a certificate (a handshake that needs one fails).
+  if (config.certificates.length === 0 && config.pskForIdentity === undefined) {
     throw new TlsError('api_misuse', 'a server needs at least one certificate and key', { code: 'ERR_TLS_MISSING_CERT' });
+  }
+  if (config.pskIdentityHint !== undefined && config.pskIdentityHint.length > 0xffff) {
+    throw new TlsError('api_misuse', 'pskIdentityHint must be at most 65535 bytes (RFC 4279 Section 2)', { code: 'ERR_OUT_OF_RANGE' });
   }
   return config;
 }

@@ -161,6 +161,8 @@ class Engine implements HandshakeContext {
   private state: State | undefined;
   private events: ConnectionEvent[] = [];
   private pendingHandshake: Uint8Array[] = [];
+  /** How many of pendingHandshake were queued by steps that completed: those go out even if a later record fails. */
+  private committedHandshake = 0;
   private pendingAppData: Uint8Array[] = [];
   private inbound: Uint8Array[] = [];
   /** Per inbound chunk: whether it was received with `owned`. */
@@ -197,6 +199,7 @@ class Engine implements HandshakeContext {
   start(first: () => State): void {
     this.guard(() => {
       this.state = first();
+      this.committedHandshake = this.pendingHandshake.length;
       this.afterStep();
     });
   }
@@ -420,7 +423,15 @@ class Engine implements HandshakeContext {
   private fail(error: TlsError): void {
     if (this.failure) return;
     this.failure = error;
-    this.pendingHandshake = [];
+    // Messages of steps that completed were sent as far as the peer can tell (the flight answering a
+    // ClientHello read in the same process() as a bad record after it): they go out before the alert.
+    // What the failing step had queued does not.
+    this.pendingHandshake.length = this.committedHandshake;
+    try {
+      this.flushHandshake();
+    } catch {
+      this.pendingHandshake = [];
+    }
     this.pendingAppData = [];
     const alert = alertFor(error);
     if (alert !== undefined && !this.sentCloseNotify) {
@@ -440,6 +451,7 @@ class Engine implements HandshakeContext {
   }
 
   private flushHandshake(): void {
+    this.committedHandshake = 0;
     if (this.pendingHandshake.length === 0) return;
     const parts = this.pendingHandshake;
     this.pendingHandshake = [];
@@ -455,6 +467,7 @@ class Engine implements HandshakeContext {
   private step(input: Input): void {
     const before = this.state;
     this.state = this.state!.handle(this, input);
+    this.committedHandshake = this.pendingHandshake.length;
     // A new state is a new step; Traffic handling a KeyUpdate or a ticket stays itself.
     if (this.state !== before) this.afterStep();
     if (this.complete && this.pendingAppData.length > 0) {
@@ -474,6 +487,10 @@ class Engine implements HandshakeContext {
       switch (rec.contentType) {
         case ContentType.handshake:
           this.warningsInARow = 0;
+          // RFC 8446 Section 4.2.10: rejected early data is skipped up to the client's next handshake
+          // message; after a HelloRetryRequest that is the second ClientHello, which offers none
+          // (Section 4.1.2), so what follows it must open under our keys.
+          this.earlyDataSkip = 0;
           this.readHandshake(rec.plaintext);
           break;
         case ContentType.change_cipher_spec:
@@ -557,11 +574,11 @@ class Engine implements HandshakeContext {
   }
 
   private readChangeCipherSpec(payload: Uint8Array): void {
-    // RFC 5246 Section 7.1: one byte of value 1, on a handshake message boundary. RFC 8446 Section 5:
-    // once TLS 1.3 is in play, "any other change_cipher_spec value" is unexpected_message.
+    // RFC 5246 Section 7.1: one byte of value 1, on a handshake message boundary. RFC 8446 Section 5
+    // makes "any other change_cipher_spec value" unexpected_message; RFC 5246 names no alert, and
+    // OpenSSL (and tlsfuzzer with it) answers unexpected_message there too.
     if (payload.length !== 1 || payload[0] !== 1) {
-      const tls13 = this.info.version === ProtocolVersion['TLSv1.3'] || this.state?.dropsChangeCipherSpec === true;
-      throw new TlsError(tls13 ? 'unexpected_message' : 'decode_error', 'ChangeCipherSpec payload is not the single byte 1');
+      throw new TlsError('unexpected_message', 'ChangeCipherSpec payload is not the single byte 1');
     }
     if (this.joiner.pending) throw new TlsError('unexpected_message', 'ChangeCipherSpec inside a fragmented handshake message');
     if (this.state?.dropsChangeCipherSpec) {

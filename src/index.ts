@@ -51,6 +51,7 @@ export {
 export { cipherSuites, suiteByName, suiteById, defaultCipherSuites } from './suites.js';
 export type { CipherSuite } from './suites.js';
 export { nodeCryptoProvider } from './crypto/node.js';
+export { PortableCryptoProvider, portableCryptoProvider } from './crypto/portable.js';
 export type { CryptoProvider, PrivateKey, PublicKey } from './crypto/provider.js';
 export type { Annotator, TraceEvent } from './trace.js';
 

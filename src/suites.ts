@@ -1,10 +1,14 @@
 import type { AeadAlgorithm, CbcAlgorithm, HashAlgorithm } from './crypto/provider.js';
 import { ProtocolVersion } from './wire/enums.js';
 
-/** How the pre-master secret is agreed (TLS 1.2); TLS 1.3 suites say 'any'. */
-export type KeyExchange = 'ecdhe' | 'rsa' | 'dhe' | 'any';
-/** What signs the key exchange, i.e. which certificate key the server needs. */
-export type Authentication = 'rsa' | 'ecdsa' | 'any';
+/**
+ * How the pre-master secret is agreed (TLS 1.2); TLS 1.3 suites say 'any'. The `_psk` kinds
+ * mix a pre-shared key into it: 'psk' alone (RFC 4279 Section 2), with (EC)DHE (RFC 5489,
+ * RFC 4279 Section 3) or with an RSA-encrypted secret (RFC 4279 Section 4).
+ */
+export type KeyExchange = 'ecdhe' | 'rsa' | 'dhe' | 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk' | 'any';
+/** What authenticates the server: a certificate key of a kind, or the pre-shared key itself. */
+export type Authentication = 'rsa' | 'ecdsa' | 'psk' | 'any';
 
 export type BulkCipher =
   | { kind: 'aead'; algorithm: AeadAlgorithm; keyLength: number; fixedIvLength: number; explicitNonceLength: number }
@@ -84,6 +88,34 @@ export const cipherSuites: readonly CipherSuite[] = [
   suite(0x003d, 'TLS_RSA_WITH_AES_256_CBC_SHA256', 'AES256-SHA256', 'rsa', 'rsa', cbc(256, 'sha256'), 'sha256'),
   suite(0x002f, 'TLS_RSA_WITH_AES_128_CBC_SHA', 'AES128-SHA', 'rsa', 'rsa', cbc(128, 'sha1'), 'sha256'),
   suite(0x0035, 'TLS_RSA_WITH_AES_256_CBC_SHA', 'AES256-SHA', 'rsa', 'rsa', cbc(256, 'sha1'), 'sha256'),
+  // TLS 1.2 pre-shared keys, used only when a PSK is configured: ECDHE-PSK (RFC 5489, RFC 7905),
+  // DHE-PSK and PSK (RFC 4279, RFC 5487, RFC 7905), RSA-PSK (RFC 4279 Section 4, RFC 5487)
+  suite(0xccac, 'TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256', 'ECDHE-PSK-CHACHA20-POLY1305', 'ecdhe_psk', 'psk', chacha, 'sha256'),
+  suite(0xc037, 'TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256', 'ECDHE-PSK-AES128-CBC-SHA256', 'ecdhe_psk', 'psk', cbc(128, 'sha256'), 'sha256'),
+  suite(0xc038, 'TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384', 'ECDHE-PSK-AES256-CBC-SHA384', 'ecdhe_psk', 'psk', cbc(256, 'sha384'), 'sha384'),
+  suite(0xc035, 'TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA', 'ECDHE-PSK-AES128-CBC-SHA', 'ecdhe_psk', 'psk', cbc(128, 'sha1'), 'sha256'),
+  suite(0xc036, 'TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA', 'ECDHE-PSK-AES256-CBC-SHA', 'ecdhe_psk', 'psk', cbc(256, 'sha1'), 'sha256'),
+  suite(0x00aa, 'TLS_DHE_PSK_WITH_AES_128_GCM_SHA256', 'DHE-PSK-AES128-GCM-SHA256', 'dhe_psk', 'psk', gcm128, 'sha256'),
+  suite(0x00ab, 'TLS_DHE_PSK_WITH_AES_256_GCM_SHA384', 'DHE-PSK-AES256-GCM-SHA384', 'dhe_psk', 'psk', gcm256, 'sha384'),
+  suite(0xccad, 'TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256', 'DHE-PSK-CHACHA20-POLY1305', 'dhe_psk', 'psk', chacha, 'sha256'),
+  suite(0x00b2, 'TLS_DHE_PSK_WITH_AES_128_CBC_SHA256', 'DHE-PSK-AES128-CBC-SHA256', 'dhe_psk', 'psk', cbc(128, 'sha256'), 'sha256'),
+  suite(0x00b3, 'TLS_DHE_PSK_WITH_AES_256_CBC_SHA384', 'DHE-PSK-AES256-CBC-SHA384', 'dhe_psk', 'psk', cbc(256, 'sha384'), 'sha384'),
+  suite(0x0090, 'TLS_DHE_PSK_WITH_AES_128_CBC_SHA', 'DHE-PSK-AES128-CBC-SHA', 'dhe_psk', 'psk', cbc(128, 'sha1'), 'sha256'),
+  suite(0x0091, 'TLS_DHE_PSK_WITH_AES_256_CBC_SHA', 'DHE-PSK-AES256-CBC-SHA', 'dhe_psk', 'psk', cbc(256, 'sha1'), 'sha256'),
+  suite(0x00ac, 'TLS_RSA_PSK_WITH_AES_128_GCM_SHA256', 'RSA-PSK-AES128-GCM-SHA256', 'rsa_psk', 'rsa', gcm128, 'sha256'),
+  suite(0x00ad, 'TLS_RSA_PSK_WITH_AES_256_GCM_SHA384', 'RSA-PSK-AES256-GCM-SHA384', 'rsa_psk', 'rsa', gcm256, 'sha384'),
+  suite(0xccae, 'TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256', 'RSA-PSK-CHACHA20-POLY1305', 'rsa_psk', 'rsa', chacha, 'sha256'),
+  suite(0x00b6, 'TLS_RSA_PSK_WITH_AES_128_CBC_SHA256', 'RSA-PSK-AES128-CBC-SHA256', 'rsa_psk', 'rsa', cbc(128, 'sha256'), 'sha256'),
+  suite(0x00b7, 'TLS_RSA_PSK_WITH_AES_256_CBC_SHA384', 'RSA-PSK-AES256-CBC-SHA384', 'rsa_psk', 'rsa', cbc(256, 'sha384'), 'sha384'),
+  suite(0x0094, 'TLS_RSA_PSK_WITH_AES_128_CBC_SHA', 'RSA-PSK-AES128-CBC-SHA', 'rsa_psk', 'rsa', cbc(128, 'sha1'), 'sha256'),
+  suite(0x0095, 'TLS_RSA_PSK_WITH_AES_256_CBC_SHA', 'RSA-PSK-AES256-CBC-SHA', 'rsa_psk', 'rsa', cbc(256, 'sha1'), 'sha256'),
+  suite(0x00a8, 'TLS_PSK_WITH_AES_128_GCM_SHA256', 'PSK-AES128-GCM-SHA256', 'psk', 'psk', gcm128, 'sha256'),
+  suite(0x00a9, 'TLS_PSK_WITH_AES_256_GCM_SHA384', 'PSK-AES256-GCM-SHA384', 'psk', 'psk', gcm256, 'sha384'),
+  suite(0xccab, 'TLS_PSK_WITH_CHACHA20_POLY1305_SHA256', 'PSK-CHACHA20-POLY1305', 'psk', 'psk', chacha, 'sha256'),
+  suite(0x00ae, 'TLS_PSK_WITH_AES_128_CBC_SHA256', 'PSK-AES128-CBC-SHA256', 'psk', 'psk', cbc(128, 'sha256'), 'sha256'),
+  suite(0x00af, 'TLS_PSK_WITH_AES_256_CBC_SHA384', 'PSK-AES256-CBC-SHA384', 'psk', 'psk', cbc(256, 'sha384'), 'sha384'),
+  suite(0x008c, 'TLS_PSK_WITH_AES_128_CBC_SHA', 'PSK-AES128-CBC-SHA', 'psk', 'psk', cbc(128, 'sha1'), 'sha256'),
+  suite(0x008d, 'TLS_PSK_WITH_AES_256_CBC_SHA', 'PSK-AES256-CBC-SHA', 'psk', 'psk', cbc(256, 'sha1'), 'sha256'),
 ];
 
 const byId = new Map(cipherSuites.map((s) => [s.id, s]));
@@ -111,5 +143,14 @@ export function suiteAllowedAt(s: CipherSuite, version: number): boolean {
   return true;
 }
 
-/** The suites typetls offers and accepts unless configured otherwise: all of them. */
+/** Whether a TLS 1.2 suite mixes a pre-shared key into its key exchange (RFC 4279). */
+export function isPskSuite(s: CipherSuite): boolean {
+  return s.kx === 'psk' || s.kx === 'ecdhe_psk' || s.kx === 'dhe_psk' || s.kx === 'rsa_psk';
+}
+
+/**
+ * The suites typetls offers and accepts unless configured otherwise: all of them. The PSK
+ * suites among them are offered and chosen only when a pre-shared key is configured
+ * (`ClientConfig.pskForServer`, `ServerConfig.pskForIdentity`), as OpenSSL does.
+ */
 export const defaultCipherSuites: readonly number[] = cipherSuites.map((s) => s.id);

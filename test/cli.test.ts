@@ -154,6 +154,41 @@ describe('typetls help and usage errors', () => {
   });
 });
 
+describe('typetls server --min-version 1.0 and bare-LF requests', { skip: hasOpenssl ? false : 'openssl is not installed' }, () => {
+  let pki: TestPki;
+  let server: ChildProcess;
+  let port: number;
+
+  before(async () => {
+    pki = await makeTestPki();
+    const s = await start(
+      process.execPath,
+      [main, 'server', '--host', '127.0.0.1', '--port', '0', '--cert', pki.rsaCert, '--key', pki.rsaKey, '--min-version', '1.0'],
+      /^listening on 127\.0\.0\.1:(\d+)$/m,
+    );
+    server = s.child;
+    port = Number(s.match[1]);
+  });
+
+  for (const [version, name] of [['1.0', 'TLSv1'], ['1.1', 'TLSv1\\.1']] as const) {
+    it(`accepts a TLS ${version} client (--min-version ${version} on both sides)`, async () => {
+      const r = await cli(['client', `127.0.0.1:${port}`, '--ca', pki.caCert, '--min-version', version, '--max-version', version], request);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`^protocol=${name} `, 'm'));
+      assert.match(r.stdout.toString(), new RegExp(`version=${name} `));
+    });
+  }
+
+  it('answers openssl s_client sending GET / HTTP/1.0 with bare LF line ends (RFC 9112 Section 2.2)', async () => {
+    const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', pki.caCert, '-servername', 'localhost', '-quiet'], 'GET / HTTP/1.0\n\n');
+    assert.match(r.stdout.toString('latin1'), /^HTTP\/1\.1 200 OK\r$/m);
+  });
+
+  after(async () => {
+    await stop(server);
+  });
+});
+
 describe('typetls server and client', { skip: hasOpenssl ? false : 'openssl is not installed' }, () => {
   let pki: TestPki;
   let server: ChildProcess;

@@ -130,8 +130,9 @@ const startCases: PlainCase[] = [
   },
   { cls: 'application data before the handshake', roles: bothRoles, input: () => [record(CT.application_data, [1, 2, 3])], kind: 'unexpected_message', alert: A.unexpected_message },
   { cls: 'empty application data before the handshake', roles: bothRoles, input: () => [record(CT.application_data, [])], kind: 'unexpected_message', alert: A.unexpected_message },
-  { cls: 'ChangeCipherSpec payload 2', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [2])], kind: 'decode_error', alert: A.decode_error },
-  { cls: 'ChangeCipherSpec of two bytes', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [1, 1])], kind: 'decode_error', alert: A.decode_error },
+  // RFC 5246 Section 7.1 names no alert for a bad ChangeCipherSpec; OpenSSL's (and tlsfuzzer's test-ccs) is unexpected_message.
+  { cls: 'ChangeCipherSpec payload 2', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [2])], kind: 'unexpected_message', alert: A.unexpected_message },
+  { cls: 'ChangeCipherSpec of two bytes', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [1, 1])], kind: 'unexpected_message', alert: A.unexpected_message },
   { cls: 'ChangeCipherSpec before any hello', roles: bothRoles, input: () => [record(CT.change_cipher_spec, [1])], kind: 'unexpected_message', alert: A.unexpected_message },
   { cls: 'alert record of 1 byte', roles: bothRoles, input: () => [record(CT.alert, [2])], kind: 'decode_error', alert: A.decode_error },
   { cls: 'alert record of 3 bytes', roles: bothRoles, input: () => [record(CT.alert, [2, 40, 0])], kind: 'decode_error', alert: A.decode_error },
@@ -203,7 +204,7 @@ describe('hostile input at the start of the handshake', () => {
       const v = fresh(role);
       const bytes = record(CT.change_cipher_spec, [1, 1]);
       const out = v.feed(...Array.from(bytes, (b) => Uint8Array.of(b)));
-      assertPlainFatal('CCS of two bytes, delivered byte by byte', v, out, 'decode_error', A.decode_error);
+      assertPlainFatal('CCS of two bytes, delivered byte by byte', v, out, 'unexpected_message', A.unexpected_message);
     });
   }
 });
@@ -402,6 +403,21 @@ describe('wrong Finished', () => {
     assertPlainFatal('wrong verify_data, well encrypted', v, out, 'decrypt_error', A.decrypt_error);
   });
 
+  // RFC 5246 Section 7.4.9: verify_data is 12 bytes; another length is malformed (decode_error), not wrong.
+  for (const [name, length] of [['empty', 0], ['11 bytes', 11], ['13 bytes', 13]] as const) {
+    it(`server: a well-encrypted client Finished with verify_data ${name} → decode_error`, () => {
+      const f = flow().helloToServer().serverFlightToClient();
+      const recs = splitRecords(f.clientFlight);
+      const keys = f.keys12();
+      const opened = keys.client(0).open(recs[recs.length - 1]!);
+      assert.equal(opened.plaintext.length, 4 + 12);
+      const resized = handshake(HandshakeType.finished, concatBytes([opened.plaintext.subarray(4), new Uint8Array(1)]).subarray(0, length));
+      const v = new Victim(f.server);
+      const out = v.feed(concatBytes([...recs.slice(0, -1), keys.client(0).seal(CT.handshake, resized)]));
+      assertPlainFatal(`verify_data ${name}, well encrypted`, v, out, 'decode_error', A.decode_error);
+    });
+  }
+
   it('client: a well-encrypted server Finished with wrong verify_data → decrypt_error', () => {
     const f = flow().helloToServer().serverFlightToClient().clientFlightToServer();
     // [NewSessionTicket,] ChangeCipherSpec, Finished: the Finished is the last record.
@@ -490,8 +506,8 @@ describe('hostile input after the handshake (encrypted)', () => {
     { cls: 'plaintext record after the keys', input: () => [record(CT.application_data, [1, 2, 3])], kind: 'bad_record_mac', alert: A.bad_record_mac },
     { cls: 'application data after close_notify', input: (w) => [w.seal(CT.alert, [1, 0]), w.seal(CT.application_data, [1, 2, 3])], kind: 'unexpected_message', alert: A.unexpected_message },
     { cls: 'ChangeCipherSpec after the handshake', input: (w) => [w.seal(CT.change_cipher_spec, [1])], kind: 'unexpected_message', alert: A.unexpected_message },
-    { cls: 'ChangeCipherSpec payload 2', input: (w) => [w.seal(CT.change_cipher_spec, [2])], kind: 'decode_error', alert: A.decode_error },
-    { cls: 'ChangeCipherSpec of two bytes', input: (w) => [w.seal(CT.change_cipher_spec, [1, 1])], kind: 'decode_error', alert: A.decode_error },
+    { cls: 'ChangeCipherSpec payload 2', input: (w) => [w.seal(CT.change_cipher_spec, [2])], kind: 'unexpected_message', alert: A.unexpected_message },
+    { cls: 'ChangeCipherSpec of two bytes', input: (w) => [w.seal(CT.change_cipher_spec, [1, 1])], kind: 'unexpected_message', alert: A.unexpected_message },
     { cls: 'alert record of 1 byte', input: (w) => [w.seal(CT.alert, [2])], kind: 'decode_error', alert: A.decode_error },
     { cls: 'alert record of 3 bytes', input: (w) => [w.seal(CT.alert, [2, 40, 0])], kind: 'decode_error', alert: A.decode_error },
     { cls: 'Finished after the handshake', input: (w) => [w.seal(CT.handshake, handshake(HandshakeType.finished, new Uint8Array(12)))], kind: 'unexpected_message', alert: A.unexpected_message },

@@ -447,6 +447,20 @@ describe('TLS 1.3 messages out of order', () => {
     clientGets((m) => [...m.slice(0, 3), flipLast(m[3]!)], 'wrong verify_data in Finished, well encrypted', 'decrypt_error', A.decrypt_error);
   });
 
+  // RFC 8446 Section 4.4.4: verify_data is Hash.length bytes; another length is malformed (decode_error), not wrong.
+  for (const [name, resize] of [
+    ['empty', () => new Uint8Array(0)],
+    ['one byte short', (v: Uint8Array) => v.subarray(0, v.length - 1)],
+    ['one byte long', (v: Uint8Array) => concatBytes([v, Uint8Array.of(0)])],
+  ] as const) {
+    it(`client: a server Finished ${name} → decode_error`, () => {
+      clientGets((m) => [...m.slice(0, 3), handshake(H.finished, resize(m[3]!.subarray(4)))], `Finished ${name}`, 'decode_error', A.decode_error);
+    });
+    it(`server: a client Finished ${name} → decode_error`, () => {
+      serverGets((f) => [handshake(H.finished, resize(f.clientEncryptedMessages()[0]!.subarray(4)))], `Finished ${name}`, 'decode_error', A.decode_error);
+    });
+  }
+
   it('client: a flipped bit in the encrypted server flight → bad_record_mac', () => {
     const s = clientAfterServerHello();
     const [protectedFlight] = splitRecords(s.f.serverFlight).slice(2);

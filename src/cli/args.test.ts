@@ -66,7 +66,7 @@ describe('parseArgs', () => {
     ['a switch with a value', ['--request-cert=yes'], /takes no value/],
     ['a single-valued option twice', ['--port', '1', '--port', '2'], /--port is given twice/],
     ['a switch twice', ['--trace', '--trace'], /given twice/],
-    ['a version outside the choices', ['--min-version', '1.1'], /must be one of 1\.2, 1\.3/],
+    ['a version outside the choices', ['--min-version', '1.4'], /must be one of 1\.0, 1\.1, 1\.2, 1\.3/],
     ['a positional the command does not take', ['extra'], /unexpected argument 'extra'/],
   ];
   for (const [what, argv, message] of rejects) {
@@ -80,6 +80,15 @@ describe('parseArgs', () => {
 
   it('rejects a missing required positional', () => {
     assert.throws(() => parseArgs(clientCommand, ['--insecure']), /missing HOST:PORT/);
+  });
+
+  it('--min-version and --max-version take 1.0 and 1.1 as the library does', () => {
+    for (const command of [serverCommand, clientCommand]) {
+      const extra = command === clientCommand ? ['127.0.0.1:1'] : [];
+      const a = parseArgs(command, [...extra, '--min-version', '1.0', '--max-version', '1.1']);
+      assert.equal(tlsVersion(a.get('min-version')), 'TLSv1');
+      assert.equal(tlsVersion(a.get('max-version')), 'TLSv1.1');
+    }
   });
 
   it('rejects asking for an option the command does not declare (a programming error)', () => {
@@ -145,11 +154,14 @@ describe('value parsers', () => {
     for (const bad of ['-1', '65536', 'x', '', '1.5']) assert.throws(() => parsePort(bad), /--port/, bad);
   });
 
-  it('maps 1.2 / 1.3 to node:tls version names', () => {
+  it('maps 1.0 / 1.1 / 1.2 / 1.3 to node:tls version names', () => {
+    assert.equal(tlsVersion('1.0'), 'TLSv1');
+    assert.equal(tlsVersion('1.1'), 'TLSv1.1');
     assert.equal(tlsVersion('1.2'), 'TLSv1.2');
     assert.equal(tlsVersion('1.3'), 'TLSv1.3');
     assert.equal(tlsVersion('TLSv1.3'), 'TLSv1.3');
     assert.equal(tlsVersion(undefined), undefined);
-    assert.throws(() => tlsVersion('1.1'), /unknown protocol version/);
+    assert.throws(() => tlsVersion('1.4'), /unknown protocol version/);
+    assert.throws(() => tlsVersion('1'), /unknown protocol version/);
   });
 });

@@ -170,21 +170,23 @@ export function parseArgs(command: CommandSpec, argv: readonly string[]): Parsed
 const helpOption: OptionSpec = { name: 'help', short: 'h', kind: 'switch', help: 'Show this help and exit.' };
 
 const versionChoices = ['1.2', '1.3'] as const;
+/** What the library speaks: TLS 1.0 and 1.1 only when asked for (node:tls minVersion). */
+const allVersionChoices = ['1.0', '1.1', '1.2', '1.3'] as const;
 
 const tlsOptions = (role: 'server' | 'client'): OptionSpec[] => [
   {
     name: 'min-version',
     kind: 'value',
-    metavar: '1.2|1.3',
-    choices: versionChoices,
+    metavar: '1.0|1.1|1.2|1.3',
+    choices: allVersionChoices,
     default: '1.2',
-    help: 'Lowest protocol version to accept.',
+    help: 'Lowest protocol version to accept. TLS 1.0 and 1.1 (RFC 8996 deprecates them) are off unless named here.',
   },
   {
     name: 'max-version',
     kind: 'value',
-    metavar: '1.2|1.3',
-    choices: versionChoices,
+    metavar: '1.0|1.1|1.2|1.3',
+    choices: allVersionChoices,
     default: '1.3',
     help: 'Highest protocol version to offer or accept.',
   },
@@ -578,8 +580,10 @@ export function formatUsageError(error: UsageError): string {
 }
 
 /** '1.2' → 'TLSv1.2', as node:tls spells versions. */
-export function tlsVersion(value: string | undefined): 'TLSv1.2' | 'TLSv1.3' | undefined {
+export function tlsVersion(value: string | undefined): 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' | undefined {
   if (value === undefined) return undefined;
+  if (value === '1.0' || value === 'TLSv1') return 'TLSv1';
+  if (value === '1.1' || value === 'TLSv1.1') return 'TLSv1.1';
   if (value === '1.2' || value === 'TLSv1.2') return 'TLSv1.2';
   if (value === '1.3' || value === 'TLSv1.3') return 'TLSv1.3';
   throw new Error(`unknown protocol version '${value}'`);

@@ -46,6 +46,19 @@ describe('HttpRequestReader', () => {
     assert.deepEqual(got.map((q) => q.target), ['/a', '/b']);
   });
 
+  it('takes a bare LF as a line end (RFC 9112 Section 2.2), alone or mixed with CRLF', () => {
+    for (const text of ['GET / HTTP/1.0\n\n', 'GET / HTTP/1.0\nHost: x\n\n', 'GET / HTTP/1.0\r\nHost: x\n\r\n', '\nGET / HTTP/1.0\r\n\n']) {
+      const r = new HttpRequestReader();
+      const got = r.push(bytes(text));
+      assert.deepEqual(got.map((q) => [q.method, q.target, q.version]), [['GET', '/', 'HTTP/1.0']], JSON.stringify(text));
+      assert.equal(r.error, undefined);
+    }
+    const r = new HttpRequestReader();
+    const got = [];
+    for (const b of bytes('GET /a HTTP/1.1\nHost: x\n\nGET /b HTTP/1.1\n\n')) got.push(...r.push(Uint8Array.of(b)));
+    assert.deepEqual(got.map((q) => [q.target, q.headers]), [['/a', [['host', 'x']]], ['/b', []]]);
+  });
+
   it('applies the keep-alive rules of HTTP/1.0 and 1.1 (RFC 9112 Section 9.3)', () => {
     const keep = (head: string) => new HttpRequestReader().push(bytes(`${head}\r\n\r\n`))[0]!.keepAlive;
     assert.equal(keep('GET / HTTP/1.1'), true);

@@ -41,7 +41,8 @@ export interface HttpReadError {
 }
 
 const maxHeadBytes = 64 * 1024;
-const crlfcrlf = Buffer.from('\r\n\r\n', 'latin1');
+/** The empty line that ends a request head: CRLF or a bare LF for each line end (RFC 9112 Section 2.2). */
+const endOfHead = /\r?\n\r?\n/;
 const tokenPattern = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
@@ -66,9 +67,15 @@ export class HttpRequestReader {
         this.buffered = this.buffered.subarray(skip);
         if (this.bodyLeft > 0) break;
       }
-      // RFC 9112 Section 2.2: a server SHOULD ignore at least one empty line before a request-line.
-      while (this.buffered.length >= 2 && this.buffered[0] === 0x0d && this.buffered[1] === 0x0a) this.buffered = this.buffered.subarray(2);
-      const end = this.buffered.indexOf(crlfcrlf);
+      // RFC 9112 Section 2.2: a server SHOULD ignore at least one empty line before a request-line, and
+      // MAY take a bare LF as a line terminator (as `GET / HTTP/1.0\n\n` from simple clients needs).
+      for (;;) {
+        if (this.buffered[0] === 0x0a) this.buffered = this.buffered.subarray(1);
+        else if (this.buffered[0] === 0x0d && this.buffered[1] === 0x0a) this.buffered = this.buffered.subarray(2);
+        else break;
+      }
+      const blank = endOfHead.exec(this.buffered.toString('latin1'));
+      const end = blank ? blank.index : -1;
       if (end < 0) {
         if (this.buffered.length > maxHeadBytes) this.error = { status: 431, reason: 'Request Header Fields Too Large' };
         break;
@@ -78,7 +85,7 @@ export class HttpRequestReader {
         break;
       }
       const head = this.buffered.subarray(0, end).toString('latin1');
-      this.buffered = this.buffered.subarray(end + 4);
+      this.buffered = this.buffered.subarray(end + blank![0].length);
       const parsed = parseHead(head);
       if ('status' in parsed) {
         this.error = parsed;
@@ -93,7 +100,7 @@ export class HttpRequestReader {
 
 function parseHead(head: string): { request: HttpRequest; bodyLength: number } | HttpReadError {
   const bad: HttpReadError = { status: 400, reason: 'Bad Request' };
-  const lines = head.split('\r\n');
+  const lines = head.split(/\r?\n/);
   // RFC 9112 Section 3: request-line = method SP request-target SP HTTP-version
   const requestLine = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/(\d)\.(\d)$/.exec(lines[0]!);
   if (!requestLine) return bad;

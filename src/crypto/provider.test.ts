@@ -135,7 +135,7 @@ describe('secrets are compared with constantTimeEqual (source check)', () => {
   it('PSK binder: acceptPsk (src/handshake/server13.ts) compares the binder with it, the only place a binder is read', () => {
     const sites = HANDSHAKE.flatMap((path) => linesMatching(path, /binders\[/).map((line) => `${path}: ${line}`));
     assert.deepEqual(sites, [
-      "src/handshake/server13.ts: if (!constantTimeEqual(expected, offered.binders[index]!)) throw new TlsError('decrypt_error', 'PSK binder does not verify');",
+      'src/handshake/server13.ts: if (!constantTimeEqual(expected, offered.binders[index]!)) throw binderFailure(state === undefined);',
     ]);
   });
 
@@ -163,7 +163,7 @@ describe('secrets are compared with constantTimeEqual (source check)', () => {
       { path: 'src/handshake/client.ts', fragment: 'hrr.legacySessionId.every(', why: 'legacy_session_id echoed in a HelloRetryRequest (public)' },
       { path: 'src/handshake/client.ts', fragment: 'sh.legacySessionId.every(', why: 'legacy_session_id echoed in a ServerHello (public)' },
       { path: 'src/handshake/client13.ts', fragment: 'sh.legacySessionId.every(', why: 'legacy_session_id echoed in a ServerHello (public)' },
-      { path: 'src/handshake/client12.ts', fragment: 'bytesEqual(g.p, ske.dhP)', why: 'the FFDHE prime in ServerKeyExchange (public)' },
+      { path: 'src/handshake/client12.ts', fragment: 'bytesEqual(g.p, dhP)', why: 'the FFDHE prime in ServerKeyExchange (public)' },
       { path: 'src/handshake/server13.ts', fragment: 'const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);', why: 'its definition' },
       { path: 'src/handshake/server13.ts', fragment: 'same(hello.random, first.random)', why: 'the second ClientHello repeats random (public)' },
       { path: 'src/handshake/server13.ts', fragment: 'same(hello.legacySessionId, first.legacySessionId)', why: 'and legacy_session_id (public)' },

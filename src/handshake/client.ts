@@ -2,11 +2,11 @@
 // 7.4.1.2-7.4.1.3 and RFC 8446 Section 4.1.1-4.1.4 (version negotiation,
 // HelloRetryRequest), then on to client12.ts or client13.ts.
 
-import type { ClientConfig } from '../config.js';
+import type { ClientConfig, ExternalPsk } from '../config.js';
 import type { ClientOptions } from '../connection.js';
-import { hashLength, type KeyShare } from '../crypto/provider.js';
+import { hashLength, type HashAlgorithm, type KeyShare } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
-import { suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
+import { isPskSuite, suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import {
   CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, extensionTypeName, namedGroupName,
@@ -25,7 +25,7 @@ import { deriveSecret, earlySecret } from '../keys/tls13.js';
 import { nullProtection } from '../record/protection.js';
 import { isIpAddress } from '../x509/identity.js';
 import { decodeExpected, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
-import { ExpectCertificate, resumeSession12 } from './client12.js';
+import { ExpectCertificate, ExpectPskServerKeyExchange, resumeSession12 } from './client12.js';
 import { readServerHello13 } from './client13.js';
 import { holds12, type Negotiated12 } from './tls12.js';
 
@@ -52,6 +52,8 @@ export interface ClientOffer {
   readonly changeCipherSpecSent: boolean;
   /** The session offered for resumption, if any. */
   readonly session: ClientSession | undefined;
+  /** The external PSK offered in TLS 1.3 (RFC 8446 Section 4.2.11), after the ticket if both are. */
+  readonly externalPsk: ExternalPsk | undefined;
   /** 0-RTT data sent after the first ClientHello (with its compatibility ChangeCipherSpec), if any. */
   readonly earlyData: Uint8Array | undefined;
 }
@@ -60,6 +62,8 @@ function suitesFor(config: ClientConfig, minVersion: number, maxVersion: number)
   return config.cipherSuites.filter((id) => {
     const s = suiteById(id);
     if (!s) return false;
+    // PSK suites only with a pre-shared key to use (as OpenSSL leaves them out without one).
+    if (isPskSuite(s) && config.pskForHint === undefined) return false;
     for (let v = minVersion; v <= maxVersion; v++) if (suiteAllowedAt(s, v)) return true;
     return false;
   });
@@ -152,16 +156,61 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, options:
     extensions,
   };
   const psk = session?.version === TLS13 && offers13 ? session : undefined;
+  // RFC 8446 Section 4.2.11: an external PSK, when the application has one for this server.
+  const externalPsk = offers13 ? externalPskToOffer(config) : undefined;
   // RFC 8446 Section 4.2.10: 0-RTT only on a ticket that allows that much early data.
   const early = psk && earlyData && earlyData.length > 0 && earlyData.length <= psk.maxEarlyData ? earlyData.slice() : undefined;
   if (early) hello = { ...hello, extensions: [...hello.extensions, { type: ExtensionType.early_data, data: new Uint8Array(0) }] };
-  if (psk) hello = withPskBinder(cx, hello, psk, config.now().getTime());
+  const offer: ClientOffer = {
+    config, serverName, verifyServerName, hello, maxVersion, keyShares, helloRetried: false, changeCipherSpecSent: false, session, externalPsk, earlyData: early,
+  };
+  const psks = offeredPsks(offer, config.now().getTime());
+  if (psks.length > 0) hello = withPskBinders(cx, hello, psks);
   cx.sendHandshake(hello);
   if (early) sendEarlyData(cx, psk!, early, hello);
   else if (earlyData && earlyData.length > 0) cx.queueApplicationData(earlyData.slice());
   // sendEarlyData() put the compatibility ChangeCipherSpec before the early data.
   const changeCipherSpecSent = early !== undefined && hello.legacySessionId.length > 0;
-  return new ExpectServerHello({ config, serverName, verifyServerName, hello, maxVersion, keyShares, helloRetried: false, changeCipherSpecSent, session, earlyData: early });
+  return new ExpectServerHello({ ...offer, hello, changeCipherSpecSent });
+}
+
+/** RFC 8446 Section 4.2.11: identity<1..2^16-1>; a key of at least a byte. */
+function externalPskToOffer(config: ClientConfig): ExternalPsk | undefined {
+  const psk = config.pskForHint?.(undefined);
+  if (!psk || psk.identity.length === 0 || psk.identity.length > 0xffff || psk.key.length === 0) return undefined;
+  return psk;
+}
+
+/** A PSK a ClientHello offers: a ticket of the server's or an external key, with the hash its binder takes. */
+export interface OfferedPsk {
+  readonly identity: Uint8Array;
+  readonly obfuscatedTicketAge: number;
+  readonly secret: Uint8Array;
+  readonly hash: HashAlgorithm;
+  readonly external: boolean;
+}
+
+/**
+ * The PSKs of an offer in the order the ClientHello lists them (the server selects one by its
+ * index): the ticket first, then the external PSK (as OpenSSL orders them). An external PSK
+ * has no age: its obfuscated_ticket_age is 0 (RFC 8446 Section 4.2.11).
+ */
+export function offeredPsks(offer: ClientOffer, nowMs: number): OfferedPsk[] {
+  const psks: OfferedPsk[] = [];
+  const session = offer.session;
+  if (session?.version === TLS13 && offer.maxVersion >= TLS13) {
+    const age = Math.max(0, nowMs - session.receivedAt);
+    psks.push({
+      identity: session.ticket,
+      obfuscatedTicketAge: (age + session.ticketAgeAdd) >>> 0,
+      secret: session.secret,
+      hash: suiteById(session.cipherSuite)!.hash,
+      external: false,
+    });
+  }
+  const external = offer.externalPsk;
+  if (external) psks.push({ identity: external.identity, obfuscatedTicketAge: 0, secret: external.key, hash: external.hash ?? 'sha256', external: true });
+  return psks;
 }
 
 /**
@@ -198,25 +247,23 @@ function resumableSession(cx: HandshakeContext, config: ClientConfig, serverName
 }
 
 /**
- * RFC 8446 Section 4.2.11: pre_shared_key goes last, with one identity (the ticket),
- * its obfuscated age, and a binder over the ClientHello cut before the binders.
+ * RFC 8446 Section 4.2.11: pre_shared_key goes last, with each identity and its obfuscated
+ * age, and each binder over the ClientHello cut before the binders, in the PSK's own hash
+ * ("res binder" for a ticket, "ext binder" for an external PSK).
  */
-function withPskBinder(cx: HandshakeContext, hello: ClientHello, session: ClientSession, nowMs: number): ClientHello {
-  const suite = suiteById(session.cipherSuite)!;
-  const age = Math.max(0, nowMs - session.receivedAt);
-  const identity = { identity: session.ticket, obfuscatedTicketAge: (age + session.ticketAgeAdd) >>> 0 };
-  const placeholder = [new Uint8Array(hashLength[suite.hash])];
+function withPskBinders(cx: HandshakeContext, hello: ClientHello, psks: readonly OfferedPsk[]): ClientHello {
+  const identities = psks.map((p) => ({ identity: p.identity, obfuscatedTicketAge: p.obfuscatedTicketAge }));
+  const placeholders = psks.map((p) => new Uint8Array(hashLength[p.hash]));
   const build = (binders: Uint8Array[]): ClientHello => ({
     ...hello,
     extensions: [
       ...hello.extensions.filter((e) => e.type !== ExtensionType.pre_shared_key),
-      { type: ExtensionType.pre_shared_key, data: encodePreSharedKeyClient({ identities: [identity], binders }) },
+      { type: ExtensionType.pre_shared_key, data: encodePreSharedKeyClient({ identities, binders }) },
     ],
   });
-  const encoded = encodeHandshake(build(placeholder), TLS12);
-  const truncated = encoded.subarray(0, encoded.length - encodedBindersLength(placeholder));
-  const binder = pskBinder(cx, suite, session.secret, cx.transcript.hashWith(suite.hash, truncated));
-  return build([binder]);
+  const encoded = encodeHandshake(build(placeholders), TLS12);
+  const truncated = encoded.subarray(0, encoded.length - encodedBindersLength(placeholders));
+  return build(psks.map((p) => pskBinder(cx, p.hash, p.secret, cx.transcript.hashWith(p.hash, truncated), p.external ? 'ext binder' : 'res binder')));
 }
 
 /** RFC 5246 Section 7.4.1.4 / RFC 8446 Section 4.2: the server may only answer extensions the client sent. */
@@ -324,10 +371,14 @@ export class ExpectServerHello implements State {
     }
     if (cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(decodeCookie(cookie.data)) });
     let hello2: ClientHello = { ...hello, extensions };
-    // RFC 8446 Section 4.1.2: the PSK stays offered (if its hash fits the suite) with a binder over the new transcript.
+    // RFC 8446 Section 4.1.2: the PSKs whose hash fits the suite stay offered, with binders over the new transcript.
     const session = this.offer.session;
     const keepPsk = session?.version === TLS13 && suiteById(session.cipherSuite)?.hash === suite.hash;
-    if (keepPsk) hello2 = withPskBinder(cx, hello2, session, cx.config.now().getTime());
+    const external = this.offer.externalPsk;
+    const keepExternal = external !== undefined && (external.hash ?? 'sha256') === suite.hash;
+    const kept = { ...this.offer, session: keepPsk ? session : undefined, externalPsk: keepExternal ? external : undefined };
+    const psks = offeredPsks(kept, cx.config.now().getTime());
+    if (psks.length > 0) hello2 = withPskBinders(cx, hello2, psks);
     else hello2 = { ...hello2, extensions: hello2.extensions.filter((e) => e.type !== ExtensionType.pre_shared_key) };
     // RFC 8446 Section 5.1: the second ClientHello's record says 0x0303 too.
     cx.setRecordVersion(TLS12);
@@ -346,9 +397,7 @@ export class ExpectServerHello implements State {
       changeCipherSpecSent = true;
     }
     cx.sendHandshake(hello2);
-    return new ExpectServerHello({
-      ...this.offer, hello: hello2, keyShares: shares, helloRetried: true, changeCipherSpecSent, session: keepPsk ? session : undefined, earlyData: undefined,
-    });
+    return new ExpectServerHello({ ...kept, hello: hello2, keyShares: shares, helloRetried: true, changeCipherSpecSent, earlyData: undefined });
   }
 
   private readServerHello12(cx: HandshakeContext, sh: ServerHello): State {
@@ -426,6 +475,8 @@ export class ExpectServerHello implements State {
     const sameId = sh.legacySessionId.length > 0 && sh.legacySessionId.length === hello.legacySessionId.length &&
       sh.legacySessionId.every((b, i) => b === hello.legacySessionId[i]);
     if (session?.version === TLS12 && sameId) return resumeSession12(cx, this.offer, hs, session, ticketExt !== undefined);
+    // RFC 4279 Section 2: with a PSK suite (but RSA-PSK) the server sends no Certificate.
+    if (suite.auth === 'psk') return new ExpectPskServerKeyExchange(this.offer, hs, ticketExt !== undefined, undefined, undefined);
     return new ExpectCertificate(this.offer, hs, ticketExt !== undefined, statusExt !== undefined);
   }
 }

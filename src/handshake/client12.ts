@@ -8,16 +8,17 @@ import { bytesEqual } from '../wire/bytes.js';
 import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups, MIN_DHE_BITS } from '../keys/ffdhe.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
-import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange } from '../wire/messages.js';
+import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange, ServerKeyExchangePsk } from '../wire/messages.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
 import {
   checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate,
   type HandshakeContext, type Input, type State,
 } from './common.js';
-import type { ClientOffer } from './client.js';
+import { isEcdheGroup, type ClientOffer } from './client.js';
 import {
-  deriveMasterSecret, deriveSessionKeys, finishedVerifyData12, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
+  deriveMasterSecret, deriveSessionKeys, finishedVerifyData12, holds12, pskPreMasterSecret, serverKeyExchangeSignedContent, type Negotiated12,
+  type SessionKeys12,
 } from './tls12.js';
 import { Traffic12 } from './traffic12.js';
 
@@ -44,8 +45,10 @@ export class ExpectCertificate implements State {
     const chain = parseChain(cx, msg.certificateList);
     const leaf = chain[0]!;
     cx.info.peerCertificates = chain;
-    // RFC 5246 Section 7.4.2: RSA key exchange encrypts to the key; ECDHE and DHE sign with it.
-    const keyUsage = this.hs.suite.kx === 'rsa' ? 'keyEncipherment' : 'digitalSignature';
+    // RFC 5246 Section 7.4.2: RSA key exchange (and RSA-PSK, RFC 4279 Section 4) encrypts to the key;
+    // ECDHE and DHE sign with it.
+    const encrypts = this.hs.suite.kx === 'rsa' || this.hs.suite.kx === 'rsa_psk';
+    const keyUsage = encrypts ? 'keyEncipherment' : 'digitalSignature';
     verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
 
     // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
@@ -53,14 +56,16 @@ export class ExpectCertificate implements State {
     const suite = this.hs.suite;
     const fits =
       suite.auth === 'ecdsa' ? serverKey.algorithm === 'ec' || serverKey.algorithm === 'ed25519'
-      : suite.kx === 'rsa' ? serverKey.algorithm === 'rsa'
+      : encrypts ? serverKey.algorithm === 'rsa'
       : serverKey.algorithm === 'rsa' || serverKey.algorithm === 'rsa-pss';
     if (!fits) {
       throw new TlsError('unsupported_certificate', `server certificate has a ${serverKey.algorithm} key, which ${suite.standardName} cannot use`);
     }
     const next = suite.kx === 'ecdhe' || suite.kx === 'dhe'
       ? new ExpectServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey)
-      : new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
+      : suite.kx === 'rsa_psk'
+        ? new ExpectPskServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey)
+        : new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
     return this.statusExpected ? new ExpectCertificateStatus(next) : next;
   }
 }
@@ -118,8 +123,51 @@ export class ExpectServerKeyExchange implements State {
     if (!cx.provider.verify(this.serverPublicKey, scheme, signed, ske.signature)) {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
-    cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroups.find((g) => bytesEqual(g.p, ske.dhP))?.group;
+    cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroupOf(ske.dhP);
     return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);
+  }
+}
+
+/**
+ * RFC 4279 Section 2 and RFC 5489 Section 2: a PSK suite's ServerKeyExchange, with the
+ * identity hint and, for ECDHE-PSK and DHE-PSK, the (unsigned) parameters. PSK and RSA-PSK
+ * servers without a hint leave it out.
+ */
+export class ExpectPskServerKeyExchange implements State {
+  readonly name = 'ExpectServerKeyExchange';
+  constructor(
+    readonly offer: ClientOffer,
+    readonly hs: Negotiated12,
+    readonly ticketExpected: boolean,
+    /** RSA-PSK only. */
+    readonly serverCertificate: Certificate | undefined,
+    readonly serverPublicKey: PublicKey | undefined,
+  ) {}
+
+  holds(): TraceFields {
+    return holds12({ hs: this.hs, certificate: this.serverCertificate });
+  }
+
+  handle(cx: HandshakeContext, input: Input): State {
+    const kx = this.hs.suite.kx as ServerKeyExchangePsk['kx'];
+    const withParams = kx === 'ecdhe_psk' || kx === 'dhe_psk';
+    const done = (ske: ServerKeyExchangePsk | undefined) =>
+      new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);
+    if (!withParams && !(input.kind === 'handshake' && input.frame.type === HandshakeType.server_key_exchange)) {
+      return done(undefined).handle(cx, input);
+    }
+    const ske = expect(cx, input, HandshakeType.server_key_exchange, kx) as ServerKeyExchangePsk;
+    if (kx === 'ecdhe_psk') {
+      // RFC 5489 Section 2 / RFC 8422 Section 5.4: the group must be one the client offered.
+      if (!this.offer.config.groups.includes(ske.namedGroup!) || !isEcdheGroup(ske.namedGroup!)) {
+        throw new TlsError('illegal_parameter', `server chose group ${namedGroupName(ske.namedGroup!)}, which the client did not offer`);
+      }
+      cx.info.group = ske.namedGroup;
+    } else if (kx === 'dhe_psk') {
+      checkServerDhParams({ dhP: ske.dhP!, dhG: ske.dhG!, dhYs: ske.dhYs! });
+      cx.info.group = ffdheGroupOf(ske.dhP!);
+    }
+    return done(ske);
   }
 }
 
@@ -130,9 +178,10 @@ export class ExpectServerHelloDone implements State {
     readonly offer: ClientOffer,
     readonly hs: Negotiated12,
     readonly ticketExpected: boolean,
-    readonly serverCertificate: Certificate,
-    readonly serverPublicKey: PublicKey,
-    readonly serverKeyExchange: ServerKeyExchange | undefined,
+    /** Undefined for the PSK suites that send no Certificate. */
+    readonly serverCertificate: Certificate | undefined,
+    readonly serverPublicKey: PublicKey | undefined,
+    readonly serverKeyExchange: ServerKeyExchange | ServerKeyExchangePsk | undefined,
     readonly certificateRequest: CertificateRequest12 | undefined,
   ) {}
 
@@ -140,13 +189,15 @@ export class ExpectServerHelloDone implements State {
     return holds12({
       hs: this.hs,
       certificate: this.serverCertificate,
-      publicKey: `${this.serverPublicKey.algorithm} ${this.serverPublicKey.bits} bits`,
+      publicKey: this.serverPublicKey ? `${this.serverPublicKey.algorithm} ${this.serverPublicKey.bits} bits` : undefined,
       group: dheOrEcdheGroup(this.serverKeyExchange),
     });
   }
 
   handle(cx: HandshakeContext, input: Input): State {
-    if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request && !this.certificateRequest) {
+    // A server that authenticates with a PSK asks for no certificate (RFC 4279 Section 2).
+    const mayRequest = this.hs.suite.auth !== 'psk' && !this.certificateRequest;
+    if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request && mayRequest) {
       const request = expect(cx, input, HandshakeType.certificate_request) as CertificateRequest12;
       return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, this.serverKeyExchange, request);
     }
@@ -171,23 +222,24 @@ export class ExpectServerHelloDone implements State {
 
     let preMasterSecret: Uint8Array;
     let share: KeyShare | undefined;
-    if (hs.suite.kx === 'rsa') {
+    const kx = hs.suite.kx;
+    if (kx === 'rsa') {
       // RFC 5246 Section 7.4.7.1: client_version (the version offered) + 46 random bytes,
       // encrypted to the server's RSA key.
-      preMasterSecret = cx.provider.random(48);
-      preMasterSecret[0] = this.offer.hello.legacyVersion >> 8;
-      preMasterSecret[1] = this.offer.hello.legacyVersion & 0xff;
-      const encrypted = cx.provider.rsaEncryptPkcs1(this.serverPublicKey, preMasterSecret);
+      preMasterSecret = this.rsaPreMasterSecret(cx);
+      const encrypted = cx.provider.rsaEncryptPkcs1(this.serverPublicKey!, preMasterSecret);
       cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx: 'rsa', exchangeKeys: encrypted });
+    } else if (kx === 'psk' || kx === 'ecdhe_psk' || kx === 'dhe_psk' || kx === 'rsa_psk') {
+      ({ preMasterSecret, share } = this.pskKeyExchange(cx, kx));
     } else if (this.serverKeyExchange!.kx === 'dhe') {
       // RFC 5246 Section 7.4.7.2 and 8.1.2: dh_Yc, and Z without its leading zero bytes.
-      const ske = this.serverKeyExchange!;
+      const ske = this.serverKeyExchange as Extract<ServerKeyExchange, { kx: 'dhe' }>;
       share = cx.provider.generateDhKeyShare(ske.dhP, ske.dhG);
       preMasterSecret = dhPreMasterSecret(share.agree(ske.dhYs));
       cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx: 'dhe', exchangeKeys: share.publicKey });
     } else {
       // RFC 8422 Section 5.7: the client's ephemeral public value; the shared secret is the pre-master secret.
-      const ske = this.serverKeyExchange!;
+      const ske = this.serverKeyExchange as Extract<ServerKeyExchange, { kx: 'ecdhe' }>;
       share = cx.provider.generateKeyShare(ske.namedGroup);
       preMasterSecret = share.agree(ske.publicKey);
       cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx: 'ecdhe', exchangeKeys: share.publicKey });
@@ -214,19 +266,75 @@ export class ExpectServerHelloDone implements State {
     if (!cx.trace) zeroize(preMasterSecret);
     return next;
   }
+
+  /** RFC 5246 Section 7.4.7.1: client_version (the version offered) + 46 random bytes. */
+  private rsaPreMasterSecret(cx: HandshakeContext): Uint8Array {
+    const secret = cx.provider.random(48);
+    secret[0] = this.offer.hello.legacyVersion >> 8;
+    secret[1] = this.offer.hello.legacyVersion & 0xff;
+    return secret;
+  }
+
+  /**
+   * RFC 4279 Sections 2-4 and RFC 5489 Section 2: the key for the server's identity hint, its
+   * identity in ClientKeyExchange beside what the key exchange adds, and the pre-master secret
+   * that mixes the key with the other secret. No key for the server is handshake_failure, as
+   * OpenSSL sends it.
+   */
+  private pskKeyExchange(cx: HandshakeContext, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk'): { preMasterSecret: Uint8Array; share: KeyShare | undefined } {
+    const ske = this.serverKeyExchange as ServerKeyExchangePsk | undefined;
+    const hint = ske && ske.identityHint.length > 0 ? ske.identityHint : undefined;
+    const psk = this.offer.config.pskForHint?.(hint);
+    if (!psk || psk.key.length === 0) {
+      throw new TlsError('handshake_failure', 'no pre-shared key to use with this server', { code: 'ERR_SSL_PSK_IDENTITY_NOT_FOUND' });
+    }
+    if (psk.identity.length > 0xffff || psk.key.length > 0xffff) {
+      throw new TlsError('internal_error', 'a PSK identity and key are at most 65535 bytes (RFC 4279 Section 2)', { code: 'ERR_OUT_OF_RANGE' });
+    }
+    let other: Uint8Array;
+    let exchangeKeys: Uint8Array = new Uint8Array(0);
+    let share: KeyShare | undefined;
+    if (kx === 'psk') {
+      other = new Uint8Array(psk.key.length);
+    } else if (kx === 'dhe_psk') {
+      share = cx.provider.generateDhKeyShare(ske!.dhP!, ske!.dhG!);
+      other = dhPreMasterSecret(share.agree(ske!.dhYs!));
+      exchangeKeys = share.publicKey;
+    } else if (kx === 'ecdhe_psk') {
+      share = cx.provider.generateKeyShare(ske!.namedGroup!);
+      other = share.agree(ske!.publicKey!);
+      exchangeKeys = share.publicKey;
+    } else {
+      other = this.rsaPreMasterSecret(cx);
+      exchangeKeys = cx.provider.rsaEncryptPkcs1(this.serverPublicKey!, other);
+    }
+    cx.sendHandshake({ type: HandshakeType.client_key_exchange, kx, pskIdentity: psk.identity, exchangeKeys });
+    const preMasterSecret = pskPreMasterSecret(other, psk.key);
+    zeroize(other);
+    // The server proves it holds the key with its Finished; RSA-PSK also checked its certificate.
+    if (kx !== 'rsa_psk') cx.info.authorized = true;
+    return { preMasterSecret, share };
+  }
 }
 
 /** The named group of a ServerKeyExchange, for the trace (a DHE prime only when it is one of RFC 7919's). */
-function dheOrEcdheGroup(ske: ServerKeyExchange | undefined): number | undefined {
+function dheOrEcdheGroup(ske: ServerKeyExchange | ServerKeyExchangePsk | undefined): number | undefined {
   if (!ske) return undefined;
-  return ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroups.find((g) => bytesEqual(g.p, ske.dhP))?.group;
+  if ('namedGroup' in ske && ske.namedGroup !== undefined) return ske.namedGroup;
+  const dhP = 'dhP' in ske ? ske.dhP : undefined;
+  return dhP ? ffdheGroupOf(dhP) : undefined;
+}
+
+/** The RFC 7919 group whose prime a ServerKeyExchange names, if it is one. */
+function ffdheGroupOf(dhP: Uint8Array): number | undefined {
+  return ffdheGroups.find((g) => bytesEqual(g.p, dhP))?.group;
 }
 
 /**
  * RFC 7919 Section 3 and RFC 5246 Section 7.4.3: a prime of at least 2048 bits
  * (insufficient_security below), a generator and public value in range.
  */
-function checkServerDhParams(ske: Extract<ServerKeyExchange, { kx: 'dhe' }>): void {
+function checkServerDhParams(ske: { readonly dhP: Uint8Array; readonly dhG: Uint8Array; readonly dhYs: Uint8Array }): void {
   const bits = bitLength(ske.dhP);
   if (bits < MIN_DHE_BITS) throw new TlsError('insufficient_security', `server DH prime has ${bits} bits; at least ${MIN_DHE_BITS} are required`);
   if ((ske.dhP[ske.dhP.length - 1]! & 1) === 0) throw new TlsError('illegal_parameter', 'server DH prime is even');

@@ -10,11 +10,10 @@ import { CompressionMethod, ExtensionType, HandshakeType, namedGroupName } from 
 import {
   decodeCertificateStatusExtension, decodeKeyShareServer, decodePreSharedKeyServer, decodeSignatureAlgorithms, expectEmptyExtension, findExtension,
 } from '../wire/extensions.js';
-import { suiteById } from '../suites.js';
 import { parseCertificate } from '../x509/certificate.js';
 import type { CertificateRequest13, ServerHello } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
-import { applyPeerRecordSizeLimit, checkAnsweredExtensions, readAlpn, type ClientOffer } from './client.js';
+import { applyPeerRecordSizeLimit, checkAnsweredExtensions, offeredPsks, readAlpn, type ClientOffer } from './client.js';
 import { expect, parseChain, verifyPeerCertificate, type HandshakeContext, type Input, type State } from './common.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
@@ -37,6 +36,8 @@ interface ClientHandshake13 {
   readonly secrets: HandshakeSecrets13;
   /** For the trace only: the (EC)DHE shared secret. */
   readonly sharedSecret: Uint8Array | undefined;
+  /** The server selected our external PSK (not the ticket, so no 0-RTT). */
+  readonly externalPsk: boolean;
 }
 
 /**
@@ -75,18 +76,24 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
     group = entry.group;
   }
 
-  // RFC 8446 Section 4.2.11: the server accepted our PSK (we offer one identity, so index 0).
+  // RFC 8446 Section 4.2.11: the server accepted one of our PSKs, by its index.
   let psk: Uint8Array | undefined;
+  let selectedExternal = false;
   const pskExt = findExtension(sh.extensions, ExtensionType.pre_shared_key);
   if (pskExt) {
-    const session = offer.session;
-    if (!session || decodePreSharedKeyServer(pskExt.data) !== 0) throw new TlsError('illegal_parameter', 'server selected a PSK the client did not offer');
-    if (suiteById(session.cipherSuite)?.hash !== suite.hash) throw new TlsError('illegal_parameter', 'server resumed with a suite whose hash differs from the ticket\'s');
-    psk = session.secret;
+    const selected = offeredPsks(offer, 0)[decodePreSharedKeyServer(pskExt.data)];
+    if (!selected) throw new TlsError('illegal_parameter', 'server selected a PSK the client did not offer');
+    if (selected.hash !== suite.hash) throw new TlsError('illegal_parameter', 'server chose a suite whose hash differs from the selected PSK\'s');
+    psk = selected.secret;
+    selectedExternal = selected.external;
+    // node:tls reports an external PSK handshake as reused and authorized too: the key authenticates the server.
     cx.info.sessionReused = true;
-    cx.info.peerCertificates = session.peerCertificates.map((c) => parseCertificate(c));
+    cx.info.peerCertificates = selected.external ? [] : offer.session!.peerCertificates.map((c) => parseCertificate(c));
     cx.info.authorized = true;
-    cx.trace?.({ kind: 'note', side: 'client', text: 'server accepted the ticket: resumption with PSK and (EC)DHE' });
+    cx.trace?.({
+      kind: 'note', side: 'client',
+      text: `server accepted ${selected.external ? 'the external PSK' : 'the ticket'}: ${ks ? 'PSK and (EC)DHE' : 'PSK alone (psk_ke)'}, no certificates`,
+    });
   }
 
   cx.version = 0x0304;
@@ -118,7 +125,7 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
   }
   const kept = cx.trace ? sharedSecret : undefined;
   if (!cx.trace) zeroize(sharedSecret);
-  return new ExpectEncryptedExtensions({ offer, hs, secrets, sharedSecret: kept });
+  return new ExpectEncryptedExtensions({ offer, hs, secrets, sharedSecret: kept, externalPsk: selectedExternal });
 }
 
 export class ExpectEncryptedExtensions implements State {
@@ -142,7 +149,8 @@ export class ExpectEncryptedExtensions implements State {
     const early = this.c.offer.earlyData;
     if (early) {
       const accepted = findExtension(ee.extensions, ExtensionType.early_data) !== undefined;
-      if (accepted && !this.c.hs.resumed) throw new TlsError('illegal_parameter', 'server accepted early data without accepting the PSK');
+      // RFC 8446 Section 4.2.10: early data goes with the first PSK offered, our ticket.
+      if (accepted && (!this.c.hs.resumed || this.c.externalPsk)) throw new TlsError('illegal_parameter', 'server accepted early data without accepting the ticket');
       cx.info.earlyData = accepted ? 'accepted' : 'rejected';
       if (!accepted) {
         cx.queueApplicationData(early);

@@ -13,7 +13,7 @@ import type { PaddingPolicy, RecordProtection } from '../record/protection.js';
 import type { Transcript } from '../keys/transcript.js';
 import type { Annotator, Side, TraceFields } from '../trace.js';
 import { HandshakeType, handshakeTypeName, SignatureScheme } from '../wire/enums.js';
-import { decodeHandshake, describeHandshake, handshakeMessageName, type HandshakeMessage } from '../wire/messages.js';
+import { decodeHandshake, describeHandshake, handshakeMessageName, type HandshakeMessage, type KeyExchangeKind } from '../wire/messages.js';
 
 /** ConnectionInfo as the states fill it in. */
 export type MutableInfo = { -readonly [K in keyof ConnectionInfo]: ConnectionInfo[K] };
@@ -87,7 +87,7 @@ export function expect<T extends HandshakeMessage['type']>(
   cx: HandshakeContext,
   input: Input,
   type: T,
-  kx?: 'rsa' | 'ecdhe' | 'dhe',
+  kx?: KeyExchangeKind,
 ): Extract<HandshakeMessage, { type: T }> {
   const { message, frame } = decodeExpected(cx, input, type, kx);
   record(cx, frame, message);
@@ -99,7 +99,7 @@ export function decodeExpected<T extends HandshakeMessage['type']>(
   cx: HandshakeContext,
   input: Input,
   type: T,
-  kx?: 'rsa' | 'ecdhe' | 'dhe',
+  kx?: KeyExchangeKind,
 ): { message: Extract<HandshakeMessage, { type: T }>; frame: HandshakeFrame } {
   if (input.kind !== 'handshake' || input.frame.type !== type) {
     const got = input.kind === 'handshake' ? messageName(input.frame.type) : 'ChangeCipherSpec';
@@ -116,7 +116,7 @@ export function record(cx: HandshakeContext, frame: HandshakeFrame, message: Han
 }
 
 /** Decodes, traces and records a handshake message already known to be acceptable here. */
-export function receive(cx: HandshakeContext, frame: HandshakeFrame, kx?: 'rsa' | 'ecdhe' | 'dhe'): HandshakeMessage {
+export function receive(cx: HandshakeContext, frame: HandshakeFrame, kx?: KeyExchangeKind): HandshakeMessage {
   const message = decodeHandshake(frame.type, frame.body, kx ? { version: cx.version, kx } : { version: cx.version });
   record(cx, frame, message);
   return message;
@@ -149,6 +149,11 @@ export function messageName(type: number): string {
 
 /** RFC 5246 Section 7.4.9: Finished is compared in constant time; a mismatch is decrypt_error. */
 export function checkFinished(expected: Uint8Array, received: Uint8Array, who: 'client' | 'server'): void {
+  // RFC 5246 Section 7.4.9, RFC 8446 Section 4.4.4: verify_data has the length the suite fixes (12 bytes,
+  // the hash's in TLS 1.3); another length is a malformed message, not a wrong value. The lengths are public.
+  if (received.length !== expected.length) {
+    throw new TlsError('decode_error', `${who} Finished has ${received.length} bytes of verify_data, not ${expected.length}`);
+  }
   if (!constantTimeEqual(expected, received)) {
     throw new TlsError('decrypt_error', `${who} Finished verify_data is wrong`);
   }

@@ -3,7 +3,7 @@
 
 import type { CertifiedKey, ServerConfig } from '../config.js';
 import { TlsError } from '../errors.js';
-import { suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
+import { isPskSuite, suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import {
   CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, ProtocolVersion,
@@ -47,12 +47,15 @@ export interface ClientOfferSeen {
   readonly ocsp: boolean;
   /** RFC 8449: the client's record_size_limit, if it sent one. */
   readonly recordSizeLimit: number | undefined;
+  /** RFC 8422 Section 5.1.2: the client sent ec_point_formats. */
+  readonly ecPointFormats: boolean;
 }
 
 /** The choices the server made for this handshake. */
 export interface ServerChoice {
   readonly suite: CipherSuite;
-  readonly certified: CertifiedKey;
+  /** Undefined for the PSK suites that send no Certificate (RFC 4279 Section 2). */
+  readonly certified: CertifiedKey | undefined;
   /** For ECDHE suites. */
   readonly group: number | undefined;
   /** The scheme that signs ServerKeyExchange (ECDHE suites). */
@@ -98,6 +101,7 @@ function readOffer(hello: ClientHello): ClientOfferSeen {
     ticket: ticket ? decodeSessionTicket(ticket.data) : undefined,
     ocsp: wantsOcsp(hello),
     recordSizeLimit: clientRecordSizeLimit(hello),
+    ecPointFormats: formats !== undefined,
   };
 }
 
@@ -124,7 +128,7 @@ export function wantsOcsp(hello: ClientHello): boolean {
 
 /** Whether a certificate's key can serve a suite: RSA key exchange decrypts with RSA; ECDHE signs. */
 function certificateServes(suite: CipherSuite, key: CertifiedKey['key']): boolean {
-  if (suite.kx === 'rsa') return key.algorithm === 'rsa';
+  if (suite.kx === 'rsa' || suite.kx === 'rsa_psk') return key.algorithm === 'rsa';
   if (suite.auth === 'rsa') return key.algorithm === 'rsa' || key.algorithm === 'rsa-pss';
   if (suite.auth === 'ecdsa') return key.algorithm === 'ec' || key.algorithm === 'ed25519';
   return false;
@@ -150,11 +154,17 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
   for (const id of order) {
     const suite = suiteById(id);
     if (!suite || !suiteAllowedAt(suite, version)) continue;
-    const group = suite.kx === 'ecdhe' ? ecGroup : suite.kx === 'dhe' ? dhGroup : undefined;
-    if ((suite.kx === 'ecdhe' || suite.kx === 'dhe') && group === undefined) continue;
+    // PSK suites only with pre-shared keys to look identities up in (as OpenSSL).
+    if (isPskSuite(suite) && config.pskForIdentity === undefined) continue;
+    const ecdhe = suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk';
+    const dhe = suite.kx === 'dhe' || suite.kx === 'dhe_psk';
+    const group = ecdhe ? ecGroup : dhe ? dhGroup : undefined;
+    if ((ecdhe || dhe) && group === undefined) continue;
+    // RFC 4279 Section 2: the pre-shared key authenticates; no certificate is sent.
+    if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined };
     for (const certified of config.certificates) {
       if (!certificateServes(suite, certified.key)) continue;
-      if (suite.kx === 'rsa') return { suite, certified, group: undefined, signatureScheme: undefined };
+      if (suite.kx === 'rsa' || suite.kx === 'rsa_psk') return { suite, certified, group: undefined, signatureScheme: undefined };
       const scheme = version < TLS12
         ? legacySignatureScheme(certified.key)
         : chooseSignatureScheme12(config.signatureSchemes, offer.signatureSchemes, certified.key);
@@ -177,6 +187,11 @@ function configForName(config: ServerConfig, serverName: string | undefined): Se
  * the client's highest). SSL 3.0 and below never.
  */
 function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
+  // RFC 8446 Appendix D.5: a legacy_version of SSL 3.0 or below is refused even when supported_versions
+  // offers more (no client of TLS 1.0 or later sends one).
+  if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
+    throw new TlsError('protocol_version', `client hello has legacy_version ${protocolName(hello.legacyVersion)}, which is never supported`);
+  }
   const sv = findExtension(hello.extensions, ExtensionType.supported_versions);
   if (sv) {
     const offered = decodeSupportedVersionsClient(sv.data);
@@ -185,9 +200,6 @@ function negotiateVersion(config: ServerConfig, hello: ClientHello): number {
       throw new TlsError('protocol_version', `client offered ${offered.map(protocolName).join(', ')}; the server speaks ${protocolName(config.minVersion)} to ${protocolName(config.maxVersion)}`);
     }
     return Math.max(...usable);
-  }
-  if (hello.legacyVersion <= ProtocolVersion.SSLv3) {
-    throw new TlsError('protocol_version', `client offered only ${protocolName(hello.legacyVersion)}, which is never supported`);
   }
   const version = Math.min(hello.legacyVersion, config.maxVersion, TLS12);
   if (version < config.minVersion) {
@@ -245,15 +257,16 @@ export class ExpectClientHello implements State {
     if (etm) extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
     if (alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) });
     if (offer.serverName !== undefined && !resumable) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    if (offer.groups !== undefined && suite.kx === 'ecdhe' && !resumable) {
-      // RFC 8422 Section 5.2: the server names the point formats it can parse.
+    if (offer.ecPointFormats && (suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk') && !resumable) {
+      // RFC 8422 Section 5.2: the server names the point formats it can parse, in answer to the
+      // client's list only (RFC 5246 Section 7.4.1.4: no extension the client did not offer).
       extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
     }
     // RFC 5077 Section 3.2: an empty session_ticket promises a NewSessionTicket in a full handshake.
     const ticketPromised = !resumable && offer.sessionTicket && config.issueTickets;
     if (ticketPromised) extensions.push({ type: ExtensionType.session_ticket, data: new Uint8Array(0) });
     // RFC 6066 Section 8: an empty status_request promises a CertificateStatus.
-    const staple = !resumable && offer.ocsp ? choice?.certified.ocspResponse : undefined;
+    const staple = !resumable && offer.ocsp ? choice?.certified?.ocspResponse : undefined;
     if (staple) extensions.push({ type: ExtensionType.status_request, data: new Uint8Array(0) });
     answerRecordSizeLimit(cx, config, version, offer, extensions);
 
@@ -317,13 +330,18 @@ function findSession12(cx: HandshakeContext, config: ServerConfig, hello: Client
   }
   if (!state || hello.legacySessionId.length === 0) return undefined;
   const suite = suiteById(state.cipherSuite);
-  const fits =
+  const fitsButEms =
     state.version === version &&
     now - state.createdAt < state.lifetime * 1000 &&
     suite !== undefined && suiteAllowedAt(suite, version) &&
     hello.cipherSuites.includes(state.cipherSuite) && config.cipherSuites.includes(state.cipherSuite) &&
-    state.extendedMasterSecret === (offer.extendedMasterSecret && config.extendedMasterSecret) &&
     state.serverName === (offer.serverName ?? '');
+  // RFC 7627 Section 5.3: a session made with the extended master secret offered again without the
+  // extension aborts the handshake; the other way round, a full handshake follows.
+  if (fitsButEms && state.extendedMasterSecret && !offer.extendedMasterSecret) {
+    throw new TlsError('handshake_failure', 'client resumes a session with an extended master secret but does not offer extended_master_secret');
+  }
+  const fits = fitsButEms && state.extendedMasterSecret === (offer.extendedMasterSecret && config.extendedMasterSecret);
   if (!fits) cx.trace?.({ kind: 'note', side: 'server', text: 'the offered session does not fit (age, version, suite, EMS or name): full handshake' });
   return fits ? state : undefined;
 }

@@ -15,7 +15,8 @@ import {
 } from './common.js';
 import type { ServerChoice } from './server.js';
 import {
-  deriveMasterSecret, deriveSessionKeys, finishedVerifyData12, holds12, serverKeyExchangeSignedContent, type Negotiated12, type SessionKeys12,
+  deriveMasterSecret, deriveSessionKeys, finishedVerifyData12, holds12, pskPreMasterSecret, serverKeyExchangeSignedContent, type Negotiated12,
+  type SessionKeys12,
 } from './tls12.js';
 import { Traffic12 } from './traffic12.js';
 
@@ -41,21 +42,27 @@ export function sendServerFlight12(
   cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, choice: ServerChoice, clientVersion: number, ticketPromised: boolean,
   ocspResponse: Uint8Array | undefined,
 ): State {
-  cx.sendHandshake({
-    type: HandshakeType.certificate,
-    certificateRequestContext: new Uint8Array(0),
-    certificateList: choice.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
-  });
-  // RFC 6066 Section 8: the stapled OCSP response follows the Certificate.
-  if (ocspResponse) cx.sendHandshake({ type: HandshakeType.certificate_status, statusType: 1, response: ocspResponse });
+  // RFC 4279 Section 2: a PSK suite (but RSA-PSK) sends no Certificate.
+  if (choice.certified) {
+    cx.sendHandshake({
+      type: HandshakeType.certificate,
+      certificateRequestContext: new Uint8Array(0),
+      certificateList: choice.certified.chain.map((c) => ({ certData: c.raw, extensions: [] })),
+    });
+    // RFC 6066 Section 8: the stapled OCSP response follows the Certificate.
+    if (ocspResponse) cx.sendHandshake({ type: HandshakeType.certificate_status, statusType: 1, response: ocspResponse });
+  }
 
   let share: KeyShare | undefined;
-  if (hs.suite.kx === 'ecdhe') {
+  const kx = hs.suite.kx;
+  if (kx === 'psk' || kx === 'ecdhe_psk' || kx === 'dhe_psk' || kx === 'rsa_psk') {
+    share = sendPskServerKeyExchange(cx, config, kx, choice.group);
+  } else if (hs.suite.kx === 'ecdhe') {
     // RFC 8422 Section 5.4: ServerECDHParams, signed together with both randoms.
     share = cx.provider.generateKeyShare(choice.group!);
     const params = encodeServerEcdhParams(share.group, share.publicKey);
     const scheme = choice.signatureScheme!;
-    const signature = cx.provider.sign(choice.certified.key, scheme, serverKeyExchangeSignedContent(hs, params));
+    const signature = cx.provider.sign(choice.certified!.key, scheme, serverKeyExchangeSignedContent(hs, params));
     cx.sendHandshake({
       type: HandshakeType.server_key_exchange,
       kx: 'ecdhe',
@@ -71,7 +78,7 @@ export function sendServerFlight12(
     share = cx.provider.generateDhKeyShare(group.p, group.g);
     const params = encodeServerDhParams(group.p, group.g, share.publicKey);
     const scheme = choice.signatureScheme!;
-    const signature = cx.provider.sign(choice.certified.key, scheme, serverKeyExchangeSignedContent(hs, params));
+    const signature = cx.provider.sign(choice.certified!.key, scheme, serverKeyExchangeSignedContent(hs, params));
     cx.sendHandshake({
       type: HandshakeType.server_key_exchange,
       kx: 'dhe',
@@ -84,27 +91,55 @@ export function sendServerFlight12(
     });
   }
 
-  if (config.requestCert) {
+  // RFC 4279 Section 2: a server that authenticates with a PSK asks for no certificate.
+  const requestCert = config.requestCert && hs.suite.auth !== 'psk';
+  if (requestCert) {
     cx.sendHandshake({
       type: HandshakeType.certificate_request,
       version: 'tls12',
       certificateTypes: Uint8Array.of(RSA_SIGN, ECDSA_SIGN),
-      signatureAlgorithms: config.signatureSchemes,
+      signatureAlgorithms: config.clientSignatureSchemes12,
       certificateAuthorities: config.roots.map((r) => r.subject.raw),
     });
   }
   cx.sendHandshake({ type: HandshakeType.server_hello_done });
 
   const shs: ServerHandshake12 = { config, hs, choice, share, clientVersion, ticketPromised };
-  return config.requestCert ? new ExpectClientCertificate(shs) : new ExpectClientKeyExchange(shs, undefined);
+  return requestCert ? new ExpectClientCertificate(shs) : new ExpectClientKeyExchange(shs, undefined);
+}
+
+/**
+ * RFC 4279 Section 2 and RFC 5489 Section 2: the identity hint and, for ECDHE-PSK and DHE-PSK,
+ * the (EC)DH parameters, unsigned. PSK and RSA-PSK send it only when there is a hint.
+ */
+function sendPskServerKeyExchange(
+  cx: HandshakeContext, config: ServerConfig, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', group: number | undefined,
+): KeyShare | undefined {
+  const identityHint = config.pskIdentityHint ?? new Uint8Array(0);
+  if (kx === 'ecdhe_psk') {
+    const share = cx.provider.generateKeyShare(group!);
+    const params = encodeServerEcdhParams(share.group, share.publicKey);
+    cx.sendHandshake({ type: HandshakeType.server_key_exchange, kx, identityHint, namedGroup: share.group, publicKey: share.publicKey, params });
+    return share;
+  }
+  if (kx === 'dhe_psk') {
+    const dh = ffdheGroup(group!)!;
+    const share = cx.provider.generateDhKeyShare(dh.p, dh.g);
+    const params = encodeServerDhParams(dh.p, dh.g, share.publicKey);
+    cx.sendHandshake({ type: HandshakeType.server_key_exchange, kx, identityHint, dhP: dh.p, dhG: dh.g, dhYs: share.publicKey, params });
+    return share;
+  }
+  if (identityHint.length > 0) cx.sendHandshake({ type: HandshakeType.server_key_exchange, kx, identityHint, params: new Uint8Array(0) });
+  return undefined;
 }
 
 function heldByServer(s: ServerHandshake12, extra: Parameters<typeof holds12>[0] = {}): TraceFields {
+  const certified = s.choice.certified;
   return holds12({
     hs: s.hs,
-    certificate: s.choice.certified.chain[0],
-    publicKey: `${s.choice.certified.key.algorithm} ${s.choice.certified.key.bits} bits`,
-    privateKey: true,
+    certificate: certified?.chain[0],
+    publicKey: certified ? `${certified.key.algorithm} ${certified.key.bits} bits` : undefined,
+    privateKey: certified !== undefined,
     group: s.choice.group,
     ...extra,
   });
@@ -147,11 +182,13 @@ export class ExpectClientKeyExchange implements State {
 
   handle(cx: HandshakeContext, input: Input): State {
     const { hs } = this.s;
-    const kx = hs.suite.kx === 'rsa' ? 'rsa' : hs.suite.kx === 'dhe' ? 'dhe' : 'ecdhe';
+    const kx = hs.suite.kx === 'any' ? 'ecdhe' : hs.suite.kx;
     const cke = expect(cx, input, HandshakeType.client_key_exchange, kx);
     let preMasterSecret: Uint8Array;
     if (kx === 'rsa') {
-      preMasterSecret = decryptPreMasterSecret(cx.provider, this.s.choice.certified.key, cke.exchangeKeys, this.s.clientVersion);
+      preMasterSecret = decryptPreMasterSecret(cx.provider, this.s.choice.certified!.key, cke.exchangeKeys, this.s.clientVersion);
+    } else if (kx === 'psk' || kx === 'ecdhe_psk' || kx === 'dhe_psk' || kx === 'rsa_psk') {
+      preMasterSecret = this.pskPreMasterSecret(cx, kx, cke.pskIdentity!, cke.exchangeKeys);
     } else if (kx === 'dhe') {
       // RFC 7919 Section 5.1: the client's value must lie in 2..p-2; RFC 5246 Section 8.1.2: Z without leading zeros.
       if (!dhPublicInRange(cke.exchangeKeys, ffdheGroup(this.s.choice.group!)!.p)) {
@@ -172,6 +209,43 @@ export class ExpectClientKeyExchange implements State {
       return new ExpectCertificateVerify(this.s, clientKey, cx.transcript.messages(), master, keys, kept);
     }
     return new ExpectChangeCipherSpec(keysOf(this.s, master, keys), heldByServer(this.s, { preMasterSecret: kept, masterSecret: master, keys: keys.keys }));
+  }
+
+  /** RFC 4279 Section 2: the key the client's identity names, mixed with the other secret. */
+  private pskPreMasterSecret(cx: HandshakeContext, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', identity: Uint8Array, exchangeKeys: Uint8Array): Uint8Array {
+    const found = this.s.config.pskForIdentity?.(identity);
+    if (!found || found.key.length === 0) {
+      throw new TlsError('unknown_psk_identity', 'the client\'s PSK identity is unknown', { code: 'ERR_SSL_PSK_IDENTITY_NOT_FOUND' });
+    }
+    if (found.key.length > 0xffff) throw new TlsError('internal_error', 'a pre-shared key is at most 65535 bytes (RFC 4279 Section 2)');
+    const other = pskOtherSecret(cx, this.s, kx, found.key.length, exchangeKeys);
+    const preMasterSecret = pskPreMasterSecret(other, found.key);
+    zeroize(other);
+    return preMasterSecret;
+  }
+}
+
+/**
+ * RFC 4279 Section 2: the client's key, found by its identity (unknown_psk_identity when we have
+ * none, as OpenSSL and node:tls answer), mixed with the other secret into the pre-master secret.
+ */
+function pskOtherSecret(
+  cx: HandshakeContext, s: ServerHandshake12, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', keyLength: number, exchangeKeys: Uint8Array,
+): Uint8Array {
+  switch (kx) {
+    case 'psk':
+      return new Uint8Array(keyLength);
+    case 'dhe_psk':
+      // RFC 7919 Section 5.1 as for DHE: the client's value must lie in 2..p-2.
+      if (!dhPublicInRange(exchangeKeys, ffdheGroup(s.choice.group!)!.p)) {
+        throw new TlsError('illegal_parameter', 'client DH public value is out of range');
+      }
+      return dhPreMasterSecret(s.share!.agree(exchangeKeys));
+    case 'ecdhe_psk':
+      return s.share!.agree(exchangeKeys);
+    case 'rsa_psk':
+      // RFC 4279 Section 4: the 48 bytes as RSA key exchange sends them, with implicit rejection.
+      return decryptPreMasterSecret(cx.provider, s.choice.certified!.key, exchangeKeys, s.clientVersion);
   }
 }
 
@@ -222,7 +296,7 @@ export class ExpectCertificateVerify implements State {
     // Before TLS 1.2 the key decides the algorithm (RFC 4346 Section 7.4.8).
     const legacy = this.s.hs.version < 0x0303;
     const scheme = legacy ? legacySignatureScheme(this.clientPublicKey) : cv.signatureScheme;
-    if (scheme === undefined || (!legacy && (!this.s.config.signatureSchemes.includes(scheme) || !schemeFitsKey12(scheme, this.clientPublicKey)))) {
+    if (scheme === undefined || (!legacy && (!this.s.config.clientSignatureSchemes12.includes(scheme) || !schemeFitsKey12(scheme, this.clientPublicKey)))) {
       throw new TlsError('illegal_parameter', `client signed with ${signatureSchemeName(cv.signatureScheme)}, which the server did not ask for`);
     }
     if (!cx.provider.verify(this.clientPublicKey, scheme, this.signedMessages, cv.signature)) {

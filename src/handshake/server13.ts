@@ -3,7 +3,7 @@
 // authentication, and tickets (4.6.1).
 
 import { PskMode, type CertifiedKey, type ServerConfig } from '../config.js';
-import { zeroize, type PublicKey } from '../crypto/provider.js';
+import { zeroize, type HashAlgorithm, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { deriveSecret, earlySecret, resumptionPsk } from '../keys/tls13.js';
 import { suiteById, type CipherSuite } from '../suites.js';
@@ -35,19 +35,50 @@ import { Traffic13 } from './traffic13.js';
 interface Selection13 {
   readonly suite: CipherSuite;
   readonly group: number;
-  readonly certified: CertifiedKey;
-  readonly signatureScheme: number;
+  /** Undefined when only an external PSK can authenticate us (a server without a fitting certificate). */
+  readonly certified: CertifiedKey | undefined;
+  readonly signatureScheme: number | undefined;
   readonly alpn: string | undefined;
 }
 
-/** RFC 8446 Section 4.1.1: the suite, by the server's order (or the client's when preferServerCipherOrder is off). */
-function chooseSuite(config: ServerConfig, hello: ClientHello): CipherSuite | undefined {
+/**
+ * RFC 8446 Section 4.1.1: the suite, by the server's order (or the client's when
+ * preferServerCipherOrder is off); with an external PSK, the first whose hash is the key's
+ * (RFC 8446 Section 4.2.11), so that the key can be used.
+ */
+function chooseSuite(config: ServerConfig, hello: ClientHello, pskHash: HashAlgorithm | undefined): CipherSuite | undefined {
   const clientSuites = new Set(hello.cipherSuites);
   const serverSuites = new Set(config.cipherSuites);
   const order = config.preferServerCipherOrder
     ? config.cipherSuites.filter((id) => clientSuites.has(id))
     : hello.cipherSuites.filter((id) => serverSuites.has(id));
-  return order.map((id) => suiteById(id)).find((s) => s?.tls13);
+  const suites = order.map((id) => suiteById(id)).filter((s): s is CipherSuite => s?.tls13 === true);
+  return (pskHash !== undefined ? suites.find((s) => s.hash === pskHash) : undefined) ?? suites[0];
+}
+
+/** An external PSK the application knows, named by one of the client's identities. */
+interface ExternalPskMatch {
+  readonly index: number;
+  readonly key: Uint8Array;
+  readonly hash: HashAlgorithm;
+}
+
+/**
+ * RFC 8446 Section 4.2.11: the first identity offered that is none of our tickets and whose
+ * key the application has (pskForIdentity). Its binder is checked once the suite is chosen.
+ */
+function findExternalPsk(cx: HandshakeContext, config: ServerConfig, hello: ClientHello): ExternalPskMatch | undefined {
+  if (config.pskForIdentity === undefined) return undefined;
+  const ext = findExtension(hello.extensions, ExtensionType.pre_shared_key);
+  if (!ext) return undefined;
+  const { identities } = decodePreSharedKeyClient(ext.data);
+  for (let index = 0; index < identities.length; index++) {
+    const identity = identities[index]!.identity;
+    if (openTicket(cx.provider, config.ticketKeyRing, identity)) continue;
+    const found = config.pskForIdentity(identity);
+    if (found && found.key.length > 0) return { index, key: found.key, hash: found.hash ?? 'sha256' };
+  }
+  return undefined;
 }
 
 function clientShares(hello: ClientHello, supportedGroups: readonly number[]): KeyShareEntry[] {
@@ -75,7 +106,8 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
   if (hello.legacyCompressionMethods.length !== 1 || hello.legacyCompressionMethods[0] !== CompressionMethod.null) {
     throw new TlsError('illegal_parameter', 'TLS 1.3 ClientHello must offer only the null compression method');
   }
-  const suite = chooseSuite(config, hello);
+  const external = findExternalPsk(cx, config, hello);
+  const suite = chooseSuite(config, hello, external?.hash);
   if (!suite) throw new TlsError('handshake_failure', 'no TLS 1.3 cipher suite in common with the client');
   const groupsExt = findExtension(hello.extensions, ExtensionType.supported_groups);
   if (!groupsExt) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no supported_groups');
@@ -83,16 +115,19 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
   const shares = clientShares(hello, supportedGroups);
   const group = config.groups.find((g) => supportedGroups.includes(g));
   if (group === undefined) throw new TlsError('handshake_failure', 'no key exchange group in common with the client');
-  if (!offer.signatureSchemes) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no signature_algorithms');
+  // An external PSK that fits the suite authenticates us without a certificate (RFC 8446 Section 2.2):
+  // the client then need not send signature_algorithms (Section 9.2).
+  const externalFits = external !== undefined && external.hash === suite.hash;
+  if (!offer.signatureSchemes && !externalFits) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no signature_algorithms');
   let chosen: { certified: CertifiedKey; scheme: number } | undefined;
-  for (const certified of config.certificates) {
-    const scheme = chooseSignatureScheme13(config.signatureSchemes, offer.signatureSchemes, certified.key);
+  for (const certified of offer.signatureSchemes ? config.certificates : []) {
+    const scheme = chooseSignatureScheme13(config.signatureSchemes, offer.signatureSchemes!, certified.key);
     if (scheme !== undefined) {
       chosen = { certified, scheme };
       break;
     }
   }
-  if (!chosen) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+  if (!chosen && !externalFits) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
 
   // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
   let alpn: string | undefined;
@@ -100,14 +135,14 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
     alpn = config.alpnProtocols.find((p) => offer.alpn!.includes(p));
     if (alpn === undefined) throw new TlsError('no_application_protocol', 'no ALPN protocol in common with the client');
   }
-  const selection: Selection13 = { suite, group, certified: chosen.certified, signatureScheme: chosen.scheme, alpn };
+  const selection: Selection13 = { suite, group, certified: chosen?.certified, signatureScheme: chosen?.scheme, alpn };
   // RFC 8446 Section 5.1: every record we send carries 0x0303.
   cx.setRecordVersion(0x0303);
   const share = shares.find((s) => s.group === group);
   const mode = pskModeFor(config, hello);
   // A psk_dhe_ke PSK is only taken when no HelloRetryRequest follows (after one, the second ClientHello
   // carries it again); a psk_ke PSK needs no key share at all.
-  const psk = mode !== undefined && (share || mode === PskMode.psk_ke) ? acceptPsk(cx, config, hello, frame, suite, offer) : undefined;
+  const psk = mode !== undefined && (share || mode === PskMode.psk_ke) ? acceptPsk(cx, config, hello, frame, suite, offer, external) : undefined;
   record(cx, frame, hello);
   cx.transcript.startHash(suite.hash);
   if (psk && mode === PskMode.psk_ke) return sendServerFlight13(cx, config, hello, offer, selection, undefined, false, psk);
@@ -124,11 +159,12 @@ function pskModeFor(config: ServerConfig, hello: ClientHello): number | undefine
   return config.pskModes.find((m) => offered.includes(m));
 }
 
-/** A ticket the server accepted, with what 0-RTT needs to judge the early data. */
+/** A PSK the server accepted: a ticket (with what 0-RTT needs to judge the early data) or an external key. */
 interface AcceptedPsk {
   readonly psk: Uint8Array;
   readonly index: number;
-  readonly state: ServerSessionState;
+  /** The ticket's session; undefined for an external PSK. */
+  readonly state: ServerSessionState | undefined;
   readonly obfuscatedTicketAge: number;
   readonly ticket: Uint8Array;
 }
@@ -136,12 +172,15 @@ interface AcceptedPsk {
 
 /**
  * RFC 8446 Section 4.2.11: the first identity that is one of our tickets, still
- * fresh, for this server name, with a hash that fits the suite; its binder must
- * verify (compared in constant time), else the handshake fails with decrypt_error.
+ * fresh, for this server name, with a hash that fits the suite, or the external PSK
+ * the application knows when its hash fits; its binder must verify (compared in
+ * constant time), else the handshake fails: decrypt_error for a ticket, and for an
+ * external PSK illegal_parameter, as OpenSSL and node:tls send it.
  * Call before the ClientHello enters the transcript.
  */
 function acceptPsk(
   cx: HandshakeContext, config: ServerConfig, hello: ClientHello, frame: HandshakeFrame, suite: CipherSuite, offer: ClientOfferSeen,
+  external: ExternalPskMatch | undefined,
 ): AcceptedPsk | undefined {
   const ext = findExtension(hello.extensions, ExtensionType.pre_shared_key);
   if (!ext) return undefined;
@@ -149,15 +188,39 @@ function acceptPsk(
     throw new TlsError('illegal_parameter', 'pre_shared_key is not the last extension of the ClientHello');
   }
   const offered = decodePreSharedKeyClient(ext.data);
+  const chosen = choosePsk(cx, config, offered.identities, suite, offer, external);
+  if (!chosen) return undefined;
+  const { index, psk, state } = chosen;
+  const truncated = frame.raw.subarray(0, frame.raw.length - encodedBindersLength(offered.binders));
+  const expected = pskBinder(cx, suite.hash, psk, cx.transcript.hashWith(suite.hash, truncated), state ? 'res binder' : 'ext binder');
+  if (!constantTimeEqual(expected, offered.binders[index]!)) throw binderFailure(state === undefined);
+  if (!state) cx.trace?.({ kind: 'note', side: 'server', text: `external PSK accepted (identity ${index}): no certificates` });
+  const { identity, obfuscatedTicketAge } = offered.identities[index]!;
+  return { psk, index, state, obfuscatedTicketAge, ticket: identity };
+}
+
+/** A bad binder: decrypt_error (RFC 8446 Section 6.2) for a ticket; illegal_parameter for an external PSK, as OpenSSL and node:tls send it. */
+function binderFailure(external: boolean): TlsError {
+  return external
+    ? new TlsError('illegal_parameter', 'external PSK binder does not verify', { code: 'ERR_SSL_BINDER_DOES_NOT_VERIFY' })
+    : new TlsError('decrypt_error', 'PSK binder does not verify');
+}
+
+/** The first identity that is a usable ticket or the external PSK whose hash fits the suite. */
+function choosePsk(
+  cx: HandshakeContext, config: ServerConfig, identities: readonly { readonly identity: Uint8Array }[], suite: CipherSuite, offer: ClientOfferSeen,
+  external: ExternalPskMatch | undefined,
+): { index: number; psk: Uint8Array; state: ServerSessionState | undefined } | undefined {
   const now = config.now().getTime();
-  for (let index = 0; index < offered.identities.length; index++) {
-    const state = openTicket(cx.provider, config.ticketKeyRing, offered.identities[index]!.identity);
+  for (let index = 0; index < identities.length; index++) {
+    if (external?.index === index) {
+      if (external.hash === suite.hash) return { index, psk: external.key, state: undefined };
+      continue;
+    }
+    const state = openTicket(cx.provider, config.ticketKeyRing, identities[index]!.identity);
     if (!state || state.version !== 0x0304 || now - state.createdAt >= state.lifetime * 1000) continue;
     if (suiteById(state.cipherSuite)?.hash !== suite.hash || state.serverName !== (offer.serverName ?? '')) continue;
-    const truncated = frame.raw.subarray(0, frame.raw.length - encodedBindersLength(offered.binders));
-    const expected = pskBinder(cx, suite, state.secret, cx.transcript.hashWith(suite.hash, truncated));
-    if (!constantTimeEqual(expected, offered.binders[index]!)) throw new TlsError('decrypt_error', 'PSK binder does not verify');
-    return { psk: state.secret, index, state, obfuscatedTicketAge: offered.identities[index]!.obfuscatedTicketAge, ticket: offered.identities[index]!.identity };
+    return { index, psk: state.secret, state };
   }
   return undefined;
 }
@@ -223,8 +286,9 @@ export class ExpectSecondClientHello implements State {
       ticket: undefined,
       ocsp: wantsOcsp(hello),
       recordSizeLimit: clientRecordSizeLimit(hello),
+      ecPointFormats: false,
     };
-    const psk = acceptPsk(cx, this.config, hello, frame, this.selection.suite, offer);
+    const psk = acceptPsk(cx, this.config, hello, frame, this.selection.suite, offer, findExternalPsk(cx, this.config, hello));
     record(cx, frame, hello);
     return sendServerFlight13(cx, this.config, hello, offer, this.selection, shares[0]!, true, psk);
   }
@@ -246,6 +310,8 @@ function sendServerFlight13(
   share: KeyShareEntry | undefined, helloRetried: boolean, psk: AcceptedPsk | undefined,
 ): State {
   const { suite } = selection;
+  // Without a PSK the server authenticates with a certificate, which it must have.
+  if (!psk && !selection.certified) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
   // psk_ke (RFC 8446 Section 4.2.9): no (EC)DHE, no key_share in ServerHello.
   const accepted = share ? cx.provider.acceptKeyShare(selection.group, share.keyExchange) : undefined;
   const hs: Negotiated13 = {
@@ -259,9 +325,13 @@ function sendServerFlight13(
   };
   if (psk) {
     cx.info.sessionReused = true;
-    cx.info.peerCertificates = psk.state.peerCertificates.map((c) => parseCertificate(c));
-    cx.info.authorized = psk.state.peerCertificates.length > 0;
-    cx.trace?.({ kind: 'note', side: 'server', text: `ticket accepted: resumption with PSK${share ? ' and (EC)DHE' : ' alone (psk_ke)'}, no certificates` });
+    const peerCertificates = psk.state?.peerCertificates ?? [];
+    cx.info.peerCertificates = peerCertificates.map((c) => parseCertificate(c));
+    cx.info.authorized = peerCertificates.length > 0;
+    cx.trace?.({
+      kind: 'note', side: 'server',
+      text: `${psk.state ? 'ticket' : 'external PSK'} accepted: ${psk.state ? 'resumption ' : ''}with PSK${share ? ' and (EC)DHE' : ' alone (psk_ke)'}, no certificates`,
+    });
   }
   cx.version = 0x0304;
   cx.info.version = 0x0304;
@@ -325,16 +395,16 @@ function sendServerFlight13(
     cx.sendHandshake({
       type: HandshakeType.certificate,
       certificateRequestContext: new Uint8Array(0),
-      certificateList: selection.certified.chain.map((c, i) => ({
+      certificateList: selection.certified!.chain.map((c, i) => ({
         certData: c.raw,
         // RFC 8446 Section 4.4.2.1: a stapled OCSP response goes on the leaf's entry when the client asked.
-        extensions: i === 0 && offer.ocsp && selection.certified.ocspResponse
-          ? [{ type: ExtensionType.status_request, data: encodeCertificateStatusExtension(selection.certified.ocspResponse) }]
+        extensions: i === 0 && offer.ocsp && selection.certified!.ocspResponse
+          ? [{ type: ExtensionType.status_request, data: encodeCertificateStatusExtension(selection.certified!.ocspResponse) }]
           : [],
       })),
     });
-    const signature = cx.provider.sign(selection.certified.key, selection.signatureScheme, certificateVerifyContent('server', cx.transcript.hash()));
-    cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme, signature });
+    const signature = cx.provider.sign(selection.certified!.key, selection.signatureScheme!, certificateVerifyContent('server', cx.transcript.hash()));
+    cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme!, signature });
   }
   cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverHandshakeTrafficSecret) });
 
@@ -364,7 +434,7 @@ const TICKET_AGE_TOLERANCE_MS = 10_000;
  * plausible ticket age, and a ticket never used for early data before.
  */
 function acceptEarlyData(cx: HandshakeContext, config: ServerConfig, selection: Selection13, psk: AcceptedPsk | undefined, helloRetried: boolean): boolean {
-  if (!psk || config.maxEarlyData === 0 || psk.state.maxEarlyData === 0 || psk.index !== 0 || helloRetried) return false;
+  if (!psk?.state || config.maxEarlyData === 0 || psk.state.maxEarlyData === 0 || psk.index !== 0 || helloRetried) return false;
   if (psk.state.cipherSuite !== selection.suite.id || psk.state.alpnProtocol !== (selection.alpn ?? '')) return false;
   const now = config.now().getTime();
   const clientAge = (psk.obfuscatedTicketAge - psk.state.ticketAgeAdd) >>> 0;
@@ -404,7 +474,7 @@ export class ExpectEarlyData implements State {
 }
 
 function heldByServer(s: ServerHandshake13): TraceFields {
-  return holds13({ hs: s.hs, certificate: s.selection.certified.chain[0], privateKey: true, sharedSecret: s.sharedSecret, handshake: s.secrets, application: s.app });
+  return holds13({ hs: s.hs, certificate: s.selection.certified?.chain[0], privateKey: s.selection.certified !== undefined, sharedSecret: s.sharedSecret, handshake: s.secrets, application: s.app });
 }
 
 export class ExpectClientCertificate implements State {

@@ -11,6 +11,7 @@ import { aead12Protection, cbcProtection, type RecordProtection } from '../recor
 import { protocolName, type HandshakeContext } from './common.js';
 import { namedGroupName } from '../wire/enums.js';
 import { concatBytes } from '../wire/bytes.js';
+import { Writer } from '../wire/writer.js';
 
 /** What a TLS 1.2 handshake has settled once ServerHello is through: the same on both sides. */
 export interface Negotiated12 {
@@ -105,6 +106,19 @@ export function deriveSessionKeys(cx: HandshakeContext, hs: Negotiated12, master
 /** RFC 5246 Section 7.4.3 / RFC 8422 Section 5.4: ServerKeyExchange signs both randoms and the params. */
 export function serverKeyExchangeSignedContent(hs: Negotiated12, params: Uint8Array): Uint8Array {
   return concatBytes(hs.clientRandom, hs.serverRandom, params);
+}
+
+/**
+ * RFC 4279 Section 2: the pre-master secret of a PSK suite, struct { opaque other_secret<0..2^16-1>;
+ * opaque psk<0..2^16-1>; } — `other` is N zero bytes for plain PSK (N the key's length), the
+ * (EC)DH shared secret for ECDHE-PSK and DHE-PSK (RFC 5489 Section 2, RFC 4279 Section 3), the
+ * 48-byte RSA-encrypted secret for RSA-PSK (RFC 4279 Section 4).
+ */
+export function pskPreMasterSecret(other: Uint8Array, psk: Uint8Array): Uint8Array {
+  const w = new Writer(4 + other.length + psk.length);
+  w.vector(2, other);
+  w.vector(2, psk);
+  return w.finish();
 }
 
 export function describeCertificate(cert: Certificate | undefined): string | undefined {

@@ -1,7 +1,7 @@
 // The TLS 1.3 pieces both roles share: the key schedule steps as the handshake
 // uses them, CertificateVerify content and scheme rules, and what a side holds.
 
-import { hashLength, type KeyAlgorithm, type PublicKey } from '../crypto/provider.js';
+import { hashLength, type HashAlgorithm, type KeyAlgorithm, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import {
   deriveSecret, earlySecret, finishedVerifyData, handshakeSecret, masterSecret, trafficKeys,
@@ -125,13 +125,15 @@ export function deriveResumptionMasterSecret(cx: HandshakeContext, hs: Negotiate
 
 /**
  * RFC 8446 Section 4.2.11.2: a PSK binder is the Finished-style HMAC under
- * binder_key = Derive-Secret(Early Secret, "res binder", ""), over the transcript
- * through the ClientHello cut short before its binders.
+ * binder_key = Derive-Secret(Early Secret, "res binder" for a ticket's PSK or "ext binder"
+ * for an external one, ""), over the transcript through the ClientHello cut short before
+ * its binders, in the PSK's hash.
  */
-export function pskBinder(cx: HandshakeContext, suite: CipherSuite, psk: Uint8Array, truncatedTranscriptHash: Uint8Array): Uint8Array {
-  const hash = suite.hash;
+export function pskBinder(
+  cx: HandshakeContext, hash: HashAlgorithm, psk: Uint8Array, truncatedTranscriptHash: Uint8Array, label: 'res binder' | 'ext binder' = 'res binder',
+): Uint8Array {
   const early = earlySecret(cx.provider, hash, psk);
-  const binderKey = deriveSecret(cx.provider, hash, early, 'res binder', cx.provider.hash(hash, new Uint8Array(0)));
+  const binderKey = deriveSecret(cx.provider, hash, early, label, cx.provider.hash(hash, new Uint8Array(0)));
   return finishedVerifyData(cx.provider, hash, binderKey, truncatedTranscriptHash);
 }
 

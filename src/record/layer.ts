@@ -71,6 +71,8 @@ export class RecordLayer {
   private writeProtection: RecordProtection = nullProtection;
   private readSeq = 0;
   private writeSeq = 0;
+  /** An unprotected alert is read as one (see setReadProtection). */
+  private plainAlertsAllowed = false;
   /** Headers and bodies queued for sending, joined once in takeOutput(). */
   private output: Uint8Array[] = [];
   private outputLength = 0;
@@ -87,6 +89,9 @@ export class RecordLayer {
   }
 
   setReadProtection(protection: RecordProtection): void {
+    // A TLS 1.3 server's first read key: until a record opens under it, the client may not have read
+    // our ServerHello yet and can only send its alert in the clear (OpenSSL accepts such alerts too).
+    this.plainAlertsAllowed = this.side === 'server' && !this.readProtection.encrypted && protection.outerContentType !== undefined;
     this.readProtection = protection;
     this.readSeq = 0;
   }
@@ -142,9 +147,13 @@ export class RecordLayer {
     if (protection.outerContentType !== undefined && record.contentType === ContentType.change_cipher_spec) {
       return { contentType: record.contentType, plaintext: record.body };
     }
+    if (this.plainAlertsAllowed && record.contentType === ContentType.alert) {
+      return { contentType: record.contentType, plaintext: record.body.slice() };
+    }
     const seq = this.readSeq;
     const opened = protection.open(record.contentType, record.version, seq, record.body, record.writable === true);
     this.readSeq = nextSeq(seq);
+    this.plainAlertsAllowed = false;
     // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes (RFC 8449: or our record_size_limit).
     if (opened.plaintext.length > this.maxFragmentIn) {
       throw new TlsError('record_overflow', `record plaintext of ${opened.plaintext.length} bytes is over the limit of ${this.maxFragmentIn}`);

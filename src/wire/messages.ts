@@ -94,7 +94,33 @@ export interface ServerKeyExchangeDhe {
   readonly params: Uint8Array;
 }
 
+/**
+ * A PSK suite's ServerKeyExchange (RFC 4279 Sections 2-4, RFC 5489 Section 2): the identity
+ * hint, then for ECDHE-PSK and DHE-PSK the unsigned (EC)DH parameters (`params`, empty for PSK
+ * and RSA-PSK); the pre-shared key authenticates them.
+ */
+export interface ServerKeyExchangePsk {
+  readonly type: typeof HandshakeType.server_key_exchange;
+  readonly kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk';
+  readonly identityHint: Uint8Array;
+  readonly namedGroup?: number;
+  readonly publicKey?: Uint8Array;
+  readonly dhP?: Uint8Array;
+  readonly dhG?: Uint8Array;
+  readonly dhYs?: Uint8Array;
+  readonly params: Uint8Array;
+}
+
+/** A signed ServerKeyExchange, of a suite a certificate authenticates. */
 export type ServerKeyExchange = ServerKeyExchangeEcdhe | ServerKeyExchangeDhe;
+
+/** The TLS 1.2 key exchanges whose ServerKeyExchange and ClientKeyExchange formats differ. */
+export type KeyExchangeKind = 'rsa' | 'ecdhe' | 'dhe' | 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk';
+
+/** Whether a key exchange starts its ClientKeyExchange with a psk_identity (RFC 4279). */
+export function isPskKeyExchange(kx: KeyExchangeKind): kx is 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk' {
+  return kx === 'psk' || kx === 'ecdhe_psk' || kx === 'dhe_psk' || kx === 'rsa_psk';
+}
 
 /** TLS 1.2 CertificateRequest, RFC 5246 Section 7.4.4. */
 export interface CertificateRequest12 {
@@ -122,11 +148,14 @@ export interface ServerHelloDone {
 /**
  * ClientKeyExchange, RFC 5246 Section 7.4.7: for 'rsa' the encrypted pre-master
  * secret (u16 prefix), for 'ecdhe' the client's point (u8 prefix, RFC 8422
- * Section 5.7), for 'dhe' dh_Yc (u16 prefix).
+ * Section 5.7), for 'dhe' dh_Yc (u16 prefix). The PSK kinds put the psk_identity
+ * (u16 prefix) first (RFC 4279, RFC 5489), then the same (nothing for 'psk').
  */
 export interface ClientKeyExchange {
   readonly type: typeof HandshakeType.client_key_exchange;
-  readonly kx: 'rsa' | 'ecdhe' | 'dhe';
+  readonly kx: KeyExchangeKind;
+  /** The PSK kinds only. */
+  readonly pskIdentity?: Uint8Array;
   readonly exchangeKeys: Uint8Array;
 }
 
@@ -196,6 +225,7 @@ export type HandshakeMessage =
   | ServerHello
   | CertificateMessage
   | ServerKeyExchange
+  | ServerKeyExchangePsk
   | CertificateRequest
   | ServerHelloDone
   | ClientKeyExchange
@@ -212,7 +242,7 @@ export interface DecodeContext {
   /** The negotiated version (0x0303 or 0x0304); before ServerHello, the ClientHello/ServerHello formats do not depend on it. */
   readonly version: number;
   /** The TLS 1.2 key exchange, for ServerKeyExchange and ClientKeyExchange. */
-  readonly kx?: 'rsa' | 'ecdhe' | 'dhe';
+  readonly kx?: KeyExchangeKind;
 }
 
 /**
@@ -322,6 +352,12 @@ function writeBody(w: Writer, m: HandshakeMessage, version: number): void {
       }
       return;
     case HandshakeType.server_key_exchange: {
+      if (m.kx !== 'ecdhe' && m.kx !== 'dhe') {
+        // RFC 4279 Section 2 / RFC 5489 Section 2: the hint, then the unsigned parameters.
+        w.vector(2, m.identityHint);
+        w.bytes(m.params);
+        return;
+      }
       const start = w.length;
       if (m.kx === 'ecdhe') writeServerEcdhParams(w, m.namedGroup, m.publicKey); // RFC 8422 Section 5.4
       else writeServerDhParams(w, m.dhP, m.dhG, m.dhYs); // RFC 5246 Section 7.4.3
@@ -354,8 +390,11 @@ function writeBody(w: Writer, m: HandshakeMessage, version: number): void {
     case HandshakeType.end_of_early_data: // RFC 8446 Section 4.5
       return;
     case HandshakeType.client_key_exchange:
+      // RFC 4279 Sections 2-4, RFC 5489 Section 2: psk_identity<0..2^16-1> first.
+      if (isPskKeyExchange(m.kx)) w.vector(2, m.pskIdentity ?? new Uint8Array(0));
+      if (m.kx === 'psk') return;
       // RFC 5246 Section 7.4.7.1 (rsa), 7.4.7.2 (dhe); RFC 8422 Section 5.7 (ecdhe)
-      w.vector(m.kx === 'ecdhe' ? 1 : 2, m.exchangeKeys);
+      w.vector(m.kx === 'ecdhe' || m.kx === 'ecdhe_psk' ? 1 : 2, m.exchangeKeys);
       return;
     case HandshakeType.certificate_verify:
       // RFC 5246 Section 7.4.8, RFC 8446 Section 4.4.3; RFC 4346 Section 7.4.8: no algorithm field before TLS 1.2.
@@ -425,6 +464,10 @@ export function decodeHandshake(type: number, body: Uint8Array, context: DecodeC
       // RFC 5246 Section 7.4.3: sent only for key exchanges that need it (not for RSA).
       if (context.kx === 'ecdhe') return Reader.readAll(bytes, 'ServerKeyExchange', (r) => readServerKeyExchangeEcdhe(r, bytes, context.version));
       if (context.kx === 'dhe') return Reader.readAll(bytes, 'ServerKeyExchange', (r) => readServerKeyExchangeDhe(r, bytes, context.version));
+      if (context.kx !== undefined && isPskKeyExchange(context.kx)) {
+        const kx = context.kx;
+        return Reader.readAll(bytes, 'ServerKeyExchange', (r) => readServerKeyExchangePsk(r, bytes, kx));
+      }
       throw new TlsError('unexpected_message', `ServerKeyExchange received for key exchange ${context.kx ?? 'none'}`);
     case HandshakeType.certificate_request:
       return Reader.readAll<CertificateRequest>(bytes, 'CertificateRequest', tls13 ? readCertificateRequest13 : readCertificateRequest12);
@@ -434,16 +477,19 @@ export function decodeHandshake(type: number, body: Uint8Array, context: DecodeC
     case HandshakeType.client_key_exchange: {
       const kx = context.kx;
       if (kx === undefined) throw new TlsError('unexpected_message', 'ClientKeyExchange received before a key exchange was chosen');
-      return Reader.readAll(bytes, 'ClientKeyExchange', (r) => ({
-        type: HandshakeType.client_key_exchange,
-        kx,
-        exchangeKeys:
-          kx === 'rsa'
-            ? r.vector(2, 'encrypted_pre_master_secret') // RFC 5246 Section 7.4.7.1
-            : kx === 'ecdhe'
-              ? r.vector(1, 'ecdh_Yc', 1, 255) // RFC 8422 Section 5.7: opaque point <1..2^8-1>
-              : r.vector(2, 'dh_Yc', 1), // RFC 5246 Section 7.4.7.2: opaque dh_Yc<1..2^16-1>
-      }));
+      return Reader.readAll(bytes, 'ClientKeyExchange', (r) => {
+        // RFC 4279 Section 2: opaque psk_identity<0..2^16-1>, before what the key exchange adds.
+        const pskIdentity = isPskKeyExchange(kx) ? r.vector(2, 'psk_identity') : undefined;
+        const exchangeKeys =
+          kx === 'psk'
+            ? new Uint8Array(0)
+            : kx === 'rsa' || kx === 'rsa_psk'
+              ? r.vector(2, 'encrypted_pre_master_secret') // RFC 5246 Section 7.4.7.1, RFC 4279 Section 4
+              : kx === 'ecdhe' || kx === 'ecdhe_psk'
+                ? r.vector(1, 'ecdh_Yc', 1, 255) // RFC 8422 Section 5.7: opaque point <1..2^8-1>
+                : r.vector(2, 'dh_Yc', 1); // RFC 5246 Section 7.4.7.2: opaque dh_Yc<1..2^16-1>
+        return { type: HandshakeType.client_key_exchange, kx, ...(pskIdentity ? { pskIdentity } : {}), exchangeKeys };
+      });
     }
     case HandshakeType.certificate_verify:
       // RFC 5246 Section 7.4.8 (digitally-signed, Section 4.7), RFC 8446 Section 4.4.3
@@ -602,6 +648,31 @@ function readServerKeyExchangeDhe(r: Reader, body: Uint8Array, version: number):
   const dhYs = r.vector(2, 'dh_Ys', 1);
   const params = body.subarray(0, r.position);
   return { type: HandshakeType.server_key_exchange, kx: 'dhe', dhP, dhG, dhYs, ...readSignature(r, version), params };
+}
+
+function readServerKeyExchangePsk(r: Reader, body: Uint8Array, kx: ServerKeyExchangePsk['kx']): ServerKeyExchangePsk {
+  // RFC 4279 Section 2: opaque psk_identity_hint<0..2^16-1>;
+  const identityHint = r.vector(2, 'psk_identity_hint');
+  const start = r.position;
+  const base = { type: HandshakeType.server_key_exchange, kx, identityHint } as const;
+  if (kx === 'ecdhe_psk') {
+    // RFC 5489 Section 2: ServerECDHParams, unsigned.
+    const curveType = r.u8('curve_type');
+    if (curveType !== ECCurveType.named_curve) {
+      throw new TlsError('illegal_parameter', `ServerKeyExchange.curve_type is ${curveType}, not named_curve (3)`);
+    }
+    const namedGroup = r.u16('named_curve');
+    const publicKey = r.vector(1, 'public', 1, 255);
+    return { ...base, namedGroup, publicKey, params: body.subarray(start, r.position) };
+  }
+  if (kx === 'dhe_psk') {
+    // RFC 4279 Section 3: ServerDHParams, unsigned.
+    const dhP = r.vector(2, 'dh_p', 1);
+    const dhG = r.vector(2, 'dh_g', 1);
+    const dhYs = r.vector(2, 'dh_Ys', 1);
+    return { ...base, dhP, dhG, dhYs, params: body.subarray(start, r.position) };
+  }
+  return { ...base, params: new Uint8Array(0) };
 }
 
 function readCertificateRequest12(r: Reader): CertificateRequest12 {
@@ -763,6 +834,13 @@ export function describeHandshake(message: HandshakeMessage): TraceFields {
         certificateList: m.certificateList.map((c) => ({ certData: c.certData, extensions: describeExtensions(c.extensions) })),
       };
     case HandshakeType.server_key_exchange:
+      if (m.kx !== 'ecdhe' && m.kx !== 'dhe') {
+        return {
+          pskIdentityHint: m.identityHint,
+          ...(m.namedGroup !== undefined ? { curveType: 'named_curve', namedCurve: namedGroupName(m.namedGroup), public: m.publicKey } : {}),
+          ...(m.dhP !== undefined ? { dhP: m.dhP, dhG: m.dhG, dhYs: m.dhYs } : {}),
+        };
+      }
       return m.kx === 'ecdhe'
         ? {
             curveType: 'named_curve',
@@ -781,7 +859,7 @@ export function describeHandshake(message: HandshakeMessage): TraceFields {
           }
         : { certificateRequestContext: m.certificateRequestContext, extensions: describeExtensions(m.extensions) };
     case HandshakeType.client_key_exchange:
-      return { keyExchange: m.kx, exchangeKeys: m.exchangeKeys };
+      return { keyExchange: m.kx, ...(m.pskIdentity ? { pskIdentity: m.pskIdentity } : {}), exchangeKeys: m.exchangeKeys };
     case HandshakeType.certificate_verify:
       return { algorithm: signatureSchemeName(m.signatureScheme), signature: m.signature };
     case HandshakeType.finished:

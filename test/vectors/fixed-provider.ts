@@ -1,13 +1,15 @@
 // A deterministic crypto provider for replaying recorded handshakes (RFC 8448):
-// node:crypto for everything, except that random() gives scripted bytes and the
-// x25519 key shares are built from fixed private keys. Signatures still come
-// from node:crypto (RSA-PSS draws its salt inside OpenSSL, so it cannot be pinned).
+// a base provider (node:crypto by default, or the portable one) for everything,
+// except that random() gives scripted bytes and the x25519 key shares are built
+// from fixed private keys, by the base provider's own X25519. Signatures still
+// come from the base provider (its RSA-PSS salt is not pinned).
 
 import * as crypto from 'node:crypto';
 import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyShare, PrivateKey, PublicKey,
 } from '../../src/crypto/provider.js';
 import { nodeCryptoProvider } from '../../src/crypto/node.js';
+import { montgomeryKeyShare } from '../../src/crypto/portable.js';
 import { TlsError } from '../../src/errors.js';
 import { NamedGroup } from '../../src/wire/enums.js';
 
@@ -43,20 +45,31 @@ export interface FixedScript {
   readonly random?: readonly Uint8Array[];
   /** The private key behind every x25519 share this provider makes or answers with. */
   readonly x25519PrivateKey?: Uint8Array;
+  /** The provider behind everything not scripted; node:crypto by default. */
+  readonly base?: CryptoProvider;
 }
 
 /** The deterministic provider; `randomCalls` records the length of every random() call. */
 export class FixedProvider implements CryptoProvider {
-  readonly name = 'fixed (tests)';
+  readonly name: string;
   readonly randomCalls: number[] = [];
   private readonly script: Uint8Array[];
-  private readonly x25519Key: crypto.KeyObject | undefined;
+  private readonly x25519Key: Uint8Array | undefined;
   private counter = 0;
-  private readonly base: CryptoProvider = nodeCryptoProvider;
+  private readonly base: CryptoProvider;
 
   constructor(script: FixedScript = {}) {
     this.script = (script.random ?? []).map((b) => b.slice());
-    this.x25519Key = script.x25519PrivateKey ? x25519PrivateKey(script.x25519PrivateKey) : undefined;
+    this.x25519Key = script.x25519PrivateKey?.slice();
+    this.base = script.base ?? nodeCryptoProvider;
+    this.name = `fixed (tests, ${this.base.name})`;
+  }
+
+  /** The fixed X25519 share, computed by the base provider's kind of X25519. */
+  private fixedShare(key: Uint8Array): KeyShare {
+    if (this.base !== nodeCryptoProvider) return montgomeryKeyShare(NamedGroup.x25519, key);
+    const keyObject = x25519PrivateKey(key);
+    return { group: NamedGroup.x25519, publicKey: x25519PublicKey(keyObject), agree: (peer) => x25519(keyObject, peer) };
   }
 
   /** How many scripted random() entries are still unused. */
@@ -101,7 +114,7 @@ export class FixedProvider implements CryptoProvider {
   generateKeyShare(group: number): KeyShare {
     const key = this.x25519Key;
     if (group !== NamedGroup.x25519 || !key) return this.base.generateKeyShare(group);
-    return { group, publicKey: x25519PublicKey(key), agree: (peer) => x25519(key, peer) };
+    return this.fixedShare(key);
   }
 
   generateDhKeyShare(p: Uint8Array, g: Uint8Array): KeyShare {
@@ -111,7 +124,8 @@ export class FixedProvider implements CryptoProvider {
   acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
     const key = this.x25519Key;
     if (group !== NamedGroup.x25519 || !key) return this.base.acceptKeyShare(group, clientShare);
-    return { publicKey: x25519PublicKey(key), sharedSecret: x25519(key, clientShare) };
+    const share = this.fixedShare(key);
+    return { publicKey: share.publicKey, sharedSecret: share.agree(clientShare) };
   }
 
   loadPrivateKey(key: string | Uint8Array): PrivateKey {
