@@ -79,6 +79,8 @@ export interface TlsOptions {
    * TLS 1.3 records under one key before an automatic KeyUpdate; each one left out keeps its default.
    */
   limits?: Partial<Limits>;
+  /** node: print the handshake to stderr as OpenSSL's SSL_trace() does (see TLSSocket.enableTrace()). */
+  enableTrace?: boolean;
   /** typetls: receives the engine's trace events. */
   trace?: Annotator;
   /** typetls: the crypto provider (node:crypto by default). */

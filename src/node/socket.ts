@@ -16,6 +16,7 @@ import type { CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
 import { peekClientHello } from './client-hello.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
+import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, codedError, type TlsOptions } from './options.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 
@@ -165,6 +166,7 @@ export class TLSSocket extends Duplex {
   #sniContext: SecureContext | undefined;
   #resumeSessionListeners = false;
   #sniAsked = false;
+  #tracing = false;
   #sessionAsked = false;
   #loadedSession: Uint8Array | undefined;
   #newSessions: [Buffer, Buffer][] = [];
@@ -243,6 +245,9 @@ export class TLSSocket extends Duplex {
           ...(options.earlyData !== undefined ? { earlyData: new Uint8Array(options.earlyData) } : {}),
         });
     }
+
+    // node: enableTrace (option) or --trace-tls print the handshake to stderr.
+    if (options.enableTrace === true || context.options.enableTrace === true || traceAllSockets()) this.enableTrace();
 
     // node:tls: key material is logged only once something listens for 'keylog' (a listener added
     // before the secrets are derived sees every line); until then the engine formats no line.
@@ -828,6 +833,20 @@ export class TLSSocket extends Duplex {
         : codedError('ERR_TLS_RENEGOTIATION_DISABLED', 'TLS session renegotiation disabled for this socket');
     if (callback) process.nextTick(callback, err);
     return false;
+  }
+
+  /**
+   * node: prints the records and handshake messages to stderr, as OpenSSL's SSL_trace() does.
+   * typetls traces from the start of the handshake: on a socket whose handshake has started
+   * (a client after its first tick, a server once the client has spoken) it changes nothing.
+   */
+  enableTrace(): void {
+    if (this.destroyed) throw codedError('ERR_TLS_INVALID_STATE', 'TLS socket connection must be securely established');
+    if (this.#connection !== undefined || this.#tracing) return;
+    this.#tracing = true;
+    warnTracing();
+    const config = this.#config as { trace: ClientConfig['trace'] };
+    config.trace = stderrTrace(config.trace);
   }
 
   /** node: refuses renegotiation from the peer. typetls always does (a no_renegotiation warning, RFC 5746): nothing to change. */
