@@ -2,6 +2,7 @@ import type { CryptoProvider, PrivateKey } from './crypto/provider.js';
 import { TlsError } from './errors.js';
 import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
 import { defaultCipherSuites, suiteById } from './suites.js';
+import { MAX_STRUCTURED_HANDSHAKE_BODY } from './wire/messages.js';
 import type { Annotator } from './trace.js';
 import type { Certificate } from './x509/certificate.js';
 import {
@@ -85,9 +86,21 @@ export interface ExternalPsk {
  * is 1 to 2^24.5.
  */
 export interface Limits {
-  /** The largest handshake message but Certificate, in bytes of body (decode_error above); default 64 KiB. */
+  /**
+   * The largest handshake message but Certificate and CertificateStatus, in bytes of body
+   * (decode_error above). Each message type is also held to the most its structure allows, checked
+   * from its header before any of the body is buffered: a ClientHello to 131,396 bytes (every
+   * legal one parses: 32,767 suites, 16,383 extensions, a 65,531-byte extension), a ServerHello to
+   * 65,607, a Finished to 64. The default, 262,150, is the largest of those (a TLS 1.2 DHE
+   * ServerKeyExchange at full size), so by default only the protocol's own limits apply; it also
+   * bounds message types we do not know. Lower it to refuse legal but unusually large messages.
+   */
   readonly maxHandshakeMessage: number;
-  /** The largest Certificate message, in bytes of body (decode_error above); default 256 KiB. */
+  /**
+   * The largest Certificate or CertificateStatus message, in bytes of body (decode_error above);
+   * default 256 KiB. The protocol allows 2^24 - 1; this is the one message whose legal size we
+   * cap below that, as Go does, since a chain that long is a peer making us hold memory.
+   */
   readonly maxCertificateMessage: number;
   /** The most certificates in a peer's chain (bad_certificate above); default 10. */
   readonly maxChainLength: number;
@@ -131,7 +144,7 @@ export interface Limits {
 }
 
 export const defaultLimits: Limits = {
-  maxHandshakeMessage: 64 * 1024,
+  maxHandshakeMessage: MAX_STRUCTURED_HANDSHAKE_BODY,
   maxCertificateMessage: 256 * 1024,
   maxChainLength: 10,
   maxEmptyRecords: 32,
@@ -258,8 +271,18 @@ export interface ServerConfig extends CommonConfig {
   readonly pskIdentityHint: Uint8Array | undefined;
 }
 
-/** X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then the classic curves. */
-export const defaultGroups: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/**
+ * X25519MLKEM768 first (post-quantum hybrid, as browsers send it), then what node:tls offers, in
+ * its order: the curves X25519, P-256, X448, P-521, P-384 and the RFC 7919 groups ffdhe2048 to
+ * ffdhe8192. A client sends key shares for the first group only (with X25519 beside the hybrid);
+ * the rest cost it a few bytes of supported_groups and let a server that takes none of the first
+ * ask for another (HelloRetryRequest) rather than fail. A server takes the first of these the
+ * client lists.
+ */
+export const defaultGroups: readonly number[] = [
+  NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.x448, NamedGroup.secp521r1, NamedGroup.secp384r1,
+  NamedGroup.ffdhe2048, NamedGroup.ffdhe3072, NamedGroup.ffdhe4096, NamedGroup.ffdhe6144, NamedGroup.ffdhe8192,
+];
 
 export const defaultSignatureSchemes: readonly number[] = [
   SignatureScheme.ecdsa_secp256r1_sha256,

@@ -2,7 +2,7 @@
 // timers, no Buffer. One engine drives either role; the handshake itself is
 // a chain of State objects (src/handshake/).
 
-import type { ClientConfig, CommonConfig, ServerConfig } from './config.js';
+import type { ClientConfig, CommonConfig, Limits, ServerConfig } from './config.js';
 import { alertFor, asTlsError, peerAlertError, TlsError } from './errors.js';
 import type { CryptoProvider } from './crypto/provider.js';
 import { startClient } from './handshake/client.js';
@@ -18,10 +18,21 @@ import { RecordLayer } from './record/layer.js';
 import type { PaddingPolicy, RecordProtection } from './record/protection.js';
 import type { Annotator, Side } from './trace.js';
 import { AlertDescription, AlertLevel, alertDescriptionName, ContentType, HandshakeType, ProtocolVersion } from './wire/enums.js';
-import { encodeHandshake, type HandshakeMessage } from './wire/messages.js';
+import { encodeHandshake, maxHandshakeBody, type HandshakeMessage } from './wire/messages.js';
 import { concatBytes } from './wire/bytes.js';
 import type { CipherSuite } from './suites.js';
 import type { Certificate } from './x509/certificate.js';
+
+/**
+ * The largest body we buffer for a handshake message of `type`: its protocol maximum (a
+ * ClientHello of 131,396 bytes parses; RFC 8446 Section 4 and the message structures), and
+ * no more than the configured limit (`maxCertificateMessage` for the messages that carry
+ * certificates or an OCSP response in a uint24 vector, `maxHandshakeMessage` for the rest).
+ */
+function handshakeLimit(limits: Limits, type: number): number {
+  if (type === HandshakeType.certificate || type === HandshakeType.certificate_status) return limits.maxCertificateMessage;
+  return Math.min(maxHandshakeBody(type) ?? limits.maxHandshakeMessage, limits.maxHandshakeMessage);
+}
 
 export type ConnectionEvent =
   /** The handshake finished: `info` is complete and application data may flow. */
@@ -191,7 +202,7 @@ class Engine implements HandshakeContext {
     this.paddingPolicy = block > 0
       ? (inner) => Math.min(Math.ceil(inner / block) * block, this.record.maxFragmentOut + 1)
       : undefined;
-    this.joiner = new HandshakeJoiner(Math.max(config.limits.maxHandshakeMessage, config.limits.maxCertificateMessage));
+    this.joiner = new HandshakeJoiner((type) => handshakeLimit(config.limits, type));
     this.record = new RecordLayer(config.trace ? { side, trace: config.trace } : { side });
   }
 
@@ -561,10 +572,6 @@ class Engine implements HandshakeContext {
       if (this.failure) return;
       const frame = this.joiner.next();
       if (!frame) return;
-      const limit = frame.type === HandshakeType.certificate ? this.config.limits.maxCertificateMessage : this.config.limits.maxHandshakeMessage;
-      if (frame.body.length > limit) {
-        throw new TlsError('decode_error', `handshake message of ${frame.body.length} bytes is over the limit of ${limit}`);
-      }
       // Counted per message, not per record: one record can carry many (RFC 8446 Section 5.1).
       if (this.complete && ++this.postHandshakeInARow > this.config.limits.maxPostHandshakeMessages) {
         throw new TlsError('unexpected_message', 'too many post-handshake messages without application data');

@@ -143,6 +143,12 @@ export function suiteAllowedAt(s: CipherSuite, version: number): boolean {
   return true;
 }
 
+/**
+ * Every suite in typetls's own order as a cipher string (OpenSSL names; TLS 1.3's are the IANA
+ * ones), for tools that prefer it to node's default string.
+ */
+export const ownCipherString: string = cipherSuites.map((s) => s.openSslName).join(':');
+
 /** Whether a TLS 1.2 suite mixes a pre-shared key into its key exchange (RFC 4279). */
 export function isPskSuite(s: CipherSuite): boolean {
   return s.kx === 'psk' || s.kx === 'ecdhe_psk' || s.kx === 'dhe_psk' || s.kx === 'rsa_psk';

@@ -21,9 +21,9 @@ before(async () => {
 const names = Object.keys(defaultLimits) as (keyof Limits)[];
 
 describe('limits: defaults and validation', () => {
-  it('the defaults: 64 KiB, 256 KiB, 10 certificates, 32 empty records, 4 warnings, 4 ChangeCipherSpecs, 32 post-handshake messages, 2^23 records per key', () => {
+  it('the defaults: 262,150 bytes (the largest message by structure), 256 KiB, 10 certificates, 32 empty records, 4 warnings, 4 ChangeCipherSpecs, 32 post-handshake messages, 2^23 records per key', () => {
     assert.deepEqual(defaultLimits, {
-      maxHandshakeMessage: 65536,
+      maxHandshakeMessage: 262150,
       maxCertificateMessage: 262144,
       maxChainLength: 10,
       maxEmptyRecords: 32,

@@ -204,10 +204,11 @@ const tlsOptions = (role: 'server' | 'client'): OptionSpec[] => [
     name: 'groups',
     kind: 'value',
     metavar: 'LIST',
-    default: 'X25519MLKEM768:X25519:P-256:P-384',
+    default: 'X25519MLKEM768:X25519:P-256:X448:P-521:P-384 and ffdhe2048 to ffdhe8192',
     help:
       'Colon-separated key exchange groups, in order of preference: X25519MLKEM768 (the post-quantum hybrid, ' +
-      'TLS 1.3 only), X25519, P-256, P-384.' +
+      'TLS 1.3 only), X25519, P-256, X448, P-521, P-384 (ECDHE), ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, ' +
+      'ffdhe8192 (RFC 7919: DHE suites in TLS 1.2, key shares in TLS 1.3).' +
       (role === 'client'
         ? ' In TLS 1.3 the client sends a key share for the first group and, when the first is X25519MLKEM768, ' +
           'an X25519 share beside it.'
@@ -223,6 +224,25 @@ const tlsOptions = (role: 'server' | 'client'): OptionSpec[] => [
         ? 'Comma-separated ALPN protocols the server accepts, in its order of preference (h2,http/1.1).'
         : 'Comma-separated ALPN protocols to offer (h2,http/1.1).',
   },
+  {
+    name: 'psk',
+    kind: 'value',
+    metavar: 'HEX',
+    help:
+      'A pre-shared key in hex, as openssl -psk takes it (1 to 512 bytes): a TLS 1.3 external PSK (SHA-256), ' +
+      'and the TLS 1.2 PSK suites when --ciphers names them (PSK-AES128-GCM-SHA256, ECDHE-PSK-CHACHA20-POLY1305, ...).' +
+      (role === 'server' ? ' With it --cert and --key may be left out.' : ''),
+  },
+  {
+    name: 'psk-identity',
+    kind: 'value',
+    metavar: 'ID',
+    default: 'Client_identity',
+    help: role === 'server' ? 'The one PSK identity the server knows (with --psk).' : 'The identity sent with --psk.',
+  },
+  ...(role === 'server'
+    ? [{ name: 'psk-hint', kind: 'value', metavar: 'TEXT', help: 'The identity hint of a TLS 1.2 PSK suite (with --psk).' } as const]
+    : []),
   {
     name: 'keylog',
     kind: 'value',
@@ -270,10 +290,10 @@ export const serverCommand: CommandSpec = {
       metavar: 'FILE',
       repeat: true,
       help:
-        'PEM certificate chain, leaf first. Required. May be repeated, each with its own --key in the same ' +
+        'PEM certificate chain, leaf first. Required, unless --psk is given. May be repeated, each with its own --key in the same ' +
         'order (e.g. one RSA and one ECDSA certificate); the server picks one per handshake.',
     },
-    { name: 'key', kind: 'value', metavar: 'FILE', repeat: true, help: 'PEM private key of the matching --cert. Required.' },
+    { name: 'key', kind: 'value', metavar: 'FILE', repeat: true, help: 'PEM private key of the matching --cert. Required with --cert.' },
     { name: 'ca', kind: 'value', metavar: 'FILE', help: 'PEM certificates trusted to issue client certificates (with --request-cert).' },
     {
       name: 'request-cert',
@@ -294,6 +314,8 @@ export const serverCommand: CommandSpec = {
     'typetls server --cert s.pem --key s.key \\',
     '    --ciphers TLS_CHACHA20_POLY1305_SHA256 --groups X25519',
     'typetls server --port 4433 --cert s.pem --key s.key --alpn h2,http/1.1 --trace',
+    'typetls server --port 4433 \\',
+    '    --psk 000102030405060708090a0b0c0d0e0f --psk-identity client1',
   ],
 };
 
@@ -356,6 +378,8 @@ export const clientCommand: CommandSpec = {
     'typetls client 127.0.0.1:4433 --ca ca.pem --sess-out s.bin </dev/null',
     'typetls client 127.0.0.1:4433 --ca ca.pem --sess-in s.bin </dev/null',
     'typetls client 127.0.0.1:4433 --ca ca.pem --max-version 1.2 --groups P-256',
+    'typetls client 127.0.0.1:4433 --psk 000102030405060708090a0b0c0d0e0f \\',
+    '    --psk-identity client1 --max-version 1.2 --ciphers PSK-AES128-GCM-SHA256',
   ],
 };
 

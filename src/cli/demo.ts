@@ -16,7 +16,7 @@ import { renderTrace, toHex, wantsColor, type RenderOptions } from './render.js'
 import { nodeCryptoProvider } from '../crypto/node.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { earlySecret } from '../keys/tls13.js';
-import { suiteById, suiteByName, type CipherSuite } from '../suites.js';
+import { ownCipherString, suiteById, suiteByName, type CipherSuite } from '../suites.js';
 import type { Side, TraceEvent, TraceFields, TraceValue } from '../trace.js';
 import { SignatureScheme } from '../wire/enums.js';
 import { buildCertificate } from '../x509/builder.js';
@@ -703,7 +703,9 @@ export async function runDemo(api: TlsApi, args: ParsedArgs, out: Writable): Pro
 
   const common: Record<string, unknown> = { maxVersion: mode.version };
   if (mode.group) common['ecdhCurve'] = mode.group;
-  const serverOptions: Record<string, unknown> = { ...common, cert: pki.serverCert, key: pki.serverKey };
+  // The server prefers typetls's own order (AES-128-GCM first) over node's default string, so the
+  // handshake shown is the one the text describes (SHA-256 key schedule).
+  const serverOptions: Record<string, unknown> = { ...common, ciphers: ownCipherString, cert: pki.serverCert, key: pki.serverKey };
   if (mode.mtls) Object.assign(serverOptions, { requestCert: true, rejectUnauthorized: true, ca: pki.caCert });
   // Where both sides' trace events go: the brief first connection of --resume, then the full trace.
   let annotateNow: (event: TraceEvent) => void = () => {};

@@ -23,6 +23,7 @@ import {
   type CommandSpec,
   type ParsedArgs,
 } from './args.js';
+import { ownCipherString } from '../suites.js';
 import { runDemo } from './demo.js';
 import { describeConnection, describeError, loadTlsApi, serveHttpOrEcho, type CliTlsSocket } from './http.js';
 import { createRenderer } from './render.js';
@@ -51,8 +52,8 @@ function commonTlsOptions(args: ParsedArgs): Record<string, unknown> {
   if (min) options['minVersion'] = min;
   if (max) options['maxVersion'] = max;
   if (min && max && min > max) throw new UsageError('--min-version is above --max-version', args.command);
-  const ciphers = args.get('ciphers');
-  if (ciphers) options['ciphers'] = ciphers;
+  // Without --ciphers, typetls's own order (AES-128-GCM first), not node's default string.
+  options['ciphers'] = args.get('ciphers') || ownCipherString;
   const groups = args.get('groups');
   if (groups) options['ecdhCurve'] = groups;
   const alpn = args.get('alpn');
@@ -62,7 +63,24 @@ function commonTlsOptions(args: ParsedArgs): Record<string, unknown> {
     options['ALPNProtocols'] = list;
   }
   if (args.has('trace')) options['trace'] = createRenderer(process.stderr);
+  const psk = pskKey(args);
+  const identity = args.get('psk-identity') ?? 'Client_identity';
+  if (psk && args.command.name === 'server') {
+    options['pskCallback'] = (_socket: unknown, id: string) => (id === identity ? psk : null);
+    const hint = args.get('psk-hint');
+    if (hint) options['pskIdentityHint'] = hint;
+  } else if (psk) {
+    options['pskCallback'] = () => ({ psk, identity });
+  }
   return options;
+}
+
+/** --psk: 1 to 512 bytes in hex (node's and OpenSSL's limit). */
+function pskKey(args: ParsedArgs): Buffer | undefined {
+  const hex = args.get('psk');
+  if (hex === undefined) return undefined;
+  if (!/^([0-9a-fA-F]{2}){1,512}$/.test(hex)) throw new UsageError('--psk takes 1 to 512 bytes in hex (an even number of hex digits)', args.command);
+  return Buffer.from(hex, 'hex');
 }
 
 function keylogWriter(path: string): (line: Uint8Array | string) => void {
@@ -78,7 +96,8 @@ function keylogWriter(path: string): (line: Uint8Array | string) => void {
 async function runServer(args: ParsedArgs): Promise<number> {
   const certs = args.all('cert');
   const keys = args.all('key');
-  if (certs.length === 0 || keys.length === 0) throw new UsageError('--cert and --key are required', args.command);
+  const pskOnly = args.get('psk') !== undefined && certs.length === 0 && keys.length === 0;
+  if (!pskOnly && (certs.length === 0 || keys.length === 0)) throw new UsageError('--cert and --key are required (or --psk alone)', args.command);
   if (certs.length !== keys.length) throw new UsageError(`${certs.length} --cert but ${keys.length} --key: give them in pairs`, args.command);
   const host = args.get('host') ?? '127.0.0.1';
   const port = parsePort(args.get('port') ?? '4433');

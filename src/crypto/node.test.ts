@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { NodeCryptoProvider } from './node.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup } from '../wire/enums.js';
+import { ffdheGroup } from '../keys/ffdhe.js';
 import type { Aead, AeadAlgorithm, HashAlgorithm } from './provider.js';
 
 const nativeProvider = new NodeCryptoProvider();
@@ -163,5 +164,79 @@ describe('node provider HMAC and X25519', () => {
     const client2 = plainProvider.generateKeyShare(NamedGroup.X25519MLKEM768);
     const server2 = nativeProvider.acceptKeyShare(NamedGroup.X25519MLKEM768, client2.publicKey);
     assert.deepEqual(client2.agree(server2.publicKey), server2.sharedSecret);
+  });
+});
+
+function refusedWith(kind: string, pattern: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => e instanceof TlsError && e.kind === kind && pattern.test(e.message);
+}
+
+describe('node provider X448, P-521 and the RFC 7919 groups', () => {
+  it('X448: 56-byte shares whose secrets match, both as a client share and as the server answering one (RFC 7748 Section 6.2)', () => {
+    const alice = plainProvider.generateKeyShare(NamedGroup.x448);
+    const bob = plainProvider.generateKeyShare(NamedGroup.x448);
+    assert.equal(alice.group, NamedGroup.x448);
+    assert.equal(alice.publicKey.length, 56);
+    const secret = alice.agree(bob.publicKey);
+    assert.equal(secret.length, 56);
+    assert.deepEqual(secret, bob.agree(alice.publicKey));
+    const accepted = nativeProvider.acceptKeyShare(NamedGroup.x448, alice.publicKey);
+    assert.deepEqual(alice.agree(accepted.publicKey), accepted.sharedSecret);
+  });
+
+  it('X448: the all-zero secret (u = 0, u = 1) and a share of the wrong length are illegal_parameter (RFC 7748 Section 6.2, RFC 8446 Section 7.4.2)', () => {
+    const share = nativeProvider.generateKeyShare(NamedGroup.x448);
+    for (const peer of [new Uint8Array(56), Uint8Array.of(1, ...new Uint8Array(55))]) {
+      assert.throws(() => share.agree(peer), refusedWith('illegal_parameter', /X448 (public key is a low-order point|shared secret is all zeros)/));
+    }
+    for (const peer of [bytes(55), bytes(57), new Uint8Array(0)]) {
+      assert.throws(() => share.agree(peer), refusedWith('illegal_parameter', /X448 public key is not 56 bytes/));
+    }
+  });
+
+  it('P-521: 133-byte uncompressed points; compressed, short, infinity and off-curve points are illegal_parameter (RFC 8446 Section 4.2.8.2)', () => {
+    const alice = nativeProvider.generateKeyShare(NamedGroup.secp521r1);
+    const bob = nativeProvider.generateKeyShare(NamedGroup.secp521r1);
+    assert.equal(alice.publicKey.length, 133);
+    assert.equal(alice.publicKey[0], 4);
+    assert.deepEqual(alice.agree(bob.publicKey), bob.agree(alice.publicKey));
+    assert.equal(alice.agree(bob.publicKey).length, 66, 'the x-coordinate at the full field size');
+    const compressed = Uint8Array.of(2 + (bob.publicKey[132]! & 1), ...bob.publicKey.subarray(1, 67));
+    const offCurve = bob.publicKey.slice();
+    offCurve[132]! ^= 1;
+    const wrongPrefix = bob.publicKey.slice();
+    wrongPrefix[0] = 3;
+    for (const peer of [compressed, Uint8Array.of(0), bob.publicKey.subarray(0, 132), wrongPrefix]) {
+      assert.throws(() => alice.agree(peer), refusedWith('illegal_parameter', /not an uncompressed point of the right size/));
+    }
+    assert.throws(() => alice.agree(offCurve), refusedWith('illegal_parameter', /not a point on the curve/));
+    assert.throws(() => nativeProvider.acceptKeyShare(NamedGroup.secp521r1, offCurve), refusedWith('illegal_parameter', /not a point on the curve/));
+  });
+
+  it('ffdhe2048 to ffdhe8192: shares and secrets padded to the size of p; 0, 1, p-1, p and a short share are illegal_parameter (RFC 8446 Section 4.2.8.1)', () => {
+    const sizes: [number, number][] = [
+      [NamedGroup.ffdhe2048, 256], [NamedGroup.ffdhe3072, 384], [NamedGroup.ffdhe4096, 512], [NamedGroup.ffdhe6144, 768], [NamedGroup.ffdhe8192, 1024],
+    ];
+    for (const [group, size] of sizes) {
+      assert.ok(nativeProvider.supportedGroups().includes(group));
+      const alice = nativeProvider.generateKeyShare(group);
+      assert.equal(alice.publicKey.length, size);
+      const accepted = nativeProvider.acceptKeyShare(group, alice.publicKey);
+      assert.equal(accepted.publicKey.length, size);
+      assert.equal(accepted.sharedSecret.length, size);
+      assert.deepEqual(alice.agree(accepted.publicKey), accepted.sharedSecret);
+      const p = ffdheGroup(group)!.p;
+      const pMinusOne = p.slice();
+      pMinusOne[size - 1]! -= 1;
+      const one = new Uint8Array(size);
+      one[size - 1] = 1;
+      for (const peer of [new Uint8Array(size), one, pMinusOne, p, new Uint8Array(size).fill(0xff), alice.publicKey.subarray(1)]) {
+        assert.throws(() => alice.agree(peer), refusedWith('illegal_parameter', /FFDHE public value has the wrong length or is out of range/));
+      }
+      // 2 and p-2 are the ends of the range (RFC 7919 Section 5.1).
+      const two = one.slice();
+      two[size - 1] = 2;
+      assert.equal(alice.agree(two).length, size);
+    }
   });
 });

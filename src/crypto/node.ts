@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup, SignatureScheme } from '../wire/enums.js';
-import { dhPublicInRange, ffdheGroup } from '../keys/ffdhe.js';
+import { dhPublicInRange, ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
 import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
   KeyShare, PrivateKey, PublicKey,
@@ -181,16 +181,33 @@ function isAllZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
-/** The DER SubjectPublicKeyInfo of an X25519 key is this prefix and the 32-byte key (RFC 8410 Section 4). */
-const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+/** X25519 and X448 (RFC 7748) as node:crypto names them, with what their shares look like. */
+interface XdhCurve {
+  readonly group: number;
+  /** The JWK curve name and the node:crypto key type (lower case). */
+  readonly crv: 'X25519' | 'X448';
+  /** The length of a public key and of the shared secret. */
+  readonly size: number;
+  /** The DER SubjectPublicKeyInfo is this prefix and the raw key (RFC 8410 Section 4). */
+  readonly spkiPrefix: Buffer;
+  /** The base point's u-coordinate (RFC 7748 Section 4.1: 9; Section 4.2: 5). */
+  readonly baseU: number;
+}
 
-let basePoint: crypto.KeyObject | undefined;
-/** The X25519 base point u = 9 (RFC 7748 Section 4.1) as a public key, loaded once. */
-function x25519BasePoint(): crypto.KeyObject {
+const xdhCurves = {
+  x25519: { group: NamedGroup.x25519, crv: 'X25519', size: 32, spkiPrefix: Buffer.from('302a300506032b656e032100', 'hex'), baseU: 9 },
+  x448: { group: NamedGroup.x448, crv: 'X448', size: 56, spkiPrefix: Buffer.from('3042300506032b656f033900', 'hex'), baseU: 5 },
+} as const satisfies Record<string, XdhCurve>;
+
+const basePoints = new Map<number, crypto.KeyObject>();
+/** The curve's base point as a public key, loaded once. */
+function xdhBasePoint(curve: XdhCurve): crypto.KeyObject {
+  let basePoint = basePoints.get(curve.group);
   if (basePoint === undefined) {
-    const u = new Uint8Array(32);
-    u[0] = 9;
-    basePoint = crypto.createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, u]), format: 'der', type: 'spki' });
+    const u = new Uint8Array(curve.size);
+    u[0] = curve.baseU;
+    basePoint = crypto.createPublicKey({ key: Buffer.concat([curve.spkiPrefix, u]), format: 'der', type: 'spki' });
+    basePoints.set(curve.group, basePoint);
   }
   return basePoint;
 }
@@ -218,41 +235,45 @@ class NativeX25519Share implements KeyShare {
 
 /** An X25519 share through the addon when it is loaded, else through node:crypto KeyObjects. */
 function x25519Share(addon: NativeModule | undefined): KeyShare {
-  return addon !== undefined ? new NativeX25519Share(addon) : new X25519Share();
+  return addon !== undefined ? new NativeX25519Share(addon) : new XdhShare(xdhCurves.x25519);
 }
 
-class X25519Share implements KeyShare {
-  readonly group = NamedGroup.x25519;
+/** X25519 or X448 through node:crypto KeyObjects. */
+class XdhShare implements KeyShare {
+  readonly group: number;
   readonly publicKey: Uint8Array;
   private readonly privateKey: crypto.KeyObject;
-  constructor() {
+  constructor(private readonly curve: XdhCurve) {
+    this.group = curve.group;
     // The public key comes out as DER, not JWK: exporting JWK from a freshly generated key can
     // deadlock Node 20 when a garbage collection runs the key generation job's cleanup.
-    // It is computed as X25519(k, 9), the scalar multiplication of the base point (RFC 7748
-    // Section 6.1): one diffieHellman call takes half the time of OpenSSL 3's DER export.
-    const { privateKey } = crypto.generateKeyPairSync('x25519');
+    // It is computed as X25519(k, 9) or X448(k, 5), the scalar multiplication of the base point
+    // (RFC 7748 Section 6): one diffieHellman call takes half the time of OpenSSL 3's DER export.
+    const { privateKey } = curve.crv === 'X25519' ? crypto.generateKeyPairSync('x25519') : crypto.generateKeyPairSync('x448');
     this.privateKey = privateKey;
-    this.publicKey = u8(crypto.diffieHellman({ privateKey, publicKey: x25519BasePoint() }));
+    this.publicKey = u8(crypto.diffieHellman({ privateKey, publicKey: xdhBasePoint(curve) }));
   }
   agree(peer: Uint8Array): Uint8Array {
-    // RFC 7748 Section 6.1, RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
-    if (peer.length !== 32) throw new TlsError('illegal_parameter', 'X25519 public key is not 32 bytes');
+    // RFC 7748 Section 6, RFC 8422 Section 5.11, RFC 8446 Section 7.4.2: a key of the curve's
+    // size, and an all-zero result is refused.
+    const { crv, size } = this.curve;
+    if (peer.length !== size) throw new TlsError('illegal_parameter', `${crv} public key is not ${size} bytes`);
     let publicKey: crypto.KeyObject;
     try {
       // JWK import builds the key from its raw bytes, an order of magnitude faster than OpenSSL 3's
       // DER decoders. (Only JWK *export* of a generated key risks the deadlock noted above.)
-      publicKey = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peer).toString('base64url') }, format: 'jwk' });
+      publicKey = crypto.createPublicKey({ key: { kty: 'OKP', crv, x: Buffer.from(peer).toString('base64url') }, format: 'jwk' });
     } catch {
-      throw new TlsError('illegal_parameter', 'X25519 public key could not be loaded');
+      throw new TlsError('illegal_parameter', `${crv} public key could not be loaded`);
     }
     let secret: Uint8Array;
     try {
       secret = u8(crypto.diffieHellman({ privateKey: this.privateKey, publicKey }));
     } catch {
       // OpenSSL refuses low-order points itself (the all-zero result).
-      throw new TlsError('illegal_parameter', 'X25519 public key is a low-order point');
+      throw new TlsError('illegal_parameter', `${crv} public key is a low-order point`);
     }
-    if (isAllZero(secret)) throw new TlsError('illegal_parameter', 'X25519 shared secret is all zeros');
+    if (isAllZero(secret)) throw new TlsError('illegal_parameter', `${crv} shared secret is all zeros`);
     return secret;
   }
 }
@@ -500,13 +521,14 @@ export class NodeCryptoProvider implements CryptoProvider {
 
   supportedGroups(): readonly number[] {
     return [
-      NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
-      NamedGroup.ffdhe2048, NamedGroup.ffdhe3072,
+      NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.x448, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
+      ...ffdheGroups.map((g) => g.group),
     ];
   }
 
   generateKeyShare(group: number): KeyShare {
     if (group === NamedGroup.x25519) return x25519Share(this.addon);
+    if (group === NamedGroup.x448) return new XdhShare(xdhCurves.x448);
     if (group === NamedGroup.X25519MLKEM768) return new X25519MlKem768Share(this.addon);
     if (curveName[group]) return new EcdhShare(group);
     const ffdhe = ffdheGroup(group);

@@ -592,7 +592,7 @@ export class PortableCryptoProvider implements CryptoProvider {
   supportedGroups(): readonly number[] {
     return [
       NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.x448, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1,
-      NamedGroup.ffdhe2048, NamedGroup.ffdhe3072,
+      ...ffdheGroups.map((g) => g.group),
     ];
   }
 

@@ -20,6 +20,7 @@ import {
 } from '../wire/extensions.js';
 import { encodeHandshake, isHelloRetryRequest, type ClientHello, type Extension, type ServerHello } from '../wire/messages.js';
 import { decodeClientSession, type ClientSession } from './resumption.js';
+import { ffdheGroup } from '../keys/ffdhe.js';
 import { deriveTrafficKeys, protectionFor, pskBinder } from './tls13.js';
 import { deriveSecret, earlySecret } from '../keys/tls13.js';
 import { nullProtection } from '../record/protection.js';
@@ -82,12 +83,15 @@ function initialShareGroups(groups: readonly number[]): number[] {
 
 /** TLS 1.2 ECDHE uses elliptic curves only (RFC 8422): no hybrid groups, no FFDHE. */
 export function isEcdheGroup(group: number): boolean {
-  return group === NamedGroup.x25519 || group === NamedGroup.secp256r1 || group === NamedGroup.secp384r1 || group === NamedGroup.secp521r1;
+  return (
+    group === NamedGroup.x25519 || group === NamedGroup.x448 ||
+    group === NamedGroup.secp256r1 || group === NamedGroup.secp384r1 || group === NamedGroup.secp521r1
+  );
 }
 
 /** The groups a TLS 1.2 ClientHello may list: curves for ECDHE, RFC 7919 groups for DHE. */
 function isTls12Group(group: number): boolean {
-  return isEcdheGroup(group) || group === NamedGroup.ffdhe2048 || group === NamedGroup.ffdhe3072;
+  return isEcdheGroup(group) || ffdheGroup(group) !== undefined;
 }
 
 /** Builds and sends the ClientHello; the handshake then waits for ServerHello. */

@@ -105,8 +105,8 @@ export class ExpectServerKeyExchange implements State {
     const ske = expect(cx, input, HandshakeType.server_key_exchange, kx) as ServerKeyExchange;
     const { config } = this.offer;
     if (ske.kx === 'ecdhe') {
-      // RFC 8422 Section 5.4: the group must be one the client offered.
-      if (!config.groups.includes(ske.namedGroup)) {
+      // RFC 8422 Section 5.4: the group must be a curve the client offered.
+      if (!isEcdheGroup(ske.namedGroup) || !config.groups.includes(ske.namedGroup)) {
         throw new TlsError('illegal_parameter', `server chose group ${namedGroupName(ske.namedGroup)}, which the client did not offer`);
       }
     } else {

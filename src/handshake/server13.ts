@@ -88,8 +88,10 @@ function clientShares(hello: ClientHello, supportedGroups: readonly number[]): K
   if (!ks) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no key_share');
   const shares = decodeKeyShareClient(ks.data);
   // RFC 8446 Section 4.2.8: every share must be for a group the client lists in supported_groups.
+  // (A set: both lists may hold thousands of entries.)
+  const listed = new Set(supportedGroups);
   for (const share of shares) {
-    if (!supportedGroups.includes(share.group)) {
+    if (!listed.has(share.group)) {
       throw new TlsError('illegal_parameter', `key share for ${namedGroupName(share.group)}, which is not in supported_groups`);
     }
   }

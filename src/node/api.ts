@@ -9,6 +9,7 @@ import { cipherSuites } from '../suites.js';
 import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, type TlsOptions } from './options.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { TLSSocket, type TLSSocketOptions } from './socket.js';
+import { validateServerPskOptions, validateSocketPskCallback } from './psk.js';
 
 export { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, TLSSocket };
 export type { TlsOptions, TLSSocketOptions, PeerCertificate };
@@ -47,6 +48,10 @@ export function connect(port: number, host?: string, options?: ConnectionOptions
 export function connect(port: number, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(...args: unknown[]): TLSSocket {
   const { options, callback } = normalizeConnectArgs(args);
+  // Checked before any connection is made, as node checks it when it makes the socket.
+  validateSocketPskCallback(options.pskCallback);
+  // As node: the options are checked (the context made) before any connection is opened.
+  const secureContext = options.secureContext ?? new SecureContext(options);
   let transport = options.socket;
   if (!transport) {
     if (options.port === undefined) throw codedError('ERR_MISSING_ARGS', 'connect() needs a port or a socket', 'TypeError');
@@ -61,6 +66,7 @@ export function connect(...args: unknown[]): TLSSocket {
   }
   const socket = new TLSSocket(transport, {
     ...options,
+    secureContext,
     isServer: false,
     host: options.host ?? 'localhost',
     ...(options.socket
@@ -119,6 +125,8 @@ export class Server extends net.Server {
       ...(options.noDelay !== undefined ? { noDelay: options.noDelay } : {}),
       ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
     });
+    // node checks these when the server is made.
+    validateServerPskOptions(options);
     this.#options = { ...options };
     this.#context = options.secureContext ?? new SecureContext(options);
     // Checked now, as node does: a server without a certificate fails at creation.
@@ -181,7 +189,14 @@ export class Server extends net.Server {
   #onConnection(raw: net.Socket): void {
     let socket: TLSSocket;
     try {
-      socket = new TLSSocket(raw, { isServer: true, server: this, secureContext: this.#context });
+      socket = new TLSSocket(raw, {
+        isServer: true,
+        server: this,
+        secureContext: this.#context,
+        // node passes the server's pskCallback and hint to each socket.
+        ...(this.#options.pskCallback ? { pskCallback: this.#options.pskCallback } : {}),
+        ...(this.#options.pskIdentityHint ? { pskIdentityHint: this.#options.pskIdentityHint } : {}),
+      });
       // The TCP socket stays half open for close_notify; the TLS socket follows the server's option (node: false).
       socket.allowHalfOpen = this.#options.allowHalfOpen === true;
     } catch (e) {

@@ -5,7 +5,8 @@ import * as tls from 'node:tls';
 import { createPrivateKey } from 'node:crypto';
 
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
-import { cipherSuites, suiteByName } from '../suites.js';
+import { suiteByName } from '../suites.js';
+import { NODE_DEFAULT_CIPHERS } from '../cipher-string.js';
 import { defaultGroups } from '../config.js';
 import {
   DEFAULT_MAX_VERSION,
@@ -15,7 +16,7 @@ import {
   loadCertificateList,
   loadCertifiedKeys,
   parseAlpnProtocols,
-  parseCipherList,
+  selectCiphers,
   parseCurveList,
   toClientConfig,
   toServerConfig,
@@ -31,7 +32,6 @@ before(async () => {
 });
 
 const id = (name: string): number => suiteByName(name)!.id;
-const tls13Ids = cipherSuites.filter((s) => s.tls13).map((s) => s.id);
 
 test('versions: node names map to wire values; defaults TLSv1.2..TLSv1.3', () => {
   assert.equal(DEFAULT_MIN_VERSION, 'TLSv1.2');
@@ -46,28 +46,68 @@ test('versions: node names map to wire values; defaults TLSv1.2..TLSv1.3', () =>
   assert.throws(() => versionRange({ maxVersion: 'tls1.2' }), { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
 });
 
-test('ciphers: OpenSSL and IANA names, colon/comma lists, keywords ignored, exclusions honoured', () => {
-  assert.deepEqual(parseCipherList('ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384'), [
-    ...tls13Ids,
+test('ciphers: node splits TLS_ names off for TLS 1.3 and reads the rest as an OpenSSL cipher string', () => {
+  const defaults13 = [0x1302, 0x1303, 0x1301];
+  assert.deepEqual(selectCiphers('ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384').cipherSuites, [
+    ...defaults13,
     id('ECDHE-RSA-AES128-GCM-SHA256'),
     id('AES256-GCM-SHA384'),
   ]);
-  assert.deepEqual(parseCipherList('HIGH:!aNULL:TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,DEFAULT:@STRENGTH'), [
-    ...tls13Ids,
-    0xc02c,
-  ]);
-  // Named TLS 1.3 suites replace the 1.3 defaults.
-  assert.deepEqual(parseCipherList('TLS_AES_256_GCM_SHA384:ECDHE-RSA-AES128-GCM-SHA256'), [0x1302, 0xc02f]);
-  // "!NAME" removes a suite named earlier.
-  assert.deepEqual(parseCipherList('AES128-SHA:AES256-SHA:!AES128-SHA'), [...tls13Ids, 0x0035]);
-  // Case-insensitive, like OpenSSL's lookups by name in node.
-  assert.deepEqual(parseCipherList('ecdhe-rsa-aes128-gcm-sha256'), [...tls13Ids, 0xc02f]);
-  assert.throws(() => parseCipherList('HIGH:!aNULL:DES-CBC3-SHA'), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'ERR_TLS_INVALID_CIPHER');
-    assert.ok(e instanceof TypeError);
-    return true;
+  // Named TLS 1.3 suites replace OpenSSL's 1.3 defaults; node counts '!TLS_...' among them, where it names nothing.
+  assert.deepEqual(selectCiphers('TLS_AES_256_GCM_SHA384:ECDHE-RSA-AES128-GCM-SHA256').cipherSuites, [0x1302, 0xc02f]);
+  assert.deepEqual(selectCiphers('TLS_AES_256_GCM_SHA384:!TLS_CHACHA20_POLY1305_SHA256').cipherSuites, [0x1302]);
+  // Keywords and operators: ECDHE+AESGCM is the ECDHE AES-GCM suites, ECDSA first as OpenSSL orders them.
+  assert.deepEqual(selectCiphers('ECDHE+AESGCM').cipherSuites, [...defaults13, 0xc02c, 0xc030, 0xc02b, 0xc02f]);
+  assert.deepEqual(selectCiphers('AES128-SHA:AES256-SHA:!AES128-SHA').cipherSuites, [...defaults13, 0x0035]);
+  // Only TLS 1.3 names: no TLS 1.2 suite, and node then keeps to TLS 1.3.
+  assert.deepEqual(selectCiphers('TLS_AES_128_GCM_SHA256'), { cipherSuites: [0x1301], tls13Only: true, securityLevel: 1 });
+  assert.equal(toClientConfig({ ciphers: 'TLS_AES_128_GCM_SHA256' }).minVersion, ProtocolVersion['TLSv1.3']);
+  // A typetls extension: IANA names of TLS 1.2 suites work (in the TLS_ part, so they replace the 1.3 defaults).
+  assert.deepEqual(selectCiphers('TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'), { cipherSuites: [0xc02c], tls13Only: false, securityLevel: 1 });
+  assert.equal(selectCiphers('ALL:@SECLEVEL=0').securityLevel, 0);
+  // undefined, null and '' mean node's default string.
+  assert.deepEqual(selectCiphers(undefined), selectCiphers(NODE_DEFAULT_CIPHERS));
+  assert.deepEqual(selectCiphers(''), selectCiphers(NODE_DEFAULT_CIPHERS));
+  // OpenSSL's names are case-sensitive; a list that selects nothing is node's "no cipher match".
+  for (const bad of ['aes256-sha', 'FOOBARBAZ', 'TLS_not_a_cipher', 'MEDIUM', '!TLS_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256:!FOO']) {
+    assert.throws(() => selectCiphers(bad), {
+      name: 'Error',
+      code: 'ERR_SSL_NO_CIPHER_MATCH',
+      message: 'error:0A0000B9:SSL routines::no cipher match',
+      library: 'SSL routines',
+      reason: 'no cipher match',
+    });
+  }
+  assert.throws(() => selectCiphers('HIGH:@SECLEVEL=6'), { code: 'ERR_SSL_INVALID_COMMAND', message: 'error:0A000118:SSL routines::invalid command' });
+  assert.throws(() => selectCiphers(':'), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: "The property 'options.ciphers' is invalid. Received [ '', '' ]",
   });
-  assert.throws(() => parseCipherList(''), { code: 'ERR_TLS_INVALID_CIPHER' });
+  // A list of suites typetls lacks is still a valid list (node accepts it); TLS 1.3 stays.
+  assert.deepEqual(selectCiphers('AECDH-NULL-SHA').cipherSuites, defaults13);
+});
+
+test('secureProtocol: OpenSSL method names as node maps them to versions, and node\'s errors', () => {
+  const v = ProtocolVersion;
+  assert.deepEqual(versionRange({ secureProtocol: 'TLSv1_2_method' }), { minVersion: v['TLSv1.2'], maxVersion: v['TLSv1.2'] });
+  assert.deepEqual(versionRange({ secureProtocol: 'TLSv1_1_server_method' }), { minVersion: v['TLSv1.1'], maxVersion: v['TLSv1.1'] });
+  assert.deepEqual(versionRange({ secureProtocol: 'TLSv1_client_method' }), { minVersion: v.TLSv1, maxVersion: v.TLSv1 });
+  assert.deepEqual(versionRange({ secureProtocol: 'TLS_method' }), { minVersion: v.TLSv1, maxVersion: v['TLSv1.3'] });
+  assert.deepEqual(versionRange({ secureProtocol: 'SSLv23_method' }), { minVersion: v['TLSv1.2'], maxVersion: v['TLSv1.2'] });
+  for (const [method, message] of [
+    ['SSLv2_method', 'SSLv2 methods disabled'],
+    ['SSLv3_server_method', 'SSLv3 methods disabled'],
+    ['blargh', 'Unknown method: blargh'],
+    ['TLS1_2_method', 'Unknown method: TLS1_2_method'],
+  ]) {
+    assert.throws(() => versionRange({ secureProtocol: method }), { name: 'TypeError', code: 'ERR_TLS_INVALID_PROTOCOL_METHOD', message });
+  }
+  assert.throws(() => versionRange({ secureProtocol: 'TLSv1_2_method', minVersion: 'TLSv1.2' }), {
+    name: 'TypeError',
+    code: 'ERR_TLS_PROTOCOL_VERSION_CONFLICT',
+    message: 'TLS protocol version "TLSv1.2" conflicts with secureProtocol "TLSv1_2_method"',
+  });
 });
 
 test('ecdhCurve: node and OpenSSL names; auto means the defaults; unknown names fail', () => {
@@ -124,13 +164,19 @@ test('cert/key: chains in one PEM, several pairs matched by public key, mismatch
     cipher: 'aes-128-cbc',
     passphrase: 'secret',
   }) as string;
-  assert.throws(() => loadCertifiedKeys({ cert: read(pki.rsaCert), key: encrypted, passphrase: 'secret' }, nodeCryptoProvider), {
-    code: 'ERR_TLS_UNSUPPORTED_KEY',
-    message: /passphrase/,
-  });
-  assert.throws(() => loadCertifiedKeys({ cert: read(pki.rsaCert), key: encrypted }, nodeCryptoProvider), {
-    code: 'ERR_TLS_UNSUPPORTED_KEY',
-  });
+  // Encrypted keys are decrypted with the passphrase (the option's, or the key's own); without it, or with a wrong one, node's error.
+  const plainSpki = loadCertifiedKeys({ cert: read(pki.rsaCert), key: read(pki.rsaKey) }, nodeCryptoProvider)[0]!.key.spki;
+  assert.deepEqual(loadCertifiedKeys({ cert: read(pki.rsaCert), key: encrypted, passphrase: 'secret' }, nodeCryptoProvider)[0]!.key.spki, plainSpki);
+  assert.deepEqual(
+    loadCertifiedKeys({ cert: read(pki.rsaCert), key: [{ pem: Buffer.from(encrypted), passphrase: 'secret' }], passphrase: 'other' }, nodeCryptoProvider)[0]!.key.spki,
+    plainSpki,
+  );
+  for (const passphrase of [undefined, 'wrong']) {
+    assert.throws(() => loadCertifiedKeys({ cert: read(pki.rsaCert), key: encrypted, ...(passphrase ? { passphrase } : {}) }, nodeCryptoProvider), {
+      code: 'ERR_OSSL_BAD_DECRYPT',
+      message: /bad decrypt/,
+    });
+  }
   assert.throws(() => loadCertifiedKeys({ pfx: Buffer.alloc(1) }, nodeCryptoProvider), { code: 'ERR_TLS_UNSUPPORTED_OPTION' });
 });
 
@@ -150,7 +196,7 @@ test('server and client configs: every option lands in its field', () => {
   });
   assert.equal(server.sessionTimeout, 60);
   assert.deepEqual(server.ticketKeys, [new Uint8Array(48).fill(7)]);
-  assert.deepEqual(server.cipherSuites, [...tls13Ids, 0x009d]);
+  assert.deepEqual(server.cipherSuites, [0x1302, 0x1303, 0x1301, 0x009d]);
   assert.deepEqual(server.groups, [NamedGroup.secp384r1]);
   assert.deepEqual(server.alpnProtocols, ['http/1.1']);
   assert.equal(server.requestCert, true);
@@ -178,5 +224,5 @@ test('SecureContext: checks options when made; its server config needs a certifi
   assert.throws(() => ctx.serverConfig, { code: 'ERR_TLS_MISSING_CERT' });
   const server = new SecureContext({ cert: read(pki.ecdsaCert), key: read(pki.ecdsaKey) });
   assert.equal(server.serverConfig, server.serverConfig, 'built once');
-  assert.throws(() => new SecureContext({ ciphers: 'NOPE' }), { code: 'ERR_TLS_INVALID_CIPHER' });
+  assert.throws(() => new SecureContext({ ciphers: 'NOPE' }), { code: 'ERR_SSL_NO_CIPHER_MATCH' });
 });

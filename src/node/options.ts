@@ -5,15 +5,22 @@
 // free of node:tls vocabulary.
 
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
+import { inspect } from 'node:util';
+import { createPrivateKey } from 'node:crypto';
 import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
 import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import { cipherSuites, suiteByName } from '../suites.js';
+import {
+  NODE_DEFAULT_CIPHERS, OPENSSL_DEFAULT_CIPHERSUITES, expandCipherString, parseCipherSuites, type CipherList,
+} from '../cipher-string.js';
+import { TlsError } from '../errors.js';
 import type { Annotator } from '../trace.js';
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
+import type { ClientPskCallback, ServerPskCallback } from './psk.js';
 
 /** Bytes as node:tls accepts them. */
 export type BinaryLike = string | Uint8Array;
@@ -22,6 +29,8 @@ export type BinaryLike = string | Uint8Array;
 export interface TlsOptions {
   minVersion?: string;
   maxVersion?: string;
+  /** An OpenSSL method name ('TLSv1_2_method', 'TLS_method', ...): the versions it allows. */
+  secureProtocol?: string;
   ciphers?: string;
   ecdhCurve?: string;
   ca?: BinaryLike | readonly BinaryLike[];
@@ -75,6 +84,15 @@ export interface TlsOptions {
    */
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   /**
+   * Pre-shared keys, as in node:tls. Client: pskCallback(hint) returns { psk, identity } (or null for
+   * none), called for a TLS 1.3 ClientHello (hint null) and for a TLS 1.2 PSK suite (the server's hint
+   * or null). Server: pskCallback(socket, identity) returns the key (or null for an unknown identity).
+   * The TLS 1.2 PSK suites are used only with it; a server with it needs no certificate.
+   */
+  pskCallback?: ClientPskCallback | ServerPskCallback;
+  /** Server: the identity hint a TLS 1.2 PSK suite's ServerKeyExchange carries (at most 256 bytes). */
+  pskIdentityHint?: string;
+  /**
    * typetls extension: the engine's limits (src/config.ts `Limits`), e.g. `maxRecordsPerKey`, the
    * TLS 1.3 records under one key before an automatic KeyUpdate; each one left out keeps its default.
    */
@@ -117,43 +135,136 @@ export function parseVersion(name: string, option: 'minVersion' | 'maxVersion'):
   return v;
 }
 
-/** minVersion/maxVersion; a maxVersion above what typetls supports is lowered to it. */
+/**
+ * node's secureProtocol (OpenSSL method names): the range of versions each allows, over the
+ * default minVersion where node keeps it. SSLv2 and SSLv3 methods are refused as node refuses them.
+ */
+function secureProtocolRange(method: string, defaultMin: number): { minVersion: number; maxVersion: number } {
+  const base = method.replace(/_(server|client)_method$/, '_method');
+  if (/^SSLv2_method$/.test(base)) throw codedError('ERR_TLS_INVALID_PROTOCOL_METHOD', 'SSLv2 methods disabled', 'TypeError');
+  if (/^SSLv3_method$/.test(base)) throw codedError('ERR_TLS_INVALID_PROTOCOL_METHOD', 'SSLv3 methods disabled', 'TypeError');
+  switch (base) {
+    case 'SSLv23_method': // all versions below TLS 1.3, from the default minimum
+      return { minVersion: defaultMin, maxVersion: ProtocolVersion['TLSv1.2'] };
+    case 'TLS_method':
+      return { minVersion: ProtocolVersion.TLSv1, maxVersion: ProtocolVersion['TLSv1.3'] };
+    case 'TLSv1_method':
+      return { minVersion: ProtocolVersion.TLSv1, maxVersion: ProtocolVersion.TLSv1 };
+    case 'TLSv1_1_method':
+      return { minVersion: ProtocolVersion['TLSv1.1'], maxVersion: ProtocolVersion['TLSv1.1'] };
+    case 'TLSv1_2_method':
+      return { minVersion: ProtocolVersion['TLSv1.2'], maxVersion: ProtocolVersion['TLSv1.2'] };
+    default:
+      throw codedError('ERR_TLS_INVALID_PROTOCOL_METHOD', `Unknown method: ${method}`, 'TypeError');
+  }
+}
+
+/**
+ * minVersion/maxVersion, or the range of `secureProtocol` (which neither may accompany, as in
+ * node); a maxVersion above what typetls supports is lowered to it.
+ */
 export function versionRange(options: TlsOptions): { minVersion: number; maxVersion: number } {
   const highest = versionByName[DEFAULT_MAX_VERSION]!;
+  if (options.secureProtocol) {
+    for (const v of [options.minVersion, options.maxVersion]) {
+      if (v !== undefined) {
+        throw codedError(
+          'ERR_TLS_PROTOCOL_VERSION_CONFLICT',
+          `TLS protocol version ${JSON.stringify(v)} conflicts with secureProtocol ${JSON.stringify(options.secureProtocol)}`,
+          'TypeError',
+        );
+      }
+    }
+    return secureProtocolRange(options.secureProtocol, parseVersion(DEFAULT_MIN_VERSION, 'minVersion'));
+  }
   const minVersion = parseVersion(options.minVersion ?? DEFAULT_MIN_VERSION, 'minVersion');
   const maxVersion = Math.min(parseVersion(options.maxVersion ?? DEFAULT_MAX_VERSION, 'maxVersion'), highest);
   return { minVersion, maxVersion };
 }
 
 /**
- * An OpenSSL-style cipher list ("ECDHE-RSA-AES128-GCM-SHA256:AES256-GCM-SHA384", commas or
- * spaces also separate) of OpenSSL or IANA names → suite ids in that order. Keywords typetls
- * cannot map (HIGH, DEFAULT, !aNULL, ECDHE+AESGCM, @STRENGTH) are ignored; "!NAME" or "-NAME"
- * of a known suite removes it. Named TLS 1.3 suites replace the default 1.3 ones, as node's
- * single `ciphers` string does; when none is named, the 1.3 defaults stay.
+ * An error as node reports an OpenSSL failure: the message in OpenSSL's form
+ * (`error:0A0000B9:SSL routines::no cipher match`), with `library`, `reason` and `code`.
  */
-export function parseCipherList(list: string): number[] {
-  const chosen: number[] = [];
-  const removed = new Set<number>();
-  for (const raw of list.split(/[:, ]+/)) {
-    const token = raw.trim();
-    if (token === '') continue;
-    if (token.startsWith('!') || token.startsWith('-')) {
-      const s = suiteByName(token.slice(1));
-      if (s) removed.add(s.id);
-      continue;
-    }
-    const s = suiteByName(token.startsWith('+') ? token.slice(1) : token);
-    if (s && !chosen.includes(s.id)) chosen.push(s.id);
+export function opensslError(reason: string, code: string, packed: string, library = 'SSL routines'): Error & { code: string } {
+  const err = codedError(code, `error:${packed}:${library}::${reason}`) as Error & { code: string; library: string; reason: string };
+  err.library = library;
+  err.reason = reason;
+  return err;
+}
+
+/** OpenSSL's packed error numbers for the reasons node can report from a cipher string. */
+const cipherStringErrors: Record<string, string> = { ERR_SSL_NO_CIPHER_MATCH: '0A0000B9', ERR_SSL_INVALID_COMMAND: '0A000118' };
+
+function asOpensslError(e: unknown): unknown {
+  if (e instanceof TlsError && cipherStringErrors[e.code] !== undefined) return opensslError(e.message, e.code, cipherStringErrors[e.code]!);
+  return e;
+}
+
+let defaultCipherString = NODE_DEFAULT_CIPHERS;
+
+/** The cipher string used when `ciphers` is not given (node: tls.DEFAULT_CIPHERS, read at each use). */
+export function getDefaultCiphers(): string {
+  return defaultCipherString;
+}
+
+export function setDefaultCiphers(ciphers: string): void {
+  defaultCipherString = ciphers;
+}
+
+/** What a node `ciphers` string selects. */
+export interface CipherSelection {
+  /** The suites typetls implements, TLS 1.3 first, each in the string's order of preference. */
+  readonly cipherSuites: number[];
+  /** No TLS 1.2 suite is named at all: node then raises the lowest version to TLS 1.3. */
+  readonly tls13Only: boolean;
+  /** The OpenSSL security level (@SECLEVEL=n; 1 when not given, as in node). */
+  readonly securityLevel: number;
+}
+
+const selectionCache = new Map<string, CipherSelection>();
+
+/**
+ * node's `ciphers`: one OpenSSL string for both protocol generations. As node does, the entries
+ * (split at ':') starting with TLS_ (or !TLS_, which matches nothing) are TLS 1.3 suites, read as SSL_CTX_set_ciphersuites reads
+ * them (when none is named, OpenSSL's defaults stay); the rest is an OpenSSL cipher string for
+ * TLS 1.2 and below (src/cipher-string.ts). Suites OpenSSL has and typetls does not are left
+ * out. Errors are node's: ERR_INVALID_ARG_VALUE when both parts are empty, ERR_SSL_NO_CIPHER_MATCH
+ * when a part selects nothing, ERR_SSL_INVALID_COMMAND for an unreadable rule. typetls also takes
+ * IANA names of TLS 1.2 suites (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), which OpenSSL cannot use.
+ */
+export function selectCiphers(ciphers: string | null | undefined, option = 'options.ciphers'): CipherSelection {
+  const text = ciphers || defaultCipherString;
+  const cached = selectionCache.get(text);
+  if (cached) return cached;
+  const entries = text.split(':');
+  const isSuiteName = (c: string): boolean => c.startsWith('TLS_') || c.startsWith('!TLS_');
+  const list = entries.filter((c) => c.length > 0 && !isSuiteName(c)).join(':');
+  const named13 = entries.filter((c) => c.length > 0 && isSuiteName(c)).join(':');
+  if (list === '' && named13 === '') {
+    throw codedError('ERR_INVALID_ARG_VALUE', `The property '${option}' is invalid. Received ${inspect(entries)}`, 'TypeError');
   }
-  const ids = chosen.filter((id) => !removed.has(id));
-  if (ids.length === 0) {
-    throw codedError('ERR_TLS_INVALID_CIPHER', `no cipher suite in ${JSON.stringify(list)} is supported`, 'TypeError');
+  let standardNames: string[];
+  let expanded: CipherList | undefined;
+  try {
+    standardNames = parseCipherSuites(named13 === '' ? OPENSSL_DEFAULT_CIPHERSUITES : named13);
+    expanded = list === '' ? undefined : expandCipherString(list);
+  } catch (e) {
+    throw asOpensslError(e);
   }
-  const tls12 = ids.filter((id) => !cipherSuites.find((s) => s.id === id)!.tls13);
-  const tls13 = ids.filter((id) => cipherSuites.find((s) => s.id === id)!.tls13);
-  const tls13Defaults = cipherSuites.filter((s) => s.tls13 && !removed.has(s.id)).map((s) => s.id);
-  return [...(tls13.length ? tls13 : tls13Defaults), ...tls12];
+  const ids: number[] = [];
+  const add = (name: string): void => {
+    const s = suiteByName(name);
+    if (s && !ids.includes(s.id)) ids.push(s.id);
+  };
+  for (const name of standardNames) if (cipherSuites.find((s) => s.standardName === name)?.tls13) add(name);
+  for (const name of standardNames) if (!cipherSuites.find((s) => s.standardName === name)?.tls13) add(name);
+  for (const c of expanded?.ciphers ?? []) add(c.name);
+  const tls12Named = expanded !== undefined || standardNames.some((n) => !n.startsWith('TLS_AES_') && !n.startsWith('TLS_CHACHA20_'));
+  const selection = { cipherSuites: ids, tls13Only: !tls12Named, securityLevel: expanded?.securityLevel ?? 1 };
+  selectionCache.set(text, selection);
+  if (selectionCache.size > 64) selectionCache.delete(selectionCache.keys().next().value!);
+  return selection;
 }
 
 const groupByName: Readonly<Record<string, number>> = {
@@ -167,9 +278,14 @@ const groupByName: Readonly<Record<string, number>> = {
   secp384r1: NamedGroup.secp384r1,
   'p-521': NamedGroup.secp521r1,
   secp521r1: NamedGroup.secp521r1,
+  ffdhe2048: NamedGroup.ffdhe2048,
+  ffdhe3072: NamedGroup.ffdhe3072,
+  ffdhe4096: NamedGroup.ffdhe4096,
+  ffdhe6144: NamedGroup.ffdhe6144,
+  ffdhe8192: NamedGroup.ffdhe8192,
 };
 
-/** node:tls ecdhCurve: 'X25519:P-256:P-384' (or OpenSSL names); 'auto' means the defaults. */
+/** node:tls ecdhCurve: 'X25519:P-256:P-384' (or OpenSSL names, ffdhe2048 to ffdhe8192 too); 'auto' means the defaults. */
 export function parseCurveList(list: string): number[] {
   if (list.trim().toLowerCase() === 'auto') return [...defaultGroups];
   const groups: number[] = [];
@@ -271,20 +387,42 @@ export function defaultRoots(): readonly Certificate[] {
 
 const encryptedKey = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/;
 
+/**
+ * A key as node takes it. An encrypted PEM key (PKCS#8 or a traditional Proc-Type key) is
+ * decrypted by node:crypto with the passphrase; a wrong or missing one fails with node's
+ * ERR_OSSL_BAD_DECRYPT ("bad decrypt"). A passphrase given for a plain key is ignored.
+ */
 function loadKey(provider: CryptoProvider, key: BinaryLike, passphrase: string | undefined) {
   if (looksLikePem(key)) {
     const text = asText(key);
     if (encryptedKey.test(text)) {
-      throw codedError(
-        'ERR_TLS_UNSUPPORTED_KEY',
-        passphrase === undefined
-          ? 'the private key is encrypted and no passphrase was given (encrypted keys are not supported: decrypt it first)'
-          : 'encrypted private keys (passphrase) are not supported: decrypt the key first',
-      );
+      const decrypted = createPrivateKey({ key: text, format: 'pem', passphrase: passphrase ?? '' });
+      return provider.loadPrivateKey(new Uint8Array(decrypted.export({ format: 'der', type: 'pkcs8' })));
     }
     return provider.loadPrivateKey(text);
   }
   return provider.loadPrivateKey(key as Uint8Array);
+}
+
+/** The security strength in bits of a key or certificate key of this algorithm and size (NIST SP 800-57, as OpenSSL counts it). */
+function securityBits(algorithm: string, bits: number): number {
+  if (algorithm === 'ec' || algorithm === 'ed25519') return Math.floor(bits / 2);
+  for (const [size, strength] of [[15360, 256], [7680, 192], [3072, 128], [2048, 112], [1024, 80]] as const) if (bits >= size) return strength;
+  return bits >= 512 ? 56 : 0;
+}
+
+/** The least security strength each OpenSSL security level (0 to 5) accepts. */
+const levelBits = [0, 80, 112, 128, 192, 256];
+
+/**
+ * OpenSSL's security level applied to our own certificates, as node applies it when they are
+ * loaded: a key below the level fails with ERR_SSL_EE_KEY_TOO_SMALL ("ee key too small").
+ */
+function checkKeyStrength(pairs: readonly CertifiedKey[], level: number): void {
+  const least = levelBits[level] ?? 0;
+  for (const pair of pairs) {
+    if (securityBits(pair.key.algorithm, pair.key.bits) < least) throw opensslError('ee key too small', 'ERR_SSL_EE_KEY_TOO_SMALL', '0A00018F');
+  }
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -320,15 +458,24 @@ export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider)
 /** The parts of ClientConfig/ServerConfig both roles take from node:tls options. */
 function commonConfig(options: TlsOptions) {
   const provider = options.provider ?? nodeCryptoProvider;
+  // The ciphers first, as node sets them: @SECLEVEL=n applies to the keys loaded after.
+  const selection = selectCiphers(options.ciphers);
+  const range = versionRange(options);
+  // node: a string naming no TLS 1.2 suite leaves TLS 1.3 alone.
+  if (selection.tls13Only && range.minVersion < ProtocolVersion['TLSv1.3'] && range.maxVersion >= ProtocolVersion['TLSv1.3']) {
+    range.minVersion = ProtocolVersion['TLSv1.3'];
+  }
+  const certificates = loadCertifiedKeys(options, provider);
+  checkKeyStrength(certificates, selection.securityLevel);
   return {
     provider,
-    ...versionRange(options),
-    ...(options.ciphers !== undefined ? { cipherSuites: parseCipherList(options.ciphers) } : {}),
+    ...range,
+    cipherSuites: selection.cipherSuites,
     ...(options.ecdhCurve !== undefined ? { groups: parseCurveList(options.ecdhCurve) } : {}),
     alpnProtocols: parseAlpnProtocols(options.ALPNProtocols),
     roots: options.ca !== undefined ? loadCertificateList(options.ca) : defaultRoots(),
     rejectUnauthorized: options.rejectUnauthorized ?? true,
-    certificates: loadCertifiedKeys(options, provider),
+    certificates,
     trace: options.trace,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
     requestOcsp: options.requestOCSP ?? false,
@@ -354,6 +501,9 @@ function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (nam
 
 function serverOnly(options: TlsOptions) {
   return {
+    // The keys are looked up per connection (TLSSocket binds pskCallback to its socket); this marks
+    // the context as one with keys, so that it may do without a certificate and choose PSK suites.
+    ...(typeof options.pskCallback === 'function' ? { pskForIdentity: () => undefined } : {}),
     ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,

@@ -11,14 +11,17 @@ import { ClientConnection, ServerConnection, type Connection, type ConnectionEve
 import type { ClientConfig, ServerConfig } from '../config.js';
 import type { SessionStore } from '../handshake/resumption.js';
 import type { Certificate } from '../x509/certificate.js';
-import { TlsError } from '../errors.js';
-import type { CipherSuite } from '../suites.js';
+import type { TlsError } from '../errors.js';
+import { isPskSuite, type CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
 import { peekClientHello } from './client-hello.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, codedError, type TlsOptions } from './options.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
+import {
+  clientPskForHint, identityHintBytes, pskCallbackError, serverPskForIdentity, validateSocketPskCallback, type ClientPskCallback, type ServerPskCallback,
+} from './psk.js';
 
 /** config.keyLog while 'keylog' has a listener: the lines themselves come as engine events. */
 const ENGINE_KEYLOG_ON = (): void => {};
@@ -57,17 +60,26 @@ const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, 
 /** OpenSSL's SSL_CIPHER_get_version(): the lowest protocol a suite exists in, as node reports it. */
 function cipherVersion(s: CipherSuite): string {
   if (s.tls13) return 'TLSv1.3';
-  if (s.cipher.kind === 'cbc' && s.cipher.macHash === 'sha1') return s.kx === 'rsa' ? 'SSLv3' : 'TLSv1.0';
+  const ecdhe = s.kx === 'ecdhe' || s.kx === 'ecdhe_psk';
+  if (s.cipher.kind === 'cbc' && s.cipher.macHash === 'sha1') return ecdhe ? 'TLSv1.0' : 'SSLv3';
+  // RFC 5487 and RFC 5489 define their SHA-256/384 CBC PSK suites for TLS 1.0 on.
+  if (s.cipher.kind === 'cbc' && isPskSuite(s)) return 'TLSv1.0';
   return 'TLSv1.2';
 }
 
-const groupInfo: Readonly<Record<number, { type: string; name: string; size: number }>> = {
+const groupInfo: Readonly<Record<number, { type: string; name?: string; size: number }>> = {
   [NamedGroup.x25519]: { type: 'ECDH', name: 'X25519', size: 253 },
   [NamedGroup.x448]: { type: 'ECDH', name: 'X448', size: 448 },
   [NamedGroup.secp256r1]: { type: 'ECDH', name: 'prime256v1', size: 256 },
   [NamedGroup.secp384r1]: { type: 'ECDH', name: 'secp384r1', size: 384 },
   [NamedGroup.secp521r1]: { type: 'ECDH', name: 'secp521r1', size: 521 },
   [NamedGroup.X25519MLKEM768]: { type: 'KEM', name: 'X25519MLKEM768', size: 253 },
+  // node:tls names no group for finite-field DH, in TLS 1.2 or 1.3: { type: 'DH', size: 2048 }.
+  [NamedGroup.ffdhe2048]: { type: 'DH', size: 2048 },
+  [NamedGroup.ffdhe3072]: { type: 'DH', size: 3072 },
+  [NamedGroup.ffdhe4096]: { type: 'DH', size: 4096 },
+  [NamedGroup.ffdhe6144]: { type: 'DH', size: 6144 },
+  [NamedGroup.ffdhe8192]: { type: 'DH', size: 8192 },
 };
 
 type Callback = (error?: Error | null) => void;
@@ -193,6 +205,9 @@ export class TLSSocket extends Duplex {
     this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
     this.on('error', this._tlsError);
 
+    // node: a server's pskCallback is the server's option; a client's is the connection's.
+    const pskCallback = options.pskCallback ?? context.options.pskCallback;
+    validateSocketPskCallback(pskCallback);
     if (this.#isServer) {
       // node: an SNICallback may answer on a later tick. The ClientHello is held until it does,
       // then the engine takes the certificates of the context it gave.
@@ -219,6 +234,12 @@ export class TLSSocket extends Duplex {
         ticketOnResumption: false,
         sessionStore,
         ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext?.certificates } : {}),
+        ...(pskCallback
+          ? {
+              pskForIdentity: serverPskForIdentity(pskCallback as ServerPskCallback, this),
+              pskIdentityHint: identityHintBytes(options.pskIdentityHint ?? context.options.pskIdentityHint),
+            }
+          : {}),
       };
       if (this.#sniCallback || this.#resumeSessionListeners) this.#held = Buffer.alloc(0);
       this.#config = config;
@@ -229,7 +250,11 @@ export class TLSSocket extends Duplex {
       };
       this.servername = undefined;
     } else {
-      const config: ClientConfig = { ...context.clientConfig, keyLog: undefined };
+      const config: ClientConfig = {
+        ...context.clientConfig,
+        keyLog: undefined,
+        ...(pskCallback ? { pskForHint: clientPskForHint(pskCallback as ClientPskCallback, this) } : {}),
+      };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
       // certificate's IP SANs and never sent as SNI (the engine decides that from the name).
@@ -550,7 +575,8 @@ export class TLSSocket extends Duplex {
     this.#flush();
     const t = this.transport;
     if (!t.destroyed && !t.writableEnded) t.end();
-    this.destroy(toNodeError(error));
+    // An error of the application's pskCallback fails the socket as itself, as in node.
+    this.destroy(pskCallbackError(error) ?? toNodeError(error));
   }
 
   #pushEof(): void {
@@ -720,7 +746,7 @@ export class TLSSocket extends Duplex {
     return { name: s.openSslName, standardName: s.standardName, version: cipherVersion(s) };
   }
 
-  getEphemeralKeyInfo(): { type: string; name: string; size: number } | Record<string, never> | null {
+  getEphemeralKeyInfo(): { type: string; name?: string; size: number } | Record<string, never> | null {
     // node:tls answers only on the client; typetls answers on both sides (the server's page names its group).
     const g = this.#conn.info.group;
     return (g !== undefined && groupInfo[g]) || {};

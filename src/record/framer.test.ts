@@ -172,6 +172,18 @@ describe('HandshakeJoiner', () => {
     assert.equal(k.next()!.body.length, 1000);
   });
 
+  it('takes a limit per message type, checked from the header', () => {
+    const j = new HandshakeJoiner((type) => (type === 1 ? 131396 : 64));
+    j.push(Uint8Array.of(1, 0x02, 0x01, 0x44));
+    assert.equal(j.next(), null, 'a 131,396-byte ClientHello header waits for its body');
+    const k = new HandshakeJoiner((type) => (type === 1 ? 131396 : 64));
+    k.push(Uint8Array.of(1, 0x02, 0x01, 0x45));
+    throwsTls(() => k.next(), 'decode_error', /type 1 is 131397 bytes, over the limit of 131396/);
+    const f = new HandshakeJoiner((type) => (type === 1 ? 131396 : 64));
+    f.push(Uint8Array.of(20, 0, 0, 65));
+    throwsTls(() => f.next(), 'decode_error', /type 20 is 65 bytes, over the limit of 64/);
+  });
+
   it('has a 256 KiB default limit', () => {
     assert.equal(DEFAULT_MAX_HANDSHAKE_MESSAGE, 262144);
     const j = new HandshakeJoiner();

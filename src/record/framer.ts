@@ -20,6 +20,9 @@ export const HANDSHAKE_HEADER_LENGTH = 4;
  */
 export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 256 * 1024;
 
+/** The largest body the joiner takes for a message type: one bound for all, or one per type. */
+export type HandshakeSizeLimit = number | ((type: number) => number);
+
 /**
  * Received bytes as a list of chunks and an offset into the first: pushing never
  * copies what is already buffered, and taking copies each byte once.
@@ -215,7 +218,7 @@ export interface HandshakeFrame {
 export class HandshakeJoiner {
   private readonly queue = new ByteQueue();
 
-  constructor(private readonly maxMessageSize: number = DEFAULT_MAX_HANDSHAKE_MESSAGE) {}
+  constructor(private readonly maxMessageSize: HandshakeSizeLimit = DEFAULT_MAX_HANDSHAKE_MESSAGE) {}
 
   /** Buffers a handshake record's plaintext. The joiner keeps a reference: do not modify it afterwards. */
   push(fragment: Uint8Array): void {
@@ -227,13 +230,13 @@ export class HandshakeJoiner {
     if (q.length < HANDSHAKE_HEADER_LENGTH) return null;
     const type = q.peek(0);
     const length = (q.peek(1) << 16) | (q.peek(2) << 8) | q.peek(3);
-    // RFC 5246 Section 7.4 allows 2^24-1 bytes; a bound keeps a peer from making
-    // us buffer that much (Go: maxHandshake, rustls: MAX_HANDSHAKE_SIZE).
-    if (length > this.maxMessageSize) {
-      throw new TlsError(
-        'decode_error',
-        `handshake message of type ${type} is ${length} bytes, over the limit of ${this.maxMessageSize}`,
-      );
+    // RFC 5246 Section 7.4 allows 2^24-1 bytes; a bound, checked before any of the body is
+    // buffered, keeps a peer from making us hold that much (Go: maxHandshake, rustls:
+    // MAX_HANDSHAKE_SIZE; OpenSSL bounds each message type by its own structure, as the
+    // connection's limit does).
+    const limit = typeof this.maxMessageSize === 'number' ? this.maxMessageSize : this.maxMessageSize(type);
+    if (length > limit) {
+      throw new TlsError('decode_error', `handshake message of type ${type} is ${length} bytes, over the limit of ${limit}`);
     }
     if (q.length < HANDSHAKE_HEADER_LENGTH + length) return null;
     const raw = q.take(HANDSHAKE_HEADER_LENGTH + length);

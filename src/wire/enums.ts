@@ -91,6 +91,9 @@ export const NamedGroup = {
   x448: 0x001e,
   ffdhe2048: 0x0100,
   ffdhe3072: 0x0101,
+  ffdhe4096: 0x0102,
+  ffdhe6144: 0x0103,
+  ffdhe8192: 0x0104,
   X25519MLKEM768: 0x11ec,
 } as const;
 export const namedGroupName = namer(NamedGroup, 4);

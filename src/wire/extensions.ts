@@ -215,12 +215,15 @@ export function decodeKeyShareClient(data: Uint8Array): KeyShareEntry[] {
   return Reader.readAll(data, 'key_share', (r) => {
     const list = r.sub(2, 'client_shares');
     const out: KeyShareEntry[] = [];
+    // A set, not a scan of `out`: a key_share of 64 KiB holds thousands of entries.
+    const groups = new Set<number>();
     while (!list.empty()) {
       const entry = readKeyShareEntry(list);
       // RFC 8446 Section 4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group."
-      if (out.some((e) => e.group === entry.group)) {
+      if (groups.has(entry.group)) {
         throw new TlsError('illegal_parameter', `key_share offers group 0x${entry.group.toString(16).padStart(4, '0')} twice`);
       }
+      groups.add(entry.group);
       out.push(entry);
     }
     return out;

@@ -168,6 +168,28 @@ const cases: Case[] = [
     },
     context: { version: 0x0303, kx: 'dhe' },
   },
+  // RFC 4279 Section 2, RFC 5489 Section 2: the PSK suites' ServerKeyExchange, unsigned.
+  {
+    name: 'ServerKeyExchange (PSK, identity hint)',
+    message: { type: HandshakeType.server_key_exchange, kx: 'psk', identityHint: h('6869 6e74'), params: new Uint8Array(0) },
+    context: { version: 0x0303, kx: 'psk' },
+  },
+  {
+    name: 'ServerKeyExchange (ECDHE-PSK, empty hint)',
+    message: {
+      type: HandshakeType.server_key_exchange, kx: 'ecdhe_psk', identityHint: new Uint8Array(0), namedGroup: 0x0017, publicKey: ecPoint,
+      params: encodeServerEcdhParams(0x0017, ecPoint),
+    },
+    context: { version: 0x0303, kx: 'ecdhe_psk' },
+  },
+  {
+    name: 'ServerKeyExchange (DHE-PSK)',
+    message: {
+      type: HandshakeType.server_key_exchange, kx: 'dhe_psk', identityHint: fill(5, 0x68), dhP: fill(256, 0xff), dhG: Uint8Array.of(2), dhYs: fill(256, 0x12),
+      params: encodeServerDhParams(fill(256, 0xff), Uint8Array.of(2), fill(256, 0x12)),
+    },
+    context: { version: 0x0303, kx: 'dhe_psk' },
+  },
   {
     name: 'CertificateRequest (TLS 1.2)',
     message: {
@@ -195,6 +217,27 @@ const cases: Case[] = [
   { name: 'ClientKeyExchange (RSA)', message: { type: HandshakeType.client_key_exchange, kx: 'rsa', exchangeKeys: fill(256, 0xe1) }, context: { version: 0x0303, kx: 'rsa' } },
   { name: 'ClientKeyExchange (ECDHE)', message: { type: HandshakeType.client_key_exchange, kx: 'ecdhe', exchangeKeys: fill(32, 0xe2) }, context: { version: 0x0303, kx: 'ecdhe' } },
   { name: 'ClientKeyExchange (DHE)', message: { type: HandshakeType.client_key_exchange, kx: 'dhe', exchangeKeys: fill(256, 0xe3) }, context: { version: 0x0303, kx: 'dhe' } },
+  // RFC 4279 Sections 2-4, RFC 5489 Section 2: psk_identity first.
+  {
+    name: 'ClientKeyExchange (PSK)',
+    message: { type: HandshakeType.client_key_exchange, kx: 'psk', pskIdentity: h('616c 6963 65'), exchangeKeys: new Uint8Array(0) },
+    context: { version: 0x0303, kx: 'psk' },
+  },
+  {
+    name: 'ClientKeyExchange (ECDHE-PSK)',
+    message: { type: HandshakeType.client_key_exchange, kx: 'ecdhe_psk', pskIdentity: fill(9, 0x61), exchangeKeys: fill(32, 0xe2) },
+    context: { version: 0x0303, kx: 'ecdhe_psk' },
+  },
+  {
+    name: 'ClientKeyExchange (DHE-PSK)',
+    message: { type: HandshakeType.client_key_exchange, kx: 'dhe_psk', pskIdentity: fill(9, 0x61), exchangeKeys: fill(256, 0xe3) },
+    context: { version: 0x0303, kx: 'dhe_psk' },
+  },
+  {
+    name: 'ClientKeyExchange (RSA-PSK)',
+    message: { type: HandshakeType.client_key_exchange, kx: 'rsa_psk', pskIdentity: fill(9, 0x61), exchangeKeys: fill(256, 0xe1) },
+    context: { version: 0x0303, kx: 'rsa_psk' },
+  },
   { name: 'CertificateVerify', message: { type: HandshakeType.certificate_verify, signatureScheme: 0x0403, signature: fill(71, 0x30) }, context: TLS13 },
   // Finished: verify_data is the whole body, so every prefix and every extension of it is a Finished
   // (RFC 5246 Section 7.4.9); its length is checked where it is compared.
@@ -321,7 +364,7 @@ describe('RFC 8448 Section 3 ClientHello and ServerHello', () => {
     const exts = f['extensions'] as readonly Record<string, unknown>[];
     assert.deepEqual(exts[0], { type: 'server_name', hostName: 'server' });
     assert.deepEqual((exts[2]!['namedGroupList'] as string[]).slice(0, 2), ['x25519', 'secp256r1']);
-    assert.equal((exts[2]!['namedGroupList'] as string[])[6], 'unknown(0x0102)');
+    assert.deepEqual((exts[2]!['namedGroupList'] as string[]).slice(6), ['ffdhe4096', 'ffdhe6144', 'ffdhe8192']);
     assert.deepEqual(exts[5], { type: 'supported_versions', versions: ['TLSv1.3 (0x0304)'] });
     assert.deepEqual(exts[8], { type: 'record_size_limit', data: Uint8Array.of(0x40, 0x01) });
   });

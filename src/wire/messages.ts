@@ -373,9 +373,9 @@ function writeBody(w: Writer, m: HandshakeMessage, version: number): void {
     }
     case HandshakeType.certificate_request:
       if (m.version === 'tls12') {
-        // RFC 5246 Section 7.4.4
+        // RFC 5246 Section 7.4.4; TLS 1.0 and 1.1 have no supported_signature_algorithms (RFC 4346 Section 7.4.4).
         w.vector(1, m.certificateTypes);
-        w.u16List(2, m.signatureAlgorithms);
+        if (version >= ProtocolVersion['TLSv1.2']) w.u16List(2, m.signatureAlgorithms);
         w.prefixed(2, () => {
           for (const dn of m.certificateAuthorities) w.vector(2, dn);
         });
@@ -444,6 +444,56 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 // ---------------------------------------------------------------------------
 // Decoding
 
+/** The most a vector<floor..2^8-1> or vector<floor..2^16-1> can take on the wire, length prefix included. */
+const V8 = 1 + 0xff;
+const V16 = 2 + 0xffff;
+
+/**
+ * The largest body each handshake message can have by its structure, in both versions: what a
+ * peer may legally send, so nothing below it is refused and nothing above it is buffered (the
+ * joiner checks it against the 4-byte header). Certificate and CertificateStatus (uint24
+ * vectors) are bounded by limits.maxCertificateMessage instead, types we do not know by
+ * limits.maxHandshakeMessage.
+ */
+const structuralMaximum: ReadonlyMap<number, number> = new Map([
+  [HandshakeType.hello_request, 0],
+  // RFC 8446 Section 4.1.2: version, random, session ID <0..32>, suites <2..2^16-2>,
+  // compression <1..2^8-1>, extensions <8..2^16-1> (RFC 5246 Section 7.4.1.2 likewise): 131,396.
+  [HandshakeType.client_hello, 2 + 32 + (1 + 32) + (2 + 0xfffe) + V8 + V16],
+  // RFC 8446 Section 4.1.3: version, random, session ID echo, suite, compression, extensions.
+  [HandshakeType.server_hello, 2 + 32 + (1 + 32) + 2 + 1 + V16],
+  // RFC 8446 Section 4.6.1: lifetime, age_add, nonce <0..255>, ticket <1..2^16-1>, extensions
+  // (longer than RFC 5077's lifetime and ticket).
+  [HandshakeType.new_session_ticket, 4 + 4 + V8 + V16 + V16],
+  [HandshakeType.end_of_early_data, 0],
+  [HandshakeType.encrypted_extensions, V16],
+  // RFC 5246 Section 7.4.3: DHE p, g, Ys <1..2^16-1> each, then the scheme and the signature
+  // <0..2^16-1> (262,150; ECDHE's is smaller).
+  [HandshakeType.server_key_exchange, 3 * V16 + 2 + V16],
+  // RFC 5246 Section 7.4.4: types <1..2^8-1>, schemes <2..2^16-2>, authorities <0..2^16-1>
+  // (RFC 8446 Section 4.3.2's context and extensions are smaller).
+  [HandshakeType.certificate_request, V8 + V16 + V16],
+  [HandshakeType.server_hello_done, 0],
+  // RFC 8446 Section 4.4.3: the scheme and the signature <0..2^16-1>.
+  [HandshakeType.certificate_verify, 2 + V16],
+  // RFC 5246 Section 7.4.7 and RFC 4279 Section 2: a PSK identity and an encrypted or DH value.
+  [HandshakeType.client_key_exchange, V16 + V16],
+  // RFC 8446 Section 4.4.4: verify_data is as long as the suite's hash (at most SHA-512's).
+  [HandshakeType.finished, 64],
+  [HandshakeType.key_update, 1],
+]);
+
+/** 262,150: the largest of them, a TLS 1.2 DHE ServerKeyExchange with every field at its longest. */
+export const MAX_STRUCTURED_HANDSHAKE_BODY = Math.max(...structuralMaximum.values());
+
+/**
+ * The largest body a handshake message of `type` may have on the wire, or undefined for the
+ * ones with a uint24 vector inside (Certificate, CertificateStatus) and the types we do not know.
+ */
+export function maxHandshakeBody(type: number): number | undefined {
+  return structuralMaximum.get(type);
+}
+
 /**
  * Decodes one message body (without the 4-byte header) of the given type.
  * Throws TlsError: decode_error for bad lengths, trailing bytes or duplicate
@@ -470,7 +520,7 @@ export function decodeHandshake(type: number, body: Uint8Array, context: DecodeC
       }
       throw new TlsError('unexpected_message', `ServerKeyExchange received for key exchange ${context.kx ?? 'none'}`);
     case HandshakeType.certificate_request:
-      return Reader.readAll<CertificateRequest>(bytes, 'CertificateRequest', tls13 ? readCertificateRequest13 : readCertificateRequest12);
+      return Reader.readAll<CertificateRequest>(bytes, 'CertificateRequest', tls13 ? readCertificateRequest13 : (r) => readCertificateRequest12(r, context.version));
     case HandshakeType.server_hello_done:
       // RFC 5246 Section 7.4.5: struct { } ServerHelloDone;
       return Reader.readAll(bytes, 'ServerHelloDone', () => ({ type: HandshakeType.server_hello_done }));
@@ -675,11 +725,11 @@ function readServerKeyExchangePsk(r: Reader, body: Uint8Array, kx: ServerKeyExch
   return { ...base, params: new Uint8Array(0) };
 }
 
-function readCertificateRequest12(r: Reader): CertificateRequest12 {
+function readCertificateRequest12(r: Reader, version: number): CertificateRequest12 {
   // RFC 5246 Section 7.4.4: ClientCertificateType certificate_types<1..2^8-1>;
   const certificateTypes = r.vector(1, 'certificate_types', 1);
-  // SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>;
-  const signatureAlgorithms = r.u16List(2, 'supported_signature_algorithms', 1);
+  // SignatureAndHashAlgorithm supported_signature_algorithms<2..2^16-2>; (TLS 1.2 only: RFC 4346 Section 7.4.4 has none)
+  const signatureAlgorithms = version >= ProtocolVersion['TLSv1.2'] ? r.u16List(2, 'supported_signature_algorithms', 1) : [];
   // DistinguishedName certificate_authorities<0..2^16-1>; opaque DistinguishedName<1..2^16-1>;
   const cas = r.sub(2, 'certificate_authorities');
   const certificateAuthorities: Uint8Array[] = [];

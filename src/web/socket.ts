@@ -1,0 +1,360 @@
+// TLS over web streams: connect(transport, options) and accept(transport, options), in the shape of
+// Cloudflare's `connect()` socket (cloudflare:sockets) and Deno's `startTls`. `transport` is any pair of
+// byte streams — a Workers TCP socket, a WebSocket adapted to streams, a Deno.Conn's streams — and
+// the result is again `{ readable, writable }` of bytes, with `opened` (the handshake), `closed` and
+// `close()`. Options keep the node:tls names where they apply. No node:* here: this runs wherever
+// ReadableStream, WritableStream and crypto.getRandomValues exist.
+
+import { clientConfig, serverConfig, type CertifiedKey, type ClientConfig, type ConfigOptions, type ServerConfig } from '../config.js';
+import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../connection.js';
+import { portableCryptoProvider } from '../crypto/portable.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { TlsError } from '../errors.js';
+import { ProtocolVersion } from '../wire/enums.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
+import { pemDecode } from '../x509/pem.js';
+
+/** A byte transport: what a TCP socket, a WebSocket adapter or a test pipe gives. */
+export interface ByteTransport {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+/** PEM text (one or more blocks) or DER bytes. */
+export type PemOrDer = string | Uint8Array;
+
+export interface TlsCommonOptions {
+  /** Trusted CA certificates (PEM or DER); no system store is reachable from a page or a Worker. */
+  readonly ca?: PemOrDer | readonly PemOrDer[];
+  /** Our certificate chain, leaf first (PEM, or DER of the leaf alone). */
+  readonly cert?: PemOrDer;
+  /** Our private key: PEM (PKCS#8, PKCS#1, SEC1) or DER PKCS#8. */
+  readonly key?: PemOrDer;
+  /** ALPN protocols in order of preference. */
+  readonly ALPNProtocols?: readonly string[];
+  /** 'TLSv1.2' (the default) or 'TLSv1.3', as node:tls names them; 'TLSv1' and 'TLSv1.1' when asked for. */
+  readonly minVersion?: string;
+  readonly maxVersion?: string;
+  /** Fail the handshake when the peer's certificate does not verify (default true). */
+  readonly rejectUnauthorized?: boolean;
+  /** Called with every NSS key-log line (for Wireshark; never in production). */
+  readonly keylog?: (line: string) => void;
+  /** The crypto provider; the portable one by default. */
+  readonly provider?: CryptoProvider;
+}
+
+export interface TlsConnectOptions extends TlsCommonOptions {
+  /** The server name: sent as SNI and checked against the certificate. */
+  readonly servername?: string;
+  /** A session from an earlier connection's `session`, to resume. */
+  readonly session?: Uint8Array;
+}
+
+export interface TlsAcceptOptions extends TlsCommonOptions {
+  /** Ask the client for a certificate (mutual TLS); with rejectUnauthorized it must verify against `ca`. */
+  readonly requestCert?: boolean;
+  /** 48 bytes sealing session tickets (node:tls `ticketKeys`): give every server of a fleet the same. */
+  readonly ticketKeys?: Uint8Array;
+}
+
+/** What was negotiated, once `opened` has resolved. */
+export interface TlsSocketInfo {
+  /** 'TLSv1.3' or 'TLSv1.2' (node:tls getProtocol()). */
+  readonly protocol: string;
+  /** The IANA name of the cipher suite (node:tls getCipher().standardName). */
+  readonly cipher: string;
+  readonly alpnProtocol: string | false;
+  /** The peer's chain as it sent it, leaf first. */
+  readonly peerCertificates: readonly Certificate[];
+  readonly authorized: boolean;
+  readonly authorizationError: TlsError | undefined;
+  readonly sessionReused: boolean;
+}
+
+export interface TlsSocket {
+  /** Application data from the peer; it ends at the peer's close_notify. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Application data to the peer; closing it sends close_notify. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** The handshake: resolves with what was negotiated, rejects with a TlsError (node-style `code`). */
+  readonly opened: Promise<TlsSocketInfo>;
+  /** Resolves when the connection is over in both directions; rejects with the error that ended it. */
+  readonly closed: Promise<void>;
+  /** Sends close_notify and closes the transport. */
+  close(): Promise<void>;
+  /** What was negotiated (undefined before the handshake completes). */
+  readonly info: TlsSocketInfo | undefined;
+  /** The latest session the server gave (client side), for `session` on a later connect(). */
+  readonly session: Uint8Array | undefined;
+}
+
+const versions: Record<string, number> = {
+  TLSv1: ProtocolVersion.TLSv1,
+  'TLSv1.1': ProtocolVersion['TLSv1.1'],
+  'TLSv1.2': ProtocolVersion['TLSv1.2'],
+  'TLSv1.3': ProtocolVersion['TLSv1.3'],
+};
+
+function version(name: string | undefined, option: string): number | undefined {
+  if (name === undefined) return undefined;
+  const v = versions[name];
+  if (v === undefined) throw new TlsError('api_misuse', `${option} must be one of ${Object.keys(versions).join(', ')}`, { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
+  return v;
+}
+
+function certificates(input: PemOrDer | readonly PemOrDer[] | undefined): Certificate[] {
+  if (input === undefined) return [];
+  const list = (Array.isArray(input) ? input : [input]) as readonly PemOrDer[];
+  return list.flatMap((item) =>
+    typeof item === 'string' ? pemDecode(item).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der)) : [parseCertificate(item)],
+  );
+}
+
+function certifiedKey(provider: CryptoProvider, options: TlsCommonOptions): CertifiedKey | undefined {
+  if (options.cert === undefined && options.key === undefined) return undefined;
+  if (options.cert === undefined || options.key === undefined) {
+    throw new TlsError('api_misuse', 'cert and key must be given together', { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  return { chain: certificates(options.cert), key: provider.loadPrivateKey(options.key) };
+}
+
+function commonConfig(options: TlsCommonOptions, provider: CryptoProvider) {
+  const keylog = options.keylog;
+  return {
+    provider,
+    roots: certificates(options.ca),
+    alpnProtocols: options.ALPNProtocols ?? [],
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    ...(options.minVersion !== undefined ? { minVersion: version(options.minVersion, 'minVersion') } : {}),
+    ...(options.maxVersion !== undefined ? { maxVersion: version(options.maxVersion, 'maxVersion') } : {}),
+    ...(keylog ? { keyLog: (line: string) => keylog(line) } : {}),
+  };
+}
+
+/** TLS client over `transport`. The handshake starts at once; `opened` says how it went. */
+export function connect(transport: ByteTransport, options: TlsConnectOptions = {}): TlsSocket {
+  const provider = options.provider ?? portableCryptoProvider;
+  const key = certifiedKey(provider, options);
+  const config = clientConfig({
+    ...commonConfig(options, provider),
+    ...(key ? { certificates: [key] } : {}),
+  } as ConfigOptions<ClientConfig>);
+  const conn = new ClientConnection(config, {
+    ...(options.servername !== undefined ? { serverName: options.servername } : {}),
+    ...(options.session !== undefined ? { session: options.session } : {}),
+  });
+  return new StreamSocket(conn, transport);
+}
+
+/** TLS server over `transport` (one connection accepted by the application: a WebSocket, a TCP stream). */
+export function accept(transport: ByteTransport, options: TlsAcceptOptions): TlsSocket {
+  const provider = options.provider ?? portableCryptoProvider;
+  const key = certifiedKey(provider, options);
+  if (key === undefined) throw new TlsError('api_misuse', 'a server needs cert and key', { code: 'ERR_INVALID_ARG_VALUE' });
+  const config = serverConfig({
+    ...commonConfig(options, provider),
+    certificates: [key],
+    requestCert: options.requestCert ?? false,
+    ...(options.ticketKeys !== undefined ? { ticketKeys: [options.ticketKeys] } : {}),
+  } as ConfigOptions<ServerConfig>);
+  return new StreamSocket(new ServerConnection(config), transport);
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A rejection nobody awaits is not an unhandled one: the same error reaches the streams.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Drives one Connection between a byte transport and two application streams. */
+class StreamSocket implements TlsSocket {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  info: TlsSocketInfo | undefined;
+  session: Uint8Array | undefined;
+  private readonly openedD = deferred<TlsSocketInfo>();
+  private readonly closedD = deferred<void>();
+  private readonly transportWriter: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly transportReader: ReadableStreamDefaultReader<Uint8Array>;
+  private readableController!: ReadableStreamDefaultController<Uint8Array>;
+  /** Resolved when the application wants more data (backpressure on reading the transport). */
+  private wantMore: (() => void) | undefined;
+  /** Writes to the transport, one after another. */
+  private sending: Promise<void> = Promise.resolve();
+  private readableDone = false;
+  private writableDone = false;
+  private failed: unknown;
+
+  constructor(private readonly conn: Connection, transport: ByteTransport) {
+    this.transportWriter = transport.writable.getWriter();
+    this.transportReader = transport.readable.getReader();
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.readableController = controller;
+        },
+        pull: () => {
+          this.wantMore?.();
+          this.wantMore = undefined;
+        },
+        cancel: () => {
+          this.readableDone = true;
+          this.finishIfDone();
+        },
+      },
+      { highWaterMark: 4 },
+    );
+    this.writable = new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        await this.opened;
+        this.throwIfFailed();
+        this.conn.write(chunk);
+        this.flush();
+        await this.sending;
+      },
+      close: async () => {
+        await this.close();
+      },
+      abort: async (reason) => {
+        this.fail(reason instanceof Error ? reason : new TlsError('closed', 'the application aborted the stream'));
+      },
+    });
+    this.flush(); // a client's ClientHello is already waiting
+    void this.readLoop();
+  }
+
+  get opened(): Promise<TlsSocketInfo> {
+    return this.openedD.promise;
+  }
+
+  get closed(): Promise<void> {
+    return this.closedD.promise;
+  }
+
+  async close(): Promise<void> {
+    if (!this.writableDone && this.failed === undefined) {
+      this.writableDone = true;
+      this.conn.close();
+      this.flush();
+      await this.sending.catch(() => undefined);
+      await this.transportWriter.close().catch(() => undefined);
+      // A handshake that never finished will not: opened rejects now rather than never.
+      if (!this.conn.handshakeComplete) this.fail(new TlsError('closed', 'the connection was closed before the handshake completed'));
+    }
+    this.finishIfDone();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  private flush(): void {
+    const out = this.conn.takeOutput();
+    if (out.length === 0) return;
+    this.sending = this.sending.then(() => this.transportWriter.write(out)).catch((e: unknown) => {
+      this.fail(new TlsError('closed', 'the transport failed while sending', { cause: e }));
+    });
+  }
+
+  private handle(events: readonly ConnectionEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'handshakeDone': {
+          const i = this.conn.info;
+          this.info = {
+            protocol: i.protocol!,
+            cipher: i.cipherSuite!.standardName,
+            alpnProtocol: i.alpnProtocol,
+            peerCertificates: i.peerCertificates,
+            authorized: i.authorized,
+            authorizationError: i.authorizationError,
+            sessionReused: i.sessionReused,
+          };
+          this.openedD.resolve(this.info);
+          break;
+        }
+        case 'data':
+          if (!this.readableDone) this.readableController.enqueue(event.data.slice());
+          break;
+        case 'peerClosed':
+          this.endReadable();
+          break;
+        case 'session':
+          this.session = event.session;
+          break;
+        case 'error':
+          this.fail(event.error);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private endReadable(): void {
+    if (!this.readableDone) {
+      this.readableDone = true;
+      try {
+        this.readableController.close();
+      } catch {
+        // already closed by a cancel
+      }
+    }
+    this.finishIfDone();
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.failed !== undefined) return;
+        if (this.conn.handshakeComplete && !this.readableDone && (this.readableController.desiredSize ?? 1) <= 0) {
+          await new Promise<void>((resolve) => (this.wantMore = resolve));
+        }
+        const { value, done } = await this.transportReader.read();
+        if (done) {
+          // The transport ended without close_notify: before the handshake that is a failure; after
+          // it, node:tls ends the stream too (a truncation the application may see from its own framing).
+          // Our direction stays open (a TCP half-close): the application ends it with close().
+          if (!this.conn.handshakeComplete) this.fail(new TlsError('closed', 'the transport closed before the handshake completed', { code: 'ECONNRESET' }));
+          this.endReadable();
+          return;
+        }
+        this.conn.receive(value);
+        this.handle(this.conn.process());
+        this.flush();
+      }
+    } catch (e) {
+      this.fail(new TlsError('closed', 'the transport failed while receiving', { cause: e }));
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failed !== undefined) return;
+    this.failed = error;
+    this.openedD.reject(error);
+    this.closedD.reject(error);
+    try {
+      this.readableController.error(error);
+    } catch {
+      // already closed
+    }
+    this.readableDone = true;
+    this.writableDone = true;
+    // The fatal alert, if any, is in the output: send it, then close the transport.
+    this.flush();
+    void this.sending.then(() => this.transportWriter.close()).catch(() => undefined);
+    void this.transportReader.cancel().catch(() => undefined);
+  }
+
+  private finishIfDone(): void {
+    if (this.failed !== undefined || !this.readableDone || !this.writableDone) return;
+    void this.transportReader.cancel().catch(() => undefined);
+    this.closedD.resolve();
+  }
+}
