@@ -293,3 +293,24 @@ test('renegotiate on TLS 1.3 is refused as node:tls refuses it', async () => {
   }
   assert.deepEqual(results[0], results[1]);
 });
+
+test('getSession() right after a TLS 1.3 handshake: a session that is not offered again, as node:tls gives', async () => {
+  const server = createServer({ key, cert }, (s) => s.end('bye'));
+  const port = await opened.listen(server);
+  const client = opened.track(connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }));
+  const ticket = once<Buffer>(client, 'session');
+  await once(client, 'secureConnect');
+  client.resume();
+  const early = client.getSession();
+  assert.ok(Buffer.isBuffer(early));
+  const [resumable] = await ticket;
+  assert.equal(early!.equals(resumable!), false);
+  for (const [session, reused] of [[early, false], [resumable, true]] as const) {
+    const again = opened.track(connect({ port, host: '127.0.0.1', ca, servername: 'localhost', session }));
+    await once(again, 'secureConnect');
+    assert.equal(again.isSessionReused(), reused);
+    again.destroy();
+  }
+  client.destroy();
+  await opened.closeServer(server);
+});

@@ -9,7 +9,7 @@ import { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type ConnectionInfo } from '../connection.js';
 import type { ClientConfig, ServerConfig } from '../config.js';
-import type { SessionStore } from '../handshake/resumption.js';
+import { encodeClientSession, type SessionStore } from '../handshake/resumption.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
@@ -557,6 +557,18 @@ export class TLSSocket extends Duplex {
         this.authorized = false;
         this.authorizationError = (err as Error & { code?: string }).code ?? err.message;
       }
+    }
+    if (!this.#isServer && this.#session === undefined && info.protocol === 'TLSv1.3') {
+      // node: right after a TLS 1.3 handshake getSession() gives a session that cannot be
+      // resumed (the tickets come later, in 'session'); given back as `session`, it is not offered.
+      this.#session = Buffer.from(
+        encodeClientSession({
+          version: info.version ?? 0x0304, cipherSuite: info.cipherSuite?.id ?? 0, serverName: this.#identityName ?? '',
+          receivedAt: Date.now(), lifetime: 0, sessionId: new Uint8Array(0), secret: new Uint8Array(0),
+          extendedMasterSecret: false, ticket: new Uint8Array(0), ticketAgeAdd: 0, maxEarlyData: 0,
+          alpnProtocol: info.alpnProtocol || '', peerCertificates: [],
+        }),
+      );
     }
     this.#secure = true;
     this.secureConnecting = false;
