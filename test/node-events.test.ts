@@ -305,6 +305,8 @@ test('getSession() right after a TLS 1.3 handshake: a session that is not offere
   assert.ok(Buffer.isBuffer(early));
   const [resumable] = await ticket;
   assert.equal(early!.equals(resumable!), false);
+  // The ticket of the last session, as node's getTLSTicket() gives it.
+  assert.ok((client as TLSSocket).getTLSTicket()!.length > 0);
   for (const [session, reused] of [[early, false], [resumable, true]] as const) {
     const again = opened.track(connect({ port, host: '127.0.0.1', ca, servername: 'localhost', session }));
     await once(again, 'secureConnect');

@@ -9,7 +9,7 @@ import { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type ConnectionInfo } from '../connection.js';
 import type { ClientConfig, ServerConfig } from '../config.js';
-import { encodeClientSession, type SessionStore } from '../handshake/resumption.js';
+import { decodeClientSession, encodeClientSession, type SessionStore } from '../handshake/resumption.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
@@ -899,6 +899,12 @@ export class TLSSocket extends Duplex {
     if (!Number.isInteger(size) || size < 512 || size > 16384) return false;
     this.#conn.setMaxSendFragment(size);
     return true;
+  }
+
+  /** node: the session ticket the client holds (RFC 5077 / RFC 8446 NewSessionTicket), undefined without one. */
+  getTLSTicket(): Buffer | undefined {
+    const ticket = this.#session === undefined ? undefined : decodeClientSession(this.#session)?.ticket;
+    return ticket && ticket.length > 0 ? Buffer.from(ticket) : undefined;
   }
 
   getSession(): Buffer | undefined {
