@@ -18,7 +18,7 @@ import { decodeServerState, openTicket, type ServerSessionState } from './resump
 import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
 import { isEcdheGroup } from './client.js';
-import { ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
+import { ffdheGroups } from '../keys/ffdhe.js';
 import type { Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
@@ -148,8 +148,10 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
   // RFC 8422 Section 4: without supported_groups the client takes any curve; we use our first.
   const ecGroups = config.groups.filter(isEcdheGroup);
   const ecGroup = offer.groups === undefined ? ecGroups[0] : ecGroups.find((g) => offer.groups!.includes(g));
-  // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it).
-  const listsFfdhe = offer.groups?.some((g) => ffdheGroup(g) !== undefined) ?? false;
+  // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it);
+  // a client listing any code point of the FFDHE range (256-511), even ones we do not know, gets
+  // no DHE suite unless it names one of ours.
+  const listsFfdhe = offer.groups?.some((g) => g >= 0x0100 && g <= 0x01ff) ?? false;
   const dhGroup = listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group))?.group : ffdheGroups[0]!.group;
   for (const id of order) {
     const suite = suiteById(id);
