@@ -183,9 +183,9 @@ describe('TLS 1.2 DHE and the FFDHE range (RFC 7919 Section 4)', () => {
   const DHE = suiteByName('DHE-RSA-AES128-GCM-SHA256')!.id;
   const RSA = suiteByName('AES128-GCM-SHA256')!.id;
   /** The suite our server picks for a client offering DHE then RSA key exchange and these groups. */
-  function picked(groups: number[]): number | undefined {
+  function picked(groups: number[], suites = [DHE, RSA]): number | string | undefined {
     // The group list goes out as written: a provider that knows no group would refuse it in the config.
-    const client = makeClientConfig(k, { maxVersion: TLS12, cipherSuites: [DHE, RSA], groups: [NamedGroup.secp256r1] });
+    const client = makeClientConfig(k, { maxVersion: TLS12, cipherSuites: suites, groups: [NamedGroup.secp256r1] });
     const pair = Pair.create(client, makeServerConfig(k, { maxVersion: TLS12, cipherSuites: [DHE, RSA] }), 'localhost', (from, bytes) => {
       if (from !== 'client' || bytes[5] !== HandshakeType.client_hello) return bytes;
       // supported_groups 00 0a | 00 04 | 00 02 | 00 17: one group, rewritten to the one under test.
@@ -197,11 +197,15 @@ describe('TLS 1.2 DHE and the FFDHE range (RFC 7919 Section 4)', () => {
       return copy;
     });
     pair.run(2);
-    return pair.server.info.cipherSuite?.id;
+    return pair.server.error?.kind ?? pair.server.info.cipherSuite?.id;
   }
 
   it('a client listing only an FFDHE code point we do not know gets no DHE suite (the RSA one instead)', () => {
     assert.equal(picked([0x01fc]), RSA);
+  });
+
+  it('a client offering only DHE suites and an FFDHE code point we do not know gets insufficient_security', () => {
+    assert.equal(picked([0x01fc], [DHE]), 'insufficient_security');
   });
 
   it('a client listing ffdhe3072 gets DHE in that group; one listing only a curve gets DHE in ffdhe2048', () => {

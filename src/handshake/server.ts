@@ -153,6 +153,7 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
   // no DHE suite unless it names one of ours.
   const listsFfdhe = offer.groups?.some((g) => g >= 0x0100 && g <= 0x01ff) ?? false;
   const dhGroup = listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group))?.group : ffdheGroups[0]!.group;
+  let dheWithoutGroup = false;
   for (const id of order) {
     const suite = suiteById(id);
     if (!suite || !suiteAllowedAt(suite, version)) continue;
@@ -161,7 +162,10 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     const ecdhe = suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk';
     const dhe = suite.kx === 'dhe' || suite.kx === 'dhe_psk';
     const group = ecdhe ? ecGroup : dhe ? dhGroup : undefined;
-    if ((ecdhe || dhe) && group === undefined) continue;
+    if ((ecdhe || dhe) && group === undefined) {
+      dheWithoutGroup ||= dhe;
+      continue;
+    }
     // RFC 4279 Section 2: the pre-shared key authenticates; no certificate is sent.
     if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined };
     for (const certified of config.certificates) {
@@ -173,6 +177,9 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
       if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
     }
   }
+  // RFC 7919 Section 4: with no other suite, a DHE suite refused for want of a common FFDHE group is
+  // insufficient_security.
+  if (dheWithoutGroup) throw new TlsError('insufficient_security', 'no FFDHE group in common with the client, and no other cipher suite');
   return undefined;
 }
 
