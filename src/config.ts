@@ -215,8 +215,8 @@ export interface ServerConfig extends CommonConfig {
   readonly requestCert: boolean;
   /**
    * The schemes a TLS 1.2 CertificateRequest offers, which a client CertificateVerify may use:
-   * signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1 (legacySignatureSchemes12) unless
-   * signatureSchemes was given. Older TLS 1.2 clients sign only with SHA-1; the signature covers the
+   * signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1 (legacySignatureSchemes12) while
+   * signatureSchemes is the default list. Older TLS 1.2 clients sign only with SHA-1; the signature covers the
    * whole transcript with both randoms, which a collision would have to match during the handshake.
    */
   readonly clientSignatureSchemes12: readonly number[];
@@ -374,7 +374,7 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     certificatesFor: options.certificatesFor,
     requestCert: options.requestCert ?? false,
     clientSignatureSchemes12: options.clientSignatureSchemes12 ??
-      (options.signatureSchemes === undefined ? [...common.signatureSchemes, ...legacySignatureSchemes12] : common.signatureSchemes),
+      (common.signatureSchemes === defaultSignatureSchemes ? [...defaultSignatureSchemes, ...legacySignatureSchemes12] : common.signatureSchemes),
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
     ticketKeys,
     ticketKeyRotation: schedule.rotation,

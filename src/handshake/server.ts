@@ -6,7 +6,7 @@ import { TlsError } from '../errors.js';
 import { isPskSuite, suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
 import {
-  CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, ProtocolVersion,
+  CompressionMethod, ECPointFormat, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion,
 } from '../wire/enums.js';
 import {
   decodeAlpn, decodeEcPointFormats, decodeRenegotiationInfo, decodeServerName, decodeSignatureAlgorithms,
@@ -145,9 +145,12 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
   const order = config.preferServerCipherOrder
     ? config.cipherSuites.filter((id) => clientSuites.has(id))
     : hello.cipherSuites.filter((id) => serverSuites.has(id));
-  // RFC 8422 Section 4: without supported_groups the client takes any curve; we use our first.
+  // RFC 8422 Section 4: without supported_groups the client takes any curve. Such a client predates
+  // RFC 8422 (and X25519), so P-256, the curve every RFC 4492 client knows, when we enable it.
   const ecGroups = config.groups.filter(isEcdheGroup);
-  const ecGroup = offer.groups === undefined ? ecGroups[0] : ecGroups.find((g) => offer.groups!.includes(g));
+  const ecGroup = offer.groups === undefined
+    ? (ecGroups.includes(NamedGroup.secp256r1) ? NamedGroup.secp256r1 : ecGroups[0])
+    : ecGroups.find((g) => offer.groups!.includes(g));
   // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it);
   // a client listing any code point of the FFDHE range (256-511), even ones we do not know, gets
   // no DHE suite unless it names one of ours.
