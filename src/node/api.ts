@@ -7,12 +7,15 @@ import type { Duplex } from 'node:stream';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { suiteByName } from '../suites.js';
 import { expandCipherString, tls13SuiteNames } from '../cipher-string.js';
-import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, type TlsOptions } from './options.js';
+import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, getDefaultCiphers, type TlsOptions } from './options.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { TLSSocket, type TLSSocketOptions } from './socket.js';
 import { validateServerPskOptions, validateSocketPskCallback } from './psk.js';
 
 export { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, TLSSocket };
+
+/** node's default cipher string (tls.DEFAULT_CIPHERS): what `ciphers` is when not given. */
+export const DEFAULT_CIPHERS: string = getDefaultCiphers();
 export type { TlsOptions, TLSSocketOptions, PeerCertificate };
 
 /** The trusted roots node:tls ships (Mozilla's), as PEM strings. */
