@@ -5,6 +5,8 @@ import { defaultCipherSuites, suiteById } from './suites.js';
 import { MAX_STRUCTURED_HANDSHAKE_BODY } from './wire/messages.js';
 import type { Annotator } from './trace.js';
 import type { Certificate } from './x509/certificate.js';
+import type { Crl } from './x509/crl.js';
+import type { VerifyProfile } from './x509/verify.js';
 import {
   DEFAULT_TICKET_KEY_LIFETIME, DEFAULT_TICKET_KEY_ROTATION, MAX_TICKET_KEYS, MemorySessionStore, ReplayFilter, TICKET_KEY_LENGTH,
   TicketKeyRing, type SessionStore,
@@ -36,6 +38,15 @@ export interface CommonConfig {
   readonly roots: readonly Certificate[];
   /** Whether a failed peer certificate check is fatal (node:tls rejectUnauthorized). */
   readonly rejectUnauthorized: boolean;
+  /**
+   * The certificate rules (docs/certificates.md): 'webpki', the default, or 'node', what node:tls
+   * accepts (the node:tls-compatible API uses it).
+   */
+  readonly certificateProfile: VerifyProfile;
+  /** Client, 'webpki' profile: check the server's subject CN when its certificate has no dNSName (private PKIs). */
+  readonly commonNameFallback: boolean;
+  /** CRLs the peer's chain is checked against (RFC 5280 Section 6.3); when set, each certificate below the anchor needs one. */
+  readonly crls: readonly Crl[] | undefined;
   /** Offer / accept the extended master secret (RFC 7627). */
   readonly extendedMasterSecret: boolean;
   /** The clock for certificate validity. */
@@ -193,6 +204,12 @@ export interface ClientConfig extends CommonConfig {
   /** Ask the server to staple an OCSP response (status_request, RFC 6066 Section 8; node:tls requestOCSP). */
   readonly requestOcsp: boolean;
   /**
+   * Check the stapled OCSP response (RFC 6960, see ocsp.ts) and require one: implies requestOcsp.
+   * A revoked certificate fails with CERT_REVOKED, a missing or unusable response with OCSP_VERIFY_NEEDED
+   * or OCSP_VERIFY_FAILED (under rejectUnauthorized: false, as authorizationError).
+   */
+  readonly requireOcsp: boolean;
+  /**
    * The pre-shared key to use with this server, or undefined for none (node:tls pskCallback).
    * Asked while the ClientHello is built when TLS 1.3 is offered (`hint` undefined: the key is
    * offered as an external PSK, RFC 8446 Section 4.2.11), and again when the server chose a
@@ -215,8 +232,8 @@ export interface ServerConfig extends CommonConfig {
   readonly requestCert: boolean;
   /**
    * The schemes a TLS 1.2 CertificateRequest offers, which a client CertificateVerify may use:
-   * signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1 (legacySignatureSchemes12) unless
-   * signatureSchemes was given. Older TLS 1.2 clients sign only with SHA-1; the signature covers the
+   * signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1 (legacySignatureSchemes12) while
+   * signatureSchemes is the default list. Older TLS 1.2 clients sign only with SHA-1; the signature covers the
    * whole transcript with both randoms, which a collision would have to match during the handshake.
    */
   readonly clientSignatureSchemes12: readonly number[];
@@ -317,6 +334,9 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     alpnProtocols: options.alpnProtocols ?? [],
     roots: options.roots ?? [],
     rejectUnauthorized: options.rejectUnauthorized ?? true,
+    certificateProfile: options.certificateProfile ?? 'webpki',
+    commonNameFallback: options.commonNameFallback ?? false,
+    crls: options.crls,
     extendedMasterSecret: options.extendedMasterSecret ?? true,
     now: options.now ?? (() => new Date()),
     keyLog: options.keyLog,
@@ -357,10 +377,12 @@ function validateCommon(config: CommonConfig): void {
 }
 
 export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig {
+  const requireOcsp = options.requireOcsp ?? false;
   return {
     ...commonDefaults(options),
     certificates: options.certificates ?? [],
-    requestOcsp: options.requestOcsp ?? false,
+    requestOcsp: (options.requestOcsp ?? false) || requireOcsp,
+    requireOcsp,
     pskForHint: options.pskForHint,
   };
 }
@@ -379,7 +401,7 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     certificatesFor: options.certificatesFor,
     requestCert: options.requestCert ?? false,
     clientSignatureSchemes12: options.clientSignatureSchemes12 ??
-      (options.signatureSchemes === undefined ? [...common.signatureSchemes, ...legacySignatureSchemes12] : common.signatureSchemes),
+      (common.signatureSchemes === defaultSignatureSchemes ? [...defaultSignatureSchemes, ...legacySignatureSchemes12] : common.signatureSchemes),
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
     ticketKeys,
     ticketKeyRotation: schedule.rotation,

@@ -253,8 +253,17 @@ describe('typetls verify', { skip: !hasOpenssl && 'needs the openssl binary', co
     assert.equal(good.code, 0, good.stderr);
     const leaf = new X509Certificate(readFileSync(pki.ecdsaCert));
     const ca = new X509Certificate(readFileSync(pki.caCert));
-    const out = JSON.parse(good.stdout) as { ok: boolean; chain: Array<Record<string, unknown>> };
-    assert.deepEqual(Object.keys(out), ['ok', 'chain']);
+    const out = JSON.parse(good.stdout) as { ok: boolean; chain: Array<Record<string, unknown>>; stats: Record<string, number> };
+    assert.deepEqual(Object.keys(out), ['ok', 'chain', 'stats']);
+    // What path building spent, against its fixed budgets: one signature check for a leaf under its root.
+    assert.deepEqual(out.stats, {
+      signatureChecks: 1,
+      signatureBudget: 100,
+      candidates: 1,
+      candidateBudget: 2000,
+      nameConstraintComparisons: 0,
+      nameConstraintBudget: 250000,
+    });
     assert.equal(out.ok, true);
     assert.equal(out.chain.length, 2);
     assert.deepEqual(out.chain[0], {
@@ -276,7 +285,9 @@ describe('typetls verify', { skip: !hasOpenssl && 'needs the openssl binary', co
 
     const bad = await verify('--ca', pki.caCert, '--json', pki.expiredCert);
     assert.equal(bad.code, 1);
-    assert.deepEqual(JSON.parse(bad.stdout), { ok: false, code: 'CERT_HAS_EXPIRED', message: 'certificate has expired' });
+    const failed = JSON.parse(bad.stdout) as Record<string, unknown>;
+    assert.deepEqual({ ...failed, stats: undefined }, { ok: false, code: 'CERT_HAS_EXPIRED', message: 'certificate has expired', stats: undefined });
+    assert.equal((failed['stats'] as Record<string, number>)['signatureChecks'], 1);
     assert.equal(bad.stderr, 'error: CERT_HAS_EXPIRED: certificate has expired\n');
   });
 

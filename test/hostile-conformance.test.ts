@@ -5,12 +5,14 @@
 // exception escaped.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
 import { ClientConnection, ServerConnection, type ConnectionEvent } from '../src/connection.js';
+import { createSecureContext } from '../src/node/api.js';
 import { suiteByName } from '../src/suites.js';
 import { AlertDescription, ExtensionType, HandshakeType, NamedGroup, SignatureScheme } from '../src/wire/enums.js';
-import { decodeHandshake, encodeHandshake, type CertificateRequest, type ClientHello, type ServerHello } from '../src/wire/messages.js';
+import { decodeHandshake, encodeHandshake, type CertificateRequest, type ClientHello, type ServerHello, type ServerKeyExchangeEcdhe } from '../src/wire/messages.js';
 import { handshakeMessagesOf } from './flight.js';
 import { concatBytes, splitRecords } from './fuzz/mutator.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
@@ -201,6 +203,11 @@ describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () 
     assert.deepEqual(requested({ signatureSchemes: [SignatureScheme.rsa_pss_rsae_sha256] }), [SignatureScheme.rsa_pss_rsae_sha256]);
   });
 
+  it('a server made through the node API (createSecureContext) offers them too', () => {
+    const context = createSecureContext({ cert: readFileSync(k.pki.rsaCert), key: readFileSync(k.pki.rsaKey) });
+    assert.deepEqual(context.serverConfig.clientSignatureSchemes12.slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
+  });
+
   it('a client that signs with rsa_pkcs1_sha1 is accepted', () => {
     const pair = Pair.create(
       makeClientConfig(k, { maxVersion: TLS12, cipherSuites: [rsaGcm.id], signatureSchemes: [SignatureScheme.rsa_pkcs1_sha1], certificates: [k.client] }),
@@ -235,5 +242,27 @@ describe('TLS 1.2 resumption and the extended master secret (RFC 7627 5.3)', () 
     assert.equal(v.conn.error, undefined);
     const sh = decodeHandshake(H.server_hello, handshakeMessagesOf(out)[0]!.body, { version: TLS12 }) as ServerHello;
     assert.deepEqual(sh.legacySessionId, sessionId);
+  });
+});
+
+describe('TLS 1.2 ECDHE without supported_groups (RFC 8422 Section 4)', () => {
+  const ecdhe = suiteByName('ECDHE-RSA-AES128-GCM-SHA256')!;
+  function serverKeyExchange(hello: ClientHello): ServerKeyExchangeEcdhe {
+    const v = new Victim(new ServerConnection(makeServerConfig(k)));
+    const out = v.feed(helloRecord(hello));
+    assert.equal(v.conn.error, undefined);
+    const ske = handshakeMessagesOf(out).find((m) => m.type === H.server_key_exchange)!;
+    return decodeHandshake(H.server_key_exchange, ske.body, { version: TLS12, kx: 'ecdhe' }) as ServerKeyExchangeEcdhe;
+  }
+
+  it('a client that names no groups gets P-256, the curve every RFC 4492 client knows', () => {
+    const ske = serverKeyExchange(without(clientHello({ maxVersion: TLS12, cipherSuites: [ecdhe.id] }), ExtensionType.supported_groups));
+    assert.equal(ske.namedGroup, NamedGroup.secp256r1);
+  });
+
+  it('a client with no extensions at all gets P-256 signed with rsa_pkcs1_sha1 (RFC 5246 7.4.1.4.1)', () => {
+    const ske = serverKeyExchange({ ...clientHello({ maxVersion: TLS12, cipherSuites: [ecdhe.id] }), extensions: [] });
+    assert.equal(ske.namedGroup, NamedGroup.secp256r1);
+    assert.equal(ske.signatureScheme, SignatureScheme.rsa_pkcs1_sha1);
   });
 });

@@ -119,7 +119,7 @@ for (const cell of cells) {
 
     assert.equal(client.encrypted, true);
     assert.equal(client.authorized, true, `authorizationError: ${client.authorizationError}`);
-    assert.equal(client.authorizationError, undefined);
+    assert.equal(client.authorizationError, null);
     assert.equal(client.getProtocol(), cell.version);
     assert.deepEqual(client.getCipher(), { name: cell.cipher, standardName: cell.standard, version: cell.version });
     assert.equal(client.alpnProtocol, 'http/1.1');

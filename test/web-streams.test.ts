@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { accept, connect, type ByteTransport, type TlsSocket } from '../src/web/socket.js';
+import { accept, connect, type ByteTransport } from '../src/web/socket.js';
 import { makeTestPki, type TestPki } from './certs/make.js';
+import { readAll, send } from './web-helpers.js';
 import { startOpensslServer, stopAllPeers } from './interop/peers.js';
 
 let pki: TestPki;
@@ -37,23 +38,6 @@ async function tcp(port: number): Promise<ByteTransport> {
   });
   const web = Duplex.toWeb(socket) as unknown as { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
   return { readable: web.readable, writable: web.writable };
-}
-
-async function readAll(socket: TlsSocket): Promise<string> {
-  const reader = socket.readable.getReader();
-  const chunks: Uint8Array[] = [];
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function send(socket: TlsSocket, text: string): Promise<void> {
-  const writer = socket.writable.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  writer.releaseLock();
 }
 
 describe('typetls/web connect() to openssl s_server over a TCP socket as web streams', () => {

@@ -173,7 +173,20 @@ const versionChoices = ['1.2', '1.3'] as const;
 /** What the library speaks: TLS 1.0 and 1.1 only when asked for (node:tls minVersion). */
 const allVersionChoices = ['1.0', '1.1', '1.2', '1.3'] as const;
 
+const cnFallbackOption: OptionSpec = {
+  name: 'cn-fallback',
+  kind: 'switch',
+  help: "For private PKIs only: take the subject CN as the server's name when its certificate has no DNS name in subjectAltName.",
+};
+
 const tlsOptions = (role: 'server' | 'client'): OptionSpec[] => [
+  {
+    name: 'crl',
+    kind: 'value',
+    metavar: 'FILE',
+    repeat: true,
+    help: `PEM or DER CRLs: every certificate of the ${role === 'server' ? 'client' : 'server'}'s chain below its root must have a current one and not be listed (CERT_REVOKED).`,
+  },
   {
     name: 'min-version',
     kind: 'value',
@@ -348,6 +361,12 @@ export const clientCommand: CommandSpec = {
     { name: 'cert', kind: 'value', metavar: 'FILE', help: 'PEM client certificate chain, for servers that ask for one.' },
     { name: 'key', kind: 'value', metavar: 'FILE', help: 'PEM private key of --cert.' },
     { name: 'insecure', kind: 'switch', help: 'Do not verify the server certificate (testing only).' },
+    {
+      name: 'require-ocsp',
+      kind: 'switch',
+      help: 'Ask for a stapled OCSP response and require a valid one for the server certificate: signed by its issuer or a delegated responder, for this certificate, current, and not revoked.',
+    },
+    cnFallbackOption,
     ...tlsOptions('client'),
     {
       name: 'sess-out',
@@ -509,7 +528,17 @@ export const verifyCommand: CommandSpec = {
       help: 'The extended key usage the leaf must allow: serverAuth or clientAuth.',
     },
     { name: 'at', kind: 'value', metavar: 'DATE', default: 'now', help: 'Verify at this ISO 8601 time (2026-01-31 or 2026-01-31T12:00:00Z).' },
-    { name: 'max-depth', kind: 'value', metavar: 'N', default: '8', help: 'The most intermediates allowed between the leaf and the root.' },
+    { name: 'max-depth', kind: 'value', metavar: 'N', default: '8', help: 'The most intermediates allowed between the leaf and the root (self-issued ones not counted).' },
+    { name: 'crl', kind: 'value', metavar: 'FILE', repeat: true, help: 'PEM or DER CRLs: every certificate below the root must have a current one and not be listed (CERT_REVOKED).' },
+    cnFallbackOption,
+    {
+      name: 'profile',
+      kind: 'value',
+      metavar: 'webpki|node',
+      choices: ['webpki', 'node'],
+      default: 'webpki',
+      help: "The rules: webpki (the CA/Browser Forum profile, as Chrome and rustls) or node (what node:tls accepts). See docs/certificates.md.",
+    },
     { name: 'json', kind: 'switch', help: 'Print the result as one JSON object on stdout: {"ok":true,"chain":[...]} or {"ok":false,"code","message"}.' },
     helpOption,
   ],

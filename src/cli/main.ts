@@ -54,6 +54,8 @@ function commonTlsOptions(args: ParsedArgs): Record<string, unknown> {
   if (min && max && min > max) throw new UsageError('--min-version is above --max-version', args.command);
   // Without --ciphers, typetls's own order (AES-128-GCM first), not node's default string.
   options['ciphers'] = args.get('ciphers') || ownCipherString;
+  // A server allows DHE (with the RFC 7919 groups), which node's API leaves off without dhparam.
+  options['dhparam'] = 'auto';
   const groups = args.get('groups');
   if (groups) options['ecdhCurve'] = groups;
   const alpn = args.get('alpn');
@@ -63,6 +65,10 @@ function commonTlsOptions(args: ParsedArgs): Record<string, unknown> {
     options['ALPNProtocols'] = list;
   }
   if (args.has('trace')) options['trace'] = createRenderer(process.stderr);
+  // The command line holds certificates to the CA/Browser Forum profile, as typetls's own API does.
+  options['certificateProfile'] = 'webpki';
+  const crls = args.all('crl');
+  if (crls.length > 0) options['crl'] = crls.map((f) => readOption('--crl', f));
   const psk = pskKey(args);
   const identity = args.get('psk-identity') ?? 'Client_identity';
   if (psk && args.command.name === 'server') {
@@ -191,6 +197,8 @@ async function runClient(args: ParsedArgs): Promise<number> {
     options['key'] = readOption('--key', key);
   }
   options['rejectUnauthorized'] = !args.has('insecure');
+  if (args.has('require-ocsp')) options['requireOCSP'] = true;
+  if (args.has('cn-fallback')) options['commonNameFallback'] = true;
   const sessIn = args.get('sess-in');
   if (sessIn) options['session'] = readOption('--sess-in', sessIn);
   const sessOut = args.get('sess-out');

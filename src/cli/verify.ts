@@ -151,6 +151,11 @@ export function readCertificates(what: string, path: string): Uint8Array[] {
   return ders;
 }
 
+/** A CRL file as bytes (PEM or DER; verifyCertificateChain tells them apart). */
+function readCrlFile(path: string): Uint8Array {
+  return readInput('--crl', path);
+}
+
 /** node:tls rootCertificates, those the parser accepts (as the TLS client uses them). */
 function systemRoots(): Uint8Array[] {
   const roots: Uint8Array[] = [];
@@ -209,6 +214,9 @@ export async function runVerify(args: ParsedArgs, streams: VerifyStreams = proce
       ...parseHost(args.get('host')),
       ...(time ? { time } : {}),
       ...(maxDepth !== undefined ? { maxDepth } : {}),
+      ...(args.has('cn-fallback') ? { commonNameFallback: true } : {}),
+      ...(args.get('profile') === 'node' ? { profile: 'node' as const } : {}),
+      ...(args.all('crl').length > 0 ? { crl: args.all('crl').map((f) => readCrlFile(f)) } : {}),
     });
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
@@ -217,13 +225,13 @@ export async function runVerify(args: ParsedArgs, streams: VerifyStreams = proce
   }
 
   if (!result.ok) {
-    if (json) streams.stdout.write(`${JSON.stringify({ ok: false, code: result.code, message: result.message }, null, 2)}\n`);
+    if (json) streams.stdout.write(`${JSON.stringify({ ok: false, code: result.code, message: result.message, stats: result.stats }, null, 2)}\n`);
     streams.stderr.write(`error: ${result.code}: ${result.message}\n`);
     return 1;
   }
   const chain = result.chain.map(describeCertificate);
   if (json) {
-    streams.stdout.write(`${JSON.stringify({ ok: true, chain }, null, 2)}\n`);
+    streams.stdout.write(`${JSON.stringify({ ok: true, chain, stats: result.stats }, null, 2)}\n`);
   } else {
     streams.stdout.write(['OK', ...chain.map(formatChainLine)].join('\n') + '\n');
   }

@@ -446,9 +446,13 @@ function readEcPrivateKey(bytes: Uint8Array, outerGroup: number | undefined): Ke
     if (group === undefined) throw new TlsError('bad_certificate', 'EC private key names no curve');
     if (innerGroup !== undefined && innerGroup !== group) throw new TlsError('bad_certificate', 'EC private key names two curves');
     const c = nistCurves.get(group)!;
-    if (scalar.length !== c.size || !c.curve.utils.isValidSecretKey(scalar)) throw new TlsError('bad_certificate', 'EC private key is out of range');
+    // RFC 5915 Section 3 fixes the length; some encoders drop leading zero bytes, which are put back.
+    if (scalar.length > c.size) throw new TlsError('bad_certificate', 'EC private key is longer than its curve');
+    const padded = new Uint8Array(c.size);
+    padded.set(scalar, c.size - scalar.length);
+    if (!c.curve.utils.isValidSecretKey(padded)) throw new TlsError('bad_certificate', 'EC private key is out of range');
     // The public point is computed from the scalar, never taken from the file.
-    return { kind: 'ec', group, scalar: scalar.slice(), point: c.curve.getPublicKey(scalar, false) };
+    return { kind: 'ec', group, scalar: padded, point: c.curve.getPublicKey(padded, false) };
   });
 }
 
@@ -582,6 +586,9 @@ export class PortableCryptoProvider implements CryptoProvider {
   }
 
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
+    if (algorithm === 'AES-128-CCM' || algorithm === 'AES-128-CCM-8') {
+      throw new TlsError('internal_error', `${algorithm} is not in the portable provider (the TLS 1.3 CCM suites need the node:crypto one)`);
+    }
     return new PortableAead(algorithm, key.slice());
   }
 

@@ -12,7 +12,7 @@ import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange, Serve
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
 import {
-  checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate,
+  checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, checkStapledOcsp,
   type HandshakeContext, type Input, type State,
 } from './common.js';
 import { isEcdheGroup, type ClientOffer } from './client.js';
@@ -49,7 +49,8 @@ export class ExpectCertificate implements State {
     // ECDHE and DHE sign with it.
     const encrypts = this.hs.suite.kx === 'rsa' || this.hs.suite.kx === 'rsa_psk';
     const keyUsage = encrypts ? 'keyEncipherment' : 'digitalSignature';
-    verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
+    const path = verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
+    if (!this.statusExpected) checkStapledOcsp(cx, path, undefined);
 
     // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
     const serverKey = cx.provider.loadPublicKey(leaf.subjectPublicKeyInfo);
@@ -66,14 +67,18 @@ export class ExpectCertificate implements State {
       : suite.kx === 'rsa_psk'
         ? new ExpectPskServerKeyExchange(this.offer, this.hs, this.ticketExpected, leaf, serverKey)
         : new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, leaf, serverKey, undefined, undefined);
-    return this.statusExpected ? new ExpectCertificateStatus(next) : next;
+    return this.statusExpected ? new ExpectCertificateStatus(next, path) : next;
   }
 }
 
 /** RFC 6066 Section 8: the stapled OCSP response, right after Certificate. */
 export class ExpectCertificateStatus implements State {
   readonly name = 'ExpectCertificateStatus';
-  constructor(readonly next: State) {}
+  constructor(
+    readonly next: State,
+    /** The validated path, for the requireOcsp check. */
+    readonly path: readonly Certificate[] | undefined,
+  ) {}
 
   holds(): TraceFields {
     return this.next.holds();
@@ -82,6 +87,7 @@ export class ExpectCertificateStatus implements State {
   handle(cx: HandshakeContext, input: Input): State {
     const status = expect(cx, input, HandshakeType.certificate_status);
     cx.emit({ type: 'ocspResponse', response: status.response });
+    checkStapledOcsp(cx, this.path, status.response);
     return this.next;
   }
 }

@@ -14,7 +14,7 @@ import { parseCertificate } from '../x509/certificate.js';
 import type { CertificateRequest13, ServerHello } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
 import { applyPeerRecordSizeLimit, checkAnsweredExtensions, offeredPsks, readAlpn, type ClientOffer } from './client.js';
-import { expect, parseChain, verifyPeerCertificate, type HandshakeContext, type Input, type State } from './common.js';
+import { expect, parseChain, verifyPeerCertificate, checkStapledOcsp, type HandshakeContext, type Input, type State } from './common.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
   deriveResumptionMasterSecret, finishedData, holds13, protectionFor, type HandshakeSecrets13, type Negotiated13,
@@ -206,6 +206,7 @@ export class ExpectServerCertificate implements State {
     const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
     // RFC 8446 Section 4.4.2.1: a stapled OCSP response rides on the leaf's entry, and only if asked for.
+    let stapled: Uint8Array | undefined;
     msg.certificateList.forEach((entry, i) => {
       for (const e of entry.extensions) {
         if (e.type !== ExtensionType.status_request && e.type !== ExtensionType.signed_certificate_timestamp) {
@@ -213,12 +214,14 @@ export class ExpectServerCertificate implements State {
         }
         if (e.type === ExtensionType.status_request) {
           if (!this.c.offer.config.requestOcsp || i !== 0) throw new TlsError('unsupported_extension', 'server stapled an OCSP response that was not asked for');
-          cx.emit({ type: 'ocspResponse', response: decodeCertificateStatusExtension(e.data) });
+          stapled = decodeCertificateStatusExtension(e.data);
+          cx.emit({ type: 'ocspResponse', response: stapled });
         }
       }
     });
     // RFC 8446 Section 4.4.2.2: the server's key signs its CertificateVerify.
-    verifyPeerCertificate(cx, chain, 'serverAuth', 'digitalSignature', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
+    const path = verifyPeerCertificate(cx, chain, 'serverAuth', 'digitalSignature', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
+    checkStapledOcsp(cx, path, stapled);
     const key = cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo);
     return new ExpectCertificateVerify(this.c, this.certificateRequested, chain[0]!, key);
   }

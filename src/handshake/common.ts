@@ -8,6 +8,7 @@ import { certificateError, TlsError } from '../errors.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isIpAddress } from '../x509/identity.js';
 import { verifyChain, type LeafKeyUsage } from '../x509/verify.js';
+import { checkOcspResponse } from '../x509/ocsp.js';
 import type { HandshakeFrame } from '../record/framer.js';
 import type { PaddingPolicy, RecordProtection } from '../record/protection.js';
 import type { Transcript } from '../keys/transcript.js';
@@ -250,19 +251,52 @@ export function verifyPeerCertificate(
   purpose: 'serverAuth' | 'clientAuth',
   keyUsage: LeafKeyUsage,
   serverName?: string,
-): void {
+): readonly Certificate[] | undefined {
   const target = serverName === undefined ? {} : isIpAddress(serverName) ? { ip: serverName } : { hostname: serverName };
-  const result = verifyChain(cx.provider, { presented: chain, roots: cx.config.roots, now: cx.config.now(), purpose, keyUsage, ...target });
+  const config = cx.config;
+  const result = verifyChain(cx.provider, {
+    presented: chain,
+    roots: config.roots,
+    now: config.now(),
+    purpose,
+    keyUsage,
+    profile: config.certificateProfile,
+    commonNameFallback: config.commonNameFallback,
+    ...(config.crls !== undefined ? { crls: config.crls } : {}),
+    ...target,
+  });
   if (result.ok) {
     cx.info.authorized = true;
     cx.info.authorizationError = undefined;
-    return;
+    return result.chain;
   }
-  const error = certificateError(result.code, result.message);
+  refuseCertificate(cx, result.code, result.message);
+  return undefined;
+}
+
+/** A failed certificate check: fatal under rejectUnauthorized, else recorded in info (node:tls semantics). */
+function refuseCertificate(cx: HandshakeContext, code: string, message: string): void {
+  const error = certificateError(code, message);
   cx.info.authorized = false;
   cx.info.authorizationError = error;
-  cx.trace?.({ kind: 'note', side: cx.side, text: `certificate check failed: ${result.code}: ${result.message}` });
+  cx.trace?.({ kind: 'note', side: cx.side, text: `certificate check failed: ${code}: ${message}` });
   if (cx.config.rejectUnauthorized) throw error;
+}
+
+/**
+ * With requireOcsp, the server's stapled OCSP response (RFC 6066 Section 8, RFC 8446 Section
+ * 4.4.2.1) must vouch for its validated leaf (x509/ocsp.ts): none is OCSP_VERIFY_NEEDED, revoked
+ * CERT_REVOKED. `path` is the validated path (undefined when the chain itself failed, already reported).
+ */
+export function checkStapledOcsp(cx: HandshakeContext, path: readonly Certificate[] | undefined, response: Uint8Array | undefined): void {
+  const config = cx.config as CommonConfig & { readonly requireOcsp?: boolean };
+  if (!config.requireOcsp || path === undefined) return;
+  if (response === undefined) {
+    refuseCertificate(cx, 'OCSP_VERIFY_NEEDED', 'OCSP verification needed: the server stapled no OCSP response');
+    return;
+  }
+  const failure = checkOcspResponse(cx.provider, response, path[0]!, path[1] ?? path[0]!, config.now());
+  if (failure) refuseCertificate(cx, failure.code, failure.message);
 }
 
 /** Parses a received chain; a malformed certificate, or too many, is bad_certificate (RFC 5246 Section 7.2.2). */

@@ -5,21 +5,29 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
-import { cipherSuites } from '../suites.js';
-import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, type TlsOptions } from './options.js';
+import { suiteByName } from '../suites.js';
+import { expandCipherString, tls13SuiteNames } from '../cipher-string.js';
+import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, getDefaultCiphers, type TlsOptions } from './options.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { TLSSocket, type TLSSocketOptions } from './socket.js';
 import { validateServerPskOptions, validateSocketPskCallback } from './psk.js';
 
 export { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, TLSSocket };
+
+/** node's default cipher string (tls.DEFAULT_CIPHERS): what `ciphers` is when not given. */
+export const DEFAULT_CIPHERS: string = getDefaultCiphers();
 export type { TlsOptions, TLSSocketOptions, PeerCertificate };
 
 /** The trusted roots node:tls ships (Mozilla's), as PEM strings. */
 export const rootCertificates: readonly string[] = nodeRootCertificates;
 
-/** The supported cipher suites as node:tls lists them: lowercase OpenSSL names. */
+/**
+ * The cipher suites as node:tls lists them (its OpenSSL's DEFAULT list and the five TLS 1.3
+ * suites, lower-case OpenSSL names, sorted), less those typetls does not implement.
+ */
 export function getCiphers(): string[] {
-  return cipherSuites.map((s) => s.openSslName.toLowerCase());
+  const names = [...tls13SuiteNames, ...expandCipherString('DEFAULT').ciphers.map((c) => c.name)];
+  return [...new Set(names.filter((n) => suiteByName(n) !== undefined).map((n) => n.toLowerCase()))].sort();
 }
 
 export function createSecureContext(options: TlsOptions = {}): SecureContext {
@@ -50,6 +58,7 @@ export function connect(...args: unknown[]): TLSSocket {
   const { options, callback } = normalizeConnectArgs(args);
   // Checked before any connection is made, as node checks it when it makes the socket.
   validateSocketPskCallback(options.pskCallback);
+  checkMinDHSize(options);
   // As node: the options are checked (the context made) before any connection is opened.
   const secureContext = options.secureContext ?? new SecureContext(options);
   let transport = options.socket;
@@ -86,6 +95,22 @@ export function connect(...args: unknown[]): TLSSocket {
   if (options.timeout !== undefined) socket.setTimeout(options.timeout);
   if (callback) socket.once('secureConnect', callback);
   return socket;
+}
+
+/**
+ * node checks minDHSize (default 1024) with its internal assertions. typetls's client takes only
+ * primes of 2048 bits or more whatever the value (the option is checked, not otherwise used).
+ */
+function checkMinDHSize(options: ConnectionOptions): void {
+  if (!Object.hasOwn(options, 'minDHSize')) return;
+  const value = (options as { minDHSize?: unknown }).minDHSize;
+  const problem = typeof value !== 'number' ? 'is not a number' : !(value > 0) ? 'is not a positive number' : undefined;
+  if (problem === undefined) return;
+  throw codedError(
+    'ERR_INTERNAL_ASSERTION',
+    `options.minDHSize ${problem}: ${String(value)}\nThis is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n` +
+      'Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n',
+  );
 }
 
 function normalizeConnectArgs(args: unknown[]): { options: ConnectionOptions; callback: SecureConnectListener | undefined } {

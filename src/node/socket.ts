@@ -131,8 +131,8 @@ export class TLSSocket extends Duplex {
   readonly encrypted = true;
   /** Whether the peer's certificate verified (node:tls). */
   authorized = false;
-  /** Why it did not: a node-style code such as 'CERT_HAS_EXPIRED'. */
-  authorizationError: string | undefined = undefined;
+  /** Why it did not: a node-style code such as 'CERT_HAS_EXPIRED'; null when it did (or was not checked), as in node. */
+  authorizationError: string | null = null;
   alpnProtocol: string | false | null = null;
   servername: string | false | null | undefined;
   /** The server that accepted this socket (server side). */
@@ -542,7 +542,7 @@ export class TLSSocket extends Duplex {
   #onHandshakeDone(): void {
     const info = this.#conn.info;
     this.authorized = info.authorized;
-    this.authorizationError = info.authorizationError?.code;
+    this.authorizationError = info.authorizationError?.code ?? null;
     this.alpnProtocol = info.alpnProtocol;
     if (this.#isServer) this.servername = info.serverName ?? false;
     if (!this.#isServer && this.#checkIdentity && this.authorized && this.#identityName !== undefined) {

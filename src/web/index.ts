@@ -19,3 +19,5 @@ export function verifyCertificateChain(options: VerifyCertificateChainOptions): 
 // TLS over web streams (a Workers socket, a WebSocket adapter, Deno's streams).
 export { connect, accept } from './socket.js';
 export type { ByteTransport, PemOrDer, TlsCommonOptions, TlsConnectOptions, TlsAcceptOptions, TlsSocket, TlsSocketInfo } from './socket.js';
+export { webSocketTransport } from './websocket.js';
+export type { WebSocketLike } from './websocket.js';

@@ -10,7 +10,7 @@ import { ClientConnection, ServerConnection, type Connection, type ConnectionEve
 import { portableCryptoProvider } from '../crypto/portable.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
-import { ProtocolVersion } from '../wire/enums.js';
+import { namedGroupName, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
 
@@ -63,6 +63,8 @@ export interface TlsSocketInfo {
   readonly protocol: string;
   /** The IANA name of the cipher suite (node:tls getCipher().standardName). */
   readonly cipher: string;
+  /** The key exchange group ('X25519MLKEM768', 'x25519', 'secp256r1', ...), when there was one. */
+  readonly group: string | undefined;
   readonly alpnProtocol: string | false;
   /** The peer's chain as it sent it, leaf first. */
   readonly peerCertificates: readonly Certificate[];
@@ -258,7 +260,7 @@ class StreamSocket implements TlsSocket {
     const out = this.conn.takeOutput();
     if (out.length === 0) return;
     this.sending = this.sending.then(() => this.transportWriter.write(out)).catch((e: unknown) => {
-      this.fail(new TlsError('closed', 'the transport failed while sending', { cause: e }));
+      this.fail(e instanceof TlsError ? e : new TlsError('closed', 'the transport failed while sending', { cause: e }));
     });
   }
 
@@ -270,6 +272,7 @@ class StreamSocket implements TlsSocket {
           this.info = {
             protocol: i.protocol!,
             cipher: i.cipherSuite!.standardName,
+            group: i.group === undefined ? undefined : namedGroupName(i.group),
             alpnProtocol: i.alpnProtocol,
             peerCertificates: i.peerCertificates,
             authorized: i.authorized,
@@ -330,7 +333,8 @@ class StreamSocket implements TlsSocket {
         this.flush();
       }
     } catch (e) {
-      this.fail(new TlsError('closed', 'the transport failed while receiving', { cause: e }));
+      // A transport that fails with a TlsError (the WebSocket adapter's) has said what happened.
+      this.fail(e instanceof TlsError ? e : new TlsError('closed', 'the transport failed while receiving', { cause: e }));
     }
   }
 

@@ -14,7 +14,8 @@ export interface NameTemplate {
 }
 
 export interface CertificateTemplate {
-  readonly subject: NameTemplate;
+  /** The subject: a name to encode, or a parsed Name (an empty one: `{ raw: der.sequence(), attributes: [] }`). */
+  readonly subject: NameTemplate | Name;
   /** The issuer: a name to encode, or a parsed Name whose DER is copied exactly. Absent: self-issued. */
   readonly issuer?: NameTemplate | Name;
   /** Big-endian, unsigned; 16 random bytes with the top bit cleared by default. */
@@ -33,15 +34,38 @@ export interface CertificateTemplate {
   readonly extKeyUsage?: readonly string[];
   /** nameConstraints (RFC 5280 Section 4.2.1.10), critical unless `critical: false`. */
   readonly nameConstraints?: NameConstraintsTemplate;
+  /** rfc822Name and URI entries of the subjectAltName. */
+  readonly emails?: readonly string[];
+  readonly uris?: readonly string[];
+  /** Mark the subjectAltName critical (RFC 5280 Section 4.2.1.6: required when the subject is empty). */
+  readonly subjectAltNameCritical?: boolean;
+  /** basicConstraints criticality; critical in a CA, not in an end entity, by default. */
+  readonly basicConstraintsCritical?: boolean;
+  /** Extensions to leave out, by OID (e.g. Oid.subjectKeyIdentifier), for tests of certificates without them. */
+  readonly omitExtensions?: readonly string[];
+  /** The authorityKeyIdentifier marked critical (RFC 5280 forbids it; for tests). */
+  readonly authorityKeyIdentifierCritical?: boolean;
+  /** The Validity SEQUENCE as given, DER (for tests of odd time encodings); notBefore/notAfter otherwise. */
+  readonly validityDer?: Uint8Array;
+  /** A v1 certificate: no extensions at all. */
+  readonly version1?: boolean;
   /** Further extensions, DER values, appended as given (for tests of unknown or odd extensions). */
   readonly extraExtensions?: readonly { readonly oid: string; readonly critical: boolean; readonly value: Uint8Array }[];
 }
 
 export interface SubtreesTemplate {
-  /** dNSName bases ("example.com", ".example.com"). */
+  /** dNSName bases ("example.com"). */
   readonly dns?: readonly string[];
   /** iPAddress bases in CIDR form ("10.0.0.0/8", "2001:db8::/32"). */
   readonly ip?: readonly string[];
+  /** rfc822Name bases ("a@example.com", "example.com", ".example.com"). */
+  readonly email?: readonly string[];
+  /** uniformResourceIdentifier bases ("example.com", ".example.com"). */
+  readonly uri?: readonly string[];
+  /** directoryName bases. */
+  readonly dirName?: readonly NameTemplate[];
+  /** otherName bases by type-id (the value an empty UTF8String). */
+  readonly otherName?: readonly string[];
 }
 
 export interface NameConstraintsTemplate {
@@ -52,8 +76,13 @@ export interface NameConstraintsTemplate {
 
 /** NameConstraints DER (RFC 5280 Section 4.2.1.10): GeneralSubtree bases only, minimum and maximum absent. */
 export function encodeNameConstraints(nc: NameConstraintsTemplate): Uint8Array {
+  const text = (s: string) => new TextEncoder().encode(s);
   const subtrees = (t: SubtreesTemplate): Uint8Array[] => [
-    ...(t.dns ?? []).map((d) => der.sequence(der.implicit(2, new TextEncoder().encode(d)))),
+    ...(t.dns ?? []).map((d) => der.sequence(der.implicit(2, text(d)))),
+    ...(t.email ?? []).map((d) => der.sequence(der.implicit(1, text(d)))),
+    ...(t.uri ?? []).map((d) => der.sequence(der.implicit(6, text(d)))),
+    ...(t.dirName ?? []).map((n) => der.sequence(der.explicit(4, encodeName(n)))),
+    ...(t.otherName ?? []).map((oid) => der.sequence(der.explicit(0, der.oid(oid), der.explicit(0, der.utf8String(''))))),
     ...(t.ip ?? []).map((cidr) => {
       const [addr, bits] = cidr.split('/');
       const address = parseIpAddress(addr ?? '');
@@ -76,7 +105,7 @@ export function encodeNameConstraints(nc: NameConstraintsTemplate): Uint8Array {
 }
 
 /** X.501 Name: one attribute per RDN, O before CN (the conventional order). */
-function encodeName(name: NameTemplate | Name): Uint8Array {
+export function encodeName(name: NameTemplate | Name): Uint8Array {
   if ('raw' in name) return name.raw;
   const rdn = (oid: string, value: string) => der.set(der.sequence(der.oid(oid), der.utf8String(value)));
   const rdns: Uint8Array[] = [];
@@ -180,8 +209,8 @@ export function buildCertificate(
   const isCA = template.isCA ?? false;
   const bc: Uint8Array[] = [];
   if (isCA) bc.push(der.boolean(true));
-  if (isCA && template.pathLenConstraint !== undefined) bc.push(der.smallInteger(template.pathLenConstraint));
-  extensions.push(extension(Oid.basicConstraints, isCA, der.sequence(...bc)));
+  if (template.pathLenConstraint !== undefined) bc.push(der.smallInteger(template.pathLenConstraint));
+  extensions.push(extension(Oid.basicConstraints, template.basicConstraintsCritical ?? isCA, der.sequence(...bc)));
   const keyUsage = template.keyUsage ?? (isCA ? KeyUsage.keyCertSign | KeyUsage.cRLSign : undefined);
   // RFC 5280 Section 4.2.1.3: SHOULD be critical.
   if (keyUsage !== undefined) extensions.push(extension(Oid.keyUsage, true, keyUsageBitString(keyUsage)));
@@ -190,12 +219,14 @@ export function buildCertificate(
   }
   const names: Uint8Array[] = [];
   for (const d of template.dnsNames ?? []) names.push(der.implicit(2, new TextEncoder().encode(d)));
+  for (const e of template.emails ?? []) names.push(der.implicit(1, new TextEncoder().encode(e)));
+  for (const u of template.uris ?? []) names.push(der.implicit(6, new TextEncoder().encode(u)));
   for (const ip of template.ipAddresses ?? []) {
     const bytes = parseIpAddress(ip);
     if (!bytes) throw new TlsError('api_misuse', `${ip} is not an IP address`);
     names.push(der.implicit(7, bytes));
   }
-  if (names.length) extensions.push(extension(Oid.subjectAltName, false, der.sequence(...names)));
+  if (names.length) extensions.push(extension(Oid.subjectAltName, template.subjectAltNameCritical ?? false, der.sequence(...names)));
   if (template.nameConstraints) {
     extensions.push(
       extension(Oid.nameConstraints, template.nameConstraints.critical ?? true, encodeNameConstraints(template.nameConstraints)),
@@ -204,22 +235,41 @@ export function buildCertificate(
   // RFC 5280 Section 4.2.1.2 and 4.2.1.1
   extensions.push(extension(Oid.subjectKeyIdentifier, false, der.octetString(keyIdentifier(provider, template.subjectPublicKeyInfo))));
   extensions.push(
-    extension(Oid.authorityKeyIdentifier, false, der.sequence(der.implicit(0, keyIdentifier(provider, issuerKey.spki)))),
+    extension(
+      Oid.authorityKeyIdentifier,
+      template.authorityKeyIdentifierCritical ?? false,
+      der.sequence(der.implicit(0, keyIdentifier(provider, issuerKey.spki))),
+    ),
   );
   for (const e of template.extraExtensions ?? []) extensions.push(extension(e.oid, e.critical, e.value));
+  const omitted = new Set((template.omitExtensions ?? []).map((oid) => bytesKey(der.oid(oid))));
+  const kept = extensions.filter((e) => !omitted.has(bytesKey(extensionOid(e))));
 
+  const v1 = template.version1 ?? false;
   const tbs = der.sequence(
-    der.explicit(0, der.smallInteger(2)), // v3
+    ...(v1 ? [] : [der.explicit(0, der.smallInteger(2))]), // v3
     der.unsignedInteger(serial),
     algorithm,
     issuer,
-    der.sequence(der.time(truncateToSeconds(template.notBefore)), der.time(truncateToSeconds(template.notAfter))),
+    template.validityDer ?? der.sequence(der.time(truncateToSeconds(template.notBefore)), der.time(truncateToSeconds(template.notAfter))),
     subject,
     template.subjectPublicKeyInfo,
-    der.explicit(3, der.sequence(...extensions)),
+    ...(v1 ? [] : [der.explicit(3, der.sequence(...kept))]),
   );
   const signature = provider.sign(issuerKey, signatureScheme, tbs);
   return der.sequence(tbs, algorithm, der.bitString(signature));
+}
+
+/** The extnID of an encoded Extension (its first element). */
+function extensionOid(ext: Uint8Array): Uint8Array {
+  return DerReader.readAll(ext, 'Extension', (r) => {
+    const s = r.sequence('Extension');
+    return s.element('extnID').raw;
+  });
+}
+
+function bytesKey(b: Uint8Array): string {
+  return Array.from(b).join(',');
 }
 
 function truncateToSeconds(d: Date): Date {

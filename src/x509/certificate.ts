@@ -52,6 +52,12 @@ export interface SubjectAltName {
   readonly ipAddresses: readonly Uint8Array[];
   readonly emails: readonly string[];
   readonly uris: readonly string[];
+  /** directoryName entries. */
+  readonly directoryNames: readonly Name[];
+  /** The type-id of each otherName entry. */
+  readonly otherNames: readonly string[];
+  /** The other forms present (x400Address, ediPartyName, registeredID), by name. */
+  readonly otherForms: readonly string[];
 }
 
 export interface CertificateExtension {
@@ -86,19 +92,36 @@ export interface Certificate {
   readonly extKeyUsage: readonly string[] | undefined;
   readonly subjectAltName: SubjectAltName | undefined;
   readonly subjectKeyIdentifier: Uint8Array | undefined;
+  /** The keyIdentifier of the authorityKeyIdentifier extension. */
   readonly authorityKeyIdentifier: Uint8Array | undefined;
+  /** Which fields the authorityKeyIdentifier extension holds, when present. */
+  readonly authorityKeyIdentifierFields: { readonly keyIdentifier: boolean; readonly issuer: boolean; readonly serial: boolean } | undefined;
   /** The nameConstraints extension (RFC 5280 Section 4.2.1.10), or undefined when absent. */
   readonly nameConstraints: NameConstraints | undefined;
+  /** An RSA key's modulus length in bits (the significant bits of n). */
+  readonly rsaModulusBits: number | undefined;
+  /** An EC key's parameters: a named curve, explicit parameters (RFC 5480 forbids them) or anything else. */
+  readonly ecParameters: 'named' | 'explicit' | 'other' | undefined;
 }
 
 /** One side (permitted or excluded) of a nameConstraints extension, by name form. */
 export interface GeneralSubtrees {
-  /** dNSName bases: "example.com" (the name and its subdomains) or ".example.com" (subdomains only). */
+  /** dNSName bases: "example.com" (the name and its subdomains), "" (every name). */
   readonly dnsNames: readonly string[];
   /** iPAddress bases: address and mask of the same length (4 or 16 bytes each). */
   readonly ipRanges: readonly { readonly address: Uint8Array; readonly mask: Uint8Array }[];
-  /** The GeneralName forms present that this validator does not process ("rfc822Name", "directoryName", ...). */
-  readonly unsupportedForms: readonly string[];
+  /** rfc822Name bases: a mailbox ("a@example.com"), a host ("example.com") or a domain (".example.com"). */
+  readonly emails: readonly string[];
+  /** uniformResourceIdentifier bases: a host ("example.com") or a domain (".example.com"). */
+  readonly uris: readonly string[];
+  /** directoryName bases. */
+  readonly directoryNames: readonly Name[];
+  /** otherName bases, by type-id: a name of such a type cannot be compared, so it is refused. */
+  readonly otherNames: readonly string[];
+  /** The other GeneralName forms present ("x400Address", "ediPartyName", "registeredID"). */
+  readonly otherForms: readonly string[];
+  /** Why a base is malformed (a dNSName that is not a name, an iPAddress mask that is not a prefix, ...). */
+  readonly malformed: readonly string[];
 }
 
 export interface NameConstraints {
@@ -144,6 +167,19 @@ export const Oid = {
   anyExtendedKeyUsage: '2.5.29.37.0',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
+  // RFC 5280 Section 4.2.2.1
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  // RFC 5280 Section 5.2, 5.3
+  cRLNumber: '2.5.29.20',
+  deltaCRLIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  cRLReason: '2.5.29.21',
+  invalidityDate: '2.5.29.24',
+  certificateIssuer: '2.5.29.29',
+  // RFC 6960
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
 } as const;
 
 /** KeyUsage bits as this module numbers them: bit n of the BIT STRING is 1 << n (RFC 5280 Section 4.2.1.3). */
@@ -186,13 +222,13 @@ const namedCurves = new Map<string, number>([
 ]);
 
 /** AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL } (RFC 5280 Section 4.1.1.2). */
-interface AlgorithmIdentifier {
+export interface AlgorithmIdentifier {
   readonly oid: string;
   readonly params: DerElement | undefined;
   readonly raw: Uint8Array;
 }
 
-function readAlgorithmIdentifier(r: DerReader, field: string): AlgorithmIdentifier {
+export function readAlgorithmIdentifier(r: DerReader, field: string): AlgorithmIdentifier {
   const el = r.expectElement(Tag.SEQUENCE, field);
   return DerReader.readAll(el.contents, `${r.context}.${field}`, (a) => {
     const oid = a.oid('algorithm');
@@ -222,7 +258,7 @@ const pssSchemeOfHash = new Map<string, number>([
  * The TLS SignatureScheme that verifies a certificate signature made with this
  * algorithm, or undefined when there is none (the signature then fails to verify).
  */
-function signatureSchemeOf(alg: AlgorithmIdentifier): number | undefined {
+export function signatureSchemeOf(alg: AlgorithmIdentifier): number | undefined {
   switch (alg.oid) {
     // RFC 4055 Section 5: the parameters are NULL (absent is accepted, as most do).
     case Oid.sha1WithRSAEncryption:
@@ -299,7 +335,7 @@ function pssScheme(params: Uint8Array): number | undefined {
 }
 
 /** Name ::= SEQUENCE OF RelativeDistinguishedName (RFC 5280 Section 4.1.2.4). */
-function readName(r: DerReader, field: string): Name {
+export function readName(r: DerReader, field: string): Name {
   const el = r.expectElement(Tag.SEQUENCE, field);
   const attributes: NameAttribute[] = [];
   const names = new DerReader(el.contents, `${r.context}.${field}`);
@@ -390,7 +426,7 @@ function parseCertificateUncached(der: Uint8Array): Certificate {
     validity.end();
     const subject = readName(t, 'subject');
     const spkiEl = t.expectElement(Tag.SEQUENCE, 'subjectPublicKeyInfo');
-    const { publicKeyAlgorithm, namedCurve } = readSubjectPublicKeyInfo(spkiEl.contents);
+    const { publicKeyAlgorithm, namedCurve, rsaModulusBits, ecParameters } = readSubjectPublicKeyInfo(spkiEl.contents);
     // RFC 5280 Section 4.1.2.8: unique identifiers only in v2 and v3.
     // UniqueIdentifier ::= BIT STRING, [1] and [2] IMPLICIT (primitive in DER).
     const issuerUid = t.implicit(1, 'issuerUniqueID');
@@ -403,19 +439,9 @@ function parseCertificateUncached(der: Uint8Array): Certificate {
     if (e) {
       // RFC 5280 Section 4.1.2.9: extensions only in v3.
       if (version !== 3) throw malformed(`a v${version} certificate has extensions`);
-      const list = e.sequence('Extensions');
+      extensions.push(...readExtensions(e, 'Extensions'));
       e.end();
-      if (list.empty()) throw malformed('TBSCertificate.extensions is empty');
-      while (!list.empty()) {
-        const ext = list.sequence('Extension');
-        const oid = ext.oid('extnID');
-        const critical = ext.peekTag() === Tag.BOOLEAN ? ext.boolean('critical') : false;
-        const value = ext.octetString('extnValue');
-        ext.end();
-        // RFC 5280 Section 4.2: a certificate MUST NOT include more than one instance of an extension.
-        if (extensions.some((x) => x.oid === oid)) throw malformed(`extension ${oid} appears twice`);
-        extensions.push({ oid, critical, value });
-      }
+      if (extensions.length === 0) throw malformed('TBSCertificate.extensions is empty');
     }
     t.end();
 
@@ -434,37 +460,74 @@ function parseCertificateUncached(der: Uint8Array): Certificate {
       subjectPublicKeyInfo: spkiEl.raw,
       publicKeyAlgorithm,
       namedCurve,
+      rsaModulusBits,
+      ecParameters,
       extensions,
       ...parsed,
     };
   });
 }
 
+/** Extensions ::= SEQUENCE OF Extension (RFC 5280 Section 4.1, 5.1): certificates', CRLs' and CRL entries'. */
+export function readExtensions(r: DerReader, field: string): CertificateExtension[] {
+  const list = r.sequence(field);
+  const out: CertificateExtension[] = [];
+  while (!list.empty()) {
+    const ext = list.sequence('Extension');
+    const oid = ext.oid('extnID');
+    const critical = ext.peekTag() === Tag.BOOLEAN ? ext.boolean('critical') : false;
+    const value = ext.octetString('extnValue');
+    ext.end();
+    // RFC 5280 Section 4.2: a certificate MUST NOT include more than one instance of an extension (5.2 for CRLs).
+    if (out.some((x) => x.oid === oid)) throw malformed(`extension ${oid} appears twice`);
+    out.push({ oid, critical, value });
+  }
+  return out;
+}
+
 /** SubjectPublicKeyInfo (RFC 5280 Section 4.1.2.7): the key's algorithm and, for EC keys, its curve. */
-function readSubjectPublicKeyInfo(contents: Uint8Array): {
-  publicKeyAlgorithm: Certificate['publicKeyAlgorithm'];
-  namedCurve: number | undefined;
-} {
+function readSubjectPublicKeyInfo(contents: Uint8Array): Pick<Certificate, 'publicKeyAlgorithm' | 'namedCurve' | 'rsaModulusBits' | 'ecParameters'> {
   return DerReader.readAll(contents, 'SubjectPublicKeyInfo', (r) => {
     const alg = readAlgorithmIdentifier(r, 'algorithm');
-    r.bitString('subjectPublicKey');
+    const key = r.bitString('subjectPublicKey');
+    const none = { namedCurve: undefined, rsaModulusBits: undefined, ecParameters: undefined };
     switch (alg.oid) {
       case Oid.rsaEncryption:
-        return { publicKeyAlgorithm: 'rsa', namedCurve: undefined };
+        return { ...none, publicKeyAlgorithm: 'rsa', rsaModulusBits: rsaModulusBits(key.bytes) };
       case Oid.rsassaPss:
-        return { publicKeyAlgorithm: 'rsa-pss', namedCurve: undefined };
+        return { ...none, publicKeyAlgorithm: 'rsa-pss', rsaModulusBits: rsaModulusBits(key.bytes) };
       case Oid.ed25519:
-        return { publicKeyAlgorithm: 'ed25519', namedCurve: undefined };
+        return { ...none, publicKeyAlgorithm: 'ed25519' };
       case Oid.ecPublicKey: {
-        // RFC 5480 Section 2.1.1: ECParameters ::= CHOICE { namedCurve OID, ... }
+        // RFC 5480 Section 2.1.1: ECParameters ::= CHOICE { namedCurve OID, implicitCurve NULL, specifiedCurve SEQUENCE };
+        // only namedCurve is allowed in certificates.
         const curve =
           alg.params?.tag === Tag.OID ? decodeOid(alg.params.contents, 'SubjectPublicKeyInfo.namedCurve') : undefined;
-        return { publicKeyAlgorithm: 'ec', namedCurve: curve === undefined ? undefined : namedCurves.get(curve) };
+        const ecParameters = curve !== undefined ? 'named' : alg.params?.tag === Tag.SEQUENCE ? 'explicit' : 'other';
+        return { ...none, publicKeyAlgorithm: 'ec', namedCurve: curve === undefined ? undefined : namedCurves.get(curve), ecParameters };
       }
       default:
-        return { publicKeyAlgorithm: 'unknown', namedCurve: undefined };
+        return { ...none, publicKeyAlgorithm: 'unknown' };
     }
   });
+}
+
+/** RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 Appendix A.1.1): n's length in bits. */
+function rsaModulusBits(key: Uint8Array): number | undefined {
+  try {
+    return DerReader.readAll(key, 'RSAPublicKey', (r) => {
+      const s = r.sequence('RSAPublicKey');
+      const n = s.integer('modulus');
+      s.integer('publicExponent');
+      s.end();
+      let i = 0;
+      while (i < n.length && n[i] === 0) i++;
+      if (i === n.length) return 0;
+      return (n.length - i - 1) * 8 + (32 - Math.clz32(n[i]!));
+    });
+  } catch {
+    return undefined; // node:crypto refuses to load such a key; no size to report
+  }
 }
 
 type ParsedExtensions = Pick<
@@ -475,6 +538,7 @@ type ParsedExtensions = Pick<
   | 'subjectAltName'
   | 'subjectKeyIdentifier'
   | 'authorityKeyIdentifier'
+  | 'authorityKeyIdentifierFields'
   | 'nameConstraints'
 >;
 
@@ -488,6 +552,7 @@ function parseExtensions(extensions: readonly CertificateExtension[]): ParsedExt
     subjectAltName: undefined,
     subjectKeyIdentifier: undefined,
     authorityKeyIdentifier: undefined,
+    authorityKeyIdentifierFields: undefined,
     nameConstraints: undefined,
   };
   for (const ext of extensions) {
@@ -531,14 +596,15 @@ function parseExtensions(extensions: readonly CertificateExtension[]): ParsedExt
         break;
       case Oid.authorityKeyIdentifier:
         // RFC 5280 Section 4.2.1.1: SEQUENCE { keyIdentifier [0] IMPLICIT, authorityCertIssuer [1], authorityCertSerialNumber [2] }
-        out.authorityKeyIdentifier = DerReader.readAll(ext.value, 'authorityKeyIdentifier', (r) => {
+        DerReader.readAll(ext.value, 'authorityKeyIdentifier', (r) => {
           const s = r.sequence('AuthorityKeyIdentifier');
           const keyIdentifier = s.implicit(0, 'keyIdentifier');
-          s.optional(contextTag(1, true), 'authorityCertIssuer');
+          const issuer = s.optional(contextTag(1, true), 'authorityCertIssuer');
           const serial = s.implicit(2, 'authorityCertSerialNumber');
           if (serial) checkInteger(serial, 'authorityKeyIdentifier.authorityCertSerialNumber');
           s.end();
-          return keyIdentifier;
+          out.authorityKeyIdentifier = keyIdentifier;
+          out.authorityKeyIdentifierFields = { keyIdentifier: keyIdentifier !== undefined, issuer: issuer !== undefined, serial: serial !== undefined };
         });
         break;
       case Oid.nameConstraints:
@@ -549,21 +615,13 @@ function parseExtensions(extensions: readonly CertificateExtension[]): ParsedExt
   return out;
 }
 
-const generalNameForms = [
-  'otherName',
-  'rfc822Name',
-  'dNSName',
-  'x400Address',
-  'directoryName',
-  'ediPartyName',
-  'uniformResourceIdentifier',
-  'iPAddress',
-  'registeredID',
-] as const;
 
 /**
  * NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
  * excludedSubtrees [1] GeneralSubtrees OPTIONAL } (RFC 5280 Section 4.2.1.10).
+ * What DER cannot encode is refused here; what is well-formed DER but not a valid constraint
+ * (a dNSName base with a leading period, a mask that is not a prefix) is kept in `malformed`,
+ * so that validation refuses the path with its own code instead of the parser refusing the certificate.
  */
 function readNameConstraints(r: DerReader): NameConstraints {
   const s = r.sequence('NameConstraints');
@@ -577,29 +635,59 @@ function readNameConstraints(r: DerReader): NameConstraints {
     const list = new DerReader(el.contents, `nameConstraints.${field}`);
     // GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree
     if (list.empty()) throw malformed(`nameConstraints.${field} is empty`);
-    const out = { dnsNames: [] as string[], ipRanges: [] as { address: Uint8Array; mask: Uint8Array }[], unsupportedForms: [] as string[] };
+    const out = {
+      dnsNames: [] as string[],
+      ipRanges: [] as { address: Uint8Array; mask: Uint8Array }[],
+      emails: [] as string[],
+      uris: [] as string[],
+      directoryNames: [] as Name[],
+      otherNames: [] as string[],
+      otherForms: [] as string[],
+      malformed: [] as string[],
+    };
     while (!list.empty()) {
       // GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL }
       const subtree = list.sequence('GeneralSubtree');
       const base = subtree.element('base');
       // RFC 5280 Section 4.2.1.10: minimum MUST be zero (so absent in DER) and maximum MUST be absent.
       if (!subtree.empty()) throw malformed(`nameConstraints.${field} has a minimum or maximum`);
-      if ((base.tag & 0xc0) !== 0x80) throw malformed(`nameConstraints.${field} holds a base that is not a GeneralName`);
-      switch (base.tag) {
-        case contextTag(2, false): {
-          const name = decodeString(Tag.IA5String, base.contents, `nameConstraints.${field}.dNSName`)!;
-          out.dnsNames.push(name);
+      const name = readGeneralName(base, `nameConstraints.${field}`);
+      switch (name.form) {
+        case 'dNSName':
+          // RFC 5280 Section 4.2.1.10: a host name; zero or more labels added on the left satisfy it.
+          // The leading-period form belongs to rfc822Name and URI, not to dNSName (as webpki and pyca read it).
+          if (name.value !== '' && !isDnsName(name.value)) out.malformed.push(`dNSName constraint "${name.value}" is not a DNS name`);
+          out.dnsNames.push(name.value);
           break;
-        }
-        case contextTag(7, false): {
+        case 'iPAddress': {
           // RFC 5280 Section 4.2.1.10: the address followed by its mask, 8 octets for IPv4, 32 for IPv6.
-          const n = base.contents.length;
+          const n = name.value.length;
           if (n !== 8 && n !== 32) throw malformed(`nameConstraints.${field}.iPAddress has ${n} bytes`);
-          out.ipRanges.push({ address: base.contents.subarray(0, n / 2), mask: base.contents.subarray(n / 2) });
+          const mask = name.value.subarray(n / 2);
+          if (!isPrefixMask(mask)) out.malformed.push(`iPAddress constraint has a mask that is not a prefix`);
+          out.ipRanges.push({ address: name.value.subarray(0, n / 2), mask });
           break;
         }
+        case 'rfc822Name':
+          if (!/^([^@\s]+@)?\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(name.value)) {
+            out.malformed.push(`rfc822Name constraint "${name.value}" is not a mailbox, host or domain`);
+          }
+          out.emails.push(name.value);
+          break;
+        case 'uniformResourceIdentifier':
+          if (!/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(name.value)) {
+            out.malformed.push(`uniformResourceIdentifier constraint "${name.value}" is not a host or domain`);
+          }
+          out.uris.push(name.value);
+          break;
+        case 'directoryName':
+          out.directoryNames.push(name.value);
+          break;
+        case 'otherName':
+          out.otherNames.push(name.typeId);
+          break;
         default:
-          out.unsupportedForms.push(generalNameForms[base.tag & 0x1f] ?? `[${base.tag & 0x1f}]`);
+          out.otherForms.push(name.form);
       }
     }
     return out;
@@ -607,39 +695,116 @@ function readNameConstraints(r: DerReader): NameConstraints {
   return { permitted: subtrees(permittedEl, 'permittedSubtrees'), excluded: subtrees(excludedEl, 'excludedSubtrees') };
 }
 
+/** A host name in the preferred name syntax (RFC 1034 Section 3.5, RFC 1123 Section 2.1): LDH labels of 1..63, no empty label. */
+export function isDnsName(name: string): boolean {
+  const labels = (name.endsWith('.') ? name.slice(0, -1) : name).split('.');
+  return name.length <= 253 && labels.every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
+}
+
+function isPrefixMask(mask: Uint8Array): boolean {
+  let ended = false;
+  for (const byte of mask) {
+    for (let bit = 7; bit >= 0; bit--) {
+      const set = (byte >> bit) & 1;
+      if (set && ended) return false;
+      if (!set) ended = true;
+    }
+  }
+  return true;
+}
+
+type GeneralName =
+  | { readonly form: 'rfc822Name' | 'dNSName' | 'uniformResourceIdentifier'; readonly value: string }
+  | { readonly form: 'iPAddress'; readonly value: Uint8Array }
+  | { readonly form: 'directoryName'; readonly value: Name }
+  | { readonly form: 'otherName'; readonly typeId: string }
+  | { readonly form: 'x400Address' | 'ediPartyName' | 'registeredID' };
+
+/**
+ * GeneralName (RFC 5280 Section 4.2.1.6): otherName [0], rfc822Name [1] IA5String, dNSName [2] IA5String,
+ * x400Address [3], directoryName [4] EXPLICIT Name, ediPartyName [5], uniformResourceIdentifier [6] IA5String,
+ * iPAddress [7] OCTET STRING, registeredID [8] OID.
+ */
+function readGeneralName(el: DerElement, field: string): GeneralName {
+  const ia5 = (form: string) => decodeString(Tag.IA5String, el.contents, `${field}.${form}`)!;
+  switch (el.tag) {
+    case contextTag(0, true): {
+      // AnotherName ::= SEQUENCE { type-id OID, value [0] EXPLICIT ANY }
+      const r = new DerReader(el.contents, `${field}.otherName`);
+      const typeId = r.oid('type-id');
+      r.expectElement(contextTag(0, true), 'value');
+      r.end();
+      return { form: 'otherName', typeId };
+    }
+    case contextTag(1, false):
+      return { form: 'rfc822Name', value: ia5('rfc822Name') };
+    case contextTag(2, false):
+      return { form: 'dNSName', value: ia5('dNSName') };
+    case contextTag(3, true):
+      return { form: 'x400Address' };
+    case contextTag(4, true): {
+      const r = new DerReader(el.contents, `${field}.directoryName`);
+      const value = readName(r, 'Name');
+      r.end();
+      return { form: 'directoryName', value };
+    }
+    case contextTag(5, true):
+      return { form: 'ediPartyName' };
+    case contextTag(6, false):
+      return { form: 'uniformResourceIdentifier', value: ia5('uniformResourceIdentifier') };
+    case contextTag(7, false):
+      return { form: 'iPAddress', value: el.contents };
+    case contextTag(8, false):
+      decodeOid(el.contents, `${field}.registeredID`);
+      return { form: 'registeredID' };
+    default:
+      throw malformed(`${field} holds a GeneralName with tag 0x${el.tag.toString(16)}`);
+  }
+}
+
 /** GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280 Section 4.2.1.6). */
 function readGeneralNames(r: DerReader): SubjectAltName {
   const s = r.sequence('GeneralNames');
-  const san = { dnsNames: [] as string[], ipAddresses: [] as Uint8Array[], emails: [] as string[], uris: [] as string[] };
+  const san = {
+    dnsNames: [] as string[],
+    ipAddresses: [] as Uint8Array[],
+    emails: [] as string[],
+    uris: [] as string[],
+    directoryNames: [] as Name[],
+    otherNames: [] as string[],
+    otherForms: [] as string[],
+  };
   if (s.empty()) throw malformed('subjectAltName is empty');
   while (!s.empty()) {
-    const name = s.element('GeneralName');
-    switch (name.tag) {
-      case contextTag(1, false): // rfc822Name [1] IA5String
-        san.emails.push(ia5(name.contents, 'rfc822Name'));
+    const name = readGeneralName(s.element('GeneralName'), 'subjectAltName');
+    switch (name.form) {
+      case 'rfc822Name':
+        san.emails.push(name.value);
         break;
-      case contextTag(2, false): // dNSName [2] IA5String
-        san.dnsNames.push(ia5(name.contents, 'dNSName'));
+      case 'dNSName':
+        san.dnsNames.push(name.value);
         break;
-      case contextTag(6, false): // uniformResourceIdentifier [6] IA5String
-        san.uris.push(ia5(name.contents, 'uniformResourceIdentifier'));
+      case 'uniformResourceIdentifier':
+        san.uris.push(name.value);
         break;
-      case contextTag(7, false): // iPAddress [7] OCTET STRING: 4 or 16 octets
-        if (name.contents.length !== 4 && name.contents.length !== 16) {
-          throw malformed(`subjectAltName.iPAddress has ${name.contents.length} bytes`);
+      case 'iPAddress':
+        // iPAddress [7] OCTET STRING: 4 or 16 octets
+        if (name.value.length !== 4 && name.value.length !== 16) {
+          throw malformed(`subjectAltName.iPAddress has ${name.value.length} bytes`);
         }
-        san.ipAddresses.push(name.contents);
+        san.ipAddresses.push(name.value);
         break;
-      default: // otherName, x400Address, directoryName, ediPartyName, registeredID: kept only in the raw extension
-        if ((name.tag & 0xc0) !== 0x80) throw malformed('subjectAltName holds a GeneralName that is not context-tagged');
+      case 'directoryName':
+        san.directoryNames.push(name.value);
         break;
+      case 'otherName':
+        san.otherNames.push(name.typeId);
+        break;
+      default:
+        san.otherForms.push(name.form);
     }
   }
   return san;
-}
-
-function ia5(b: Uint8Array, field: string): string {
-  return decodeString(Tag.IA5String, b, `subjectAltName.${field}`)!;
 }
 
 /** The subject's or issuer's attribute value by short name ("CN"), or undefined. */

@@ -77,7 +77,10 @@ test('times: RFC 5280 Section 4.1.2.5 forms', () => {
   for (const bad of ['4912312359Z', '491231235959', '491231235959+0100', '491301000000Z', '490230000000Z', '49123123595aZ']) {
     assertMalformed(() => t(Tag.UTCTime, bad));
   }
-  for (const bad of ['20550101120000.5Z', '205501011200Z', '20550101120000']) {
+  // X.690 Section 11.7: fractional seconds, read to the millisecond (RFC 5280 forbids them in certificates, some carry them).
+  assert.equal(t(Tag.GeneralizedTime, '20550101120000.5Z').toISOString(), '2055-01-01T12:00:00.500Z');
+  assert.equal(t(Tag.GeneralizedTime, '20550101120000.1239Z').toISOString(), '2055-01-01T12:00:00.123Z');
+  for (const bad of ['20550101120000.50Z', '20550101120000.Z', '205501011200Z', '20550101120000']) {
     assertMalformed(() => t(Tag.GeneralizedTime, bad));
   }
   assertMalformed(() => new DerReader(h('04 00')).time('t'), /not a UTCTime/);

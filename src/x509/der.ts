@@ -301,8 +301,18 @@ export function parseUtcTime(b: Uint8Array, field: string): Date {
   return timeFields(ascii(b, field), field, 2);
 }
 
+/**
+ * GeneralizedTime. RFC 5280 Section 4.1.2.5.2 says certificates MUST NOT carry fractional seconds,
+ * but X.690 Section 11.7 defines their DER form ("YYYYMMDDHHMMSS.fffZ", no trailing zeros) and
+ * such certificates exist: the fraction is read (to the millisecond, truncated), not taken for an
+ * invalid, hence expired, time. CRLs and OCSP responses use the same type.
+ */
 export function parseGeneralizedTime(b: Uint8Array, field: string): Date {
-  return timeFields(ascii(b, field), field, 4);
+  const s = ascii(b, field);
+  const fraction = /^(\d{14})\.(\d*[1-9])Z$/.exec(s);
+  if (!fraction) return timeFields(s, field, 4);
+  const d = timeFields(`${fraction[1]}Z`, field, 4);
+  return new Date(d.getTime() + Math.floor(Number(`0.${fraction[2]}`) * 1000));
 }
 
 function ascii(b: Uint8Array, field: string): string {

@@ -45,22 +45,41 @@ test('DNS names: case, trailing dot, wildcard rules (RFC 6125 Section 6.4.3)', (
   }
 });
 
-test("node's messages and the CN fallback only without subjectAltName", () => {
+test("node's messages; the CN is a name under node's rules only, when there is no dNSName", () => {
   const cert = fakeCert({ dnsNames: ['localhost'], ipAddresses: [ip('127.0.0.1')] }, 'wrong.example');
-  assert.deepEqual(checkHostname(cert, 'wrong.example.'), {
-    code: 'ERR_TLS_CERT_ALTNAME_INVALID',
-    message:
-      "Hostname/IP does not match certificate's altnames: Host: wrong.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1",
-  });
-  assert.equal(checkHostname(fakeCert(undefined, 'localhost'), 'localhost'), undefined);
-  assert.equal(checkHostname(fakeCert(undefined, '*.example.com'), 'a.example.com'), undefined);
+  for (const rules of ['strict', 'node'] as const) {
+    assert.deepEqual(checkHostname(cert, 'wrong.example.', rules), {
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      message:
+        "Hostname/IP does not match certificate's altnames: Host: wrong.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1",
+    });
+  }
+  assert.equal(checkHostname(fakeCert(undefined, 'localhost'), 'localhost', 'node'), undefined);
+  assert.equal(checkHostname(fakeCert(undefined, '*.example.com'), 'a.example.com', 'node'), undefined);
   assert.equal(
-    checkHostname(fakeCert(undefined, 'localhost'), 'other')!.message,
+    checkHostname(fakeCert(undefined, 'localhost'), 'other', 'node')!.message,
     "Hostname/IP does not match certificate's altnames: Host: other. is not cert's CN: localhost",
   );
-  assert.match(checkHostname(fakeCert(undefined), 'x')!.message, /Cert does not contain a DNS name/);
-  // A subjectAltName with only an IP address: no CN fallback.
+  assert.match(checkHostname(fakeCert(undefined), 'x', 'node')!.message, /Cert does not contain a DNS name/);
+  // node:tls: a subjectAltName with only an IP address leaves the CN as the name.
+  assert.equal(checkHostname(fakeCert({ ipAddresses: [ip('127.0.0.1')] }, 'localhost'), 'localhost', 'node'), undefined);
+  // Strict (the default): the CN is never a name (RFC 9525 Section 6.3, CABF BR 7.1.4.2).
+  assert.match(checkHostname(fakeCert(undefined, 'localhost'), 'localhost')!.message, /does not contain a DNS name in its subjectAltName/);
   assert.ok(checkHostname(fakeCert({ ipAddresses: [ip('127.0.0.1')] }, 'localhost'), 'localhost'));
+});
+
+test('strict rules: names in the preferred syntax, A-labels, no address in another notation', () => {
+  const cert = fakeCert({ dnsNames: ['xn--bcher-kva.example', 'under_score.example', '*.example.com', '127.0.0.1'], ipAddresses: [ip('127.0.0.1')] });
+  assert.equal(checkHostname(cert, 'bücher.example'), undefined, 'an IDN compares as its A-label');
+  assert.equal(checkHostname(cert, 'xn--bcher-kva.example'), undefined);
+  assert.ok(checkHostname(cert, 'under_score.example'), 'a dNSName with an underscore names nothing');
+  assert.equal(checkHostname(cert, 'under_score.example', 'node'), undefined, "node's rules take it");
+  assert.equal(checkHostname(cert, 'a.example.com'), undefined);
+  assert.equal(checkHostname(cert, '127.0.0.1'), undefined, 'an address compares with the iPAddress entries');
+  for (const other of ['0x7f.0.0.1', '127.000.000.001', '2130706433', '127.1']) {
+    assert.ok(checkHostname(cert, other), `${other} is neither an address in canonical form nor a host name`);
+  }
+  assert.ok(checkIp(fakeCert({ dnsNames: ['127.0.0.1'] }), '127.0.0.1'), 'a dNSName in address notation is not an address');
 });
 
 test('IP addresses compare as bytes', () => {

@@ -2,7 +2,7 @@
 // error code and message style.
 
 import type { Certificate, SubjectAltName } from './certificate.js';
-import { nameAttribute } from './certificate.js';
+import { isDnsName, nameAttribute } from './certificate.js';
 
 export interface IdentityError {
   readonly code: 'ERR_TLS_CERT_ALTNAME_INVALID';
@@ -14,24 +14,56 @@ function mismatch(reason: string): IdentityError {
 }
 
 /**
- * Checks a DNS name against the leaf (RFC 6125 Section 6.4): the dNSName SANs
- * when the certificate has a subjectAltName, the subject CN only when it has none.
- * An IP address given as `hostname` is checked as an address (checkIp).
+ * Whose rules the name check follows:
+ * - 'strict' (RFC 9525, CABF BR 7.1.4.2, Chrome since 58, Go since 1.15, rustls): the dNSName
+ *   entries of the subjectAltName only, which must be in the preferred name syntax; the host is
+ *   compared in its A-label form; a certificate without subjectAltName names no host.
+ * - 'node' (node:tls checkServerIdentity): the dNSName entries, or the subject CN when there is none.
  */
-export function checkHostname(cert: Certificate, hostname: string): IdentityError | undefined {
-  const host = unfqdn(hostname);
+export type HostnameRules = 'strict' | 'node';
+
+/**
+ * Checks a DNS name against the leaf (RFC 6125 Section 6.4). An IP address given as
+ * `hostname` is checked as an address (checkIp), against the iPAddress entries only.
+ */
+export function checkHostname(cert: Certificate, hostname: string, rules: HostnameRules = 'strict'): IdentityError | undefined {
+  let host = unfqdn(hostname);
   if (isIpAddress(host)) return checkIp(cert, host);
-  const hostLabels = host.toLowerCase().split('.');
   const san = cert.subjectAltName;
-  if (san) {
-    if (san.dnsNames.some((pattern) => matchesPattern(hostLabels, pattern))) return undefined;
-    return mismatch(`Host: ${host}. is not in the cert's altnames: ${formatAltNames(san)}`);
+  if (rules === 'strict') {
+    const ascii = toALabels(host);
+    // A name ending in a number is an address in another notation ("0x7f.1", "127.000.0.1"), never a host name.
+    if (ascii === undefined || !isDnsName(ascii) || /^(\d+|0x[0-9a-f]*)$/i.test(ascii.split('.').pop()!)) {
+      return mismatch(`Host: ${host}. is not a valid host name`);
+    }
+    host = ascii;
+    if (!san || san.dnsNames.length === 0) {
+      return mismatch(`Host: ${host}. Cert does not contain a DNS name in its subjectAltName (the subject CN is not used)`);
+    }
   }
-  // RFC 6125 Section 6.4.4: the CN-ID only when there are no subjectAltName identifiers.
+  const hostLabels = host.toLowerCase().split('.');
+  const dnsNames = san?.dnsNames ?? [];
+  if (dnsNames.length > 0) {
+    // Under the strict rules a dNSName that is not a name (an underscore, an empty label) matches nothing.
+    const usable = rules === 'strict' ? dnsNames.filter((n) => isDnsName(n.startsWith('*.') ? n.slice(2) : n)) : dnsNames;
+    if (usable.some((pattern) => matchesPattern(hostLabels, pattern))) return undefined;
+    return mismatch(`Host: ${host}. is not in the cert's altnames: ${san ? formatAltNames(san) : ''}`);
+  }
+  // node:tls: the CN only when there are no dNSName identifiers (RFC 6125 Section 6.4.4).
   const cn = nameAttribute(cert.subject, 'CN');
   if (cn === undefined) return mismatch('Cert does not contain a DNS name');
   if (matchesPattern(hostLabels, cn)) return undefined;
   return mismatch(`Host: ${host}. is not cert's CN: ${cn}`);
+}
+
+/** An internationalized name in its A-label (punycode) form (RFC 5890), through the WHATWG URL host parser; ASCII names as they are. */
+function toALabels(host: string): string | undefined {
+  if (/^[\x21-\x7e]*$/.test(host)) return host;
+  try {
+    return new URL(`http://${host}/`).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checks an IP address (IPv4 dotted or IPv6 text) against the leaf's iPAddress SANs (RFC 5280 Section 4.2.1.6). */

@@ -69,6 +69,13 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost,IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[leaf_pss]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:pss.localhost,DNS:localhost,IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [client_only]
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
@@ -130,7 +137,7 @@ export function makePki(): Pki {
   sign('leafEc', 'intermediate', 'leaf');
   key('leafPss', 'p256');
   csr('leafPss', '/CN=pss.localhost');
-  sign('leafPss', 'root', 'leaf', ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest']);
+  sign('leafPss', 'root', 'leaf_pss', ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest']);
   key('otherRoot', 'p256');
   selfSign('otherRoot', '/CN=typetls Other Root', 'v3_ca');
   key('otherLeaf', 'p256');

@@ -120,7 +120,7 @@ test('bad lengths and trailing bytes', async () => {
   }
 });
 
-test('bogus times: month 13, Feb 30, missing Z, a 4-digit year in UTCTime, fractions, hour 24', async () => {
+test('bogus times: month 13, Feb 30, missing Z, a 4-digit year in UTCTime, a non-DER fraction, hour 24', async () => {
   const notAfter = utc('491231235959Z');
   const cases: [string, Uint8Array][] = [
     ['month 13', utc('251301000000Z')],
@@ -130,7 +130,8 @@ test('bogus times: month 13, Feb 30, missing Z, a 4-digit year in UTCTime, fract
     ['a time zone offset', utc('250101000000+0100')],
     ['no seconds', utc('2501010000Z')],
     ['UTCTime with a 4-digit year', utc('20250101000000Z')],
-    ['GeneralizedTime with a fraction', gen('20250101000000.5Z')],
+    // A fraction in its DER form is read (docs/certificates.md); one with a trailing zero is not DER.
+    ['GeneralizedTime with a fraction ending in 0', gen('20250101000000.50Z')],
     ['GeneralizedTime with a 2-digit year', gen('250101000000Z')],
     ['hour 24', utc('250101240000Z')],
     ['minute 60', utc('250101006000Z')],
@@ -196,7 +197,7 @@ test('a deep chain (50 intermediates) is CERT_CHAIN_TOO_LONG at once, and verifi
   const intermediates = [...chain].reverse().map((c) => c.der);
   let started = Date.now();
   const r = await verifyLeaf(deepLeaf.der, { intermediates });
-  assert.deepEqual(r, { ok: false, code: 'CERT_CHAIN_TOO_LONG', message: 'certificate chain too long' });
+  assert.deepEqual({ ...r, stats: undefined }, { ok: false, code: 'CERT_CHAIN_TOO_LONG', message: 'certificate chain too long', stats: undefined });
   assert.ok(Date.now() - started < 2000);
   started = Date.now();
   const allowed = await verifyLeaf(deepLeaf.der, { intermediates, maxDepth: 50 });

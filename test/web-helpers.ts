@@ -1,0 +1,23 @@
+// Reading and writing a typetls/web TlsSocket's streams in tests.
+
+import type { TlsSocket } from '../src/web/socket.js';
+
+/** Everything the socket's readable gives until it ends, as text. */
+export async function readAll(socket: TlsSocket): Promise<string> {
+  const reader = socket.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+  }
+  reader.releaseLock();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Writes text to the socket's writable and lets go of the writer. */
+export async function send(socket: TlsSocket, text: string): Promise<void> {
+  const writer = socket.writable.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  writer.releaseLock();
+}
