@@ -14,6 +14,7 @@ export {
   getCiphers,
   rootCertificates,
   DEFAULT_MIN_VERSION,
+  DEFAULT_CIPHERS,
   DEFAULT_MAX_VERSION,
   Server,
   SecureContext,
@@ -27,7 +28,27 @@ export * from './engine.js';
 export { nodeCryptoProvider } from './crypto/node.js';
 
 import { nodeCryptoProvider } from './crypto/node.js';
+import type { CryptoProvider as CryptoProviderForOcsp } from './crypto/provider.js';
+import { checkOcspResponse as checkOcsp } from './x509/ocsp.js';
+import { parseCertificate as parseCertificateForOcsp } from './x509/certificate.js';
+import { pemDecode as pemDecodeForOcsp } from './x509/pem.js';
 import { verifyCertificateChain as verifyWithProvider, type VerifyCertificateChainOptions, type VerifyResult } from './x509/verify.js';
+
+/**
+ * Checks a DER OCSP response (RFC 6960) for `cert`, issued by `issuer` (each PEM or DER), at `time` (now by
+ * default): undefined when it says good, else `{ code, message }` (CERT_REVOKED, OCSP_CERT_UNKNOWN,
+ * OCSP_VERIFY_FAILED). For an 'OCSPResponse' handler; `requireOCSP: true` makes the client do it itself.
+ * Throws when `cert` or `issuer` cannot be read as a certificate. See docs/certificates.md.
+ */
+export function checkOcspResponse(
+  response: Uint8Array,
+  cert: string | Uint8Array,
+  issuer: string | Uint8Array,
+  options: { readonly time?: Date; readonly provider?: CryptoProviderForOcsp } = {},
+): { readonly code: string; readonly message: string } | undefined {
+  const parse = (x: string | Uint8Array) => parseCertificateForOcsp(typeof x === 'string' ? pemDecodeForOcsp(x).find((b) => b.label === 'CERTIFICATE')?.der ?? new Uint8Array(0) : x);
+  return checkOcsp(options.provider ?? nodeCryptoProvider, new Uint8Array(response), parse(cert), parse(issuer), options.time ?? new Date());
+}
 
 /** Validates a certificate chain (PEM or DER) outside a handshake, with node:crypto unless `provider` is given. */
 export function verifyCertificateChain(options: VerifyCertificateChainOptions): Promise<VerifyResult> {

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { makeTestPki, type TestPki } from '../certs/make.js';
 import { runOpensslClient, startOpensslServer, stopAllPeers } from './peers.js';
 import { connectRejected, connectSecure, startEchoServer } from './typetls-peers.js';
-import { verifyCertificateChain } from '../../src/index.js';
+import { checkOcspResponse, verifyCertificateChain } from '../../src/index.js';
 
 let pki: TestPki;
 let crl: Buffer;
@@ -119,6 +119,22 @@ describe('CRL with real peers', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('checkOcspResponse on responses made by openssl ocsp', () => {
+  it('good, revoked, another certificate, expired, another signer', () => {
+    const ca = readFileSync(pki.caCert, 'utf8');
+    const good = readFileSync(ocsp.good!);
+    const revoked = readFileSync(ocsp.revoked!);
+    assert.equal(checkOcspResponse(good, readFileSync(pki.rsaCert, 'utf8'), ca), undefined);
+    assert.equal(checkOcspResponse(revoked, readFileSync(pki.ecdsaCert, 'utf8'), ca)?.code, 'CERT_REVOKED');
+    assert.match(checkOcspResponse(good, readFileSync(pki.ecdsaCert, 'utf8'), ca)?.message ?? '', /no matching certID/);
+    const later = new Date(Date.now() + 3 * 86400_000);
+    assert.match(checkOcspResponse(good, readFileSync(pki.rsaCert, 'utf8'), ca, { time: later })?.message ?? '', /expired/);
+    // Checked against another issuer: the signer is neither that issuer nor delegated by it.
+    assert.equal(checkOcspResponse(good, readFileSync(pki.rsaCert, 'utf8'), readFileSync(pki.unknownCaCert, 'utf8'))?.code, 'OCSP_VERIFY_FAILED');
+    assert.equal(checkOcspResponse(new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x01]), readFileSync(pki.rsaCert, 'utf8'), ca)?.code, 'OCSP_VERIFY_FAILED');
   });
 });
 

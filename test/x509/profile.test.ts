@@ -390,3 +390,47 @@ test('path building: a hostile bundle of same-name CAs ends within the signature
   assert.equal(hostile.stats?.signatureChecks, hostile.stats?.signatureBudget);
   assert.equal(hostile.stats?.signatureBudget, 100);
 });
+
+test('one code path: the handshake, verifyChain and typetls verify give the same answer for the same chain', async () => {
+  const { clientConfig, serverConfig } = await import('../../src/config.js');
+  const { Pair } = await import('../pair.js');
+  const { fileURLToPath } = await import('node:url');
+  const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const r = root();
+  const inter = ca(r);
+  const nc = ca(r, { nameConstraints: { permitted: { dns: ['example.org'] } } });
+  const loose = ca(r, { basicConstraintsCritical: false });
+  const cases: Array<[string, Made[]]> = [
+    ['a good chain', [leaf(inter), inter]],
+    ['the host only in the CN', [leaf(inter, { dnsNames: [] }), inter]],
+    ['outside the permitted subtree', [leaf(nc), nc]],
+    ['a CA whose basicConstraints is not critical', [leaf(loose), loose]],
+    ['a leaf without AKI', [leaf(inter, { omitExtensions: [Oid.authorityKeyIdentifier] }), inter]],
+    ['an RSA-1024 leaf', [leaf(inter, {}, newKey('rsa1024')), inter]],
+  ];
+  for (const [what, chain] of cases) {
+    const presented = chain.map((c) => parseCertificate(c.der));
+    const direct = verify(chain, r, { hostname: 'a.example.com', keyUsage: 'digitalSignature' });
+    const pair = Pair.create(
+      clientConfig({ provider, roots: [parseCertificate(r.der)] }),
+      serverConfig({ provider, certificates: [{ chain: presented, key: chain[0]!.key }] }),
+      'a.example.com',
+    );
+    pair.run();
+    const handshake = pair.client.handshakeComplete ? 'OK' : pair.client.error?.code;
+    let command: string;
+    try {
+      const out = execFileSync(process.execPath, [cli, 'verify', '--ca', pemFile([r]), '--untrusted', pemFile(chain.slice(1)), '--host', 'a.example.com', pemFile(chain.slice(0, 1))], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      command = out.startsWith('OK') ? 'OK' : out;
+    } catch (e) {
+      command = /^error: ([A-Z_]+):/.exec((e as { stderr?: string }).stderr ?? '')?.[1] ?? String(e);
+    }
+    const expected = direct.ok ? 'OK' : direct.code;
+    assert.equal(handshake, expected, `${what}: the handshake`);
+    assert.equal(command, expected, `${what}: typetls verify`);
+    if (what !== 'a good chain') assert.notEqual(expected, 'OK', what);
+  }
+});
