@@ -261,6 +261,11 @@ export interface ServerConfig extends CommonConfig {
   readonly ticketKeyRing: TicketKeyRing;
   /** Issue session tickets (TLS 1.2 RFC 5077 and TLS 1.3 NewSessionTicket). */
   readonly issueTickets: boolean;
+  /**
+   * TLS 1.3: a connection resumed from a ticket gets a new one too (the default, as Go's
+   * crypto/tls). false: it keeps the ticket it came with, as OpenSSL (and so node:tls) does.
+   */
+  readonly ticketOnResumption: boolean;
   /** Seconds a session or ticket may be resumed for (node:tls sessionTimeout). */
   readonly sessionTimeout: number;
   /** TLS 1.2 session-ID cache; share one store between servers to resume across them. */
@@ -404,6 +409,7 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     ticketKeyLifetime: schedule.lifetime,
     ticketKeyRing: options.ticketKeyRing ?? new TicketKeyRing(common.provider, common.now, schedule, ticketKeys),
     issueTickets: options.issueTickets ?? true,
+    ticketOnResumption: options.ticketOnResumption ?? true,
     sessionTimeout: options.sessionTimeout ?? 300,
     sessionStore: options.sessionStore ?? new MemorySessionStore(),
     maxEarlyData: options.maxEarlyData ?? 0,

@@ -14,6 +14,7 @@ export {
   getCiphers,
   rootCertificates,
   DEFAULT_MIN_VERSION,
+  DEFAULT_CIPHERS,
   DEFAULT_MAX_VERSION,
   Server,
   SecureContext,

@@ -35,6 +35,8 @@ const chacha = { kind: 'aead', algorithm: 'CHACHA20-POLY1305', keyLength: 32, fi
 // In TLS 1.3 every AEAD takes a 12-byte IV and no explicit nonce (RFC 8446 Section 5.3).
 const gcm128v13 = { ...gcm128, fixedIvLength: 12, explicitNonceLength: 0 } as const;
 const gcm256v13 = { ...gcm256, fixedIvLength: 12, explicitNonceLength: 0 } as const;
+const ccm128v13 = { kind: 'aead', algorithm: 'AES-128-CCM', keyLength: 16, fixedIvLength: 12, explicitNonceLength: 0 } as const;
+const ccm8v13 = { kind: 'aead', algorithm: 'AES-128-CCM-8', keyLength: 16, fixedIvLength: 12, explicitNonceLength: 0 } as const;
 const cbc = (bits: 128 | 256, macHash: 'sha1' | 'sha256' | 'sha384') =>
   ({
     kind: 'cbc',
@@ -57,6 +59,9 @@ export const cipherSuites: readonly CipherSuite[] = [
   suite(0x1301, 'TLS_AES_128_GCM_SHA256', 'TLS_AES_128_GCM_SHA256', 'any', 'any', gcm128v13, 'sha256', true),
   suite(0x1302, 'TLS_AES_256_GCM_SHA384', 'TLS_AES_256_GCM_SHA384', 'any', 'any', gcm256v13, 'sha384', true),
   suite(0x1303, 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'any', 'any', chacha, 'sha256', true),
+  // RFC 8446 Section B.4 too, but off unless named, as in OpenSSL (see defaultCipherSuites)
+  suite(0x1304, 'TLS_AES_128_CCM_SHA256', 'TLS_AES_128_CCM_SHA256', 'any', 'any', ccm128v13, 'sha256', true),
+  suite(0x1305, 'TLS_AES_128_CCM_8_SHA256', 'TLS_AES_128_CCM_8_SHA256', 'any', 'any', ccm8v13, 'sha256', true),
   // TLS 1.2 ECDHE with AEAD, RFC 5289 and RFC 7905
   suite(0xc02b, 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ecdhe', 'ecdsa', gcm128, 'sha256'),
   suite(0xc02f, 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ecdhe', 'rsa', gcm128, 'sha256'),
@@ -143,20 +148,26 @@ export function suiteAllowedAt(s: CipherSuite, version: number): boolean {
   return true;
 }
 
-/**
- * Every suite in typetls's own order as a cipher string (OpenSSL names; TLS 1.3's are the IANA
- * ones), for tools that prefer it to node's default string.
- */
-export const ownCipherString: string = cipherSuites.map((s) => s.openSslName).join(':');
 
 /** Whether a TLS 1.2 suite mixes a pre-shared key into its key exchange (RFC 4279). */
 export function isPskSuite(s: CipherSuite): boolean {
   return s.kx === 'psk' || s.kx === 'ecdhe_psk' || s.kx === 'dhe_psk' || s.kx === 'rsa_psk';
 }
 
+/** The TLS 1.3 AES-CCM suites: implemented, but used only when named, as in OpenSSL and node. */
+export function isCcmSuite(s: CipherSuite): boolean {
+  return s.cipher.kind === 'aead' && (s.cipher.algorithm === 'AES-128-CCM' || s.cipher.algorithm === 'AES-128-CCM-8');
+}
+
 /**
- * The suites typetls offers and accepts unless configured otherwise: all of them. The PSK
- * suites among them are offered and chosen only when a pre-shared key is configured
+ * The suites typetls offers and accepts unless configured otherwise: all of them but AES-CCM.
+ * The PSK suites among them are offered and chosen only when a pre-shared key is configured
  * (`ClientConfig.pskForServer`, `ServerConfig.pskForIdentity`), as OpenSSL does.
  */
-export const defaultCipherSuites: readonly number[] = cipherSuites.map((s) => s.id);
+export const defaultCipherSuites: readonly number[] = cipherSuites.filter((s) => !isCcmSuite(s)).map((s) => s.id);
+
+/**
+ * The default suites in typetls's own order as a cipher string (OpenSSL names; TLS 1.3's are
+ * the IANA ones), for tools that prefer it to node's default string.
+ */
+export const ownCipherString: string = cipherSuites.filter((s) => !isCcmSuite(s)).map((s) => s.openSslName).join(':');

@@ -5,9 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { getCiphers as nodeGetCiphers } from 'node:tls';
 
 import { expandCipherString, openSslCiphers } from '../src/cipher-string.js';
 import { selectCiphers } from '../src/node/options.js';
+import { DEFAULT_CIPHERS, getCiphers } from '../src/node/api.js';
+import { constants as nodeConstants } from 'node:crypto';
 import { cipherSuites } from '../src/suites.js';
 
 /** What openssl selects for a TLS 1.2 string: its names in order, or its error's reason. */
@@ -97,4 +100,16 @@ test("the table: every suite of OpenSSL's, with its id, IANA name, version and s
     const c = openSslCiphers.find((x) => x.id === s.id);
     assert.deepEqual([c?.name, c?.standardName], [s.openSslName, s.standardName]);
   }
+});
+
+test("getCiphers(): node:tls's list (lower-case OpenSSL names, sorted), less the suites typetls lacks", () => {
+  const ours = new Set(cipherSuites.map((s) => s.openSslName.toLowerCase()));
+  const expected = nodeGetCiphers().filter((name) => ours.has(name));
+  assert.deepEqual(getCiphers(), expected);
+  assert.ok(expected.includes('tls_aes_128_ccm_8_sha256') && expected.includes('ecdhe-rsa-aes128-gcm-sha256'));
+});
+
+test("DEFAULT_CIPHERS is node's default string, and what ciphers is when not given", () => {
+  assert.equal(DEFAULT_CIPHERS, nodeConstants.defaultCoreCipherList);
+  assert.deepEqual(selectCiphers(undefined), selectCiphers(DEFAULT_CIPHERS));
 });

@@ -54,6 +54,8 @@ function commonTlsOptions(args: ParsedArgs): Record<string, unknown> {
   if (min && max && min > max) throw new UsageError('--min-version is above --max-version', args.command);
   // Without --ciphers, typetls's own order (AES-128-GCM first), not node's default string.
   options['ciphers'] = args.get('ciphers') || ownCipherString;
+  // A server allows DHE (with the RFC 7919 groups), which node's API leaves off without dhparam.
+  options['dhparam'] = 'auto';
   const groups = args.get('groups');
   if (groups) options['ecdhCurve'] = groups;
   const alpn = args.get('alpn');

@@ -9,20 +9,21 @@ import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
   KeyShare, PrivateKey, PublicKey,
 } from './provider.js';
-import { RSA_PKCS1_MD5_SHA1 } from './provider.js';
+import { RSA_PKCS1_MD5_SHA1, aeadTagLength } from './provider.js';
 
 // The node:crypto provider: OpenSSL underneath. The only crypto file that imports node:*.
 
-const aeadCipherName: Record<AeadAlgorithm, crypto.CipherGCMTypes | 'chacha20-poly1305'> = {
+const aeadCipherName: Record<AeadAlgorithm, string> = {
   'AES-128-GCM': 'aes-128-gcm',
   'AES-256-GCM': 'aes-256-gcm',
   'CHACHA20-POLY1305': 'chacha20-poly1305',
+  'AES-128-CCM': 'aes-128-ccm',
+  'AES-128-CCM-8': 'aes-128-ccm',
 };
 const cbcCipherName: Record<CbcAlgorithm, string> = { 'AES-128-CBC': 'aes-128-cbc', 'AES-256-CBC': 'aes-256-cbc' };
 
-const TAG = 16;
-/** One options object for every AEAD cipher (GCM and ChaCha20-Poly1305 need no plaintextLength, only CCM would). */
-const AUTH_TAG_OPTIONS = { authTagLength: TAG } as const;
+/** One options object per tag length (GCM and ChaCha20-Poly1305 need nothing else; CCM also takes plaintextLength per call). */
+const AUTH_TAG_OPTIONS: Record<number, { authTagLength: number }> = { 16: { authTagLength: 16 }, 8: { authTagLength: 8 } };
 
 function u8(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -43,11 +44,16 @@ class NodeHash implements HashContext {
 
 class NodeAead implements Aead {
   private readonly cipherName: string;
+  private readonly tagLength: number;
+  /** CCM (RFC 3610) needs the plaintext length before the AAD, and one update() call. */
+  private readonly ccm: boolean;
   constructor(readonly algorithm: AeadAlgorithm, private readonly key: crypto.KeyObject) {
     this.cipherName = aeadCipherName[algorithm];
+    this.tagLength = aeadTagLength[algorithm];
+    this.ccm = algorithm === 'AES-128-CCM' || algorithm === 'AES-128-CCM-8';
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const out = new Uint8Array(plaintext.length + TAG);
+    const out = new Uint8Array(plaintext.length + this.tagLength);
     this.sealInto(nonce, aad, plaintext, undefined, out, 0);
     return out;
   }
@@ -57,8 +63,16 @@ class NodeAead implements Aead {
    * copy of the cipher's output and no joined plaintext.
    */
   sealInto(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void {
-    const c = crypto.createCipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, AUTH_TAG_OPTIONS);
-    c.setAAD(aad);
+    if (this.ccm && suffix !== undefined) {
+      const joined = new Uint8Array(plaintext.length + suffix.length);
+      joined.set(plaintext);
+      joined.set(suffix, plaintext.length);
+      plaintext = joined;
+      suffix = undefined;
+    }
+    const c = crypto.createCipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, AUTH_TAG_OPTIONS[this.tagLength]!);
+    if (this.ccm) (c as unknown as crypto.CipherCCM).setAAD(aad, { plaintextLength: plaintext.length });
+    else c.setAAD(aad);
     let at = offset;
     const body = c.update(plaintext);
     out.set(body, at);
@@ -76,13 +90,15 @@ class NodeAead implements Aead {
     out.set(c.getAuthTag(), at);
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
-    if (ciphertext.length < TAG) return null;
-    const bodyLength = ciphertext.length - TAG;
-    const d = crypto.createDecipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, AUTH_TAG_OPTIONS);
-    d.setAAD(aad);
+    if (ciphertext.length < this.tagLength) return null;
+    const bodyLength = ciphertext.length - this.tagLength;
+    const d = crypto.createDecipheriv(this.cipherName as crypto.CipherGCMTypes, this.key, nonce, AUTH_TAG_OPTIONS[this.tagLength]!);
     d.setAuthTag(ciphertext.subarray(bodyLength));
-    const body = d.update(ciphertext.subarray(0, bodyLength));
+    if (this.ccm) (d as unknown as crypto.DecipherCCM).setAAD(aad, { plaintextLength: bodyLength });
+    else d.setAAD(aad);
     try {
+      // CCM checks the tag in update(); GCM and ChaCha20-Poly1305 in final().
+      const body = d.update(ciphertext.subarray(0, bodyLength));
       const fin = d.final();
       if (fin.length === 0) return u8(body);
       return u8(Buffer.concat([body, fin]));
@@ -108,7 +124,8 @@ interface NativeModule {
   x25519Derive(key: object, peer: Uint8Array, out: Uint8Array): boolean;
 }
 
-const nativeAlgorithm: Record<AeadAlgorithm, number> = { 'AES-128-GCM': 0, 'AES-256-GCM': 1, 'CHACHA20-POLY1305': 2 };
+/** The AEADs the addon does; AES-CCM (TLS 1.3's CCM suites, rarely used) goes through node:crypto. */
+const nativeAlgorithm: Partial<Record<AeadAlgorithm, number>> = { 'AES-128-GCM': 0, 'AES-256-GCM': 1, 'CHACHA20-POLY1305': 2 };
 const nativeHash: Record<HashAlgorithm, number> = { sha256: 0, sha384: 1, sha512: 2, sha1: 3, md5: 4 };
 const digestLength: Record<HashAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64, sha1: 20, md5: 16 };
 
@@ -137,10 +154,13 @@ function native(): NativeModule | undefined {
   return nativeModule;
 }
 
+/** The addon's AEADs all have 16-byte tags. */
+const TAG = 16;
+
 class NativeAead implements Aead {
   private readonly context: object;
   constructor(readonly algorithm: AeadAlgorithm, key: Uint8Array, private readonly addon: NativeModule) {
-    this.context = addon.create(nativeAlgorithm[algorithm], key);
+    this.context = addon.create(nativeAlgorithm[algorithm]!, key);
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     const out = new Uint8Array(plaintext.length + TAG);
@@ -511,7 +531,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
-    if (this.addon !== undefined) return new NativeAead(algorithm, key, this.addon);
+    if (this.addon !== undefined && nativeAlgorithm[algorithm] !== undefined) return new NativeAead(algorithm, key, this.addon);
     return new NodeAead(algorithm, crypto.createSecretKey(key));
   }
 

@@ -586,6 +586,9 @@ export class PortableCryptoProvider implements CryptoProvider {
   }
 
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
+    if (algorithm === 'AES-128-CCM' || algorithm === 'AES-128-CCM-8') {
+      throw new TlsError('internal_error', `${algorithm} is not in the portable provider (the TLS 1.3 CCM suites need the node:crypto one)`);
+    }
     return new PortableAead(algorithm, key.slice());
   }
 

@@ -23,9 +23,18 @@ export interface HashContext {
   clone(): HashContext;
 }
 
-export type AeadAlgorithm = 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305';
+export type AeadAlgorithm = 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305' | 'AES-128-CCM' | 'AES-128-CCM-8';
 
-/** An AEAD bound to one key. Tags are 16 bytes and appended to the ciphertext. */
+/** The tag length of each AEAD: 16 bytes, 8 for AES-128-CCM-8 (RFC 6655). */
+export const aeadTagLength: Record<AeadAlgorithm, number> = {
+  'AES-128-GCM': 16,
+  'AES-256-GCM': 16,
+  'CHACHA20-POLY1305': 16,
+  'AES-128-CCM': 16,
+  'AES-128-CCM-8': 8,
+};
+
+/** An AEAD bound to one key. Tags (`aeadTagLength`) are appended to the ciphertext. */
 export interface Aead {
   readonly algorithm: AeadAlgorithm;
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;

@@ -5,21 +5,29 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
-import { cipherSuites } from '../suites.js';
-import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, type TlsOptions } from './options.js';
+import { suiteByName } from '../suites.js';
+import { expandCipherString, tls13SuiteNames } from '../cipher-string.js';
+import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, getDefaultCiphers, type TlsOptions } from './options.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { TLSSocket, type TLSSocketOptions } from './socket.js';
 import { validateServerPskOptions, validateSocketPskCallback } from './psk.js';
 
 export { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, TLSSocket };
+
+/** node's default cipher string (tls.DEFAULT_CIPHERS): what `ciphers` is when not given. */
+export const DEFAULT_CIPHERS: string = getDefaultCiphers();
 export type { TlsOptions, TLSSocketOptions, PeerCertificate };
 
 /** The trusted roots node:tls ships (Mozilla's), as PEM strings. */
 export const rootCertificates: readonly string[] = nodeRootCertificates;
 
-/** The supported cipher suites as node:tls lists them: lowercase OpenSSL names. */
+/**
+ * The cipher suites as node:tls lists them (its OpenSSL's DEFAULT list and the five TLS 1.3
+ * suites, lower-case OpenSSL names, sorted), less those typetls does not implement.
+ */
 export function getCiphers(): string[] {
-  return cipherSuites.map((s) => s.openSslName.toLowerCase());
+  const names = [...tls13SuiteNames, ...expandCipherString('DEFAULT').ciphers.map((c) => c.name)];
+  return [...new Set(names.filter((n) => suiteByName(n) !== undefined).map((n) => n.toLowerCase()))].sort();
 }
 
 export function createSecureContext(options: TlsOptions = {}): SecureContext {
@@ -50,6 +58,7 @@ export function connect(...args: unknown[]): TLSSocket {
   const { options, callback } = normalizeConnectArgs(args);
   // Checked before any connection is made, as node checks it when it makes the socket.
   validateSocketPskCallback(options.pskCallback);
+  checkMinDHSize(options);
   // As node: the options are checked (the context made) before any connection is opened.
   const secureContext = options.secureContext ?? new SecureContext(options);
   let transport = options.socket;
@@ -69,10 +78,39 @@ export function connect(...args: unknown[]): TLSSocket {
     secureContext,
     isServer: false,
     host: options.host ?? 'localhost',
+    ...(options.socket
+      ? {}
+      : {
+          connectOptions: {
+            host: options.host,
+            port: options.port,
+            localAddress: options.localAddress,
+            allowHalfOpen: (options as { allowHalfOpen?: boolean }).allowHalfOpen,
+          },
+        }),
   });
+  // node: the socket's errors are the program's from here on (no '_tlsError' shield).
+  socket._releaseControl();
+  socket._start();
   if (options.timeout !== undefined) socket.setTimeout(options.timeout);
   if (callback) socket.once('secureConnect', callback);
   return socket;
+}
+
+/**
+ * node checks minDHSize (default 1024) with its internal assertions. typetls's client takes only
+ * primes of 2048 bits or more whatever the value (the option is checked, not otherwise used).
+ */
+function checkMinDHSize(options: ConnectionOptions): void {
+  if (!Object.hasOwn(options, 'minDHSize')) return;
+  const value = (options as { minDHSize?: unknown }).minDHSize;
+  const problem = typeof value !== 'number' ? 'is not a number' : !(value > 0) ? 'is not a positive number' : undefined;
+  if (problem === undefined) return;
+  throw codedError(
+    'ERR_INTERNAL_ASSERTION',
+    `options.minDHSize ${problem}: ${String(value)}\nThis is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n` +
+      'Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n',
+  );
 }
 
 function normalizeConnectArgs(args: unknown[]): { options: ConnectionOptions; callback: SecureConnectListener | undefined } {
@@ -149,6 +187,30 @@ export class Server extends net.Server {
     this.#context.serverConfig.ticketKeyRing.install(keys);
   }
 
+  /** node: what cluster workers share through the primary: the ticket keys, so every worker resumes every session. */
+  _getServerData(): { ticketKeys: string } {
+    return { ticketKeys: this.getTicketKeys().toString('hex') };
+  }
+
+  /** node: a cluster worker takes the ticket keys of the first worker listening on the same address. */
+  _setServerData(data: { ticketKeys: string }): void {
+    this.setTicketKeys(Buffer.from(data.ticketKeys, 'hex'));
+  }
+
+  /**
+   * events.captureRejections: an async 'secureConnection' handler that rejects destroys that
+   * socket with the error, as node's tls.Server does; other events go to net.Server's handling.
+   */
+  [Symbol.for('nodejs.rejection')](err: Error, event: string, ...args: unknown[]): void {
+    if (event === 'secureConnection') {
+      (args[0] as TLSSocket).destroy(err);
+      return;
+    }
+    const base = (net.Server.prototype as unknown as Record<symbol, ((...a: unknown[]) => void) | undefined>)[Symbol.for('nodejs.rejection')];
+    if (base) base.call(this, err, event, ...args);
+    else this.emit('error', err);
+  }
+
   #onConnection(raw: net.Socket): void {
     let socket: TLSSocket;
     try {
@@ -160,6 +222,8 @@ export class Server extends net.Server {
         ...(this.#options.pskCallback ? { pskCallback: this.#options.pskCallback } : {}),
         ...(this.#options.pskIdentityHint ? { pskIdentityHint: this.#options.pskIdentityHint } : {}),
       });
+      // The TCP socket stays half open for close_notify; the TLS socket follows the server's option (node: false).
+      socket.allowHalfOpen = this.#options.allowHalfOpen === true;
     } catch (e) {
       raw.destroy();
       this.emit('tlsClientError', e, undefined);
@@ -174,18 +238,23 @@ export class Server extends net.Server {
           }, timeoutMs)
         : undefined;
     timer?.unref();
-    // Before the handshake completes, a failure is the client's: report it and keep serving.
-    // The listener stays afterwards (as in node), so a socket error never takes the server down.
-    socket.on('error', (err: Error) => {
-      if (!secure) this.emit('tlsClientError', err, socket);
+    // Before the handshake completes, a failure is the client's: report it (once) and keep
+    // serving; the socket's own '_tlsError' shield keeps it from the socket's 'error'.
+    // A listener stays afterwards (as in node), so a socket error never takes the server down.
+    let reported = false;
+    socket.on('_tlsError', (err: Error) => {
+      if (secure || reported) return;
+      reported = true;
+      this.emit('tlsClientError', err, socket);
     });
+    socket.on('error', () => {});
     socket.on('close', () => clearTimeout(timer));
     // node:tls: a server logs key material only when 'keylog' has a listener as the connection arrives.
     if (this.listenerCount('keylog') > 0) socket.on('keylog', (line: Buffer) => this.emit('keylog', line, socket));
     socket.once('secure', () => {
       secure = true;
       clearTimeout(timer);
-      this.emit('secureConnection', socket);
+      if (!socket.destroyed && socket._releaseControl()) this.emit('secureConnection', socket);
     });
   }
 }
@@ -242,8 +311,9 @@ function matchesHost(hostParts: string[], pattern: string): boolean {
   return hostSubdomain.startsWith(prefix) && hostSubdomain.endsWith(suffix);
 }
 
-/** An IP address in one canonical text form (IPv6 compressed, lowercase). */
-function canonicalizeIp(ip: string): string {
+/** An IP address in one canonical text form (IPv6 compressed, lowercase); undefined for what is no address. */
+function canonicalizeIp(ip: string): string | undefined {
+  if (net.isIPv4(ip)) return ip;
   if (net.isIPv6(ip)) {
     try {
       return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
@@ -251,7 +321,7 @@ function canonicalizeIp(ip: string): string {
       return ip.toLowerCase();
     }
   }
-  return ip;
+  return undefined;
 }
 
 function splitAltNames(altNames: string): string[] {
@@ -282,7 +352,8 @@ export function checkServerIdentity(hostname: string, cert: PeerCertificate): Er
   const subject = cert.subject as Record<string, string | string[]> | undefined;
   const altNames = cert.subjectaltname;
   const dnsNames: string[] = [];
-  const ips: string[] = [];
+  // node keeps an entry that is no address as a hole: it shows as nothing in the reason.
+  const ips: (string | undefined)[] = [];
   if (altNames) {
     for (const name of splitAltNames(altNames)) {
       if (name.startsWith('DNS:')) dnsNames.push(name.slice(4));

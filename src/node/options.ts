@@ -11,7 +11,9 @@ import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
 import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
-import { cipherSuites, suiteByName } from '../suites.js';
+import { cipherSuites, suiteById, suiteByName } from '../suites.js';
+import { bitLength } from '../keys/ffdhe.js';
+import { DerReader } from '../x509/der.js';
 import {
   NODE_DEFAULT_CIPHERS, OPENSSL_DEFAULT_CIPHERSUITES, expandCipherString, parseCipherSuites, type CipherList,
 } from '../cipher-string.js';
@@ -22,6 +24,7 @@ import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
 import { parseCrls } from '../x509/crl.js';
 import type { ClientPskCallback, ServerPskCallback } from './psk.js';
+import { readPkcs12 } from './pkcs12.js';
 
 /** Bytes as node:tls accepts them. */
 export type BinaryLike = string | Uint8Array;
@@ -38,7 +41,14 @@ export interface TlsOptions {
   cert?: BinaryLike | readonly BinaryLike[];
   key?: BinaryLike | readonly (BinaryLike | { pem: BinaryLike; passphrase?: string })[];
   passphrase?: string;
-  pfx?: unknown;
+  /**
+   * PKCS#12 (.pfx/.p12) files: one, or an array of files or { buf, passphrase } (each opened
+   * with its own passphrase or `passphrase`). The key and its certificate serve as another
+   * cert/key pair; the file's other certificates complete the chain and are trusted, as in node.
+   */
+  /** Server: 'auto' or PEM DH parameters to allow DHE suites (without it, as in node, none is used). */
+  dhparam?: BinaryLike;
+  pfx?: BinaryLike | readonly (BinaryLike | { buf: BinaryLike; passphrase?: string })[];
   rejectUnauthorized?: boolean;
   requestCert?: boolean;
   ALPNProtocols?: readonly string[] | readonly Uint8Array[] | Uint8Array;
@@ -76,6 +86,11 @@ export interface TlsOptions {
   /** Server: seconds a session or ticket may be resumed for. */
   sessionTimeout?: number;
   /**
+   * OpenSSL SSL_OP_* flags (node:crypto constants). typetls honours SSL_OP_NO_TICKET (a server
+   * issues no session tickets); the others name behaviour typetls has fixed.
+   */
+  secureOptions?: number;
+  /**
    * Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes); give every server of a
    * fleet the same. Without it the server makes its own keys and rotates them (a new one each day,
    * each opening tickets for 7 days).
@@ -87,9 +102,10 @@ export interface TlsOptions {
    */
   sessionStore?: SessionStore;
   /**
-   * node:tls SNICallback(servername, cb): cb(null, secureContext) picks the certificates for
-   * that name. The callback must answer synchronously (as most do); an answer that comes later,
-   * an error or no context keeps the server's own certificates.
+   * node:tls SNICallback(servername, cb): cb(null, secureContext) picks the certificates (and
+   * the CAs that verify a client certificate) for that name, now or on a later tick (the
+   * handshake waits); cb(null, null) keeps the server's own; an error, or an object that is no
+   * secure context, refuses the connection (closed without an alert, as node does).
    */
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   /**
@@ -106,11 +122,16 @@ export interface TlsOptions {
    * TLS 1.3 records under one key before an automatic KeyUpdate; each one left out keeps its default.
    */
   limits?: Partial<Limits>;
+  /** node: print the handshake to stderr as OpenSSL's SSL_trace() does (see TLSSocket.enableTrace()). */
+  enableTrace?: boolean;
   /** typetls: receives the engine's trace events. */
   trace?: Annotator;
   /** typetls: the crypto provider (node:crypto by default). */
   provider?: CryptoProvider;
 }
+
+/** OpenSSL's SSL_OP_NO_TICKET (node: crypto.constants.SSL_OP_NO_TICKET). */
+const SSL_OP_NO_TICKET = 0x4000;
 
 /** Version names as node:tls spells them. */
 const versionByName: Readonly<Record<string, number>> = {
@@ -437,15 +458,14 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  * cert/key pairs: each `cert` entry is a chain (leaf first) in one PEM; each `key` entry is
  * matched to the chain whose leaf carries its public key.
  */
-export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider): CertifiedKey[] {
-  if (options.pfx !== undefined) throw codedError('ERR_TLS_UNSUPPORTED_OPTION', 'the pfx option is not supported: use cert and key');
+export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider, pfx = loadPfx(options, provider)): CertifiedKey[] {
   const chains = asArray(options.cert).map((c) => loadCertificateList(c));
   const keys = asArray(options.key).map((k) =>
     typeof k === 'object' && !(k instanceof Uint8Array)
       ? loadKey(provider, k.pem, k.passphrase ?? options.passphrase)
       : loadKey(provider, k as BinaryLike, options.passphrase),
   );
-  if (chains.length === 0 && keys.length === 0) return [];
+  if (chains.length === 0 && keys.length === 0) return pfx.pairs;
   if (chains.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a key was given without a certificate');
   if (keys.length === 0) throw codedError('ERR_TLS_MISSING_KEY', 'a certificate was given without its private key');
   const pairs: CertifiedKey[] = [];
@@ -456,7 +476,32 @@ export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider)
     if (!key) throw codedError('ERR_OSSL_X509_KEY_VALUES_MISMATCH', 'key values mismatch: no private key matches the certificate');
     pairs.push({ chain, key, ...(options.ocspResponse !== undefined ? { ocspResponse: new Uint8Array(options.ocspResponse) } : {}) });
   }
-  return pairs;
+  return [...pairs, ...pfx.pairs];
+}
+
+/** The pairs of node's `pfx` option, after those of cert/key as node loads them, and the files' other certificates. */
+export function loadPfx(options: TlsOptions, provider: CryptoProvider): { pairs: CertifiedKey[]; otherCertificates: Certificate[] } {
+  const pairs: CertifiedKey[] = [];
+  const otherCertificates: Certificate[] = [];
+  if (options.pfx === undefined || options.pfx === null) return { pairs, otherCertificates };
+  const files = Array.isArray(options.pfx)
+    ? (options.pfx as readonly (BinaryLike | { buf: BinaryLike; passphrase?: string })[]).map((v) =>
+        typeof v === 'object' && !(v instanceof Uint8Array) ? { buf: v.buf, passphrase: v.passphrase || options.passphrase } : { buf: v, passphrase: options.passphrase },
+      )
+    : [{ buf: options.pfx as BinaryLike, passphrase: options.passphrase || undefined }];
+  for (const file of files) {
+    const bytes = typeof file.buf === 'string' ? Buffer.from(file.buf) : file.buf;
+    const { key, certificates } = readPkcs12(bytes, file.passphrase ?? undefined);
+    const chain = certificates.map((der) => parseCertificate(der));
+    pairs.push({ chain, key: provider.loadPrivateKey(new Uint8Array(key.export({ format: 'der', type: 'pkcs8' }))) });
+    otherCertificates.push(...chain.slice(1));
+  }
+  return { pairs, otherCertificates };
+}
+
+/** The roots and the other certificates of pfx files (the same array when there are none). */
+function withPfxCertificates(roots: readonly Certificate[], others: readonly Certificate[]): readonly Certificate[] {
+  return others.length === 0 ? roots : [...roots, ...others];
 }
 
 /** The parts of ClientConfig/ServerConfig both roles take from node:tls options. */
@@ -469,7 +514,9 @@ function commonConfig(options: TlsOptions) {
   if (selection.tls13Only && range.minVersion < ProtocolVersion['TLSv1.3'] && range.maxVersion >= ProtocolVersion['TLSv1.3']) {
     range.minVersion = ProtocolVersion['TLSv1.3'];
   }
-  const certificates = loadCertifiedKeys(options, provider);
+  checkDhparam(options.dhparam);
+  const pfx = loadPfx(options, provider);
+  const certificates = loadCertifiedKeys(options, provider, pfx);
   checkKeyStrength(certificates, selection.securityLevel);
   return {
     provider,
@@ -477,7 +524,8 @@ function commonConfig(options: TlsOptions) {
     cipherSuites: selection.cipherSuites,
     ...(options.ecdhCurve !== undefined ? { groups: parseCurveList(options.ecdhCurve) } : {}),
     alpnProtocols: parseAlpnProtocols(options.ALPNProtocols),
-    roots: options.ca !== undefined ? loadCertificateList(options.ca) : defaultRoots(),
+    // node trusts the other certificates of a pfx file too.
+    roots: withPfxCertificates(options.ca !== undefined ? loadCertificateList(options.ca) : defaultRoots(), pfx.otherCertificates),
     rejectUnauthorized: options.rejectUnauthorized ?? true,
     certificates,
     trace: options.trace,
@@ -507,15 +555,39 @@ function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (nam
   };
 }
 
+/**
+ * node's dhparam: DHE only when it is given ('auto', or PEM DH parameters), as node's OpenSSL
+ * has no DH group otherwise; the server then uses the RFC 7919 groups (ffdhe2048, or one the
+ * client names), not the PEM's own prime. A PEM prime below 1024 bits is refused and one below
+ * 2048 warned about, with node's messages.
+ */
+function checkDhparam(dhparam: TlsOptions['dhparam']): void {
+  if (dhparam === undefined || dhparam === null || dhparam === 'auto') return;
+  const block = pemDecode(asText(dhparam)).find((b) => b.label === 'DH PARAMETERS');
+  if (!block) return; // node ignores what it cannot read as DH parameters
+  const p = DerReader.readAll(block.der, 'DHParameter', (r) => {
+    const seq = r.sequence('DHParameter');
+    const prime = seq.integer('prime');
+    seq.integer('base');
+    return prime;
+  });
+  const bits = bitLength(p);
+  if (bits < 1024) throw codedError('ERR_INVALID_ARG_VALUE', 'DH parameter is less than 1024 bits', 'TypeError');
+  if (bits < 2048) process.emitWarning('DH parameter is less than 2048 bits', 'SecurityWarning');
+}
+
 function serverOnly(options: TlsOptions) {
+  const withDhe = options.dhparam !== undefined && options.dhparam !== null;
   return {
     // The keys are looked up per connection (TLSSocket binds pskCallback to its socket); this marks
     // the context as one with keys, so that it may do without a certificate and choose PSK suites.
     ...(typeof options.pskCallback === 'function' ? { pskForIdentity: () => undefined } : {}),
+    ...(withDhe ? {} : { cipherSuites: selectCiphers(options.ciphers).cipherSuites.filter((id) => !/^dhe/.test(suiteById(id)?.kx ?? '')) }),
     ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
     ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
+    ...((options.secureOptions ?? 0) & SSL_OP_NO_TICKET ? { issueTickets: false } : {}),
     ...(options.maxEarlyData !== undefined ? { maxEarlyData: options.maxEarlyData } : {}),
     ...(options.ticketKeys !== undefined ? { ticketKeys: [new Uint8Array(options.ticketKeys)] } : {}),
     ...(options.sessionStore !== undefined ? { sessionStore: options.sessionStore } : {}),

@@ -2,7 +2,7 @@
 // RFC 7905 (ChaCha20-Poly1305), RFC 7366 (encrypt_then_mac), RFC 8446 Section 5.2.
 
 import type { Aead, AeadAlgorithm, CbcAlgorithm, CryptoProvider, HashAlgorithm } from '../crypto/provider.js';
-import { constantTimeEqual, hashLength } from '../crypto/provider.js';
+import { aeadTagLength, constantTimeEqual, hashLength } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { ContentType } from '../wire/enums.js';
 import { MAX_FRAGMENT } from './framer.js';
@@ -220,6 +220,7 @@ export function aead13Protection(
   // RFC 8446 Section 5.3: iv_length is max(8, N_MIN) = 12 for every AEAD defined.
   if (iv.length !== 12) throw new TlsError('internal_error', `TLS 1.3 needs a 12-byte IV, got ${iv.length}`);
   const aead = provider.aead(algorithm, key);
+  const tagLength = aeadTagLength[algorithm];
   const staticIv = iv.slice();
   /** additional_data = opaque_type || legacy_record_version || length (RFC 8446 Section 5.2). */
   const header = (contentType: number, version: number, length: number): Uint8Array =>
@@ -241,17 +242,17 @@ export function aead13Protection(
       suffix = innerType.get(contentType);
       if (suffix === undefined) innerType.set(contentType, (suffix = Uint8Array.of(contentType)));
     }
-    const aad = header(ContentType.application_data, version, inner + AEAD_TAG_LENGTH);
+    const aad = header(ContentType.application_data, version, inner + tagLength);
     aeadSealInto(aead, xorNonce(staticIv, seq), aad, plaintext, suffix, out, offset);
   };
   return {
     encrypted: true,
     maxExpansion: TLS13_MAX_EXPANSION,
     outerContentType: ContentType.application_data,
-    sealedLength: (plaintextLength) => innerLength(plaintextLength) + AEAD_TAG_LENGTH,
+    sealedLength: (plaintextLength) => innerLength(plaintextLength) + tagLength,
     sealInto,
     seal(contentType, version, seq, plaintext) {
-      const body = new Uint8Array(innerLength(plaintext.length) + AEAD_TAG_LENGTH);
+      const body = new Uint8Array(innerLength(plaintext.length) + tagLength);
       sealInto(contentType, version, seq, plaintext, body, 0);
       return body;
     },
@@ -260,7 +261,7 @@ export function aead13Protection(
       if (contentType !== ContentType.application_data) {
         throw new TlsError('unexpected_message', `record of type ${contentType} is not protected`);
       }
-      if (body.length < AEAD_TAG_LENGTH) throw badRecordMac();
+      if (body.length < tagLength) throw badRecordMac();
       const inner = aead.open(xorNonce(staticIv, seq), header(contentType, version, body.length), body, inPlace);
       if (inner === null) throw badRecordMac();
       // RFC 8446 Section 5.4: the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.

@@ -176,6 +176,20 @@ for (const suite of suites) {
   }
 }
 
+// The AES-CCM suites (RFC 8446 Section B.4), off by default on both sides and named here; CCM_8 has an 8-byte tag.
+for (const suite of ['TLS_AES_128_CCM_SHA256', 'TLS_AES_128_CCM_8_SHA256'] as const) {
+  test(`openssl s_server <- typetls client: TLSv1.3 ${suite}`, { timeout: 20_000 }, async () => {
+    const r = await clientCell(['-ciphersuites', suite], { ciphers: suite });
+    assert.equal(r.standardName, suite);
+    assert.match(r.report, new RegExp(`^Ciphersuite: ${suite}$`, 'm'), tail(r.report));
+  });
+  test(`openssl s_client -> typetls server: TLSv1.3 ${suite}`, { timeout: 20_000 }, async () => {
+    const { report, seen } = await serverCell(['-ciphersuites', suite], { ciphers: suite });
+    assert.match(report, new RegExp(`^Ciphersuite: ${suite}$`, 'm'), tail(report));
+    assert.equal(seen.standardName, suite);
+  });
+}
+
 test('openssl s_client -> typetls server: TLSv1.3 defaults (X25519, RSA-PSS signature)', { timeout: 20_000 }, async () => {
   const { report, seen } = await serverCell([], {});
   assert.match(report, /^Protocol version: TLSv1\.3$/m, tail(report));

@@ -151,7 +151,8 @@ export async function startEchoServer(options: TlsServerOptions, echo: EchoOptio
   const trace: TraceEvent[] = [];
   const sockets = new Set<ServerSocket>();
   const server = createServer(
-    { ...options, ...(echo.traced ? { trace: (e: TraceEvent) => trace.push(e) } : {}) },
+    // DHE as typetls's own tools allow it (node needs dhparam for it).
+    { dhparam: 'auto', ...options, ...(echo.traced ? { trace: (e: TraceEvent) => trace.push(e) } : {}) },
     (socket: ServerSocket) => {
       sockets.add(socket);
       const peer = socket.getPeerCertificate() as { subject?: { CN?: string | string[] } };
@@ -164,7 +165,7 @@ export async function startEchoServer(options: TlsServerOptions, echo: EchoOptio
         group: key?.name,
         reused: socket.isSessionReused(),
         authorized: socket.authorized,
-        authorizationError: socket.authorizationError,
+        authorizationError: socket.authorizationError ?? undefined,
         peerCn: Array.isArray(cn) ? cn.join(',') : cn,
         alpn: socket.alpnProtocol,
         received: Buffer.alloc(0),
