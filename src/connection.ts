@@ -7,11 +7,14 @@ import { alertFor, asTlsError, peerAlertError, TlsError } from './errors.js';
 import type { CryptoProvider } from './crypto/provider.js';
 import { startClient } from './handshake/client.js';
 import { traceMessage, type HandshakeContext, type Input, type MutableInfo, type State } from './handshake/common.js';
-import { startServer } from './handshake/server.js';
+import { ExpectClientHello, startServer } from './handshake/server.js';
+import { ExpectSecondClientHello } from './handshake/server13.js';
 import { keyLogLine } from './keys/keylog.js';
 import { Transcript } from './keys/transcript.js';
 import { HandshakeJoiner, MAX_FRAGMENT } from './record/framer.js';
+import { Traffic12 } from './handshake/traffic12.js';
 import { Traffic13 } from './handshake/traffic13.js';
+import { exporter12, exporter13 } from './keys/exporter.js';
 import { RecordLayer } from './record/layer.js';
 import type { PaddingPolicy, RecordProtection } from './record/protection.js';
 import type { Annotator, Side } from './trace.js';
@@ -106,6 +109,14 @@ export interface Connection {
    * Throws TlsError(api_misuse) before the handshake or in TLS 1.2.
    */
   updateKeys(requestPeer?: boolean): void;
+  /**
+   * Keying material for `label` and optional `context` (RFC 5705; RFC 8446 Section 7.5 in
+   * TLS 1.3, where no context and an empty one are the same), `length` bytes, equal on both
+   * ends. Throws TlsError(api_misuse) before the handshake is done.
+   */
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
+  /** The largest plaintext we put in one record from now on (1..2^14), below any limit the peer set (RFC 8449). */
+  setMaxSendFragment(size: number): void;
   readonly handshakeComplete: boolean;
   readonly info: ConnectionInfo;
   /** The sticky error, once failed. */
@@ -179,6 +190,9 @@ class Engine implements HandshakeContext {
   private earlyDataSkip = 0;
   private droppedChangeCipherSpecs = 0;
   private postHandshakeInARow = 0;
+  /** The largest plaintext per record the peer takes (RFC 8449), and the one the application set. */
+  private peerFragmentLimit = MAX_FRAGMENT;
+  private sendFragmentCap = MAX_FRAGMENT;
 
   constructor(readonly side: Side, readonly config: CommonConfig) {
     this.provider = config.provider;
@@ -189,7 +203,14 @@ class Engine implements HandshakeContext {
     this.paddingPolicy = block > 0
       ? (inner) => Math.min(Math.ceil(inner / block) * block, this.record.maxFragmentOut + 1)
       : undefined;
-    this.joiner = new HandshakeJoiner((type) => handshakeLimit(config.limits, type));
+    this.joiner = new HandshakeJoiner((type) => {
+      // A server waiting for a ClientHello takes nothing else (RFC 5246 Section 7.3, RFC 8446 Section 4):
+      // another type is unexpected_message before its length is held to that type's bound, as OpenSSL does.
+      if ((this.state instanceof ExpectClientHello || this.state instanceof ExpectSecondClientHello) && type !== HandshakeType.client_hello) {
+        throw new TlsError('unexpected_message', `handshake message of type ${type} where a ClientHello belongs`);
+      }
+      return handshakeLimit(config.limits, type);
+    });
     this.record = new RecordLayer(config.trace ? { side, trace: config.trace } : { side });
   }
 
@@ -303,6 +324,24 @@ class Engine implements HandshakeContext {
     this.guard(() => state.updateWriteKey(this, requestPeer));
   }
 
+  setMaxSendFragment(size: number): void {
+    if (!Number.isInteger(size) || size < 1 || size > MAX_FRAGMENT) throw new TlsError('api_misuse', `fragment size ${size} is not 1..${MAX_FRAGMENT}`);
+    this.sendFragmentCap = size;
+    this.record.maxFragmentOut = Math.min(this.peerFragmentLimit, size);
+  }
+
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    const state = this.state;
+    if (state instanceof Traffic13) {
+      return exporter13(this.provider, state.hs.suite.hash, state.app.exporterMasterSecret, label, context, length);
+    }
+    if (state instanceof Traffic12) {
+      const hash = state.hs.version >= ProtocolVersion['TLSv1.2'] ? state.hs.suite.hash : undefined;
+      return exporter12(this.provider, hash, state.masterSecret, state.hs.clientRandom, state.hs.serverRandom, label, context, length);
+    }
+    throw new TlsError('api_misuse', 'keying material can be exported only once the handshake is done', { code: 'ERR_TLS_INVALID_STATE' });
+  }
+
   close(): void {
     if (this.failure || this.sentCloseNotify) return;
     this.guard(() => {
@@ -347,7 +386,8 @@ class Engine implements HandshakeContext {
 
   applyRecordSizeLimits(version: number, peerLimit: number, ourLimit: number): void {
     const inner = version === ProtocolVersion['TLSv1.3'] ? 1 : 0;
-    this.record.maxFragmentOut = Math.min(MAX_FRAGMENT, peerLimit - inner);
+    this.peerFragmentLimit = Math.min(MAX_FRAGMENT, peerLimit - inner);
+    this.record.maxFragmentOut = Math.min(this.peerFragmentLimit, this.sendFragmentCap);
     this.record.maxFragmentIn = Math.min(MAX_FRAGMENT, ourLimit - inner);
     this.trace?.({ kind: 'note', side: this.side, text: `record_size_limit: we send records of at most ${this.record.maxFragmentOut} bytes and accept ${this.record.maxFragmentIn}` });
   }
@@ -638,6 +678,12 @@ class EngineConnection implements Connection {
   }
   updateKeys(requestPeer = false): void {
     this.engine.updateKeys(requestPeer);
+  }
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    return this.engine.exportKeyingMaterial(label, context, length);
+  }
+  setMaxSendFragment(size: number): void {
+    this.engine.setMaxSendFragment(size);
   }
   get handshakeComplete(): boolean {
     return this.engine.handshakeComplete;

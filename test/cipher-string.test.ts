@@ -9,7 +9,8 @@ import { getCiphers as nodeGetCiphers } from 'node:tls';
 
 import { expandCipherString, openSslCiphers } from '../src/cipher-string.js';
 import { selectCiphers } from '../src/node/options.js';
-import { getCiphers } from '../src/node/api.js';
+import { DEFAULT_CIPHERS, getCiphers } from '../src/node/api.js';
+import { constants as nodeConstants } from 'node:crypto';
 import { cipherSuites } from '../src/suites.js';
 
 /** What openssl selects for a TLS 1.2 string: its names in order, or its error's reason. */
@@ -106,4 +107,9 @@ test("getCiphers(): node:tls's list (lower-case OpenSSL names, sorted), less the
   const expected = nodeGetCiphers().filter((name) => ours.has(name));
   assert.deepEqual(getCiphers(), expected);
   assert.ok(expected.includes('tls_aes_128_ccm_8_sha256') && expected.includes('ecdhe-rsa-aes128-gcm-sha256'));
+});
+
+test("DEFAULT_CIPHERS is node's default string, and what ciphers is when not given", () => {
+  assert.equal(DEFAULT_CIPHERS, nodeConstants.defaultCoreCipherList);
+  assert.deepEqual(selectCiphers(undefined), selectCiphers(DEFAULT_CIPHERS));
 });

@@ -179,6 +179,56 @@ describe('a bad peer share is illegal_parameter (RFC 8446 Section 4.2.8.1, 4.2.8
   }
 });
 
+describe('TLS 1.2 DHE and the FFDHE range (RFC 7919 Section 4)', () => {
+  const DHE = suiteByName('DHE-RSA-AES128-GCM-SHA256')!.id;
+  const RSA = suiteByName('AES128-GCM-SHA256')!.id;
+  /** The suite our server picks for a client offering DHE then RSA key exchange and these groups. */
+  function picked(groups: number[], suites = [DHE, RSA]): number | string | undefined {
+    // The group list goes out as written: a provider that knows no group would refuse it in the config.
+    const client = makeClientConfig(k, { maxVersion: TLS12, cipherSuites: suites, groups: [NamedGroup.secp256r1] });
+    const pair = Pair.create(client, makeServerConfig(k, { maxVersion: TLS12, cipherSuites: [DHE, RSA] }), 'localhost', (from, bytes) => {
+      if (from !== 'client' || bytes[5] !== HandshakeType.client_hello) return bytes;
+      // supported_groups 00 0a | 00 04 | 00 02 | 00 17: one group, rewritten to the one under test.
+      const at = bytes.findIndex((_, i) => bytes[i] === 0 && bytes[i + 1] === 0x0a && bytes[i + 2] === 0 && bytes[i + 3] === 4 && bytes[i + 4] === 0 && bytes[i + 5] === 2);
+      assert.ok(at > 0);
+      const copy = bytes.slice();
+      copy[at + 6] = groups[0]! >> 8;
+      copy[at + 7] = groups[0]! & 0xff;
+      return copy;
+    });
+    pair.run(2);
+    return pair.server.error?.kind ?? pair.server.info.cipherSuite?.id;
+  }
+
+  it('a client listing only an FFDHE code point we do not know gets no DHE suite (the RSA one instead)', () => {
+    assert.equal(picked([0x01fc]), RSA);
+  });
+
+  it('a client offering only DHE suites and an FFDHE code point we do not know gets insufficient_security', () => {
+    assert.equal(picked([0x01fc], [DHE]), 'insufficient_security');
+  });
+
+  it('a client listing ffdhe3072 gets DHE in that group; one listing only a curve gets DHE in ffdhe2048', () => {
+    assert.equal(picked([NamedGroup.ffdhe3072]), DHE);
+    assert.equal(picked([NamedGroup.secp256r1]), DHE);
+  });
+});
+
+describe('an empty key share entry', () => {
+  for (const group of [NamedGroup.x25519, NamedGroup.x448, NamedGroup.ffdhe2048]) {
+    it(`our server, TLS 1.3: an empty ${namedGroupName(group)} key_exchange is illegal_parameter, as a share of the wrong size is`, () => {
+      const pair = Pair.create(
+        makeClientConfig(k, { groups: [group], provider: lyingProvider((g) => (g === group ? new Uint8Array(0) : undefined)) }),
+        makeServerConfig(k),
+      );
+      pair.run();
+      assert.equal(pair.server.error?.kind, 'illegal_parameter', `${pair.server.error?.code}: ${pair.server.error?.message}`);
+      assert.match(pair.server.error!.message, /key_share entry for group 0x[0-9a-f]{4} is empty/);
+      assert.equal(pair.client.error?.code, 'ERR_TLS_ALERT_ILLEGAL_PARAMETER');
+    });
+  }
+});
+
 /** TLS 1.3: the server's share in ServerHello is replaced in flight (the ServerHello is in the clear). */
 function assertClientRefusesTls13ServerShare(bad: (typeof badShares)[number]): void {
   const pair = Pair.create(

@@ -18,7 +18,7 @@ import { decodeServerState, openTicket, type ServerSessionState } from './resump
 import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
 import { isEcdheGroup } from './client.js';
-import { ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
+import { ffdheGroups } from '../keys/ffdhe.js';
 import type { Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
@@ -151,9 +151,12 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
   const ecGroup = offer.groups === undefined
     ? (ecGroups.includes(NamedGroup.secp256r1) ? NamedGroup.secp256r1 : ecGroups[0])
     : ecGroups.find((g) => offer.groups!.includes(g));
-  // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it).
-  const listsFfdhe = offer.groups?.some((g) => ffdheGroup(g) !== undefined) ?? false;
+  // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it);
+  // a client listing any code point of the FFDHE range (256-511), even ones we do not know, gets
+  // no DHE suite unless it names one of ours.
+  const listsFfdhe = offer.groups?.some((g) => g >= 0x0100 && g <= 0x01ff) ?? false;
   const dhGroup = listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group))?.group : ffdheGroups[0]!.group;
+  let dheWithoutGroup = false;
   for (const id of order) {
     const suite = suiteById(id);
     if (!suite || !suiteAllowedAt(suite, version)) continue;
@@ -162,7 +165,10 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     const ecdhe = suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk';
     const dhe = suite.kx === 'dhe' || suite.kx === 'dhe_psk';
     const group = ecdhe ? ecGroup : dhe ? dhGroup : undefined;
-    if ((ecdhe || dhe) && group === undefined) continue;
+    if ((ecdhe || dhe) && group === undefined) {
+      dheWithoutGroup ||= dhe;
+      continue;
+    }
     // RFC 4279 Section 2: the pre-shared key authenticates; no certificate is sent.
     if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined };
     for (const certified of config.certificates) {
@@ -170,10 +176,13 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
       if (suite.kx === 'rsa' || suite.kx === 'rsa_psk') return { suite, certified, group: undefined, signatureScheme: undefined };
       const scheme = version < TLS12
         ? legacySignatureScheme(certified.key)
-        : chooseSignatureScheme12(config.signatureSchemes, offer.signatureSchemes, certified.key);
+        : chooseSignatureScheme12(config.signatureSchemes12, offer.signatureSchemes, certified.key);
       if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
     }
   }
+  // RFC 7919 Section 4: with no other suite, a DHE suite refused for want of a common FFDHE group is
+  // insufficient_security.
+  if (dheWithoutGroup) throw new TlsError('insufficient_security', 'no FFDHE group in common with the client, and no other cipher suite');
   return undefined;
 }
 

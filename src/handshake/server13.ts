@@ -541,7 +541,7 @@ export class ExpectClientFinished implements State {
     cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
-    if (config.issueTickets) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);
+    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);
     return new Traffic13('server', hs, app, resumptionMasterSecret, undefined);
   }
 }

@@ -129,11 +129,25 @@ export function connect(...args: unknown[]): TLSSocket {
     rejectUnauthorized: options.rejectUnauthorized !== false,
     isServer: false,
     host: options.host ?? 'localhost',
+    ...(options.socket
+      ? {}
+      : {
+          connectOptions: {
+            host: options.host,
+            port: options.port,
+            localAddress: options.localAddress,
+            allowHalfOpen: (options as { allowHalfOpen?: boolean }).allowHalfOpen,
+          },
+        }),
   });
+  // node: the socket's errors are the program's from here on (no '_tlsError' shield).
+  socket._releaseControl();
   if (callback) socket.once('secureConnect', callback);
   if (!options.socket) {
     if (options.timeout) socket.setTimeout(options.timeout);
     socket.connect(options);
+  } else {
+    socket._start();
   }
   return socket;
 }
@@ -346,6 +360,30 @@ class TlsServer extends net.Server {
     }
   }
 
+  /** node: what cluster workers share through the primary: the ticket keys, so every worker resumes every session. */
+  _getServerData(): { ticketKeys: string } {
+    return { ticketKeys: this.getTicketKeys().toString('hex') };
+  }
+
+  /** node: a cluster worker takes the ticket keys of the first worker listening on the same address. */
+  _setServerData(data: { ticketKeys: string }): void {
+    this.setTicketKeys(Buffer.from(data.ticketKeys, 'hex'));
+  }
+
+  /**
+   * events.captureRejections: an async 'secureConnection' handler that rejects destroys that
+   * socket with the error, as node's tls.Server does; other events go to net.Server's handling.
+   */
+  [Symbol.for('nodejs.rejection')](err: Error, event: string, ...args: unknown[]): void {
+    if (event === 'secureConnection') {
+      (args[0] as TLSSocket).destroy(err);
+      return;
+    }
+    const base = (net.Server.prototype as unknown as Record<symbol, ((...a: unknown[]) => void) | undefined>)[Symbol.for('nodejs.rejection')];
+    if (base) base.call(this, err, event, ...args);
+    else this.emit('error', err);
+  }
+
   #onConnection(raw: net.Socket): void {
     const allowHalfOpen = raw.allowHalfOpen;
     raw.allowHalfOpen = true;
@@ -366,6 +404,8 @@ class TlsServer extends net.Server {
         ...(this.#pskCallback ? { pskCallback: this.#pskCallback } : {}),
         ...(this.#pskIdentityHint ? { pskIdentityHint: this.#pskIdentityHint } : {}),
       });
+      // The TCP socket stays half open for close_notify; the TLS socket follows the server's option (node: false).
+      socket.allowHalfOpen = allowHalfOpen === true;
     } catch (e) {
       raw.destroy();
       this.emit('tlsClientError', e, undefined);
@@ -382,18 +422,23 @@ class TlsServer extends net.Server {
           }, timeoutMs)
         : undefined;
     timer?.unref();
-    // Before the handshake completes, a failure is the client's: report it and keep serving.
-    // The listener stays afterwards (as in node), so a socket error never takes the server down.
-    socket.on('error', (err: Error) => {
-      if (!secure) this.emit('tlsClientError', err, socket);
+    // Before the handshake completes, a failure is the client's: report it (once) and keep
+    // serving; the socket's own '_tlsError' shield keeps it from the socket's 'error'.
+    // A listener stays afterwards (as in node), so a socket error never takes the server down.
+    let reported = false;
+    socket.on('_tlsError', (err: Error) => {
+      if (secure || reported) return;
+      reported = true;
+      this.emit('tlsClientError', err, socket);
     });
+    socket.on('error', () => {});
     socket.on('close', () => clearTimeout(timer));
     // node:tls: a server logs key material only when 'keylog' has a listener as the connection arrives.
     if (this.listenerCount('keylog') > 0) socket.on('keylog', (line: Buffer) => this.emit('keylog', line, socket));
     socket.once('secure', () => {
       secure = true;
       clearTimeout(timer);
-      this.emit('secureConnection', socket);
+      if (!socket.destroyed && socket._releaseControl()) this.emit('secureConnection', socket);
     });
   }
 }
@@ -507,8 +552,9 @@ function matchesHost(hostParts: string[], pattern: string): boolean {
   return hostSubdomain.startsWith(prefix) && hostSubdomain.endsWith(suffix);
 }
 
-/** An IP address in one canonical text form (IPv6 compressed, lowercase). */
-function canonicalizeIp(ip: string): string {
+/** An IP address in one canonical text form (IPv6 compressed, lowercase); undefined for what is no address. */
+function canonicalizeIp(ip: string): string | undefined {
+  if (net.isIPv4(ip)) return ip;
   if (net.isIPv6(ip)) {
     try {
       return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
@@ -516,7 +562,7 @@ function canonicalizeIp(ip: string): string {
       return ip.toLowerCase();
     }
   }
-  return ip;
+  return undefined;
 }
 
 function splitAltNames(altNames: string): string[] {
@@ -547,7 +593,8 @@ export function checkServerIdentity(hostname: string, cert: PeerCertificate): Er
   const subject = cert.subject as Record<string, string | string[]> | undefined;
   const altNames = cert.subjectaltname;
   const dnsNames: string[] = [];
-  const ips: string[] = [];
+  // node keeps an entry that is no address as a hole: it shows as nothing in the reason.
+  const ips: (string | undefined)[] = [];
   if (altNames) {
     for (const name of splitAltNames(altNames)) {
       if (name.startsWith('DNS:')) dnsNames.push(name.slice(4));

@@ -89,6 +89,11 @@ export interface TlsOptions {
   /** Server: seconds a session or ticket may be resumed for. */
   sessionTimeout?: number;
   /**
+   * OpenSSL SSL_OP_* flags (node:crypto constants). typetls honours SSL_OP_NO_TICKET (a server
+   * issues no session tickets); the others name behaviour typetls has fixed.
+   */
+  secureOptions?: number;
+  /**
    * Server: 48 bytes sealing session tickets (node: Buffer of 48 bytes); give every server of a
    * fleet the same. Without it the server makes its own keys and rotates them (a new one each day,
    * each opening tickets for 7 days).
@@ -100,9 +105,10 @@ export interface TlsOptions {
    */
   sessionStore?: SessionStore;
   /**
-   * node:tls SNICallback(servername, cb): cb(null, secureContext) picks the certificates for
-   * that name. The callback must answer synchronously (as most do); an answer that comes later,
-   * an error or no context keeps the server's own certificates.
+   * node:tls SNICallback(servername, cb): cb(null, secureContext) picks the certificates (and
+   * the CAs that verify a client certificate) for that name, now or on a later tick (the
+   * handshake waits); cb(null, null) keeps the server's own; an error, or an object that is no
+   * secure context, refuses the connection (closed without an alert, as node does).
    */
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   /**
@@ -119,11 +125,16 @@ export interface TlsOptions {
    * TLS 1.3 records under one key before an automatic KeyUpdate; each one left out keeps its default.
    */
   limits?: Partial<Limits>;
+  /** node: print the handshake to stderr as OpenSSL's SSL_trace() does (see TLSSocket.enableTrace()). */
+  enableTrace?: boolean;
   /** typetls: receives the engine's trace events. */
   trace?: Annotator;
   /** typetls: the crypto provider (node:crypto by default). */
   provider?: CryptoProvider;
 }
+
+/** OpenSSL's SSL_OP_NO_TICKET (node: crypto.constants.SSL_OP_NO_TICKET). */
+const SSL_OP_NO_TICKET = 0x4000;
 
 /** Version names as node:tls spells them. */
 const versionByName: Readonly<Record<string, number>> = {
@@ -657,6 +668,7 @@ function serverOnly(options: TlsOptions) {
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
     ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
+    ...((options.secureOptions ?? 0) & SSL_OP_NO_TICKET ? { issueTickets: false } : {}),
     ...(options.maxEarlyData !== undefined ? { maxEarlyData: options.maxEarlyData } : {}),
     ...(options.ticketKeys !== undefined ? { ticketKeys: [new Uint8Array(options.ticketKeys)] } : {}),
     ...(options.sessionStore !== undefined ? { sessionStore: options.sessionStore } : {}),
@@ -672,7 +684,6 @@ export function serverSocketOptions(options: TlsOptions): Partial<ServerConfig> 
     ...(options.requestCert !== undefined ? { requestCert: options.requestCert === true } : {}),
     ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized !== false } : {}),
     ...(options.ALPNProtocols !== undefined ? { alpnProtocols: parseAlpnProtocols(options.ALPNProtocols) } : {}),
-    ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
   };
 }
 

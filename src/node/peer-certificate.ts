@@ -1,7 +1,7 @@
 // The certificate object node:tls returns from getPeerCertificate() / getCertificate().
 //
-// Names, SANs and the CA flag come from typetls's own parser; the strings node formats through
-// OpenSSL (validity dates, fingerprints, serial number) and the key details come from
+// Names and the CA flag come from typetls's own parser; the strings node formats through
+// OpenSSL (subjectaltname, validity dates, fingerprints, serial number) and the key details come from
 // node:crypto's X509Certificate, so they match node byte for byte.
 
 import { X509Certificate, type JsonWebKey } from 'node:crypto';
@@ -70,7 +70,9 @@ export function peerCertificateObject(cert: Certificate): PeerCertificate {
     subject: nameObject(cert.subject),
     issuer: nameObject(cert.issuer),
   };
-  if (cert.subjectAltName) out.subjectaltname = formatAltNames(cert.subjectAltName);
+  // node's text of the extension, in certificate order, names holding odd characters quoted
+  // and escaped (a NUL in a DNS name must not pass for a separator).
+  if (cert.subjectAltName) out.subjectaltname = x509.subjectAltName ?? formatAltNames(cert.subjectAltName);
   out.ca = cert.basicConstraints?.ca ?? false;
   const jwk: JsonWebKey = x509.publicKey.export({ format: 'jwk' });
   if (cert.publicKeyAlgorithm === 'rsa' && jwk.n && jwk.e) {

@@ -5,16 +5,22 @@
 // handle the events, write conn.takeOutput() to the transport.
 
 import { appendFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import * as net from 'node:net';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type ConnectionInfo } from '../connection.js';
 import type { ClientConfig, ServerConfig } from '../config.js';
+import { decodeClientSession, encodeClientSession, type SessionStore } from '../handshake/resumption.js';
+import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
+import { peekClientHello } from './client-hello.js';
+import { notTlsAtAll, sslError, toNodeError } from './errors.js';
+import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, codedError, serverSocketOptions, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
-import { invalidArgType } from './validate.js';
+import { invalidArgType as nodeInvalidArgType } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
   clientPskForHint, identityHintBytes, pskCallbackError, serverPskForIdentity, validateSocketPskCallback, type ClientPskCallback, type ServerPskCallback,
@@ -29,8 +35,6 @@ const OWNED = { owned: true } as const;
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
-  /** Keep the writable side open after the peer ends its side (net.Socket `allowHalfOpen`). */
-  allowHalfOpen?: boolean;
   /** Server: the socket starts paused for the application; the handshake still runs. */
   pauseOnConnect?: boolean;
   /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
@@ -51,6 +55,13 @@ export interface TLSSocketOptions extends TlsOptions {
   host?: string;
   /** Client: an extra identity check after the handshake, with node semantics (return an Error to fail). */
   checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  /** Without a transport of the caller's: whether the socket stays half open when the peer ends (net.Socket's option). */
+  allowHalfOpen?: boolean;
+  /**
+   * Set by connect() when it opened the transport itself: the net options it connected with.
+   * A connection lost before the handshake reports them on its ECONNRESET error, as node does.
+   */
+  connectOptions?: { path?: string; host?: string; port?: number; localAddress?: string; allowHalfOpen?: boolean };
 }
 
 export interface CipherNameAndProtocol {
@@ -88,13 +99,20 @@ const groupInfo: Readonly<Record<number, { type: string; name?: string; size: nu
 
 type Callback = (error?: Error | null) => void;
 
-function disconnectedError(side: 'client' | 'server'): Error & { code: string } {
-  const e = new Error(
-    side === 'client'
-      ? 'Client network socket disconnected before secure TLS connection was established'
-      : 'socket hang up: the client disconnected before the TLS handshake finished',
-  ) as Error & { code: string };
-  e.code = 'ECONNRESET';
+type ConnectOptions = NonNullable<TLSSocketOptions['connectOptions']>;
+
+/** node's error for a transport lost before the handshake finished: ECONNRESET, with the client's net options. */
+function disconnectedError(side: 'client' | 'server', options: ConnectOptions | undefined): Error & { code: string } {
+  const e = codedError(
+    'ECONNRESET',
+    side === 'client' ? 'Client network socket disconnected before secure TLS connection was established' : 'socket hang up',
+  ) as Error & { code: string; path?: string; host?: string; port?: number; localAddress?: string };
+  if (side === 'client') {
+    e.path = options?.path;
+    e.host = options?.host;
+    e.port = options?.port;
+    e.localAddress = options?.localAddress;
+  }
   return e;
 }
 
@@ -115,24 +133,61 @@ function logKeysTo(socket: Duplex, file: string): void {
   });
 }
 
+/** What a write still pending gets when the socket is torn down under it (node: libuv's ECANCELED). */
+function canceledError(): Error {
+  const e = codedError('ECANCELED', 'write ECANCELED') as Error & { code: string; errno?: number; syscall?: string };
+  e.errno = -125;
+  e.syscall = 'write';
+  return e;
+}
+
+/** The checks node's validators make, with node's ERR_INVALID_ARG_TYPE message. */
+function describeReceived(value: unknown): string {
+  if (value === null || value === undefined) return ` Received ${String(value)}`;
+  if (typeof value === 'function') return ` Received function ${(value as { name?: string }).name || '<anonymous>'}`;
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name ? ` Received an instance of ${name}` : ` Received ${JSON.stringify(value)}`;
+  }
+  let shown = String(value);
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  if (typeof value === 'string') shown = `'${shown}'`;
+  return ` Received type ${typeof value} (${shown})`;
+}
+
+function invalidArgType(name: string, type: string, value: unknown): Error {
+  return codedError('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type ${type}.${describeReceived(value)}`, 'TypeError');
+}
+
 export class TLSSocket extends Duplex {
   readonly encrypted = true;
   /** Whether the peer's certificate verified (node:tls). */
   authorized = false;
-  /** Why it did not: a node-style code such as 'CERT_HAS_EXPIRED'. */
-  authorizationError: string | undefined = undefined;
+  /** Why it did not: a node-style code such as 'CERT_HAS_EXPIRED'; null when it did (or was not checked), as in node. */
+  authorizationError: string | null = null;
   alpnProtocol: string | false | null = null;
   servername: string | false | null | undefined;
   /** The server that accepted this socket (server side). */
   readonly server: net.Server | undefined;
   /** The underlying transport. */
   readonly transport: Duplex;
+  /** net.Socket's `timeout`: the idle milliseconds set by setTimeout(), undefined before. */
+  timeout: number | undefined = undefined;
+  /** node: true until the handshake is done. */
+  secureConnecting = true;
+  /**
+   * node: until a server (or connect()) takes the socket over, handshake errors go to the
+   * '_tlsError' event only, so a socket nobody listens to cannot take the process down.
+   */
+  _controlReleased = false;
 
-  readonly #conn: Connection;
-  readonly #config: ClientConfig | ServerConfig;
+  /** The engine, made when first needed so that setServername()/enableTrace() can still shape it. */
+  #connection: Connection | undefined;
+  readonly #startConnection: () => Connection;
+  #config: ClientConfig | ServerConfig;
   readonly #isServer: boolean;
   readonly #checkIdentity: TLSSocketOptions['checkServerIdentity'];
-  readonly #identityName: string | undefined;
+  #identityName: string | undefined;
   #secure = false;
   #processing = false;
   #eofPushed = false;
@@ -144,34 +199,84 @@ export class TLSSocket extends Duplex {
   readonly #onread: TLSSocketOptions['onread'];
   /** The transport is a net.Socket: reads arrive in fresh buffers, writes are copied to the kernel. */
   readonly #kernelTransport: boolean;
+  readonly #connectOptions: ConnectOptions | undefined;
+  /** The peer's first bytes, until there are enough to tell whether they are TLS at all. */
+  #firstBytes: Buffer | undefined = Buffer.alloc(0);
+  #hadError = false;
+  /** Server: the client's first flight, held while a callback of the program is asked about it. */
+  #held: Buffer | undefined;
+  #asking = false;
+  #sniCallback: TlsOptions['SNICallback'];
+  /** The context SNICallback chose: its certificates, and its CAs for the client's certificate. */
+  #sniContext: SecureContext | undefined;
+  #resumeSessionListeners = false;
+  #sniAsked = false;
+  #tracing = false;
+  #sessionAsked = false;
+  #loadedSession: Uint8Array | undefined;
+  #newSessions: [Buffer, Buffer][] = [];
+  #newSessionPending = false;
+  #securePending = false;
 
   constructor(socket?: Duplex | null, options: TLSSocketOptions = {}) {
     super({
-      allowHalfOpen: options.allowHalfOpen === true,
+      // net.Socket's rule: a transport of the caller's keeps its own setting; else the option's.
+      allowHalfOpen:
+        options.connectOptions !== undefined
+          ? options.connectOptions.allowHalfOpen === true
+          : socket
+            ? socket.allowHalfOpen === true
+            : options.allowHalfOpen === true,
       decodeStrings: true,
+      // 'close' is emitted by _destroy with net.Socket's `hadError` argument.
+      emitClose: false,
       ...(typeof options.highWaterMark === 'number' ? { highWaterMark: options.highWaterMark } : {}),
     });
     this.#isServer = options.isServer === true;
     if (this.#isServer && options.SNICallback && typeof options.SNICallback !== 'function') {
-      throw invalidArgType('options.SNICallback', 'function', options.SNICallback);
+      throw nodeInvalidArgType('options.SNICallback', 'function', options.SNICallback);
     }
     if (options.secureContext !== undefined && !(options.secureContext instanceof SecureContext)) {
       throw codedError('ERR_TLS_INVALID_CONTEXT', 'context must be a SecureContext', 'TypeError');
     }
     this.server = options.server;
+    this.#connectOptions = options.connectOptions;
     // node makes the context through tls.createSecureContext as the module holds it now.
     const create = tlsModule.createSecureContext as ((o: TlsOptions) => SecureContext) | undefined;
     const context = options.secureContext ?? (create ? create(options) : new SecureContext(options));
     this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
+    this.on('error', this._tlsError);
 
     // node: a server's pskCallback is the server's option; a client's is the connection's.
     const pskCallback = options.pskCallback ?? context.options.pskCallback;
     validateSocketPskCallback(pskCallback);
     if (this.#isServer) {
+      // node: an SNICallback may answer on a later tick. The ClientHello is held until it does,
+      // then the engine takes the certificates of the context it gave.
+      this.#sniCallback = options.SNICallback ?? context.options.SNICallback;
+      const base = context.serverConfig;
+      const server = this.server;
+      // node: with a 'newSession' or 'resumeSession' listener on the server, TLS 1.2 sessions
+      // by ID are the program's to keep: new ones go to 'newSession', and a client's ID is
+      // looked up through 'resumeSession' (answered later: the ClientHello is held meanwhile).
+      const newSessionListeners = server !== undefined && server.listenerCount('newSession') > 0;
+      this.#resumeSessionListeners = server !== undefined && server.listenerCount('resumeSession') > 0;
+      const sessionStore: SessionStore = {
+        get: (id) => (this.#resumeSessionListeners ? this.#loadedSession : base.sessionStore.get(id)),
+        set: (id, state, lifetime) => {
+          if (newSessionListeners) this.#newSessions.push([Buffer.from(id), Buffer.from(state)]);
+          else base.sessionStore.set(id, state, lifetime);
+        },
+        delete: (id) => base.sessionStore.delete(id),
+      };
       const config: ServerConfig = {
-        ...context.serverConfig,
+        ...base,
         keyLog: undefined,
         ...serverSocketOptions(options),
+        // As node's (OpenSSL's) servers: a connection resumed from a ticket keeps that ticket.
+        ticketOnResumption: false,
+        sessionStore,
+        ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext && { certificates: this.#sniContext.certificates, roots: this.#sniContext.clientConfig.roots } } : {}),
         ...(pskCallback
           ? {
               pskForIdentity: serverPskForIdentity(pskCallback as ServerPskCallback, this),
@@ -179,8 +284,13 @@ export class TLSSocket extends Duplex {
             }
           : {}),
       };
+      if (this.#sniCallback || this.#resumeSessionListeners) this.#held = Buffer.alloc(0);
       this.#config = config;
-      this.#conn = new ServerConnection(config);
+      this.#startConnection = () => {
+        // node swaps in the whole context SNICallback gave: its CAs verify the client too.
+        if (this.#sniContext) this.#config = { ...config, roots: this.#sniContext.clientConfig.roots };
+        return new ServerConnection(this.#config as ServerConfig);
+      };
       this.servername = undefined;
     } else {
       // node enforces rejectUnauthorized in tls.connect(), which always passes it; a client
@@ -197,14 +307,18 @@ export class TLSSocket extends Duplex {
       this.#identityName = options.servername || options.host || undefined;
       this.servername = options.servername ?? null;
       this.#checkIdentity = options.checkServerIdentity;
-      this.#conn = new ClientConnection(config, {
-        ...(this.#identityName !== undefined ? { serverName: this.#identityName } : {}),
-        // node: a checkServerIdentity of the application replaces the built-in name check.
-        verifyServerName: this.#checkIdentity === undefined,
-        ...(options.session !== undefined ? { session: new Uint8Array(options.session) } : {}),
-        ...(options.earlyData !== undefined ? { earlyData: new Uint8Array(options.earlyData) } : {}),
-      });
+      this.#startConnection = () =>
+        new ClientConnection(config, {
+          ...(this.#identityName !== undefined ? { serverName: this.#identityName } : {}),
+          // node: a checkServerIdentity of the application replaces the built-in name check.
+          verifyServerName: this.#checkIdentity === undefined,
+          ...(options.session ? { session: new Uint8Array(options.session) } : {}),
+          ...(options.earlyData !== undefined ? { earlyData: new Uint8Array(options.earlyData) } : {}),
+        });
     }
+
+    // node: enableTrace (option) or --trace-tls print the handshake to stderr.
+    if (options.enableTrace === true || context.options.enableTrace === true || traceAllSockets()) this.enableTrace();
 
     // node:tls: key material is logged only once something listens for 'keylog' (a listener added
     // before the secrets are derived sees every line); until then the engine formats no line.
@@ -223,7 +337,12 @@ export class TLSSocket extends Duplex {
     t.on('close', () => this.#onTransportClose());
     t.on('error', (err: Error) => this.destroy(err));
     t.on('timeout', () => this.emit('timeout'));
-    if (t instanceof net.Socket) t.on('connect', () => this.emit('connect'));
+    if (t instanceof net.Socket) {
+      t.on('connect', () => {
+        this.emit('connect');
+        if (this.#connection) this.#pump();
+      });
+    }
     if (options.pauseOnConnect) this.pause();
     if (options.onread && typeof options.onread === 'object') {
       this.#onread = options.onread;
@@ -232,13 +351,10 @@ export class TLSSocket extends Duplex {
     }
     if (options.signal) this.#abortOn(options.signal);
     if (tlsKeylogFile) logKeysTo(this, tlsKeylogFile);
-    // Start: the client's first flight (ClientHello) goes out at once; a net.Socket still
-    // connecting buffers it. A socket made before its transport connects (new TLSSocket(null),
-    // then connect()) starts once it is connected.
-    if (t instanceof net.Socket && t.pending && !t.connecting) t.once('connect', () => this.#pump());
-    else process.nextTick(() => this.#pump());
-  }
 
+    // A client starts when told to (_start(), which connect() calls) or at its first write, as
+    // in node; a server when the client's first bytes arrive.
+  }
   /**
    * net.Socket's connect(port[, host][, listener]) / connect(options[, listener]) / connect(path[, listener])
    * for a TLSSocket made without a transport (node: `new TLSSocket(null, options).connect(...)`);
@@ -248,6 +364,7 @@ export class TLSSocket extends Duplex {
     const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
     if (listener) this.once('connect', listener);
     (this.transport as net.Socket).connect(...(args as Parameters<net.Socket['connect']>));
+    this._start();
     return this;
   }
 
@@ -279,10 +396,155 @@ export class TLSSocket extends Duplex {
     }
   }
 
+  /**
+   * node: starts a client's handshake (the ClientHello goes out); a net.Socket still
+   * connecting buffers it, one not yet told where to connect holds it until it connects.
+   */
+  _start(): void {
+    if (this.destroyed) return;
+    this.#pump();
+  }
+
+  get #conn(): Connection {
+    this.#connection ??= this.#startConnection();
+    return this.#connection;
+  }
+
+  /** A net.Socket made without a connection yet (new TLSSocket(null)) takes no bytes until it connects. */
+  #transportWritable(): boolean {
+    const t = this.transport;
+    if (t.destroyed || t.writableEnded) return false;
+    return !(t instanceof net.Socket) || !t.pending || t.connecting;
+  }
+
+  /** node: the handler of the socket's own 'error' listener until its control is released. */
+  _tlsError(this: TLSSocket, err: Error): Error | null {
+    this.emit('_tlsError', err);
+    return this._controlReleased ? err : null;
+  }
+
+  /** node: the owner (a server at 'secure', or connect()) takes the socket's errors over. */
+  _releaseControl(): boolean {
+    if (this._controlReleased) return false;
+    this._controlReleased = true;
+    this.removeListener('error', this._tlsError);
+    return true;
+  }
+
   // --- the engine loop ---------------------------------------------------------------------
+
+  /**
+   * Server: asks the program's callbacks about the held ClientHello (SNICallback, then
+   * 'resumeSession'), each of which may answer later; once all have, the engine gets the bytes.
+   */
+  #askAboutClientHello(): void {
+    if (this.#asking || this.#held === undefined || this.destroyed) return;
+    const hello = peekClientHello(this.#held);
+    if (hello === 'more') return;
+    const askSni = hello !== undefined && hello.serverName !== undefined && this.#sniCallback !== undefined && !this.#sniAsked;
+    if (askSni) {
+      this.#sniAsked = true;
+      this.#asking = true;
+      this.#sniCallback!(
+        hello.serverName!,
+        this.#whenAnswered<SecureContext | { context?: unknown } | null>((context) => {
+          if (!context) return true;
+          const ctx = context instanceof SecureContext ? context : context.context;
+          if (!(ctx instanceof SecureContext)) {
+            this.destroy(new TypeError('Invalid SNI context'));
+            return false;
+          }
+          this.#sniContext = ctx;
+          return true;
+        }),
+      );
+      return;
+    }
+    const askSession =
+      hello !== undefined && this.#resumeSessionListeners && hello.sessionId.length > 0 && !hello.presentsTicket && !this.#sessionAsked;
+    if (askSession) {
+      this.#sessionAsked = true;
+      this.#asking = true;
+      this.server!.emit(
+        'resumeSession',
+        Buffer.from(hello.sessionId),
+        this.#whenAnswered<Uint8Array | null>((session) => {
+          if (session) this.#loadedSession = new Uint8Array(session);
+          return true;
+        }),
+      );
+      return;
+    }
+    const held = this.#held;
+    this.#held = undefined;
+    this.#conn.receive(held, this.#kernelTransport ? OWNED : undefined);
+    this.#pump();
+  }
+
+  /**
+   * node's contract for a program's callback about the ClientHello: answered once (a second
+   * answer destroys the socket), an error destroys the socket, else `take` the answer (false:
+   * refused, the socket is gone) and go on with the ClientHello.
+   */
+  #whenAnswered<T>(take: (answer: T | undefined) => boolean): (err?: Error | null, answer?: T) => void {
+    let once = false;
+    return (err, answer) => {
+      if (once) {
+        this.destroy(codedError('ERR_MULTIPLE_CALLBACK', 'Callback called multiple times'));
+        return;
+      }
+      once = true;
+      if (this.destroyed) return;
+      if (err) {
+        this.destroy(err);
+        return;
+      }
+      if (!take(answer)) return;
+      this.#asking = false;
+      this.#askAboutClientHello();
+    };
+  }
+
+  /** 'newSession' for each session the engine made (server with a listener); 'secure' waits for the program's done(). */
+  #announceNewSessions(): void {
+    for (const [id, data] of this.#newSessions.splice(0)) {
+      if (!this.server) continue;
+      let once = false;
+      this.#newSessionPending = true;
+      const done = (): void => {
+        if (once) return;
+        once = true;
+        this.#newSessionPending = false;
+        if (this.destroyed) return;
+        if (this.#securePending) {
+          this.#securePending = false;
+          this.#emitSecure();
+        }
+      };
+      if (!this.server.emit('newSession', id, data, done)) done();
+    }
+  }
 
   #onTransportData(data: Buffer): void {
     if (this.destroyed) return;
+    if (this.#firstBytes !== undefined) {
+      // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL).
+      this.#firstBytes = Buffer.concat([this.#firstBytes, data]);
+      const notTls = notTlsAtAll(this.#firstBytes);
+      if (notTls) {
+        this.#firstBytes = undefined;
+        const t = this.transport;
+        if (!t.destroyed && !t.writableEnded) t.end();
+        this.destroy(toNodeError(notTls));
+        return;
+      }
+      if (this.#firstBytes.length >= 3) this.#firstBytes = undefined;
+    }
+    if (this.#held !== undefined) {
+      this.#held = Buffer.concat([this.#held, data]);
+      this.#askAboutClientHello();
+      return;
+    }
     // A net.Socket hands every read over in a buffer of its own: the engine decrypts in place
     // in it. Other transports' chunks (a PassThrough's, a user's stream's) are left untouched.
     this.#conn.receive(data, this.#kernelTransport ? OWNED : undefined);
@@ -296,7 +558,11 @@ export class TLSSocket extends Duplex {
     try {
       for (;;) {
         const events = this.#conn.process();
+        if (this.#newSessions.length > 0) this.#announceNewSessions();
         if (events.length === 0) break;
+        // node: a TLS 1.2 session is there for getSession() in the 'secureConnect' handler; the
+        // 'session' event itself comes after it.
+        for (const ev of events) if (ev.type === 'session') this.#session = Buffer.from(ev.session);
         for (const ev of events) {
           if (this.destroyed) return;
           this.#handle(ev);
@@ -352,10 +618,11 @@ export class TLSSocket extends Duplex {
 
   /** Sends whatever the engine has produced; releases write callbacks once the bytes are accepted. */
   #flush(): void {
+    if (!this.#transportWritable()) return;
     const out = this.#conn.takeOutput();
     const callbacks = this.#secure || this.#conn.error ? this.#writeCallbacks.splice(0) : [];
     const t = this.transport;
-    if (out.length > 0 && !t.destroyed && !t.writableEnded) {
+    if (out.length > 0) {
       t.write(toBuffer(out), (err) => {
         // A net.Socket calls back once the bytes are in the kernel: the engine may seal into
         // that memory again. A stream in memory may still hold the chunk, so its output is kept.
@@ -371,7 +638,7 @@ export class TLSSocket extends Duplex {
   #onHandshakeDone(): void {
     const info = this.#conn.info;
     this.authorized = info.authorized;
-    this.authorizationError = info.authorizationError?.code;
+    this.authorizationError = info.authorizationError?.code ?? null;
     this.alpnProtocol = info.alpnProtocol;
     if (this.#isServer) this.servername = info.serverName ?? false;
     if (!this.#isServer && this.#checkIdentity && this.authorized && this.#identityName !== undefined) {
@@ -387,7 +654,25 @@ export class TLSSocket extends Duplex {
         this.authorizationError = (err as Error & { code?: string }).code ?? err.message;
       }
     }
+    if (!this.#isServer && this.#session === undefined && info.protocol === 'TLSv1.3') {
+      // node: right after a TLS 1.3 handshake getSession() gives a session that cannot be
+      // resumed (the tickets come later, in 'session'); given back as `session`, it is not offered.
+      this.#session = Buffer.from(
+        encodeClientSession({
+          version: info.version ?? 0x0304, cipherSuite: info.cipherSuite?.id ?? 0, serverName: this.#identityName ?? '',
+          receivedAt: Date.now(), lifetime: 0, sessionId: new Uint8Array(0), secret: new Uint8Array(0),
+          extendedMasterSecret: false, ticket: new Uint8Array(0), ticketAgeAdd: 0, maxEarlyData: 0,
+          alpnProtocol: info.alpnProtocol || '', peerCertificates: [],
+        }),
+      );
+    }
     this.#secure = true;
+    this.secureConnecting = false;
+    if (this.#newSessionPending) this.#securePending = true;
+    else this.#emitSecure();
+  }
+
+  #emitSecure(): void {
     this.emit('secure');
     if (!this.#isServer) this.emit('secureConnect');
   }
@@ -399,13 +684,16 @@ export class TLSSocket extends Duplex {
     const t = this.transport;
     if (!t.destroyed && !t.writableEnded) t.end();
     // An error of the application's pskCallback fails the socket as itself, as in node.
-    this.destroy(pskCallbackError(error) ?? error);
+    this.destroy(pskCallbackError(error) ?? toNodeError(error));
   }
 
   #pushEof(): void {
     if (this.#eofPushed) return;
     this.#eofPushed = true;
     this.push(null);
+    // As net.Socket does at EOF: with nothing left unread, 'end' comes even if nobody reads,
+    // so a socket that only writes still sees its peer's close.
+    this.read(0);
   }
 
   #pauseTransport(): void {
@@ -417,7 +705,7 @@ export class TLSSocket extends Duplex {
   #onTransportEnd(): void {
     if (this.destroyed) return;
     if (!this.#secure) {
-      this.destroy(disconnectedError(this.#isServer ? 'server' : 'client'));
+      this.destroy(disconnectedError(this.#isServer ? 'server' : 'client', this.#connectOptions));
       return;
     }
     // A missing close_notify is not an error, as in node: the stream simply ends.
@@ -427,7 +715,7 @@ export class TLSSocket extends Duplex {
   #onTransportClose(): void {
     if (this.destroyed) return;
     if (!this.#secure) {
-      this.destroy(disconnectedError(this.#isServer ? 'server' : 'client'));
+      this.destroy(disconnectedError(this.#isServer ? 'server' : 'client', this.#connectOptions));
       return;
     }
     if (!this.#eofPushed) this.destroy();
@@ -496,9 +784,18 @@ export class TLSSocket extends Duplex {
         t.destroy();
       }
     }
-    const callbacks = this.#writeCallbacks.splice(0);
-    for (const cb of callbacks) cb(error ?? new Error('socket destroyed'));
+    const pending = this.#writeCallbacks.splice(0);
+    this.#hadError = error !== null && error !== undefined;
     callback(error);
+    // After the stream's own 'error': writes still pending are called back (outside this
+    // call, so a throw in a program's callback is its own uncaught exception, as in node), then
+    // 'close' with net.Socket's hadError.
+    process.nextTick(() => {
+      // node: a write the torn-down socket never completed gets ECANCELED, or nothing when the
+      // stream is destroyed for good (its callback is the stream's to settle).
+      for (const cb of pending) cb(this.destroyed ? null : canceledError());
+      this.emit('close', this.#hadError);
+    });
   }
 
   /** net.Socket's destroySoon(): end the writable side, then destroy (http uses it). */
@@ -506,6 +803,34 @@ export class TLSSocket extends Duplex {
     if (this.writable) this.end();
     if (this.writableFinished) this.destroy();
     else this.once('finish', () => this.destroy());
+  }
+
+  // --- net.Socket ----------------------------------------------------------------------------
+
+  /** Bytes written and not yet sent (net.Socket); undefined once the socket is closed. */
+  get bufferSize(): number | undefined {
+    return this.destroyed ? undefined : this.writableLength;
+  }
+
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  /** net.Socket: true until the transport is connected. */
+  get pending(): boolean {
+    return (this.transport as Partial<net.Socket>).pending ?? false;
+  }
+
+  get bytesRead(): number {
+    return (this.transport as Partial<net.Socket>).bytesRead ?? 0;
+  }
+
+  get bytesWritten(): number {
+    return (this.transport as Partial<net.Socket>).bytesWritten ?? 0;
   }
 
   // --- node:tls TLSSocket ------------------------------------------------------------------
@@ -545,13 +870,19 @@ export class TLSSocket extends Duplex {
   /** The local certificate: for a server with several, the one fitting the negotiated suite. */
   getCertificate(): PeerCertificate | Record<string, never> | null {
     if (this.destroyed) return null;
-    const certs = this.#config.certificates;
-    if (certs.length === 0) return {};
-    const auth = this.#conn.info.cipherSuite?.auth;
+    const chain = this.#localChain();
+    return chain ? peerCertificate(chain, false) : {};
+  }
+
+  /** Our certificate chain: for a server with several, the one fitting the negotiated suite. */
+  #localChain(): readonly Certificate[] | undefined {
+    const certs = this.#sniContext?.certificates ?? this.#config.certificates;
+    if (certs.length === 0) return undefined;
+    const auth = this.#connection?.info.cipherSuite?.auth;
     const fits = certs.find((c) =>
       auth === 'ecdsa' ? c.key.algorithm === 'ec' : auth === 'rsa' ? c.key.algorithm.startsWith('rsa') : true,
     );
-    return peerCertificate((fits ?? certs[0]!).chain, false);
+    return (fits ?? certs[0]!).chain;
   }
 
   isSessionReused(): boolean {
@@ -583,6 +914,106 @@ export class TLSSocket extends Duplex {
     return { verifyError: () => conn.info.authorizationError ?? null };
   }
 
+  /**
+   * Keying material (RFC 5705; RFC 8446 Section 7.5 in TLS 1.3), equal on both ends of the
+   * connection, as node's exportKeyingMaterial(length, label[, context]).
+   */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    if (typeof length !== 'number') throw invalidArgType('length', 'number', length);
+    if (!Number.isInteger(length) || length < 1 || length > 0xffffffff) {
+      throw codedError(
+        'ERR_OUT_OF_RANGE',
+        `The value of "length" is out of range. It must be >= 1 && <= 4294967295. Received ${String(length)}`,
+        'RangeError' as 'TypeError',
+      );
+    }
+    if (typeof label !== 'string') throw invalidArgType('label', 'string', label);
+    if (context !== undefined && !ArrayBuffer.isView(context)) {
+      throw codedError(
+        'ERR_INVALID_ARG_TYPE',
+        `The "context" argument must be an instance of Buffer, TypedArray, or DataView.${describeReceived(context)}`,
+        'TypeError',
+      );
+    }
+    if (!this.#secure) throw codedError('ERR_TLS_INVALID_STATE', 'TLS socket connection must be securely established');
+    const bytes = context === undefined ? undefined : new Uint8Array(context.buffer, context.byteOffset, context.byteLength);
+    return toBuffer(this.#conn.exportKeyingMaterial(label, bytes, length));
+  }
+
+  /** The peer's certificate as node:crypto's X509Certificate, undefined without one. */
+  getPeerX509Certificate(): X509Certificate | undefined {
+    const leaf = this.#connection?.info.peerCertificates[0];
+    return leaf ? new X509Certificate(toBuffer(leaf.raw)) : undefined;
+  }
+
+  /** The local certificate as node:crypto's X509Certificate, undefined without one. */
+  getX509Certificate(): X509Certificate | undefined {
+    const raw = this.#localChain()?.[0]?.raw;
+    return raw ? new X509Certificate(toBuffer(raw)) : undefined;
+  }
+
+  /**
+   * node: sets the SNI name a client sends; only before the handshake has started, which here
+   * is until the first tick after the socket was made.
+   */
+  setServername(name: string): void {
+    if (typeof name !== 'string') throw invalidArgType('name', 'string', name);
+    if (this.#isServer) throw codedError('ERR_TLS_SNI_FROM_SERVER', 'Cannot issue SNI from a TLS server-side socket');
+    if (this.#connection === undefined) this.#identityName = name;
+  }
+
+  /**
+   * node: renegotiation. TLS 1.3 has none: the callback gets OpenSSL's "wrong ssl version"
+   * error (ERR_SSL_WRONG_SSL_VERSION) and false is returned, as from node. typetls does not
+   * renegotiate TLS 1.2 either (RFC 5746 renegotiation is refused both ways): the callback
+   * gets ERR_TLS_RENEGOTIATION_DISABLED.
+   */
+  renegotiate(options: { rejectUnauthorized?: boolean; requestCert?: boolean }, callback?: (err: Error | null) => void): boolean | undefined {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgType('options', 'object', options);
+    if (callback !== undefined && typeof callback !== 'function') throw invalidArgType('callback', 'function', callback);
+    if (this.destroyed) return undefined;
+    const err =
+      this.getProtocol() === 'TLSv1.3'
+        ? sslError('api_misuse', 266, 'wrong ssl version')
+        : codedError('ERR_TLS_RENEGOTIATION_DISABLED', 'TLS session renegotiation disabled for this socket');
+    if (callback) process.nextTick(callback, err);
+    return false;
+  }
+
+  /**
+   * node: prints the records and handshake messages to stderr, as OpenSSL's SSL_trace() does.
+   * typetls traces from the start of the handshake: on a socket whose handshake has started
+   * (a client after its first tick, a server once the client has spoken) it changes nothing.
+   */
+  enableTrace(): void {
+    if (this.destroyed) throw codedError('ERR_TLS_INVALID_STATE', 'TLS socket connection must be securely established');
+    if (this.#connection !== undefined || this.#tracing) return;
+    this.#tracing = true;
+    warnTracing();
+    const config = this.#config as { trace: ClientConfig['trace'] };
+    config.trace = stderrTrace(config.trace);
+  }
+
+  /** node: refuses renegotiation from the peer. typetls always does (a no_renegotiation warning, RFC 5746): nothing to change. */
+  disableRenegotiation(): void {}
+
+  /**
+   * node: the largest plaintext fragment sent, between 512 and 16384 bytes (true), or false
+   * for a size outside that range.
+   */
+  setMaxSendFragment(size: number): boolean {
+    if (typeof size !== 'number') throw invalidArgType('size', 'number', size);
+    if (!Number.isInteger(size) || size < 512 || size > 16384) return false;
+    this.#conn.setMaxSendFragment(size);
+    return true;
+  }
+
+  /** node: the session ticket the client holds (RFC 5077 / RFC 8446 NewSessionTicket), undefined without one. */
+  getTLSTicket(): Buffer | undefined {
+    const ticket = this.#session === undefined ? undefined : decodeClientSession(this.#session)?.ticket;
+    return ticket && ticket.length > 0 ? Buffer.from(ticket) : undefined;
+  }
+
   getSession(): Buffer | undefined {
     return this.#session;
   }
@@ -607,6 +1038,7 @@ export class TLSSocket extends Duplex {
 
   setTimeout(timeout: number, callback?: () => void): this {
     (this.transport as Partial<net.Socket>).setTimeout?.(timeout);
+    this.timeout = timeout;
     if (callback) {
       if (timeout === 0) this.removeListener('timeout', callback);
       else this.once('timeout', callback);

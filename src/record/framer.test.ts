@@ -109,6 +109,15 @@ describe('RecordFramer (RFC 5246 Section 6.2.1)', () => {
     }
   });
 
+  it('checks the version before the content type, as OpenSSL does, except for an SSL 2.0 ClientHello header', () => {
+    const f = new RecordFramer();
+    f.push(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff));
+    throwsTls(() => f.next(MAX_FRAGMENT), 'protocol_version', /major byte 255/);
+    const g = new RecordFramer();
+    g.push(Uint8Array.of(0x80, 0x2b, 0x01, 0x03, 0x01, 0x00));
+    throwsTls(() => g.next(MAX_FRAGMENT), 'unexpected_message', /unknown content type 128/);
+  });
+
   it('waits for the whole header', () => {
     const f = new RecordFramer();
     f.push(Uint8Array.of(22, 3, 3, 0));

@@ -117,6 +117,9 @@ class ByteQueue {
   }
 }
 
+/** How the framer's protocol_version error for a record header's version begins (node reports it as "wrong version number"). */
+export const BAD_RECORD_VERSION = 'record has version major byte';
+
 /** A record as framed from the wire: header fields and the (possibly protected) body. */
 export interface RawRecord {
   readonly contentType: number;
@@ -129,8 +132,9 @@ export interface RawRecord {
 /**
  * Splits received bytes into records. `next()` returns the next whole record or
  * null when more bytes are needed. It throws TlsError: record_overflow when the
- * length exceeds `maxBodyLength`, unexpected_message for an unknown content
- * type, and protocol_version when the version's major byte is not 3.
+ * length exceeds `maxBodyLength`, protocol_version when the version's major byte
+ * is not 3 (its message starts with BAD_RECORD_VERSION), and unexpected_message for an unknown
+ * content type.
  *
  * A zero-length body is returned as is: whether it is allowed depends on the
  * content type and the protection, which the record layer knows.
@@ -165,17 +169,22 @@ export class RecordFramer {
     const q = this.queue;
     if (q.length < RECORD_HEADER_LENGTH) return null;
     const contentType = q.peek(0);
-    // RFC 5246 Section 6: "If a TLS implementation receives an unexpected record
-    // type, it MUST send an unexpected_message alert." (RFC 8446 Section 5 too.)
-    if (contentType < ContentType.change_cipher_spec || contentType > ContentType.application_data) {
-      throw new TlsError('unexpected_message', `record has an unknown content type ${contentType}`);
-    }
     const versionMajor = q.peek(1);
     const version = (versionMajor << 8) | q.peek(2);
     // RFC 5246 Appendix E.1: every TLS version has major version 3; the minor
     // version is left to the handshake (the first ClientHello may say 3.0 or 3.1).
-    if (versionMajor !== 3) {
-      throw new TlsError('protocol_version', `record has version major byte ${versionMajor}, not 3`);
+    // Checked before the content type, as OpenSSL does: bytes that are not TLS at all
+    // get protocol_version, whatever their first byte. An SSL 2.0 ClientHello header
+    // (high bit set, message type 1 where the minor byte would be) is left to the
+    // content-type check: it is a record format, not a version.
+    const sslv2Hello = (contentType & 0x80) !== 0 && q.peek(2) === 1;
+    if (versionMajor !== 3 && !sslv2Hello) {
+      throw new TlsError('protocol_version', `${BAD_RECORD_VERSION} ${versionMajor}, not 3`);
+    }
+    // RFC 5246 Section 6: "If a TLS implementation receives an unexpected record
+    // type, it MUST send an unexpected_message alert." (RFC 8446 Section 5 too.)
+    if (contentType < ContentType.change_cipher_spec || contentType > ContentType.application_data) {
+      throw new TlsError('unexpected_message', `record has an unknown content type ${contentType}`);
     }
     const length = (q.peek(3) << 8) | q.peek(4);
     // RFC 5246 Section 6.2.3 and RFC 8446 Section 5.2: a longer record calls for record_overflow.

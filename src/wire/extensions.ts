@@ -195,10 +195,10 @@ function writeKeyShareEntry(w: Writer, entry: KeyShareEntry): void {
   w.vector(2, entry.keyExchange);
 }
 
-function readKeyShareEntry(r: Reader): KeyShareEntry {
+function readKeyShareEntry(r: Reader, minLength = 1): KeyShareEntry {
   // RFC 8446 Section 4.2.8: NamedGroup group; opaque key_exchange<1..2^16-1>.
   const group = r.u16('group');
-  const keyExchange = r.vector(2, 'key_exchange', 1);
+  const keyExchange = r.vector(2, 'key_exchange', minLength);
   return { group, keyExchange };
 }
 
@@ -218,7 +218,13 @@ export function decodeKeyShareClient(data: Uint8Array): KeyShareEntry[] {
     // A set, not a scan of `out`: a key_share of 64 KiB holds thousands of entries.
     const groups = new Set<number>();
     while (!list.empty()) {
-      const entry = readKeyShareEntry(list);
+      const entry = readKeyShareEntry(list, 0);
+      // An empty key_exchange is a share of the wrong size for its group, refused as a bad share
+      // is (RFC 8446 Section 4.2.8.1, 4.2.8.2), with illegal_parameter as NSS, GnuTLS and
+      // tlsfuzzer expect, rather than as a malformed vector.
+      if (entry.keyExchange.length === 0) {
+        throw new TlsError('illegal_parameter', `key_share entry for group 0x${entry.group.toString(16).padStart(4, '0')} is empty`);
+      }
       // RFC 8446 Section 4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same group."
       if (groups.has(entry.group)) {
         throw new TlsError('illegal_parameter', `key_share offers group 0x${entry.group.toString(16).padStart(4, '0')} twice`);

@@ -427,7 +427,7 @@ test('renegotiation: s_client -tls1_2 `R` -> typetls server answers no_renegotia
     await until(() => echo.sessions[0]?.closed === true, 'the connection to close');
     const seen = echo.sessions[0]!;
     assert.equal(seen.received.toString().startsWith('d-before-renegotiation\n'), true);
-    if (seen.error) assert.equal(errorCode(seen.error), 'ERR_TLS_ALERT_HANDSHAKE_FAILURE', `${errorCode(seen.error)}: ${seen.error.message}`);
+    if (seen.error) assert.equal(errorCode(seen.error), 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', `${errorCode(seen.error)}: ${seen.error.message}`);
 
     // The server keeps serving.
     const again = await runOpensslClient(
@@ -529,7 +529,7 @@ test('downgrade: typetls client with minVersion TLSv1.3 -> s_server -tls1_2 fail
   try {
     const { error, handshakeDone } = await connectRejected({ ...ours, port: server.port, ca: caPem, minVersion: 'TLSv1.3' });
     assert.equal(handshakeDone, false);
-    assert.equal(errorCode(error), 'ERR_TLS_ALERT_PROTOCOL_VERSION', `${errorCode(error)}: ${error.message}`);
+    assert.equal(errorCode(error), 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', `${errorCode(error)}: ${error.message}`);
     await until(() => /unsupported protocol|version/i.test(server.stderr()), "s_server's error line").catch(() => {});
     assert.match(server.stderr(), /unsupported protocol/i, tail(server.stderr()));
   } finally {

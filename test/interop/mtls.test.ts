@@ -87,7 +87,7 @@ for (const version of versions) {
     try {
       const { error } = await connectRejected({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: caPem });
       // RFC 8446 Section 4.4.2.4: certificate_required in TLS 1.3; OpenSSL sends handshake_failure in TLS 1.2.
-      const want = version === 'TLSv1.3' ? 'ERR_TLS_ALERT_CERTIFICATE_REQUIRED' : 'ERR_TLS_ALERT_HANDSHAKE_FAILURE';
+      const want = version === 'TLSv1.3' ? 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' : 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE';
       assert.equal(errorCode(error), want, `${errorCode(error)}: ${error.message}`);
       await until(() => /peer did not return a certificate/.test(server.stderr()), 's_server to report the missing certificate').catch(() => {});
       assert.match(server.stderr(), /peer did not return a certificate/, tail(server.stderr()));

@@ -165,7 +165,7 @@ export async function startEchoServer(options: TlsServerOptions, echo: EchoOptio
         group: key?.name,
         reused: socket.isSessionReused(),
         authorized: socket.authorized,
-        authorizationError: socket.authorizationError,
+        authorizationError: socket.authorizationError ?? undefined,
         peerCn: Array.isArray(cn) ? cn.join(',') : cn,
         alpn: socket.alpnProtocol,
         received: Buffer.alloc(0),

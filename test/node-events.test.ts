@@ -1,0 +1,318 @@
+// node:tls events, errors and socket behaviour, each checked against node:tls itself on the
+// other end of the connection or side by side on the same failure: exportKeyingMaterial equal
+// on both ends, a server that only writes seeing its client's close, node's error codes for
+// alerts and for bytes that are no TLS, ECONNRESET before the handshake, 'close' with hadError,
+// an SNICallback that answers later, 'newSession'/'resumeSession', renegotiate's refusal.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+
+import { SecureContext, TLSSocket, connect, createSecureContext, createServer } from '../src/index.js';
+import { makeTestPki, type TestPki } from './certs/make.js';
+import { once, Opened } from './node-sockets.js';
+
+let pki: TestPki;
+let ca: string;
+let cert: string;
+let key: string;
+const read = (f: string): string => readFileSync(f, 'utf8');
+const opened = new Opened();
+
+before(async () => {
+  pki = await makeTestPki();
+  ca = read(pki.caCert);
+  cert = read(pki.rsaCert);
+  key = read(pki.rsaKey);
+});
+after(() => opened.closeAll());
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+type Lib = 'typetls' | 'node:tls';
+const libConnect = (lib: Lib, options: tls.ConnectionOptions): tls.TLSSocket =>
+  lib === 'typetls' ? (connect(options as never) as unknown as tls.TLSSocket) : tls.connect(options);
+
+/** A TCP server answering every connection with `reply(socket, firstBytes)`. */
+async function rawServer(reply: (socket: net.Socket, first: Buffer) => void): Promise<number> {
+  const server = net.createServer((s) => {
+    opened.track(s);
+    s.on('error', () => {});
+    s.once('data', (d: Buffer) => reply(s, d));
+  });
+  return opened.listen(server);
+}
+
+/** The error a client of `lib` gets from a server at `port`, with node's fields. */
+async function clientError(lib: Lib, options: tls.ConnectionOptions): Promise<Record<string, unknown>> {
+  const socket = opened.track(libConnect(lib, { rejectUnauthorized: false, ...options }));
+  const closed = once(socket, 'close', 10_000, { failOnError: false });
+  const [err] = await once<Error & Record<string, unknown>>(socket, 'error', 10_000, { failOnError: false });
+  await closed;
+  const e = err!;
+  return { code: e.code, reason: e.reason, library: e.library, host: e.host, port: e.port, localAddress: e.localAddress, path: e.path };
+}
+
+describe('exportKeyingMaterial: equal on a typetls end and a node:tls end of one connection', () => {
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const typetlsSide of ['client', 'server'] as const) {
+      test(`${version}, typetls ${typetlsSide}`, async () => {
+        const options = { key, cert, minVersion: version, maxVersion: version };
+        const serverEnd = new Promise<tls.TLSSocket>((resolve) => {
+          const server = typetlsSide === 'server' ? createServer(options, (s) => resolve(s as never)) : tls.createServer(options, resolve);
+          opened.listen(server as net.Server).then((port) => {
+            const client = opened.track(libConnect(typetlsSide === 'client' ? 'typetls' : 'node:tls', { port, host: '127.0.0.1', ca, servername: 'localhost' }));
+            client.once('secureConnect', () => clientEnd.resolve(client));
+          });
+        });
+        const clientEnd = deferred<tls.TLSSocket>();
+        const [c, s] = await Promise.all([clientEnd.promise, serverEnd]);
+        assert.equal(c.getProtocol(), version);
+        for (const context of [undefined, Buffer.alloc(0), Buffer.from('context value')]) {
+          const ours = c.exportKeyingMaterial(48, 'EXPORTER-test', context as Buffer);
+          const theirs = s.exportKeyingMaterial(48, 'EXPORTER-test', context as Buffer);
+          assert.equal(ours.length, 48);
+          assert.ok(ours.equals(theirs), `${String(context?.toString('hex'))}: ${ours.toString('hex')} != ${theirs.toString('hex')}`);
+        }
+        // TLS 1.3: no context and an empty one are the same (RFC 8446 Section 7.5); TLS 1.2 tells them apart (RFC 5705).
+        const none = c.exportKeyingMaterial(16, 'EXPORTER-test', undefined as unknown as Buffer);
+        const empty = c.exportKeyingMaterial(16, 'EXPORTER-test', Buffer.alloc(0));
+        assert.equal(none.equals(empty), version === 'TLSv1.3');
+        c.destroy();
+        s.destroy();
+      });
+    }
+  }
+
+  test('before the handshake and with bad arguments: node errors', () => {
+    const socket = new TLSSocket(null, {});
+    assert.throws(() => socket.exportKeyingMaterial(16, 'label'), { code: 'ERR_TLS_INVALID_STATE' });
+    assert.throws(() => socket.exportKeyingMaterial(0, 'label'), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => socket.exportKeyingMaterial('16' as never, 'label'), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => socket.exportKeyingMaterial(16, 7 as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    socket.destroy();
+  });
+});
+
+test('a typetls server that never reads sees its node:tls client close: end, close, and server.close() finishes', async () => {
+  const serverSide = deferred<TLSSocket>();
+  const server = createServer({ key, cert }, (s) => {
+    s.write('hello');
+    serverSide.resolve(s);
+  });
+  const port = await opened.listen(server);
+  const client = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }));
+  const [data] = await once<Buffer>(client, 'data');
+  assert.equal(data!.toString(), 'hello');
+  const s = await serverSide.promise;
+  const ended = once(s, 'end');
+  const closed = once<boolean>(s, 'close');
+  client.end();
+  await ended;
+  const [hadError] = await closed;
+  assert.equal(hadError, false);
+  await opened.closeServer(server);
+});
+
+describe('errors as node:tls reports them, side by side', () => {
+  const alerts = [10, 20, 40, 42, 45, 48, 50, 70, 80, 112, 116, 120];
+  for (const description of alerts) {
+    test(`a fatal alert ${description} from the server`, async () => {
+      const port = await rawServer((s) => s.end(Buffer.from([21, 3, 3, 0, 2, 2, description])));
+      const ours = await clientError('typetls', { port, host: '127.0.0.1' });
+      const theirs = await clientError('node:tls', { port, host: '127.0.0.1' });
+      assert.deepEqual(ours, theirs);
+      assert.match(String(ours.code), /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_/);
+    });
+  }
+
+  test('a server that answers with bytes that are no TLS: ERR_SSL_WRONG_VERSION_NUMBER', async () => {
+    const port = await rawServer((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    const ours = await clientError('typetls', { port, host: '127.0.0.1' });
+    assert.deepEqual(ours, await clientError('node:tls', { port, host: '127.0.0.1' }));
+    assert.equal(ours.code, 'ERR_SSL_WRONG_VERSION_NUMBER');
+  });
+
+  test('a connection lost before the handshake: ECONNRESET with host, port and localAddress as node', async () => {
+    const port = await rawServer((s) => s.end());
+    for (const options of [{ port, host: '127.0.0.1' }, { port, localAddress: '127.0.0.1' }]) {
+      const ours = await clientError('typetls', options);
+      assert.deepEqual(ours, await clientError('node:tls', options));
+      assert.equal(ours.code, 'ECONNRESET');
+    }
+  });
+
+  test('a server requiring a certificate from a client without one: the same codes on both sides', async () => {
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const results: Record<string, unknown>[] = [];
+      for (const lib of ['typetls', 'node:tls'] as const) {
+        const errors = deferred<string>();
+        const options = { key, cert, requestCert: true, rejectUnauthorized: true, ca, maxVersion: version };
+        const server = lib === 'typetls' ? createServer(options) : tls.createServer(options);
+        server.on('tlsClientError', (e: Error & { code: string }) => errors.resolve(e.code));
+        const port = await opened.listen(server as net.Server);
+        // The client is node:tls in both runs: only the server differs.
+        const client = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion: version }));
+        client.on('error', () => {});
+        client.resume();
+        results.push({ server: await errors.promise });
+        client.destroy();
+        await opened.closeServer(server as net.Server);
+      }
+      assert.deepEqual(results[0], results[1], version);
+      assert.deepEqual(results[0], { server: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' });
+    }
+  });
+});
+
+test("'close' says hadError, bufferSize and readyState follow net.Socket", async () => {
+  const server = createServer({ key, cert }, (s) => s.resume());
+  const port = await opened.listen(server);
+  // The test CA is not trusted without `ca`: the handshake fails.
+  const failing = opened.track(connect({ port, host: '127.0.0.1' }));
+  assert.equal(failing.readyState, 'opening');
+  failing.on('error', () => {});
+  const [hadError] = await once<boolean>(failing, 'close', 10_000, { failOnError: false });
+  assert.equal(hadError, true);
+  assert.equal(failing.bufferSize, undefined);
+  assert.equal(failing.readyState, 'closed');
+
+  const good = opened.track(connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }));
+  await once(good, 'secureConnect');
+  assert.equal(good.readyState, 'open');
+  assert.equal(good.bufferSize, 0);
+  good.setTimeout(60_000);
+  assert.equal(good.timeout, 60_000);
+  good.end();
+  const [cleanClose] = await once<boolean>(good, 'close');
+  assert.equal(cleanClose, false);
+  await opened.closeServer(server);
+});
+
+test('a hand-made server TLSSocket whose handshake fails emits _tlsError, not an unhandled error', async () => {
+  const done = deferred<string>();
+  const server = net.createServer((raw) => {
+    const s = new TLSSocket(raw, { isServer: true, secureContext: createSecureContext({ key, cert }) });
+    s.on('_tlsError', (e: Error & { code: string }) => done.resolve(e.code));
+  });
+  const port = await opened.listen(server);
+  const raw = opened.track(net.connect({ port, host: '127.0.0.1' }));
+  raw.on('error', () => {});
+  raw.write(Buffer.alloc(64, 42));
+  assert.equal(await done.promise, 'ERR_SSL_WRONG_VERSION_NUMBER');
+  await opened.closeServer(server);
+});
+
+describe('SNICallback answering later', () => {
+  test('the context it gives on a later tick is used; an error refuses the client as node does', async () => {
+    const other = createSecureContext({ key: read(pki.ecdsaKey), cert: read(pki.ecdsaCert) });
+    const server = createServer({
+      key,
+      cert,
+      SNICallback: (name, cb) => {
+        setTimeout(() => {
+          if (name === 'ec.test') cb(null, other);
+          else if (name === 'refused.test') cb(new Error('no such name'));
+          else cb(null, null as unknown as SecureContext);
+        }, 20);
+      },
+    });
+    const clientErrors: string[] = [];
+    server.on('tlsClientError', (e: Error) => clientErrors.push(e.message));
+    const port = await opened.listen(server);
+
+    const ec = opened.track(tls.connect({ port, host: '127.0.0.1', servername: 'ec.test', rejectUnauthorized: false }));
+    await Promise.all([once(ec, 'secureConnect'), once(server, 'secureConnection')]);
+    assert.equal((ec.getPeerX509Certificate()?.publicKey.asymmetricKeyType), 'ec');
+    ec.destroy();
+
+    const plain = opened.track(tls.connect({ port, host: '127.0.0.1', servername: 'plain.test', rejectUnauthorized: false }));
+    await Promise.all([once(plain, 'secureConnect'), once(server, 'secureConnection')]);
+    assert.equal(plain.getPeerX509Certificate()?.publicKey.asymmetricKeyType, 'rsa');
+    plain.destroy();
+
+    const refused = opened.track(tls.connect({ port, host: '127.0.0.1', servername: 'refused.test', rejectUnauthorized: false }));
+    const [err] = await once<Error & { code: string }>(refused, 'error', 10_000, { failOnError: false });
+    assert.equal(err!.code, 'ECONNRESET');
+    assert.deepEqual(clientErrors, ['no such name']);
+    await opened.closeServer(server);
+  });
+});
+
+test("'newSession' and 'resumeSession': the program keeps TLS 1.2 sessions, a node:tls client resumes", async () => {
+  const store = new Map<string, Buffer>();
+  let resumeAsked = 0;
+  const server = createServer({ key, cert, maxVersion: 'TLSv1.2', secureOptions: 0x4000 /* SSL_OP_NO_TICKET */ } as never);
+  server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+    store.set(id.toString('hex'), data);
+    setTimeout(done, 10);
+  });
+  server.on('resumeSession', (id: Buffer, cb: (err: Error | null, data?: Buffer) => void) => {
+    resumeAsked += 1;
+    setTimeout(() => cb(null, store.get(id.toString('hex'))), 10);
+  });
+  const port = await opened.listen(server);
+  // A client offering TLS 1.2 only sends no session ID of its own on a first connection (one
+  // offering TLS 1.3 sends a random one, and 'resumeSession' is asked about it too, as from node).
+  const first = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion: 'TLSv1.2' }));
+  await once(first, 'secureConnect');
+  const session = first.getSession();
+  assert.ok(session);
+  assert.equal(first.isSessionReused(), false);
+  first.destroy();
+  assert.equal(store.size, 1);
+  const second = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion: 'TLSv1.2', session }));
+  await once(second, 'secureConnect');
+  assert.equal(second.isSessionReused(), true);
+  assert.equal(resumeAsked, 1);
+  second.destroy();
+  await opened.closeServer(server);
+});
+
+test('renegotiate on TLS 1.3 is refused as node:tls refuses it', async () => {
+  const results: Record<string, unknown>[] = [];
+  for (const lib of ['typetls', 'node:tls'] as const) {
+    const server = tls.createServer({ key, cert }, (s) => s.resume());
+    const port = await opened.listen(server);
+    const client = opened.track(libConnect(lib, { port, host: '127.0.0.1', ca, servername: 'localhost' }));
+    await once(client, 'secureConnect');
+    const refused = deferred<Error & Record<string, unknown>>();
+    const ok = client.renegotiate({}, (err) => refused.resolve(err as never));
+    const err = await refused.promise;
+    results.push({ ok, code: err.code, reason: err.reason, library: err.library, message: err.message });
+    assert.throws(() => client.renegotiate(undefined as never, () => {}), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => (client as unknown as TLSSocket).setServername(1 as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    client.destroy();
+    await opened.closeServer(server);
+  }
+  assert.deepEqual(results[0], results[1]);
+});
+
+test('getSession() right after a TLS 1.3 handshake: a session that is not offered again, as node:tls gives', async () => {
+  const server = createServer({ key, cert }, (s) => s.end('bye'));
+  const port = await opened.listen(server);
+  const client = opened.track(connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }));
+  const ticket = once<Buffer>(client, 'session');
+  await once(client, 'secureConnect');
+  client.resume();
+  const early = client.getSession();
+  assert.ok(Buffer.isBuffer(early));
+  const [resumable] = await ticket;
+  assert.equal(early!.equals(resumable!), false);
+  // The ticket of the last session, as node's getTLSTicket() gives it.
+  assert.ok((client as TLSSocket).getTLSTicket()!.length > 0);
+  for (const [session, reused] of [[early, false], [resumable, true]] as const) {
+    const again = opened.track(connect({ port, host: '127.0.0.1', ca, servername: 'localhost', session }));
+    await once(again, 'secureConnect');
+    assert.equal(again.isSessionReused(), reused);
+    again.destroy();
+  }
+  client.destroy();
+  await opened.closeServer(server);
+});
