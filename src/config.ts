@@ -231,12 +231,13 @@ export interface ServerConfig extends CommonConfig {
   /** Ask the client for a certificate (CertificateRequest). */
   readonly requestCert: boolean;
   /**
-   * The schemes a TLS 1.2 CertificateRequest offers, which a client CertificateVerify may use:
-   * signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1 (legacySignatureSchemes12) while
-   * signatureSchemes is the default list. Older TLS 1.2 clients sign only with SHA-1; the signature covers the
-   * whole transcript with both randoms, which a collision would have to match during the handshake.
+   * The TLS 1.2 signature schemes: signatureSchemes followed by rsa_pkcs1_sha1 and ecdsa_sha1
+   * (legacySignatureSchemes12) while signatureSchemes is the default list. The CertificateRequest offers
+   * them and a client CertificateVerify may use them; ServerKeyExchange is signed with SHA-1 only for a
+   * client that offers nothing better (RFC 5246 Section 7.4.1.4.1 makes SHA-1 the default). Older TLS 1.2
+   * peers sign and verify only with SHA-1; the signature covers both randoms.
    */
-  readonly clientSignatureSchemes12: readonly number[];
+  readonly signatureSchemes12: readonly number[];
   /** Choose the suite by the server's order rather than the client's (node:tls honorCipherOrder). */
   readonly preferServerCipherOrder: boolean;
   /**
@@ -400,7 +401,7 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     certificates: options.certificates ?? [],
     certificatesFor: options.certificatesFor,
     requestCert: options.requestCert ?? false,
-    clientSignatureSchemes12: options.clientSignatureSchemes12 ??
+    signatureSchemes12: options.signatureSchemes12 ??
       (common.signatureSchemes === defaultSignatureSchemes ? [...defaultSignatureSchemes, ...legacySignatureSchemes12] : common.signatureSchemes),
     preferServerCipherOrder: options.preferServerCipherOrder ?? true,
     ticketKeys,

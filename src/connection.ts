@@ -7,7 +7,8 @@ import { alertFor, asTlsError, peerAlertError, TlsError } from './errors.js';
 import type { CryptoProvider } from './crypto/provider.js';
 import { startClient } from './handshake/client.js';
 import { traceMessage, type HandshakeContext, type Input, type MutableInfo, type State } from './handshake/common.js';
-import { startServer } from './handshake/server.js';
+import { ExpectClientHello, startServer } from './handshake/server.js';
+import { ExpectSecondClientHello } from './handshake/server13.js';
 import { keyLogLine } from './keys/keylog.js';
 import { Transcript } from './keys/transcript.js';
 import { HandshakeJoiner, MAX_FRAGMENT } from './record/framer.js';
@@ -202,7 +203,14 @@ class Engine implements HandshakeContext {
     this.paddingPolicy = block > 0
       ? (inner) => Math.min(Math.ceil(inner / block) * block, this.record.maxFragmentOut + 1)
       : undefined;
-    this.joiner = new HandshakeJoiner((type) => handshakeLimit(config.limits, type));
+    this.joiner = new HandshakeJoiner((type) => {
+      // A server waiting for a ClientHello takes nothing else (RFC 5246 Section 7.3, RFC 8446 Section 4):
+      // another type is unexpected_message before its length is held to that type's bound, as OpenSSL does.
+      if ((this.state instanceof ExpectClientHello || this.state instanceof ExpectSecondClientHello) && type !== HandshakeType.client_hello) {
+        throw new TlsError('unexpected_message', `handshake message of type ${type} where a ClientHello belongs`);
+      }
+      return handshakeLimit(config.limits, type);
+    });
     this.record = new RecordLayer(config.trace ? { side, trace: config.trace } : { side });
   }
 

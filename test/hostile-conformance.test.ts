@@ -205,7 +205,7 @@ describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () 
 
   it('a server made through the node API (createSecureContext) offers them too', () => {
     const context = createSecureContext({ cert: readFileSync(k.pki.rsaCert), key: readFileSync(k.pki.rsaKey) });
-    assert.deepEqual(context.serverConfig.clientSignatureSchemes12.slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
+    assert.deepEqual(context.serverConfig.signatureSchemes12.slice(-2), [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1]);
   });
 
   it('a client that signs with rsa_pkcs1_sha1 is accepted', () => {
@@ -260,9 +260,33 @@ describe('TLS 1.2 ECDHE without supported_groups (RFC 8422 Section 4)', () => {
     assert.equal(ske.namedGroup, NamedGroup.secp256r1);
   });
 
+  it('a client that lists only SHA-1 schemes gets its ServerKeyExchange signed with rsa_pkcs1_sha1', () => {
+    const hello = clientHello({ maxVersion: TLS12, cipherSuites: [ecdhe.id] });
+    const sha1Only = {
+      ...hello,
+      extensions: hello.extensions.map((e) => (e.type === ExtensionType.signature_algorithms ? { type: e.type, data: Uint8Array.of(0, 4, 2, 1, 2, 3) } : e)),
+    };
+    assert.equal(serverKeyExchange(sha1Only).signatureScheme, SignatureScheme.rsa_pkcs1_sha1);
+    // Anything better is preferred.
+    assert.equal(serverKeyExchange(hello).signatureScheme === SignatureScheme.rsa_pkcs1_sha1, false);
+  });
+
   it('a client with no extensions at all gets P-256 signed with rsa_pkcs1_sha1 (RFC 5246 7.4.1.4.1)', () => {
     const ske = serverKeyExchange({ ...clientHello({ maxVersion: TLS12, cipherSuites: [ecdhe.id] }), extensions: [] });
     assert.equal(ske.namedGroup, NamedGroup.secp256r1);
     assert.equal(ske.signatureScheme, SignatureScheme.rsa_pkcs1_sha1);
   });
+});
+
+describe('the handshake type is checked before its length', () => {
+  for (const type of [H.hello_request, H.end_of_early_data, H.server_hello_done, H.key_update, H.finished]) {
+    it(`server: a ClientHello body under handshake type ${type} → unexpected_message, not decode_error`, () => {
+      const [msg] = handshakeMessages(flow().clientHello);
+      const changed = msg!.slice();
+      changed[0] = type;
+      const v = new Victim(new ServerConnection(makeServerConfig(k)));
+      const out = v.feed(record(CT.handshake, changed, 0x0301));
+      assertPlainFatal(`ClientHello as handshake type ${type}`, v, out, 'unexpected_message', A.unexpected_message);
+    });
+  }
 });

@@ -174,6 +174,35 @@ describe('typetls/web connect() against accept() over in-memory web streams', ()
     });
   }
 
+  it('a client that does not read holds the server back; cancelling its readable lets the rest through and both close', { timeout: 30_000 }, async () => {
+    const [c, s] = memoryPair();
+    const server = accept(s, { cert: readFileSync(pki.ecdsaCert, 'utf8'), key: readFileSync(pki.ecdsaKey, 'utf8') });
+    const client = connect(c, { servername: 'localhost', ca });
+    await Promise.all([client.opened, server.opened]);
+    const writer = server.writable.getWriter();
+    const chunk = new Uint8Array(16384).fill(0x61);
+    let written = 0;
+    const writing = (async () => {
+      for (let i = 0; i < 200; i++) {
+        await writer.write(chunk);
+        written++;
+      }
+    })();
+    // Give the server every chance to run ahead: it cannot, with nobody reading.
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(written < 200, `the server was held back (${written} of 200 records written)`);
+    const reader = client.readable.getReader();
+    const first = await reader.read();
+    assert.equal(first.value![0], 0x61);
+    await reader.cancel();
+    await writing;
+    assert.equal(written, 200);
+    writer.releaseLock();
+    await client.close();
+    await server.close();
+    await Promise.all([client.closed, server.closed]);
+  });
+
   it('options are checked: a server without cert/key, an unknown version name', () => {
     const [, s] = memoryPair();
     assert.throws(() => accept(s, {}), { code: 'ERR_INVALID_ARG_VALUE' });

@@ -176,7 +176,7 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
       if (suite.kx === 'rsa' || suite.kx === 'rsa_psk') return { suite, certified, group: undefined, signatureScheme: undefined };
       const scheme = version < TLS12
         ? legacySignatureScheme(certified.key)
-        : chooseSignatureScheme12(config.signatureSchemes, offer.signatureSchemes, certified.key);
+        : chooseSignatureScheme12(config.signatureSchemes12, offer.signatureSchemes, certified.key);
       if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
     }
   }

@@ -98,7 +98,7 @@ export function sendServerFlight12(
       type: HandshakeType.certificate_request,
       version: 'tls12',
       certificateTypes: Uint8Array.of(RSA_SIGN, ECDSA_SIGN),
-      signatureAlgorithms: config.clientSignatureSchemes12,
+      signatureAlgorithms: config.signatureSchemes12,
       certificateAuthorities: config.roots.map((r) => r.subject.raw),
     });
   }
@@ -296,7 +296,7 @@ export class ExpectCertificateVerify implements State {
     // Before TLS 1.2 the key decides the algorithm (RFC 4346 Section 7.4.8).
     const legacy = this.s.hs.version < 0x0303;
     const scheme = legacy ? legacySignatureScheme(this.clientPublicKey) : cv.signatureScheme;
-    if (scheme === undefined || (!legacy && (!this.s.config.clientSignatureSchemes12.includes(scheme) || !schemeFitsKey12(scheme, this.clientPublicKey)))) {
+    if (scheme === undefined || (!legacy && (!this.s.config.signatureSchemes12.includes(scheme) || !schemeFitsKey12(scheme, this.clientPublicKey)))) {
       throw new TlsError('illegal_parameter', `client signed with ${signatureSchemeName(cv.signatureScheme)}, which the server did not ask for`);
     }
     if (!cx.provider.verify(this.clientPublicKey, scheme, this.signedMessages, cv.signature)) {

@@ -201,12 +201,11 @@ class StreamSocket implements TlsSocket {
         start: (controller) => {
           this.readableController = controller;
         },
-        pull: () => {
-          this.wantMore?.();
-          this.wantMore = undefined;
-        },
+        pull: () => this.releaseReader(),
         cancel: () => {
           this.readableDone = true;
+          // The read loop may be waiting for room in this stream: it goes on reading the transport.
+          this.releaseReader();
           this.finishIfDone();
         },
       },
@@ -252,6 +251,13 @@ class StreamSocket implements TlsSocket {
     this.finishIfDone();
   }
 
+  /** Lets the read loop go on when it waits for the application to read. */
+  private releaseReader(): void {
+    const wake = this.wantMore;
+    this.wantMore = undefined;
+    wake?.();
+  }
+
   private throwIfFailed(): void {
     if (this.failed !== undefined) throw this.failed;
   }
@@ -260,6 +266,8 @@ class StreamSocket implements TlsSocket {
     const out = this.conn.takeOutput();
     if (out.length === 0) return;
     this.sending = this.sending.then(() => this.transportWriter.write(out)).catch((e: unknown) => {
+      // Once we have closed, a close_notify the transport no longer takes is no failure: the peer has gone.
+      if (this.writableDone && this.failed === undefined) return;
       this.fail(e instanceof TlsError ? e : new TlsError('closed', 'the transport failed while sending', { cause: e }));
     });
   }
@@ -350,6 +358,7 @@ class StreamSocket implements TlsSocket {
     }
     this.readableDone = true;
     this.writableDone = true;
+    this.releaseReader();
     // The fatal alert, if any, is in the output: send it, then close the transport.
     this.flush();
     void this.sending.then(() => this.transportWriter.close()).catch(() => undefined);

@@ -12,7 +12,8 @@
 // the servers and exits 1 unless run.sh's last line says `N passed, 0 failed`.
 //
 // ../shared is found beside the project root (TLSFUZZER_SHARED overrides it); logs go to
-// TLSFUZZER_LOGDIR or a new temporary directory. TLSFUZZER_ONLY=regex runs a subset (run.sh).
+// TLSFUZZER_LOGDIR or a new temporary directory. TLSFUZZER_ONLY=regex runs a subset (run.sh);
+// TLSFUZZER_TIMEOUT is the per-script bound in seconds (600 here unless set).
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
@@ -146,6 +147,9 @@ async function main(): Promise<number> {
       ...process.env,
       ...(checkout !== undefined ? { TLSFUZZER_DIR: checkout } : {}),
       TLSFUZZER_LOGDIR: logDir,
+      // run.sh's 120 s per script is tight for the longest scripts (test-tls13-finished runs ~700
+      // probes in pure Python) on a busy machine; a hang still ends at this bound.
+      TLSFUZZER_TIMEOUT: process.env.TLSFUZZER_TIMEOUT ?? '600',
       TLSFUZZER_PORT_CLIENTAUTH: String(clientauth.port),
       TLSFUZZER_PORT_PSK: String(psk.port),
     },
