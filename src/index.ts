@@ -18,6 +18,7 @@ export {
   getCiphers,
   rootCertificates,
   convertALPNProtocols,
+  createSecurePair,
   DEFAULT_MIN_VERSION,
   DEFAULT_MAX_VERSION,
   DEFAULT_CIPHERS,
