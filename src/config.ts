@@ -219,15 +219,24 @@ export interface ClientConfig extends CommonConfig {
   readonly pskForHint: ((hint: Uint8Array | undefined) => ExternalPsk | undefined) | undefined;
 }
 
+/** What a server uses for one SNI name: its certificates and, if given, the roots for client certificates. */
+export interface NamedContext {
+  readonly certificates: readonly CertifiedKey[];
+  readonly roots?: readonly Certificate[];
+}
+
 export interface ServerConfig extends CommonConfig {
   /** The server's certificates; one is chosen per handshake by key type and the client's offer. */
   readonly certificates: readonly CertifiedKey[];
   /**
    * Chooses the certificates for the name the client asked for (SNI, RFC 6066
    * Section 3; undefined when it sent none). Returning undefined keeps
-   * `certificates` (node:tls SNICallback).
+   * `certificates` (node:tls SNICallback). It may also name the roots that client
+   * certificates are checked against for that name (node: the SNI context's `ca`).
    */
-  readonly certificatesFor: ((serverName: string | undefined) => readonly CertifiedKey[] | undefined) | undefined;
+  readonly certificatesFor:
+    | ((serverName: string | undefined) => readonly CertifiedKey[] | NamedContext | undefined)
+    | undefined;
   /** Ask the client for a certificate (CertificateRequest). */
   readonly requestCert: boolean;
   /**
@@ -417,9 +426,10 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     pskForIdentity: options.pskForIdentity,
     pskIdentityHint: options.pskIdentityHint,
   };
-  // A server with pre-shared keys can do without a certificate (a handshake that needs one fails).
-  if (config.certificates.length === 0 && config.pskForIdentity === undefined) {
-    throw new TlsError('api_misuse', 'a server needs at least one certificate and key', { code: 'ERR_TLS_MISSING_CERT' });
+  // Without certificates of its own a server needs a lookup that may find some by name (SNI) or
+  // pre-shared keys; a handshake that finds no certificate when it needs one fails alone.
+  if (config.certificates.length === 0 && config.certificatesFor === undefined && config.pskForIdentity === undefined) {
+    throw new TlsError('api_misuse', 'a server needs at least one certificate and key, certificatesFor or pre-shared keys', { code: 'ERR_TLS_MISSING_CERT' });
   }
   if (config.pskIdentityHint !== undefined && config.pskIdentityHint.length > 0xffff) {
     throw new TlsError('api_misuse', 'pskIdentityHint must be at most 65535 bytes (RFC 4279 Section 2)', { code: 'ERR_OUT_OF_RANGE' });

@@ -3,6 +3,10 @@
 // Two ways in: the node:tls-compatible API (connect, createServer, TLSSocket, ...), and the
 // sans-I/O engine underneath it (ClientConnection/ServerConnection with explicit configs),
 // which runs over any transport.
+//
+// The default export (and `require('typetls')`, index.cts) is the module as one mutable object,
+// as node's `tls` is: `tls.DEFAULT_MAX_VERSION = 'TLSv1.2'` or a replaced `tls.createSecureContext`
+// take effect for the connections and servers made afterwards.
 
 // The node:tls-compatible API.
 export {
@@ -13,9 +17,13 @@ export {
   checkServerIdentity,
   getCiphers,
   rootCertificates,
+  convertALPNProtocols,
   DEFAULT_MIN_VERSION,
-  DEFAULT_CIPHERS,
   DEFAULT_MAX_VERSION,
+  DEFAULT_CIPHERS,
+  DEFAULT_ECDH_CURVE,
+  CLIENT_RENEG_LIMIT,
+  CLIENT_RENEG_WINDOW,
   Server,
   SecureContext,
   TLSSocket,
@@ -53,4 +61,14 @@ export function checkOcspResponse(
 /** Validates a certificate chain (PEM or DER) outside a handshake, with node:crypto unless `provider` is given. */
 export function verifyCertificateChain(options: VerifyCertificateChainOptions): Promise<VerifyResult> {
   return verifyWithProvider({ ...options, provider: options.provider ?? nodeCryptoProvider });
+}
+
+// The module object: every export above, once, on node's mutable `tls` object.
+import * as self from './index.js';
+import { tlsModule } from './node/tls-module.js';
+
+export default tlsModule;
+
+for (const [name, value] of Object.entries(self)) {
+  if (name !== 'default' && !Object.hasOwn(tlsModule, name)) tlsModule[name] = value;
 }

@@ -1,7 +1,7 @@
 // The server's answer to ClientHello: version, suite, group, certificate and
 // signature scheme selection (RFC 5246 Section 7.4.1.2-7.4.1.4, RFC 8422 Section 5.1).
 
-import type { CertifiedKey, ServerConfig } from '../config.js';
+import type { CertifiedKey, NamedContext, ServerConfig } from '../config.js';
 import { TlsError } from '../errors.js';
 import { isPskSuite, suiteAllowedAt, suiteById, type CipherSuite } from '../suites.js';
 import type { TraceFields } from '../trace.js';
@@ -188,9 +188,14 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
 
 /** The server config with the certificates chosen for the client's SNI name. */
 function configForName(config: ServerConfig, serverName: string | undefined): ServerConfig {
-  const certificates = config.certificatesFor?.(serverName);
-  if (!certificates || certificates.length === 0) return config;
-  return { ...config, certificates };
+  const chosen = config.certificatesFor?.(serverName);
+  if (!chosen) return config;
+  const { certificates, roots } = Array.isArray(chosen) ? { certificates: chosen as readonly CertifiedKey[], roots: undefined } : (chosen as NamedContext);
+  return {
+    ...config,
+    ...(certificates.length > 0 ? { certificates } : {}),
+    ...(roots !== undefined ? { roots } : {}),
+  };
 }
 
 /**

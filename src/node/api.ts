@@ -3,20 +3,29 @@
 
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { Duplex } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { suiteByName } from '../suites.js';
 import { expandCipherString, tls13SuiteNames } from '../cipher-string.js';
-import { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, codedError, getDefaultCiphers, type TlsOptions } from './options.js';
+import { SecureContext, codedError, type TlsOptions } from './options.js';
 import type { PeerCertificate } from './peer-certificate.js';
-import { TLSSocket, type TLSSocketOptions } from './socket.js';
+import { TLSSocket as TLSSocketClass, type TLSSocketOptions } from './socket.js';
+import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, callableClass, tlsModule } from './tls-module.js';
+import { invalidArgType, outOfRange, validateBinary, validateObject } from './validate.js';
+import type { TicketKeyRing } from '../handshake/resumption.js';
 import { validateServerPskOptions, validateSocketPskCallback } from './psk.js';
 
-export { DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext, TLSSocket };
-
-/** node's default cipher string (tls.DEFAULT_CIPHERS): what `ciphers` is when not given. */
-export const DEFAULT_CIPHERS: string = getDefaultCiphers();
+export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, SecureContext };
 export type { TlsOptions, TLSSocketOptions, PeerCertificate };
+
+/** node:tls TLSSocket, also callable without `new`. */
+export const TLSSocket = callableClass(TLSSocketClass);
+export type TLSSocket = TLSSocketClass;
+
+/** node:tls: renegotiations a client may start within CLIENT_RENEG_WINDOW seconds (typetls refuses renegotiation). */
+export const CLIENT_RENEG_LIMIT = 3;
+export const CLIENT_RENEG_WINDOW = 600;
 
 /** The trusted roots node:tls ships (Mozilla's), as PEM strings. */
 export const rootCertificates: readonly string[] = nodeRootCertificates;
@@ -34,48 +43,90 @@ export function createSecureContext(options: TlsOptions = {}): SecureContext {
   return new SecureContext(options);
 }
 
+/**
+ * The context for a connection or server made without `secureContext`: made through
+ * tls.createSecureContext as the module holds it now, as node does, so a program that replaces
+ * it sees every context made.
+ */
+export function contextFor(options: TlsOptions & { secureContext?: SecureContext }): SecureContext {
+  if (options.secureContext) return options.secureContext;
+  const create = (tlsModule.createSecureContext as typeof createSecureContext | undefined) ?? createSecureContext;
+  return create(options);
+}
+
+/**
+ * node:tls convertALPNProtocols(protocols, out): sets `out.ALPNProtocols` to the protocol list
+ * in wire format (RFC 7301 Section 3.1), from an array of names or a copy of a buffer.
+ */
+export function convertALPNProtocols(protocols: unknown, out: { ALPNProtocols?: Buffer }): void {
+  if (Array.isArray(protocols)) {
+    const parts: Buffer[] = [];
+    protocols.forEach((p: unknown, i) => {
+      if (typeof p !== 'string' && !(p instanceof String) && !ArrayBuffer.isView(p) && !(p instanceof ArrayBuffer)) {
+        throw invalidArgType('string', ['string', 'Buffer', 'ArrayBuffer'], p);
+      }
+      const bytes = ArrayBuffer.isView(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : Buffer.from(p as string);
+      if (bytes.length > 255) {
+        throw outOfRange(`The byte length of the protocol at index ${i} exceeds the maximum length.`, '<= 255', bytes.length, false);
+      }
+      parts.push(Buffer.from([bytes.length]), bytes);
+    });
+    out.ALPNProtocols = Buffer.concat(parts);
+  } else if (ArrayBuffer.isView(protocols)) {
+    out.ALPNProtocols = Buffer.from(protocols.buffer.slice(protocols.byteOffset, protocols.byteOffset + protocols.byteLength));
+  }
+}
+
 export interface ConnectionOptions extends TLSSocketOptions {
   host?: string;
   port?: number;
+  /** A Unix socket (or Windows pipe) to connect to; it takes precedence over `port`, as in node. */
+  path?: string;
   /** An already-open transport to run TLS over (STARTTLS); no new TCP connection is made. */
   socket?: Duplex;
   localAddress?: string;
   localPort?: number;
   family?: number;
+  /** dns.lookup() hints for the host name. */
+  hints?: number;
+  /** A dns.lookup()-shaped function resolving the host name. */
+  lookup?: net.LookupFunction;
   timeout?: number;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
 }
 
 type SecureConnectListener = () => void;
 
 /**
- * node:tls connect(): connect(options[, callback]) or connect(port[, host][, options][, callback]).
- * The callback is a one-time 'secureConnect' listener.
+ * node:tls connect(): connect(options[, callback]), connect(port[, host][, options][, callback]) or
+ * connect(path[, options][, callback]). The callback is a one-time 'secureConnect' listener.
+ * The options go to net.Socket's connect() as well (path, host, port, lookup, hints, family,
+ * localAddress, ...), so the TCP or Unix connection is made exactly as node makes it.
  */
-export function connect(options: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
+export function connect(options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(port: number, host?: string, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(port: number, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
+export function connect(path: string, options?: ConnectionOptions, callback?: SecureConnectListener): TLSSocket;
 export function connect(...args: unknown[]): TLSSocket {
-  const { options, callback } = normalizeConnectArgs(args);
+  const { options: given, callback } = normalizeConnectArgs(args);
   // Checked before any connection is made, as node checks it when it makes the socket.
-  validateSocketPskCallback(options.pskCallback);
-  checkMinDHSize(options);
-  // As node: the options are checked (the context made) before any connection is opened.
-  const secureContext = options.secureContext ?? new SecureContext(options);
-  let transport = options.socket;
-  if (!transport) {
-    if (options.port === undefined) throw codedError('ERR_MISSING_ARGS', 'connect() needs a port or a socket', 'TypeError');
-    transport = net.connect({
-      host: options.host ?? 'localhost',
-      port: options.port,
-      allowHalfOpen: true,
-      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-      ...(options.localPort !== undefined ? { localPort: options.localPort } : {}),
-      ...(options.family !== undefined ? { family: options.family } : {}),
-    });
+  validateSocketPskCallback(given.pskCallback);
+  checkMinDHSize(given);
+  // As node: the cipher list and the identity check are the module's as they are now.
+  const options: ConnectionOptions = { ciphers: tlsModule.DEFAULT_CIPHERS, ...given };
+  if (options.checkServerIdentity === undefined && tlsModule.checkServerIdentity !== checkServerIdentity && tlsModule.checkServerIdentity) {
+    options.checkServerIdentity = tlsModule.checkServerIdentity as typeof checkServerIdentity;
   }
-  const socket = new TLSSocket(transport, {
+  if (options.checkServerIdentity !== undefined && typeof options.checkServerIdentity !== 'function') {
+    throw invalidArgType('options.checkServerIdentity', 'Function', options.checkServerIdentity);
+  }
+  const secureContext = contextFor(options);
+  const socket = new TLSSocket(options.socket ?? null, {
     ...options,
     secureContext,
+    rejectUnauthorized: options.rejectUnauthorized !== false,
     isServer: false,
     host: options.host ?? 'localhost',
     ...(options.socket
@@ -91,9 +142,13 @@ export function connect(...args: unknown[]): TLSSocket {
   });
   // node: the socket's errors are the program's from here on (no '_tlsError' shield).
   socket._releaseControl();
-  socket._start();
-  if (options.timeout !== undefined) socket.setTimeout(options.timeout);
   if (callback) socket.once('secureConnect', callback);
+  if (!options.socket) {
+    if (options.timeout) socket.setTimeout(options.timeout);
+    socket.connect(options);
+  } else {
+    socket._start();
+  }
   return socket;
 }
 
@@ -113,19 +168,27 @@ function checkMinDHSize(options: ConnectionOptions): void {
   );
 }
 
+/** A string that is not a number names a pipe or Unix socket (net's isPipeName). */
+const isPipeName = (s: unknown): s is string => typeof s === 'string' && Number.isNaN(Number(s));
+
+/**
+ * node's normalizeConnectArgs: net's (options | port[, host] | path) then the TLS options, taken
+ * from the second or third argument; an explicit options.host wins over the host argument.
+ */
 function normalizeConnectArgs(args: unknown[]): { options: ConnectionOptions; callback: SecureConnectListener | undefined } {
-  const callback = typeof args[args.length - 1] === 'function' ? (args.pop() as SecureConnectListener) : undefined;
-  if (typeof args[0] === 'object' && args[0] !== null) return { options: { ...(args[0] as ConnectionOptions) }, callback };
-  const port = Number(args[0]);
-  let host: string | undefined;
-  let rest: ConnectionOptions = {};
-  if (typeof args[1] === 'string') {
-    host = args[1];
-    rest = (args[2] as ConnectionOptions | undefined) ?? {};
-  } else if (typeof args[1] === 'object' && args[1] !== null) {
-    rest = args[1] as ConnectionOptions;
+  const last = args[args.length - 1];
+  const callback = typeof last === 'function' ? (last as SecureConnectListener) : undefined;
+  const [a0, a1, a2] = args;
+  let options: ConnectionOptions = {};
+  if (typeof a0 === 'object' && a0 !== null) options = { ...(a0 as ConnectionOptions) };
+  else if (isPipeName(a0)) options.path = a0;
+  else if (args.length > 0 && typeof a0 !== 'function') {
+    options.port = a0 as number;
+    if (typeof a1 === 'string') options.host = a1;
   }
-  return { options: { ...rest, port, ...(host !== undefined ? { host } : {}) }, callback };
+  if (a1 !== null && typeof a1 === 'object') Object.assign(options, a1);
+  else if (a2 !== null && typeof a2 === 'object') Object.assign(options, a2);
+  return { options, callback };
 }
 
 export interface TlsServerOptions extends TlsOptions, net.ServerOpts {
@@ -134,48 +197,144 @@ export interface TlsServerOptions extends TlsOptions, net.ServerOpts {
   handshakeTimeout?: number;
 }
 
+/** The options node's Server keeps as its own properties and makes its context from (setSecureContext). */
+const contextOptionNames = [
+  'pfx', 'key', 'passphrase', 'cert', 'clientCertEngine', 'ca', 'minVersion', 'maxVersion', 'secureProtocol', 'crl',
+  'sigalgs', 'ciphers', 'ecdhCurve', 'dhparam', 'honorCipherOrder', 'secureOptions', 'sessionIdContext',
+  'privateKeyIdentifier', 'privateKeyEngine',
+] as const;
+
+/** server.addContext(): hostname patterns, '*' standing for one label as in node. */
+function hostnamePattern(servername: string): RegExp {
+  const escaped = servername.replace(/([.^$+?\-\\[\]{}])/g, '\\$1').replaceAll('*', '[^.]*');
+  return new RegExp(`^${escaped}$`);
+}
+
 /**
  * node:tls Server: a net.Server that wraps each accepted socket in a server TLSSocket.
  * Events: 'secureConnection' (tlsSocket), 'tlsClientError' (err, tlsSocket) for a client whose
  * handshake fails (the server keeps serving), 'keylog' (line, tlsSocket).
+ *
+ * As in node, a server may start without any certificate (for `SNICallback`, addContext() or a
+ * later setSecureContext()): a handshake that finds no certificate for the client fails alone.
  */
-export class Server extends net.Server {
-  #options: TlsServerOptions;
-  #context: SecureContext;
+class TlsServer extends net.Server {
+  /** node: the (hostname pattern, context) pairs of addContext(), the last added tried first. */
+  readonly _contexts: [RegExp, SecureContext][] = [];
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+  sessionTimeout: number | undefined;
+  ticketKeys: Uint8Array | undefined;
+  ALPNProtocols: Buffer | undefined;
+  _sharedCreds!: SecureContext;
+  readonly #handshakeTimeout: number;
+  readonly #sniCallback: TlsOptions['SNICallback'];
+  readonly #alpnProtocols: TlsOptions['ALPNProtocols'];
+  readonly #secureContextOption: SecureContext | undefined;
+  readonly #pskCallback: TlsOptions['pskCallback'];
+  readonly #pskIdentityHint: string | undefined;
 
-  constructor(options: TlsServerOptions = {}, secureConnectionListener?: (socket: TLSSocket) => void) {
+  constructor(options?: TlsServerOptions | ((socket: TLSSocket) => void) | null, secureConnectionListener?: (socket: TLSSocket) => void) {
+    if (typeof options === 'function') {
+      secureConnectionListener = options;
+      options = {};
+    } else if (options === undefined || options === null) {
+      options = {};
+    } else if (typeof options !== 'object') {
+      throw invalidArgType('options', 'Object', options);
+    }
+    const opts: TlsServerOptions = options;
+    // net.Server's own options: the TCP sockets are always half-open underneath (TLS ends the
+    // stream with close_notify); each TLSSocket gets the server's allowHalfOpen.
     super({
-      allowHalfOpen: true,
-      ...(options.pauseOnConnect !== undefined ? { pauseOnConnect: options.pauseOnConnect } : {}),
-      ...(options.noDelay !== undefined ? { noDelay: options.noDelay } : {}),
-      ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
+      allowHalfOpen: opts.allowHalfOpen === true,
+      pauseOnConnect: opts.pauseOnConnect === true,
+      noDelay: opts.noDelay === true,
+      keepAlive: opts.keepAlive === true,
+      ...(opts.keepAliveInitialDelay !== undefined ? { keepAliveInitialDelay: opts.keepAliveInitialDelay } : {}),
+      ...(opts.highWaterMark !== undefined ? { highWaterMark: opts.highWaterMark } : {}),
     });
     // node checks these when the server is made.
-    validateServerPskOptions(options);
-    this.#options = { ...options };
-    this.#context = options.secureContext ?? new SecureContext(options);
-    // Checked now, as node does: a server without a certificate fails at creation.
-    void this.#context.serverConfig;
+    validateServerPskOptions(opts);
+    this.#pskCallback = opts.pskCallback;
+    this.#pskIdentityHint = opts.pskIdentityHint;
+    this.requestCert = opts.requestCert === true;
+    this.rejectUnauthorized = opts.rejectUnauthorized !== false;
+    this.sessionTimeout = opts.sessionTimeout || undefined;
+    this.ticketKeys = opts.ticketKeys || undefined;
+    this.#alpnProtocols = opts.ALPNProtocols;
+    if (opts.ALPNProtocols) convertALPNProtocols(opts.ALPNProtocols, this);
+    this.#secureContextOption = opts.secureContext;
+    this.#handshakeTimeout = opts.handshakeTimeout ?? 120_000;
+    if (typeof this.#handshakeTimeout !== 'number') throw invalidArgType('options.handshakeTimeout', 'number', this.#handshakeTimeout);
+    if (opts.SNICallback !== undefined && opts.SNICallback !== null && typeof opts.SNICallback !== 'function') {
+      throw invalidArgType('options.SNICallback', 'function', opts.SNICallback);
+    }
+    this.#sniCallback = opts.SNICallback || undefined;
+    this.#install(opts, undefined);
     this.on('connection', (raw: net.Socket) => this.#onConnection(raw));
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
   }
 
+  /** The context options become the server's properties, and its context is made from them. */
+  #install(options: TlsServerOptions, ring: TicketKeyRing | undefined): void {
+    const self = this as unknown as Record<string, unknown>;
+    for (const name of contextOptionNames) self[name] = (options as Record<string, unknown>)[name] || undefined;
+    self.honorCipherOrder = options.honorCipherOrder !== undefined ? !!options.honorCipherOrder : true;
+    const contextOptions: TlsServerOptions = {
+      ...options,
+      requestCert: this.requestCert,
+      rejectUnauthorized: this.rejectUnauthorized,
+      ...(this.sessionTimeout !== undefined ? { sessionTimeout: this.sessionTimeout } : {}),
+      ...(this.ticketKeys !== undefined ? { ticketKeys: this.ticketKeys } : {}),
+    };
+    if (ring === undefined) {
+      this._sharedCreds = this.#secureContextOption ?? contextFor({ ...contextOptions, secureContext: undefined });
+      if (this.ticketKeys !== undefined) this.setTicketKeys(this.ticketKeys);
+    } else {
+      this._sharedCreds = new SecureContext(contextOptions, { ticketKeyRing: ring });
+    }
+  }
+
   /**
-   * Replaces the certificates, keys and other TLS options for new connections. The ticket keys
-   * carry over, as in node: `ticketKeys` among the options is installed as by setTicketKeys().
+   * Replaces the certificates, keys and other TLS options for new connections, as node does:
+   * the context is made from these options alone. The ticket keys carry over (`ticketKeys`
+   * among the options is installed as by setTicketKeys()), so tickets issued before still resume.
    */
   setSecureContext(options: TlsOptions): void {
-    const ring = this.#context.serverConfig.ticketKeyRing;
-    // The new options on top of those the current context was made from (as node merges them).
-    const context = new SecureContext({ ...this.#context.options, ...options }, { ticketKeyRing: ring });
-    void context.serverConfig;
-    if (options.ticketKeys !== undefined) ring.install(options.ticketKeys);
-    this.#context = context;
+    validateObject(options, 'options');
+    const ring = this._sharedCreds.serverConfig.ticketKeyRing;
+    this.#install(options, ring);
+    if (options.ticketKeys) this.setTicketKeys(options.ticketKeys);
   }
+
+  /**
+   * node: addContext(hostname, context) serves `context` (a SecureContext or the options of one)
+   * to clients asking for `hostname` by SNI; '*' matches one label. The last match added wins.
+   */
+  addContext(servername: string, context: SecureContext | TlsOptions): void {
+    if (!servername) {
+      throw codedError('ERR_TLS_REQUIRED_SERVER_NAME', '"servername" is required parameter for Server.addContext');
+    }
+    const secureContext = context instanceof SecureContext ? context : contextFor(context as TlsOptions);
+    this._contexts.push([hostnamePattern(servername), secureContext]);
+  }
+
+  /** The SNI lookup over addContext()'s contexts (node's default SNICallback). */
+  #contextForName = (servername: string, callback: (err: Error | null, ctx?: SecureContext) => void): void => {
+    for (let i = this._contexts.length - 1; i >= 0; i--) {
+      const [pattern, context] = this._contexts[i]!;
+      if (pattern.test(servername)) {
+        callback(null, context);
+        return;
+      }
+    }
+    callback(null, undefined);
+  };
 
   /** The 48 bytes sealing session tickets now (node: getTicketKeys()). */
   getTicketKeys(): Buffer {
-    return Buffer.from(this.#context.serverConfig.ticketKeyRing.current());
+    return Buffer.from(this._sharedCreds.serverConfig.ticketKeyRing.current());
   }
 
   /**
@@ -184,7 +343,21 @@ export class Server extends net.Server {
    * issued just before; the one before that opens nothing. The server stops rotating keys of its own.
    */
   setTicketKeys(keys: Uint8Array): void {
-    this.#context.serverConfig.ticketKeyRing.install(keys);
+    validateBinary(keys, 'buffer');
+    if ((keys as ArrayBufferView).byteLength !== 48) {
+      throw codedError('ERR_INVALID_ARG_VALUE', 'Session ticket keys must be a 48-byte buffer', 'TypeError');
+    }
+    const view = keys as ArrayBufferView;
+    this._sharedCreds.serverConfig.ticketKeyRing.install(new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice());
+  }
+
+  /** node (deprecated, DEP0122): setOptions() sets the server's options as properties. */
+  setOptions(options: Record<string, unknown>): void {
+    process.emitWarning('Server.prototype.setOptions() is deprecated', 'DeprecationWarning', 'DEP0122');
+    const self = this as unknown as Record<string, unknown>;
+    for (const name of ['requestCert', 'rejectUnauthorized', 'clientCertEngine', ...contextOptionNames]) {
+      if (options[name] !== undefined) self[name] = options[name];
+    }
   }
 
   /** node: what cluster workers share through the primary: the ticket keys, so every worker resumes every session. */
@@ -212,25 +385,36 @@ export class Server extends net.Server {
   }
 
   #onConnection(raw: net.Socket): void {
+    const allowHalfOpen = raw.allowHalfOpen;
+    raw.allowHalfOpen = true;
+    const pauseOnConnect = (this as { pauseOnConnect?: boolean }).pauseOnConnect === true;
     let socket: TLSSocket;
     try {
       socket = new TLSSocket(raw, {
         isServer: true,
         server: this,
-        secureContext: this.#context,
+        secureContext: this._sharedCreds,
+        requestCert: this.requestCert,
+        rejectUnauthorized: this.rejectUnauthorized,
+        ...(this.#alpnProtocols !== undefined ? { ALPNProtocols: this.#alpnProtocols } : {}),
+        SNICallback: this.#sniCallback ?? this.#contextForName,
+        allowHalfOpen,
+        pauseOnConnect,
         // node passes the server's pskCallback and hint to each socket.
-        ...(this.#options.pskCallback ? { pskCallback: this.#options.pskCallback } : {}),
-        ...(this.#options.pskIdentityHint ? { pskIdentityHint: this.#options.pskIdentityHint } : {}),
+        ...(this.#pskCallback ? { pskCallback: this.#pskCallback } : {}),
+        ...(this.#pskIdentityHint ? { pskIdentityHint: this.#pskIdentityHint } : {}),
       });
       // The TCP socket stays half open for close_notify; the TLS socket follows the server's option (node: false).
-      socket.allowHalfOpen = this.#options.allowHalfOpen === true;
+      socket.allowHalfOpen = allowHalfOpen === true;
     } catch (e) {
       raw.destroy();
       this.emit('tlsClientError', e, undefined);
       return;
     }
+    // pauseOnConnect pauses the TLSSocket for the application; the handshake still runs.
+    if (pauseOnConnect) raw.resume();
     let secure = false;
-    const timeoutMs = this.#options.handshakeTimeout ?? 120_000;
+    const timeoutMs = this.#handshakeTimeout;
     const timer =
       timeoutMs > 0
         ? setTimeout(() => {
@@ -259,13 +443,70 @@ export class Server extends net.Server {
   }
 }
 
+/** node:tls Server, also callable without `new`. */
+export const Server = callableClass(TlsServer);
+export type Server = TlsServer;
+
 export function createServer(secureConnectionListener?: (socket: TLSSocket) => void): Server;
 export function createServer(options?: TlsServerOptions, secureConnectionListener?: (socket: TLSSocket) => void): Server;
 export function createServer(
-  a?: TlsServerOptions | ((socket: TLSSocket) => void),
+  a?: TlsServerOptions | ((socket: TLSSocket) => void) | null,
   b?: (socket: TLSSocket) => void,
 ): Server {
-  return typeof a === 'function' ? new Server({}, a) : new Server(a ?? {}, b);
+  return new Server(a, b);
+}
+
+/** Two streams joined in memory: what one is written, the other reads. */
+function duplexPair(): [Duplex, Duplex] {
+  const sides: Duplex[] = [];
+  const side = (other: () => Duplex): Duplex =>
+    new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        other().push(chunk);
+        callback();
+      },
+      final(callback) {
+        other().push(null);
+        callback();
+      },
+    });
+  sides.push(side(() => sides[1]!), side(() => sides[0]!));
+  return [sides[0]!, sides[1]!];
+}
+
+let securePairWarned = false;
+
+/**
+ * node's deprecated createSecurePair() (DEP0064): `cleartext`, a TLSSocket, runs over
+ * `encrypted`, the stream carrying the TLS records. Use TLSSocket instead.
+ */
+export function createSecurePair(
+  secureContext?: SecureContext,
+  isServer = false,
+  requestCert = !isServer,
+  rejectUnauthorized = false,
+  options: TLSSocketOptions = {},
+): EventEmitter & { encrypted: Duplex; cleartext: TLSSocket; credentials: SecureContext; server: net.Server | undefined; destroy(): void } {
+  if (!securePairWarned) {
+    securePairWarned = true;
+    process.emitWarning('tls.createSecurePair() is deprecated. Please use tls.TLSSocket instead.', 'DeprecationWarning', 'DEP0064');
+  }
+  const context = secureContext ?? contextFor({});
+  const [encrypted, inner] = duplexPair();
+  const cleartext = new TLSSocket(inner, { ...options, secureContext: context, isServer, requestCert, rejectUnauthorized });
+  const pair = Object.assign(new EventEmitter(), {
+    encrypted,
+    cleartext,
+    credentials: context,
+    server: options.server,
+    destroy(): void {
+      cleartext.destroy();
+      encrypted.destroy();
+    },
+  });
+  cleartext.once('secure', () => pair.emit('secure'));
+  return pair;
 }
 
 /**

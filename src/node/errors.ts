@@ -50,6 +50,8 @@ const alertReasons: Readonly<Record<number, string>> = {
 /** OpenSSL's reason numbers (SSL_R_*) for the local failures node programs test for. */
 const localReasons: Readonly<Record<string, { reason: string; number: number }>> = {
   ERR_TLS_CERT_REQUIRED: { reason: 'peer did not return a certificate', number: 199 },
+  // No version both sides allow (a ClientHello or ServerHello outside our range).
+  ERR_TLS_PROTOCOL_VERSION: { reason: 'unsupported protocol', number: 258 },
   ERR_TLS_BAD_RECORD_VERSION: { reason: 'wrong version number', number: 267 },
   ERR_TLS_HTTP_REQUEST: { reason: 'http request', number: 156 },
   ERR_TLS_HTTPS_PROXY_REQUEST: { reason: 'https proxy request', number: 155 },
@@ -99,7 +101,8 @@ export function toNodeError(error: TlsError | Error): Error {
     return sslError(error.kind, wrong.number, wrong.reason, undefined, error);
   }
   const local = localReasons[error.code];
-  if (local) return sslError(error.kind, local.number, local.reason, undefined, error);
+  // OpenSSL's error string, then typetls's own account of the failure.
+  if (local) return sslError(error.kind, local.number, local.reason, error.message, error);
   return error;
 }
 

@@ -4,24 +4,27 @@
 // either, OpenSSL cipher strings, curve lists) is handled here, so the core configs stay
 // free of node:tls vocabulary.
 
+import { readFileSync } from 'node:fs';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { inspect } from 'node:util';
 import { createPrivateKey } from 'node:crypto';
 import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
-import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
+import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type NamedContext, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import { cipherSuites, suiteById, suiteByName } from '../suites.js';
 import { bitLength } from '../keys/ffdhe.js';
 import { DerReader } from '../x509/der.js';
 import {
-  NODE_DEFAULT_CIPHERS, OPENSSL_DEFAULT_CIPHERSUITES, expandCipherString, parseCipherSuites, type CipherList,
+  OPENSSL_DEFAULT_CIPHERSUITES, expandCipherString, parseCipherSuites, type CipherList,
 } from '../cipher-string.js';
 import { TlsError } from '../errors.js';
 import type { Annotator } from '../trace.js';
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
+import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION } from './tls-module.js';
+import { invalidArgType, invalidArgValue, outOfRange, validateBinary, validateKeyOrCert, validateString } from './validate.js';
 import { parseCrls } from '../x509/crl.js';
 import type { ClientPskCallback, ServerPskCallback } from './psk.js';
 import { readPkcs12 } from './pkcs12.js';
@@ -141,9 +144,8 @@ const versionByName: Readonly<Record<string, number>> = {
   'TLSv1.3': ProtocolVersion['TLSv1.3'],
 };
 
-export const DEFAULT_MIN_VERSION = 'TLSv1.2';
-/** The highest version typetls negotiates, and the default maxVersion (node's is also TLS 1.3). */
-export const DEFAULT_MAX_VERSION = 'TLSv1.3';
+/** The highest version typetls negotiates (node's default maxVersion is also TLS 1.3). */
+const HIGHEST_VERSION = ProtocolVersion['TLSv1.3'];
 
 /** A node-style error: an Error (or TypeError) carrying a `code`. */
 export function codedError(code: string, message: string, type: 'Error' | 'TypeError' = 'Error'): Error & { code: string } {
@@ -153,9 +155,10 @@ export function codedError(code: string, message: string, type: 'Error' | 'TypeE
 }
 
 export function parseVersion(name: string, option: 'minVersion' | 'maxVersion'): number {
-  const v = versionByName[name];
+  const v = Object.hasOwn(versionByName, name) ? versionByName[name] : undefined;
   if (v === undefined) {
-    throw codedError('ERR_TLS_INVALID_PROTOCOL_VERSION', `${JSON.stringify(name)} is not a valid ${option} TLS protocol version`, 'TypeError');
+    const which = option === 'minVersion' ? 'minimum' : 'maximum';
+    throw codedError('ERR_TLS_INVALID_PROTOCOL_VERSION', `${JSON.stringify(name)} is not a valid ${which} TLS protocol version`, 'TypeError');
   }
   return v;
 }
@@ -189,10 +192,10 @@ function secureProtocolRange(method: string, defaultMin: number): { minVersion: 
  * node); a maxVersion above what typetls supports is lowered to it.
  */
 export function versionRange(options: TlsOptions): { minVersion: number; maxVersion: number } {
-  const highest = versionByName[DEFAULT_MAX_VERSION]!;
   if (options.secureProtocol) {
+    // node refuses the combination before it looks at the method's name.
     for (const v of [options.minVersion, options.maxVersion]) {
-      if (v !== undefined) {
+      if (v !== undefined && v !== null) {
         throw codedError(
           'ERR_TLS_PROTOCOL_VERSION_CONFLICT',
           `TLS protocol version ${JSON.stringify(v)} conflicts with secureProtocol ${JSON.stringify(options.secureProtocol)}`,
@@ -200,12 +203,49 @@ export function versionRange(options: TlsOptions): { minVersion: number; maxVers
         );
       }
     }
-    return secureProtocolRange(options.secureProtocol, parseVersion(DEFAULT_MIN_VERSION, 'minVersion'));
+    if (typeof options.secureProtocol === 'string') {
+      return secureProtocolRange(options.secureProtocol, parseVersion(DEFAULT_MIN_VERSION, 'minVersion'));
+    }
   }
   const minVersion = parseVersion(options.minVersion ?? DEFAULT_MIN_VERSION, 'minVersion');
-  const maxVersion = Math.min(parseVersion(options.maxVersion ?? DEFAULT_MAX_VERSION, 'maxVersion'), highest);
+  const maxVersion = Math.min(parseVersion(options.maxVersion ?? DEFAULT_MAX_VERSION, 'maxVersion'), HIGHEST_VERSION);
   return { minVersion, maxVersion };
 }
+
+/**
+ * The types of createSecureContext()'s options, checked as node checks them (same codes and
+ * messages), before anything is parsed.
+ */
+export function validateContextOptions(options: TlsOptions): void {
+  const o = options as Record<string, unknown>;
+  if (o.ca) (Array.isArray(o.ca) ? o.ca : [o.ca]).forEach((c) => validateKeyOrCert('options.ca', c));
+  if (o.cert) (Array.isArray(o.cert) ? o.cert : [o.cert]).forEach((c) => validateKeyOrCert('options.cert', c));
+  if (o.key) {
+    for (const k of Array.isArray(o.key) ? o.key : [o.key]) {
+      const entry = k as { pem?: unknown; passphrase?: unknown } | undefined;
+      const pem = entry?.pem !== undefined ? entry.pem : k;
+      const passphrase = entry?.passphrase ?? o.passphrase;
+      if (passphrase !== undefined && passphrase !== null) validateString(passphrase, 'options.passphrase');
+      validateKeyOrCert('options.key', pem);
+    }
+  }
+  if (o.sigalgs) validateString(o.sigalgs, 'options.sigalgs');
+  if (o.ciphers !== undefined && o.ciphers !== null) validateString(o.ciphers, 'options.ciphers');
+  if (o.ecdhCurve !== undefined && o.ecdhCurve !== null) validateString(o.ecdhCurve, 'options.ecdhCurve');
+  if (o.sessionIdContext) validateString(o.sessionIdContext, 'options.sessionIdContext');
+  if (o.ticketKeys !== undefined && o.ticketKeys !== null) {
+    validateBinary(o.ticketKeys, 'options.ticketKeys');
+    const length = (o.ticketKeys as ArrayBufferView).byteLength;
+    if (length !== 48) throw invalidArgValue('options.ticketKeys', length, 'must be exactly 48 bytes');
+  }
+  if (o.sessionTimeout !== undefined && o.sessionTimeout !== null) {
+    const t = o.sessionTimeout;
+    if (typeof t !== 'number') throw invalidArgType('options.sessionTimeout', 'number', t);
+    if (!Number.isInteger(t)) throw outOfRange('options.sessionTimeout', 'an integer', t);
+    if (t < 0 || t > 2147483647) throw outOfRange('options.sessionTimeout', '>= 0 && <= 2147483647', t);
+  }
+}
+
 
 /**
  * An error as node reports an OpenSSL failure: the message in OpenSSL's form
@@ -224,17 +264,6 @@ const cipherStringErrors: Record<string, string> = { ERR_SSL_NO_CIPHER_MATCH: '0
 function asOpensslError(e: unknown): unknown {
   if (e instanceof TlsError && cipherStringErrors[e.code] !== undefined) return opensslError(e.message, e.code, cipherStringErrors[e.code]!);
   return e;
-}
-
-let defaultCipherString = NODE_DEFAULT_CIPHERS;
-
-/** The cipher string used when `ciphers` is not given (node: tls.DEFAULT_CIPHERS, read at each use). */
-export function getDefaultCiphers(): string {
-  return defaultCipherString;
-}
-
-export function setDefaultCiphers(ciphers: string): void {
-  defaultCipherString = ciphers;
 }
 
 /** What a node `ciphers` string selects. */
@@ -259,7 +288,8 @@ const selectionCache = new Map<string, CipherSelection>();
  * IANA names of TLS 1.2 suites (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), which OpenSSL cannot use.
  */
 export function selectCiphers(ciphers: string | null | undefined, option = 'options.ciphers'): CipherSelection {
-  const text = ciphers || defaultCipherString;
+  // Without `ciphers`, tls.DEFAULT_CIPHERS as the module holds it now (node reads it at each use).
+  const text = ciphers || DEFAULT_CIPHERS;
   const cached = selectionCache.get(text);
   if (cached) return cached;
   const entries = text.split(':');
@@ -404,9 +434,29 @@ function parseItemUncached(item: BinaryLike, skipBad: boolean): Certificate[] {
 
 let defaultRootsCache: readonly Certificate[] | undefined;
 
-/** node:tls rootCertificates, parsed once on first use; roots the parser rejects are skipped. */
+/** NODE_EXTRA_CA_CERTS as the process started with it (node reads it once, at startup). */
+const extraCaFile = process.env.NODE_EXTRA_CA_CERTS;
+
+/**
+ * The certificates of NODE_EXTRA_CA_CERTS (a PEM file), added to the default roots as node adds
+ * them. A file that cannot be read or parsed adds nothing: node itself has already warned
+ * about it at startup.
+ */
+function extraRoots(): Certificate[] {
+  if (!extraCaFile) return [];
+  try {
+    return loadCertificateList(readFileSync(extraCaFile, 'latin1'), true);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * node:tls rootCertificates and NODE_EXTRA_CA_CERTS, parsed once on first use; roots the parser
+ * rejects are skipped. A `ca` option replaces them all, as in node.
+ */
 export function defaultRoots(): readonly Certificate[] {
-  defaultRootsCache ??= loadCertificateList(nodeRootCertificates, true);
+  defaultRootsCache ??= [...loadCertificateList(nodeRootCertificates, true), ...extraRoots()];
   return defaultRootsCache;
 }
 
@@ -469,8 +519,10 @@ export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider,
   if (chains.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a key was given without a certificate');
   if (keys.length === 0) throw codedError('ERR_TLS_MISSING_KEY', 'a certificate was given without its private key');
   const pairs: CertifiedKey[] = [];
-  for (const chain of chains) {
-    if (chain.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a cert entry holds no certificate');
+  const cas = options.ca ? loadCertificateList(options.ca) : [];
+  for (const given of chains) {
+    if (given.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a cert entry holds no certificate');
+    const chain = completeChain(given, cas);
     const leaf = chain[0]!;
     const key = keys.find((k) => bytesEqual(k.spki, leaf.subjectPublicKeyInfo));
     if (!key) throw codedError('ERR_OSSL_X509_KEY_VALUES_MISMATCH', 'key values mismatch: no private key matches the certificate');
@@ -504,6 +556,31 @@ function withPfxCertificates(roots: readonly Certificate[], others: readonly Cer
   return others.length === 0 ? roots : [...roots, ...others];
 }
 
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean => a !== undefined && b !== undefined && bytesEqual(a, b);
+
+/** Whether `issuer` names and keys what `cert` says issued it. */
+function issued(issuer: Certificate, cert: Certificate): boolean {
+  if (!bytesEqual(issuer.subject.raw, cert.issuer.raw)) return false;
+  if (cert.authorityKeyIdentifier && issuer.subjectKeyIdentifier) return sameBytes(cert.authorityKeyIdentifier, issuer.subjectKeyIdentifier);
+  return true;
+}
+
+/**
+ * node (OpenSSL's certificate chain from the context's store): a `cert` chain that stops short
+ * of a self-signed root is completed with its issuers found in `ca`, so a server given the leaf
+ * alone and the intermediate in `ca` sends both. The root itself is left for the client to hold.
+ */
+function completeChain(chain: readonly Certificate[], cas: readonly Certificate[]): readonly Certificate[] {
+  const out = [...chain];
+  for (let last = out.at(-1)!; out.length < 10 && !bytesEqual(last.subject.raw, last.issuer.raw); ) {
+    const issuer = cas.find((c) => issued(c, last) && !out.includes(c));
+    if (!issuer || bytesEqual(issuer.subject.raw, issuer.issuer.raw)) break;
+    out.push(issuer);
+    last = issuer;
+  }
+  return out;
+}
+
 /** The parts of ClientConfig/ServerConfig both roles take from node:tls options. */
 function commonConfig(options: TlsOptions) {
   const provider = options.provider ?? nodeCryptoProvider;
@@ -522,7 +599,7 @@ function commonConfig(options: TlsOptions) {
     provider,
     ...range,
     cipherSuites: selection.cipherSuites,
-    ...(options.ecdhCurve !== undefined ? { groups: parseCurveList(options.ecdhCurve) } : {}),
+    groups: parseCurveList(options.ecdhCurve ?? DEFAULT_ECDH_CURVE),
     alpnProtocols: parseAlpnProtocols(options.ALPNProtocols),
     // node trusts the other certificates of a pfx file too.
     roots: withPfxCertificates(options.ca !== undefined ? loadCertificateList(options.ca) : defaultRoots(), pfx.otherCertificates),
@@ -543,15 +620,18 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
 }
 
 /** The server-only options. */
-/** SNICallback as the engine's certificatesFor: the context's certificates, when it answers at once. */
-function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => readonly CertifiedKey[] | undefined {
+/**
+ * SNICallback as the engine's certificatesFor: the context's certificates, and its roots for
+ * client certificates (as node switches the whole context), when it answers at once.
+ */
+export function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => NamedContext | undefined {
   return (name) => {
     if (name === undefined) return undefined;
     let chosen: SecureContext | undefined;
     callback(name, (err, ctx) => {
       if (!err && ctx instanceof SecureContext) chosen = ctx;
     });
-    return chosen?.certificates;
+    return chosen && { certificates: chosen.certificates, roots: chosen.clientConfig.roots };
   };
 }
 
@@ -583,7 +663,8 @@ function serverOnly(options: TlsOptions) {
     // the context as one with keys, so that it may do without a certificate and choose PSK suites.
     ...(typeof options.pskCallback === 'function' ? { pskForIdentity: () => undefined } : {}),
     ...(withDhe ? {} : { cipherSuites: selectCiphers(options.ciphers).cipherSuites.filter((id) => !/^dhe/.test(suiteById(id)?.kx ?? '')) }),
-    ...(options.SNICallback ? { certificatesFor: certificatesFor(options.SNICallback) } : {}),
+    // Always a lookup, as node starts a server without any certificate: the name may find one.
+    certificatesFor: options.SNICallback ? certificatesFor(options.SNICallback) : () => undefined,
     requestCert: options.requestCert ?? false,
     preferServerCipherOrder: options.honorCipherOrder ?? true,
     ...(options.sessionTimeout !== undefined ? { sessionTimeout: options.sessionTimeout } : {}),
@@ -591,6 +672,18 @@ function serverOnly(options: TlsOptions) {
     ...(options.maxEarlyData !== undefined ? { maxEarlyData: options.maxEarlyData } : {}),
     ...(options.ticketKeys !== undefined ? { ticketKeys: [new Uint8Array(options.ticketKeys)] } : {}),
     ...(options.sessionStore !== undefined ? { sessionStore: options.sessionStore } : {}),
+  };
+}
+
+/**
+ * What a server TLSSocket's own options change in its context's server config (node passes
+ * them to each socket: the server's requestCert, rejectUnauthorized, ALPNProtocols and SNICallback).
+ */
+export function serverSocketOptions(options: TlsOptions): Partial<ServerConfig> {
+  return {
+    ...(options.requestCert !== undefined ? { requestCert: options.requestCert === true } : {}),
+    ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized !== false } : {}),
+    ...(options.ALPNProtocols !== undefined ? { alpnProtocols: parseAlpnProtocols(options.ALPNProtocols) } : {}),
   };
 }
 
@@ -612,6 +705,7 @@ export class SecureContext {
 
   /** `shared.ticketKeyRing`: the ticket keys of an earlier context, kept (Server.setSecureContext). */
   constructor(options: TlsOptions = {}, shared: { readonly ticketKeyRing?: TicketKeyRing } = {}) {
+    validateContextOptions(options);
     this.options = { ...options };
     this.clientConfig = clientConfig(commonConfig(options));
     this.#shared = shared;

@@ -4,6 +4,7 @@
 // The loop, as in the engine's own sketch: transport 'data' → conn.receive(), conn.process(),
 // handle the events, write conn.takeOutput() to the transport.
 
+import { appendFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import * as net from 'node:net';
@@ -17,7 +18,9 @@ import { NamedGroup } from '../wire/enums.js';
 import { peekClientHello } from './client-hello.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
-import { SecureContext, codedError, type TlsOptions } from './options.js';
+import { SecureContext, codedError, serverSocketOptions, type TlsOptions } from './options.js';
+import { tlsKeylogFile, tlsModule } from './tls-module.js';
+import { invalidArgType as nodeInvalidArgType } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
   clientPskForHint, identityHintBytes, pskCallbackError, serverPskForIdentity, validateSocketPskCallback, type ClientPskCallback, type ServerPskCallback,
@@ -32,6 +35,18 @@ const OWNED = { owned: true } as const;
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
+  /** Server: the socket starts paused for the application; the handshake still runs. */
+  pauseOnConnect?: boolean;
+  /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
+  highWaterMark?: number;
+  /**
+   * net.Socket `onread`: the plaintext is copied into `buffer` (or the buffer `buffer()` returns)
+   * and handed to `callback(nread, buffer)` instead of 'data' events; a callback returning
+   * false pauses reading.
+   */
+  onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (nread: number, buffer: Uint8Array) => unknown };
+  /** Aborting it destroys the socket with an AbortError (net.Socket `signal`). */
+  signal?: AbortSignal;
   /** Parsed options; when absent, one is made from the other options. */
   secureContext?: SecureContext;
   /** The server that accepted the transport (server sockets). */
@@ -101,6 +116,23 @@ function disconnectedError(side: 'client' | 'server', options: ConnectOptions | 
   return e;
 }
 
+let keylogWarned = false;
+
+/** node's --tls-keylog: the socket's key material appended to `file` (mode 0600), with node's warning once. */
+function logKeysTo(socket: Duplex, file: string): void {
+  if (!keylogWarned) {
+    keylogWarned = true;
+    process.emitWarning(`Using --tls-keylog makes TLS connections insecure by writing secret key material to file ${file}`);
+  }
+  socket.on('keylog', (line: Buffer) => {
+    try {
+      appendFileSync(file, line, { mode: 0o600 });
+    } catch {
+      // As node: a log that cannot be written does not affect the connection.
+    }
+  });
+}
+
 /** What a write still pending gets when the socket is torn down under it (node: libuv's ECANCELED). */
 function canceledError(): Error {
   const e = codedError('ECANCELED', 'write ECANCELED') as Error & { code: string; errno?: number; syscall?: string };
@@ -164,6 +196,7 @@ export class TLSSocket extends Duplex {
   #endTransport = false;
   #session: Buffer | undefined;
   #writeCallbacks: Callback[] = [];
+  readonly #onread: TLSSocketOptions['onread'];
   /** The transport is a net.Socket: reads arrive in fresh buffers, writes are copied to the kernel. */
   readonly #kernelTransport: boolean;
   readonly #connectOptions: ConnectOptions | undefined;
@@ -197,11 +230,20 @@ export class TLSSocket extends Duplex {
       decodeStrings: true,
       // 'close' is emitted by _destroy with net.Socket's `hadError` argument.
       emitClose: false,
+      ...(typeof options.highWaterMark === 'number' ? { highWaterMark: options.highWaterMark } : {}),
     });
     this.#isServer = options.isServer === true;
+    if (this.#isServer && options.SNICallback && typeof options.SNICallback !== 'function') {
+      throw nodeInvalidArgType('options.SNICallback', 'function', options.SNICallback);
+    }
+    if (options.secureContext !== undefined && !(options.secureContext instanceof SecureContext)) {
+      throw codedError('ERR_TLS_INVALID_CONTEXT', 'context must be a SecureContext', 'TypeError');
+    }
     this.server = options.server;
     this.#connectOptions = options.connectOptions;
-    const context = options.secureContext ?? new SecureContext(options);
+    // node makes the context through tls.createSecureContext as the module holds it now.
+    const create = tlsModule.createSecureContext as ((o: TlsOptions) => SecureContext) | undefined;
+    const context = options.secureContext ?? (create ? create(options) : new SecureContext(options));
     this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
     this.on('error', this._tlsError);
 
@@ -230,10 +272,11 @@ export class TLSSocket extends Duplex {
       const config: ServerConfig = {
         ...base,
         keyLog: undefined,
+        ...serverSocketOptions(options),
         // As node's (OpenSSL's) servers: a connection resumed from a ticket keeps that ticket.
         ticketOnResumption: false,
         sessionStore,
-        ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext?.certificates } : {}),
+        ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext && { certificates: this.#sniContext.certificates, roots: this.#sniContext.clientConfig.roots } } : {}),
         ...(pskCallback
           ? {
               pskForIdentity: serverPskForIdentity(pskCallback as ServerPskCallback, this),
@@ -250,9 +293,12 @@ export class TLSSocket extends Duplex {
       };
       this.servername = undefined;
     } else {
+      // node enforces rejectUnauthorized in tls.connect(), which always passes it; a client
+      // TLSSocket made by the program checks nothing it was not asked to (node: ssl.verifyError()).
       const config: ClientConfig = {
         ...context.clientConfig,
         keyLog: undefined,
+        rejectUnauthorized: options.rejectUnauthorized === true,
         ...(pskCallback ? { pskForHint: clientPskForHint(pskCallback as ClientPskCallback, this) } : {}),
       };
       this.#config = config;
@@ -297,8 +343,57 @@ export class TLSSocket extends Duplex {
         if (this.#connection) this.#pump();
       });
     }
+    if (options.pauseOnConnect) this.pause();
+    if (options.onread && typeof options.onread === 'object') {
+      this.#onread = options.onread;
+      // No 'data' events: reading runs (for 'end') while the plaintext goes to the callback.
+      this.resume();
+    }
+    if (options.signal) this.#abortOn(options.signal);
+    if (tlsKeylogFile) logKeysTo(this, tlsKeylogFile);
+
     // A client starts when told to (_start(), which connect() calls) or at its first write, as
     // in node; a server when the client's first bytes arrive.
+  }
+  /**
+   * net.Socket's connect(port[, host][, listener]) / connect(options[, listener]) / connect(path[, listener])
+   * for a TLSSocket made without a transport (node: `new TLSSocket(null, options).connect(...)`);
+   * the handshake starts once the connection is up.
+   */
+  connect(...args: unknown[]): this {
+    const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
+    if (listener) this.once('connect', listener);
+    (this.transport as net.Socket).connect(...(args as Parameters<net.Socket['connect']>));
+    this._start();
+    return this;
+  }
+
+  /** net.Socket's `signal`: an abort destroys the socket with node's AbortError. */
+  #abortOn(signal: AbortSignal): void {
+    const abort = (): void => {
+      const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+      err.name = 'AbortError';
+      err.code = 'ABORT_ERR';
+      this.destroy(err);
+    };
+    if (signal.aborted) {
+      process.nextTick(abort);
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    this.once('close', () => signal.removeEventListener('abort', abort));
+  }
+
+  /** onread: the plaintext copied into the program's buffer, as much as it holds at a time. */
+  #deliverToOnread(data: Uint8Array): void {
+    const { buffer, callback } = this.#onread!;
+    for (let offset = 0; offset < data.length; ) {
+      const target = typeof buffer === 'function' ? buffer() : buffer;
+      const n = Math.min(target.length, data.length - offset);
+      target.set(data.subarray(offset, offset + n), 0);
+      offset += n;
+      if (callback.call(this, n, target) === false) this.#pauseTransport();
+    }
   }
 
   /**
@@ -486,7 +581,8 @@ export class TLSSocket extends Duplex {
         break;
       case 'data':
         if (this.#eofPushed) break;
-        if (!this.push(toBuffer(ev.data))) this.#pauseTransport();
+        if (this.#onread) this.#deliverToOnread(ev.data);
+        else if (!this.push(toBuffer(ev.data))) this.#pauseTransport();
         break;
       case 'peerClosed':
         this.#pushEof();
@@ -805,6 +901,17 @@ export class TLSSocket extends Duplex {
   /** TLS 1.3 0-RTT (typetls extension): 'none', 'accepted', or 'rejected' (then the data went again after the handshake). */
   get earlyData(): 'none' | 'accepted' | 'rejected' {
     return this.#conn.info.earlyData;
+  }
+
+  /**
+   * The part of node's native `ssl` handle a program may use: verifyError(), the certificate
+   * verification error of the handshake (or null), which a client TLSSocket made by the program
+   * itself checks instead of rejectUnauthorized. null once the socket is destroyed, as in node.
+   */
+  get ssl(): { verifyError(): Error | null } | null {
+    if (this.destroyed) return null;
+    const conn = this.#conn;
+    return { verifyError: () => conn.info.authorizationError ?? null };
   }
 
   /**
