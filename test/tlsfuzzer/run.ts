@@ -98,7 +98,8 @@ function restoreScriptLinks(checkout: string, dir: string): string | undefined {
 }
 
 async function listen(name: string, options: Record<string, unknown>): Promise<{ name: string; server: Server; port: number }> {
-  const server = createServer({ ALPNProtocols: ['http/1.1', 'h2'], ...options } as Parameters<typeof createServer>[0], serveHttp);
+  // dhparam 'auto': DHE as OpenSSL's s_server offers it (node, and typetls with it, enable DHE only when asked).
+  const server = createServer({ ALPNProtocols: ['http/1.1', 'h2'], dhparam: 'auto', ...options } as Parameters<typeof createServer>[0], serveHttp);
   // Each probe that breaks the handshake ends in tlsClientError; that is the point of the run.
   server.on('tlsClientError', () => {});
   server.on('error', (err: Error) => {
