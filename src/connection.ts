@@ -378,10 +378,11 @@ class Engine implements HandshakeContext {
     this.recordsUnderKey = 0;
   }
 
-  setRecordVersion(version: number): void {
+  setRecordVersion(version: number, peerToo = false): void {
     // Messages already queued keep the version they were sent under.
     this.flushHandshake();
     this.record.writeVersion = version;
+    if (peerToo) this.record.readVersion = version;
   }
 
   applyRecordSizeLimits(version: number, peerLimit: number, ourLimit: number): void {
@@ -707,7 +708,12 @@ export class ClientConnection extends EngineConnection {
     engine.start(() => {
       // RFC 5246 Appendix E.1 / RFC 8446 Section 5.1: the first ClientHello's record says TLS 1.0 for old servers.
       engine.setRecordVersion(ProtocolVersion.TLSv1);
-      return startClient(engine, config, options);
+      const state = startClient(engine, config, options);
+      // Until the ServerHello names a version, our records (an alert refusing it) say the highest
+      // TLS 1.0-1.2 version we offered, as OpenSSL's client does; a server that chose another one
+      // then reports a wrong version number, as it does with OpenSSL.
+      engine.setRecordVersion(Math.min(config.maxVersion, ProtocolVersion['TLSv1.2']));
+      return state;
     });
   }
 }

@@ -271,8 +271,18 @@ describe('messages out of order in the middle of the handshake', () => {
   it('server: a second ClientHello mid-handshake → unexpected_message', () => {
     const f = flow().helloToServer();
     const v = new Victim(f.server);
-    const out = v.feed(f.clientHello);
+    // The first hello's record says 3.1; after the ServerHello records say the negotiated 3.3.
+    const again = f.clientHello.slice();
+    again[2] = 0x03;
+    const out = v.feed(again);
     assertPlainFatal('a second hello mid-handshake', v, out, 'unexpected_message', A.unexpected_message);
+  });
+
+  it('server: a record with another version than the negotiated one → protocol_version (RFC 5246 Appendix E.1)', () => {
+    const f = flow().helloToServer();
+    const v = new Victim(f.server);
+    const out = v.feed(f.clientHello);
+    assertPlainFatal('a 3.1 record after TLS 1.2 was negotiated', v, out, 'protocol_version', A.protocol_version);
   });
 
   it('server: Finished in place of ClientKeyExchange → unexpected_message', () => {

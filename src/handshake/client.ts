@@ -449,7 +449,7 @@ export class ExpectServerHello implements State {
     applyPeerRecordSizeLimit(cx, config, sh.legacyVersion, sh.extensions);
 
     cx.version = sh.legacyVersion;
-    cx.setRecordVersion(sh.legacyVersion);
+    cx.setRecordVersion(sh.legacyVersion, true);
     // A TLS 1.2 CertificateVerify signs the messages themselves, and before TLS 1.2 Finished hashes
     // them with MD5 and SHA-1: keep them when either may come.
     if (config.certificates.length > 0 || sh.legacyVersion < TLS12) cx.transcript.keepMessages();

@@ -34,7 +34,11 @@ export interface HandshakeContext {
   setReadProtection(protection: RecordProtection): void;
   setWriteProtection(protection: RecordProtection): void;
   /** The version written in record headers from now on. */
-  setRecordVersion(version: number): void;
+  /**
+   * The version of our record headers from now on; with `peerToo` (a negotiated TLS 1.0-1.2), every
+   * record the peer sends must say it too, or the connection fails with protocol_version.
+   */
+  setRecordVersion(version: number, peerToo?: boolean): void;
   /**
    * RFC 8449: both sides sent record_size_limit. `peerLimit` bounds what we send, `ourLimit`
    * what we accept; in TLS 1.3 each counts the inner content type byte.

@@ -303,7 +303,7 @@ export class ExpectClientHello implements State {
       secureRenegotiation: offer.secureRenegotiation,
     };
     cx.version = version;
-    cx.setRecordVersion(version);
+    cx.setRecordVersion(version, true);
     // A TLS 1.2 CertificateVerify signs the messages themselves, so keep them when we will ask for one.
     // Before TLS 1.2 Finished hashes the messages with MD5 and SHA-1: keep them then too.
     if ((config.requestCert && !resumable) || version < TLS12) cx.transcript.keepMessages();

@@ -117,8 +117,12 @@ class ByteQueue {
   }
 }
 
-/** How the framer's protocol_version error for a record header's version begins (node reports it as "wrong version number"). */
-export const BAD_RECORD_VERSION = 'record has version major byte';
+/**
+ * How a protocol_version error for a record header's version begins (node reports it as "wrong
+ * version number"): the framer's for a major byte other than 3, the record layer's for a version
+ * other than the negotiated one.
+ */
+export const BAD_RECORD_VERSION = 'record has version';
 
 /** A record as framed from the wire: header fields and the (possibly protected) body. */
 export interface RawRecord {
@@ -179,7 +183,7 @@ export class RecordFramer {
     // content-type check: it is a record format, not a version.
     const sslv2Hello = (contentType & 0x80) !== 0 && q.peek(2) === 1;
     if (versionMajor !== 3 && !sslv2Hello) {
-      throw new TlsError('protocol_version', `${BAD_RECORD_VERSION} ${versionMajor}, not 3`);
+      throw new TlsError('protocol_version', `${BAD_RECORD_VERSION} major byte ${versionMajor}, not 3`);
     }
     // RFC 5246 Section 6: "If a TLS implementation receives an unexpected record
     // type, it MUST send an unexpected_message alert." (RFC 8446 Section 5 too.)

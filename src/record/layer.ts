@@ -3,7 +3,7 @@
 import { TlsError } from '../errors.js';
 import type { Annotator, Side } from '../trace.js';
 import { ContentType, ProtocolVersion } from '../wire/enums.js';
-import { MAX_FRAGMENT, RECORD_HEADER_LENGTH, RecordFramer } from './framer.js';
+import { BAD_RECORD_VERSION, MAX_FRAGMENT, RECORD_HEADER_LENGTH, RecordFramer } from './framer.js';
 import { nullProtection, type RecordProtection } from './protection.js';
 
 /**
@@ -59,6 +59,12 @@ type SealingProtection = RecordProtection & Required<Pick<RecordProtection, 'sea
 export class RecordLayer {
   /** The version written in outgoing record headers (0x0301 for a first ClientHello, then the negotiated one). */
   writeVersion: number = ProtocolVersion.TLSv1;
+  /**
+   * The version every incoming record must say once TLS 1.0-1.2 is negotiated (RFC 5246 Appendix
+   * E.1: both sides use the negotiated version in the records after the ServerHello; OpenSSL and Go
+   * refuse any other). Undefined before, and in TLS 1.3, whose record version is ignored (RFC 8446 5.1).
+   */
+  readVersion: number | undefined = undefined;
   /** The largest plaintext we put in one record: 2^14, or less when the peer set a record_size_limit (RFC 8449). */
   maxFragmentOut: number = MAX_FRAGMENT;
   /** The largest plaintext we accept in one record: 2^14, or the record_size_limit we announced (RFC 8449). */
@@ -137,6 +143,10 @@ export class RecordLayer {
     const limit = MAX_FRAGMENT + protection.maxExpansion;
     const record = protection.encrypted ? this.framer.nextView(limit) : this.framer.next(limit);
     if (record === null) return null;
+    if (this.readVersion !== undefined && record.version !== this.readVersion) {
+      const hex = (v: number) => `0x${v.toString(16).padStart(4, '0')}`;
+      throw new TlsError('protocol_version', `${BAD_RECORD_VERSION} ${hex(record.version)} where ${hex(this.readVersion)} was negotiated`);
+    }
     this.trace?.({
       kind: 'record', side: this.side, direction: 'received',
       contentType: record.contentType, length: record.body.length, encrypted: protection.encrypted,

@@ -83,8 +83,9 @@ describe('typetls client -> openssl s_server -tls1 -cipher AES128-SHA:@SECLEVEL=
       assert.equal(handshakeDone, false);
       assert.equal((error as { code?: string }).code, 'ERR_SSL_UNSUPPORTED_PROTOCOL', String(error));
       assert.match(error.message, /server chose TLSv1\b.*TLSv1\.2/);
-      // Our client told OpenSSL why: a protocol_version alert.
-      await until(() => /alert protocol version/.test(s.stderr()), 's_server to report our protocol_version alert');
+      // Our alert record says TLS 1.2, the version we offered (as OpenSSL's and node's clients): OpenSSL,
+      // having chosen TLS 1.0, reports a wrong version number, as node's own tests expect of the server.
+      await until(() => /wrong version number/.test(s.stderr()), 's_server to report the wrong version number');
       console.log(`  maxVersion 1.2 client: ${(error as { code?: string }).code}: ${error.message}`);
     } finally {
       await s.stop();
