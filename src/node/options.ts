@@ -77,6 +77,11 @@ export interface TlsOptions {
    * 'webpki' (the CA/Browser Forum profile that typetls's own API uses). See docs/certificates.md.
    */
   certificateProfile?: 'node' | 'webpki';
+  /**
+   * (typetls extension, server) Issue a new TLS 1.3 ticket on a resumed connection too, as OpenSSL's
+   * s_server does and tlsfuzzer expects. Off by default: node's servers keep the ticket resumed from.
+   */
+  ticketOnResumption?: boolean;
   /** (typetls extension) Under 'webpki': take the subject CN as the name when the certificate has no dNSName (private PKIs). */
   commonNameFallback?: boolean;
   /**

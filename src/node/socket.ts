@@ -273,8 +273,8 @@ export class TLSSocket extends Duplex {
         ...base,
         keyLog: undefined,
         ...serverSocketOptions(options),
-        // As node's (OpenSSL's) servers: a connection resumed from a ticket keeps that ticket.
-        ticketOnResumption: false,
+        // As node's servers: a connection resumed from a ticket keeps that ticket, unless asked.
+        ticketOnResumption: options.ticketOnResumption ?? context.options.ticketOnResumption ?? false,
         sessionStore,
         ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext && { certificates: this.#sniContext.certificates, roots: this.#sniContext.clientConfig.roots } } : {}),
         ...(pskCallback

@@ -99,7 +99,8 @@ function restoreScriptLinks(checkout: string, dir: string): string | undefined {
 
 async function listen(name: string, options: Record<string, unknown>): Promise<{ name: string; server: Server; port: number }> {
   // dhparam 'auto': DHE as OpenSSL's s_server offers it (node, and typetls with it, enable DHE only when asked).
-  const server = createServer({ ALPNProtocols: ['http/1.1', 'h2'], dhparam: 'auto', ...options } as Parameters<typeof createServer>[0], serveHttp);
+  // ticketOnResumption: a new TLS 1.3 ticket on a resumed connection, as s_server (test-tls13-session-resumption).
+  const server = createServer({ ALPNProtocols: ['http/1.1', 'h2'], dhparam: 'auto', ticketOnResumption: true, ...options } as Parameters<typeof createServer>[0], serveHttp);
   // Each probe that breaks the handshake ends in tlsClientError; that is the point of the run.
   server.on('tlsClientError', () => {});
   server.on('error', (err: Error) => {
