@@ -71,5 +71,8 @@ import { tlsModule } from './node/tls-module.js';
 export default tlsModule;
 
 for (const [name, value] of Object.entries(self)) {
-  if (name !== 'default' && !Object.hasOwn(tlsModule, name)) tlsModule[name] = value;
+  if (name === 'default' || Object.hasOwn(tlsModule, name)) continue;
+  // As node's: rootCertificates can be read, not replaced (an assignment throws in strict code).
+  if (name === 'rootCertificates') Object.defineProperty(tlsModule, name, { enumerable: true, get: () => value });
+  else tlsModule[name] = value;
 }

@@ -104,6 +104,14 @@ describe('the module object in the ES entry', () => {
     assert.equal(tlsDefault.DEFAULT_ECDH_CURVE, 'auto');
   });
 
+  it('rootCertificates is read-only as on node:tls: assigning it throws a TypeError in strict code, the array stays', () => {
+    const tls = tlsDefault as unknown as Record<string, unknown>;
+    const roots = tls.rootCertificates;
+    assert.throws(() => { tls.rootCertificates = 0; }, TypeError);
+    assert.equal(tls.rootCertificates, roots);
+    assert.ok(Array.isArray(roots) && Object.isFrozen(roots) && roots.length > 0);
+  });
+
   it('an assigned DEFAULT_MAX_VERSION is read at createSecureContext and shows in the named export', () => {
     const saved = tlsDefault.DEFAULT_MAX_VERSION;
     try {
