@@ -843,7 +843,9 @@ export class TLSSocket extends Duplex {
     return (this.transport as Partial<net.Socket>).connecting ?? false;
   }
 
+  /** The negotiated version's name; null before the handshake and, as node's, once the socket is destroyed. */
   getProtocol(): string | null {
+    if (this.destroyed) return null;
     return this.#conn.info.protocol ?? null;
   }
 
@@ -908,10 +910,12 @@ export class TLSSocket extends Duplex {
    * verification error of the handshake (or null), which a client TLSSocket made by the program
    * itself checks instead of rejectUnauthorized. null once the socket is destroyed, as in node.
    */
-  get ssl(): { verifyError(): Error | null } | null {
+  get ssl(): { verifyError(): Error | null; readonly fd: number | undefined } | null {
     if (this.destroyed) return null;
     const conn = this.#conn;
-    return { verifyError: () => conn.info.authorizationError ?? null };
+    // fd: the transport's file descriptor, as node's handle reports its socket's.
+    const fd = (this.transport as { _handle?: { fd?: number } })._handle?.fd;
+    return { verifyError: () => conn.info.authorizationError ?? null, fd };
   }
 
   /**
