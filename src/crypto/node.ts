@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../errors.js';
-import { NamedGroup, SignatureScheme } from '../wire/enums.js';
+import { NamedGroup } from '../wire/enums.js';
 import { dhPublicInRange, ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
 import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
   KeyShare, PrivateKey, PublicKey,
 } from './provider.js';
-import { RSA_PKCS1_MD5_SHA1, aeadTagLength } from './provider.js';
+import { aeadTagLength, schemeInfo, type SchemeInfo } from './provider.js';
 
 // The node:crypto provider: OpenSSL underneath. The only crypto file that imports node:*.
 
@@ -407,30 +407,6 @@ class FfdheShare implements KeyShare {
   }
 }
 
-interface SchemeInfo {
-  /** An OpenSSL digest name; null for Ed25519, which hashes by itself. */
-  hash: HashAlgorithm | 'MD5-SHA1' | null;
-  kind: 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa';
-}
-
-const schemeInfo = new Map<number, SchemeInfo>([
-  [RSA_PKCS1_MD5_SHA1, { hash: 'MD5-SHA1', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha1, { hash: 'sha1', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha256, { hash: 'sha256', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha384, { hash: 'sha384', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha512, { hash: 'sha512', kind: 'pkcs1' }],
-  [SignatureScheme.ecdsa_sha1, { hash: 'sha1', kind: 'ecdsa' }],
-  [SignatureScheme.ecdsa_secp256r1_sha256, { hash: 'sha256', kind: 'ecdsa' }],
-  [SignatureScheme.ecdsa_secp384r1_sha384, { hash: 'sha384', kind: 'ecdsa' }],
-  [SignatureScheme.ecdsa_secp521r1_sha512, { hash: 'sha512', kind: 'ecdsa' }],
-  [SignatureScheme.rsa_pss_rsae_sha256, { hash: 'sha256', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_rsae_sha384, { hash: 'sha384', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_rsae_sha512, { hash: 'sha512', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_pss_sha256, { hash: 'sha256', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_pss_sha384, { hash: 'sha384', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_pss_sha512, { hash: 'sha512', kind: 'pss' }],
-  [SignatureScheme.ed25519, { hash: null, kind: 'eddsa' }],
-]);
 
 /** Whether a key of this algorithm can make signatures of this kind. */
 function fits(algorithm: KeyAlgorithm, kind: SchemeInfo['kind']): boolean {

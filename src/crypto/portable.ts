@@ -25,13 +25,13 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../errors.js';
 import { dhPublicInRange, ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
-import { NamedGroup, SignatureScheme } from '../wire/enums.js';
+import { NamedGroup } from '../wire/enums.js';
 import { der, DerReader, Tag } from '../x509/der.js';
 import { pemDecode } from '../x509/pem.js';
 import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm, KeyShare, PrivateKey, PublicKey,
 } from './provider.js';
-import { RSA_PKCS1_MD5_SHA1 } from './provider.js';
+import { schemeInfo, type SchemeInfo } from './provider.js';
 import {
   bigIntToBytes, bitLength, bytesToBigInt, digestInfoPrefix, emsaPkcs1Encode, emsaPssEncode, emsaPssVerify, modPow, modulusBytes,
   rsaesPkcs1Encrypt, rsaPrivate, rsaPublic, type HashFunction, type RsaPrivateComponents, type RsaPublicComponents,
@@ -512,29 +512,6 @@ function keyError(message: string, cause?: unknown): TlsError {
 
 // --- signatures -----------------------------------------------------------------------------
 
-interface SchemeInfo {
-  hash: HashAlgorithm | 'MD5-SHA1' | null;
-  kind: 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa';
-}
-
-const schemeInfo = new Map<number, SchemeInfo>([
-  [RSA_PKCS1_MD5_SHA1, { hash: 'MD5-SHA1', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha1, { hash: 'sha1', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha256, { hash: 'sha256', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha384, { hash: 'sha384', kind: 'pkcs1' }],
-  [SignatureScheme.rsa_pkcs1_sha512, { hash: 'sha512', kind: 'pkcs1' }],
-  [SignatureScheme.ecdsa_sha1, { hash: 'sha1', kind: 'ecdsa' }],
-  [SignatureScheme.ecdsa_secp256r1_sha256, { hash: 'sha256', kind: 'ecdsa' }],
-  [SignatureScheme.ecdsa_secp384r1_sha384, { hash: 'sha384', kind: 'ecdsa' }],
-  [SignatureScheme.ecdsa_secp521r1_sha512, { hash: 'sha512', kind: 'ecdsa' }],
-  [SignatureScheme.rsa_pss_rsae_sha256, { hash: 'sha256', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_rsae_sha384, { hash: 'sha384', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_rsae_sha512, { hash: 'sha512', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_pss_sha256, { hash: 'sha256', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_pss_sha384, { hash: 'sha384', kind: 'pss' }],
-  [SignatureScheme.rsa_pss_pss_sha512, { hash: 'sha512', kind: 'pss' }],
-  [SignatureScheme.ed25519, { hash: null, kind: 'eddsa' }],
-]);
 
 /** Whether a key of this algorithm can make signatures of this kind (as the node provider decides). */
 function fits(algorithm: KeyAlgorithm, material: KeyMaterial, info: SchemeInfo): boolean {

@@ -4,6 +4,8 @@
  * inject a deterministic provider. The first implementation is `./node.ts`.
  */
 
+import { SignatureScheme } from '../wire/enums.js';
+
 export type HashAlgorithm = 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 export const hashLength: Record<HashAlgorithm, number> = {
@@ -137,6 +139,33 @@ export interface CryptoProvider {
  * (it is above 0xffff on purpose); those versions name no algorithm.
  */
 export const RSA_PKCS1_MD5_SHA1 = 0x1_0001;
+
+/** How a signature scheme signs: the kind of signature and what it hashes with. */
+export interface SchemeInfo {
+  /** The digest; 'MD5-SHA1' for TLS 1.0/1.1 RSA, null for Ed25519, which hashes by itself. */
+  hash: HashAlgorithm | 'MD5-SHA1' | null;
+  kind: 'pkcs1' | 'pss' | 'ecdsa' | 'eddsa';
+}
+
+/** Every signature scheme a provider signs and verifies, one table for all providers. */
+export const schemeInfo: ReadonlyMap<number, SchemeInfo> = new Map<number, SchemeInfo>([
+  [RSA_PKCS1_MD5_SHA1, { hash: 'MD5-SHA1', kind: 'pkcs1' }],
+  [SignatureScheme.rsa_pkcs1_sha1, { hash: 'sha1', kind: 'pkcs1' }],
+  [SignatureScheme.rsa_pkcs1_sha256, { hash: 'sha256', kind: 'pkcs1' }],
+  [SignatureScheme.rsa_pkcs1_sha384, { hash: 'sha384', kind: 'pkcs1' }],
+  [SignatureScheme.rsa_pkcs1_sha512, { hash: 'sha512', kind: 'pkcs1' }],
+  [SignatureScheme.ecdsa_sha1, { hash: 'sha1', kind: 'ecdsa' }],
+  [SignatureScheme.ecdsa_secp256r1_sha256, { hash: 'sha256', kind: 'ecdsa' }],
+  [SignatureScheme.ecdsa_secp384r1_sha384, { hash: 'sha384', kind: 'ecdsa' }],
+  [SignatureScheme.ecdsa_secp521r1_sha512, { hash: 'sha512', kind: 'ecdsa' }],
+  [SignatureScheme.rsa_pss_rsae_sha256, { hash: 'sha256', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_rsae_sha384, { hash: 'sha384', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_rsae_sha512, { hash: 'sha512', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_pss_sha256, { hash: 'sha256', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_pss_sha384, { hash: 'sha384', kind: 'pss' }],
+  [SignatureScheme.rsa_pss_pss_sha512, { hash: 'sha512', kind: 'pss' }],
+  [SignatureScheme.ed25519, { hash: null, kind: 'eddsa' }],
+]);
 
 /** Compares two byte strings without an early exit (MACs, Finished, binders). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
