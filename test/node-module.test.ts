@@ -6,27 +6,23 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as nodeTls from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import tlsDefault, * as typetls from '../src/index.js';
 import { makeTestPki, type TestPki } from './certs/make.js';
+import { outsideProject, repositoryRoot } from './outside-project.js';
 import { nodeOptionValue } from '../src/node/tls-module.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const temp = mkdtempSync(join(tmpdir(), 'typetls-cjs-'));
+const root = repositoryRoot;
+const temp = outsideProject('typetls-cjs-');
 let pki: TestPki;
 
 before(async () => {
   pki = await makeTestPki();
-  mkdirSync(join(temp, 'node_modules'));
-  symlinkSync(root, join(temp, 'node_modules', 'typetls'), 'dir');
 });
-after(() => rmSync(temp, { recursive: true, force: true }));
 
 function run(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -6,24 +6,19 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { makeTestPki, type TestPki } from './certs/make.js';
+import { outsideProject, repositoryRoot } from './outside-project.js';
 
-/** The repository root: dist/test/ → ../../ */
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const temp = mkdtempSync(join(tmpdir(), 'typetls-import-'));
+const root = repositoryRoot;
+const temp = outsideProject('typetls-import-');
 let pki: TestPki;
 
 before(async () => {
   pki = await makeTestPki();
-  mkdirSync(join(temp, 'node_modules'));
-  symlinkSync(root, join(temp, 'node_modules', 'typetls'), 'dir');
 });
-after(() => rmSync(temp, { recursive: true, force: true }));
 
 interface Run {
   readonly code: number | null;
