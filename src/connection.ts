@@ -62,6 +62,8 @@ export interface ConnectionInfo {
   readonly cipherSuite: CipherSuite | undefined;
   /** The (EC)DHE group, when there was one. */
   readonly group: number | undefined;
+  /** TLS 1.2 DHE: the size of the prime in bits, also for a prime that is no named group. */
+  readonly dhBits: number | undefined;
   readonly alpnProtocol: string | false;
   /** SNI: the name the client asked for. */
   readonly serverName: string | undefined;
@@ -156,6 +158,7 @@ class Engine implements HandshakeContext {
     version: undefined,
     cipherSuite: undefined,
     group: undefined,
+    dhBits: undefined,
     alpnProtocol: false,
     serverName: undefined,
     peerCertificates: [],

@@ -18,7 +18,7 @@ import { decodeServerState, openTicket, type ServerSessionState } from './resump
 import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
 import { isEcdheGroup } from './client.js';
-import { ffdheGroups } from '../keys/ffdhe.js';
+import { bitLength, type DhParams, ffdheGroups } from '../keys/ffdhe.js';
 import type { Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
@@ -56,8 +56,10 @@ export interface ServerChoice {
   readonly suite: CipherSuite;
   /** Undefined for the PSK suites that send no Certificate (RFC 4279 Section 2). */
   readonly certified: CertifiedKey | undefined;
-  /** For ECDHE suites. */
+  /** For ECDHE suites, and DHE suites with an RFC 7919 group. */
   readonly group: number | undefined;
+  /** For DHE suites: the prime and generator sent in ServerKeyExchange. */
+  readonly dh?: DhParams;
   /** The scheme that signs ServerKeyExchange (ECDHE suites). */
   readonly signatureScheme: number | undefined;
 }
@@ -153,9 +155,12 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     : ecGroups.find((g) => offer.groups!.includes(g));
   // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it);
   // a client listing any code point of the FFDHE range (256-511), even ones we do not know, gets
-  // no DHE suite unless it names one of ours.
+  // no DHE suite unless it names one of ours. A server given its own group (dhParams) uses it
+  // whatever the client lists, as OpenSSL does with node's dhparam.
   const listsFfdhe = offer.groups?.some((g) => g >= 0x0100 && g <= 0x01ff) ?? false;
-  const dhGroup = listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group))?.group : ffdheGroups[0]!.group;
+  const named = config.dhParams !== undefined ? undefined : listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group)) : ffdheGroups[0];
+  const dh: DhParams | undefined = config.dhParams ?? named;
+  const dhGroup = named?.group;
   let dheWithoutGroup = false;
   for (const id of order) {
     const suite = suiteById(id);
@@ -165,19 +170,20 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     const ecdhe = suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk';
     const dhe = suite.kx === 'dhe' || suite.kx === 'dhe_psk';
     const group = ecdhe ? ecGroup : dhe ? dhGroup : undefined;
-    if ((ecdhe || dhe) && group === undefined) {
+    if ((ecdhe && group === undefined) || (dhe && dh === undefined)) {
       dheWithoutGroup ||= dhe;
       continue;
     }
+    const dheParams = dhe ? { dh } : {};
     // RFC 4279 Section 2: the pre-shared key authenticates; no certificate is sent.
-    if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined };
+    if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined, ...dheParams };
     for (const certified of config.certificates) {
       if (!certificateServes(suite, certified.key)) continue;
       if (suite.kx === 'rsa' || suite.kx === 'rsa_psk') return { suite, certified, group: undefined, signatureScheme: undefined };
       const scheme = version < TLS12
         ? legacySignatureScheme(certified.key)
         : chooseSignatureScheme12(config.signatureSchemes12, offer.signatureSchemes, certified.key);
-      if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
+      if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme, ...dheParams };
     }
   }
   // RFC 7919 Section 4: with no other suite, a DHE suite refused for want of a common FFDHE group is
@@ -313,6 +319,7 @@ export class ExpectClientHello implements State {
     cx.info.cipherSuite = suite;
     cx.info.extendedMasterSecret = ems;
     cx.info.group = choice?.group;
+    cx.info.dhBits = choice?.dh ? bitLength(choice.dh.p) : undefined;
 
     cx.sendHandshake({
       type: HandshakeType.server_hello,

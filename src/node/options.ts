@@ -13,7 +13,7 @@ import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type Name
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import { cipherSuites, suiteById, suiteByName } from '../suites.js';
-import { bitLength } from '../keys/ffdhe.js';
+import { bitLength, MIN_SERVER_DH_BITS, type DhParams } from '../keys/ffdhe.js';
 import { DerReader } from '../x509/der.js';
 import {
   OPENSSL_DEFAULT_CIPHERSUITES, expandCipherString, parseCipherSuites, type CipherList,
@@ -596,13 +596,15 @@ function commonConfig(options: TlsOptions) {
   if (selection.tls13Only && range.minVersion < ProtocolVersion['TLSv1.3'] && range.maxVersion >= ProtocolVersion['TLSv1.3']) {
     range.minVersion = ProtocolVersion['TLSv1.3'];
   }
-  checkDhparam(options.dhparam);
+  const dhParams = readDhparam(options.dhparam);
   const pfx = loadPfx(options, provider);
   const certificates = loadCertifiedKeys(options, provider, pfx);
   checkKeyStrength(certificates, selection.securityLevel);
   return {
     provider,
     ...range,
+    // Read (and checked) with the rest of the context, as node does; only a server uses it.
+    dhParams,
     cipherSuites: selection.cipherSuites,
     groups: parseCurveList(options.ecdhCurve ?? DEFAULT_ECDH_CURVE),
     alpnProtocols: parseAlpnProtocols(options.ALPNProtocols),
@@ -642,23 +644,24 @@ export function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>
 
 /**
  * node's dhparam: DHE only when it is given ('auto', or PEM DH parameters), as node's OpenSSL
- * has no DH group otherwise; the server then uses the RFC 7919 groups (ffdhe2048, or one the
- * client names), not the PEM's own prime. A PEM prime below 1024 bits is refused and one below
- * 2048 warned about, with node's messages.
+ * has no DH group otherwise. With 'auto' the server negotiates an RFC 7919 group (ffdhe2048, or
+ * one the client names); with PEM parameters it uses their prime and generator, as OpenSSL does.
+ * A prime below 1024 bits is refused and one below 2048 warned about, with node's messages.
  */
-function checkDhparam(dhparam: TlsOptions['dhparam']): void {
-  if (dhparam === undefined || dhparam === null || dhparam === 'auto') return;
+function readDhparam(dhparam: TlsOptions['dhparam']): DhParams | undefined {
+  if (dhparam === undefined || dhparam === null || dhparam === 'auto') return undefined;
   const block = pemDecode(asText(dhparam)).find((b) => b.label === 'DH PARAMETERS');
-  if (!block) return; // node ignores what it cannot read as DH parameters
-  const p = DerReader.readAll(block.der, 'DHParameter', (r) => {
+  if (!block) return undefined; // node ignores what it cannot read as DH parameters
+  const params = DerReader.readAll(block.der, 'DHParameter', (r) => {
     const seq = r.sequence('DHParameter');
-    const prime = seq.integer('prime');
-    seq.integer('base');
-    return prime;
+    const p = seq.integer('prime');
+    const g = seq.integer('base');
+    return { p, g };
   });
-  const bits = bitLength(p);
-  if (bits < 1024) throw codedError('ERR_INVALID_ARG_VALUE', 'DH parameter is less than 1024 bits', 'TypeError');
+  const bits = bitLength(params.p);
+  if (bits < MIN_SERVER_DH_BITS) throw codedError('ERR_INVALID_ARG_VALUE', 'DH parameter is less than 1024 bits', 'TypeError');
   if (bits < 2048) process.emitWarning('DH parameter is less than 2048 bits', 'SecurityWarning');
+  return params;
 }
 
 function serverOnly(options: TlsOptions) {
@@ -705,6 +708,8 @@ export class SecureContext {
   readonly options: Readonly<TlsOptions>;
   readonly clientConfig: ClientConfig;
   #serverConfig: ServerConfig | undefined;
+  /** The dhparam group, which only a server uses. */
+  readonly #dhParams: DhParams | undefined;
 
   readonly #shared: { readonly ticketKeyRing?: TicketKeyRing };
 
@@ -712,7 +717,9 @@ export class SecureContext {
   constructor(options: TlsOptions = {}, shared: { readonly ticketKeyRing?: TicketKeyRing } = {}) {
     validateContextOptions(options);
     this.options = { ...options };
-    this.clientConfig = clientConfig(commonConfig(options));
+    const common = commonConfig(options);
+    this.clientConfig = clientConfig(common);
+    this.#dhParams = common.dhParams;
     this.#shared = shared;
   }
 
@@ -728,7 +735,7 @@ export class SecureContext {
 
   get serverConfig(): ServerConfig {
     // Built once per context: its ticket keys and session cache are shared by its connections.
-    this.#serverConfig ??= serverConfig({ ...this.clientConfig, ...serverOnly(this.options), ...this.#shared });
+    this.#serverConfig ??= serverConfig({ ...this.clientConfig, dhParams: this.#dhParams, ...serverOnly(this.options), ...this.#shared });
     return this.#serverConfig;
   }
 }

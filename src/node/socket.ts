@@ -15,6 +15,7 @@ import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
 import { NamedGroup } from '../wire/enums.js';
+import { MIN_SERVER_DH_BITS } from '../keys/ffdhe.js';
 import { peekClientHello } from './client-hello.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
@@ -35,6 +36,11 @@ const OWNED = { owned: true } as const;
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
+  /**
+   * Client: the smallest DH prime, in bits, a TLS 1.2 DHE server may use (node:tls minDHSize);
+   * 2048 unless given, and never less than 1024. A smaller one fails with ERR_TLS_DH_PARAM_SIZE.
+   */
+  minDHSize?: number;
   /** Server: the socket starts paused for the application; the handshake still runs. */
   pauseOnConnect?: boolean;
   /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
@@ -300,6 +306,8 @@ export class TLSSocket extends Duplex {
         keyLog: undefined,
         rejectUnauthorized: options.rejectUnauthorized === true,
         ...(pskCallback ? { pskForHint: clientPskForHint(pskCallback as ClientPskCallback, this) } : {}),
+        // node's minDHSize (1024 by default); typetls takes 2048 unless told, and never less than 1024.
+        ...(typeof options.minDHSize === 'number' ? { minDhBits: Math.max(MIN_SERVER_DH_BITS, options.minDHSize) } : {}),
       };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
@@ -858,7 +866,8 @@ export class TLSSocket extends Duplex {
 
   getEphemeralKeyInfo(): { type: string; name?: string; size: number } | Record<string, never> | null {
     // node:tls answers only on the client; typetls answers on both sides (the server's page names its group).
-    const g = this.#conn.info.group;
+    const { group: g, dhBits } = this.#conn.info;
+    if (g === undefined && dhBits !== undefined) return { type: 'DH', size: dhBits };
     return (g !== undefined && groupInfo[g]) || {};
   }
 
