@@ -207,6 +207,7 @@ export class ExpectServerHelloDone implements State {
     const mayRequest = this.hs.suite.auth !== 'psk' && !this.certificateRequest;
     if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request && mayRequest) {
       const request = expect(cx, input, HandshakeType.certificate_request) as CertificateRequest12;
+      cx.info.peerSignatureSchemes = request.signatureAlgorithms;
       return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, this.serverKeyExchange, request);
     }
     expect(cx, input, HandshakeType.server_hello_done);

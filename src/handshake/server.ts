@@ -245,6 +245,7 @@ export class ExpectClientHello implements State {
     const { message: hello, frame } = decodeExpected(cx, input, HandshakeType.client_hello);
     const version = negotiateVersion(this.config, hello);
     const offer = readOffer(hello);
+    cx.info.peerSignatureSchemes = offer.signatureSchemes;
     cx.info.serverName = offer.serverName;
     const config = configForName(this.config, offer.serverName);
     if (version === TLS13) return readClientHello13(cx, config, hello, frame, offer);

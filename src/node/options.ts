@@ -28,6 +28,7 @@ import { invalidArgType, invalidArgValue, outOfRange, validateBinary, validateKe
 import { parseCrls } from '../x509/crl.js';
 import type { ClientPskCallback, ServerPskCallback } from './psk.js';
 import { readPkcs12 } from './pkcs12.js';
+import { parseSigalgs } from './sigalgs.js';
 
 /** Bytes as node:tls accepts them. */
 export type BinaryLike = string | Uint8Array;
@@ -45,12 +46,20 @@ export interface TlsOptions {
   key?: BinaryLike | readonly (BinaryLike | { pem: BinaryLike; passphrase?: string })[];
   passphrase?: string;
   /**
+   * Server: 'auto' (an RFC 7919 group, negotiated) or PEM DH parameters (that group, as OpenSSL uses
+   * it) to allow DHE suites; without it, as in node, none is used.
+   */
+  dhparam?: BinaryLike;
+  /**
+   * The signature algorithms we offer and accept, by OpenSSL's names ('RSA-PSS+SHA256:ECDSA+SHA256',
+   * or 'rsa_pss_rsae_sha256:ed25519'), in order of preference (node:tls sigalgs).
+   */
+  sigalgs?: string;
+  /**
    * PKCS#12 (.pfx/.p12) files: one, or an array of files or { buf, passphrase } (each opened
    * with its own passphrase or `passphrase`). The key and its certificate serve as another
    * cert/key pair; the file's other certificates complete the chain and are trusted, as in node.
    */
-  /** Server: 'auto' or PEM DH parameters to allow DHE suites (without it, as in node, none is used). */
-  dhparam?: BinaryLike;
   pfx?: BinaryLike | readonly (BinaryLike | { buf: BinaryLike; passphrase?: string })[];
   rejectUnauthorized?: boolean;
   requestCert?: boolean;
@@ -617,6 +626,8 @@ function commonConfig(options: TlsOptions) {
     requestOcsp: options.requestOCSP ?? false,
     requireOcsp: options.requireOCSP ?? false,
     certificateProfile: options.certificateProfile ?? 'node',
+    // node's sigalgs: what we offer and accept, and what a server's CertificateRequest names.
+    ...(options.sigalgs ? { signatureSchemes: parseSigalgs(options.sigalgs) } : {}),
     commonNameFallback: options.commonNameFallback ?? false,
     ...(options.crl !== undefined ? { crls: parseCrls(asArray(options.crl).map((c) => (typeof c === 'string' ? c : new Uint8Array(c as Uint8Array)))) } : {}),
   };

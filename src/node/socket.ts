@@ -14,7 +14,8 @@ import { decodeClientSession, encodeClientSession, type SessionStore } from '../
 import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
-import { NamedGroup } from '../wire/enums.js';
+import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
+import { nodeSigalgName } from './sigalgs.js';
 import { MIN_SERVER_DH_BITS } from '../keys/ffdhe.js';
 import { peekClientHello } from './client-hello.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
@@ -1029,6 +1030,23 @@ export class TLSSocket extends Duplex {
 
   getSession(): Buffer | undefined {
     return this.#session;
+  }
+
+  /**
+   * The signature schemes both sides accept, by OpenSSL's names ('RSA-PSS+SHA256', 'ECDSA+SHA256',
+   * 'Ed25519+UNDEF', ...), in the server's order: a server's own schemes that the ClientHello
+   * offered, or on a client those of the server's CertificateRequest that we offer (empty when
+   * the server asked for no certificate).
+   */
+  getSharedSigalgs(): string[] {
+    const info = this.#conn.info;
+    const peer = info.peerSignatureSchemes;
+    if (peer === undefined) return [];
+    const config = this.#config;
+    const shared = this.#isServer
+      ? (info.version === ProtocolVersion['TLSv1.3'] ? config.signatureSchemes : (config as ServerConfig).signatureSchemes12).filter((s) => peer.includes(s))
+      : peer.filter((s) => config.signatureSchemes.includes(s));
+    return shared.map(nodeSigalgName).filter((name): name is string => name !== undefined);
   }
 
   getFinished(): Buffer | undefined {
