@@ -302,8 +302,10 @@ export class ExpectClientHello implements State {
       version,
       clientRandom: hello.random,
       serverRandom,
-      // RFC 5246 Section 7.4.1.3: resuming echoes the client's session ID; a full handshake names a new one.
-      sessionId: resumable ? hello.legacySessionId : cx.provider.random(32),
+      // RFC 5246 Section 7.4.1.3: resuming echoes the client's session ID; a full handshake names a new
+      // one, or none when a ticket will carry the session (RFC 5077 Section 3.4, as OpenSSL): the
+      // session then lives in the ticket alone, and the session cache holds nothing for it.
+      sessionId: resumable ? hello.legacySessionId : ticketPromised ? new Uint8Array(0) : cx.provider.random(32),
       suite,
       extendedMasterSecret: ems,
       encryptThenMac: etm,
@@ -353,7 +355,9 @@ function findSession12(cx: HandshakeContext, config: ServerConfig, hello: Client
     // A cached session past its lifetime never resumes again: it leaves the cache now, not when evicted.
     if (state && now - state.createdAt >= state.lifetime * 1000) config.sessionStore.delete(hello.legacySessionId);
   }
-  if (!state || hello.legacySessionId.length === 0) return undefined;
+  // RFC 5077 Section 3.4: a ticket resumes even with an empty session ID (the client then learns of
+  // the resumption from our ChangeCipherSpec), as OpenSSL resumes it.
+  if (!state) return undefined;
   const suite = suiteById(state.cipherSuite);
   const fitsButEms =
     state.version === version &&

@@ -356,7 +356,7 @@ export class ExpectFinished implements State {
     if (!this.k.resumed) {
       const state = serverState12(cx, config, hs, masterSecret);
       // RFC 5246 Section 7.4.1.2: the session ID names this session for later resumption.
-      config.sessionStore.set(hs.sessionId, encodeServerState(state), config.sessionTimeout);
+      if (hs.sessionId.length > 0) config.sessionStore.set(hs.sessionId, encodeServerState(state), config.sessionTimeout);
       if (this.k.ticketPromised) {
         // RFC 5077 Section 3.3: the ticket comes after the client's Finished, before our ChangeCipherSpec.
         cx.sendHandshake({
