@@ -278,6 +278,12 @@ export interface ServerConfig extends CommonConfig {
   /** Issue session tickets (TLS 1.2 RFC 5077 and TLS 1.3 NewSessionTicket). */
   readonly issueTickets: boolean;
   /**
+   * TLS 1.3: the NewSessionTickets sent after a full handshake (1 to 16; 1 by default, as Go's; node's
+   * servers send 2, as OpenSSL's SSL_CTX_set_num_tickets default). Several let a client open several
+   * resumed connections at once (RFC 8446 Appendix C.4: each ticket once). A resumed connection gets one.
+   */
+  readonly ticketsPerHandshake: number;
+  /**
    * TLS 1.3: a connection resumed from a ticket gets a new one too (the default, as Go's
    * crypto/tls). false: it keeps the ticket it came with, as OpenSSL (and so node:tls) does.
    */
@@ -436,6 +442,7 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     ticketKeyLifetime: schedule.lifetime,
     ticketKeyRing: options.ticketKeyRing ?? new TicketKeyRing(common.provider, common.now, schedule, ticketKeys),
     issueTickets: options.issueTickets ?? true,
+    ticketsPerHandshake: options.ticketsPerHandshake ?? 1,
     ticketOnResumption: options.ticketOnResumption ?? true,
     sessionTimeout: options.sessionTimeout ?? 300,
     sessionStore: options.sessionStore ?? new MemorySessionStore(),
@@ -450,6 +457,9 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
   // pre-shared keys; a handshake that finds no certificate when it needs one fails alone.
   if (config.certificates.length === 0 && config.certificatesFor === undefined && config.pskForIdentity === undefined) {
     throw new TlsError('api_misuse', 'a server needs at least one certificate and key, certificatesFor or pre-shared keys', { code: 'ERR_TLS_MISSING_CERT' });
+  }
+  if (!Number.isInteger(config.ticketsPerHandshake) || config.ticketsPerHandshake < 1 || config.ticketsPerHandshake > 16) {
+    throw new TlsError('api_misuse', 'ticketsPerHandshake must be an integer from 1 to 16', { code: 'ERR_OUT_OF_RANGE' });
   }
   if (config.pskIdentityHint !== undefined && config.pskIdentityHint.length > 0xffff) {
     throw new TlsError('api_misuse', 'pskIdentityHint must be at most 65535 bytes (RFC 4279 Section 2)', { code: 'ERR_OUT_OF_RANGE' });

@@ -541,7 +541,11 @@ export class ExpectClientFinished implements State {
     cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
-    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);
+    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) {
+      // RFC 8446 Section 4.6.1: each ticket its own nonce, so each derives its own PSK.
+      const count = hs.resumed ? 1 : config.ticketsPerHandshake;
+      for (let i = 0; i < count; i++) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, i);
+    }
     return new Traffic13('server', hs, app, resumptionMasterSecret, undefined);
   }
 }

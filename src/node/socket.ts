@@ -199,6 +199,12 @@ export class TLSSocket extends Duplex {
   #processing = false;
   #eofPushed = false;
   #pausedTransport = false;
+  /** onread: plaintext not yet handed to the callback (the socket paused, or the callback said false). */
+  readonly #onreadQueue: Uint8Array[] = [];
+  /** onread: the callback returned false; resume() hands over the rest. */
+  #onreadHeld = false;
+  /** onread: the peer's close came while plaintext was still queued; the end follows it. */
+  #eofPending = false;
   /** Our writable side finished: end the transport once the last output is written. */
   #endTransport = false;
   #session: Buffer | undefined;
@@ -282,6 +288,8 @@ export class TLSSocket extends Duplex {
         ...serverSocketOptions(options),
         // As node's servers: a connection resumed from a ticket keeps that ticket, unless asked.
         ticketOnResumption: options.ticketOnResumption ?? context.options.ticketOnResumption ?? false,
+        // As node's OpenSSL: two TLS 1.3 tickets after a full handshake.
+        ticketsPerHandshake: 2,
         sessionStore,
         ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext && { certificates: this.#sniContext.certificates, roots: this.#sniContext.clientConfig.roots } } : {}),
         ...(pskCallback
@@ -393,16 +401,43 @@ export class TLSSocket extends Duplex {
     this.once('close', () => signal.removeEventListener('abort', abort));
   }
 
-  /** onread: the plaintext copied into the program's buffer, as much as it holds at a time. */
+  /**
+   * onread: the plaintext copied into the program's buffer, as much as it holds at a time, while
+   * the socket is not paused and the callback has not returned false (net.Socket's contract); what
+   * is left waits, with the transport paused, for resume().
+   */
   #deliverToOnread(data: Uint8Array): void {
+    this.#onreadQueue.push(data);
+    this.#drainOnread();
+  }
+
+  #drainOnread(): void {
     const { buffer, callback } = this.#onread!;
-    for (let offset = 0; offset < data.length; ) {
+    const queue = this.#onreadQueue;
+    while (queue.length > 0 && !this.#onreadHeld && !this.isPaused() && !this.destroyed) {
+      const data = queue[0]!;
       const target = typeof buffer === 'function' ? buffer() : buffer;
-      const n = Math.min(target.length, data.length - offset);
-      target.set(data.subarray(offset, offset + n), 0);
-      offset += n;
-      if (callback.call(this, n, target) === false) this.#pauseTransport();
+      const n = Math.min(target.length, data.length);
+      target.set(data.subarray(0, n), 0);
+      if (n === data.length) queue.shift();
+      else queue[0] = data.subarray(n);
+      if (callback.call(this, n, target) === false) this.#onreadHeld = true;
     }
+    if (queue.length > 0 || this.#onreadHeld || this.isPaused()) {
+      this.#pauseTransport();
+    } else {
+      if (this.#eofPending) this.#pushEof();
+      this._read();
+    }
+  }
+
+  override resume(): this {
+    super.resume();
+    if (this.#onread) {
+      this.#onreadHeld = false;
+      this.#drainOnread();
+    }
+    return this;
   }
 
   /**
@@ -698,7 +733,13 @@ export class TLSSocket extends Duplex {
 
   #pushEof(): void {
     if (this.#eofPushed) return;
+    if (this.#onread && this.#onreadQueue.length > 0) {
+      this.#eofPending = true;
+      return;
+    }
     this.#eofPushed = true;
+    // net.Socket's onread asks for a buffer for every read, the one that finds the end too.
+    if (typeof this.#onread?.buffer === 'function') this.#onread.buffer();
     this.push(null);
     // As net.Socket does at EOF: with nothing left unread, 'end' comes even if nobody reads,
     // so a socket that only writes still sees its peer's close.
@@ -727,7 +768,7 @@ export class TLSSocket extends Duplex {
       this.destroy(disconnectedError(this.#isServer ? 'server' : 'client', this.#connectOptions));
       return;
     }
-    if (!this.#eofPushed) this.destroy();
+    if (!this.#eofPushed && !this.#eofPending) this.destroy();
   }
 
   // --- stream.Duplex -----------------------------------------------------------------------
