@@ -125,8 +125,8 @@ process.on('exit', () => {
 
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
-/** Stops one process by its PID: SIGTERM, then SIGKILL after 2 s; resolves once it has exited. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
+/** Stops one process by its PID: `signal` (SIGTERM), then SIGKILL after `graceMs` (2 s); resolves once it has exited. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> {
   if (exited(child) || child.pid === undefined) {
     live.delete(child);
     return;
@@ -134,7 +134,7 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = child.pid;
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
   } catch {
     // exited in between
   }
@@ -144,7 +144,7 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
     } catch {
       // exited in between
     }
-  }, 2000);
+  }, graceMs);
   await gone;
   clearTimeout(timer);
   live.delete(child);
@@ -152,7 +152,7 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 
 /** Stops every peer process still running; for `after` hooks. */
 export async function stopAllPeers(): Promise<void> {
-  await Promise.all([...live].map(stopProcess));
+  await Promise.all([...live].map((child) => stopProcess(child)));
 }
 
 interface Spawned {
