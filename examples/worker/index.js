@@ -44,7 +44,7 @@ async function selectOne(env) {
       ALPNProtocols: ['postgresql'],
       ...(env.DB_TLS_MAX_VERSION ? { maxVersion: env.DB_TLS_MAX_VERSION } : {}),
     });
-    const info = await tls.opened;
+    const info = await tls.opened; // rejects with node's code: SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID, ...
     const db = new Session(tls);
     const server = await db.startup({ user: env.DB_USER, database: env.DB_NAME, application_name: 'typetls-worker' });
     const result = await db.query('SELECT 1');

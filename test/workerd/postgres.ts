@@ -105,6 +105,9 @@ async function launch(
     ssl_cert_file: join(dir, 'server.crt'),
     ssl_key_file: join(dir, 'server.key'),
     ssl_ca_file: join(dir, 'ca.crt'),
+    // PostgreSQL's default, named: its one key exchange group, so a TLS 1.3 client offering X25519 first
+    // is asked for P-256 by HelloRetryRequest.
+    ssl_ecdh_curve: 'prime256v1',
     log_connections: 'on',
     log_disconnections: 'on',
     logging_collector: 'off',

@@ -254,11 +254,14 @@ describe('a Worker with typetls to openssl s_server -Verify 1 (mutual TLS)', () 
 
 describe('examples/worker: a Worker with typetls to PostgreSQL (SSLRequest, client certificate, SELECT 1)', () => {
   for (const version of versions) {
-    test(version, { timeout: 60_000 }, async () => {
+    test(version, { timeout: 60_000 }, async (t) => {
       const before = postgres!.log().length;
       const answer = await ask(workerd!, version === 'TLSv1.3' ? 'database13' : 'database12');
+      t.diagnostic(`the Worker answered ${JSON.stringify(answer)}`);
       const tls = answer.tls as Record<string, unknown>;
       assert.equal(tls.protocol, version);
+      // ssl_ecdh_curve: P-256 only; in TLS 1.3 after a HelloRetryRequest, since the Worker offers X25519MLKEM768 first.
+      assert.equal(tls.group, 'secp256r1');
       assert.equal(tls.authorized, true);
       assert.equal(tls.serverCertificate, 'localhost');
       assert.deepEqual(answer.columns, ['?column?']);
