@@ -10,6 +10,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync }
 import { createConnection, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromiumFlags, chromiumPath } from '../chromium.js';
 
 export const MiB = 1024 * 1024;
 
@@ -609,16 +610,9 @@ export async function runChromium(url: string, extraFlags: readonly string[] = [
   const profile = mkdtempSync(join(tmpdir(), 'typetls-chromium-'));
   try {
     return await runProcess(
-      'chromium',
+      chromiumPath,
       [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...chromiumFlags,
         `--user-data-dir=${profile}`,
         '--ignore-certificate-errors',
         ...extraFlags,
