@@ -20,7 +20,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -28,7 +28,7 @@ import * as esbuild from 'esbuild';
 import { makeTestPki, type TestPki } from '../certs/make.js';
 import { startOpensslServer, stopAllPeers, stopProcess, tail, waitForExit } from '../interop/peers.js';
 import { suiteByName } from '../../src/suites.js';
-import { startPostgres, type PostgresServer } from './postgres.js';
+import { postgresBinDir, startPostgres, type PostgresServer } from './postgres.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const versions = ['TLSv1.3', 'TLSv1.2'] as const;
@@ -173,7 +173,16 @@ let dir: string;
 let workerd: Workerd | undefined;
 let postgres: PostgresServer | undefined;
 
+/** Fails, saying what .ci/run installs, when a program the tests run is not on PATH. */
+function requireOnPath(program: string, debianPackage: string): void {
+  const found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, program)));
+  if (!found) throw new Error(`${program} is not installed (not on PATH); bash .ci/run installs it (Debian package ${debianPackage})`);
+}
+
 before(async () => {
+  requireOnPath('openssl', 'openssl');
+  postgresBinDir(); // throws with the same advice when PostgreSQL's server programs are missing
+  workerdBinary();
   pki = await makeTestPki();
   dir = mkdtempSync(join(tmpdir(), 'typetls-workerd-'));
   // The database's client: an ECDSA P-256 certificate from the test CA whose CN is the role it signs in as.
