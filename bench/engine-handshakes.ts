@@ -79,11 +79,11 @@ async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const count = Number(value('--count') ?? 2000);
-  const rounds = Number(value('--rounds') ?? 3);
+  const count = Number(value('--count') ?? 200);
+  const rounds = Number(value('--rounds') ?? 15);
   const only = value('--only');
   const keys = await testKeys();
-  console.log(`server engine alone, in memory: µs per handshake (median of ${rounds} rounds of ${count}, after ${count} of warm-up)`);
+  console.log(`server engine alone, in memory: CPU µs per handshake (${rounds} rounds of ${count}, after ${count} of warm-up)`);
   for (const s of scenarios) {
     if (only !== undefined && !new RegExp(only, 'i').test(s.name)) continue;
     const clientConfig = makeClientConfig(keys, s.client);
@@ -103,7 +103,8 @@ async function main(argv: string[]): Promise<void> {
     };
     run();
     const figures = Array.from({ length: rounds }, run);
-    console.log(`  ${s.name.padEnd(40)} ${median(figures).toFixed(0).padStart(6)} µs   (rounds: ${figures.map((x) => x.toFixed(0)).join(', ')})`);
+    // Other work on the machine only ever adds time: the fastest round is the least disturbed.
+    console.log(`  ${s.name.padEnd(40)} ${Math.min(...figures).toFixed(0).padStart(6)} µs fastest round, ${median(figures).toFixed(0).padStart(6)} µs median`);
   }
 }
 
