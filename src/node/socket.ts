@@ -52,6 +52,12 @@ export interface TLSSocketOptions extends TlsOptions {
    * false pauses reading.
    */
   onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (nread: number, buffer: Uint8Array) => unknown };
+  /**
+   * Server: true while the SNICallback has nothing to choose from (the server's own lookup over
+   * addContext()'s contexts, while there are none). The ClientHello then goes straight to the
+   * engine instead of being held and read a first time for the callback.
+   */
+  sniCallbackIdle?: () => boolean;
   /** Aborting it destroys the socket with an AbortError (net.Socket `signal`). */
   signal?: AbortSignal;
   /** Parsed options; when absent, one is made from the other options. */
@@ -220,6 +226,7 @@ export class TLSSocket extends Duplex {
   #held: Buffer | undefined;
   #asking = false;
   #sniCallback: TlsOptions['SNICallback'];
+  readonly #sniCallbackIdle: (() => boolean) | undefined;
   /** The context SNICallback chose: its certificates, and its CAs for the client's certificate. */
   #sniContext: SecureContext | undefined;
   #resumeSessionListeners = false;
@@ -267,6 +274,7 @@ export class TLSSocket extends Duplex {
       // node: an SNICallback may answer on a later tick. The ClientHello is held until it does,
       // then the engine takes the certificates of the context it gave.
       this.#sniCallback = options.SNICallback ?? context.options.SNICallback;
+      this.#sniCallbackIdle = options.SNICallback !== undefined ? options.sniCallbackIdle : undefined;
       const base = context.serverConfig;
       const server = this.server;
       // node: with a 'newSession' or 'resumeSession' listener on the server, TLS 1.2 sessions
@@ -583,6 +591,10 @@ export class TLSSocket extends Duplex {
         return;
       }
       if (this.#firstBytes.length >= 3) this.#firstBytes = undefined;
+    }
+    if (this.#held !== undefined && this.#held.length === 0 && !this.#resumeSessionListeners && this.#sniCallbackIdle?.() === true) {
+      // Nobody to ask about this ClientHello: the engine takes it as it comes.
+      this.#held = undefined;
     }
     if (this.#held !== undefined) {
       this.#held = Buffer.concat([this.#held, data]);
