@@ -367,3 +367,31 @@ test('TLS 1.3: a server sends two tickets after a full handshake, each of which 
   assert.equal((seen['node:tls'] as { tickets: number }).tickets, 2);
   assert.deepEqual(seen['typetls'], seen['node:tls']);
 });
+
+test('getFinished()/getPeerFinished(): each side\'s verify_data, equal across a typetls and a node:tls end, both versions', async () => {
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const serverLib of ['typetls', 'node:tls'] as const) {
+      const accepted = deferred<tls.TLSSocket>();
+      const options = { key, cert, maxVersion };
+      const server = serverLib === 'typetls'
+        ? (createServer(options, (s) => accepted.resolve(s as unknown as tls.TLSSocket)) as unknown as net.Server)
+        : tls.createServer(options, (s) => accepted.resolve(s));
+      const port = await opened.listen(server);
+      const clientLib: Lib = serverLib === 'typetls' ? 'node:tls' : 'typetls';
+      const client = opened.track(libConnect(clientLib, { port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion }));
+      await once(client, 'secureConnect', 10_000);
+      const s = opened.track(await accepted.promise);
+      const what = `${serverLib} server, ${maxVersion}`;
+      assert.ok(Buffer.isBuffer(client.getFinished()), what);
+      // 12 bytes in TLS 1.2; the suite's hash length in TLS 1.3.
+      assert.ok(maxVersion === 'TLSv1.2' ? client.getFinished()!.length === 12 : [32, 48].includes(client.getFinished()!.length), what);
+      assert.deepEqual(client.getFinished(), s.getPeerFinished(), what);
+      assert.deepEqual(client.getPeerFinished(), s.getFinished(), what);
+      assert.notDeepEqual(client.getFinished(), client.getPeerFinished(), what);
+      client.destroy();
+      await opened.closeServer(server);
+    }
+  }
+  // Before a handshake there is none, as in node.
+  assert.equal(new TLSSocket(null as never).getFinished(), undefined);
+});

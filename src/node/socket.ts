@@ -1102,12 +1102,16 @@ export class TLSSocket extends Duplex {
     return shared.map(nodeSigalgName).filter((name): name is string => name !== undefined);
   }
 
+  /** The verify_data of the last Finished message we sent (RFC 5929 tls-unique in TLS 1.2), as node's. */
   getFinished(): Buffer | undefined {
-    return undefined;
+    const data = this.#connection?.info.finished;
+    return data ? Buffer.from(data) : undefined;
   }
 
+  /** The verify_data of the last Finished message the peer sent. */
   getPeerFinished(): Buffer | undefined {
-    return undefined;
+    const data = this.#connection?.info.peerFinished;
+    return data ? Buffer.from(data) : undefined;
   }
 
   setNoDelay(noDelay?: boolean): this {
