@@ -395,3 +395,25 @@ test('getFinished()/getPeerFinished(): each side\'s verify_data, equal across a 
   // Before a handshake there is none, as in node.
   assert.equal(new TLSSocket(null as never).getFinished(), undefined);
 });
+
+test('secureContext.context.addCACert(): a context made without the CA fails, the same context after addCACert connects, as node:tls', async () => {
+  const server = createServer({ key, cert }, (s) => s.end());
+  const port = await opened.listen(server as unknown as net.Server);
+  const attempt = async (lib: Lib, context: tls.SecureContext) => {
+    const socket = opened.track(libConnect(lib, { port, host: '127.0.0.1', servername: 'localhost', secureContext: context }));
+    return new Promise<string>((resolve) => {
+      socket.on('secureConnect', () => resolve(`authorized: ${socket.authorized}`));
+      socket.on('error', (e: NodeJS.ErrnoException) => resolve(`${e.code}: ${e.message}`));
+    });
+  };
+  const results: Record<string, string[]> = {};
+  for (const lib of ['node:tls', 'typetls'] as const) {
+    const create = lib === 'typetls' ? (createSecureContext as unknown as typeof tls.createSecureContext) : tls.createSecureContext;
+    const context = create({});
+    const before = await attempt(lib, context);
+    (context.context as { addCACert(pem: string): void }).addCACert(ca);
+    results[lib] = [before, await attempt(lib, context)];
+  }
+  assert.deepEqual(results['node:tls'], ['UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate', 'authorized: true']);
+  assert.deepEqual(results['typetls'], results['node:tls']);
+});
