@@ -90,13 +90,29 @@ describe('exportKeyingMaterial: equal on a typetls end and a node:tls end of one
     }
   }
 
-  test('before the handshake and with bad arguments: node errors', () => {
+  test('before the handshake and with bad arguments: node errors, of node\'s classes, beside node:tls', () => {
     const socket = new TLSSocket(null, {});
-    assert.throws(() => socket.exportKeyingMaterial(16, 'label'), { code: 'ERR_TLS_INVALID_STATE' });
-    assert.throws(() => socket.exportKeyingMaterial(0, 'label'), { code: 'ERR_OUT_OF_RANGE' });
-    assert.throws(() => socket.exportKeyingMaterial('16' as never, 'label'), { code: 'ERR_INVALID_ARG_TYPE' });
-    assert.throws(() => socket.exportKeyingMaterial(16, 7 as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    const theirs = new tls.TLSSocket(null as never, {});
+    const thrown = (s: tls.TLSSocket, args: unknown[]): { name: string; code: unknown; message: string; range: boolean } => {
+      try {
+        (s.exportKeyingMaterial as (...a: unknown[]) => Buffer)(...args);
+      } catch (e) {
+        const err = e as Error & { code?: unknown };
+        return { name: err.name, code: err.code, message: err.message, range: err instanceof RangeError };
+      }
+      assert.fail(`exportKeyingMaterial(${args.map(String).join(', ')}) did not throw`);
+    };
+    const cases: unknown[][] = [
+      [16, 'label'], [0, 'label'], [-3, 'a'], [1.5, 'a'], [2 ** 32, 'a'], ['16', 'label'], [16, 7], [10, null],
+      [16, 'label', 'a string context'], [16, 'label', 1234],
+    ];
+    for (const args of cases) {
+      const ours = thrown(socket as unknown as tls.TLSSocket, args);
+      assert.deepEqual(ours, thrown(theirs, args), `exportKeyingMaterial(${args.map(String).join(', ')})`);
+    }
+    assert.equal(thrown(socket as unknown as tls.TLSSocket, [0, 'a']).range, true);
     socket.destroy();
+    theirs.destroy();
   });
 });
 

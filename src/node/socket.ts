@@ -22,7 +22,7 @@ import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, codedError, serverSocketOptions, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
-import { invalidArgType as nodeInvalidArgType } from './validate.js';
+import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
   clientPskForHint, identityHintBytes, pskCallbackError, serverPskForIdentity, validateSocketPskCallback, type ClientPskCallback, type ServerPskCallback,
@@ -987,13 +987,9 @@ export class TLSSocket extends Duplex {
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     if (typeof length !== 'number') throw invalidArgType('length', 'number', length);
-    if (!Number.isInteger(length) || length < 1 || length > 0xffffffff) {
-      throw codedError(
-        'ERR_OUT_OF_RANGE',
-        `The value of "length" is out of range. It must be >= 1 && <= 4294967295. Received ${String(length)}`,
-        'RangeError' as 'TypeError',
-      );
-    }
+    // node's validateUint32(length, 'length', true): a RangeError, as node throws it
+    if (!Number.isInteger(length)) throw outOfRange('length', 'an integer', length);
+    if (length < 1 || length > 0xffffffff) throw outOfRange('length', '>= 1 && <= 4294967295', length);
     if (typeof label !== 'string') throw invalidArgType('label', 'string', label);
     if (context !== undefined && !ArrayBuffer.isView(context)) {
       throw codedError(
