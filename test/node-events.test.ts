@@ -6,6 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -432,4 +433,33 @@ test('secureContext.context.addCACert(): a context made without the CA fails, th
   }
   assert.deepEqual(results['node:tls'], ['UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate', 'authorized: true']);
   assert.deepEqual(results['typetls'], results['node:tls']);
+});
+
+test('getPeerX509Certificate(): issuerCertificate walks the chain the peer sent, on both sides, as node:tls', async () => {
+  const serials = (x: ReturnType<tls.TLSSocket['getPeerX509Certificate']>): string[] => {
+    const out: string[] = [];
+    for (let c = x; c !== undefined; c = c.issuerCertificate) out.push(c.serialNumber);
+    return out;
+  };
+  const clientCert = read(pki.clientCert);
+  const expected = (leaf: string): string[] => [new X509Certificate(leaf).serialNumber, new X509Certificate(ca).serialNumber];
+  const seen: Record<string, { client: string[]; server: string[] }> = {};
+  for (const lib of ['typetls', 'node:tls'] as const) {
+    const options = { key, cert: `${cert}\n${ca}`, ca, requestCert: true };
+    const server = lib === 'typetls' ? (createServer(options) as unknown as tls.Server) : tls.createServer(options);
+    const port = await opened.listen(server as net.Server);
+    const serverSide = once<tls.TLSSocket>(server, 'secureConnection');
+    const client = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', ca, servername: 'localhost', key: read(pki.clientKey), cert: `${clientCert}\n${ca}`,
+    }));
+    await once(client, 'secureConnect');
+    const [s] = await serverSide;
+    seen[lib] = { client: serials(client.getPeerX509Certificate()), server: serials(s!.getPeerX509Certificate()) };
+    assert.equal(client.getX509Certificate()?.issuerCertificate, undefined);
+    client.destroy();
+    s!.destroy();
+    await opened.closeServer(server as net.Server);
+  }
+  assert.deepEqual(seen['typetls'], { client: expected(cert), server: expected(clientCert) });
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
 });

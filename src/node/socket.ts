@@ -1003,10 +1003,19 @@ export class TLSSocket extends Duplex {
     return toBuffer(this.#conn.exportKeyingMaterial(label, bytes, length));
   }
 
-  /** The peer's certificate as node:crypto's X509Certificate, undefined without one. */
+  /**
+   * The peer's certificate as node:crypto's X509Certificate, undefined without one. As in node,
+   * its `issuerCertificate` is the next certificate of the chain the peer sent, and so on down
+   * that chain; the last one sent has none (undefined).
+   */
   getPeerX509Certificate(): X509Certificate | undefined {
-    const leaf = this.#connection?.info.peerCertificates[0];
-    return leaf ? new X509Certificate(toBuffer(leaf.raw)) : undefined;
+    let issuer: X509Certificate | undefined;
+    for (const c of [...(this.#connection?.info.peerCertificates ?? [])].reverse()) {
+      const x509 = new X509Certificate(toBuffer(c.raw));
+      Object.defineProperty(x509, 'issuerCertificate', { value: issuer, configurable: true });
+      issuer = x509;
+    }
+    return issuer;
   }
 
   /** The local certificate as node:crypto's X509Certificate, undefined without one. */
