@@ -463,3 +463,23 @@ test('getPeerX509Certificate(): issuerCertificate walks the chain the peer sent,
   assert.deepEqual(seen['typetls'], { client: expected(cert), server: expected(clientCert) });
   assert.deepEqual(seen['typetls'], seen['node:tls']);
 });
+
+test('a server fed megabytes that are no TLS closes at once: the sender sees the connection reset, as from node:tls', async () => {
+  const seen: Record<string, { error: boolean; hadError: boolean; tlsClientError: string }> = {};
+  for (const lib of ['typetls', 'node:tls'] as const) {
+    const server = lib === 'typetls' ? (createServer({ key, cert }) as unknown as tls.Server) : tls.createServer({ key, cert });
+    const clientError = once<Error & { code: string }>(server, 'tlsClientError');
+    const port = await opened.listen(server as net.Server);
+    const raw = opened.track(net.connect({ host: '127.0.0.1', port }));
+    let error = false;
+    raw.on('error', () => (error = true));
+    const closed = once<boolean>(raw, 'close', 10_000, { failOnError: false });
+    raw.write(Buffer.alloc(2 * 1024 * 1024, 0x2a));
+    const [err] = await clientError;
+    const [hadError] = await closed;
+    seen[lib] = { error, hadError: hadError!, tlsClientError: err!.code };
+    await opened.closeServer(server as net.Server);
+  }
+  assert.deepEqual(seen['typetls'], { error: true, hadError: true, tlsClientError: 'ERR_SSL_WRONG_VERSION_NUMBER' });
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
+});

@@ -580,13 +580,13 @@ export class TLSSocket extends Duplex {
   #onTransportData(data: Buffer): void {
     if (this.destroyed) return;
     if (this.#firstBytes !== undefined) {
-      // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL).
+      // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL), and
+      // nothing else is left to send: the transport closes at once, as node's does, so a peer
+      // still sending sees the connection reset rather than a clean end.
       this.#firstBytes = Buffer.concat([this.#firstBytes, data]);
       const notTls = notTlsAtAll(this.#firstBytes);
       if (notTls) {
         this.#firstBytes = undefined;
-        const t = this.transport;
-        if (!t.destroyed && !t.writableEnded) t.end();
         this.destroy(toNodeError(notTls));
         return;
       }
