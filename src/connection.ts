@@ -62,6 +62,16 @@ export interface ConnectionInfo {
   readonly cipherSuite: CipherSuite | undefined;
   /** The (EC)DHE group, when there was one. */
   readonly group: number | undefined;
+  /** TLS 1.2 DHE: the size of the prime in bits, also for a prime that is no named group. */
+  readonly dhBits: number | undefined;
+  /**
+   * The signature schemes the peer accepts, in its order: a server reads them from the ClientHello's
+   * signature_algorithms, a client from the server's CertificateRequest (undefined without one).
+   */
+  readonly peerSignatureSchemes: readonly number[] | undefined;
+  /** The verify_data of the last Finished we sent, and of the peer's (node:tls getFinished()/getPeerFinished()). */
+  readonly finished: Uint8Array | undefined;
+  readonly peerFinished: Uint8Array | undefined;
   readonly alpnProtocol: string | false;
   /** SNI: the name the client asked for. */
   readonly serverName: string | undefined;
@@ -156,6 +166,10 @@ class Engine implements HandshakeContext {
     version: undefined,
     cipherSuite: undefined,
     group: undefined,
+    dhBits: undefined,
+    peerSignatureSchemes: undefined,
+    finished: undefined,
+    peerFinished: undefined,
     alpnProtocol: false,
     serverName: undefined,
     peerCertificates: [],
@@ -354,6 +368,7 @@ class Engine implements HandshakeContext {
   // --- HandshakeContext ---
 
   sendHandshake(message: HandshakeMessage): void {
+    if (message.type === HandshakeType.finished) this.info.finished = message.verifyData;
     const bytes = encodeHandshake(message, this.version);
     this.transcript.add(bytes);
     traceMessage(this, 'sent', message, bytes);

@@ -316,3 +316,104 @@ test('getSession() right after a TLS 1.3 handshake: a session that is not offere
   client.destroy();
   await opened.closeServer(server);
 });
+
+test('onread with a buffer function: the bytes in 2-byte pieces, and buffer() asked once more at the end, as node:tls', async () => {
+  const message = 'hello world';
+  const server = createServer({ key, cert }, (socket) => socket.end(message));
+  const port = await opened.listen(server as unknown as net.Server);
+  const run = async (lib: Lib) => {
+    let asked = 0;
+    const pieces: string[] = [];
+    const pool = [Buffer.alloc(2), Buffer.alloc(2), Buffer.alloc(2)];
+    const socket = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', rejectUnauthorized: false,
+      // net's onread, which node's TLSSocket types leave out.
+      ...{ onread: {
+        buffer: () => pool[asked++ % pool.length]!,
+        callback: (n: number, buf: Uint8Array) => void pieces.push(Buffer.from(buf.subarray(0, n)).toString()),
+      } },
+    }));
+    await once(socket, 'end', 10_000);
+    return { asked, pieces };
+  };
+  const node = await run('node:tls');
+  assert.deepEqual(node, { asked: 7, pieces: ['he', 'll', 'o ', 'wo', 'rl', 'd'] });
+  assert.deepEqual(await run('typetls'), node);
+});
+
+test('TLS 1.3: a server sends two tickets after a full handshake, each of which resumes, as node:tls', async () => {
+  const typetlsServer = createServer({ key, cert }, (socket) => socket.end('x'));
+  const nodeServer = tls.createServer({ key, cert }, (socket) => socket.end('x'));
+  const ports = { 'node:tls': await opened.listen(nodeServer), typetls: await opened.listen(typetlsServer as unknown as net.Server) };
+  /** A node:tls client's sessions from one connection, and whether it resumed. */
+  const sessions = async (port: number, session?: Buffer) => {
+    const got: Buffer[] = [];
+    const socket = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', ...(session ? { session } : {}) }));
+    socket.on('session', (s: Buffer) => got.push(s));
+    socket.resume();
+    await once(socket, 'close', 10_000);
+    return { got, reused: socket.isSessionReused() };
+  };
+  const seen: Record<string, unknown> = {};
+  for (const [name, port] of Object.entries(ports)) {
+    const first = await sessions(port);
+    const resumed = [];
+    for (const ticket of first.got) {
+      const again = await sessions(port, ticket);
+      resumed.push({ reused: again.reused, newTickets: again.got.length });
+    }
+    seen[name] = { tickets: first.got.length, resumed };
+  }
+  assert.equal((seen['node:tls'] as { tickets: number }).tickets, 2);
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
+});
+
+test('getFinished()/getPeerFinished(): each side\'s verify_data, equal across a typetls and a node:tls end, both versions', async () => {
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const serverLib of ['typetls', 'node:tls'] as const) {
+      const accepted = deferred<tls.TLSSocket>();
+      const options = { key, cert, maxVersion };
+      const server = serverLib === 'typetls'
+        ? (createServer(options, (s) => accepted.resolve(s as unknown as tls.TLSSocket)) as unknown as net.Server)
+        : tls.createServer(options, (s) => accepted.resolve(s));
+      const port = await opened.listen(server);
+      const clientLib: Lib = serverLib === 'typetls' ? 'node:tls' : 'typetls';
+      const client = opened.track(libConnect(clientLib, { port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion }));
+      await once(client, 'secureConnect', 10_000);
+      const s = opened.track(await accepted.promise);
+      const what = `${serverLib} server, ${maxVersion}`;
+      assert.ok(Buffer.isBuffer(client.getFinished()), what);
+      // 12 bytes in TLS 1.2; the suite's hash length in TLS 1.3.
+      assert.ok(maxVersion === 'TLSv1.2' ? client.getFinished()!.length === 12 : [32, 48].includes(client.getFinished()!.length), what);
+      assert.deepEqual(client.getFinished(), s.getPeerFinished(), what);
+      assert.deepEqual(client.getPeerFinished(), s.getFinished(), what);
+      assert.notDeepEqual(client.getFinished(), client.getPeerFinished(), what);
+      client.destroy();
+      await opened.closeServer(server);
+    }
+  }
+  // Before a handshake there is none, as in node.
+  assert.equal(new TLSSocket(null as never).getFinished(), undefined);
+});
+
+test('secureContext.context.addCACert(): a context made without the CA fails, the same context after addCACert connects, as node:tls', async () => {
+  const server = createServer({ key, cert }, (s) => s.end());
+  const port = await opened.listen(server as unknown as net.Server);
+  const attempt = async (lib: Lib, context: tls.SecureContext) => {
+    const socket = opened.track(libConnect(lib, { port, host: '127.0.0.1', servername: 'localhost', secureContext: context }));
+    return new Promise<string>((resolve) => {
+      socket.on('secureConnect', () => resolve(`authorized: ${socket.authorized}`));
+      socket.on('error', (e: NodeJS.ErrnoException) => resolve(`${e.code}: ${e.message}`));
+    });
+  };
+  const results: Record<string, string[]> = {};
+  for (const lib of ['node:tls', 'typetls'] as const) {
+    const create = lib === 'typetls' ? (createSecureContext as unknown as typeof tls.createSecureContext) : tls.createSecureContext;
+    const context = create({});
+    const before = await attempt(lib, context);
+    (context.context as { addCACert(pem: string): void }).addCACert(ca);
+    results[lib] = [before, await attempt(lib, context)];
+  }
+  assert.deepEqual(results['node:tls'], ['UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate', 'authorized: true']);
+  assert.deepEqual(results['typetls'], results['node:tls']);
+});
