@@ -483,3 +483,25 @@ test('a server fed megabytes that are no TLS closes at once: the sender sees the
   assert.deepEqual(seen['typetls'], { error: true, hadError: true, tlsClientError: 'ERR_SSL_WRONG_VERSION_NUMBER' });
   assert.deepEqual(seen['typetls'], seen['node:tls']);
 });
+
+test('a client\'s pskCallback is asked once the TCP connection is up, not inside connect(), as node:tls', async () => {
+  const server = tls.createServer({ key, cert, pskCallback: () => Buffer.alloc(32, 1) }, (s) => s.end());
+  const port = await opened.listen(server);
+  const order = async (lib: Lib) => {
+    const events: string[] = [];
+    const socket: tls.TLSSocket = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', rejectUnauthorized: false,
+      pskCallback: () => {
+        events.push(`pskCallback, connecting: ${socket.connecting}`);
+        return { psk: Buffer.alloc(32, 1), identity: 'client' };
+      },
+    }));
+    events.push('connect() returned');
+    socket.on('error', () => {});
+    await once(socket, 'close', 10_000, { failOnError: false });
+    return events.slice(0, 2);
+  };
+  const node = await order('node:tls');
+  assert.deepEqual(node, ['connect() returned', 'pskCallback, connecting: false']);
+  assert.deepEqual(await order('typetls'), node);
+});

@@ -388,8 +388,10 @@ export class TLSSocket extends Duplex {
   connect(...args: unknown[]): this {
     const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
     if (listener) this.once('connect', listener);
+    // As node's tls.connect(): the handshake starts (the ClientHello is made, and with it a
+    // TLS 1.3 pskCallback asked) once the transport is connected.
     (this.transport as net.Socket).connect(...(args as Parameters<net.Socket['connect']>));
-    this._start();
+    this.transport.once('connect', () => this._start());
     return this;
   }
 
