@@ -16,7 +16,11 @@ import { chromiumFlags, chromiumPath } from './chromium.js';
 /** The package root: dist/test/ → ../../ */
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Bundles `contents` (an ES module that imports typetls/web through the package's "exports") for the browser, as a script setting `globalName`. */
+/**
+ * Bundles `contents` (an ES module that imports typetls/web through the package's "exports", or subtls) for
+ * the browser, as a script setting `globalName`. `crypto` stays external: subtls imports it only where
+ * globalThis.crypto.subtle is missing, never in a page.
+ */
 export async function bundleForBrowser(contents: string, globalName = 'typetls', minify = false): Promise<string> {
   const result = await esbuild.build({
     stdin: { contents, resolveDir: packageRoot, loader: 'js' },
@@ -26,6 +30,7 @@ export async function bundleForBrowser(contents: string, globalName = 'typetls',
     format: 'iife',
     globalName,
     minify,
+    external: ['crypto'],
     write: false,
     logLevel: 'silent',
     absWorkingDir: packageRoot,
