@@ -129,7 +129,7 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
       break;
     }
   }
-  if (!chosen && !externalFits) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+  if (!chosen && !externalFits) throw noCertificateForClient(config);
 
   // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
   let alpn: string | undefined;
@@ -313,7 +313,7 @@ function sendServerFlight13(
 ): State {
   const { suite } = selection;
   // Without a PSK the server authenticates with a certificate, which it must have.
-  if (!psk && !selection.certified) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+  if (!psk && !selection.certified) throw noCertificateForClient(config);
   // psk_ke (RFC 8446 Section 4.2.9): no (EC)DHE, no key_share in ServerHello.
   const accepted = share ? cx.provider.acceptKeyShare(selection.group, share.keyExchange) : undefined;
   const hs: Negotiated13 = {
@@ -541,7 +541,11 @@ export class ExpectClientFinished implements State {
     cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
-    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);
+    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) {
+      // RFC 8446 Section 4.6.1: each ticket its own nonce, so each derives its own PSK.
+      const count = hs.resumed ? 1 : config.ticketsPerHandshake;
+      for (let i = 0; i < count; i++) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, i);
+    }
     return new Traffic13('server', hs, app, resumptionMasterSecret, undefined);
   }
 }
@@ -575,4 +579,10 @@ export function sendNewSessionTicket(cx: HandshakeContext, config: ServerConfig,
     // RFC 8446 Section 4.6.1: early_data says how much 0-RTT data the ticket allows.
     extensions: config.maxEarlyData > 0 ? [{ type: ExtensionType.early_data, data: encodeEarlyData(config.maxEarlyData) }] : [],
   });
+}
+
+/** No certificate of ours can sign with a scheme the client accepts (with certificates: OpenSSL's "no shared signature algorithms"). */
+function noCertificateForClient(config: ServerConfig): TlsError {
+  return new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts',
+    config.certificates.length > 0 ? { code: 'ERR_TLS_NO_SHARED_SIGNATURE_ALGORITHMS' } : {});
 }

@@ -320,6 +320,9 @@ class TlsServer extends net.Server {
     this._contexts.push([hostnamePattern(servername), secureContext]);
   }
 
+  /** Whether the default SNI lookup has no context to choose from (then the ClientHello is not held for it). */
+  #noContexts = (): boolean => this._contexts.length === 0;
+
   /** The SNI lookup over addContext()'s contexts (node's default SNICallback). */
   #contextForName = (servername: string, callback: (err: Error | null, ctx?: SecureContext) => void): void => {
     for (let i = this._contexts.length - 1; i >= 0; i--) {
@@ -398,6 +401,7 @@ class TlsServer extends net.Server {
         rejectUnauthorized: this.rejectUnauthorized,
         ...(this.#alpnProtocols !== undefined ? { ALPNProtocols: this.#alpnProtocols } : {}),
         SNICallback: this.#sniCallback ?? this.#contextForName,
+        ...(this.#sniCallback === undefined ? { sniCallbackIdle: this.#noContexts } : {}),
         allowHalfOpen,
         pauseOnConnect,
         // node passes the server's pskCallback and hint to each socket.

@@ -14,7 +14,9 @@ import { decodeClientSession, encodeClientSession, type SessionStore } from '../
 import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
-import { NamedGroup } from '../wire/enums.js';
+import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
+import { nodeSigalgName } from './sigalgs.js';
+import { MIN_SERVER_DH_BITS } from '../keys/ffdhe.js';
 import { peekClientHello } from './client-hello.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
@@ -35,6 +37,11 @@ const OWNED = { owned: true } as const;
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
+  /**
+   * Client: the smallest DH prime, in bits, a TLS 1.2 DHE server may use (node:tls minDHSize);
+   * 2048 unless given, and never less than 1024. A smaller one fails with ERR_TLS_DH_PARAM_SIZE.
+   */
+  minDHSize?: number;
   /** Server: the socket starts paused for the application; the handshake still runs. */
   pauseOnConnect?: boolean;
   /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
@@ -45,6 +52,12 @@ export interface TLSSocketOptions extends TlsOptions {
    * false pauses reading.
    */
   onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (nread: number, buffer: Uint8Array) => unknown };
+  /**
+   * Server: true while the SNICallback has nothing to choose from (the server's own lookup over
+   * addContext()'s contexts, while there are none). The ClientHello then goes straight to the
+   * engine instead of being held and read a first time for the callback.
+   */
+  sniCallbackIdle?: () => boolean;
   /** Aborting it destroys the socket with an AbortError (net.Socket `signal`). */
   signal?: AbortSignal;
   /** Parsed options; when absent, one is made from the other options. */
@@ -192,6 +205,12 @@ export class TLSSocket extends Duplex {
   #processing = false;
   #eofPushed = false;
   #pausedTransport = false;
+  /** onread: plaintext not yet handed to the callback (the socket paused, or the callback said false). */
+  readonly #onreadQueue: Uint8Array[] = [];
+  /** onread: the callback returned false; resume() hands over the rest. */
+  #onreadHeld = false;
+  /** onread: the peer's close came while plaintext was still queued; the end follows it. */
+  #eofPending = false;
   /** Our writable side finished: end the transport once the last output is written. */
   #endTransport = false;
   #session: Buffer | undefined;
@@ -207,6 +226,7 @@ export class TLSSocket extends Duplex {
   #held: Buffer | undefined;
   #asking = false;
   #sniCallback: TlsOptions['SNICallback'];
+  readonly #sniCallbackIdle: (() => boolean) | undefined;
   /** The context SNICallback chose: its certificates, and its CAs for the client's certificate. */
   #sniContext: SecureContext | undefined;
   #resumeSessionListeners = false;
@@ -254,6 +274,7 @@ export class TLSSocket extends Duplex {
       // node: an SNICallback may answer on a later tick. The ClientHello is held until it does,
       // then the engine takes the certificates of the context it gave.
       this.#sniCallback = options.SNICallback ?? context.options.SNICallback;
+      this.#sniCallbackIdle = options.SNICallback !== undefined ? options.sniCallbackIdle : undefined;
       const base = context.serverConfig;
       const server = this.server;
       // node: with a 'newSession' or 'resumeSession' listener on the server, TLS 1.2 sessions
@@ -275,6 +296,8 @@ export class TLSSocket extends Duplex {
         ...serverSocketOptions(options),
         // As node's servers: a connection resumed from a ticket keeps that ticket, unless asked.
         ticketOnResumption: options.ticketOnResumption ?? context.options.ticketOnResumption ?? false,
+        // As node's OpenSSL: two TLS 1.3 tickets after a full handshake.
+        ticketsPerHandshake: 2,
         sessionStore,
         ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext && { certificates: this.#sniContext.certificates, roots: this.#sniContext.clientConfig.roots } } : {}),
         ...(pskCallback
@@ -300,6 +323,8 @@ export class TLSSocket extends Duplex {
         keyLog: undefined,
         rejectUnauthorized: options.rejectUnauthorized === true,
         ...(pskCallback ? { pskForHint: clientPskForHint(pskCallback as ClientPskCallback, this) } : {}),
+        // node's minDHSize (1024 by default); typetls takes 2048 unless told, and never less than 1024.
+        ...(typeof options.minDHSize === 'number' ? { minDhBits: Math.max(MIN_SERVER_DH_BITS, options.minDHSize) } : {}),
       };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
@@ -384,16 +409,43 @@ export class TLSSocket extends Duplex {
     this.once('close', () => signal.removeEventListener('abort', abort));
   }
 
-  /** onread: the plaintext copied into the program's buffer, as much as it holds at a time. */
+  /**
+   * onread: the plaintext copied into the program's buffer, as much as it holds at a time, while
+   * the socket is not paused and the callback has not returned false (net.Socket's contract); what
+   * is left waits, with the transport paused, for resume().
+   */
   #deliverToOnread(data: Uint8Array): void {
+    this.#onreadQueue.push(data);
+    this.#drainOnread();
+  }
+
+  #drainOnread(): void {
     const { buffer, callback } = this.#onread!;
-    for (let offset = 0; offset < data.length; ) {
+    const queue = this.#onreadQueue;
+    while (queue.length > 0 && !this.#onreadHeld && !this.isPaused() && !this.destroyed) {
+      const data = queue[0]!;
       const target = typeof buffer === 'function' ? buffer() : buffer;
-      const n = Math.min(target.length, data.length - offset);
-      target.set(data.subarray(offset, offset + n), 0);
-      offset += n;
-      if (callback.call(this, n, target) === false) this.#pauseTransport();
+      const n = Math.min(target.length, data.length);
+      target.set(data.subarray(0, n), 0);
+      if (n === data.length) queue.shift();
+      else queue[0] = data.subarray(n);
+      if (callback.call(this, n, target) === false) this.#onreadHeld = true;
     }
+    if (queue.length > 0 || this.#onreadHeld || this.isPaused()) {
+      this.#pauseTransport();
+    } else {
+      if (this.#eofPending) this.#pushEof();
+      this._read();
+    }
+  }
+
+  override resume(): this {
+    super.resume();
+    if (this.#onread) {
+      this.#onreadHeld = false;
+      this.#drainOnread();
+    }
+    return this;
   }
 
   /**
@@ -539,6 +591,10 @@ export class TLSSocket extends Duplex {
         return;
       }
       if (this.#firstBytes.length >= 3) this.#firstBytes = undefined;
+    }
+    if (this.#held !== undefined && this.#held.length === 0 && !this.#resumeSessionListeners && this.#sniCallbackIdle?.() === true) {
+      // Nobody to ask about this ClientHello: the engine takes it as it comes.
+      this.#held = undefined;
     }
     if (this.#held !== undefined) {
       this.#held = Buffer.concat([this.#held, data]);
@@ -689,7 +745,13 @@ export class TLSSocket extends Duplex {
 
   #pushEof(): void {
     if (this.#eofPushed) return;
+    if (this.#onread && this.#onreadQueue.length > 0) {
+      this.#eofPending = true;
+      return;
+    }
     this.#eofPushed = true;
+    // net.Socket's onread asks for a buffer for every read, the one that finds the end too.
+    if (typeof this.#onread?.buffer === 'function') this.#onread.buffer();
     this.push(null);
     // As net.Socket does at EOF: with nothing left unread, 'end' comes even if nobody reads,
     // so a socket that only writes still sees its peer's close.
@@ -718,7 +780,7 @@ export class TLSSocket extends Duplex {
       this.destroy(disconnectedError(this.#isServer ? 'server' : 'client', this.#connectOptions));
       return;
     }
-    if (!this.#eofPushed) this.destroy();
+    if (!this.#eofPushed && !this.#eofPending) this.destroy();
   }
 
   // --- stream.Duplex -----------------------------------------------------------------------
@@ -858,7 +920,8 @@ export class TLSSocket extends Duplex {
 
   getEphemeralKeyInfo(): { type: string; name?: string; size: number } | Record<string, never> | null {
     // node:tls answers only on the client; typetls answers on both sides (the server's page names its group).
-    const g = this.#conn.info.group;
+    const { group: g, dhBits } = this.#conn.info;
+    if (g === undefined && dhBits !== undefined) return { type: 'DH', size: dhBits };
     return (g !== undefined && groupInfo[g]) || {};
   }
 
@@ -1020,6 +1083,23 @@ export class TLSSocket extends Duplex {
 
   getSession(): Buffer | undefined {
     return this.#session;
+  }
+
+  /**
+   * The signature schemes both sides accept, by OpenSSL's names ('RSA-PSS+SHA256', 'ECDSA+SHA256',
+   * 'Ed25519+UNDEF', ...), in the server's order: a server's own schemes that the ClientHello
+   * offered, or on a client those of the server's CertificateRequest that we offer (empty when
+   * the server asked for no certificate).
+   */
+  getSharedSigalgs(): string[] {
+    const info = this.#conn.info;
+    const peer = info.peerSignatureSchemes;
+    if (peer === undefined) return [];
+    const config = this.#config;
+    const shared = this.#isServer
+      ? (info.version === ProtocolVersion['TLSv1.3'] ? config.signatureSchemes : (config as ServerConfig).signatureSchemes12).filter((s) => peer.includes(s))
+      : peer.filter((s) => config.signatureSchemes.includes(s));
+    return shared.map(nodeSigalgName).filter((name): name is string => name !== undefined);
   }
 
   getFinished(): Buffer | undefined {
