@@ -36,10 +36,11 @@ before(async () => {
       if (m) resolve(m[1]!);
     });
     serve.once('exit', (code) => reject(new Error(`serve.mjs exited (${code}): ${text}`)));
+    setTimeout(() => reject(new Error(`serve.mjs did not say where it listens within 60 s: ${text}`)), 60_000).unref();
   });
   browser = await startChromium();
   page = await browser.newPage();
-});
+}, { timeout: 180_000 });
 
 after(async () => {
   await browser?.stop();
