@@ -77,14 +77,19 @@ async function handshakes(task: Extract<ClientTask, { kind: 'handshakes' }>): Pr
   };
   const lanes = Array.from({ length: task.concurrency }, lane);
   await sleep(task.warmupMs);
+  // The server measures its CPU over the same interval: the runner passes these on to it.
+  send({ type: 'window', phase: 'start' });
   measuring = true;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(task.durationMs);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  send({ type: 'window', phase: 'stop' });
   stopping = true;
   await Promise.all(lanes);
   latencies.sort((a, b) => a - b);
-  return { kind: 'handshakes', count, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), resumed, failures, protocol, cipher };
+  return { kind: 'handshakes', count, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), resumed, failures, protocol, cipher, cpuUs: cpu.user + cpu.system };
 }
 
 async function bulk(task: Extract<ClientTask, { kind: 'bulk' }>): Promise<ClientResult> {

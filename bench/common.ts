@@ -32,6 +32,8 @@ export interface TlsSettings {
   ciphers?: string;
   /** node:tls ecdhCurve, e.g. 'X25519'; undefined for each implementation's default. */
   ecdhCurve?: string;
+  /** The server issues no session tickets (SSL_OP_NO_TICKET): TLS 1.2 resumes by session ID. */
+  noTickets?: boolean;
 }
 
 export interface Pki {
@@ -88,6 +90,16 @@ export interface HandshakeResult {
   failures: number;
   protocol: string | null;
   cipher: string | undefined;
+  /** The client process's CPU time (process.cpuUsage()) over the counted interval, in µs. */
+  cpuUs: number;
+}
+
+/** What the server process spent over the interval the client counted (between 'window' messages). */
+export interface ServerCpu {
+  /** CPU time (user + system, process.cpuUsage()) in µs. */
+  cpuUs: number;
+  /** Connections that completed their handshake ('secureConnection') in that interval. */
+  handshakes: number;
 }
 
 export interface BulkResult {
@@ -128,6 +140,10 @@ export type WorkerMessage =
   | { type: 'result'; result: ClientResult }
   | { type: 'holding'; connections: number }
   | { type: 'memory'; memory: MemorySample }
+  /** From a handshake client: the counted interval starts or stops now (the runner tells the server). */
+  | { type: 'window'; phase: 'start' | 'stop' }
+  /** From the server, at the end of the window: its CPU time and handshakes over it. */
+  | { type: 'cpu'; cpu: ServerCpu }
   | { type: 'error'; message: string };
 
 /** Messages the runner sends to a worker process. */
@@ -135,6 +151,8 @@ export type RunnerMessage =
   | { type: 'measureMemory' }
   | { type: 'release' }
   | { type: 'continue' }
+  /** To a server: the client's counted interval starts or stops (answered by 'cpu' at the stop). */
+  | { type: 'window'; phase: 'start' | 'stop' }
   /** To a client started before its server was listening: the port, and go. */
   | { type: 'start'; port: number };
 
@@ -158,6 +176,9 @@ export function tlsOptions(settings: TlsSettings): tls.SecureContextOptions {
     ...(settings.ecdhCurve !== undefined ? { ecdhCurve: settings.ecdhCurve } : {}),
   };
 }
+
+/** OpenSSL's SSL_OP_NO_TICKET; both implementations take it in secureOptions. */
+const SSL_OP_NO_TICKET = 0x4000;
 
 /** The common surface of a client socket of either implementation. */
 export interface AnySocket extends NodeJS.EventEmitter {
@@ -185,6 +206,7 @@ export function createServer(impl: Impl, settings: TlsSettings, pki: Pki, onSecu
     ...tlsOptions(settings),
     key: settings.cert === 'rsa' ? pki.rsaKey : pki.ecdsaKey,
     cert: settings.cert === 'rsa' ? pki.rsaCert : pki.ecdsaCert,
+    ...(settings.noTickets ? { secureOptions: SSL_OP_NO_TICKET } : {}),
   };
   const server =
     impl === 'node'
@@ -215,7 +237,6 @@ export function connect(
     : (typetls.connect(options as typetls.ConnectionOptions) as unknown as AnySocket);
 }
 
-/** The p-th percentile (0..100) of sorted numbers. */
 /** The median (of an even count, the mean of the two middle values). */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -223,6 +244,7 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** The p-th percentile (0..100) of sorted numbers. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

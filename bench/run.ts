@@ -7,7 +7,7 @@
 // median of the rounds; the spread is (max - min) / 2 / median.
 //
 //   node dist/bench/run.js [--rounds N] [--only REGEX] [--bulk-mib N] [--smoke] [--json]
-//   BENCH_PROFILE=/tmp/prof node dist/bench/run.js --only ...   (CPU profiles of every worker;
+//   BENCH_PROFILE=/tmp/prof [BENCH_PROFILE_ROLE=server-typetls] node dist/bench/run.js --only ...   (CPU profiles of the workers;
 //   node dist/bench/profile.js FILE.cpuprofile lists where the time goes)
 //
 // --smoke: one short round of a few scenarios (the test suite runs it); --json: the report as
@@ -17,7 +17,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type {
-  ClientResult, ClientSpec, ClientTask, Impl, MemorySample, Pki, RunnerMessage, ServerMode, ServerSpec, TlsSettings,
+  ClientResult, ClientSpec, ClientTask, Impl, MemorySample, Pki, RunnerMessage, ServerCpu, ServerMode, ServerSpec, TlsSettings,
   WorkerMessage,
 } from './common.js';
 import { benchPki, median } from './common.js';
@@ -59,8 +59,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     smoke,
     json: argv.includes('--json'),
     only: only !== undefined ? new RegExp(only, 'i') : undefined,
-    durationMs: smoke ? 150 : 500,
-    warmupMs: smoke ? 50 : 150,
+    durationMs: Number(value('--duration-ms') ?? (smoke ? 150 : 500)),
+    warmupMs: Number(value('--warmup-ms') ?? (smoke ? 50 : 150)),
     bulkBytes: Number(value('--bulk-mib') ?? (smoke ? 2 : 512)) * 1024 * 1024,
     memoryConnections: smoke ? 20 : 2000,
     memoryWarm: smoke ? 5 : 100,
@@ -69,6 +69,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
 
 // --- worker processes ----------------------------------------------------------------------
 
+/** Profiles written so far (they are numbered in the order their workers start). */
+let profiles = 0;
+
 /** A forked worker and the messages it sent, awaited by type. */
 class Worker {
   readonly child: ChildProcess;
@@ -76,10 +79,14 @@ class Worker {
   private waiter: (() => void) | undefined;
   private exited: string | undefined;
 
-  constructor(script: string, args: string[]) {
-    // BENCH_PROFILE=dir: every worker writes a CPU profile there (node --cpu-prof).
+  /** `role`: 'server' or 'client' and the implementation, e.g. 'server-typetls' (names the profile). */
+  constructor(script: string, args: string[], role: string) {
+    // BENCH_PROFILE=dir: every worker writes a CPU profile there (node --cpu-prof), named
+    // ROLE-IMPL-RUNNERPID-N.cpuprofile; BENCH_PROFILE_ROLE=server (or client) profiles only that side.
     const profile = process.env['BENCH_PROFILE'];
-    const execArgv = ['--expose-gc', ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+    const only = process.env['BENCH_PROFILE_ROLE'];
+    const profiled = profile !== undefined && profile !== '' && (!only || role.startsWith(only));
+    const execArgv = ['--expose-gc', ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${role}-${process.pid}-${++profiles}.cpuprofile`] : [])];
     this.child = fork(here(script), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: WorkerMessage) => {
       this.inbox.push(m);
@@ -130,14 +137,16 @@ class Worker {
 interface Pair {
   server: Impl;
   client: Impl;
+  /** node:tls against itself a second time in the same round: the noise reference. */
+  noise?: boolean;
 }
 
 const pairName = (p: Pair): string =>
-  p.server === p.client ? p.server : `${p.client === 'node' ? 'node:tls' : 'typetls'} client → ${p.server === 'node' ? 'node:tls' : 'typetls'} server`;
+  p.noise ? 'node, noise run' : p.server === p.client ? p.server : `${p.client === 'node' ? 'node:tls' : 'typetls'} client → ${p.server === 'node' ? 'node:tls' : 'typetls'} server`;
 
 async function startServer(pki: Pki, impl: Impl, mode: ServerMode, settings: TlsSettings, extra: object = {}, workers = 0): Promise<{ worker: Worker; port: number }> {
   const spec: ServerSpec & object = { impl, mode, tls: settings, pki, ...extra };
-  const worker = workers > 0 ? new Worker('./cluster.js', [JSON.stringify(spec), String(workers)]) : new Worker('./server.js', [JSON.stringify(spec)]);
+  const worker = workers > 0 ? new Worker('./cluster.js', [JSON.stringify(spec), String(workers)], `server-${impl}`) : new Worker('./server.js', [JSON.stringify(spec)], `server-${impl}`);
   const { port } = await worker.next('listening');
   return { worker, port };
 }
@@ -145,20 +154,34 @@ async function startServer(pki: Pki, impl: Impl, mode: ServerMode, settings: Tls
 /** Starts a client process at once; it waits for start() with the server's port. */
 function startClient(pki: Pki, impl: Impl, settings: TlsSettings, task: ClientTask): Worker & { start(port: number): void } {
   const spec: ClientSpec = { impl, port: 0, tls: settings, caCert: pki.caCert, task };
-  const worker = new Worker('./client.js', [JSON.stringify(spec)]) as Worker & { start(port: number): void };
+  const worker = new Worker('./client.js', [JSON.stringify(spec)], `client-${impl}`) as Worker & { start(port: number): void };
   worker.start = (port) => worker.send({ type: 'start', port });
   return worker;
 }
 
-async function runClient(pki: Pki, pair: Pair, settings: TlsSettings, mode: ServerMode, task: ClientTask, serverExtra: object = {}, workers = 0): Promise<ClientResult> {
+/** A client's result and, for handshakes, the server's CPU over the client's counted interval. */
+interface Outcome {
+  result: ClientResult;
+  serverCpu: ServerCpu | undefined;
+}
+
+async function runClient(pki: Pki, pair: Pair, settings: TlsSettings, mode: ServerMode, task: ClientTask, serverExtra: object = {}, workers = 0): Promise<Outcome> {
   // Both processes load their modules at the same time; the client waits for the port.
   const client = startClient(pki, pair.client, settings, task);
   let server: Worker | undefined;
   try {
     const started = await startServer(pki, pair.server, mode, settings, serverExtra, workers);
     server = started.worker;
+    // The client's counted interval, passed on to a single server process, which measures its
+    // CPU over it (a cluster's workers are not asked).
+    const single = workers === 0 ? server : undefined;
+    client.child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'window') single?.send(m);
+    });
     client.start(started.port);
-    return (await client.next('result')).result;
+    const result = (await client.next('result')).result;
+    const serverCpu = result.kind === 'handshakes' && single ? (await single.next('cpu')).cpu : undefined;
+    return { result, serverCpu };
   } finally {
     await client.stop();
     await server?.stop();
@@ -172,6 +195,9 @@ interface Sample {
   value: number;
   p50?: number;
   p99?: number;
+  /** Handshakes: CPU µs per handshake of the server and of the client process. */
+  serverUs?: number;
+  clientUs?: number;
 }
 
 type Measure = (pki: Pki, pair: Pair, o: BenchOptions) => Promise<Sample | Sample[]>;
@@ -188,6 +214,8 @@ interface Scenario {
   pairs: readonly Pair[];
   /** Rows without a node:tls reference (a group node:tls cannot do). */
   noReference?: boolean;
+  /** node:tls against itself is run twice per round: the second run is the noise line. */
+  noise?: boolean;
   smoke?: boolean;
   measure: Measure;
 }
@@ -196,6 +224,7 @@ const TT: Pair = { server: 'typetls', client: 'typetls' };
 const NODE: Pair = { server: 'node', client: 'node' };
 const TT_CLIENT: Pair = { server: 'node', client: 'typetls' };
 const TT_SERVER: Pair = { server: 'typetls', client: 'node' };
+const NODE_NOISE: Pair = { server: 'node', client: 'node', noise: true };
 
 const tls13 = (cert: 'rsa' | 'ecdsa', extra: Partial<TlsSettings> = {}): TlsSettings => ({
   cert, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ecdhCurve: 'X25519', ...extra,
@@ -213,26 +242,30 @@ const handshakeConfigs: readonly { name: string; settings: TlsSettings }[] = [
 
 function handshakeMeasure(settings: TlsSettings, concurrency: number, resume = false): Measure {
   return async (pki, pair, o) => {
-    const r = await runClient(pki, pair, settings, 'handshake', {
+    const { result: r, serverCpu } = await runClient(pki, pair, settings, 'handshake', {
       kind: 'handshakes', concurrency, durationMs: o.durationMs, warmupMs: o.warmupMs, resume,
     });
     if (r.kind !== 'handshakes') throw new Error('unexpected result');
     if (r.count === 0) throw new Error(`${pairName(pair)}: no handshake completed (${r.failures} failed)`);
     if (resume && r.resumed !== r.count) throw new Error(`${pairName(pair)}: only ${r.resumed} of ${r.count} handshakes resumed`);
-    return { value: r.count / r.seconds, p50: r.p50, p99: r.p99 };
+    if (!serverCpu || serverCpu.handshakes === 0) throw new Error(`${pairName(pair)}: the server counted no handshake`);
+    return {
+      value: r.count / r.seconds, p50: r.p50, p99: r.p99,
+      serverUs: serverCpu.cpuUs / serverCpu.handshakes, clientUs: r.cpuUs / r.count,
+    };
   };
 }
 
 function bulkMeasure(settings: TlsSettings): Measure {
   return async (pki, pair, o) => {
-    const r = await runClient(pki, pair, settings, 'bulk', { kind: 'bulk', bytes: o.bulkBytes, chunk: 64 * 1024 }, { bulkBytes: o.bulkBytes });
+    const { result: r } = await runClient(pki, pair, settings, 'bulk', { kind: 'bulk', bytes: o.bulkBytes, chunk: 64 * 1024 }, { bulkBytes: o.bulkBytes });
     if (r.kind !== 'bulk') throw new Error('unexpected result');
     return [{ value: r.bytes / r.uploadSeconds / 1e6 }, { value: r.bytes / r.downloadSeconds / 1e6 }];
   };
 }
 
 const roundTripMeasure: Measure = async (pki, pair, o) => {
-  const r = await runClient(pki, pair, tls13('ecdsa'), 'echo', { kind: 'roundtrips', size: 1024, durationMs: o.durationMs, warmupMs: o.warmupMs });
+  const { result: r } = await runClient(pki, pair, tls13('ecdsa'), 'echo', { kind: 'roundtrips', size: 1024, durationMs: o.durationMs, warmupMs: o.warmupMs });
   if (r.kind !== 'roundtrips') throw new Error('unexpected result');
   return { value: r.count / r.seconds, p50: r.p50, p99: r.p99 };
 };
@@ -274,7 +307,7 @@ const memoryMeasure: Measure = async (pki, pair, o) => {
 function clusterMeasure(workers: number): Measure {
   // A node:tls client drives both servers, so that only the server side differs.
   return async (pki, pair, o) => {
-    const r = await runClient(pki, { server: pair.server, client: 'node' }, tls13('rsa'), 'handshake', {
+    const { result: r } = await runClient(pki, { server: pair.server, client: 'node' }, tls13('rsa'), 'handshake', {
       kind: 'handshakes', concurrency: 32, durationMs: o.durationMs, warmupMs: o.warmupMs, resume: false,
     }, {}, workers);
     if (r.kind !== 'handshakes' || r.count === 0) throw new Error('no handshake completed');
@@ -292,6 +325,7 @@ function scenarios(): Scenario[] {
         group: 'full handshakes',
         rows: [{ name: `${c.name}, ${concurrency === 1 ? 'sequential' : `c${concurrency}`}`, unit: 'hs/s', target: hsTarget }],
         pairs: [TT],
+        noise: true,
         smoke: i === 0,
         measure: handshakeMeasure(c.settings, concurrency),
       });
@@ -309,10 +343,19 @@ function scenarios(): Scenario[] {
   }
   list.push(
     {
+      name: 'resumed TLS 1.2 session ID (ECDHE-RSA-AES128-GCM-SHA256, no tickets), concurrency 16',
+      group: 'resumed handshakes',
+      rows: [{ name: 'TLS 1.2 session ID, ECDHE-RSA-AES128-GCM, c16', unit: 'hs/s', target: hsTarget }],
+      pairs: [TT],
+      noise: true,
+      measure: handshakeMeasure({ ...tls12('ECDHE-RSA-AES128-GCM-SHA256'), noTickets: true }, 16, true),
+    },
+    {
       name: 'resumed TLS 1.2 ticket (ECDHE-RSA-AES128-GCM-SHA256), concurrency 16',
       group: 'resumed handshakes',
       rows: [{ name: 'TLS 1.2 ticket, ECDHE-RSA-AES128-GCM, c16', unit: 'hs/s', target: hsTarget }],
       pairs: [TT],
+      noise: true,
       measure: handshakeMeasure(tls12('ECDHE-RSA-AES128-GCM-SHA256'), 16, true),
     },
     {
@@ -320,6 +363,7 @@ function scenarios(): Scenario[] {
       group: 'resumed handshakes',
       rows: [{ name: 'TLS 1.3 PSK + X25519, c16', unit: 'hs/s', target: hsTarget }],
       pairs: [TT],
+      noise: true,
       smoke: true,
       measure: handshakeMeasure(tls13('rsa'), 16, true),
     },
@@ -434,10 +478,39 @@ export interface ReportRow {
   nodeLatency?: { p50: number; p99: number };
 }
 
+/**
+ * One figure of the CPU-per-handshake table: typetls, node:tls and node:tls's second (noise)
+ * run, each the median over the rounds.
+ */
+export interface CpuFigure {
+  typetls: number;
+  node: number;
+  noise: number;
+  /** Higher is better: node / typetls for µs, typetls / node for handshakes per second. */
+  ratio: number;
+  /** The same ratio between node:tls's first and second run: what two identical runs give. */
+  noiseRatio: number;
+  rounds: { typetls: number[]; node: number[]; noise: number[] };
+}
+
+/** A handshake scenario's CPU per handshake on each side, beside its handshakes per second. */
+export interface CpuRow {
+  group: string;
+  name: string;
+  serverUs: CpuFigure;
+  clientUs: CpuFigure;
+  handshakesPerSecond: CpuFigure;
+}
+
+/** Targets of the CPU table, as ratios in its direction (higher is better). */
+export const cpuTargets = { serverUs: 1 / 0.75, clientUs: 1.0, handshakesPerSecond: 1.0 } as const;
+
 export interface Report {
   machine: { cpus: string; cores: number; memoryGiB: number; node: string; openssl: string; platform: string };
   options: { rounds: number; smoke: boolean; durationMs: number; warmupMs: number; bulkMiB: number; memoryConnections: number };
   seconds: number;
+  /** CPU per handshake (the scenarios measured with a noise run), first in the printed report. */
+  cpu: CpuRow[];
   rows: ReportRow[];
 }
 
@@ -457,10 +530,10 @@ export async function runBench(o: BenchOptions): Promise<Report> {
 
   // samples[scenario][pair key][round] → Sample[]
   const samples = new Map<Scenario, Map<string, Sample[][]>>();
-  const key = (p: Pair): string => `${p.server}/${p.client}`;
+  const key = (p: Pair): string => `${p.server}/${p.client}${p.noise ? '/noise' : ''}`;
   for (let round = 0; round < o.rounds; round++) {
     for (const s of list) {
-      const pairs = s.noReference ? [...s.pairs] : [...s.pairs, NODE];
+      const pairs = s.noReference ? [...s.pairs] : [...s.pairs, NODE, ...(s.noise ? [NODE_NOISE] : [])];
       // Alternate who goes first.
       if (round % 2 === 1) pairs.reverse();
       for (const pair of pairs) {
@@ -513,6 +586,29 @@ export async function runBench(o: BenchOptions): Promise<Report> {
       });
     }
   }
+  const cpu: CpuRow[] = [];
+  for (const s of list) {
+    if (!s.noise) continue;
+    const perPair = samples.get(s)!;
+    const of = (p: Pair, f: (x: Sample) => number | undefined): number[] => perPair.get(key(p))!.map((x) => f(x[0]!) ?? NaN);
+    const figure = (f: (x: Sample) => number | undefined, lowerIsBetter: boolean): CpuFigure => {
+      const rounds = { typetls: of(TT, f), node: of(NODE, f), noise: of(NODE_NOISE, f) };
+      const [t, n, z] = [median(rounds.typetls), median(rounds.node), median(rounds.noise)];
+      return {
+        typetls: t, node: n, noise: z,
+        ratio: lowerIsBetter ? n / t : t / n,
+        noiseRatio: lowerIsBetter ? n / z : z / n,
+        rounds,
+      };
+    };
+    cpu.push({
+      group: s.group,
+      name: s.rows[0]!.name,
+      serverUs: figure((x) => x.serverUs, true),
+      clientUs: figure((x) => x.clientUs, true),
+      handshakesPerSecond: figure((x) => x.value, false),
+    });
+  }
   const cpus = os.cpus();
   return {
     machine: {
@@ -528,6 +624,7 @@ export async function runBench(o: BenchOptions): Promise<Report> {
       bulkMiB: o.bulkBytes / 2 ** 20, memoryConnections: o.memoryConnections,
     },
     seconds: (Date.now() - started) / 1000,
+    cpu,
     rows,
   };
 }
@@ -544,6 +641,46 @@ function verdict(r: ReportRow): string {
   if (r.target === undefined || r.ratio === undefined) return '';
   const met = r.lowerIsBetter ? r.ratio <= r.target : r.ratio >= r.target;
   return `${r.lowerIsBetter ? '≤' : '≥'}${r.target.toFixed(1)} ${met ? 'met' : 'MISSED'}`;
+}
+
+const geomean = (xs: readonly number[]): number => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+
+/** The CPU-per-handshake table, with a geometric-mean line per group. */
+export function formatCpuTable(report: Report): string[] {
+  if (report.cpu.length === 0) return [];
+  const header = [
+    'Handshakes', 'server µs tt', 'node', 'ratio', 'noise', 'client µs tt', 'node', 'ratio', 'noise', 'hs/s tt', 'node', 'ratio', 'noise', 'targets s / c / hs',
+  ];
+  const met = (f: CpuFigure, target: number): string => (f.ratio >= target ? 'met' : 'MISSED');
+  const cells = (f: CpuFigure): string[] => [Math.round(f.typetls).toString(), Math.round(f.node).toString(), `${f.ratio.toFixed(2)}×`, `${f.noiseRatio.toFixed(2)}×`];
+  const lines: string[][] = [];
+  const groups = [...new Set(report.cpu.map((r) => r.group))];
+  const summaries: string[] = [];
+  for (const g of groups) {
+    const rows = report.cpu.filter((r) => r.group === g);
+    lines.push([`**${g}**`, ...header.slice(1).map(() => '')]);
+    for (const r of rows) {
+      lines.push([
+        r.name, ...cells(r.serverUs), ...cells(r.clientUs), ...cells(r.handshakesPerSecond),
+        `${met(r.serverUs, cpuTargets.serverUs)} / ${met(r.clientUs, cpuTargets.clientUs)} / ${met(r.handshakesPerSecond, cpuTargets.handshakesPerSecond)}`,
+      ]);
+    }
+    const gm = (f: (r: CpuRow) => CpuFigure): string =>
+      `${geomean(rows.map((r) => f(r).ratio)).toFixed(2)}× (noise ${geomean(rows.map((r) => f(r).noiseRatio)).toFixed(2)}×)`;
+    summaries.push(`${g}, geometric mean: server ${gm((r) => r.serverUs)}, client ${gm((r) => r.clientUs)}, hs/s ${gm((r) => r.handshakesPerSecond)}`);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (c: string[]): string => `| ${c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    `CPU per handshake: process.cpuUsage() of the server and of the client process over the counted interval, divided by the handshakes each completed in it; median of ${report.options.rounds} round(s). ratio = node:tls µs / typetls µs (hs/s: typetls / node:tls), higher is better; noise = node:tls against a second node:tls run in the same round. Targets: server ≥ ${cpuTargets.serverUs.toFixed(2)}× (≤ 0.75 of node's µs), client ≥ ${cpuTargets.clientUs.toFixed(2)}×, hs/s ≥ ${cpuTargets.handshakesPerSecond.toFixed(2)}×.`,
+    '',
+    row(header),
+    `|${widths.map((w, i) => (i === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|')}|`,
+    ...lines.map(row),
+    '',
+    ...summaries,
+    '',
+  ];
 }
 
 export function formatTable(report: Report): string {
@@ -579,6 +716,7 @@ export function formatTable(report: Report): string {
     `median of ${report.options.rounds} round(s); ${report.options.durationMs} ms per handshake/round-trip figure after ${report.options.warmupMs} ms warm-up; bulk ${report.options.bulkMiB} MiB each way; memory over ${report.options.memoryConnections} idle connections; ratio = typetls / node:tls; run took ${report.seconds.toFixed(0)} s`,
   );
   out.push('');
+  out.push(...formatCpuTable(report));
   out.push(row(header));
   out.push(`|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + (i === 0 ? 1 : 1)) + (i === 0 ? '' : ':')).join('|')}|`);
   for (const s of sections) {

@@ -10,8 +10,12 @@ const CHUNK = 64 * 1024;
 const payload = Buffer.alloc(CHUNK, 0x61);
 const ONE_BYTE = Buffer.from('x');
 const held: AnySocket[] = [];
+/** Handshakes completed so far, and the CPU time and count at the start of the client's window. */
+let handshakes = 0;
+let windowStart: { cpu: NodeJS.CpuUsage; handshakes: number } | undefined;
 
 function onSecure(socket: AnySocket): void {
+  handshakes++;
   socket.on('error', () => socket.destroy());
   switch (spec.mode) {
     case 'handshake':
@@ -67,6 +71,20 @@ function sendBytes(socket: AnySocket, bytes: number): void {
 }
 
 const server = createServer(spec.impl, spec.tls, spec.pki, onSecure);
+if (spec.tls.noTickets) {
+  // TLS 1.2 resumption by session ID as node:tls does it: node's server keeps no sessions of its
+  // own, the program does (here in a Map), through 'newSession' and 'resumeSession'; typetls
+  // gets the same handlers.
+  const sessions = new Map<string, Buffer>();
+  const events = server as unknown as NodeJS.EventEmitter;
+  events.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+    sessions.set(id.toString('hex'), data);
+    done();
+  });
+  events.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+    done(null, sessions.get(id.toString('hex')) ?? null);
+  });
+}
 server.on('tlsClientError', () => {
   // A client that went away mid-handshake (the runner stopping a client): nothing to do.
 });
@@ -77,6 +95,12 @@ server.listen(0, '127.0.0.1', () => {
 
 process.on('message', (m: RunnerMessage) => {
   if (m.type === 'measureMemory') send({ type: 'memory', memory: sampleMemory() });
+  if (m.type === 'window' && m.phase === 'start') windowStart = { cpu: process.cpuUsage(), handshakes };
+  if (m.type === 'window' && m.phase === 'stop' && windowStart) {
+    const d = process.cpuUsage(windowStart.cpu);
+    send({ type: 'cpu', cpu: { cpuUs: d.user + d.system, handshakes: handshakes - windowStart.handshakes } });
+    windowStart = undefined;
+  }
   if (m.type === 'release') {
     for (const s of held.splice(0)) s.destroy();
   }

@@ -58,6 +58,24 @@ test('npm run bench --smoke runs both implementations and prints the table', { t
     }
     assert.match(cells[4]!, /^\d+\.\d\d×$/, `ratio in ${row}`);
   }
+  // The CPU-per-handshake table leads: server and client µs per handshake for both
+  // implementations and node:tls's noise run, with their ratios, beside handshakes per second.
+  const cpuHeader = lines.findIndex((l) => l.startsWith('| Handshakes '));
+  assert.ok(cpuHeader > 0 && cpuHeader < lines.indexOf(header), `no CPU table before the main table in:\n${stdout}`);
+  for (const re of [/^\| TLS 1\.3 X25519 \+ RSA-2048, sequential +\|/, /^\| TLS 1\.3 X25519 \+ RSA-2048, c16 +\|/, /^\| TLS 1\.3 PSK \+ X25519, c16 +\|/]) {
+    const row = lines.slice(cpuHeader).find((l) => re.test(l));
+    assert.ok(row, `no CPU row matching ${re} in:\n${stdout}`);
+    const cells = row.split('|').map((c) => c.trim());
+    // cells: '', name, then (typetls, node, ratio, noise) for server µs, client µs and hs/s, then the targets.
+    for (const at of [2, 6, 10]) {
+      assert.ok(Number(cells[at]) > 0 && Number(cells[at + 1]) > 0, `figures at ${at} in ${row}`);
+      assert.match(cells[at + 2]!, /^\d+\.\d\d×$/, `ratio at ${at} in ${row}`);
+      assert.match(cells[at + 3]!, /^\d+\.\d\d×$/, `noise at ${at} in ${row}`);
+    }
+    assert.match(cells[14]!, /^(met|MISSED) \/ (met|MISSED) \/ (met|MISSED)$/, row);
+  }
+  assert.match(stdout, /full handshakes, geometric mean: server \d+\.\d\d× \(noise \d+\.\d\d×\), client /);
+  assert.match(stderr, /\[node, noise run\]/);
   assert.match(stdout, /cluster scaling, 2 workers \/ 1 worker: typetls \d+\.\d\d×, node:tls \d+\.\d\d×/);
   // The progress lines name both implementations on every measured scenario.
   assert.match(stderr, /\[typetls\]/);

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { describe, it } from 'node:test';
@@ -14,10 +15,14 @@ import { makeTestPki } from './certs/make.js';
 /** The package root: dist/test/ → ../../ */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-async function bundle(format: 'esm' | 'iife', conditions: string[]): Promise<{ text: string; inputs: string[]; bytes: number }> {
+async function bundle(
+  format: 'esm' | 'iife',
+  conditions: string[],
+  contents = "export * from 'typetls/web';",
+): Promise<{ text: string; inputs: string[]; bytes: number }> {
   const result = await esbuild.build({
     // Through the package's own name and its "exports" map, as an application imports it.
-    stdin: { contents: "export * from 'typetls/web';", resolveDir: root, loader: 'js' },
+    stdin: { contents, resolveDir: root, loader: 'js' },
     bundle: true,
     platform: 'browser',
     conditions,
@@ -109,5 +114,31 @@ describe('typetls/web bundled with esbuild for the browser', () => {
       { protocol: 'TLSv1.3', suite: 'TLS_AES_128_GCM_SHA256', group: 'X25519MLKEM768', authorized: true, server: 'ping from the page', client: 'pong from the worker' },
       { protocol: 'TLSv1.2', suite: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', group: 'x25519', authorized: true, server: 'ping from the page', client: 'pong from the worker' },
     ]);
+  });
+
+  // typetls/web/roots: generated at build time from node:tls (scripts/generate-roots.mjs), carried only
+  // by a bundle that imports it.
+  const rootBody = (pem: string): string => pem.split('\n')[5]!; // a line from inside the certificate's base64
+
+  it('typetls/web/roots is node:tls rootCertificates, and only a bundle that imports it carries it', async () => {
+    const roots = (await import('typetls/web/roots')) as { rootCertificates: readonly string[]; default: readonly string[] };
+    assert.ok(nodeRootCertificates.length > 100);
+    assert.deepEqual(roots.rootCertificates, nodeRootCertificates);
+    assert.equal(roots.default, roots.rootCertificates);
+    assert.ok(Object.isFrozen(roots.rootCertificates));
+
+    const without = await bundle('esm', ['browser'], "export { connect, webSocketTransport } from 'typetls/web';");
+    assert.ok(!without.inputs.some((p) => p.endsWith('web/roots.js')));
+    const withRoots = await bundle(
+      'esm',
+      ['browser'],
+      "export { connect, webSocketTransport } from 'typetls/web'; export { rootCertificates } from 'typetls/web/roots';",
+    );
+    assert.ok(withRoots.inputs.some((p) => p.endsWith('dist/src/web/roots.js')));
+    for (const pem of nodeRootCertificates) {
+      assert.ok(withRoots.text.includes(rootBody(pem)), 'every root is in the bundle that imports the module');
+      assert.ok(!without.text.includes(rootBody(pem)), 'no root is in the bundle that does not');
+    }
+    assert.ok(withRoots.bytes - without.bytes > 150_000, `the roots weigh ${withRoots.bytes - without.bytes} bytes`);
   });
 });

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createServer } from '../src/index.js';
@@ -14,6 +14,7 @@ import { webSocketTransport, type WebSocketLike } from '../src/web/websocket.js'
 import { makeTestPki, type TestPki } from './certs/make.js';
 import { readAll, send } from './web-helpers.js';
 import { startOpensslServer, stopAllPeers } from './interop/peers.js';
+import { startRelay } from './web-relay.js';
 
 let pki: TestPki;
 let ca: string;
@@ -23,53 +24,10 @@ before(async () => {
 });
 after(stopAllPeers);
 
-interface Relay {
-  readonly url: string;
-  /** Every byte the relay carried, both ways. */
-  readonly carried: Buffer[];
-  close(): Promise<void>;
-}
-
-/** A WebSocket server on 127.0.0.1 that relays each connection's binary messages to and from 127.0.0.1:port. */
-async function startRelay(port: number): Promise<Relay> {
-  const carried: Buffer[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  server.on('connection', (ws) => {
-    const tcp = net.connect(port, '127.0.0.1');
-    sockets.add(tcp);
-    ws.on('message', (data: Buffer) => {
-      carried.push(Buffer.from(data));
-      tcp.write(data);
-    });
-    tcp.on('data', (data) => {
-      carried.push(Buffer.from(data));
-      ws.send(data);
-    });
-    tcp.on('close', () => ws.close());
-    tcp.on('error', () => ws.close());
-    ws.on('close', () => tcp.end());
-  });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const address = server.address() as net.AddressInfo;
-  return {
-    url: `ws://127.0.0.1:${address.port}`,
-    carried,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        for (const c of server.clients) c.terminate();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 async function request(socket: TlsSocket, text: string): Promise<string> {
   await send(socket, text);
   return readAll(socket);
 }
-
-const plaintextSeen = (relay: Relay, needle: string): boolean => Buffer.concat(relay.carried).includes(Buffer.from(needle));
 
 describe('typetls/web over a WebSocket relay', () => {
   for (const [version, flag] of [['TLSv1.3', '-tls1_3'], ['TLSv1.2', '-tls1_2']] as const) {
@@ -87,8 +45,8 @@ describe('typetls/web over a WebSocket relay', () => {
         assert.match(page, new RegExp(`(New|Reused), ${version.replace('.', '\\.')}, Cipher is`));
         await socket.close();
         assert.ok(relay.carried.length > 0);
-        assert.equal(plaintextSeen(relay, 'secret-path'), false, 'the request is not visible to the relay');
-        assert.equal(plaintextSeen(relay, 'Cipher is'), false, 'the answer is not visible to the relay');
+        assert.equal(relay.saw('secret-path'), false, 'the request is not visible to the relay');
+        assert.equal(relay.saw('Cipher is'), false, 'the answer is not visible to the relay');
       } finally {
         await relay.close();
         await server.stop();
@@ -109,7 +67,7 @@ describe('typetls/web over a WebSocket relay', () => {
       assert.equal(info.group, 'X25519MLKEM768');
       assert.equal(await request(socket, 'hello over the relay'), 'echo: hello over the relay');
       await socket.close();
-      assert.equal(plaintextSeen(relay, 'hello over the relay'), false);
+      assert.equal(relay.saw('hello over the relay'), false);
     } finally {
       await relay.close();
       await new Promise<void>((resolve) => tlsServer.close(() => resolve()));

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchOutline, outlineFor } from './demo.js';
+import { matchOutline, outlineFor } from './outline.js';
 import type { Side } from '../trace.js';
 
 const sent = (...names: string[]) =>

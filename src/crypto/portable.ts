@@ -31,6 +31,7 @@ import { pemDecode } from '../x509/pem.js';
 import type {
   Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm, KeyShare, PrivateKey, PublicKey,
 } from './provider.js';
+import { AesCcm } from './ccm.js';
 import { schemeInfo, type SchemeInfo } from './provider.js';
 import {
   bigIntToBytes, bitLength, bytesToBigInt, digestInfoPrefix, emsaPkcs1Encode, emsaPssEncode, emsaPssVerify, modPow, modulusBytes,
@@ -563,9 +564,7 @@ export class PortableCryptoProvider implements CryptoProvider {
   }
 
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
-    if (algorithm === 'AES-128-CCM' || algorithm === 'AES-128-CCM-8') {
-      throw new TlsError('internal_error', `${algorithm} is not in the portable provider (the TLS 1.3 CCM suites need the node:crypto one)`);
-    }
+    if (algorithm === 'AES-128-CCM' || algorithm === 'AES-128-CCM-8') return new AesCcm(algorithm, key.slice());
     return new PortableAead(algorithm, key.slice());
   }
 

@@ -4,6 +4,11 @@
 // adapter, no node:crypto, no native addon. Everything here runs on Uint8Array and
 // globalThis.crypto.getRandomValues; a bundler building for the browser pulls in no node:* module
 // (test/web-bundle.test.ts checks that with esbuild).
+//
+// Trust: no system root store is reachable from a page or a Worker, so `ca` names what to trust. The
+// Mozilla roots that node:tls ships are a separate module, 'typetls/web/roots' (generated at build time
+// by scripts/generate-roots.mjs), which only a bundle that imports it carries:
+//   import { rootCertificates } from 'typetls/web/roots';  connect(transport, { servername, ca: rootCertificates })
 
 // The engine, the portable crypto provider and certificates (what the package root exports too).
 export * from '../engine.js';

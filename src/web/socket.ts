@@ -80,9 +80,16 @@ export interface TlsSocket {
   readonly writable: WritableStream<Uint8Array>;
   /** The handshake: resolves with what was negotiated, rejects with a TlsError (node-style `code`). */
   readonly opened: Promise<TlsSocketInfo>;
-  /** Resolves when the connection is over in both directions; rejects with the error that ended it. */
+  /**
+   * Resolves when the connection is over in both directions; rejects with the error that ended it, once the
+   * fatal alert (if any) has been handed to the transport and the transport closed.
+   */
   readonly closed: Promise<void>;
-  /** Sends close_notify and closes the transport. */
+  /**
+   * Sends close_notify and closes the transport. On a failed connection it resolves once the alert has gone
+   * out and the transport is closed: an application that also closes the transport itself (a Workers socket's
+   * `close()`) does so after `await tls.close()`, or the peer never learns why.
+   */
   close(): Promise<void>;
   /** What was negotiated (undefined before the handshake completes). */
   readonly info: TlsSocketInfo | undefined;
@@ -192,6 +199,8 @@ class StreamSocket implements TlsSocket {
   private readableDone = false;
   private writableDone = false;
   private failed: unknown;
+  /** Once failed: settles when the alert has been sent and the transport closed. */
+  private failedTransportClosed: Promise<void> | undefined;
 
   constructor(private readonly conn: Connection, transport: ByteTransport) {
     this.transportWriter = transport.writable.getWriter();
@@ -239,6 +248,10 @@ class StreamSocket implements TlsSocket {
   }
 
   async close(): Promise<void> {
+    if (this.failedTransportClosed !== undefined) {
+      await this.failedTransportClosed;
+      return;
+    }
     if (!this.writableDone && this.failed === undefined) {
       this.writableDone = true;
       this.conn.close();
@@ -350,7 +363,6 @@ class StreamSocket implements TlsSocket {
     if (this.failed !== undefined) return;
     this.failed = error;
     this.openedD.reject(error);
-    this.closedD.reject(error);
     try {
       this.readableController.error(error);
     } catch {
@@ -359,9 +371,10 @@ class StreamSocket implements TlsSocket {
     this.readableDone = true;
     this.writableDone = true;
     this.releaseReader();
-    // The fatal alert, if any, is in the output: send it, then close the transport.
+    // The fatal alert, if any, is in the output: send it, then close the transport; `closed` rejects after.
     this.flush();
-    void this.sending.then(() => this.transportWriter.close()).catch(() => undefined);
+    this.failedTransportClosed = this.sending.then(() => this.transportWriter.close()).catch(() => undefined);
+    void this.failedTransportClosed.then(() => this.closedD.reject(error));
     void this.transportReader.cancel().catch(() => undefined);
   }
 

@@ -10,6 +10,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync }
 import { createConnection, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromiumFlags, chromiumPath } from '../chromium.js';
 
 export const MiB = 1024 * 1024;
 
@@ -124,8 +125,8 @@ process.on('exit', () => {
 
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
-/** Stops one process by its PID: SIGTERM, then SIGKILL after 2 s; resolves once it has exited. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
+/** Stops one process by its PID: `signal` (SIGTERM), then SIGKILL after `graceMs` (2 s); resolves once it has exited. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> {
   if (exited(child) || child.pid === undefined) {
     live.delete(child);
     return;
@@ -133,7 +134,7 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = child.pid;
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
   } catch {
     // exited in between
   }
@@ -143,7 +144,7 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
     } catch {
       // exited in between
     }
-  }, 2000);
+  }, graceMs);
   await gone;
   clearTimeout(timer);
   live.delete(child);
@@ -151,7 +152,7 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 
 /** Stops every peer process still running; for `after` hooks. */
 export async function stopAllPeers(): Promise<void> {
-  await Promise.all([...live].map(stopProcess));
+  await Promise.all([...live].map((child) => stopProcess(child)));
 }
 
 interface Spawned {
@@ -609,16 +610,9 @@ export async function runChromium(url: string, extraFlags: readonly string[] = [
   const profile = mkdtempSync(join(tmpdir(), 'typetls-chromium-'));
   try {
     return await runProcess(
-      'chromium',
+      chromiumPath,
       [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...chromiumFlags,
         `--user-data-dir=${profile}`,
         '--ignore-certificate-errors',
         ...extraFlags,

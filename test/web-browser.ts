@@ -1,0 +1,139 @@
+// Headless Chromium for the tests and the benchmark that run typetls/web in a real page: Debian's
+// /usr/bin/chromium (never a downloaded browser), started here with a fresh profile and driven through
+// the DevTools protocol by playwright-core; stopped by its PID. And the esbuild bundle the pages load.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumFlags, chromiumPath } from './chromium.js';
+
+/** The package root: dist/test/ → ../../ */
+export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Bundles `contents` (an ES module that imports typetls/web through the package's "exports") for the browser, as a script setting `globalName`. */
+export async function bundleForBrowser(contents: string, globalName = 'typetls', minify = false): Promise<string> {
+  const result = await esbuild.build({
+    stdin: { contents, resolveDir: packageRoot, loader: 'js' },
+    bundle: true,
+    platform: 'browser',
+    conditions: ['browser'],
+    format: 'iife',
+    globalName,
+    minify,
+    write: false,
+    logLevel: 'silent',
+    absWorkingDir: packageRoot,
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** A static HTTP server on 127.0.0.1 for the test pages: path → [content type, body]. */
+export async function startPageServer(files: Record<string, readonly [string, string | Uint8Array]>): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const file = files[new URL(req.url ?? '/', 'http://x').pathname];
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': file[0], 'cache-control': 'no-store' }).end(file[1]);
+  });
+  server.keepAliveTimeout = 100;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface RunningChromium {
+  readonly browser: Browser;
+  readonly pid: number;
+  /** A new page (tab); its console errors are kept in `errors`. */
+  newPage(): Promise<Page>;
+  readonly errors: string[];
+  /** Closes the browser, stops the process by its PID and removes the profile. */
+  stop(): Promise<void>;
+}
+
+/** Starts Chromium with a fresh profile and connects to it over the DevTools protocol. */
+export async function startChromium(): Promise<RunningChromium> {
+  const profile = mkdtempSync(join(tmpdir(), 'typetls-chromium-'));
+  const child = spawn(chromiumPath, [...chromiumFlags, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stopProcess = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  };
+  let browser: Browser;
+  try {
+    const endpoint = await devToolsEndpoint(child);
+    browser = await chromium.connectOverCDP(endpoint);
+  } catch (e) {
+    await stopProcess();
+    throw e;
+  }
+  const errors: string[] = [];
+  return {
+    browser,
+    pid: child.pid!,
+    errors,
+    newPage: async () => {
+      const context = browser.contexts()[0] ?? (await browser.newContext());
+      const page = await context.newPage();
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      return page;
+    },
+    stop: async () => {
+      await browser.close().catch(() => undefined);
+      await stopProcess();
+    },
+  };
+}
+
+/** Reads "DevTools listening on ws://…" from Chromium's stderr. */
+function devToolsEndpoint(child: ChildProcess, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => done(new Error(`chromium did not start within ${timeoutMs} ms: ${text.slice(-500)}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(text);
+      if (m) done(undefined, m[1]);
+    };
+    const onExit = (code: number | null): void => done(new Error(`chromium exited (${code}) before it listened: ${text.slice(-500)}`));
+    const onError = (e: Error): void => done(e);
+    function done(error: Error | undefined, endpoint?: string): void {
+      clearTimeout(timer);
+      child.stderr!.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      // Keep draining stderr so Chromium never blocks on a full pipe.
+      child.stderr!.resume();
+      if (error) reject(error);
+      else resolve(endpoint!);
+    }
+    child.stderr!.on('data', onData);
+    child.once('exit', onExit);
+    child.once('error', onError);
+  });
+}
