@@ -7,6 +7,8 @@ import type { AnySocket, ClientResult, ClientSpec, ClientTask, RunnerMessage } f
 import { connect, percentile, sampleMemory, send } from './common.js';
 
 const spec = JSON.parse(process.argv[2]!) as ClientSpec;
+// The process's name (comm) tells the sides apart in `perf record` of a whole run.
+process.title = `${spec.impl === 'node' ? 'node' : 'tt'}-client`;
 
 /** Opens one TLS connection; resolves with the socket at 'secureConnect'. */
 function open(session?: Buffer): Promise<AnySocket> {

@@ -58,6 +58,8 @@ export interface ServerSpec {
   mode: ServerMode;
   tls: TlsSettings;
   pki: Pki;
+  /** Handshakes the server makes with itself before it reports 'listening' (its warm-up). */
+  warmHandshakes?: number;
 }
 
 /** What the client process is asked to run (JSON in argv[2]). */

@@ -27,6 +27,7 @@ import type {} from './client.js';
 import type {} from './cluster.js';
 import type {} from './profile.js';
 import type {} from './cpu.js';
+import type {} from './engine-handshakes.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
@@ -45,6 +46,8 @@ export interface BenchOptions {
   /** Idle connections for the memory scenario (after `memoryWarm` that are not counted). */
   memoryConnections: number;
   memoryWarm: number;
+  /** Handshakes each handshake server makes with itself before it is measured (its warm-up). */
+  serverWarmup: number;
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
@@ -64,6 +67,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     bulkBytes: Number(value('--bulk-mib') ?? (smoke ? 2 : 512)) * 1024 * 1024,
     memoryConnections: smoke ? 20 : 2000,
     memoryWarm: smoke ? 5 : 100,
+    serverWarmup: Number(value('--server-warmup') ?? (smoke ? 10 : 200)),
   };
 }
 
@@ -87,6 +91,9 @@ class Worker {
     const only = process.env['BENCH_PROFILE_ROLE'];
     const profiled = profile !== undefined && profile !== '' && (!only || role.startsWith(only));
     const execArgv = ['--expose-gc', ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${role}-${process.pid}-${++profiles}.cpuprofile`] : [])];
+    // BENCH_NODE_ARGS: more node/V8 flags (e.g. --trace-deopt) for the workers BENCH_PROFILE_ROLE names (all without it).
+    const extra = process.env['BENCH_NODE_ARGS'];
+    if (extra && (!only || role.startsWith(only))) execArgv.push(...extra.split(' ').filter((a) => a !== ''));
     this.child = fork(here(script), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (m: WorkerMessage) => {
       this.inbox.push(m);
@@ -244,7 +251,7 @@ function handshakeMeasure(settings: TlsSettings, concurrency: number, resume = f
   return async (pki, pair, o) => {
     const { result: r, serverCpu } = await runClient(pki, pair, settings, 'handshake', {
       kind: 'handshakes', concurrency, durationMs: o.durationMs, warmupMs: o.warmupMs, resume,
-    });
+    }, { warmHandshakes: o.serverWarmup });
     if (r.kind !== 'handshakes') throw new Error('unexpected result');
     if (r.count === 0) throw new Error(`${pairName(pair)}: no handshake completed (${r.failures} failed)`);
     if (resume && r.resumed !== r.count) throw new Error(`${pairName(pair)}: only ${r.resumed} of ${r.count} handshakes resumed`);

@@ -2,10 +2,13 @@
 // Started by the runner (or by bench/cluster.ts as a cluster worker) with a ServerSpec as JSON
 // in argv[2]; it reports its port over IPC and serves until it is killed.
 
+import * as net from 'node:net';
 import type { AnySocket, RunnerMessage, ServerSpec } from './common.js';
-import { createServer, sampleMemory, send } from './common.js';
+import { connect, createServer, sampleMemory, send } from './common.js';
 
 const spec = JSON.parse(process.argv[2]!) as ServerSpec & { bulkBytes?: number };
+// The process's name (comm) tells the sides apart in `perf record` of a whole run.
+process.title = `${spec.impl === 'node' ? 'node' : 'tt'}-server`;
 const CHUNK = 64 * 1024;
 const payload = Buffer.alloc(CHUNK, 0x61);
 const ONE_BYTE = Buffer.from('x');
@@ -90,8 +93,45 @@ server.on('tlsClientError', () => {
 });
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  send({ type: 'listening', port: typeof address === 'object' && address ? address.port : 0 });
+  const port = typeof address === 'object' && address ? address.port : 0;
+  warmUp(port, spec.warmHandshakes ?? 0).then(
+    () => send({ type: 'listening', port }),
+    (e: Error) => send({ type: 'error', message: `warm-up: ${e.message}` }),
+  );
 });
+
+/**
+ * A server measured per handshake is first warmed up by `count` handshakes of its own, from a
+ * client of the same implementation in this process (every other one resuming the latest
+ * session), so that the measured interval sees a server in its steady state, as a long-running
+ * terminator is: JavaScript compiled and optimised, caches filled. Both implementations get the
+ * same warm-up.
+ */
+async function warmUp(port: number, count: number): Promise<void> {
+  let session: Buffer | undefined;
+  let left = count;
+  const one = (resume: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const raw = net.connect({ host: '127.0.0.1', port });
+      const s = connect(spec.impl, raw, spec.tls, spec.pki.caCert, resume ? session : undefined);
+      s.on('session', (b: Buffer) => {
+        session = b;
+      });
+      s.once('error', reject);
+      s.on('end', () => {
+        s.destroy();
+        resolve();
+      });
+      s.resume();
+    });
+  const lane = async (): Promise<void> => {
+    while (left > 0) {
+      left--;
+      await one(left % 2 === 1);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, lane));
+}
 
 process.on('message', (m: RunnerMessage) => {
   if (m.type === 'measureMemory') send({ type: 'memory', memory: sampleMemory() });

@@ -68,6 +68,13 @@ export interface ConnectionInfo {
   readonly cipherSuite: CipherSuite | undefined;
   /** The (EC)DHE group, when there was one. */
   readonly group: number | undefined;
+  /** TLS 1.2 DHE: the size of the prime in bits, also for a prime that is no named group. */
+  readonly dhBits: number | undefined;
+  /**
+   * The signature schemes the peer accepts, in its order: a server reads them from the ClientHello's
+   * signature_algorithms, a client from the server's CertificateRequest (undefined without one).
+   */
+  readonly peerSignatureSchemes: readonly number[] | undefined;
   readonly alpnProtocol: string | false;
   /** SNI: the name the client asked for. */
   readonly serverName: string | undefined;
@@ -176,6 +183,8 @@ class Engine implements HandshakeContext {
     version: undefined,
     cipherSuite: undefined,
     group: undefined,
+    dhBits: undefined,
+    peerSignatureSchemes: undefined,
     alpnProtocol: false,
     serverName: undefined,
     peerCertificates: [],

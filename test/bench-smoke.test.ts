@@ -22,7 +22,7 @@ test('the smoke options are short', () => {
   assert.equal(parseArgs([]).bulkBytes, 512 * 1024 * 1024);
 });
 
-test('npm run bench --smoke runs both implementations and prints the table', { timeout: 120_000 }, async () => {
+test('npm run bench --smoke runs both implementations and prints the table', { timeout: 300_000 }, async () => {
   const { stdout, stderr } = await run(process.execPath, [runner, '--smoke'], { maxBuffer: 16 * 1024 * 1024 });
   const lines = stdout.split('\n');
   assert.match(lines[0]!, /^typetls vs node:tls — /);

@@ -316,3 +316,54 @@ test('getSession() right after a TLS 1.3 handshake: a session that is not offere
   client.destroy();
   await opened.closeServer(server);
 });
+
+test('onread with a buffer function: the bytes in 2-byte pieces, and buffer() asked once more at the end, as node:tls', async () => {
+  const message = 'hello world';
+  const server = createServer({ key, cert }, (socket) => socket.end(message));
+  const port = await opened.listen(server as unknown as net.Server);
+  const run = async (lib: Lib) => {
+    let asked = 0;
+    const pieces: string[] = [];
+    const pool = [Buffer.alloc(2), Buffer.alloc(2), Buffer.alloc(2)];
+    const socket = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', rejectUnauthorized: false,
+      // net's onread, which node's TLSSocket types leave out.
+      ...{ onread: {
+        buffer: () => pool[asked++ % pool.length]!,
+        callback: (n: number, buf: Uint8Array) => void pieces.push(Buffer.from(buf.subarray(0, n)).toString()),
+      } },
+    }));
+    await once(socket, 'end', 10_000);
+    return { asked, pieces };
+  };
+  const node = await run('node:tls');
+  assert.deepEqual(node, { asked: 7, pieces: ['he', 'll', 'o ', 'wo', 'rl', 'd'] });
+  assert.deepEqual(await run('typetls'), node);
+});
+
+test('TLS 1.3: a server sends two tickets after a full handshake, each of which resumes, as node:tls', async () => {
+  const typetlsServer = createServer({ key, cert }, (socket) => socket.end('x'));
+  const nodeServer = tls.createServer({ key, cert }, (socket) => socket.end('x'));
+  const ports = { 'node:tls': await opened.listen(nodeServer), typetls: await opened.listen(typetlsServer as unknown as net.Server) };
+  /** A node:tls client's sessions from one connection, and whether it resumed. */
+  const sessions = async (port: number, session?: Buffer) => {
+    const got: Buffer[] = [];
+    const socket = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', ...(session ? { session } : {}) }));
+    socket.on('session', (s: Buffer) => got.push(s));
+    socket.resume();
+    await once(socket, 'close', 10_000);
+    return { got, reused: socket.isSessionReused() };
+  };
+  const seen: Record<string, unknown> = {};
+  for (const [name, port] of Object.entries(ports)) {
+    const first = await sessions(port);
+    const resumed = [];
+    for (const ticket of first.got) {
+      const again = await sessions(port, ticket);
+      resumed.push({ reused: again.reused, newTickets: again.got.length });
+    }
+    seen[name] = { tickets: first.got.length, resumed };
+  }
+  assert.equal((seen['node:tls'] as { tickets: number }).tickets, 2);
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
+});

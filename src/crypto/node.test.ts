@@ -133,6 +133,13 @@ describe('node provider HMAC and X25519', () => {
       assert.deepEqual(provider.hmac('sha256', long, data), plainProvider.hmac('sha256', long, data));
       assert.deepEqual(provider.hmac('sha384', new Uint8Array(0), new Uint8Array(0)), plainProvider.hmac('sha384', new Uint8Array(0), new Uint8Array(0)));
     }
+    // Keys on both sides of each hash's block size (64 bytes; 128 for SHA-384 and SHA-512).
+    for (const hash of ['sha256', 'sha384', 'sha512', 'sha1', 'md5'] as const) {
+      for (const length of [1, 31, 63, 64, 65, 127, 128, 129, 300]) {
+        const k = bytes(length, length);
+        assert.deepEqual(nativeProvider.hmac(hash, k, data), plainProvider.hmac(hash, k, data), `${hash}, ${length}-byte key`);
+      }
+    }
   });
 
   it('X25519: both implementations agree with each other, and the shared secrets match (RFC 7748 Section 6.1)', () => {

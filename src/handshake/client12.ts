@@ -5,7 +5,7 @@ import type { CertifiedKey } from '../config.js';
 import { zeroize, type KeyShare, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { bytesEqual } from '../wire/bytes.js';
-import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups, MIN_DHE_BITS } from '../keys/ffdhe.js';
+import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups } from '../keys/ffdhe.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
 import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange, ServerKeyExchangePsk } from '../wire/messages.js';
@@ -123,7 +123,7 @@ export class ExpectServerKeyExchange implements State {
         throw new TlsError('illegal_parameter', `server chose group ${namedGroupName(ske.namedGroup)}, which the client did not offer`);
       }
     } else {
-      checkServerDhParams(ske);
+      checkServerDhParams(ske, config.minDhBits);
     }
     // RFC 5246 Section 7.4.1.4.1: the signature scheme must be one the client offered and fit the key;
     // before TLS 1.2 the key alone decides it.
@@ -137,6 +137,7 @@ export class ExpectServerKeyExchange implements State {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
     cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroupOf(ske.dhP);
+    if (ske.kx === 'dhe') cx.info.dhBits = bitLength(ske.dhP);
     return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);
   }
 }
@@ -177,8 +178,9 @@ export class ExpectPskServerKeyExchange implements State {
       }
       cx.info.group = ske.namedGroup;
     } else if (kx === 'dhe_psk') {
-      checkServerDhParams({ dhP: ske.dhP!, dhG: ske.dhG!, dhYs: ske.dhYs! });
+      checkServerDhParams({ dhP: ske.dhP!, dhG: ske.dhG!, dhYs: ske.dhYs! }, this.offer.config.minDhBits);
       cx.info.group = ffdheGroupOf(ske.dhP!);
+      cx.info.dhBits = bitLength(ske.dhP!);
     }
     return done(ske);
   }
@@ -212,6 +214,7 @@ export class ExpectServerHelloDone implements State {
     const mayRequest = this.hs.suite.auth !== 'psk' && !this.certificateRequest;
     if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request && mayRequest) {
       const request = expect(cx, input, HandshakeType.certificate_request) as CertificateRequest12;
+      cx.info.peerSignatureSchemes = request.signatureAlgorithms;
       return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, this.serverKeyExchange, request);
     }
     expect(cx, input, HandshakeType.server_hello_done);
@@ -356,12 +359,14 @@ function ffdheGroupOf(dhP: Uint8Array): number | undefined {
 }
 
 /**
- * RFC 7919 Section 3 and RFC 5246 Section 7.4.3: a prime of at least 2048 bits
- * (insufficient_security below), a generator and public value in range.
+ * RFC 7919 Section 3 and RFC 5246 Section 7.4.3: a prime of at least minDhBits (2048 by default;
+ * insufficient_security below, with node's ERR_TLS_DH_PARAM_SIZE), a generator and public value in range.
  */
-function checkServerDhParams(ske: { readonly dhP: Uint8Array; readonly dhG: Uint8Array; readonly dhYs: Uint8Array }): void {
+function checkServerDhParams(ske: { readonly dhP: Uint8Array; readonly dhG: Uint8Array; readonly dhYs: Uint8Array }, minDhBits: number): void {
   const bits = bitLength(ske.dhP);
-  if (bits < MIN_DHE_BITS) throw new TlsError('insufficient_security', `server DH prime has ${bits} bits; at least ${MIN_DHE_BITS} are required`);
+  if (bits < minDhBits) {
+    throw new TlsError('insufficient_security', `DH parameter size ${bits} is less than ${minDhBits}`, { code: 'ERR_TLS_DH_PARAM_SIZE' });
+  }
   if ((ske.dhP[ske.dhP.length - 1]! & 1) === 0) throw new TlsError('illegal_parameter', 'server DH prime is even');
   if (!dhPublicInRange(ske.dhG, ske.dhP)) throw new TlsError('illegal_parameter', 'server DH generator is out of range');
   if (!dhPublicInRange(ske.dhYs, ske.dhP)) throw new TlsError('illegal_parameter', 'server DH public value is out of range');

@@ -183,7 +183,9 @@ export class ExpectCertificateOrCertificateRequest implements State {
       if (request.certificateRequestContext.length !== 0) throw new TlsError('illegal_parameter', 'CertificateRequest context must be empty in the handshake');
       const sigalgs = findExtension(request.extensions, ExtensionType.signature_algorithms);
       if (!sigalgs) throw new TlsError('missing_extension', 'CertificateRequest has no signature_algorithms');
-      return new ExpectServerCertificate(this.c, decodeSignatureAlgorithms(sigalgs.data));
+      const accepted = decodeSignatureAlgorithms(sigalgs.data);
+      cx.info.peerSignatureSchemes = accepted;
+      return new ExpectServerCertificate(this.c, accepted);
     }
     return new ExpectServerCertificate(this.c, undefined).handle(cx, input);
   }

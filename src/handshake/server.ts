@@ -20,7 +20,7 @@ import { decodeServerState, openTicket, type ServerSessionState } from './resump
 import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
 import { isEcdheGroup } from './client.js';
-import { ffdheGroups } from '../keys/ffdhe.js';
+import { bitLength, type DhParams, ffdheGroups } from '../keys/ffdhe.js';
 import type { Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
@@ -58,8 +58,10 @@ export interface ServerChoice {
   readonly suite: CipherSuite;
   /** Undefined for the PSK suites that send no Certificate (RFC 4279 Section 2). */
   readonly certified: CertifiedKey | undefined;
-  /** For ECDHE suites. */
+  /** For ECDHE suites, and DHE suites with an RFC 7919 group. */
   readonly group: number | undefined;
+  /** For DHE suites: the prime and generator sent in ServerKeyExchange. */
+  readonly dh?: DhParams;
   /** The scheme that signs ServerKeyExchange (ECDHE suites). */
   readonly signatureScheme: number | undefined;
 }
@@ -155,9 +157,12 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     : ecGroups.find((g) => offer.groups!.includes(g));
   // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it);
   // a client listing any code point of the FFDHE range (256-511), even ones we do not know, gets
-  // no DHE suite unless it names one of ours.
+  // no DHE suite unless it names one of ours. A server given its own group (dhParams) uses it
+  // whatever the client lists, as OpenSSL does with node's dhparam.
   const listsFfdhe = offer.groups?.some((g) => g >= 0x0100 && g <= 0x01ff) ?? false;
-  const dhGroup = listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group))?.group : ffdheGroups[0]!.group;
+  const named = config.dhParams !== undefined ? undefined : listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group)) : ffdheGroups[0];
+  const dh: DhParams | undefined = config.dhParams ?? named;
+  const dhGroup = named?.group;
   let dheWithoutGroup = false;
   for (const id of order) {
     const suite = suiteById(id);
@@ -167,19 +172,20 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     const ecdhe = suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk';
     const dhe = suite.kx === 'dhe' || suite.kx === 'dhe_psk';
     const group = ecdhe ? ecGroup : dhe ? dhGroup : undefined;
-    if ((ecdhe || dhe) && group === undefined) {
+    if ((ecdhe && group === undefined) || (dhe && dh === undefined)) {
       dheWithoutGroup ||= dhe;
       continue;
     }
+    const dheParams = dhe ? { dh } : {};
     // RFC 4279 Section 2: the pre-shared key authenticates; no certificate is sent.
-    if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined };
+    if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined, ...dheParams };
     for (const certified of config.certificates) {
       if (!certificateServes(suite, certified.key)) continue;
       if (suite.kx === 'rsa' || suite.kx === 'rsa_psk') return { suite, certified, group: undefined, signatureScheme: undefined };
       const scheme = version < TLS12
         ? legacySignatureScheme(certified.key)
         : chooseSignatureScheme12(config.signatureSchemes12, offer.signatureSchemes, certified.key);
-      if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
+      if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme, ...dheParams };
     }
   }
   // RFC 7919 Section 4: with no other suite, a DHE suite refused for want of a common FFDHE group is
@@ -245,6 +251,7 @@ export class ExpectClientHello implements State {
     const { message: hello, frame } = decodeExpected(cx, input, HandshakeType.client_hello);
     const version = negotiateVersion(this.config, hello);
     const offer = readOffer(hello);
+    cx.info.peerSignatureSchemes = offer.signatureSchemes;
     cx.info.serverName = offer.serverName;
     if (this.config.ask.certificate) {
       // The caller chooses the certificates (an SNICallback that answers later).
@@ -357,8 +364,10 @@ function sendServerHello12(
     version,
     clientRandom: hello.random,
     serverRandom,
-    // RFC 5246 Section 7.4.1.3: resuming echoes the client's session ID; a full handshake names a new one.
-    sessionId: resumable ? hello.legacySessionId : cx.provider.random(32),
+    // RFC 5246 Section 7.4.1.3: resuming echoes the client's session ID; a full handshake names a new
+    // one, or none when a ticket will carry the session (RFC 5077 Section 3.4, as OpenSSL): the
+    // session then lives in the ticket alone, and the session cache holds nothing for it.
+    sessionId: resumable ? hello.legacySessionId : ticketPromised ? new Uint8Array(0) : cx.provider.random(32),
     suite,
     extendedMasterSecret: ems,
     encryptThenMac: etm,
@@ -375,6 +384,7 @@ function sendServerHello12(
   cx.info.cipherSuite = suite;
   cx.info.extendedMasterSecret = ems;
   cx.info.group = choice?.group;
+  cx.info.dhBits = choice?.dh ? bitLength(choice.dh.p) : undefined;
 
   cx.sendHandshake({
     type: HandshakeType.server_hello,
@@ -408,7 +418,9 @@ function storedSession(config: ServerConfig, hello: ClientHello): ServerSessionS
 function sessionThatFits(
   cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number, state: ServerSessionState | undefined,
 ): ServerSessionState | undefined {
-  if (!state || hello.legacySessionId.length === 0) return undefined;
+  // RFC 5077 Section 3.4: a ticket resumes even with an empty session ID (the client then learns of
+  // the resumption from our ChangeCipherSpec), as OpenSSL resumes it.
+  if (!state) return undefined;
   const now = config.now().getTime();
   const suite = suiteById(state.cipherSuite);
   const fitsButEms =

@@ -7,7 +7,7 @@ import { TlsError } from '../errors.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, signatureSchemeName } from '../wire/enums.js';
 import { encodeServerDhParams, encodeServerEcdhParams } from '../wire/messages.js';
-import { dhPreMasterSecret, dhPublicInRange, ffdheGroup } from '../keys/ffdhe.js';
+import { dhPreMasterSecret, dhPublicInRange } from '../keys/ffdhe.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeServerState, sealTicket, type ServerSessionState } from './resumption.js';
 import { AwaitAnswer, awaitSignature } from './requests.js';
@@ -57,11 +57,11 @@ export function sendServerFlight12(
   let share: KeyShare | undefined;
   const kx = hs.suite.kx;
   if (kx === 'psk' || kx === 'ecdhe_psk' || kx === 'dhe_psk' || kx === 'rsa_psk') {
-    share = sendPskServerKeyExchange(cx, config, kx, choice.group);
+    share = sendPskServerKeyExchange(cx, config, kx, choice);
   } else if (kx === 'ecdhe' || kx === 'dhe') {
     // RFC 8422 Section 5.4: ServerECDHParams; RFC 5246 Section 7.4.3: ServerDHParams (p, g, Ys) of an
-    // RFC 7919 group. Either is signed together with both randoms.
-    const dh = kx === 'dhe' ? ffdheGroup(choice.group!)! : undefined;
+    // RFC 7919 group or the server's own. Either is signed together with both randoms.
+    const dh = kx === 'dhe' ? choice.dh! : undefined;
     share = dh ? cx.provider.generateDhKeyShare(dh.p, dh.g) : cx.provider.generateKeyShare(choice.group!);
     const params = dh ? encodeServerDhParams(dh.p, dh.g, share.publicKey) : encodeServerEcdhParams(share.group, share.publicKey);
     const key = choice.certified!.key;
@@ -119,17 +119,17 @@ function finishServerFlight12(
  * the (EC)DH parameters, unsigned. PSK and RSA-PSK send it only when there is a hint.
  */
 function sendPskServerKeyExchange(
-  cx: HandshakeContext, config: ServerConfig, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', group: number | undefined,
+  cx: HandshakeContext, config: ServerConfig, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', choice: ServerChoice,
 ): KeyShare | undefined {
   const identityHint = config.pskIdentityHint ?? new Uint8Array(0);
   if (kx === 'ecdhe_psk') {
-    const share = cx.provider.generateKeyShare(group!);
+    const share = cx.provider.generateKeyShare(choice.group!);
     const params = encodeServerEcdhParams(share.group, share.publicKey);
     cx.sendHandshake({ type: HandshakeType.server_key_exchange, kx, identityHint, namedGroup: share.group, publicKey: share.publicKey, params });
     return share;
   }
   if (kx === 'dhe_psk') {
-    const dh = ffdheGroup(group!)!;
+    const dh = choice.dh!;
     const share = cx.provider.generateDhKeyShare(dh.p, dh.g);
     const params = encodeServerDhParams(dh.p, dh.g, share.publicKey);
     cx.sendHandshake({ type: HandshakeType.server_key_exchange, kx, identityHint, dhP: dh.p, dhG: dh.g, dhYs: share.publicKey, params });
@@ -209,7 +209,7 @@ export class ExpectClientKeyExchange implements State {
       preMasterSecret = this.pskPreMasterSecret(cx, kx, cke.pskIdentity!, cke.exchangeKeys);
     } else if (kx === 'dhe') {
       // RFC 7919 Section 5.1: the client's value must lie in 2..p-2; RFC 5246 Section 8.1.2: Z without leading zeros.
-      if (!dhPublicInRange(cke.exchangeKeys, ffdheGroup(this.s.choice.group!)!.p)) {
+      if (!dhPublicInRange(cke.exchangeKeys, this.s.choice.dh!.p)) {
         throw new TlsError('illegal_parameter', 'client DH public value is out of range');
       }
       preMasterSecret = dhPreMasterSecret(this.s.share!.agree(cke.exchangeKeys));
@@ -261,7 +261,7 @@ function pskOtherSecret(
       return new Uint8Array(keyLength);
     case 'dhe_psk':
       // RFC 7919 Section 5.1 as for DHE: the client's value must lie in 2..p-2.
-      if (!dhPublicInRange(exchangeKeys, ffdheGroup(s.choice.group!)!.p)) {
+      if (!dhPublicInRange(exchangeKeys, s.choice.dh!.p)) {
         throw new TlsError('illegal_parameter', 'client DH public value is out of range');
       }
       return dhPreMasterSecret(s.share!.agree(exchangeKeys));
@@ -384,7 +384,7 @@ export class ExpectFinished implements State {
     if (!this.k.resumed) {
       const state = serverState12(cx, config, hs, masterSecret);
       // RFC 5246 Section 7.4.1.2: the session ID names this session for later resumption.
-      config.sessionStore.set(hs.sessionId, encodeServerState(state), config.sessionTimeout);
+      if (hs.sessionId.length > 0) config.sessionStore.set(hs.sessionId, encodeServerState(state), config.sessionTimeout);
       if (this.k.ticketPromised) {
         // RFC 5077 Section 3.3: the ticket comes after the client's Finished, before our ChangeCipherSpec.
         cx.sendHandshake({

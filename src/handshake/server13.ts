@@ -130,7 +130,7 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
       break;
     }
   }
-  if (!chosen && !externalFits) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+  if (!chosen && !externalFits) throw noCertificateForClient(config);
 
   // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
   let alpn: string | undefined;
@@ -316,7 +316,7 @@ function sendServerFlight13(
   share: KeyShareEntry | undefined, helloRetried: boolean, psk: AcceptedPsk | undefined,
 ): State {
   // Without a PSK the server authenticates with a certificate, which it must have.
-  if (!psk && !selection.certified) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+  if (!psk && !selection.certified) throw noCertificateForClient(config);
   const certified = !psk && offer.ocsp ? selection.certified : undefined;
   if (certified && config.ask.ocsp) {
     const request = { kind: 'ocsp', chain: certified.chain } as const;
@@ -587,7 +587,11 @@ export class ExpectClientFinished implements State {
     cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
-    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);
+    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) {
+      // RFC 8446 Section 4.6.1: each ticket its own nonce, so each derives its own PSK.
+      const count = hs.resumed ? 1 : config.ticketsPerHandshake;
+      for (let i = 0; i < count; i++) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, i);
+    }
     return new Traffic13('server', hs, app, resumptionMasterSecret, undefined);
   }
 }
@@ -621,4 +625,10 @@ export function sendNewSessionTicket(cx: HandshakeContext, config: ServerConfig,
     // RFC 8446 Section 4.6.1: early_data says how much 0-RTT data the ticket allows.
     extensions: config.maxEarlyData > 0 ? [{ type: ExtensionType.early_data, data: encodeEarlyData(config.maxEarlyData) }] : [],
   });
+}
+
+/** No certificate of ours can sign with a scheme the client accepts (with certificates: OpenSSL's "no shared signature algorithms"). */
+function noCertificateForClient(config: ServerConfig): TlsError {
+  return new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts',
+    config.certificates.length > 0 ? { code: 'ERR_TLS_NO_SHARED_SIGNATURE_ALGORITHMS' } : {});
 }

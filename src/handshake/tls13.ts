@@ -4,7 +4,7 @@
 import { hashLength, type HashAlgorithm, type KeyAlgorithm, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import {
-  deriveSecret, earlySecret, finishedVerifyData, handshakeSecret, masterSecret, trafficKeys,
+  deriveSecret, earlySecret, emptyHash, finishedVerifyData, handshakeSecret, masterSecret, trafficKeys,
 } from '../keys/tls13.js';
 import { aead13Protection, type RecordProtection } from '../record/protection.js';
 import type { CipherSuite } from '../suites.js';
@@ -133,7 +133,7 @@ export function pskBinder(
   cx: HandshakeContext, hash: HashAlgorithm, psk: Uint8Array, truncatedTranscriptHash: Uint8Array, label: 'res binder' | 'ext binder' = 'res binder',
 ): Uint8Array {
   const early = earlySecret(cx.provider, hash, psk);
-  const binderKey = deriveSecret(cx.provider, hash, early, label, cx.provider.hash(hash, new Uint8Array(0)));
+  const binderKey = deriveSecret(cx.provider, hash, early, label, emptyHash(cx.provider, hash));
   return finishedVerifyData(cx.provider, hash, binderKey, truncatedTranscriptHash);
 }
 

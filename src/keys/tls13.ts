@@ -54,12 +54,37 @@ function ascii(text: string): Uint8Array {
 export function hkdfExpandLabel(
   provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array, label: string, context: Uint8Array, length: number,
 ): Uint8Array {
-  const info = new Writer(64)
-    .u16(length)
-    .vector(1, ascii(`tls13 ${label}`))
-    .vector(1, context)
-    .finish();
-  return hkdfExpand(provider, hash, secret, info, length);
+  const fullLabel = labelBytes(label);
+  if (context.length > 255) throw new RangeError(`HKDF-Expand-Label context of ${context.length} bytes does not fit its length prefix`);
+  if (length > hashLength[hash]) {
+    const info = new Writer(64).u16(length).vector(1, fullLabel).vector(1, context).finish();
+    return hkdfExpand(provider, hash, secret, info, length);
+  }
+  // Every label of the handshake asks for at most Hash.length bytes: one block of HKDF-Expand,
+  // T(1) = HMAC(secret, HkdfLabel || 0x01), built in one array.
+  const input = new Uint8Array(2 + 1 + fullLabel.length + 1 + context.length + 1);
+  input[0] = length >>> 8;
+  input[1] = length & 0xff;
+  input[2] = fullLabel.length;
+  input.set(fullLabel, 3);
+  input[3 + fullLabel.length] = context.length;
+  input.set(context, 4 + fullLabel.length);
+  input[input.length - 1] = 1;
+  const block = provider.hmac(hash, secret, input);
+  return length === block.length ? block : block.slice(0, length);
+}
+
+/** "tls13 " + label as bytes, made once per label (the handshake uses a dozen, again and again). */
+const labels = new Map<string, Uint8Array>();
+function labelBytes(label: string): Uint8Array {
+  let bytes = labels.get(label);
+  if (bytes === undefined) {
+    bytes = ascii(`tls13 ${label}`);
+    if (bytes.length > 255) throw new RangeError(`HKDF-Expand-Label label is longer than 255 bytes: ${label}`);
+    // Exporter labels come from applications: keep the table small.
+    if (labels.size < 64) labels.set(label, bytes);
+  }
+  return bytes;
 }
 
 /**
@@ -73,8 +98,12 @@ export function deriveSecret(provider: CryptoProvider, hash: HashAlgorithm, secr
 
 /** Transcript-Hash of no messages: Hash(""), the context of "derived" and of external PSK binders' "ext binder"/"res binder". */
 export function emptyHash(provider: CryptoProvider, hash: HashAlgorithm): Uint8Array {
-  return provider.hash(hash, new Uint8Array(0));
+  // A constant of the hash: computed once per provider (callers only read it).
+  let known = emptyHashes.get(provider);
+  if (known === undefined) emptyHashes.set(provider, (known = {}));
+  return (known[hash] ??= provider.hash(hash, new Uint8Array(0)));
 }
+const emptyHashes = new WeakMap<CryptoProvider, Partial<Record<HashAlgorithm, Uint8Array>>>();
 
 /** RFC 8446 Section 7.1: Early Secret = HKDF-Extract(0, PSK), with PSK = 0 when there is none. */
 export function earlySecret(provider: CryptoProvider, hash: HashAlgorithm, psk?: Uint8Array): Uint8Array {

@@ -14,7 +14,7 @@ import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type Name
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import { cipherSuites, suiteById, suiteByName } from '../suites.js';
-import { bitLength } from '../keys/ffdhe.js';
+import { bitLength, MIN_SERVER_DH_BITS, type DhParams } from '../keys/ffdhe.js';
 import { DerReader } from '../x509/der.js';
 import {
   OPENSSL_DEFAULT_CIPHERSUITES, expandCipherString, parseCipherSuites, type CipherList,
@@ -29,6 +29,7 @@ import { invalidArgType, invalidArgValue, outOfRange, validateBinary, validateKe
 import { parseCrls } from '../x509/crl.js';
 import type { ClientPskCallback, ServerPskCallback } from './psk.js';
 import { readPkcs12 } from './pkcs12.js';
+import { parseSigalgs } from './sigalgs.js';
 
 /** Bytes as node:tls accepts them. */
 export type BinaryLike = string | Uint8Array;
@@ -51,12 +52,20 @@ export interface TlsOptions {
   key?: BinaryLike | KeySigner | webcrypto.CryptoKey | readonly (BinaryLike | KeySigner | webcrypto.CryptoKey | { pem: BinaryLike; passphrase?: string })[];
   passphrase?: string;
   /**
+   * Server: 'auto' (an RFC 7919 group, negotiated) or PEM DH parameters (that group, as OpenSSL uses
+   * it) to allow DHE suites; without it, as in node, none is used.
+   */
+  dhparam?: BinaryLike;
+  /**
+   * The signature algorithms we offer and accept, by OpenSSL's names ('RSA-PSS+SHA256:ECDSA+SHA256',
+   * or 'rsa_pss_rsae_sha256:ed25519'), in order of preference (node:tls sigalgs).
+   */
+  sigalgs?: string;
+  /**
    * PKCS#12 (.pfx/.p12) files: one, or an array of files or { buf, passphrase } (each opened
    * with its own passphrase or `passphrase`). The key and its certificate serve as another
    * cert/key pair; the file's other certificates complete the chain and are trusted, as in node.
    */
-  /** Server: 'auto' or PEM DH parameters to allow DHE suites (without it, as in node, none is used). */
-  dhparam?: BinaryLike;
   pfx?: BinaryLike | readonly (BinaryLike | { buf: BinaryLike; passphrase?: string })[];
   rejectUnauthorized?: boolean;
   requestCert?: boolean;
@@ -612,13 +621,15 @@ function commonConfig(options: TlsOptions) {
   if (selection.tls13Only && range.minVersion < ProtocolVersion['TLSv1.3'] && range.maxVersion >= ProtocolVersion['TLSv1.3']) {
     range.minVersion = ProtocolVersion['TLSv1.3'];
   }
-  checkDhparam(options.dhparam);
+  const dhParams = readDhparam(options.dhparam);
   const pfx = loadPfx(options, provider);
   const certificates = loadCertifiedKeys(options, provider, pfx);
   checkKeyStrength(certificates, selection.securityLevel);
   return {
     provider,
     ...range,
+    // Read (and checked) with the rest of the context, as node does; only a server uses it.
+    dhParams,
     cipherSuites: selection.cipherSuites,
     groups: parseCurveList(options.ecdhCurve ?? DEFAULT_ECDH_CURVE),
     alpnProtocols: parseAlpnProtocols(options.ALPNProtocols),
@@ -631,6 +642,8 @@ function commonConfig(options: TlsOptions) {
     requestOcsp: options.requestOCSP ?? false,
     requireOcsp: options.requireOCSP ?? false,
     certificateProfile: options.certificateProfile ?? 'node',
+    // node's sigalgs: what we offer and accept, and what a server's CertificateRequest names.
+    ...(options.sigalgs ? { signatureSchemes: parseSigalgs(options.sigalgs) } : {}),
     commonNameFallback: options.commonNameFallback ?? false,
     ...(options.crl !== undefined ? { crls: parseCrls(asArray(options.crl).map((c) => (typeof c === 'string' ? c : new Uint8Array(c as Uint8Array)))) } : {}),
   };
@@ -673,23 +686,24 @@ export function isAnsweredAtOnce(callback: unknown): boolean {
 
 /**
  * node's dhparam: DHE only when it is given ('auto', or PEM DH parameters), as node's OpenSSL
- * has no DH group otherwise; the server then uses the RFC 7919 groups (ffdhe2048, or one the
- * client names), not the PEM's own prime. A PEM prime below 1024 bits is refused and one below
- * 2048 warned about, with node's messages.
+ * has no DH group otherwise. With 'auto' the server negotiates an RFC 7919 group (ffdhe2048, or
+ * one the client names); with PEM parameters it uses their prime and generator, as OpenSSL does.
+ * A prime below 1024 bits is refused and one below 2048 warned about, with node's messages.
  */
-function checkDhparam(dhparam: TlsOptions['dhparam']): void {
-  if (dhparam === undefined || dhparam === null || dhparam === 'auto') return;
+function readDhparam(dhparam: TlsOptions['dhparam']): DhParams | undefined {
+  if (dhparam === undefined || dhparam === null || dhparam === 'auto') return undefined;
   const block = pemDecode(asText(dhparam)).find((b) => b.label === 'DH PARAMETERS');
-  if (!block) return; // node ignores what it cannot read as DH parameters
-  const p = DerReader.readAll(block.der, 'DHParameter', (r) => {
+  if (!block) return undefined; // node ignores what it cannot read as DH parameters
+  const params = DerReader.readAll(block.der, 'DHParameter', (r) => {
     const seq = r.sequence('DHParameter');
-    const prime = seq.integer('prime');
-    seq.integer('base');
-    return prime;
+    const p = seq.integer('prime');
+    const g = seq.integer('base');
+    return { p, g };
   });
-  const bits = bitLength(p);
-  if (bits < 1024) throw codedError('ERR_INVALID_ARG_VALUE', 'DH parameter is less than 1024 bits', 'TypeError');
+  const bits = bitLength(params.p);
+  if (bits < MIN_SERVER_DH_BITS) throw codedError('ERR_INVALID_ARG_VALUE', 'DH parameter is less than 1024 bits', 'TypeError');
   if (bits < 2048) process.emitWarning('DH parameter is less than 2048 bits', 'SecurityWarning');
+  return params;
 }
 
 function serverOnly(options: TlsOptions) {
@@ -736,6 +750,8 @@ export class SecureContext {
   readonly options: Readonly<TlsOptions>;
   readonly clientConfig: ClientConfig;
   #serverConfig: ServerConfig | undefined;
+  /** The dhparam group, which only a server uses. */
+  readonly #dhParams: DhParams | undefined;
 
   readonly #shared: { readonly ticketKeyRing?: TicketKeyRing };
 
@@ -743,7 +759,9 @@ export class SecureContext {
   constructor(options: TlsOptions = {}, shared: { readonly ticketKeyRing?: TicketKeyRing } = {}) {
     validateContextOptions(options);
     this.options = { ...options };
-    this.clientConfig = clientConfig(commonConfig(options));
+    const common = commonConfig(options);
+    this.clientConfig = clientConfig(common);
+    this.#dhParams = common.dhParams;
     this.#shared = shared;
   }
 
@@ -759,7 +777,7 @@ export class SecureContext {
 
   get serverConfig(): ServerConfig {
     // Built once per context: its ticket keys and session cache are shared by its connections.
-    this.#serverConfig ??= serverConfig({ ...this.clientConfig, ...serverOnly(this.options), ...this.#shared });
+    this.#serverConfig ??= serverConfig({ ...this.clientConfig, dhParams: this.#dhParams, ...serverOnly(this.options), ...this.#shared });
     return this.#serverConfig;
   }
 }

@@ -14,8 +14,10 @@ import { decodeClientSession, encodeClientSession, type SessionStore } from '../
 import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
-import { NamedGroup } from '../wire/enums.js';
+import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
 import { bytesEqual } from '../wire/bytes.js';
+import { nodeSigalgName } from './sigalgs.js';
+import { MIN_SERVER_DH_BITS } from '../keys/ffdhe.js';
 import { externalKeyOf } from './signer.js';
 import type { AnswerTo, Request } from '../handshake/requests.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
@@ -37,6 +39,11 @@ const OWNED = { owned: true } as const;
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
+  /**
+   * Client: the smallest DH prime, in bits, a TLS 1.2 DHE server may use (node:tls minDHSize);
+   * 2048 unless given, and never less than 1024. A smaller one fails with ERR_TLS_DH_PARAM_SIZE.
+   */
+  minDHSize?: number;
   /** Server: the socket starts paused for the application; the handshake still runs. */
   pauseOnConnect?: boolean;
   /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
@@ -194,6 +201,12 @@ export class TLSSocket extends Duplex {
   #processing = false;
   #eofPushed = false;
   #pausedTransport = false;
+  /** onread: plaintext not yet handed to the callback (the socket paused, or the callback said false). */
+  readonly #onreadQueue: Uint8Array[] = [];
+  /** onread: the callback returned false; resume() hands over the rest. */
+  #onreadHeld = false;
+  /** onread: the peer's close came while plaintext was still queued; the end follows it. */
+  #eofPending = false;
   /** Our writable side finished: end the transport once the last output is written. */
   #endTransport = false;
   #session: Buffer | undefined;
@@ -278,6 +291,8 @@ export class TLSSocket extends Duplex {
         ...serverSocketOptions(options),
         // As node's servers: a connection resumed from a ticket keeps that ticket, unless asked.
         ticketOnResumption: options.ticketOnResumption ?? context.options.ticketOnResumption ?? false,
+        // As node's OpenSSL: two TLS 1.3 tickets after a full handshake.
+        ticketsPerHandshake: 2,
         sessionStore,
         ...(sniAtOnce ? { certificatesFor: certificatesFor(this.#sniCallback!, (ctx) => (this.#sniContext = ctx)) } : {}),
         ...(ask.certificate || ask.session || ask.ocsp ? { ask: { ...base.ask, ...ask } } : {}),
@@ -299,6 +314,8 @@ export class TLSSocket extends Duplex {
         keyLog: undefined,
         rejectUnauthorized: options.rejectUnauthorized === true,
         ...(pskCallback ? { pskForHint: clientPskForHint(pskCallback as ClientPskCallback, this) } : {}),
+        // node's minDHSize (1024 by default); typetls takes 2048 unless told, and never less than 1024.
+        ...(typeof options.minDHSize === 'number' ? { minDhBits: Math.max(MIN_SERVER_DH_BITS, options.minDHSize) } : {}),
       };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
@@ -383,16 +400,43 @@ export class TLSSocket extends Duplex {
     this.once('close', () => signal.removeEventListener('abort', abort));
   }
 
-  /** onread: the plaintext copied into the program's buffer, as much as it holds at a time. */
+  /**
+   * onread: the plaintext copied into the program's buffer, as much as it holds at a time, while
+   * the socket is not paused and the callback has not returned false (net.Socket's contract); what
+   * is left waits, with the transport paused, for resume().
+   */
   #deliverToOnread(data: Uint8Array): void {
+    this.#onreadQueue.push(data);
+    this.#drainOnread();
+  }
+
+  #drainOnread(): void {
     const { buffer, callback } = this.#onread!;
-    for (let offset = 0; offset < data.length; ) {
+    const queue = this.#onreadQueue;
+    while (queue.length > 0 && !this.#onreadHeld && !this.isPaused() && !this.destroyed) {
+      const data = queue[0]!;
       const target = typeof buffer === 'function' ? buffer() : buffer;
-      const n = Math.min(target.length, data.length - offset);
-      target.set(data.subarray(offset, offset + n), 0);
-      offset += n;
-      if (callback.call(this, n, target) === false) this.#pauseTransport();
+      const n = Math.min(target.length, data.length);
+      target.set(data.subarray(0, n), 0);
+      if (n === data.length) queue.shift();
+      else queue[0] = data.subarray(n);
+      if (callback.call(this, n, target) === false) this.#onreadHeld = true;
     }
+    if (queue.length > 0 || this.#onreadHeld || this.isPaused()) {
+      this.#pauseTransport();
+    } else {
+      if (this.#eofPending) this.#pushEof();
+      this._read();
+    }
+  }
+
+  override resume(): this {
+    super.resume();
+    if (this.#onread) {
+      this.#onreadHeld = false;
+      this.#drainOnread();
+    }
+    return this;
   }
 
   /**
@@ -711,7 +755,13 @@ export class TLSSocket extends Duplex {
 
   #pushEof(): void {
     if (this.#eofPushed) return;
+    if (this.#onread && this.#onreadQueue.length > 0) {
+      this.#eofPending = true;
+      return;
+    }
     this.#eofPushed = true;
+    // net.Socket's onread asks for a buffer for every read, the one that finds the end too.
+    if (typeof this.#onread?.buffer === 'function') this.#onread.buffer();
     this.push(null);
     // As net.Socket does at EOF: with nothing left unread, 'end' comes even if nobody reads,
     // so a socket that only writes still sees its peer's close.
@@ -740,7 +790,7 @@ export class TLSSocket extends Duplex {
       this.destroy(disconnectedError(this.#isServer ? 'server' : 'client', this.#connectOptions));
       return;
     }
-    if (!this.#eofPushed) this.destroy();
+    if (!this.#eofPushed && !this.#eofPending) this.destroy();
   }
 
   // --- stream.Duplex -----------------------------------------------------------------------
@@ -880,7 +930,8 @@ export class TLSSocket extends Duplex {
 
   getEphemeralKeyInfo(): { type: string; name?: string; size: number } | Record<string, never> | null {
     // node:tls answers only on the client; typetls answers on both sides (the server's page names its group).
-    const g = this.#conn.info.group;
+    const { group: g, dhBits } = this.#conn.info;
+    if (g === undefined && dhBits !== undefined) return { type: 'DH', size: dhBits };
     return (g !== undefined && groupInfo[g]) || {};
   }
 
@@ -1042,6 +1093,23 @@ export class TLSSocket extends Duplex {
 
   getSession(): Buffer | undefined {
     return this.#session;
+  }
+
+  /**
+   * The signature schemes both sides accept, by OpenSSL's names ('RSA-PSS+SHA256', 'ECDSA+SHA256',
+   * 'Ed25519+UNDEF', ...), in the server's order: a server's own schemes that the ClientHello
+   * offered, or on a client those of the server's CertificateRequest that we offer (empty when
+   * the server asked for no certificate).
+   */
+  getSharedSigalgs(): string[] {
+    const info = this.#conn.info;
+    const peer = info.peerSignatureSchemes;
+    if (peer === undefined) return [];
+    const config = this.#config;
+    const shared = this.#isServer
+      ? (info.version === ProtocolVersion['TLSv1.3'] ? config.signatureSchemes : (config as ServerConfig).signatureSchemes12).filter((s) => peer.includes(s))
+      : peer.filter((s) => config.signatureSchemes.includes(s));
+    return shared.map(nodeSigalgName).filter((name): name is string => name !== undefined);
   }
 
   getFinished(): Buffer | undefined {

@@ -65,7 +65,12 @@ Object.defineProperties(tlsModule, {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function callableClass<C extends new (...args: any[]) => object>(Class: C): C & ((...args: ConstructorParameters<C>) => InstanceType<C>) {
   const Callable = function (this: unknown, ...args: unknown[]): object {
-    return Reflect.construct(Class, args, new.target ?? Callable);
+    // `new Callable()` and a plain call construct with the class itself as new.target: V8 then
+    // gives every instance the class's own hidden class. With Callable as new.target (a function
+    // whose prototype was set by hand) each instance got a hidden class of its own, so that every
+    // property access on a socket (ours and the stream code's) went megamorphic and a TLSSocket
+    // cost ten times as much to make. A subclass's new.target is kept.
+    return Reflect.construct(Class, args, new.target === undefined || new.target === Callable ? Class : new.target);
   };
   Object.defineProperty(Callable, 'name', { value: Class.name });
   Object.defineProperty(Callable, 'length', { value: Class.length });

@@ -203,6 +203,12 @@ class StreamSocket implements TlsSocket {
   private failedTransportClosed: Promise<void> | undefined;
 
   constructor(private readonly conn: Connection, transport: ByteTransport) {
+    // STARTTLS: the plaintext part of the protocol must have let go of the streams (releaseLock()).
+    for (const [name, stream] of [['readable', transport.readable], ['writable', transport.writable]] as const) {
+      if (stream.locked) {
+        throw new TlsError('api_misuse', `the transport's ${name} is locked: release the reader or writer used before TLS (releaseLock()) first`, { code: 'ERR_INVALID_STATE' });
+      }
+    }
     this.transportWriter = transport.writable.getWriter();
     this.transportReader = transport.readable.getReader();
     this.readable = new ReadableStream<Uint8Array>(

@@ -1,3 +1,6 @@
+/** The largest length a prefix of 1, 2 or 3 bytes holds (a table: `2 ** n` is a call to pow). */
+const PREFIX_MAX = [0, 0xff, 0xffff, 0xffffff] as const;
+
 /**
  * A growable byte buffer. Length prefixes are written in one pass: reserve the
  * prefix with `prefixed(size, body)` (or `lengthPrefix(size)` → `end()`), write
@@ -68,7 +71,7 @@ export class Writer {
     this.len += size;
     return () => {
       const n = this.len - at - size;
-      const max = 2 ** (8 * size) - 1;
+      const max = PREFIX_MAX[size]!;
       if (n > max) throw new RangeError(`vector of ${n} bytes does not fit a ${size}-byte length prefix`);
       for (let i = 0; i < size; i++) this.buf[at + i] = (n >>> (8 * (size - 1 - i))) & 0xff;
     };

@@ -53,7 +53,7 @@ export interface PostgresServer {
    * Waits until the log from offset `from` on matches `pattern` (the server may log a connection after the
    * client has gone on); resolves with that part of the log.
    */
-  waitForLog(pattern: RegExp, from?: number, timeoutMs?: number): Promise<string>;
+  waitForLog(pattern: RegExp, from?: number, timeoutMs?: number): Promise<string>; // timeoutMs: 30 s
   /** Stops the server by its PID (fast shutdown) and removes its directory. */
   stop(): Promise<void>;
 }
@@ -125,7 +125,7 @@ async function launch(
     port,
     user,
     log,
-    waitForLog: async (pattern, from = 0, timeoutMs = 10_000) => {
+    waitForLog: async (pattern, from = 0, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const text = log().slice(from);

@@ -9,7 +9,10 @@
 //   client certificate only: SSLRequest, TLS on the same socket, startup, SELECT 1, TLS 1.3 and 1.2; the
 //   Worker's answer and PostgreSQL's log of the connection (protocol, cipher, the certificate's identity)
 //   must agree. Without a client certificate PostgreSQL refuses the role, and with a CA that did not issue
-//   the server's certificate the Worker refuses the server; each side says so.
+//   the server's certificate the Worker refuses the server; each side says so;
+// - test/workerd/server-worker.js, the server side: the Worker takes a WebSocket and runs typetls's accept()
+//   inside it, with a client certificate required; node:tls (OpenSSL) connects through the WebSocket, TLS
+//   1.3 and 1.2, and the two ends agree on the protocol, the suite and each other's certificates.
 //
 // Everything started here is stopped by its PID, and every temporary directory removed. A missing program
 // fails the test with what `.ci/run` should have installed.
@@ -20,15 +23,18 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { once } from 'node:events';
+import { connect as tlsConnect } from 'node:tls';
 import * as esbuild from 'esbuild';
+import { WebSocket, createWebSocketStream } from 'ws';
 
 import { makeTestPki, type TestPki } from '../certs/make.js';
 import { startOpensslServer, stopAllPeers, stopProcess, tail, waitForExit } from '../interop/peers.js';
 import { suiteByName } from '../../src/suites.js';
-import { startPostgres, type PostgresServer } from './postgres.js';
+import { postgresBinDir, startPostgres, type PostgresServer } from './postgres.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const versions = ['TLSv1.3', 'TLSv1.2'] as const;
@@ -154,13 +160,13 @@ async function ask(workerd: Workerd, name: string, query = '', status = 200): Pr
   return JSON.parse(body) as Record<string, unknown>;
 }
 
-/** Polls `check` until it returns something truthy (for at most 10 s), and returns that. */
+/** Polls `check` until it returns something truthy (for at most 30 s: a busy machine is slow), and returns that. */
 async function until<T>(check: () => T | false): Promise<T> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const value = check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`not reached within 10 s: ${check.toString()}`);
+    if (Date.now() > deadline) throw new Error(`not reached within 30 s: ${check.toString()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -173,7 +179,16 @@ let dir: string;
 let workerd: Workerd | undefined;
 let postgres: PostgresServer | undefined;
 
+/** Fails, saying what .ci/run installs, when a program the tests run is not on PATH. */
+function requireOnPath(program: string, debianPackage: string): void {
+  const found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, program)));
+  if (!found) throw new Error(`${program} is not installed (not on PATH); bash .ci/run installs it (Debian package ${debianPackage})`);
+}
+
 before(async () => {
+  requireOnPath('openssl', 'openssl');
+  postgresBinDir(); // throws with the same advice when PostgreSQL's server programs are missing
+  workerdBinary();
   pki = await makeTestPki();
   dir = mkdtempSync(join(tmpdir(), 'typetls-workerd-'));
   // The database's client: an ECDSA P-256 certificate from the test CA whose CN is the role it signs in as.
@@ -185,13 +200,17 @@ before(async () => {
     'x509', '-req', '-in', 'db-client.csr', '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial',
     '-days', '30', '-sha256', '-extfile', 'client.ext', '-out', 'db-client.pem',
   ], { cwd: dir });
-  for (const [name, from] of [['ca.pem', pki.caCert], ['unknown-ca.pem', pki.unknownCaCert], ['client.pem', pki.clientCert], ['client.key', pki.clientKey]] as const) {
+  for (const [name, from] of [
+    ['ca.pem', pki.caCert], ['unknown-ca.pem', pki.unknownCaCert], ['client.pem', pki.clientCert], ['client.key', pki.clientKey],
+    ['server.pem', pki.ecdsaCert], ['server.key', pki.ecdsaKey],
+  ] as const) {
     writeFileSync(join(dir, name), readFileSync(from));
   }
 
   postgres = await startPostgres({ cert: pki.rsaCert, key: pki.rsaKey, ca: pki.caCert }, 'worker');
 
   writeFileSync(join(dir, 'mtls.js'), await bundleWorker('test/workerd/mtls-worker.js'));
+  writeFileSync(join(dir, 'server.js'), await bundleWorker('test/workerd/server-worker.js'));
   writeFileSync(join(dir, 'database.js'), await bundleWorker('examples/worker/index.js'));
   const settings: Record<string, string> = { 'db-host': '127.0.0.1', 'db-port': String(postgres.port), 'db-user': 'worker', 'db-name': 'postgres', 'tls12': 'TLSv1.2' };
   for (const [file, value] of Object.entries(settings)) writeFileSync(join(dir, file), value);
@@ -203,6 +222,7 @@ before(async () => {
   const clientCertificate = { DB_CLIENT_CERT: 'db-client.pem', DB_CLIENT_KEY: 'db-client.key' };
   const workers: WorkerDefinition[] = [
     { name: 'mtls', module: 'mtls.js', bindings: { CA: 'ca.pem', CLIENT_CERT: 'client.pem', CLIENT_KEY: 'client.key' } },
+    { name: 'tlsServer', module: 'server.js', bindings: { CA: 'ca.pem', SERVER_CERT: 'server.pem', SERVER_KEY: 'server.key' } },
     database('database13', clientCertificate),
     database('database12', { ...clientCertificate, DB_TLS_MAX_VERSION: 'tls12' }),
     database('databaseWithoutCertificate', {}),
@@ -234,7 +254,7 @@ describe('a Worker with typetls to openssl s_server -Verify 1 (mutual TLS)', () 
         const report = await until(() => /^Ciphersuite: /m.test(server.stderr()) && server.stderr());
         server.send(Buffer.from('hello from s_server\n'));
         const answer = await answered;
-        await waitForExit(server.child);
+        await waitForExit(server.child, 30_000);
         assert.equal(answer.received, 'hello from s_server\n');
         assert.equal(answer.protocol, version);
         assert.equal(answer.authorized, true);
@@ -247,6 +267,44 @@ describe('a Worker with typetls to openssl s_server -Verify 1 (mutual TLS)', () 
         assert.equal(ianaName(cipher), answer.cipher, `s_server: ${cipher}, the Worker: ${String(answer.cipher)}`);
       } finally {
         await server.stop();
+      }
+    });
+  }
+});
+
+describe('a Worker as a TLS server inside a WebSocket (accept()), node:tls as the client, with a client certificate', () => {
+  for (const version of versions) {
+    test(version, { timeout: 60_000 }, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${workerd!.ports.get('tlsServer')}/`);
+      await once(ws, 'open');
+      const socket = tlsConnect({
+        socket: createWebSocketStream(ws),
+        servername: 'localhost',
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(pki.clientCert),
+        key: readFileSync(pki.clientKey),
+        minVersion: version,
+        maxVersion: version,
+      });
+      try {
+        await once(socket, 'secureConnect');
+        assert.equal(socket.authorized, true, String(socket.authorizationError));
+        socket.write('hello from node:tls\n');
+        let text = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        // The Worker answers, then sends close_notify: node:tls ends the stream.
+        await once(socket, 'end');
+        const answer = JSON.parse(text) as Record<string, unknown>;
+        assert.equal(answer.received, 'hello from node:tls\n');
+        assert.equal(answer.protocol, version);
+        assert.equal(answer.protocol, socket.getProtocol());
+        assert.equal(answer.cipher, socket.getCipher().standardName);
+        assert.equal(answer.authorized, true);
+        assert.equal(answer.clientCertificate, 'Test Client');
+        assert.equal(socket.getPeerCertificate().subject.CN, 'localhost');
+      } finally {
+        socket.destroy();
+        ws.terminate();
       }
     });
   }

@@ -22,7 +22,8 @@
 
 #include <node_api.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
 #include <string.h>
 
 #define TAG_LENGTH 16
@@ -209,31 +210,74 @@ static napi_value open_(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * The digests, fetched from the default provider once per process. OpenSSL 3's one-shot HMAC()
+ * fetches the MAC and the digest by name on every call (a locked lookup that cost more than the
+ * SHA-256 blocks of a handshake HMAC); a fetched EVP_MD is used as it is.
+ */
+static EVP_MD *fetched_digests[5];
+static pthread_once_t digests_once = PTHREAD_ONCE_INIT;
+static void fetch_digests(void) {
+  static const char *const names[5] = {"SHA2-256", "SHA2-384", "SHA2-512", "SHA1", "MD5"};
+  for (int i = 0; i < 5; i++) fetched_digests[i] = EVP_MD_fetch(NULL, names[i], NULL);
+}
+
+static int digest_parts(EVP_MD_CTX *ctx, const EVP_MD *md, const unsigned char *a, size_t a_length,
+                        const unsigned char *b, size_t b_length, unsigned char *out, unsigned int *out_length) {
+  return EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, a_length) == 1 &&
+         EVP_DigestUpdate(ctx, b, b_length) == 1 && EVP_DigestFinal_ex(ctx, out, out_length) == 1;
+}
+
+/* RFC 2104: H((K ^ opad) || H((K ^ ipad) || text)), K hashed first when longer than a block. */
+static int hmac_fetched(const EVP_MD *md, const unsigned char *key, size_t key_length, const unsigned char *data,
+                        size_t data_length, unsigned char *out, unsigned int *out_length) {
+  int block = EVP_MD_get_block_size(md);
+  unsigned char k[128], pad[128], inner[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  int ok = 0;
+  if (block <= 0 || block > (int)sizeof k) return 0;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (ctx == NULL) return 0;
+  size_t k_length = key_length;
+  if (key_length > (size_t)block) {
+    if (!digest_parts(ctx, md, key, key_length, NULL, 0, k, &n)) goto done;
+    k_length = n;
+  } else if (key_length > 0) {
+    memcpy(k, key, key_length);
+  }
+  memset(k + k_length, 0, (size_t)block - k_length);
+  for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
+  if (!digest_parts(ctx, md, pad, (size_t)block, data, data_length, inner, &n)) goto done;
+  for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
+  if (!digest_parts(ctx, md, pad, (size_t)block, inner, n, out, out_length)) goto done;
+  ok = 1;
+done:
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
 static napi_value hmac(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_type(env, "hmac(hash, key, data, out)");
   uint32_t which = 0;
-  if (napi_get_value_uint32(env, argv[0], &which) != napi_ok) return throw_type(env, "hash must be 0 to 4");
-  const EVP_MD *md;
-  switch (which) {
-    case 0: md = EVP_sha256(); break;
-    case 1: md = EVP_sha384(); break;
-    case 2: md = EVP_sha512(); break;
-    case 3: md = EVP_sha1(); break;
-    case 4: md = EVP_md5(); break;
-    default: return throw_type(env, "hash must be 0 to 4");
-  }
+  if (napi_get_value_uint32(env, argv[0], &which) != napi_ok || which > 4) return throw_type(env, "hash must be 0 to 4");
+  pthread_once(&digests_once, fetch_digests);
+  const EVP_MD *md = fetched_digests[which];
   unsigned char *key, *data, *out;
   size_t key_length, data_length, out_length;
   if (!bytes_arg(env, argv[1], &key, &key_length) || !bytes_arg(env, argv[2], &data, &data_length) ||
       !bytes_arg(env, argv[3], &out, &out_length)) return NULL;
   if (md == NULL || out_length != (size_t)EVP_MD_get_size(md) || key_length > 0x7fffffff) {
-    napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    napi_throw_range_error(env, NULL, md == NULL ? "the digest is not available" : "the output must be the digest's length");
     return NULL;
   }
   unsigned int n = 0;
-  if (HMAC(md, key, (int)key_length, data, data_length, out, &n) == NULL || n != out_length) {
+  if (!hmac_fetched(md, key, key_length, data, data_length, out, &n) || n != out_length) {
+    OPENSSL_cleanse(out, out_length);
     napi_throw_error(env, "ERR_TLS_INTERNAL", "HMAC failed in OpenSSL");
   }
   return NULL;
