@@ -75,6 +75,9 @@ export interface ConnectionInfo {
    * signature_algorithms, a client from the server's CertificateRequest (undefined without one).
    */
   readonly peerSignatureSchemes: readonly number[] | undefined;
+  /** The verify_data of the last Finished we sent, and of the peer's (node:tls getFinished()/getPeerFinished()). */
+  readonly finished: Uint8Array | undefined;
+  readonly peerFinished: Uint8Array | undefined;
   readonly alpnProtocol: string | false;
   /** SNI: the name the client asked for. */
   readonly serverName: string | undefined;
@@ -185,6 +188,8 @@ class Engine implements HandshakeContext {
     group: undefined,
     dhBits: undefined,
     peerSignatureSchemes: undefined,
+    finished: undefined,
+    peerFinished: undefined,
     alpnProtocol: false,
     serverName: undefined,
     peerCertificates: [],
@@ -428,6 +433,7 @@ class Engine implements HandshakeContext {
   // --- HandshakeContext ---
 
   sendHandshake(message: HandshakeMessage): void {
+    if (message.type === HandshakeType.finished) this.info.finished = message.verifyData;
     const bytes = encodeHandshake(message, this.version);
     this.transcript.add(bytes);
     traceMessage(this, 'sent', message, bytes);

@@ -367,3 +367,75 @@ test('TLS 1.3: a server sends two tickets after a full handshake, each of which 
   assert.equal((seen['node:tls'] as { tickets: number }).tickets, 2);
   assert.deepEqual(seen['typetls'], seen['node:tls']);
 });
+
+test('getFinished()/getPeerFinished(): each side\'s verify_data, equal across a typetls and a node:tls end, both versions', async () => {
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const serverLib of ['typetls', 'node:tls'] as const) {
+      const accepted = deferred<tls.TLSSocket>();
+      const options = { key, cert, maxVersion };
+      const server = serverLib === 'typetls'
+        ? (createServer(options, (s) => accepted.resolve(s as unknown as tls.TLSSocket)) as unknown as net.Server)
+        : tls.createServer(options, (s) => accepted.resolve(s));
+      const port = await opened.listen(server);
+      const clientLib: Lib = serverLib === 'typetls' ? 'node:tls' : 'typetls';
+      const client = opened.track(libConnect(clientLib, { port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion }));
+      await once(client, 'secureConnect', 10_000);
+      const s = opened.track(await accepted.promise);
+      const what = `${serverLib} server, ${maxVersion}`;
+      assert.ok(Buffer.isBuffer(client.getFinished()), what);
+      // 12 bytes in TLS 1.2; the suite's hash length in TLS 1.3.
+      assert.ok(maxVersion === 'TLSv1.2' ? client.getFinished()!.length === 12 : [32, 48].includes(client.getFinished()!.length), what);
+      assert.deepEqual(client.getFinished(), s.getPeerFinished(), what);
+      assert.deepEqual(client.getPeerFinished(), s.getFinished(), what);
+      assert.notDeepEqual(client.getFinished(), client.getPeerFinished(), what);
+      client.destroy();
+      await opened.closeServer(server);
+    }
+  }
+  // Before a handshake there is none, as in node.
+  assert.equal(new TLSSocket(null as never).getFinished(), undefined);
+});
+
+test('secureContext.context.addCACert(): a context made without the CA fails, the same context after addCACert connects, as node:tls', async () => {
+  const server = createServer({ key, cert }, (s) => s.end());
+  const port = await opened.listen(server as unknown as net.Server);
+  const attempt = async (lib: Lib, context: tls.SecureContext) => {
+    const socket = opened.track(libConnect(lib, { port, host: '127.0.0.1', servername: 'localhost', secureContext: context }));
+    return new Promise<string>((resolve) => {
+      socket.on('secureConnect', () => resolve(`authorized: ${socket.authorized}`));
+      socket.on('error', (e: NodeJS.ErrnoException) => resolve(`${e.code}: ${e.message}`));
+    });
+  };
+  const results: Record<string, string[]> = {};
+  for (const lib of ['node:tls', 'typetls'] as const) {
+    const create = lib === 'typetls' ? (createSecureContext as unknown as typeof tls.createSecureContext) : tls.createSecureContext;
+    const context = create({});
+    const before = await attempt(lib, context);
+    (context.context as { addCACert(pem: string): void }).addCACert(ca);
+    results[lib] = [before, await attempt(lib, context)];
+  }
+  assert.deepEqual(results['node:tls'], ['UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate', 'authorized: true']);
+  assert.deepEqual(results['typetls'], results['node:tls']);
+});
+
+test('a client\'s pskCallback is asked once the TCP connection is up, not inside connect(), as node:tls', async () => {
+  const server = tls.createServer({ key, cert, pskCallback: () => Buffer.alloc(32, 1) }, (s) => s.end());
+  const port = await opened.listen(server);
+  const order = async (lib: Lib) => {
+    const events: string[] = [];
+    const socket: tls.TLSSocket = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', rejectUnauthorized: false,
+      pskCallback: () => {
+        events.push(`pskCallback, connecting: ${socket.connecting}`);
+        return { psk: Buffer.alloc(32, 1), identity: 'client' };
+      },
+    }));
+    events.push('connect() returned');
+    socket.on('error', () => {});
+    await once(socket, 'close', 10_000, { failOnError: false });
+    return events.slice(0, 2);
+  };
+  const node = await order('node:tls');
+  assert.deepEqual(node, ['connect() returned', 'pskCallback, connecting: false']);
+  assert.deepEqual(await order('typetls'), node);
+});

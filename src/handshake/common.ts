@@ -97,6 +97,8 @@ export function expect<T extends HandshakeMessage['type']>(
 ): Extract<HandshakeMessage, { type: T }> {
   const { message, frame } = decodeExpected(cx, input, type, kx);
   record(cx, frame, message);
+  const m: HandshakeMessage = message;
+  if (m.type === HandshakeType.finished) cx.info.peerFinished = m.verifyData;
   return message;
 }
 

@@ -748,7 +748,8 @@ export function toServerConfig(options: TlsOptions): ServerConfig {
  */
 export class SecureContext {
   readonly options: Readonly<TlsOptions>;
-  readonly clientConfig: ClientConfig;
+  /** Replaced, never changed in place, by addCACert(): connections already made keep what they had. */
+  clientConfig: ClientConfig;
   #serverConfig: ServerConfig | undefined;
   /** The dhparam group, which only a server uses. */
   readonly #dhParams: DhParams | undefined;
@@ -773,6 +774,18 @@ export class SecureContext {
   /** node's secureContext.context is the native SSL_CTX; here it is the context itself. */
   get context(): this {
     return this;
+  }
+
+  /**
+   * node's `secureContext.context.addCACert(pem)`: more trusted certificates (one PEM or several,
+   * a string or a Buffer) for the connections made with this context from now on.
+   */
+  addCACert(cert: string | Uint8Array): void {
+    if (typeof cert !== 'string' && !(cert instanceof Uint8Array)) throw invalidArgType('cert', ['string', 'Buffer'], cert);
+    const roots = [...this.clientConfig.roots, ...loadCertificateList(cert)];
+    this.clientConfig = { ...this.clientConfig, roots };
+    // The server's config keeps its ticket keys and session cache; only the roots change.
+    if (this.#serverConfig) this.#serverConfig = { ...this.#serverConfig, roots };
   }
 
   get serverConfig(): ServerConfig {

@@ -379,8 +379,10 @@ export class TLSSocket extends Duplex {
   connect(...args: unknown[]): this {
     const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
     if (listener) this.once('connect', listener);
+    // As node's tls.connect(): the handshake starts (the ClientHello is made, and with it a
+    // TLS 1.3 pskCallback asked) once the transport is connected.
     (this.transport as net.Socket).connect(...(args as Parameters<net.Socket['connect']>));
-    this._start();
+    this.transport.once('connect', () => this._start());
     return this;
   }
 
@@ -1112,12 +1114,16 @@ export class TLSSocket extends Duplex {
     return shared.map(nodeSigalgName).filter((name): name is string => name !== undefined);
   }
 
+  /** The verify_data of the last Finished message we sent (RFC 5929 tls-unique in TLS 1.2), as node's. */
   getFinished(): Buffer | undefined {
-    return undefined;
+    const data = this.#connection?.info.finished;
+    return data ? Buffer.from(data) : undefined;
   }
 
+  /** The verify_data of the last Finished message the peer sent. */
   getPeerFinished(): Buffer | undefined {
-    return undefined;
+    const data = this.#connection?.info.peerFinished;
+    return data ? Buffer.from(data) : undefined;
   }
 
   setNoDelay(noDelay?: boolean): this {
