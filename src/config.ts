@@ -4,6 +4,7 @@ import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
 import { defaultCipherSuites, suiteById } from './suites.js';
 import { MAX_STRUCTURED_HANDSHAKE_BODY } from './wire/messages.js';
 import type { Annotator } from './trace.js';
+import type { AskFor } from './handshake/requests.js';
 import type { Certificate } from './x509/certificate.js';
 import type { Crl } from './x509/crl.js';
 import type { VerifyProfile } from './x509/verify.js';
@@ -74,6 +75,12 @@ export interface CommonConfig {
    * multiple of this many bytes (hides exact lengths); 0, the default, pads nothing.
    */
   readonly recordPadding: number;
+  /**
+   * Decisions handed to the caller as 'request' events, answered with Connection.resolve() (see
+   * src/handshake/requests.ts and docs/async.md); none by default. A key with `external: true`
+   * makes requests whatever this says.
+   */
+  readonly ask: AskFor;
 }
 
 export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
@@ -352,6 +359,8 @@ export const legacySignatureSchemes12: readonly number[] = [SignatureScheme.rsa_
 /** The core takes its crypto from the caller: the node adapter passes the node:crypto provider. */
 export type ConfigOptions<T extends CommonConfig> = Partial<Omit<T, 'limits'>> & { provider: CryptoProvider; limits?: Partial<Limits> };
 
+const askNothing: AskFor = Object.freeze({});
+
 function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
   const config: CommonConfig = {
     provider: options.provider,
@@ -374,6 +383,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     pskModes: options.pskModes ?? [PskMode.psk_dhe_ke],
     recordSizeLimit: options.recordSizeLimit,
     recordPadding: options.recordPadding ?? 0,
+    ask: options.ask ?? askNothing,
   };
   validateCommon(config);
   return config;

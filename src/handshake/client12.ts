@@ -11,8 +11,9 @@ import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enum
 import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange, ServerKeyExchangePsk } from '../wire/messages.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
+import { awaitSignature } from './requests.js';
 import {
-  checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, checkStapledOcsp,
+  awaitVerdict, checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, checkStapledOcsp,
   type HandshakeContext, type Input, type State,
 } from './common.js';
 import { isEcdheGroup, type ClientOffer } from './client.js';
@@ -43,13 +44,19 @@ export class ExpectCertificate implements State {
     // RFC 5246 Section 7.4.2: the server sends its chain for every suite typetls offers.
     if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
     const chain = parseChain(cx, msg.certificateList);
-    const leaf = chain[0]!;
     cx.info.peerCertificates = chain;
     // RFC 5246 Section 7.4.2: RSA key exchange (and RSA-PSK, RFC 4279 Section 4) encrypts to the key;
     // ECDHE and DHE sign with it.
     const encrypts = this.hs.suite.kx === 'rsa' || this.hs.suite.kx === 'rsa_psk';
     const keyUsage = encrypts ? 'keyEncipherment' : 'digitalSignature';
-    const path = verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
+    const name = this.offer.verifyServerName ? this.offer.serverName : undefined;
+    if (cx.config.ask.verify) return awaitVerdict(chain, 'serverAuth', keyUsage, name, this.holds(), (cx, path) => this.afterVerification(cx, chain, path));
+    return this.afterVerification(cx, chain, verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, name));
+  }
+
+  private afterVerification(cx: HandshakeContext, chain: readonly Certificate[], path: readonly Certificate[] | undefined): State {
+    const leaf = chain[0]!;
+    const encrypts = this.hs.suite.kx === 'rsa' || this.hs.suite.kx === 'rsa_psk';
     if (!this.statusExpected) checkStapledOcsp(cx, path, undefined);
 
     // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
@@ -259,10 +266,22 @@ export class ExpectServerHelloDone implements State {
 
     if (clientCert) {
       // RFC 5246 Section 7.4.8: a signature over every handshake message so far.
-      const signature = cx.provider.sign(clientCert.certified.key, clientCert.scheme, cx.transcript.messages());
+      const key = clientCert.certified.key;
+      if (key.external) {
+        return awaitSignature(key, clientCert.scheme, cx.transcript.messages(), this.holds(), (cx, signature) => {
+          cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: clientCert.scheme, signature });
+          return this.finishClientFlight(cx, master, keys, preMasterSecret, share);
+        });
+      }
+      const signature = cx.provider.sign(key, clientCert.scheme, cx.transcript.messages());
       cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: clientCert.scheme, signature });
     }
+    return this.finishClientFlight(cx, master, keys, preMasterSecret, share);
+  }
 
+  /** ChangeCipherSpec and Finished. */
+  private finishClientFlight(cx: HandshakeContext, master: Uint8Array, keys: SessionKeys12, preMasterSecret: Uint8Array, share: KeyShare | undefined): State {
+    const { hs } = this;
     cx.sendChangeCipherSpec();
     cx.setWriteProtection(keys.clientWrite);
     const clientVerifyData = finishedVerifyData12(cx, hs, master, 'client finished');

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { inspect } from 'node:util';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type webcrypto } from 'node:crypto';
+import { cryptoKeyFits, cryptoKeyKey, isExternalKey, signerKey, type KeySigner } from './signer.js';
 import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
 import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type NamedContext, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
@@ -43,7 +44,12 @@ export interface TlsOptions {
   ecdhCurve?: string;
   ca?: BinaryLike | readonly BinaryLike[];
   cert?: BinaryLike | readonly BinaryLike[];
-  key?: BinaryLike | readonly (BinaryLike | { pem: BinaryLike; passphrase?: string })[];
+  /**
+   * The private key(s), as node takes them. typetls extension: a key held elsewhere, a signer
+   * object ({ spki or publicKey, sign(scheme, data), decrypt? }, see src/node/signer.ts) or a
+   * WebCrypto CryptoKey (non-extractable too); the handshake waits for its operations.
+   */
+  key?: BinaryLike | KeySigner | webcrypto.CryptoKey | readonly (BinaryLike | KeySigner | webcrypto.CryptoKey | { pem: BinaryLike; passphrase?: string })[];
   passphrase?: string;
   /**
    * Server: 'auto' (an RFC 7919 group, negotiated) or PEM DH parameters (that group, as OpenSSL uses
@@ -236,6 +242,7 @@ export function validateContextOptions(options: TlsOptions): void {
   if (o.cert) (Array.isArray(o.cert) ? o.cert : [o.cert]).forEach((c) => validateKeyOrCert('options.cert', c));
   if (o.key) {
     for (const k of Array.isArray(o.key) ? o.key : [o.key]) {
+      if (isExternalKey(k)) continue;
       const entry = k as { pem?: unknown; passphrase?: unknown } | undefined;
       const pem = entry?.pem !== undefined ? entry.pem : k;
       const passphrase = entry?.passphrase ?? o.passphrase;
@@ -388,6 +395,10 @@ export function parseAlpnProtocols(value: TlsOptions['ALPNProtocols']): string[]
   return value.map((p) => (typeof p === 'string' ? p : decoder.decode(p)));
 }
 
+function isSigner(k: unknown): k is KeySigner {
+  return isExternalKey(k) && typeof (k as { sign?: unknown }).sign === 'function' && typeof (k as { type?: unknown }).type !== 'string';
+}
+
 function asArray<T>(v: T | readonly T[] | undefined): T[] {
   if (v === undefined || v === null) return [];
   return Array.isArray(v) ? [...(v as readonly T[])] : [v as T];
@@ -524,21 +535,26 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider, pfx = loadPfx(options, provider)): CertifiedKey[] {
   const chains = asArray(options.cert).map((c) => loadCertificateList(c));
-  const keys = asArray(options.key).map((k) =>
-    typeof k === 'object' && !(k instanceof Uint8Array)
-      ? loadKey(provider, k.pem, k.passphrase ?? options.passphrase)
-      : loadKey(provider, k as BinaryLike, options.passphrase),
+  // Keys held elsewhere: signer objects know their public key; a CryptoKey is matched to a certificate below.
+  const cryptoKeys = asArray(options.key).filter((k): k is webcrypto.CryptoKey => isExternalKey(k) && !isSigner(k));
+  const keys = asArray(options.key).filter((k) => !cryptoKeys.includes(k as webcrypto.CryptoKey)).map((k) =>
+    isSigner(k)
+      ? signerKey(provider, k)
+      : typeof k === 'object' && !(k instanceof Uint8Array)
+        ? loadKey(provider, (k as { pem: BinaryLike }).pem, (k as { passphrase?: string }).passphrase ?? options.passphrase)
+        : loadKey(provider, k as BinaryLike, options.passphrase),
   );
-  if (chains.length === 0 && keys.length === 0) return pfx.pairs;
+  if (chains.length === 0 && keys.length === 0 && cryptoKeys.length === 0) return pfx.pairs;
   if (chains.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a key was given without a certificate');
-  if (keys.length === 0) throw codedError('ERR_TLS_MISSING_KEY', 'a certificate was given without its private key');
+  if (keys.length === 0 && cryptoKeys.length === 0) throw codedError('ERR_TLS_MISSING_KEY', 'a certificate was given without its private key');
   const pairs: CertifiedKey[] = [];
   const cas = options.ca ? loadCertificateList(options.ca) : [];
   for (const given of chains) {
     if (given.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a cert entry holds no certificate');
     const chain = completeChain(given, cas);
     const leaf = chain[0]!;
-    const key = keys.find((k) => bytesEqual(k.spki, leaf.subjectPublicKeyInfo));
+    const cryptoKey = cryptoKeys.find((k) => cryptoKeyFits(provider, k, leaf));
+    const key = keys.find((k) => bytesEqual(k.spki, leaf.subjectPublicKeyInfo)) ?? (cryptoKey && cryptoKeyKey(provider, cryptoKey, leaf));
     if (!key) throw codedError('ERR_OSSL_X509_KEY_VALUES_MISMATCH', 'key values mismatch: no private key matches the certificate');
     pairs.push({ chain, key, ...(options.ocspResponse !== undefined ? { ocspResponse: new Uint8Array(options.ocspResponse) } : {}) });
   }
@@ -642,15 +658,30 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
  * SNICallback as the engine's certificatesFor: the context's certificates, and its roots for
  * client certificates (as node switches the whole context), when it answers at once.
  */
-export function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => NamedContext | undefined {
+export function certificatesFor(
+  callback: NonNullable<TlsOptions['SNICallback']>, chose?: (context: SecureContext) => void,
+): (name: string | undefined) => NamedContext | undefined {
   return (name) => {
     if (name === undefined) return undefined;
     let chosen: SecureContext | undefined;
     callback(name, (err, ctx) => {
       if (!err && ctx instanceof SecureContext) chosen = ctx;
     });
+    if (chosen) chose?.(chosen);
     return chosen && { certificates: chosen.certificates, roots: chosen.clientConfig.roots };
   };
+}
+
+/** SNI lookups known to answer before they return (the server's addContext() lookup): no need to wait for them. */
+const synchronousSniCallbacks = new WeakSet<object>();
+
+export function answersAtOnce<T extends NonNullable<TlsOptions['SNICallback']>>(callback: T): T {
+  synchronousSniCallbacks.add(callback);
+  return callback;
+}
+
+export function isAnsweredAtOnce(callback: unknown): boolean {
+  return typeof callback === 'function' && synchronousSniCallbacks.has(callback);
 }
 
 /**

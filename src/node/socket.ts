@@ -15,12 +15,14 @@ import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
+import { bytesEqual } from '../wire/bytes.js';
 import { nodeSigalgName } from './sigalgs.js';
 import { MIN_SERVER_DH_BITS } from '../keys/ffdhe.js';
-import { peekClientHello } from './client-hello.js';
+import { externalKeyOf } from './signer.js';
+import type { AnswerTo, Request } from '../handshake/requests.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
-import { SecureContext, codedError, serverSocketOptions, type TlsOptions } from './options.js';
+import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
 import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
@@ -52,12 +54,6 @@ export interface TLSSocketOptions extends TlsOptions {
    * false pauses reading.
    */
   onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (nread: number, buffer: Uint8Array) => unknown };
-  /**
-   * Server: true while the SNICallback has nothing to choose from (the server's own lookup over
-   * addContext()'s contexts, while there are none). The ClientHello then goes straight to the
-   * engine instead of being held and read a first time for the callback.
-   */
-  sniCallbackIdle?: () => boolean;
   /** Aborting it destroys the socket with an AbortError (net.Socket `signal`). */
   signal?: AbortSignal;
   /** Parsed options; when absent, one is made from the other options. */
@@ -222,18 +218,12 @@ export class TLSSocket extends Duplex {
   /** The peer's first bytes, until there are enough to tell whether they are TLS at all. */
   #firstBytes: Buffer | undefined = Buffer.alloc(0);
   #hadError = false;
-  /** Server: the client's first flight, held while a callback of the program is asked about it. */
-  #held: Buffer | undefined;
-  #asking = false;
   #sniCallback: TlsOptions['SNICallback'];
-  readonly #sniCallbackIdle: (() => boolean) | undefined;
   /** The context SNICallback chose: its certificates, and its CAs for the client's certificate. */
   #sniContext: SecureContext | undefined;
-  #resumeSessionListeners = false;
-  #sniAsked = false;
   #tracing = false;
-  #sessionAsked = false;
-  #loadedSession: Uint8Array | undefined;
+  /** The engine waits for an answer (SNICallback, 'resumeSession', 'OCSPRequest', a signer): the transport is paused meanwhile. */
+  #waiting = false;
   #newSessions: [Buffer, Buffer][] = [];
   #newSessionPending = false;
   #securePending = false;
@@ -271,19 +261,24 @@ export class TLSSocket extends Duplex {
     const pskCallback = options.pskCallback ?? context.options.pskCallback;
     validateSocketPskCallback(pskCallback);
     if (this.#isServer) {
-      // node: an SNICallback may answer on a later tick. The ClientHello is held until it does,
-      // then the engine takes the certificates of the context it gave.
+      // node: an SNICallback may answer on a later tick. The engine asks for the certificates
+      // after the ClientHello and waits; it takes those of the context the callback gave.
       this.#sniCallback = options.SNICallback ?? context.options.SNICallback;
-      this.#sniCallbackIdle = options.SNICallback !== undefined ? options.sniCallbackIdle : undefined;
       const base = context.serverConfig;
       const server = this.server;
       // node: with a 'newSession' or 'resumeSession' listener on the server, TLS 1.2 sessions
       // by ID are the program's to keep: new ones go to 'newSession', and a client's ID is
-      // looked up through 'resumeSession' (answered later: the ClientHello is held meanwhile).
+      // looked up through 'resumeSession' (the engine asks and waits for the answer).
       const newSessionListeners = server !== undefined && server.listenerCount('newSession') > 0;
-      this.#resumeSessionListeners = server !== undefined && server.listenerCount('resumeSession') > 0;
+      // The server's own addContext() lookup answers at once: the engine calls it without waiting.
+      const sniAtOnce = isAnsweredAtOnce(this.#sniCallback);
+      const ask = {
+        certificate: this.#sniCallback !== undefined && !sniAtOnce,
+        session: server !== undefined && server.listenerCount('resumeSession') > 0,
+        ocsp: server !== undefined && server.listenerCount('OCSPRequest') > 0,
+      };
       const sessionStore: SessionStore = {
-        get: (id) => (this.#resumeSessionListeners ? this.#loadedSession : base.sessionStore.get(id)),
+        get: (id) => base.sessionStore.get(id),
         set: (id, state, lifetime) => {
           if (newSessionListeners) this.#newSessions.push([Buffer.from(id), Buffer.from(state)]);
           else base.sessionStore.set(id, state, lifetime);
@@ -299,7 +294,8 @@ export class TLSSocket extends Duplex {
         // As node's OpenSSL: two TLS 1.3 tickets after a full handshake.
         ticketsPerHandshake: 2,
         sessionStore,
-        ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext && { certificates: this.#sniContext.certificates, roots: this.#sniContext.clientConfig.roots } } : {}),
+        ...(sniAtOnce ? { certificatesFor: certificatesFor(this.#sniCallback!, (ctx) => (this.#sniContext = ctx)) } : {}),
+        ...(ask.certificate || ask.session || ask.ocsp ? { ask: { ...base.ask, ...ask } } : {}),
         ...(pskCallback
           ? {
               pskForIdentity: serverPskForIdentity(pskCallback as ServerPskCallback, this),
@@ -307,13 +303,8 @@ export class TLSSocket extends Duplex {
             }
           : {}),
       };
-      if (this.#sniCallback || this.#resumeSessionListeners) this.#held = Buffer.alloc(0);
       this.#config = config;
-      this.#startConnection = () => {
-        // node swaps in the whole context SNICallback gave: its CAs verify the client too.
-        if (this.#sniContext) this.#config = { ...config, roots: this.#sniContext.clientConfig.roots };
-        return new ServerConnection(this.#config as ServerConfig);
-      };
+      this.#startConnection = () => new ServerConnection(config);
       this.servername = undefined;
     } else {
       // node enforces rejectUnauthorized in tls.connect(), which always passes it; a client
@@ -488,59 +479,86 @@ export class TLSSocket extends Duplex {
   // --- the engine loop ---------------------------------------------------------------------
 
   /**
-   * Server: asks the program's callbacks about the held ClientHello (SNICallback, then
-   * 'resumeSession'), each of which may answer later; once all have, the engine gets the bytes.
+   * The engine waits for the program: the callback or event that answers this request (node's
+   * SNICallback, 'resumeSession', 'OCSPRequest'), or the signer of an external key. The transport
+   * is paused until the answer comes, so that a peer cannot make us buffer without bound.
    */
-  #askAboutClientHello(): void {
-    if (this.#asking || this.#held === undefined || this.destroyed) return;
-    const hello = peekClientHello(this.#held);
-    if (hello === 'more') return;
-    const askSni = hello !== undefined && hello.serverName !== undefined && this.#sniCallback !== undefined && !this.#sniAsked;
-    if (askSni) {
-      this.#sniAsked = true;
-      this.#asking = true;
-      this.#sniCallback!(
-        hello.serverName!,
-        this.#whenAnswered<SecureContext | { context?: unknown } | null>((context) => {
-          if (!context) return true;
-          const ctx = context instanceof SecureContext ? context : context.context;
-          if (!(ctx instanceof SecureContext)) {
-            this.destroy(new TypeError('Invalid SNI context'));
-            return false;
-          }
-          this.#sniContext = ctx;
-          return true;
-        }),
-      );
-      return;
+  #answer(request: Request): void {
+    this.#waiting = true;
+    this.transport.pause();
+    switch (request.kind) {
+      case 'certificate': {
+        // node calls SNICallback only for a client that sent a name.
+        if (request.serverName === undefined || !this.#sniCallback) {
+          this.#deliver(request, undefined);
+          return;
+        }
+        this.#sniCallback(
+          request.serverName,
+          this.#nodeCallback<SecureContext | { context?: unknown } | null>((context) => {
+            if (!context) return this.#deliver(request, undefined);
+            const ctx = context instanceof SecureContext ? context : context.context;
+            if (!(ctx instanceof SecureContext)) {
+              this.destroy(new TypeError('Invalid SNI context'));
+              return;
+            }
+            // node swaps in the whole context SNICallback gave: its CAs verify the client too.
+            this.#sniContext = ctx;
+            this.#deliver(request, { certificates: ctx.certificates, roots: ctx.clientConfig.roots });
+          }),
+        );
+        return;
+      }
+      case 'session': {
+        const done = this.#nodeCallback<Uint8Array | null>((session) => this.#deliver(request, session ? new Uint8Array(session) : undefined));
+        if (!this.server?.emit('resumeSession', Buffer.from(request.sessionId), done)) this.#deliver(request, undefined);
+        return;
+      }
+      case 'ocsp': {
+        const [leaf, next] = request.chain;
+        const issuer = next ?? this.#config.roots.find((r) => bytesEqual(r.subject.raw, leaf!.issuer.raw));
+        const done = this.#nodeCallback<Uint8Array | null>((response) => this.#deliver(request, response ? new Uint8Array(response) : undefined));
+        if (!this.server?.emit('OCSPRequest', Buffer.from(leaf!.raw), issuer ? Buffer.from(issuer.raw) : null, done)) this.#deliver(request, undefined);
+        return;
+      }
+      case 'sign':
+      case 'decrypt': {
+        const operation = request.kind === 'sign'
+          ? externalKeyOf(request.key).sign(request.scheme, request.data)
+          : externalKeyOf(request.key).decrypt(request.ciphertext);
+        operation.then(
+          (result) => this.#deliver(request, result),
+          (err: unknown) => this.#deliver(request, undefined, err ?? new Error('the key operation failed')),
+        );
+        return;
+      }
+      case 'verify':
+        // The node API verifies with the engine's own path validation; it never asks.
+        this.#deliver(request, undefined, new Error('no certificate verifier'));
+        return;
+      default: {
+        const never: never = request;
+        void never;
+      }
     }
-    const askSession =
-      hello !== undefined && this.#resumeSessionListeners && hello.sessionId.length > 0 && !hello.presentsTicket && !this.#sessionAsked;
-    if (askSession) {
-      this.#sessionAsked = true;
-      this.#asking = true;
-      this.server!.emit(
-        'resumeSession',
-        Buffer.from(hello.sessionId),
-        this.#whenAnswered<Uint8Array | null>((session) => {
-          if (session) this.#loadedSession = new Uint8Array(session);
-          return true;
-        }),
-      );
-      return;
-    }
-    const held = this.#held;
-    this.#held = undefined;
-    this.#conn.receive(held, this.#kernelTransport ? OWNED : undefined);
+  }
+
+  /** Hands the program's answer (or failure) to the engine and goes on, unless the socket is gone. */
+  #deliver<R extends Request>(request: R, answer: AnswerTo<R> | undefined, failure?: unknown): void {
+    if (this.destroyed || !this.#connection) return;
+    const taken = failure === undefined ? this.#connection.resolve(request, answer as AnswerTo<R>) : this.#connection.reject(request, failure);
+    if (!taken) return;
+    this.#waiting = false;
+    if (!this.#pausedTransport) this.transport.resume();
     this.#pump();
   }
 
   /**
-   * node's contract for a program's callback about the ClientHello: answered once (a second
-   * answer destroys the socket), an error destroys the socket, else `take` the answer (false:
-   * refused, the socket is gone) and go on with the ClientHello.
+   * node's contract for a program's callback(err, answer): answered once (a second answer
+   * destroys the socket with ERR_MULTIPLE_CALLBACK), an error destroys the socket with it (no
+   * alert, as node), an answer after the socket is gone is dropped.
    */
-  #whenAnswered<T>(take: (answer: T | undefined) => boolean): (err?: Error | null, answer?: T) => void {
+  #nodeCallback<T>(take: (answer: T | undefined) => void): (err?: Error | null, answer?: T) => void {
     let once = false;
     return (err, answer) => {
       if (once) {
@@ -553,9 +571,7 @@ export class TLSSocket extends Duplex {
         this.destroy(err);
         return;
       }
-      if (!take(answer)) return;
-      this.#asking = false;
-      this.#askAboutClientHello();
+      take(answer ?? undefined);
     };
   }
 
@@ -593,15 +609,6 @@ export class TLSSocket extends Duplex {
         return;
       }
       if (this.#firstBytes.length >= 3) this.#firstBytes = undefined;
-    }
-    if (this.#held !== undefined && this.#held.length === 0 && !this.#resumeSessionListeners && this.#sniCallbackIdle?.() === true) {
-      // Nobody to ask about this ClientHello: the engine takes it as it comes.
-      this.#held = undefined;
-    }
-    if (this.#held !== undefined) {
-      this.#held = Buffer.concat([this.#held, data]);
-      this.#askAboutClientHello();
-      return;
     }
     // A net.Socket hands every read over in a buffer of its own: the engine decrypts in place
     // in it. Other transports' chunks (a PassThrough's, a user's stream's) are left untouched.
@@ -666,6 +673,9 @@ export class TLSSocket extends Duplex {
         break;
       case 'error':
         this.#fail(ev.error);
+        break;
+      case 'request':
+        this.#answer(ev.request);
         break;
       default: {
         const never: never = ev;
@@ -790,7 +800,7 @@ export class TLSSocket extends Duplex {
   override _read(): void {
     if (this.#pausedTransport) {
       this.#pausedTransport = false;
-      this.transport.resume();
+      if (!this.#waiting) this.transport.resume();
     }
   }
 
