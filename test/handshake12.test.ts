@@ -126,7 +126,8 @@ describe('TLS 1.2 in memory', () => {
       makeServerConfig(k, { certificates: [k.rsa] }),
     );
     pair.run();
-    assert.equal(pair.server.error?.code, 'ERR_TLS_HANDSHAKE_FAILURE');
+    assert.equal(pair.server.error?.kind, 'handshake_failure');
+    assert.equal(pair.server.error?.code, 'ERR_TLS_NO_SHARED_CIPHER');
     assert.equal(pair.client.error?.code, 'ERR_TLS_ALERT_HANDSHAKE_FAILURE');
   });
 

@@ -186,6 +186,33 @@ describe('errors as node:tls reports them, side by side', () => {
       assert.deepEqual(results[0], { server: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' });
     }
   });
+
+  test('a server that shares no cipher suite with its client: ERR_SSL_NO_SHARED_CIPHER on the server, both versions', async () => {
+    const cases = [
+      { version: 'TLSv1.2', server: 'AES256-SHA256', client: 'AES128-SHA' },
+      { version: 'TLSv1.3', server: 'TLS_CHACHA20_POLY1305_SHA256', client: 'TLS_AES_256_GCM_SHA384' },
+    ] as const;
+    for (const c of cases) {
+      const results: Record<string, unknown>[] = [];
+      for (const lib of ['typetls', 'node:tls'] as const) {
+        const serverError = deferred<Error & { code: string; reason?: string }>();
+        const options = { key, cert, minVersion: c.version, maxVersion: c.version, ciphers: c.server };
+        const server = lib === 'typetls' ? createServer(options) : tls.createServer(options);
+        server.on('tlsClientError', (e: Error & { code: string }) => serverError.resolve(e));
+        const port = await opened.listen(server as net.Server);
+        // The client is node:tls in both runs: only the server differs.
+        const clientOptions = { port, host: '127.0.0.1', ca, servername: 'localhost', minVersion: c.version, maxVersion: c.version };
+        const client = opened.track(tls.connect({ ...clientOptions, ciphers: c.client }));
+        const clientError = once<Error & { code: string }>(client, 'error', 10_000, { failOnError: false });
+        const e = await serverError.promise;
+        const [ce] = await clientError;
+        results.push({ server: e.code, reason: e.reason, client: ce!.code });
+        await opened.closeServer(server as net.Server);
+      }
+      assert.deepEqual(results[0], { server: 'ERR_SSL_NO_SHARED_CIPHER', reason: 'no shared cipher', client: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, c.version);
+      assert.deepEqual(results[0], results[1], c.version);
+    }
+  });
 });
 
 test("'close' says hadError, bufferSize and readyState follow net.Socket", async () => {

@@ -304,7 +304,7 @@ function answerClientHello12(
 ): State {
   const choice = resumable ? undefined : choose(config, hello, offer, version);
   const suite = resumable ? suiteById(resumable.cipherSuite)! : choice?.suite;
-  if (!suite) throw new TlsError('handshake_failure', 'no cipher suite in common with the client');
+  if (!suite) throw new TlsError('handshake_failure', 'no cipher suite in common with the client', { code: 'ERR_TLS_NO_SHARED_CIPHER' });
 
   // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
   if (offer.alpn && config.alpnProtocols.length > 0) {

@@ -111,7 +111,7 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
   }
   const external = findExternalPsk(cx, config, hello);
   const suite = chooseSuite(config, hello, external?.hash);
-  if (!suite) throw new TlsError('handshake_failure', 'no TLS 1.3 cipher suite in common with the client');
+  if (!suite) throw new TlsError('handshake_failure', 'no TLS 1.3 cipher suite in common with the client', { code: 'ERR_TLS_NO_SHARED_CIPHER' });
   const groupsExt = findExtension(hello.extensions, ExtensionType.supported_groups);
   if (!groupsExt) throw new TlsError('missing_extension', 'TLS 1.3 ClientHello has no supported_groups');
   const supportedGroups = decodeSupportedGroups(groupsExt.data);

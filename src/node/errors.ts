@@ -57,6 +57,8 @@ const localReasons: Readonly<Record<string, { reason: string; number: number }>>
   ERR_TLS_HTTPS_PROXY_REQUEST: { reason: 'https proxy request', number: 155 },
   ERR_TLS_RENEGOTIATE_WRONG_VERSION: { reason: 'wrong ssl version', number: 266 },
   ERR_TLS_NO_SHARED_SIGNATURE_ALGORITHMS: { reason: 'no shared signature algorithms', number: 376 },
+  // A server that finds no cipher suite the client offers (SSL_R_NO_SHARED_CIPHER), in either version.
+  ERR_TLS_NO_SHARED_CIPHER: { reason: 'no shared cipher', number: 193 },
 };
 
 /** OpenSSL's reason string as node makes a code of it: `ERR_SSL_` + upper case, words joined by '_'. */
