@@ -532,3 +532,31 @@ test('a client\'s pskCallback is asked once the TCP connection is up, not inside
   assert.deepEqual(node, ['connect() returned', 'pskCallback, connecting: false']);
   assert.deepEqual(await order('typetls'), node);
 });
+
+test('an IP address as servername: DEP0123 once per process, worded as node:tls words it', async () => {
+  const warnings: { lib: string; name: string; code: string | undefined; message: string }[] = [];
+  let lib = '';
+  const onWarning = (w: Error & { code?: string }): void => {
+    if (w.name === 'DeprecationWarning') warnings.push({ lib, name: w.name, code: w.code, message: w.message });
+  };
+  process.on('warning', onWarning);
+  try {
+    const server = createServer({ key, cert }, (s) => s.end());
+    const port = await opened.listen(server);
+    for (lib of ['node:tls', 'typetls']) {
+      for (let i = 0; i < 2; i++) {
+        const client = opened.track(libConnect(lib as Lib, { port, host: '127.0.0.1', servername: '127.0.0.1', rejectUnauthorized: false }));
+        await once(client, 'secureConnect');
+        client.destroy();
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await opened.closeServer(server);
+  } finally {
+    process.removeListener('warning', onWarning);
+  }
+  assert.equal(warnings.length, 2, JSON.stringify(warnings));
+  assert.deepEqual(warnings.map((w) => w.lib), ['node:tls', 'typetls']);
+  assert.deepEqual({ ...warnings[1], lib: '' }, { ...warnings[0], lib: '' });
+  assert.equal(warnings[1]!.code, 'DEP0123');
+});

@@ -99,6 +99,9 @@ export interface ConnectionOptions extends TLSSocketOptions {
 
 type SecureConnectListener = () => void;
 
+/** Whether connect() has warned of an IP address as `servername` (DEP0123, once per process as node). */
+let ipServernameWarned = false;
+
 /**
  * node:tls connect(): connect(options[, callback]), connect(port[, host][, options][, callback]) or
  * connect(path[, options][, callback]). The callback is a one-time 'secureConnect' listener.
@@ -140,6 +143,15 @@ export function connect(...args: unknown[]): TLSSocket {
           },
         }),
   });
+  if (options.servername && !ipServernameWarned && net.isIP(options.servername)) {
+    // node warns once per process (DEP0123); the address is still checked against the certificate.
+    ipServernameWarned = true;
+    process.emitWarning(
+      'Setting the TLS ServerName to an IP address is not permitted by RFC 6066. This will be ignored in a future version.',
+      'DeprecationWarning',
+      'DEP0123',
+    );
+  }
   // node: the socket's errors are the program's from here on (no '_tlsError' shield).
   socket._releaseControl();
   if (callback) socket.once('secureConnect', callback);
