@@ -42,6 +42,26 @@ class NodeHash implements HashContext {
   }
 }
 
+/** A running hash in the addon: one EVP_MD_CTX, digested through a copy in C. */
+class NativeHash implements HashContext {
+  constructor(
+    private readonly addon: NativeModule,
+    private readonly algorithm: HashAlgorithm,
+    private readonly context: object,
+  ) {}
+  update(data: Uint8Array): void {
+    this.addon.hashUpdate(this.context, data);
+  }
+  digest(): Uint8Array {
+    const out = new Uint8Array(digestLength[this.algorithm]);
+    this.addon.hashDigest(this.context, out);
+    return out;
+  }
+  clone(): HashContext {
+    return new NativeHash(this.addon, this.algorithm, this.addon.hashClone(this.context));
+  }
+}
+
 class NodeAead implements Aead {
   private readonly cipherName: string;
   private readonly tagLength: number;
@@ -120,6 +140,11 @@ interface NativeModule {
   seal(context: object, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void;
   open(context: object, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): boolean;
   hmac(hash: number, key: Uint8Array, data: Uint8Array, out: Uint8Array): void;
+  hash(hash: number, data: Uint8Array, out: Uint8Array): void;
+  hashCreate(hash: number): object;
+  hashUpdate(context: object, data: Uint8Array): void;
+  hashDigest(context: object, out: Uint8Array): void;
+  hashClone(context: object): object;
   x25519Key(scalar: Uint8Array, publicOut: Uint8Array): object;
   x25519Derive(key: object, peer: Uint8Array, out: Uint8Array): boolean;
 }
@@ -465,7 +490,7 @@ const PUBLIC_KEY_CACHE_SIZE = 512;
 
 export interface NodeCryptoProviderOptions {
   /**
-   * Record AEAD, HMAC and X25519 through the native addon when it is built (the default), or
+   * Record AEAD, hashing, HMAC and X25519 through the native addon when it is built (the default), or
    * through node:crypto alone (false). Both are the same OpenSSL; the addon saves a cipher object
    * and several Buffers per record, and an Hmac or KeyObject per handshake step.
    */
@@ -480,7 +505,7 @@ export class NodeCryptoProvider implements CryptoProvider {
     this.addon = options.native === false ? undefined : native();
   }
 
-  /** Which implementation does record AEAD, HMAC and X25519: 'native' (the addon) or 'node:crypto'. */
+  /** Which implementation does record AEAD, hashing, HMAC and X25519: 'native' (the addon) or 'node:crypto'. */
   get implementation(): 'native' | 'node:crypto' {
     return this.addon !== undefined ? 'native' : 'node:crypto';
   }
@@ -490,10 +515,16 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array {
+    if (this.addon !== undefined) {
+      const out = new Uint8Array(digestLength[algorithm]);
+      this.addon.hash(nativeHash[algorithm], data, out);
+      return out;
+    }
     return u8(crypto.createHash(algorithm).update(data).digest());
   }
 
   createHash(algorithm: HashAlgorithm): HashContext {
+    if (this.addon !== undefined) return new NativeHash(this.addon, algorithm, this.addon.hashCreate(nativeHash[algorithm]));
     return new NodeHash(crypto.createHash(algorithm));
   }
 
