@@ -485,6 +485,9 @@ function signOptions(info: SchemeInfo, key: crypto.KeyObject): crypto.SignKeyObj
   }
 }
 
+/** Bytes of CSPRNG output NodeCryptoProvider draws at a time for small random() requests. */
+const RANDOM_POOL_SIZE = 4096;
+
 /** How many loaded public keys NodeCryptoProvider keeps (CA and server keys seen again and again). */
 const PUBLIC_KEY_CACHE_SIZE = 512;
 
@@ -500,6 +503,9 @@ export interface NodeCryptoProviderOptions {
 export class NodeCryptoProvider implements CryptoProvider {
   readonly name = 'node:crypto';
   private readonly addon: NativeModule | undefined;
+  /** Unused CSPRNG bytes from randomPool[randomAt] on (the pool starts used up). */
+  private readonly randomPool = new Uint8Array(RANDOM_POOL_SIZE);
+  private randomAt = RANDOM_POOL_SIZE;
 
   constructor(options: NodeCryptoProviderOptions = {}) {
     this.addon = options.native === false ? undefined : native();
@@ -511,7 +517,18 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   random(length: number): Uint8Array {
-    return crypto.randomFillSync(new Uint8Array(length));
+    // Small requests (randoms, session IDs, nonces) are cut from a pool that one
+    // randomFillSync call fills for some sixty handshakes; each byte is given out once and
+    // cleared from the pool as it goes.
+    if (length > RANDOM_POOL_SIZE / 8) return crypto.randomFillSync(new Uint8Array(length));
+    if (this.randomAt + length > RANDOM_POOL_SIZE) {
+      crypto.randomFillSync(this.randomPool);
+      this.randomAt = 0;
+    }
+    const out = this.randomPool.slice(this.randomAt, this.randomAt + length);
+    this.randomPool.fill(0, this.randomAt, this.randomAt + length);
+    this.randomAt += length;
+    return out;
   }
 
   hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array {
