@@ -4,9 +4,11 @@ import { NamedGroup, ProtocolVersion, SignatureScheme } from './wire/enums.js';
 import { defaultCipherSuites, suiteById } from './suites.js';
 import { MAX_STRUCTURED_HANDSHAKE_BODY } from './wire/messages.js';
 import type { Annotator } from './trace.js';
+import type { AskFor } from './handshake/requests.js';
 import type { Certificate } from './x509/certificate.js';
 import type { Crl } from './x509/crl.js';
 import type { VerifyProfile } from './x509/verify.js';
+import { bitLength, dhPublicInRange, MIN_DHE_BITS, MIN_SERVER_DH_BITS, type DhParams } from './keys/ffdhe.js';
 import {
   DEFAULT_TICKET_KEY_LIFETIME, DEFAULT_TICKET_KEY_ROTATION, MAX_TICKET_KEYS, MemorySessionStore, ReplayFilter, TICKET_KEY_LENGTH,
   TicketKeyRing, type SessionStore,
@@ -73,6 +75,12 @@ export interface CommonConfig {
    * multiple of this many bytes (hides exact lengths); 0, the default, pads nothing.
    */
   readonly recordPadding: number;
+  /**
+   * Decisions handed to the caller as 'request' events, answered with Connection.resolve() (see
+   * src/handshake/requests.ts and docs/async.md); none by default. A key with `external: true`
+   * makes requests whatever this says.
+   */
+  readonly ask: AskFor;
 }
 
 export const PskMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
@@ -217,6 +225,12 @@ export interface ClientConfig extends CommonConfig {
    * PSK suites are offered only when this is set.
    */
   readonly pskForHint: ((hint: Uint8Array | undefined) => ExternalPsk | undefined) | undefined;
+  /**
+   * The smallest prime a TLS 1.2 DHE server may use, in bits (node:tls minDHSize); a smaller one fails
+   * the handshake with insufficient_security and ERR_TLS_DH_PARAM_SIZE. 2048 by default (RFC 7919
+   * Section 3, and what logjam taught); at least 1024.
+   */
+  readonly minDhBits: number;
 }
 
 /** What a server uses for one SNI name: its certificates and, if given, the roots for client certificates. */
@@ -271,6 +285,12 @@ export interface ServerConfig extends CommonConfig {
   /** Issue session tickets (TLS 1.2 RFC 5077 and TLS 1.3 NewSessionTicket). */
   readonly issueTickets: boolean;
   /**
+   * TLS 1.3: the NewSessionTickets sent after a full handshake (1 to 16; 1 by default, as Go's; node's
+   * servers send 2, as OpenSSL's SSL_CTX_set_num_tickets default). Several let a client open several
+   * resumed connections at once (RFC 8446 Appendix C.4: each ticket once). A resumed connection gets one.
+   */
+  readonly ticketsPerHandshake: number;
+  /**
    * TLS 1.3: a connection resumed from a ticket gets a new one too (the default, as Go's
    * crypto/tls). false: it keeps the ticket it came with, as OpenSSL (and so node:tls) does.
    */
@@ -296,6 +316,12 @@ export interface ServerConfig extends CommonConfig {
   readonly pskForIdentity: ((identity: Uint8Array) => { readonly key: Uint8Array; readonly hash?: 'sha256' | 'sha384' } | undefined) | undefined;
   /** The identity hint a TLS 1.2 PSK suite's ServerKeyExchange carries (RFC 4279 Section 2); none by default. */
   readonly pskIdentityHint: Uint8Array | undefined;
+  /**
+   * The server's own group for TLS 1.2 DHE (node:tls dhparam given as PEM), used whatever FFDHE groups the
+   * client lists, as OpenSSL does; undefined (the default) negotiates an RFC 7919 group. A prime of
+   * at least 1024 bits (2048 and more is what clients take by default).
+   */
+  readonly dhParams: DhParams | undefined;
 }
 
 /**
@@ -333,6 +359,8 @@ export const legacySignatureSchemes12: readonly number[] = [SignatureScheme.rsa_
 /** The core takes its crypto from the caller: the node adapter passes the node:crypto provider. */
 export type ConfigOptions<T extends CommonConfig> = Partial<Omit<T, 'limits'>> & { provider: CryptoProvider; limits?: Partial<Limits> };
 
+const askNothing: AskFor = Object.freeze({});
+
 function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
   const config: CommonConfig = {
     provider: options.provider,
@@ -355,6 +383,7 @@ function commonDefaults(options: ConfigOptions<CommonConfig>): CommonConfig {
     pskModes: options.pskModes ?? [PskMode.psk_dhe_ke],
     recordSizeLimit: options.recordSizeLimit,
     recordPadding: options.recordPadding ?? 0,
+    ask: options.ask ?? askNothing,
   };
   validateCommon(config);
   return config;
@@ -388,13 +417,18 @@ function validateCommon(config: CommonConfig): void {
 
 export function clientConfig(options: ConfigOptions<ClientConfig>): ClientConfig {
   const requireOcsp = options.requireOcsp ?? false;
-  return {
+  const config: ClientConfig = {
     ...commonDefaults(options),
     certificates: options.certificates ?? [],
     requestOcsp: (options.requestOcsp ?? false) || requireOcsp,
     requireOcsp,
     pskForHint: options.pskForHint,
+    minDhBits: options.minDhBits ?? MIN_DHE_BITS,
   };
+  if (!(config.minDhBits >= MIN_SERVER_DH_BITS)) {
+    throw new TlsError('api_misuse', `minDhBits must be at least ${MIN_SERVER_DH_BITS}`, { code: 'ERR_OUT_OF_RANGE' });
+  }
+  return config;
 }
 
 export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig {
@@ -418,6 +452,7 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     ticketKeyLifetime: schedule.lifetime,
     ticketKeyRing: options.ticketKeyRing ?? new TicketKeyRing(common.provider, common.now, schedule, ticketKeys),
     issueTickets: options.issueTickets ?? true,
+    ticketsPerHandshake: options.ticketsPerHandshake ?? 1,
     ticketOnResumption: options.ticketOnResumption ?? true,
     sessionTimeout: options.sessionTimeout ?? 300,
     sessionStore: options.sessionStore ?? new MemorySessionStore(),
@@ -425,16 +460,32 @@ export function serverConfig(options: ConfigOptions<ServerConfig>): ServerConfig
     earlyDataReplayFilter: options.earlyDataReplayFilter ?? new ReplayFilter(),
     pskForIdentity: options.pskForIdentity,
     pskIdentityHint: options.pskIdentityHint,
+    dhParams: options.dhParams,
   };
+  if (config.dhParams !== undefined) validateDhParams(config.dhParams);
   // Without certificates of its own a server needs a lookup that may find some by name (SNI) or
   // pre-shared keys; a handshake that finds no certificate when it needs one fails alone.
   if (config.certificates.length === 0 && config.certificatesFor === undefined && config.pskForIdentity === undefined) {
     throw new TlsError('api_misuse', 'a server needs at least one certificate and key, certificatesFor or pre-shared keys', { code: 'ERR_TLS_MISSING_CERT' });
   }
+  if (!Number.isInteger(config.ticketsPerHandshake) || config.ticketsPerHandshake < 1 || config.ticketsPerHandshake > 16) {
+    throw new TlsError('api_misuse', 'ticketsPerHandshake must be an integer from 1 to 16', { code: 'ERR_OUT_OF_RANGE' });
+  }
   if (config.pskIdentityHint !== undefined && config.pskIdentityHint.length > 0xffff) {
     throw new TlsError('api_misuse', 'pskIdentityHint must be at most 65535 bytes (RFC 4279 Section 2)', { code: 'ERR_OUT_OF_RANGE' });
   }
   return config;
+}
+
+/** A server's own DH group: an odd prime of at least MIN_SERVER_DH_BITS bits and a generator in 2..p-2. */
+function validateDhParams({ p, g }: DhParams): void {
+  const bits = bitLength(p);
+  if (bits < MIN_SERVER_DH_BITS) {
+    throw new TlsError('api_misuse', `DH parameter is less than ${MIN_SERVER_DH_BITS} bits`, { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  if ((p[p.length - 1]! & 1) === 0 || !dhPublicInRange(g, p)) {
+    throw new TlsError('api_misuse', 'DH parameters: the prime is even or the generator out of range', { code: 'ERR_INVALID_ARG_VALUE' });
+  }
 }
 
 /** Given keys of 48 bytes, no more than a ring holds; a rotation of at least a second, a lifetime no shorter. */

@@ -9,6 +9,7 @@ import { startClient } from './handshake/client.js';
 import { traceMessage, type HandshakeContext, type Input, type MutableInfo, type State } from './handshake/common.js';
 import { ExpectClientHello, startServer } from './handshake/server.js';
 import { ExpectSecondClientHello } from './handshake/server13.js';
+import { AwaitAnswer, waitingFor, type AnswerTo, type Request } from './handshake/requests.js';
 import { keyLogLine } from './keys/keylog.js';
 import { Transcript } from './keys/transcript.js';
 import { HandshakeJoiner, MAX_FRAGMENT } from './record/framer.js';
@@ -52,6 +53,11 @@ export type ConnectionEvent =
   | { readonly type: 'ocspResponse'; readonly response: Uint8Array }
   /** Server: TLS 1.3 0-RTT data, received before the handshake completes (it may be a replay: act on it with care). */
   | { readonly type: 'earlyData'; readonly data: Uint8Array }
+  /**
+   * The handshake waits for the caller: answer with resolve(request, answer) or reject(request, error),
+   * then call process() again. Until then no record is read (bytes received are kept).
+   */
+  | { readonly type: 'request'; readonly request: Request }
   /** The connection failed; the one fatal alert (if any) is in takeOutput(). Sticky. */
   | { readonly type: 'error'; readonly error: TlsError };
 
@@ -62,6 +68,16 @@ export interface ConnectionInfo {
   readonly cipherSuite: CipherSuite | undefined;
   /** The (EC)DHE group, when there was one. */
   readonly group: number | undefined;
+  /** TLS 1.2 DHE: the size of the prime in bits, also for a prime that is no named group. */
+  readonly dhBits: number | undefined;
+  /**
+   * The signature schemes the peer accepts, in its order: a server reads them from the ClientHello's
+   * signature_algorithms, a client from the server's CertificateRequest (undefined without one).
+   */
+  readonly peerSignatureSchemes: readonly number[] | undefined;
+  /** The verify_data of the last Finished we sent, and of the peer's (node:tls getFinished()/getPeerFinished()). */
+  readonly finished: Uint8Array | undefined;
+  readonly peerFinished: Uint8Array | undefined;
   readonly alpnProtocol: string | false;
   /** SNI: the name the client asked for. */
   readonly serverName: string | undefined;
@@ -117,6 +133,20 @@ export interface Connection {
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array;
   /** The largest plaintext we put in one record from now on (1..2^14), below any limit the peer set (RFC 8449). */
   setMaxSendFragment(size: number): void;
+  /**
+   * Answers the request of a 'request' event; the next process() goes on with it. Returns false, and
+   * does nothing, when the request is not the one waiting: already answered, or the connection was
+   * closed or failed meanwhile (the answer is dropped).
+   */
+  resolve<R extends Request>(request: R, answer: AnswerTo<R>): boolean;
+  /**
+   * Answers a request with a failure: a session lookup or an OCSP fetch that failed goes on without
+   * (a full handshake, no staple); any other fails the handshake, with the error's alert when it is a
+   * TlsError, else internal_error. Returns false as resolve() does.
+   */
+  reject(request: Request, error: unknown): boolean;
+  /** The request the handshake waits on, if any. */
+  readonly pendingRequest: Request | undefined;
   readonly handshakeComplete: boolean;
   readonly info: ConnectionInfo;
   /** The sticky error, once failed. */
@@ -156,6 +186,10 @@ class Engine implements HandshakeContext {
     version: undefined,
     cipherSuite: undefined,
     group: undefined,
+    dhBits: undefined,
+    peerSignatureSchemes: undefined,
+    finished: undefined,
+    peerFinished: undefined,
     alpnProtocol: false,
     serverName: undefined,
     peerCertificates: [],
@@ -189,6 +223,9 @@ class Engine implements HandshakeContext {
   /** Records of rejected 0-RTT data still to be skipped (RFC 8446 Section 4.2.10). */
   private earlyDataSkip = 0;
   private droppedChangeCipherSpecs = 0;
+  /** The caller's answer to the waiting state's request: 0 none yet, 1 a result, 2 an error. */
+  private answerKind: 0 | 1 | 2 = 0;
+  private answerValue: unknown = undefined;
   private postHandshakeInARow = 0;
   /** The largest plaintext per record the peer takes (RFC 8449), and the one the application set. */
   private peerFragmentLimit = MAX_FRAGMENT;
@@ -244,6 +281,7 @@ class Engine implements HandshakeContext {
       this.guard(() => {
         const owned = this.inboundOwned.splice(0);
         this.inbound.splice(0).forEach((bytes, i) => this.record.receive(bytes, owned[i]));
+        if (this.answerKind !== 0 && this.state instanceof AwaitAnswer) this.resumeWithAnswer(this.state);
         this.readRecords();
       });
     }
@@ -251,6 +289,47 @@ class Engine implements HandshakeContext {
     this.events = [];
     if (this.failure && !events.some((e) => e.type === 'error')) events.push({ type: 'error', error: this.failure });
     return events;
+  }
+
+  get pendingRequest(): Request | undefined {
+    const state = this.state;
+    return state instanceof AwaitAnswer && this.answerKind === 0 && !this.failure && !this.sentCloseNotify ? state.request : undefined;
+  }
+
+  resolve<R extends Request>(request: R, answer: AnswerTo<R>): boolean {
+    return this.answer(request, 1, answer);
+  }
+
+  reject(request: Request, error: unknown): boolean {
+    return this.answer(request, 2, error);
+  }
+
+  private answer(request: Request, kind: 1 | 2, value: unknown): boolean {
+    if (this.pendingRequest !== request) return false;
+    this.answerKind = kind;
+    this.answerValue = value;
+    return true;
+  }
+
+  /** Goes on from the waiting state with the caller's answer, as a step of the handshake. */
+  private resumeWithAnswer(state: AwaitAnswer): void {
+    const kind = this.answerKind;
+    const value = this.answerValue;
+    this.answerKind = 0;
+    this.answerValue = undefined;
+    const what = state.request.kind;
+    this.trace?.({ kind: 'note', side: this.side, text: kind === 1 ? `answer received (${what}): going on` : `error answer received (${what})` });
+    if (kind === 1) {
+      this.enter(state.resume(this, value));
+    } else if (state.recover) {
+      this.enter(state.recover(this, value));
+    } else {
+      if (value instanceof TlsError) throw value;
+      const detail = value instanceof Error ? value.message : String(value);
+      throw new TlsError('internal_error', `the ${what} request failed: ${detail}`, { cause: value });
+    }
+    // Handshake messages that arrived with the one that made us wait go first.
+    this.readQueuedHandshake();
   }
 
   takeOutput(): Uint8Array {
@@ -354,6 +433,7 @@ class Engine implements HandshakeContext {
   // --- HandshakeContext ---
 
   sendHandshake(message: HandshakeMessage): void {
+    if (message.type === HandshakeType.finished) this.info.finished = message.verifyData;
     const bytes = encodeHandshake(message, this.version);
     this.transcript.add(bytes);
     traceMessage(this, 'sent', message, bytes);
@@ -485,11 +565,21 @@ class Engine implements HandshakeContext {
   }
 
   private step(input: Input): void {
+    this.enter(this.state!.handle(this, input));
+  }
+
+  private enter(next: State): void {
     const before = this.state;
-    this.state = this.state!.handle(this, input);
+    this.state = next;
     this.committedHandshake = this.pendingHandshake.length;
     // A new state is a new step; Traffic handling a KeyUpdate or a ticket stays itself.
-    if (this.state !== before) this.afterStep();
+    if (next !== before) {
+      this.afterStep();
+      if (next instanceof AwaitAnswer) {
+        this.trace?.({ kind: 'note', side: this.side, text: waitingFor(next.request) });
+        this.events.push({ type: 'request', request: next.request });
+      }
+    }
     if (this.complete && this.pendingAppData.length > 0) {
       for (const data of this.pendingAppData.splice(0)) this.writeApplicationData(data);
     }
@@ -497,7 +587,8 @@ class Engine implements HandshakeContext {
 
   private readRecords(): void {
     for (;;) {
-      if (this.failure) return;
+      // A handshake waiting for an answer reads nothing: the bytes stay in the record layer.
+      if (this.failure || this.state instanceof AwaitAnswer) return;
       const rec = this.readRecordSkippingEarlyData();
       if (!rec) return;
       if (this.receivedCloseNotify) {
@@ -577,8 +668,12 @@ class Engine implements HandshakeContext {
 
   private readHandshake(fragment: Uint8Array): void {
     this.joiner.push(fragment);
+    this.readQueuedHandshake();
+  }
+
+  private readQueuedHandshake(): void {
     for (;;) {
-      if (this.failure) return;
+      if (this.failure || this.state instanceof AwaitAnswer) return;
       const frame = this.joiner.next();
       if (!frame) return;
       // Counted per message, not per record: one record can carry many (RFC 8446 Section 5.1).
@@ -682,6 +777,15 @@ class EngineConnection implements Connection {
   }
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     return this.engine.exportKeyingMaterial(label, context, length);
+  }
+  resolve<R extends Request>(request: R, answer: AnswerTo<R>): boolean {
+    return this.engine.resolve(request, answer);
+  }
+  reject(request: Request, error: unknown): boolean {
+    return this.engine.reject(request, error);
+  }
+  get pendingRequest(): Request | undefined {
+    return this.engine.pendingRequest;
   }
   setMaxSendFragment(size: number): void {
     this.engine.setMaxSendFragment(size);

@@ -108,7 +108,8 @@ describe('our client checks the server\'s DHE parameters', () => {
       const { pair, clientOut } = withServerParams(change);
       const error = pair.client.error;
       assert.equal(error?.kind, kind, `got ${error?.code}: ${error?.message}`);
-      assert.equal(error?.code, `ERR_TLS_${kind.toUpperCase()}`);
+      // A prime too small for the client is node's ERR_TLS_DH_PARAM_SIZE (minDHSize).
+      assert.equal(error?.code, kind === 'insufficient_security' ? 'ERR_TLS_DH_PARAM_SIZE' : `ERR_TLS_${kind.toUpperCase()}`);
       assert.deepEqual(alertsIn(clientOut), [[AlertLevel.fatal, AlertDescription[kind]]]);
       assert.equal(handshakeMessagesOf(clientOut).length, 0, 'no ClientKeyExchange');
       observed.push(`client, server ${label} → ${error!.code}: ${error!.message}`);
@@ -208,4 +209,53 @@ describe('our server checks the client\'s DHE public value', () => {
   clientSends('2^2048-1', (_p, n) => toBytes((1n << 2048n) - 1n, n), 'illegal_parameter');
   clientSends('2', (_p, n) => toBytes(2n, n), 'not illegal_parameter');
   clientSends('p-2', (p, n) => toBytes(p - 2n, n), 'not illegal_parameter');
+});
+
+describe('a server with its own DH group (node:tls dhparam) and the client\'s minimum (minDHSize)', () => {
+  const group = (name: string) => {
+    const dh = getDiffieHellman(name);
+    return { p: Uint8Array.from(dh.getPrime()), g: Uint8Array.from(dh.getGenerator()) };
+  };
+  const modp2 = group('modp2'); // 1024 bits
+  const modp14 = group('modp14'); // 2048 bits, not an RFC 7919 group
+
+  const pairWith = (server: { dhParams: { p: Uint8Array; g: Uint8Array } }, client: { minDhBits?: number } = {}) =>
+    Pair.create(
+      makeClientConfig(k, { maxVersion: TLS12, cipherSuites: [DHE.id], ...client }),
+      makeServerConfig(k, { maxVersion: TLS12, cipherSuites: [DHE.id], ...server }),
+    );
+
+  it('the server uses its own 2048-bit prime even though the client lists the RFC 7919 groups', () => {
+    const pair = pairWith({ dhParams: modp14 });
+    pair.handshake();
+    for (const side of [pair.client, pair.server]) {
+      assert.equal(side.info.group, undefined, 'no named group');
+      assert.equal(side.info.dhBits, 2048);
+    }
+  });
+
+  it('a 1024-bit prime is refused by default: insufficient_security, ERR_TLS_DH_PARAM_SIZE', () => {
+    const pair = pairWith({ dhParams: modp2 });
+    pair.run();
+    assert.equal(pair.client.error?.kind, 'insufficient_security');
+    assert.equal(pair.client.error?.code, 'ERR_TLS_DH_PARAM_SIZE');
+    assert.equal(pair.client.error?.message, 'DH parameter size 1024 is less than 2048');
+    assert.equal(pair.server.error?.code, 'ERR_TLS_ALERT_INSUFFICIENT_SECURITY', 'the server received the alert');
+  });
+
+  it('a client with minDhBits 1024 takes the 1024-bit prime', () => {
+    const pair = pairWith({ dhParams: modp2 }, { minDhBits: 1024 });
+    pair.handshake();
+    assert.equal(pair.client.info.dhBits, 1024);
+    assert.equal(pair.server.info.dhBits, 1024);
+  });
+
+  it('a prime under 1024 bits, an even one, or a minimum under 1024 is refused when the config is made', () => {
+    const modp1 = group('modp1'); // 768 bits
+    assert.throws(() => makeServerConfig(k, { dhParams: modp1 }), { code: 'ERR_INVALID_ARG_VALUE', message: 'DH parameter is less than 1024 bits' });
+    const even = { p: modp14.p.slice(), g: modp14.g };
+    even.p[even.p.length - 1]! ^= 1;
+    assert.throws(() => makeServerConfig(k, { dhParams: even }), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => makeClientConfig(k, { minDhBits: 512 }), { code: 'ERR_OUT_OF_RANGE' });
+  });
 });

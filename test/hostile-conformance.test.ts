@@ -222,7 +222,8 @@ describe('TLS 1.2 client CertificateVerify with SHA-1 (RFC 5246 7.4.1.4.1)', () 
 describe('TLS 1.2 resumption and the extended master secret (RFC 7627 5.3)', () => {
   /** A session made with EMS on `server`, and a ClientHello offering its ID again, changed by `change`. */
   function resumeWith(change: (h: ClientHello) => ClientHello) {
-    const server = makeServerConfig(k, { maxVersion: TLS12 });
+    // No ticket: the session is kept by its ID (a ticketed session has none).
+    const server = makeServerConfig(k, { maxVersion: TLS12, issueTickets: false });
     const client = { maxVersion: TLS12, cipherSuites: [suiteByName('ECDHE-RSA-AES128-GCM-SHA256')!.id] };
     const f = new Flow(makeClientConfig(k, client), server).established();
     const first = decodeHandshake(H.server_hello, handshakeMessagesOf(f.serverFlight)[0]!.body, { version: TLS12 }) as ServerHello;

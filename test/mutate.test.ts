@@ -1,4 +1,4 @@
-// A bounded smoke fuzz of both roles (a few seconds; the long run is test/fuzz/run.ts): thousands of
+// A bounded smoke fuzz of both roles (a fixed, seeded count of inputs; the long run is test/fuzz/run.ts): thousands of
 // mutated versions of the recorded flights in test/recorded/ go into fresh engines, and after every
 // input the invariants of test/fuzz/harness.ts must hold — process() never throws, every error is a
 // TlsError with a code, a failure writes at most one alert and then nothing, nothing spins.
@@ -15,14 +15,14 @@ import { TlsError } from '../src/errors.js';
 import { execute, freshEngine, loadRecordings, runOnce, Watched, type Role } from './fuzz/harness.js';
 import { applyMutation, chunk, concatBytes, findHandshakeHeaders, findRecords, fragmentRecords, makeRecord, mutate, MUTATIONS, Rng, splitRecords } from './fuzz/mutator.js';
 
-/** Executions per recording and role; about 4000 run a second on the reference machine. */
-const PER_RECORDING = 1200;
-/** The whole smoke fuzz stops early past this, whatever the count (the brief: 20 s at most). */
-const BUDGET_MS = 16_000;
+/**
+ * Executions per recording and role, a fixed count so that the test does the same work however busy
+ * the machine is (seeded: the same inputs every run); the long run is `npm run fuzz`.
+ */
+const PER_RECORDING = 400;
 
 const recordings = loadRecordings();
 const peerOf = (role: Role) => (role === 'server' ? 'client' : 'server');
-const startedAt = Date.now();
 
 describe('mutator', () => {
   it('is deterministic: the same seed gives the same inputs', () => {
@@ -119,13 +119,13 @@ describe('smoke fuzz of the engine with mutated recorded flights', () => {
 
   for (const [role, seed] of [['server', 0x5eed01], ['client', 0x5eed02]] as const) {
     const jobs = recordings.filter((r) => r.flights.some((f) => f.from === peerOf(role)));
-    it(`${role}: up to ${PER_RECORDING * jobs.length} mutated inputs (${PER_RECORDING} per recording) keep every invariant`, (t) => {
+    it(`${role}: ${PER_RECORDING * jobs.length} mutated inputs (${PER_RECORDING} per recording) keep every invariant`, (t) => {
       const rng = new Rng(seed);
       const outcomes = new Map<string, number>();
       const failures: string[] = [];
       let executions = 0;
       let slowest = 0;
-      for (let i = 0; i < PER_RECORDING && Date.now() - startedAt < BUDGET_MS; i++) {
+      for (let i = 0; i < PER_RECORDING; i++) {
         for (const rec of jobs) {
           const ex = runOnce(rec, role, rng);
           executions++;
@@ -139,7 +139,6 @@ describe('smoke fuzz of the engine with mutated recorded flights', () => {
       t.diagnostic(`${role}: ${executions} executions, slowest process() ${slowest.toFixed(1)} ms`);
       for (const [o, n] of [...outcomes.entries()].sort((a, b) => b[1] - a[1])) t.diagnostic(`  ${n} × ${o}`);
       assert.deepEqual(failures, []);
-      assert.ok(executions >= jobs.length * 100, `only ${executions} executions ran within the budget`);
       // The fuzz must get past the first message, or it tests only the ClientHello/ServerHello parser.
       assert.ok(outcomes.size >= 5, `only ${outcomes.size} distinct outcomes`);
     });

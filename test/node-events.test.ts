@@ -6,6 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -90,13 +91,29 @@ describe('exportKeyingMaterial: equal on a typetls end and a node:tls end of one
     }
   }
 
-  test('before the handshake and with bad arguments: node errors', () => {
+  test('before the handshake and with bad arguments: node errors, of node\'s classes, beside node:tls', () => {
     const socket = new TLSSocket(null, {});
-    assert.throws(() => socket.exportKeyingMaterial(16, 'label'), { code: 'ERR_TLS_INVALID_STATE' });
-    assert.throws(() => socket.exportKeyingMaterial(0, 'label'), { code: 'ERR_OUT_OF_RANGE' });
-    assert.throws(() => socket.exportKeyingMaterial('16' as never, 'label'), { code: 'ERR_INVALID_ARG_TYPE' });
-    assert.throws(() => socket.exportKeyingMaterial(16, 7 as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    const theirs = new tls.TLSSocket(null as never, {});
+    const thrown = (s: tls.TLSSocket, args: unknown[]): { name: string; code: unknown; message: string; range: boolean } => {
+      try {
+        (s.exportKeyingMaterial as (...a: unknown[]) => Buffer)(...args);
+      } catch (e) {
+        const err = e as Error & { code?: unknown };
+        return { name: err.name, code: err.code, message: err.message, range: err instanceof RangeError };
+      }
+      assert.fail(`exportKeyingMaterial(${args.map(String).join(', ')}) did not throw`);
+    };
+    const cases: unknown[][] = [
+      [16, 'label'], [0, 'label'], [-3, 'a'], [1.5, 'a'], [2 ** 32, 'a'], ['16', 'label'], [16, 7], [10, null],
+      [16, 'label', 'a string context'], [16, 'label', 1234],
+    ];
+    for (const args of cases) {
+      const ours = thrown(socket as unknown as tls.TLSSocket, args);
+      assert.deepEqual(ours, thrown(theirs, args), `exportKeyingMaterial(${args.map(String).join(', ')})`);
+    }
+    assert.equal(thrown(socket as unknown as tls.TLSSocket, [0, 'a']).range, true);
     socket.destroy();
+    theirs.destroy();
   });
 });
 
@@ -315,4 +332,176 @@ test('getSession() right after a TLS 1.3 handshake: a session that is not offere
   }
   client.destroy();
   await opened.closeServer(server);
+});
+
+test('onread with a buffer function: the bytes in 2-byte pieces, and buffer() asked once more at the end, as node:tls', async () => {
+  const message = 'hello world';
+  const server = createServer({ key, cert }, (socket) => socket.end(message));
+  const port = await opened.listen(server as unknown as net.Server);
+  const run = async (lib: Lib) => {
+    let asked = 0;
+    const pieces: string[] = [];
+    const pool = [Buffer.alloc(2), Buffer.alloc(2), Buffer.alloc(2)];
+    const socket = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', rejectUnauthorized: false,
+      // net's onread, which node's TLSSocket types leave out.
+      ...{ onread: {
+        buffer: () => pool[asked++ % pool.length]!,
+        callback: (n: number, buf: Uint8Array) => void pieces.push(Buffer.from(buf.subarray(0, n)).toString()),
+      } },
+    }));
+    await once(socket, 'end', 10_000);
+    return { asked, pieces };
+  };
+  const node = await run('node:tls');
+  assert.deepEqual(node, { asked: 7, pieces: ['he', 'll', 'o ', 'wo', 'rl', 'd'] });
+  assert.deepEqual(await run('typetls'), node);
+});
+
+test('TLS 1.3: a server sends two tickets after a full handshake, each of which resumes, as node:tls', async () => {
+  const typetlsServer = createServer({ key, cert }, (socket) => socket.end('x'));
+  const nodeServer = tls.createServer({ key, cert }, (socket) => socket.end('x'));
+  const ports = { 'node:tls': await opened.listen(nodeServer), typetls: await opened.listen(typetlsServer as unknown as net.Server) };
+  /** A node:tls client's sessions from one connection, and whether it resumed. */
+  const sessions = async (port: number, session?: Buffer) => {
+    const got: Buffer[] = [];
+    const socket = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', ...(session ? { session } : {}) }));
+    socket.on('session', (s: Buffer) => got.push(s));
+    socket.resume();
+    await once(socket, 'close', 10_000);
+    return { got, reused: socket.isSessionReused() };
+  };
+  const seen: Record<string, unknown> = {};
+  for (const [name, port] of Object.entries(ports)) {
+    const first = await sessions(port);
+    const resumed = [];
+    for (const ticket of first.got) {
+      const again = await sessions(port, ticket);
+      resumed.push({ reused: again.reused, newTickets: again.got.length });
+    }
+    seen[name] = { tickets: first.got.length, resumed };
+  }
+  assert.equal((seen['node:tls'] as { tickets: number }).tickets, 2);
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
+});
+
+test('getFinished()/getPeerFinished(): each side\'s verify_data, equal across a typetls and a node:tls end, both versions', async () => {
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const serverLib of ['typetls', 'node:tls'] as const) {
+      const accepted = deferred<tls.TLSSocket>();
+      const options = { key, cert, maxVersion };
+      const server = serverLib === 'typetls'
+        ? (createServer(options, (s) => accepted.resolve(s as unknown as tls.TLSSocket)) as unknown as net.Server)
+        : tls.createServer(options, (s) => accepted.resolve(s));
+      const port = await opened.listen(server);
+      const clientLib: Lib = serverLib === 'typetls' ? 'node:tls' : 'typetls';
+      const client = opened.track(libConnect(clientLib, { port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion }));
+      await once(client, 'secureConnect', 10_000);
+      const s = opened.track(await accepted.promise);
+      const what = `${serverLib} server, ${maxVersion}`;
+      assert.ok(Buffer.isBuffer(client.getFinished()), what);
+      // 12 bytes in TLS 1.2; the suite's hash length in TLS 1.3.
+      assert.ok(maxVersion === 'TLSv1.2' ? client.getFinished()!.length === 12 : [32, 48].includes(client.getFinished()!.length), what);
+      assert.deepEqual(client.getFinished(), s.getPeerFinished(), what);
+      assert.deepEqual(client.getPeerFinished(), s.getFinished(), what);
+      assert.notDeepEqual(client.getFinished(), client.getPeerFinished(), what);
+      client.destroy();
+      await opened.closeServer(server);
+    }
+  }
+  // Before a handshake there is none, as in node.
+  assert.equal(new TLSSocket(null as never).getFinished(), undefined);
+});
+
+test('secureContext.context.addCACert(): a context made without the CA fails, the same context after addCACert connects, as node:tls', async () => {
+  const server = createServer({ key, cert }, (s) => s.end());
+  const port = await opened.listen(server as unknown as net.Server);
+  const attempt = async (lib: Lib, context: tls.SecureContext) => {
+    const socket = opened.track(libConnect(lib, { port, host: '127.0.0.1', servername: 'localhost', secureContext: context }));
+    return new Promise<string>((resolve) => {
+      socket.on('secureConnect', () => resolve(`authorized: ${socket.authorized}`));
+      socket.on('error', (e: NodeJS.ErrnoException) => resolve(`${e.code}: ${e.message}`));
+    });
+  };
+  const results: Record<string, string[]> = {};
+  for (const lib of ['node:tls', 'typetls'] as const) {
+    const create = lib === 'typetls' ? (createSecureContext as unknown as typeof tls.createSecureContext) : tls.createSecureContext;
+    const context = create({});
+    const before = await attempt(lib, context);
+    (context.context as { addCACert(pem: string): void }).addCACert(ca);
+    results[lib] = [before, await attempt(lib, context)];
+  }
+  assert.deepEqual(results['node:tls'], ['UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate', 'authorized: true']);
+  assert.deepEqual(results['typetls'], results['node:tls']);
+});
+
+test('getPeerX509Certificate(): issuerCertificate walks the chain the peer sent, on both sides, as node:tls', async () => {
+  const serials = (x: ReturnType<tls.TLSSocket['getPeerX509Certificate']>): string[] => {
+    const out: string[] = [];
+    for (let c = x; c !== undefined; c = c.issuerCertificate) out.push(c.serialNumber);
+    return out;
+  };
+  const clientCert = read(pki.clientCert);
+  const expected = (leaf: string): string[] => [new X509Certificate(leaf).serialNumber, new X509Certificate(ca).serialNumber];
+  const seen: Record<string, { client: string[]; server: string[] }> = {};
+  for (const lib of ['typetls', 'node:tls'] as const) {
+    const options = { key, cert: `${cert}\n${ca}`, ca, requestCert: true };
+    const server = lib === 'typetls' ? (createServer(options) as unknown as tls.Server) : tls.createServer(options);
+    const port = await opened.listen(server as net.Server);
+    const serverSide = once<tls.TLSSocket>(server, 'secureConnection');
+    const client = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', ca, servername: 'localhost', key: read(pki.clientKey), cert: `${clientCert}\n${ca}`,
+    }));
+    await once(client, 'secureConnect');
+    const [s] = await serverSide;
+    seen[lib] = { client: serials(client.getPeerX509Certificate()), server: serials(s!.getPeerX509Certificate()) };
+    assert.equal(client.getX509Certificate()?.issuerCertificate, undefined);
+    client.destroy();
+    s!.destroy();
+    await opened.closeServer(server as net.Server);
+  }
+  assert.deepEqual(seen['typetls'], { client: expected(cert), server: expected(clientCert) });
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
+});
+
+test('a server fed megabytes that are no TLS closes at once: the sender sees the connection reset, as from node:tls', async () => {
+  const seen: Record<string, { error: boolean; hadError: boolean; tlsClientError: string }> = {};
+  for (const lib of ['typetls', 'node:tls'] as const) {
+    const server = lib === 'typetls' ? (createServer({ key, cert }) as unknown as tls.Server) : tls.createServer({ key, cert });
+    const clientError = once<Error & { code: string }>(server, 'tlsClientError');
+    const port = await opened.listen(server as net.Server);
+    const raw = opened.track(net.connect({ host: '127.0.0.1', port }));
+    let error = false;
+    raw.on('error', () => (error = true));
+    const closed = once<boolean>(raw, 'close', 10_000, { failOnError: false });
+    raw.write(Buffer.alloc(2 * 1024 * 1024, 0x2a));
+    const [err] = await clientError;
+    const [hadError] = await closed;
+    seen[lib] = { error, hadError: hadError!, tlsClientError: err!.code };
+    await opened.closeServer(server as net.Server);
+  }
+  assert.deepEqual(seen['typetls'], { error: true, hadError: true, tlsClientError: 'ERR_SSL_WRONG_VERSION_NUMBER' });
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
+});
+
+test('a client\'s pskCallback is asked once the TCP connection is up, not inside connect(), as node:tls', async () => {
+  const server = tls.createServer({ key, cert, pskCallback: () => Buffer.alloc(32, 1) }, (s) => s.end());
+  const port = await opened.listen(server);
+  const order = async (lib: Lib) => {
+    const events: string[] = [];
+    const socket: tls.TLSSocket = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', rejectUnauthorized: false,
+      pskCallback: () => {
+        events.push(`pskCallback, connecting: ${socket.connecting}`);
+        return { psk: Buffer.alloc(32, 1), identity: 'client' };
+      },
+    }));
+    events.push('connect() returned');
+    socket.on('error', () => {});
+    await once(socket, 'close', 10_000, { failOnError: false });
+    return events.slice(0, 2);
+  };
+  const node = await order('node:tls');
+  assert.deepEqual(node, ['connect() returned', 'pskCallback, connecting: false']);
+  assert.deepEqual(await order('typetls'), node);
 });

@@ -4,8 +4,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { execFile, execFileSync } from 'node:child_process';
+import { createPrivateKey, getDiffieHellman } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as nodeTls from 'node:tls';
@@ -143,4 +143,49 @@ test('dhparam: as in node, a server picks DHE only when dhparam is given', async
   const { node, typetls } = bothErrors({ dhparam: dh512 });
   assert.deepEqual(node, { message: 'DH parameter is less than 1024 bits', code: 'ERR_INVALID_ARG_VALUE' });
   assert.deepEqual(typetls, node);
+});
+
+/** node's dhparam PEM (PKCS#3 DHParameter: SEQUENCE of the prime and the generator) of a MODP group. */
+function dhparamPem(name: string): string {
+  const dh = getDiffieHellman(name);
+  const integer = (b: Buffer): Buffer => {
+    const v = b[0]! & 0x80 ? Buffer.concat([Buffer.of(0), b]) : b;
+    return Buffer.concat([Buffer.of(0x02), derLength(v.length), v]);
+  };
+  const body = Buffer.concat([integer(dh.getPrime()), integer(dh.getGenerator())]);
+  const der = Buffer.concat([Buffer.of(0x30), derLength(body.length), body]);
+  return `-----BEGIN DH PARAMETERS-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END DH PARAMETERS-----\n`;
+}
+const derLength = (n: number): Buffer => (n < 0x80 ? Buffer.of(n) : n < 0x100 ? Buffer.of(0x81, n) : Buffer.of(0x82, n >> 8, n & 0xff));
+
+test('dhparam PEM: the server uses its prime (openssl s_client sees it); minDHSize decides on the client, as node:tls', async () => {
+  const ciphers = 'DHE-RSA-AES128-GCM-SHA256';
+  const server = tls.createServer({ key: read(pki.rsaKey), cert: read(pki.rsaCert), ciphers, dhparam: dhparamPem('modp2') }, (s) => s.end());
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  // OpenSSL's own account of the key exchange.
+  const report = await new Promise<string>((resolve, reject) => {
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2', '-cipher', `${ciphers}:@SECLEVEL=1`, '-CAfile', pki.caCert],
+      { encoding: 'utf8', timeout: 15_000 }, (error, stdout) => (error && !stdout ? reject(error) : resolve(stdout)));
+    child.stdin?.end();
+  });
+  assert.match(report, /Server Temp Key: DH, 1024 bits/);
+  assert.match(report, /Cipher is DHE-RSA-AES128-GCM-SHA256/);
+
+  type Outcome = { error: string } | { keyInfo: unknown };
+  const connectWith = (lib: typeof nodeTls | typeof tls, minDHSize: number) => new Promise<Outcome>((resolve) => {
+    const client = (lib.connect as typeof nodeTls.connect)({ port, host: '127.0.0.1', ca: read(pki.caCert), servername: 'localhost', ciphers, maxVersion: 'TLSv1.2', minDHSize }, () => {
+      resolve({ keyInfo: client.getEphemeralKeyInfo() });
+      client.end();
+    });
+    client.on('error', (e: NodeJS.ErrnoException) => resolve({ error: String(e.code) }));
+  });
+  for (const minDHSize of [2048, 1024]) {
+    const node = await connectWith(nodeTls, minDHSize);
+    const typetls = await connectWith(tls, minDHSize);
+    assert.deepEqual(node, minDHSize === 2048 ? { error: 'ERR_TLS_DH_PARAM_SIZE' } : { keyInfo: { type: 'DH', size: 1024 } }, `node:tls, minDHSize ${minDHSize}`);
+    assert.deepEqual(typetls, node, `minDHSize ${minDHSize}`);
+  }
 });

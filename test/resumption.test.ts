@@ -273,3 +273,32 @@ describe('ticket keys', () => {
     assert.deepEqual([defaults.ticketKeyRotation, defaults.ticketKeyLifetime], [24 * HOUR, 7 * 24 * HOUR]);
   });
 });
+
+describe('TLS 1.3: several tickets per handshake (ticketsPerHandshake)', () => {
+  const tls13 = { maxVersion: ProtocolVersion['TLSv1.3'] };
+  const sessionsOf = (events: ConnectionEvent[]) =>
+    events.filter((e): e is Extract<ConnectionEvent, { type: 'session' }> => e.type === 'session').map((e) => e.session);
+
+  it('three tickets after a full handshake, each its own PSK, each resuming; one after a resumption (ticketOnResumption)', () => {
+    const client = makeClientConfig(k, tls13);
+    const server = makeServerConfig(k, { ...tls13, ticketsPerHandshake: 3 });
+    const first = connect(client, server);
+    const tickets = sessionsOf(first.clientEvents);
+    assert.equal(tickets.length, 3);
+    const secrets = tickets.map((t) => Buffer.from(decodeClientSession(t)!.secret).toString('hex'));
+    assert.equal(new Set(secrets).size, 3, 'each ticket derives its own PSK (its own nonce)');
+    for (const ticket of tickets) {
+      const again = connect(client, server, ticket);
+      assert.equal(again.server.info.sessionReused, true);
+      assert.equal(sessionsOf(again.clientEvents).length, 1);
+    }
+  });
+
+  it('1 by default; 0 or more than 16 is refused when the config is made', () => {
+    const first = connect(makeClientConfig(k, tls13), makeServerConfig(k, tls13));
+    assert.equal(sessionsOf(first.clientEvents).length, 1);
+    for (const ticketsPerHandshake of [0, 17, 1.5]) {
+      assert.throws(() => makeServerConfig(k, { ticketsPerHandshake }), { code: 'ERR_OUT_OF_RANGE' });
+    }
+  });
+});

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { ClientConfig, ServerConfig } from '../src/config.js';
 import { ClientConnection, ServerConnection, type ConnectionEvent } from '../src/connection.js';
-import { decodeClientSession, MemorySessionStore } from '../src/handshake/resumption.js';
+import { decodeClientSession, MemorySessionStore, type SessionStore } from '../src/handshake/resumption.js';
 import { ProtocolVersion } from '../src/wire/enums.js';
 import { makeClientConfig, makeServerConfig, Pair, testKeys, type TestKeys } from './pair.js';
 import { connect, createServer, type Server } from '../src/node/api.js';
@@ -42,15 +42,37 @@ function handshake(port: number, session?: Buffer): Promise<{ reused: boolean; s
   });
 }
 
-test('two servers with their own ticket keys and one shared sessionStore resume each other by session ID', async () => {
+/** node's SSL_OP_NO_TICKET: the server issues no TLS 1.2 ticket, so sessions are kept by ID. */
+const SSL_OP_NO_TICKET = 0x4000;
+
+test('two servers without tickets and one shared sessionStore resume each other by session ID', async () => {
   const store = new MemorySessionStore();
-  const a = await start({ sessionStore: store });
-  const b = await start({ sessionStore: store });
+  const a = await start({ sessionStore: store, secureOptions: SSL_OP_NO_TICKET });
+  const b = await start({ sessionStore: store, secureOptions: SSL_OP_NO_TICKET });
   const first = await handshake(a);
   assert.equal(first.reused, false);
   assert.ok(first.session);
   const second = await handshake(b, first.session);
   assert.equal(second.reused, true);
+});
+
+test('a session carried by a ticket has no session ID and is not kept in the store (RFC 5077 Section 3.4, as OpenSSL)', async () => {
+  const store = new MemorySessionStore();
+  const kept: Uint8Array[] = [];
+  const watching: SessionStore = {
+    get: (id) => store.get(id),
+    set: (id, state, lifetime) => {
+      kept.push(id);
+      store.set(id, state);
+    },
+    delete: (id) => store.delete(id),
+  };
+  const a = await start({ sessionStore: watching });
+  const first = await handshake(a);
+  assert.equal(decodeClientSession(new Uint8Array(first.session!))!.sessionId.length, 0, 'no session ID from the server');
+  assert.deepEqual(kept, [], 'nothing stored by ID');
+  const second = await handshake(a, first.session);
+  assert.equal(second.reused, true, 'resumed by the ticket');
 });
 
 test('without the shared store the second server does a full handshake', async () => {

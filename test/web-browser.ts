@@ -16,7 +16,11 @@ import { chromiumFlags, chromiumPath } from './chromium.js';
 /** The package root: dist/test/ → ../../ */
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Bundles `contents` (an ES module that imports typetls/web through the package's "exports") for the browser, as a script setting `globalName`. */
+/**
+ * Bundles `contents` (an ES module that imports typetls/web through the package's "exports", or subtls) for
+ * the browser, as a script setting `globalName`. `crypto` stays external: subtls imports it only where
+ * globalThis.crypto.subtle is missing, never in a page.
+ */
 export async function bundleForBrowser(contents: string, globalName = 'typetls', minify = false): Promise<string> {
   const result = await esbuild.build({
     stdin: { contents, resolveDir: packageRoot, loader: 'js' },
@@ -26,6 +30,7 @@ export async function bundleForBrowser(contents: string, globalName = 'typetls',
     format: 'iife',
     globalName,
     minify,
+    external: ['crypto'],
     write: false,
     logLevel: 'silent',
     absWorkingDir: packageRoot,
@@ -68,18 +73,31 @@ export interface RunningChromium {
 /** Starts Chromium with a fresh profile and connects to it over the DevTools protocol. */
 export async function startChromium(): Promise<RunningChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'typetls-chromium-'));
+  // Its own process group (its PID), so that stopping it stops its helpers too (renderer, GPU, crash
+  // handler), which otherwise go on writing into the profile after the browser process has exited.
   const child = spawn(chromiumPath, [...chromiumFlags, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is gone
+    }
+  };
   const stopProcess = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
+    if (child.pid === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
     }
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    // Helpers still shutting down: the group once more, then the profile.
+    signalGroup('SIGKILL');
+    rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   };
   let browser: Browser;
   try {

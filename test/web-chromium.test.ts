@@ -42,7 +42,7 @@ before(async () => {
   page = await browser.newPage();
   await page.goto(`${pages.url}/`);
   assert.equal(await page.evaluate(() => typeof typetls.connect), 'function', 'the bundle loaded in the page');
-});
+}, { timeout: 180_000 });
 
 after(async () => {
   await browser?.stop();

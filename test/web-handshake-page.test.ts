@@ -25,7 +25,7 @@ before(async () => {
   browser = await startChromium();
   page = await browser.newPage();
   await page.setViewportSize({ width: 1400, height: 1500 });
-});
+}, { timeout: 180_000 });
 
 after(async () => {
   await browser?.stop();

@@ -203,10 +203,24 @@ describe('typetls/web connect() against accept() over in-memory web streams', ()
     await Promise.all([client.closed, server.closed]);
   });
 
-  it('options are checked: a server without cert/key, an unknown version name', () => {
+  it('ecdhCurve chooses the groups, by IANA or node:tls name: P-256 alone is secp256r1, X25519 first is x25519', { timeout: 30_000 }, async () => {
+    for (const [ecdhCurve, group] of [['P-256', 'secp256r1'], ['x25519:prime256v1', 'x25519'], ['X25519MLKEM768', 'X25519MLKEM768']] as const) {
+      const [c, s] = memoryPair();
+      const server = accept(s, { cert: readFileSync(pki.ecdsaCert, 'utf8'), key: readFileSync(pki.ecdsaKey, 'utf8') });
+      const client = connect(c, { servername: 'localhost', ca, ecdhCurve });
+      const [info] = await Promise.all([client.opened, server.opened]);
+      assert.equal(info.group, group, ecdhCurve);
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('options are checked: a server without cert/key, an unknown version name, an unknown or empty ecdhCurve', () => {
     const [, s] = memoryPair();
     assert.throws(() => accept(s, {}), { code: 'ERR_INVALID_ARG_VALUE' });
     const [c] = memoryPair();
     assert.throws(() => connect(c, { minVersion: 'TLSv1.4' }), { code: 'ERR_TLS_INVALID_PROTOCOL_VERSION' });
+    assert.throws(() => connect(c, { ecdhCurve: 'P-256:brainpool' }), { code: 'ERR_CRYPTO_OPERATION_FAILED', message: /brainpool/ });
+    assert.throws(() => connect(c, { ecdhCurve: ':' }), { code: 'ERR_CRYPTO_OPERATION_FAILED' });
   });
 });

@@ -95,10 +95,10 @@ class Session {
 
   /** StartupMessage; the server's AuthenticationOk, its ParameterStatus messages, up to ReadyForQuery. */
   async startup(parameters) {
-    const body = [int32s(196608)]; // protocol 3.0
-    for (const [name, value] of Object.entries(parameters)) body.push(cstring(name), cstring(value));
-    body.push(new Uint8Array(1));
-    const payload = concat(body);
+    const fields = [int32s(196608)]; // protocol 3.0
+    for (const [name, value] of Object.entries(parameters)) fields.push(cstring(name), cstring(value));
+    fields.push(new Uint8Array(1));
+    const payload = concat(fields);
     await this.writer.write(concat([int32s(4 + payload.length), payload]));
     const server = {};
     for (;;) {

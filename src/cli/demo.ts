@@ -579,10 +579,9 @@ export async function runDemo(api: TlsApi, args: ParsedArgs, out: Writable): Pro
         write('The server gave no session to resume: nothing more to show.');
         return 1;
       }
-      write(
-        `  The client kept the session the server gave it ('session' event, ${first.session.length} bytes` +
-          `${first.sessions > 1 ? `, the last of ${first.sessions}` : ''}).`,
-      );
+      const kept = `The client kept the session the server gave it ('session' event, ${first.session.length} bytes` +
+        `${first.sessions > 1 ? `, the last of ${first.sessions}` : ''}).`;
+      for (const line of wrapWords(kept, width - 4)) write(`  ${line}`);
       write();
       write(heading(color, 'Second connection: the client offers that session, traced in full'));
       trace = new DemoTrace(write, render, candidates(expected));

@@ -3,7 +3,8 @@
 // code; synchronous like the interface.
 //
 //   hashes, HMAC            @noble/hashes (SHA-1, SHA-2, and MD5 for TLS 1.0/1.1 from legacy.js)
-//   AES-GCM, ChaCha20-Poly1305, AES-CBC       @noble/ciphers
+//   AES-GCM, ChaCha20-Poly1305, AES-CBC       @noble/ciphers (AES-GCM through ./gcm.ts, which keeps the
+//                                             per-key tables noble rebuilds for every record)
 //   X25519, X448, P-256/384/521 ECDH and ECDSA, Ed25519   @noble/curves
 //   ML-KEM-768 (X25519MLKEM768)               @noble/post-quantum
 //   FFDHE and DHE, RSA      BigInt arithmetic (./rsa.ts says why and what it promises)
@@ -17,13 +18,14 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { cbc as aesCbc, gcm } from '@noble/ciphers/aes.js';
+import { cbc as aesCbc } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { x448 } from '@noble/curves/ed448.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../errors.js';
+import { AesGcm } from './gcm.js';
 import { dhPublicInRange, ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
 import { NamedGroup } from '../wire/enums.js';
 import { der, DerReader, Tag } from '../x509/der.js';
@@ -76,20 +78,22 @@ class PortableHash implements HashContext {
 const TAG = 16;
 
 class PortableAead implements Aead {
+  /** AES-GCM keeps its key schedule and GHASH tables for the key's life (./gcm.ts); ChaCha20-Poly1305 has no per-key setup to keep. */
+  private readonly aesGcm: AesGcm | undefined;
+
   constructor(readonly algorithm: AeadAlgorithm, private readonly key: Uint8Array) {
     const expected = algorithm === 'AES-128-GCM' ? 16 : 32;
     if (key.length !== expected) throw new RangeError(`${algorithm} takes a ${expected}-byte key`);
-  }
-  private cipher(nonce: Uint8Array, aad: Uint8Array) {
-    return this.algorithm === 'CHACHA20-POLY1305' ? chacha20poly1305(this.key, nonce, aad) : gcm(this.key, nonce, aad);
+    this.aesGcm = algorithm === 'CHACHA20-POLY1305' ? undefined : new AesGcm(key);
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    return this.cipher(nonce, aad).encrypt(plaintext);
+    return this.aesGcm ? this.aesGcm.seal(nonce, aad, plaintext) : chacha20poly1305(this.key, nonce, aad).encrypt(plaintext);
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     if (ciphertext.length < TAG) return null;
+    if (this.aesGcm) return this.aesGcm.open(nonce, aad, ciphertext);
     try {
-      return this.cipher(nonce, aad).decrypt(ciphertext);
+      return chacha20poly1305(this.key, nonce, aad).decrypt(ciphertext);
     } catch {
       return null;
     }

@@ -77,6 +77,14 @@ export interface PrivateKey {
   /** The DER SubjectPublicKeyInfo of the matching public key. */
   readonly spki: Uint8Array;
   readonly handle: unknown;
+  /**
+   * Held outside the provider (an HSM, a KMS, a signer in another process): the engine never hands
+   * it to the provider but asks its caller for each operation ('sign' and 'decrypt' requests,
+   * src/handshake/requests.ts). `handle` is then the caller's own object.
+   */
+  readonly external?: boolean;
+  /** The only signature schemes the key makes, when it is bound to some (a WebCrypto key is bound to its algorithm and hash). */
+  readonly schemes?: readonly number[];
 }
 
 /** A public key taken from a SubjectPublicKeyInfo. */

@@ -5,14 +5,15 @@ import type { CertifiedKey } from '../config.js';
 import { zeroize, type KeyShare, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { bytesEqual } from '../wire/bytes.js';
-import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups, MIN_DHE_BITS } from '../keys/ffdhe.js';
+import { bitLength, dhPreMasterSecret, dhPublicInRange, ffdheGroups } from '../keys/ffdhe.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enums.js';
 import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange, ServerKeyExchangePsk } from '../wire/messages.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
+import { awaitSignature } from './requests.js';
 import {
-  checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, checkStapledOcsp,
+  awaitVerdict, checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, checkStapledOcsp,
   type HandshakeContext, type Input, type State,
 } from './common.js';
 import { isEcdheGroup, type ClientOffer } from './client.js';
@@ -43,13 +44,19 @@ export class ExpectCertificate implements State {
     // RFC 5246 Section 7.4.2: the server sends its chain for every suite typetls offers.
     if (msg.certificateList.length === 0) throw new TlsError('decode_error', 'server sent an empty Certificate message');
     const chain = parseChain(cx, msg.certificateList);
-    const leaf = chain[0]!;
     cx.info.peerCertificates = chain;
     // RFC 5246 Section 7.4.2: RSA key exchange (and RSA-PSK, RFC 4279 Section 4) encrypts to the key;
     // ECDHE and DHE sign with it.
     const encrypts = this.hs.suite.kx === 'rsa' || this.hs.suite.kx === 'rsa_psk';
     const keyUsage = encrypts ? 'keyEncipherment' : 'digitalSignature';
-    const path = verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, this.offer.verifyServerName ? this.offer.serverName : undefined);
+    const name = this.offer.verifyServerName ? this.offer.serverName : undefined;
+    if (cx.config.ask.verify) return awaitVerdict(chain, 'serverAuth', keyUsage, name, this.holds(), (cx, path) => this.afterVerification(cx, chain, path));
+    return this.afterVerification(cx, chain, verifyPeerCertificate(cx, chain, 'serverAuth', keyUsage, name));
+  }
+
+  private afterVerification(cx: HandshakeContext, chain: readonly Certificate[], path: readonly Certificate[] | undefined): State {
+    const leaf = chain[0]!;
+    const encrypts = this.hs.suite.kx === 'rsa' || this.hs.suite.kx === 'rsa_psk';
     if (!this.statusExpected) checkStapledOcsp(cx, path, undefined);
 
     // RFC 5246 Section 7.4.2: the key must fit the suite's key exchange and authentication.
@@ -116,7 +123,7 @@ export class ExpectServerKeyExchange implements State {
         throw new TlsError('illegal_parameter', `server chose group ${namedGroupName(ske.namedGroup)}, which the client did not offer`);
       }
     } else {
-      checkServerDhParams(ske);
+      checkServerDhParams(ske, config.minDhBits);
     }
     // RFC 5246 Section 7.4.1.4.1: the signature scheme must be one the client offered and fit the key;
     // before TLS 1.2 the key alone decides it.
@@ -130,6 +137,7 @@ export class ExpectServerKeyExchange implements State {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
     cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroupOf(ske.dhP);
+    if (ske.kx === 'dhe') cx.info.dhBits = bitLength(ske.dhP);
     return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);
   }
 }
@@ -170,8 +178,9 @@ export class ExpectPskServerKeyExchange implements State {
       }
       cx.info.group = ske.namedGroup;
     } else if (kx === 'dhe_psk') {
-      checkServerDhParams({ dhP: ske.dhP!, dhG: ske.dhG!, dhYs: ske.dhYs! });
+      checkServerDhParams({ dhP: ske.dhP!, dhG: ske.dhG!, dhYs: ske.dhYs! }, this.offer.config.minDhBits);
       cx.info.group = ffdheGroupOf(ske.dhP!);
+      cx.info.dhBits = bitLength(ske.dhP!);
     }
     return done(ske);
   }
@@ -205,6 +214,7 @@ export class ExpectServerHelloDone implements State {
     const mayRequest = this.hs.suite.auth !== 'psk' && !this.certificateRequest;
     if (input.kind === 'handshake' && input.frame.type === HandshakeType.certificate_request && mayRequest) {
       const request = expect(cx, input, HandshakeType.certificate_request) as CertificateRequest12;
+      cx.info.peerSignatureSchemes = request.signatureAlgorithms;
       return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, this.serverKeyExchange, request);
     }
     expect(cx, input, HandshakeType.server_hello_done);
@@ -256,10 +266,22 @@ export class ExpectServerHelloDone implements State {
 
     if (clientCert) {
       // RFC 5246 Section 7.4.8: a signature over every handshake message so far.
-      const signature = cx.provider.sign(clientCert.certified.key, clientCert.scheme, cx.transcript.messages());
+      const key = clientCert.certified.key;
+      if (key.external) {
+        return awaitSignature(key, clientCert.scheme, cx.transcript.messages(), this.holds(), (cx, signature) => {
+          cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: clientCert.scheme, signature });
+          return this.finishClientFlight(cx, master, keys, preMasterSecret, share);
+        });
+      }
+      const signature = cx.provider.sign(key, clientCert.scheme, cx.transcript.messages());
       cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: clientCert.scheme, signature });
     }
+    return this.finishClientFlight(cx, master, keys, preMasterSecret, share);
+  }
 
+  /** ChangeCipherSpec and Finished. */
+  private finishClientFlight(cx: HandshakeContext, master: Uint8Array, keys: SessionKeys12, preMasterSecret: Uint8Array, share: KeyShare | undefined): State {
+    const { hs } = this;
     cx.sendChangeCipherSpec();
     cx.setWriteProtection(keys.clientWrite);
     const clientVerifyData = finishedVerifyData12(cx, hs, master, 'client finished');
@@ -337,12 +359,14 @@ function ffdheGroupOf(dhP: Uint8Array): number | undefined {
 }
 
 /**
- * RFC 7919 Section 3 and RFC 5246 Section 7.4.3: a prime of at least 2048 bits
- * (insufficient_security below), a generator and public value in range.
+ * RFC 7919 Section 3 and RFC 5246 Section 7.4.3: a prime of at least minDhBits (2048 by default;
+ * insufficient_security below, with node's ERR_TLS_DH_PARAM_SIZE), a generator and public value in range.
  */
-function checkServerDhParams(ske: { readonly dhP: Uint8Array; readonly dhG: Uint8Array; readonly dhYs: Uint8Array }): void {
+function checkServerDhParams(ske: { readonly dhP: Uint8Array; readonly dhG: Uint8Array; readonly dhYs: Uint8Array }, minDhBits: number): void {
   const bits = bitLength(ske.dhP);
-  if (bits < MIN_DHE_BITS) throw new TlsError('insufficient_security', `server DH prime has ${bits} bits; at least ${MIN_DHE_BITS} are required`);
+  if (bits < minDhBits) {
+    throw new TlsError('insufficient_security', `DH parameter size ${bits} is less than ${minDhBits}`, { code: 'ERR_TLS_DH_PARAM_SIZE' });
+  }
   if ((ske.dhP[ske.dhP.length - 1]! & 1) === 0) throw new TlsError('illegal_parameter', 'server DH prime is even');
   if (!dhPublicInRange(ske.dhG, ske.dhP)) throw new TlsError('illegal_parameter', 'server DH generator is out of range');
   if (!dhPublicInRange(ske.dhYs, ske.dhP)) throw new TlsError('illegal_parameter', 'server DH public value is out of range');

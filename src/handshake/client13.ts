@@ -14,10 +14,11 @@ import { parseCertificate } from '../x509/certificate.js';
 import type { CertificateRequest13, ServerHello } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
 import { applyPeerRecordSizeLimit, checkAnsweredExtensions, offeredPsks, readAlpn, type ClientOffer } from './client.js';
-import { expect, parseChain, verifyPeerCertificate, checkStapledOcsp, type HandshakeContext, type Input, type State } from './common.js';
+import { awaitVerdict, expect, parseChain, verifyPeerCertificate, checkStapledOcsp, type HandshakeContext, type Input, type State } from './common.js';
+import { awaitSignature } from './requests.js';
 import {
   certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
-  deriveResumptionMasterSecret, finishedData, holds13, protectionFor, type HandshakeSecrets13, type Negotiated13,
+  deriveResumptionMasterSecret, finishedData, holds13, protectionFor, type ApplicationSecrets13, type HandshakeSecrets13, type Negotiated13,
 } from './tls13.js';
 import { checkFinished } from './common.js';
 import { Traffic13 } from './traffic13.js';
@@ -182,7 +183,9 @@ export class ExpectCertificateOrCertificateRequest implements State {
       if (request.certificateRequestContext.length !== 0) throw new TlsError('illegal_parameter', 'CertificateRequest context must be empty in the handshake');
       const sigalgs = findExtension(request.extensions, ExtensionType.signature_algorithms);
       if (!sigalgs) throw new TlsError('missing_extension', 'CertificateRequest has no signature_algorithms');
-      return new ExpectServerCertificate(this.c, decodeSignatureAlgorithms(sigalgs.data));
+      const accepted = decodeSignatureAlgorithms(sigalgs.data);
+      cx.info.peerSignatureSchemes = accepted;
+      return new ExpectServerCertificate(this.c, accepted);
     }
     return new ExpectServerCertificate(this.c, undefined).handle(cx, input);
   }
@@ -220,7 +223,15 @@ export class ExpectServerCertificate implements State {
       }
     });
     // RFC 8446 Section 4.4.2.2: the server's key signs its CertificateVerify.
-    const path = verifyPeerCertificate(cx, chain, 'serverAuth', 'digitalSignature', this.c.offer.verifyServerName ? this.c.offer.serverName : undefined);
+    const name = this.c.offer.verifyServerName ? this.c.offer.serverName : undefined;
+    if (cx.config.ask.verify) {
+      const staple = stapled;
+      return awaitVerdict(chain, 'serverAuth', 'digitalSignature', name, this.holds(), (cx, path) => this.afterVerification(cx, chain, path, staple));
+    }
+    return this.afterVerification(cx, chain, verifyPeerCertificate(cx, chain, 'serverAuth', 'digitalSignature', name), stapled);
+  }
+
+  private afterVerification(cx: HandshakeContext, chain: readonly Certificate[], path: readonly Certificate[] | undefined, stapled: Uint8Array | undefined): State {
     checkStapledOcsp(cx, path, stapled);
     const key = cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo);
     return new ExpectCertificateVerify(this.c, this.certificateRequested, chain[0]!, key);
@@ -276,7 +287,27 @@ export class ExpectFinished implements State {
       cx.sendHandshake({ type: HandshakeType.end_of_early_data });
       cx.setWriteProtection(protectionFor(cx, hs.suite, secrets.clientHandshakeKeys));
     }
-    if (this.certificateRequested) sendClientCertificate(cx, offer.config.certificates, this.certificateRequested);
+    if (this.certificateRequested) {
+      const chosen = sendClientCertificate(cx, offer.config.certificates, this.certificateRequested);
+      if (chosen) {
+        // RFC 8446 Section 4.4.3: our CertificateVerify, signed over the transcript up to our Certificate.
+        const content = certificateVerifyContent('client', cx.transcript.hash());
+        if (chosen.certified.key.external) {
+          return awaitSignature(chosen.certified.key, chosen.scheme, content, this.holds(), (cx, signature) => {
+            cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: chosen.scheme, signature });
+            return this.finishClientFlight(cx, app);
+          });
+        }
+        const signature = cx.provider.sign(chosen.certified.key, chosen.scheme, content);
+        cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: chosen.scheme, signature });
+      }
+    }
+    return this.finishClientFlight(cx, app);
+  }
+
+  /** Our Finished, then the application keys. */
+  private finishClientFlight(cx: HandshakeContext, app: ApplicationSecrets13): State {
+    const { hs, secrets, offer } = this.c;
     cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret) });
 
     cx.setWriteProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
@@ -287,8 +318,10 @@ export class ExpectFinished implements State {
   }
 }
 
-/** RFC 8446 Section 4.4.2 / 4.4.3: our chain (possibly empty) and, with one, a CertificateVerify. */
-function sendClientCertificate(cx: HandshakeContext, certificates: readonly CertifiedKey[], accepted: readonly number[]): void {
+/** RFC 8446 Section 4.4.2: our chain (possibly empty); the certificate chosen, whose key signs the CertificateVerify. */
+function sendClientCertificate(
+  cx: HandshakeContext, certificates: readonly CertifiedKey[], accepted: readonly number[],
+): { certified: CertifiedKey; scheme: number } | undefined {
   let chosen: { certified: CertifiedKey; scheme: number } | undefined;
   for (const certified of certificates) {
     const scheme = chooseSignatureScheme13(cx.config.signatureSchemes, accepted, certified.key);
@@ -302,7 +335,5 @@ function sendClientCertificate(cx: HandshakeContext, certificates: readonly Cert
     certificateRequestContext: new Uint8Array(0),
     certificateList: (chosen?.certified.chain ?? []).map((c) => ({ certData: c.raw, extensions: [] })),
   });
-  if (!chosen) return;
-  const signature = cx.provider.sign(chosen.certified.key, chosen.scheme, certificateVerifyContent('client', cx.transcript.hash()));
-  cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: chosen.scheme, signature });
+  return chosen;
 }

@@ -9,6 +9,7 @@ import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isIpAddress } from '../x509/identity.js';
 import { verifyChain, type LeafKeyUsage } from '../x509/verify.js';
 import { checkOcspResponse } from '../x509/ocsp.js';
+import { AwaitAnswer, type CertificateVerdict } from './requests.js';
 import type { HandshakeFrame } from '../record/framer.js';
 import type { PaddingPolicy, RecordProtection } from '../record/protection.js';
 import type { Transcript } from '../keys/transcript.js';
@@ -96,6 +97,8 @@ export function expect<T extends HandshakeMessage['type']>(
 ): Extract<HandshakeMessage, { type: T }> {
   const { message, frame } = decodeExpected(cx, input, type, kx);
   record(cx, frame, message);
+  const m: HandshakeMessage = message;
+  if (m.type === HandshakeType.finished) cx.info.peerFinished = m.verifyData;
   return message;
 }
 
@@ -214,15 +217,15 @@ export function schemeFitsKey12(scheme: number, key: { algorithm: KeyAlgorithm }
 export function chooseSignatureScheme12(
   ours: readonly number[],
   peers: readonly number[] | undefined,
-  key: { algorithm: KeyAlgorithm; namedCurve?: number },
+  key: { algorithm: KeyAlgorithm; namedCurve?: number; schemes?: readonly number[] },
 ): number | undefined {
+  const bound = key.schemes;
   if (peers === undefined) {
-    if (key.algorithm === 'rsa') return SignatureScheme.rsa_pkcs1_sha1;
-    if (key.algorithm === 'ec') return SignatureScheme.ecdsa_sha1;
-    return undefined;
+    const sha1 = key.algorithm === 'rsa' ? SignatureScheme.rsa_pkcs1_sha1 : key.algorithm === 'ec' ? SignatureScheme.ecdsa_sha1 : undefined;
+    return sha1 !== undefined && (bound === undefined || bound.includes(sha1)) ? sha1 : undefined;
   }
   const offered = new Set(peers);
-  return ours.find((s) => offered.has(s) && schemeFitsKey12(s, key));
+  return ours.find((s) => offered.has(s) && schemeFitsKey12(s, key) && (bound === undefined || bound.includes(s)));
 }
 
 
@@ -247,7 +250,8 @@ export function protocolName(version: number): string {
  * name: RFC 6125), and that the leaf's keyUsage allows what the key exchange does with its key
  * (RFC 5246 Section 7.4.2, RFC 8446 Section 4.4.2.2). With rejectUnauthorized a failure ends the handshake with the
  * certificate's alert; without, the handshake goes on and the failure is
- * reported in `info.authorizationError` (node:tls semantics).
+ * reported in `info.authorizationError` (node:tls semantics). A server passes the roots of the
+ * certificates chosen for the client's name (NamedContext.roots), when they come with some.
  */
 export function verifyPeerCertificate(
   cx: HandshakeContext,
@@ -255,12 +259,13 @@ export function verifyPeerCertificate(
   purpose: 'serverAuth' | 'clientAuth',
   keyUsage: LeafKeyUsage,
   serverName?: string,
+  roots: readonly Certificate[] = cx.config.roots,
 ): readonly Certificate[] | undefined {
   const target = serverName === undefined ? {} : isIpAddress(serverName) ? { ip: serverName } : { hostname: serverName };
   const config = cx.config;
   const result = verifyChain(cx.provider, {
     presented: chain,
-    roots: config.roots,
+    roots,
     now: config.now(),
     purpose,
     keyUsage,
@@ -276,6 +281,27 @@ export function verifyPeerCertificate(
   }
   refuseCertificate(cx, result.code, result.message);
   return undefined;
+}
+
+/**
+ * The caller's verdict on the peer's chain (config.ask.verify), in place of verifyPeerCertificate:
+ * a 'verify' request, then `then` with the chain as trusted, or undefined when refused (fatal under
+ * rejectUnauthorized, else recorded in info, as a built-in failure is).
+ */
+export function awaitVerdict(
+  chain: readonly Certificate[], purpose: 'serverAuth' | 'clientAuth', keyUsage: LeafKeyUsage, serverName: string | undefined, held: TraceFields,
+  then: (cx: HandshakeContext, path: readonly Certificate[] | undefined) => State,
+): State {
+  return new AwaitAnswer({ kind: 'verify', chain, purpose, keyUsage, serverName }, held, (cx, answer) => {
+    const refusal = answer as CertificateVerdict | undefined | null;
+    if (refusal === undefined || refusal === null) {
+      cx.info.authorized = true;
+      cx.info.authorizationError = undefined;
+      return then(cx, chain);
+    }
+    refuseCertificate(cx, typeof refusal.code === 'string' ? refusal.code : 'CERT_REJECTED', String(refusal.message ?? 'the certificate verifier refused the chain'));
+    return then(cx, undefined);
+  });
 }
 
 /** A failed certificate check: fatal under rejectUnauthorized, else recorded in info (node:tls semantics). */

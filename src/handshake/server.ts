@@ -14,11 +14,13 @@ import {
 } from '../wire/extensions.js';
 import type { ClientHello, Extension } from '../wire/messages.js';
 import { chooseSignatureScheme12, decodeExpected, legacySignatureScheme, protocolName, record, type HandshakeContext, type Input, type State } from './common.js';
+import { AwaitAnswer, type Answers } from './requests.js';
+import type { HandshakeFrame } from '../record/framer.js';
 import { decodeServerState, openTicket, type ServerSessionState } from './resumption.js';
 import { resumeServer12, sendServerFlight12 } from './server12.js';
 import { readClientHello13 } from './server13.js';
 import { isEcdheGroup } from './client.js';
-import { ffdheGroups } from '../keys/ffdhe.js';
+import { bitLength, type DhParams, ffdheGroups } from '../keys/ffdhe.js';
 import type { Negotiated12 } from './tls12.js';
 
 const TLS12 = ProtocolVersion['TLSv1.2'];
@@ -56,8 +58,10 @@ export interface ServerChoice {
   readonly suite: CipherSuite;
   /** Undefined for the PSK suites that send no Certificate (RFC 4279 Section 2). */
   readonly certified: CertifiedKey | undefined;
-  /** For ECDHE suites. */
+  /** For ECDHE suites, and DHE suites with an RFC 7919 group. */
   readonly group: number | undefined;
+  /** For DHE suites: the prime and generator sent in ServerKeyExchange. */
+  readonly dh?: DhParams;
   /** The scheme that signs ServerKeyExchange (ECDHE suites). */
   readonly signatureScheme: number | undefined;
 }
@@ -153,9 +157,12 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     : ecGroups.find((g) => offer.groups!.includes(g));
   // RFC 7919 Section 4: an FFDHE group the client names, else ffdhe2048 (any client may get it);
   // a client listing any code point of the FFDHE range (256-511), even ones we do not know, gets
-  // no DHE suite unless it names one of ours.
+  // no DHE suite unless it names one of ours. A server given its own group (dhParams) uses it
+  // whatever the client lists, as OpenSSL does with node's dhparam.
   const listsFfdhe = offer.groups?.some((g) => g >= 0x0100 && g <= 0x01ff) ?? false;
-  const dhGroup = listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group))?.group : ffdheGroups[0]!.group;
+  const named = config.dhParams !== undefined ? undefined : listsFfdhe ? ffdheGroups.find((g) => offer.groups!.includes(g.group)) : ffdheGroups[0];
+  const dh: DhParams | undefined = config.dhParams ?? named;
+  const dhGroup = named?.group;
   let dheWithoutGroup = false;
   for (const id of order) {
     const suite = suiteById(id);
@@ -165,19 +172,20 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
     const ecdhe = suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk';
     const dhe = suite.kx === 'dhe' || suite.kx === 'dhe_psk';
     const group = ecdhe ? ecGroup : dhe ? dhGroup : undefined;
-    if ((ecdhe || dhe) && group === undefined) {
+    if ((ecdhe && group === undefined) || (dhe && dh === undefined)) {
       dheWithoutGroup ||= dhe;
       continue;
     }
+    const dheParams = dhe ? { dh } : {};
     // RFC 4279 Section 2: the pre-shared key authenticates; no certificate is sent.
-    if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined };
+    if (suite.auth === 'psk') return { suite, certified: undefined, group, signatureScheme: undefined, ...dheParams };
     for (const certified of config.certificates) {
       if (!certificateServes(suite, certified.key)) continue;
       if (suite.kx === 'rsa' || suite.kx === 'rsa_psk') return { suite, certified, group: undefined, signatureScheme: undefined };
       const scheme = version < TLS12
         ? legacySignatureScheme(certified.key)
         : chooseSignatureScheme12(config.signatureSchemes12, offer.signatureSchemes, certified.key);
-      if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme };
+      if (scheme !== undefined) return { suite, certified, group, signatureScheme: scheme, ...dheParams };
     }
   }
   // RFC 7919 Section 4: with no other suite, a DHE suite refused for want of a common FFDHE group is
@@ -188,7 +196,11 @@ function choose(config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen
 
 /** The server config with the certificates chosen for the client's SNI name. */
 function configForName(config: ServerConfig, serverName: string | undefined): ServerConfig {
-  const chosen = config.certificatesFor?.(serverName);
+  return configWith(config, config.certificatesFor?.(serverName));
+}
+
+/** The server config with the certificates (and roots) chosen for this client, if any were. */
+function configWith(config: ServerConfig, chosen: readonly CertifiedKey[] | NamedContext | undefined | null): ServerConfig {
   if (!chosen) return config;
   const { certificates, roots } = Array.isArray(chosen) ? { certificates: chosen as readonly CertifiedKey[], roots: undefined } : (chosen as NamedContext);
   return {
@@ -239,113 +251,177 @@ export class ExpectClientHello implements State {
     const { message: hello, frame } = decodeExpected(cx, input, HandshakeType.client_hello);
     const version = negotiateVersion(this.config, hello);
     const offer = readOffer(hello);
+    cx.info.peerSignatureSchemes = offer.signatureSchemes;
     cx.info.serverName = offer.serverName;
-    const config = configForName(this.config, offer.serverName);
-    if (version === TLS13) return readClientHello13(cx, config, hello, frame, offer);
-    record(cx, frame, hello);
-    // RFC 7507 Section 3: a fallback retry to a lower version than we support is refused.
-    if (hello.cipherSuites.includes(FALLBACK_SCSV) && version < config.maxVersion) {
-      throw new TlsError('inappropriate_fallback', 'client fell back to a lower version than the server supports');
+    if (this.config.ask.certificate) {
+      // The caller chooses the certificates (an SNICallback that answers later).
+      const request = { kind: 'certificate', serverName: offer.serverName, signatureSchemes: offer.signatureSchemes, version } as const;
+      return new AwaitAnswer(request, { clientRandom: hello.random, serverName: offer.serverName ?? null }, (cx, chosen) =>
+        readClientHello(cx, configWith(this.config, chosen as Answers['certificate']), hello, frame, version, offer),
+      );
     }
-    // RFC 5246 Section 7.4.1.2: the null compression method must be offered.
-    if (!hello.legacyCompressionMethods.includes(CompressionMethod.null)) {
-      throw new TlsError('illegal_parameter', 'client does not offer the null compression method');
-    }
-
-    const resumable = findSession12(cx, config, hello, offer, version);
-    const choice = resumable ? undefined : choose(config, hello, offer, version);
-    const suite = resumable ? suiteById(resumable.cipherSuite)! : choice?.suite;
-    if (!suite) throw new TlsError('handshake_failure', 'no cipher suite in common with the client');
-
-    // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
-    let alpn: string | undefined;
-    if (offer.alpn && config.alpnProtocols.length > 0) {
-      alpn = config.alpnProtocols.find((p) => offer.alpn!.includes(p));
-      if (alpn === undefined) throw new TlsError('no_application_protocol', 'no ALPN protocol in common with the client');
-      cx.info.alpnProtocol = alpn;
-    }
-
-    const extensions: Extension[] = [];
-    if (offer.secureRenegotiation) extensions.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
-    const ems = offer.extendedMasterSecret && config.extendedMasterSecret;
-    if (ems) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
-    // RFC 7366 Section 2: encrypt_then_mac only for CBC suites.
-    const etm = offer.encryptThenMac && suite.cipher.kind === 'cbc';
-    if (etm) extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
-    if (alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) });
-    if (offer.serverName !== undefined && !resumable) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
-    if (offer.ecPointFormats && (suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk') && !resumable) {
-      // RFC 8422 Section 5.2: the server names the point formats it can parse, in answer to the
-      // client's list only (RFC 5246 Section 7.4.1.4: no extension the client did not offer).
-      extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
-    }
-    // RFC 5077 Section 3.2: an empty session_ticket promises a NewSessionTicket in a full handshake.
-    const ticketPromised = !resumable && offer.sessionTicket && config.issueTickets;
-    if (ticketPromised) extensions.push({ type: ExtensionType.session_ticket, data: new Uint8Array(0) });
-    // RFC 6066 Section 8: an empty status_request promises a CertificateStatus.
-    const staple = !resumable && offer.ocsp ? choice?.certified?.ocspResponse : undefined;
-    if (staple) extensions.push({ type: ExtensionType.status_request, data: new Uint8Array(0) });
-    answerRecordSizeLimit(cx, config, version, offer, extensions);
-
-    const serverRandom = cx.provider.random(32);
-    // RFC 8446 Section 4.1.3: a server able to do better marks a lower version in ServerHello.random.
-    if (version < TLS12 && config.maxVersion >= TLS12) serverRandom.set(DOWNGRADE_TLS11, 24);
-    else if (version === TLS12 && config.maxVersion >= TLS13) serverRandom.set(DOWNGRADE_TLS12, 24);
-    const hs: Negotiated12 = {
-      version,
-      clientRandom: hello.random,
-      serverRandom,
-      // RFC 5246 Section 7.4.1.3: resuming echoes the client's session ID; a full handshake names a new one.
-      sessionId: resumable ? hello.legacySessionId : cx.provider.random(32),
-      suite,
-      extendedMasterSecret: ems,
-      encryptThenMac: etm,
-      secureRenegotiation: offer.secureRenegotiation,
-    };
-    cx.version = version;
-    cx.setRecordVersion(version, true);
-    // A TLS 1.2 CertificateVerify signs the messages themselves, so keep them when we will ask for one.
-    // Before TLS 1.2 Finished hashes the messages with MD5 and SHA-1: keep them then too.
-    if ((config.requestCert && !resumable) || version < TLS12) cx.transcript.keepMessages();
-    cx.transcript.startHash(suite.hash);
-    cx.info.version = version;
-    cx.info.protocol = protocolName(version);
-    cx.info.cipherSuite = suite;
-    cx.info.extendedMasterSecret = ems;
-    cx.info.group = choice?.group;
-
-    cx.sendHandshake({
-      type: HandshakeType.server_hello,
-      legacyVersion: version,
-      random: hs.serverRandom,
-      legacySessionId: hs.sessionId,
-      cipherSuite: suite.id,
-      legacyCompressionMethod: CompressionMethod.null,
-      extensions,
-    });
-    if (resumable) return resumeServer12(cx, config, hs, resumable);
-    return sendServerFlight12(cx, config, hs, choice!, hello.legacyVersion, ticketPromised, staple);
+    return readClientHello(cx, configForName(this.config, offer.serverName), hello, frame, version, offer);
   }
 }
 
-/**
- * RFC 5077 Section 3.4 and RFC 5246 Section 7.4.1.2: a session to resume from the
- * client's ticket, else from its session ID in our store. It must still fit:
- * not expired, same version, a suite the client offers and we enable, the same
- * extended master secret setting (RFC 7627 Section 5.3) and the same server name
- * (RFC 6066 Section 3). Anything else means a full handshake.
- */
-function findSession12(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number): ServerSessionState | undefined {
-  const now = config.now().getTime();
-  let state: ServerSessionState | undefined;
-  if (offer.ticket && offer.ticket.length > 0) state = openTicket(cx.provider, config.ticketKeyRing, offer.ticket);
-  if (!state && hello.legacySessionId.length > 0) {
-    const stored = config.sessionStore.get(hello.legacySessionId);
-    state = stored ? decodeServerState(stored) : undefined;
-    // A cached session past its lifetime never resumes again: it leaves the cache now, not when evicted.
-    if (state && now - state.createdAt >= state.lifetime * 1000) config.sessionStore.delete(hello.legacySessionId);
+/** The ClientHello, once the certificates for it are known. */
+function readClientHello(cx: HandshakeContext, config: ServerConfig, hello: ClientHello, frame: HandshakeFrame, version: number, offer: ClientOfferSeen): State {
+  if (version === TLS13) return readClientHello13(cx, config, hello, frame, offer);
+  record(cx, frame, hello);
+  // RFC 7507 Section 3: a fallback retry to a lower version than we support is refused.
+  if (hello.cipherSuites.includes(FALLBACK_SCSV) && version < config.maxVersion) {
+    throw new TlsError('inappropriate_fallback', 'client fell back to a lower version than the server supports');
   }
-  if (!state || hello.legacySessionId.length === 0) return undefined;
+  // RFC 5246 Section 7.4.1.2: the null compression method must be offered.
+  if (!hello.legacyCompressionMethods.includes(CompressionMethod.null)) {
+    throw new TlsError('illegal_parameter', 'client does not offer the null compression method');
+  }
+  // RFC 5077 Section 3.4: a ticket first; else the session ID, looked up in the store or by the caller.
+  const ticketState = offer.ticket && offer.ticket.length > 0 ? openTicket(cx.provider, config.ticketKeyRing, offer.ticket) : undefined;
+  if (!ticketState && hello.legacySessionId.length > 0 && config.ask.session) {
+    const request = { kind: 'session', sessionId: hello.legacySessionId } as const;
+    return new AwaitAnswer(
+      request,
+      { clientRandom: hello.random, legacySessionId: hello.legacySessionId },
+      (cx, stored) => {
+        const state = stored instanceof Uint8Array ? decodeServerState(stored) : undefined;
+        return answerClientHello12(cx, config, hello, offer, version, sessionThatFits(cx, config, hello, offer, version, state));
+      },
+      (cx) => {
+        // A session cache that fails (unreachable, timed out) costs a full handshake, not the connection.
+        cx.trace?.({ kind: 'note', side: 'server', text: 'the session lookup failed: full handshake' });
+        return answerClientHello12(cx, config, hello, offer, version, undefined);
+      },
+    );
+  }
+  const resumable = sessionThatFits(cx, config, hello, offer, version, ticketState ?? storedSession(config, hello));
+  return answerClientHello12(cx, config, hello, offer, version, resumable);
+}
+
+/** RFC 5246 Section 7.4.1.3: the suite and certificate, ALPN, then the OCSP response to staple (which the ServerHello promises). */
+function answerClientHello12(
+  cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number, resumable: ServerSessionState | undefined,
+): State {
+  const choice = resumable ? undefined : choose(config, hello, offer, version);
+  const suite = resumable ? suiteById(resumable.cipherSuite)! : choice?.suite;
+  if (!suite) throw new TlsError('handshake_failure', 'no cipher suite in common with the client');
+
+  // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
+  if (offer.alpn && config.alpnProtocols.length > 0) {
+    const alpn = config.alpnProtocols.find((p) => offer.alpn!.includes(p));
+    if (alpn === undefined) throw new TlsError('no_application_protocol', 'no ALPN protocol in common with the client');
+    cx.info.alpnProtocol = alpn;
+  }
+  // RFC 6066 Section 8: an OCSP response for the chosen certificate, when the client asks for one.
+  const certified = !resumable && offer.ocsp ? choice?.certified : undefined;
+  if (certified && config.ask.ocsp) {
+    const request = { kind: 'ocsp', chain: certified.chain } as const;
+    return new AwaitAnswer(
+      request,
+      { clientRandom: hello.random },
+      (cx, response) => sendServerHello12(cx, config, hello, offer, version, undefined, choice!, suite, response instanceof Uint8Array && response.length > 0 ? response : undefined),
+      (cx) => {
+        cx.trace?.({ kind: 'note', side: 'server', text: 'the OCSP response could not be had: none stapled' });
+        return sendServerHello12(cx, config, hello, offer, version, undefined, choice!, suite, undefined);
+      },
+    );
+  }
+  return sendServerHello12(cx, config, hello, offer, version, resumable, choice, suite, certified?.ocspResponse);
+}
+
+/** ServerHello and the rest of the server's first flight (full), or its ChangeCipherSpec and Finished (resumed). */
+function sendServerHello12(
+  cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number, resumable: ServerSessionState | undefined,
+  choice: ServerChoice | undefined, suite: CipherSuite, staple: Uint8Array | undefined,
+): State {
+  const alpn = cx.info.alpnProtocol === false ? undefined : cx.info.alpnProtocol;
+  const extensions: Extension[] = [];
+  if (offer.secureRenegotiation) extensions.push({ type: ExtensionType.renegotiation_info, data: encodeRenegotiationInfo(new Uint8Array(0)) });
+  const ems = offer.extendedMasterSecret && config.extendedMasterSecret;
+  if (ems) extensions.push({ type: ExtensionType.extended_master_secret, data: new Uint8Array(0) });
+  // RFC 7366 Section 2: encrypt_then_mac only for CBC suites.
+  const etm = offer.encryptThenMac && suite.cipher.kind === 'cbc';
+  if (etm) extensions.push({ type: ExtensionType.encrypt_then_mac, data: new Uint8Array(0) });
+  if (alpn !== undefined) extensions.push({ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) });
+  if (offer.serverName !== undefined && !resumable) extensions.push({ type: ExtensionType.server_name, data: new Uint8Array(0) });
+  if (offer.ecPointFormats && (suite.kx === 'ecdhe' || suite.kx === 'ecdhe_psk') && !resumable) {
+    // RFC 8422 Section 5.2: the server names the point formats it can parse, in answer to the
+    // client's list only (RFC 5246 Section 7.4.1.4: no extension the client did not offer).
+    extensions.push({ type: ExtensionType.ec_point_formats, data: encodeEcPointFormats([ECPointFormat.uncompressed]) });
+  }
+  // RFC 5077 Section 3.2: an empty session_ticket promises a NewSessionTicket in a full handshake.
+  const ticketPromised = !resumable && offer.sessionTicket && config.issueTickets;
+  if (ticketPromised) extensions.push({ type: ExtensionType.session_ticket, data: new Uint8Array(0) });
+  // RFC 6066 Section 8: an empty status_request promises a CertificateStatus.
+  if (staple) extensions.push({ type: ExtensionType.status_request, data: new Uint8Array(0) });
+  answerRecordSizeLimit(cx, config, version, offer, extensions);
+
+  const serverRandom = cx.provider.random(32);
+  // RFC 8446 Section 4.1.3: a server able to do better marks a lower version in ServerHello.random.
+  if (version < TLS12 && config.maxVersion >= TLS12) serverRandom.set(DOWNGRADE_TLS11, 24);
+  else if (version === TLS12 && config.maxVersion >= TLS13) serverRandom.set(DOWNGRADE_TLS12, 24);
+  const hs: Negotiated12 = {
+    version,
+    clientRandom: hello.random,
+    serverRandom,
+    // RFC 5246 Section 7.4.1.3: resuming echoes the client's session ID; a full handshake names a new
+    // one, or none when a ticket will carry the session (RFC 5077 Section 3.4, as OpenSSL): the
+    // session then lives in the ticket alone, and the session cache holds nothing for it.
+    sessionId: resumable ? hello.legacySessionId : ticketPromised ? new Uint8Array(0) : cx.provider.random(32),
+    suite,
+    extendedMasterSecret: ems,
+    encryptThenMac: etm,
+    secureRenegotiation: offer.secureRenegotiation,
+  };
+  cx.version = version;
+  cx.setRecordVersion(version, true);
+  // A TLS 1.2 CertificateVerify signs the messages themselves, so keep them when we will ask for one.
+  // Before TLS 1.2 Finished hashes the messages with MD5 and SHA-1: keep them then too.
+  if ((config.requestCert && !resumable) || version < TLS12) cx.transcript.keepMessages();
+  cx.transcript.startHash(suite.hash);
+  cx.info.version = version;
+  cx.info.protocol = protocolName(version);
+  cx.info.cipherSuite = suite;
+  cx.info.extendedMasterSecret = ems;
+  cx.info.group = choice?.group;
+  cx.info.dhBits = choice?.dh ? bitLength(choice.dh.p) : undefined;
+
+  cx.sendHandshake({
+    type: HandshakeType.server_hello,
+    legacyVersion: version,
+    random: hs.serverRandom,
+    legacySessionId: hs.sessionId,
+    cipherSuite: suite.id,
+    legacyCompressionMethod: CompressionMethod.null,
+    extensions,
+  });
+  if (resumable) return resumeServer12(cx, config, hs, resumable);
+  return sendServerFlight12(cx, config, hs, choice!, hello.legacyVersion, ticketPromised, staple);
+}
+
+/** RFC 5246 Section 7.4.1.2: the session the client's ID names in our store, if any. */
+function storedSession(config: ServerConfig, hello: ClientHello): ServerSessionState | undefined {
+  if (hello.legacySessionId.length === 0) return undefined;
+  const stored = config.sessionStore.get(hello.legacySessionId);
+  const state = stored ? decodeServerState(stored) : undefined;
+  // A cached session past its lifetime never resumes again: it leaves the cache now, not when evicted.
+  if (state && config.now().getTime() - state.createdAt >= state.lifetime * 1000) config.sessionStore.delete(hello.legacySessionId);
+  return state;
+}
+
+/**
+ * RFC 5077 Section 3.4 and RFC 5246 Section 7.4.1.2: the session from the client's ticket or
+ * session ID, if it still fits: not expired, same version, a suite the client offers and we
+ * enable, the same extended master secret setting (RFC 7627 Section 5.3) and the same server
+ * name (RFC 6066 Section 3). Anything else means a full handshake.
+ */
+function sessionThatFits(
+  cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, version: number, state: ServerSessionState | undefined,
+): ServerSessionState | undefined {
+  // RFC 5077 Section 3.4: a ticket resumes even with an empty session ID (the client then learns of
+  // the resumption from our ChangeCipherSpec), as OpenSSL resumes it.
+  if (!state) return undefined;
+  const now = config.now().getTime();
   const suite = suiteById(state.cipherSuite);
   const fitsButEms =
     state.version === version &&

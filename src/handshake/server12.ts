@@ -7,11 +7,12 @@ import { TlsError } from '../errors.js';
 import type { TraceFields } from '../trace.js';
 import { HandshakeType, signatureSchemeName } from '../wire/enums.js';
 import { encodeServerDhParams, encodeServerEcdhParams } from '../wire/messages.js';
-import { dhPreMasterSecret, dhPublicInRange, ffdheGroup } from '../keys/ffdhe.js';
+import { dhPreMasterSecret, dhPublicInRange } from '../keys/ffdhe.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeServerState, sealTicket, type ServerSessionState } from './resumption.js';
+import { AwaitAnswer, awaitSignature } from './requests.js';
 import {
-  checkFinished, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, type HandshakeContext, type Input, type State,
+  awaitVerdict, checkFinished, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, type HandshakeContext, type Input, type State,
 } from './common.js';
 import type { ServerChoice } from './server.js';
 import {
@@ -56,41 +57,46 @@ export function sendServerFlight12(
   let share: KeyShare | undefined;
   const kx = hs.suite.kx;
   if (kx === 'psk' || kx === 'ecdhe_psk' || kx === 'dhe_psk' || kx === 'rsa_psk') {
-    share = sendPskServerKeyExchange(cx, config, kx, choice.group);
-  } else if (hs.suite.kx === 'ecdhe') {
-    // RFC 8422 Section 5.4: ServerECDHParams, signed together with both randoms.
-    share = cx.provider.generateKeyShare(choice.group!);
-    const params = encodeServerEcdhParams(share.group, share.publicKey);
-    const scheme = choice.signatureScheme!;
-    const signature = cx.provider.sign(choice.certified!.key, scheme, serverKeyExchangeSignedContent(hs, params));
+    share = sendPskServerKeyExchange(cx, config, kx, choice);
+  } else if (kx === 'ecdhe' || kx === 'dhe') {
+    // RFC 8422 Section 5.4: ServerECDHParams; RFC 5246 Section 7.4.3: ServerDHParams (p, g, Ys) of an
+    // RFC 7919 group or the server's own. Either is signed together with both randoms.
+    const dh = kx === 'dhe' ? choice.dh! : undefined;
+    share = dh ? cx.provider.generateDhKeyShare(dh.p, dh.g) : cx.provider.generateKeyShare(choice.group!);
+    const params = dh ? encodeServerDhParams(dh.p, dh.g, share.publicKey) : encodeServerEcdhParams(share.group, share.publicKey);
+    const key = choice.certified!.key;
+    const content = serverKeyExchangeSignedContent(hs, params);
+    if (key.external) {
+      const keyShare = share;
+      return awaitSignature(key, choice.signatureScheme!, content, heldByServer({ config, hs, choice, share, clientVersion, ticketPromised }), (cx, signature) => {
+        sendSignedServerKeyExchange(cx, choice.signatureScheme!, keyShare, params, dh, signature);
+        return finishServerFlight12(cx, config, hs, choice, keyShare, clientVersion, ticketPromised);
+      });
+    }
+    sendSignedServerKeyExchange(cx, choice.signatureScheme!, share, params, dh, cx.provider.sign(key, choice.signatureScheme!, content));
+  }
+  return finishServerFlight12(cx, config, hs, choice, share, clientVersion, ticketPromised);
+}
+
+/** A ServerKeyExchange of an ECDHE or (with `dh`) a DHE suite, with its signature. */
+function sendSignedServerKeyExchange(
+  cx: HandshakeContext, scheme: number, share: KeyShare, params: Uint8Array, dh: { p: Uint8Array; g: Uint8Array } | undefined, signature: Uint8Array,
+): void {
+  if (dh) {
     cx.sendHandshake({
-      type: HandshakeType.server_key_exchange,
-      kx: 'ecdhe',
-      namedGroup: share.group,
-      publicKey: share.publicKey,
-      signatureScheme: scheme,
-      signature,
-      params,
+      type: HandshakeType.server_key_exchange, kx: 'dhe', dhP: dh.p, dhG: dh.g, dhYs: share.publicKey, signatureScheme: scheme, signature, params,
     });
-  } else if (hs.suite.kx === 'dhe') {
-    // RFC 5246 Section 7.4.3: ServerDHParams (p, g, Ys) of an RFC 7919 group, signed like ECDHE's.
-    const group = ffdheGroup(choice.group!)!;
-    share = cx.provider.generateDhKeyShare(group.p, group.g);
-    const params = encodeServerDhParams(group.p, group.g, share.publicKey);
-    const scheme = choice.signatureScheme!;
-    const signature = cx.provider.sign(choice.certified!.key, scheme, serverKeyExchangeSignedContent(hs, params));
+  } else {
     cx.sendHandshake({
-      type: HandshakeType.server_key_exchange,
-      kx: 'dhe',
-      dhP: group.p,
-      dhG: group.g,
-      dhYs: share.publicKey,
-      signatureScheme: scheme,
-      signature,
-      params,
+      type: HandshakeType.server_key_exchange, kx: 'ecdhe', namedGroup: share.group, publicKey: share.publicKey, signatureScheme: scheme, signature, params,
     });
   }
+}
 
+/** CertificateRequest?, ServerHelloDone. */
+function finishServerFlight12(
+  cx: HandshakeContext, config: ServerConfig, hs: Negotiated12, choice: ServerChoice, share: KeyShare | undefined, clientVersion: number, ticketPromised: boolean,
+): State {
   // RFC 4279 Section 2: a server that authenticates with a PSK asks for no certificate.
   const requestCert = config.requestCert && hs.suite.auth !== 'psk';
   if (requestCert) {
@@ -113,17 +119,17 @@ export function sendServerFlight12(
  * the (EC)DH parameters, unsigned. PSK and RSA-PSK send it only when there is a hint.
  */
 function sendPskServerKeyExchange(
-  cx: HandshakeContext, config: ServerConfig, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', group: number | undefined,
+  cx: HandshakeContext, config: ServerConfig, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', choice: ServerChoice,
 ): KeyShare | undefined {
   const identityHint = config.pskIdentityHint ?? new Uint8Array(0);
   if (kx === 'ecdhe_psk') {
-    const share = cx.provider.generateKeyShare(group!);
+    const share = cx.provider.generateKeyShare(choice.group!);
     const params = encodeServerEcdhParams(share.group, share.publicKey);
     cx.sendHandshake({ type: HandshakeType.server_key_exchange, kx, identityHint, namedGroup: share.group, publicKey: share.publicKey, params });
     return share;
   }
   if (kx === 'dhe_psk') {
-    const dh = ffdheGroup(group!)!;
+    const dh = choice.dh!;
     const share = cx.provider.generateDhKeyShare(dh.p, dh.g);
     const params = encodeServerDhParams(dh.p, dh.g, share.publicKey);
     cx.sendHandshake({ type: HandshakeType.server_key_exchange, kx, identityHint, dhP: dh.p, dhG: dh.g, dhYs: share.publicKey, params });
@@ -167,7 +173,10 @@ export class ExpectClientCertificate implements State {
     const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
     // RFC 5246 Section 7.4.8: the client's key signs its CertificateVerify.
-    verifyPeerCertificate(cx, chain, 'clientAuth', 'digitalSignature');
+    if (cx.config.ask.verify) {
+      return awaitVerdict(chain, 'clientAuth', 'digitalSignature', undefined, this.holds(), () => new ExpectClientKeyExchange(this.s, chain[0]));
+    }
+    verifyPeerCertificate(cx, chain, 'clientAuth', 'digitalSignature', undefined, this.s.config.roots);
     return new ExpectClientKeyExchange(this.s, chain[0]);
   }
 }
@@ -185,20 +194,33 @@ export class ExpectClientKeyExchange implements State {
     const kx = hs.suite.kx === 'any' ? 'ecdhe' : hs.suite.kx;
     const cke = expect(cx, input, HandshakeType.client_key_exchange, kx);
     let preMasterSecret: Uint8Array;
+    const key = this.s.choice.certified?.key;
+    if ((kx === 'rsa' || kx === 'rsa_psk') && key!.external) {
+      // The key is held elsewhere: raw RSA there, the padding checked here (implicit rejection all the same).
+      const request = { kind: 'decrypt', key: key!, ciphertext: cke.exchangeKeys } as const;
+      return new AwaitAnswer(request, this.holds(), (cx, em) => {
+        const decrypted = unpadPreMasterSecret(cx.provider, key!, em instanceof Uint8Array ? em : null, this.s.clientVersion);
+        return this.withPreMasterSecret(cx, kx === 'rsa' ? decrypted : this.pskPreMasterSecret(cx, kx, cke.pskIdentity!, cke.exchangeKeys, decrypted));
+      });
+    }
     if (kx === 'rsa') {
-      preMasterSecret = decryptPreMasterSecret(cx.provider, this.s.choice.certified!.key, cke.exchangeKeys, this.s.clientVersion);
+      preMasterSecret = decryptPreMasterSecret(cx.provider, key!, cke.exchangeKeys, this.s.clientVersion);
     } else if (kx === 'psk' || kx === 'ecdhe_psk' || kx === 'dhe_psk' || kx === 'rsa_psk') {
       preMasterSecret = this.pskPreMasterSecret(cx, kx, cke.pskIdentity!, cke.exchangeKeys);
     } else if (kx === 'dhe') {
       // RFC 7919 Section 5.1: the client's value must lie in 2..p-2; RFC 5246 Section 8.1.2: Z without leading zeros.
-      if (!dhPublicInRange(cke.exchangeKeys, ffdheGroup(this.s.choice.group!)!.p)) {
+      if (!dhPublicInRange(cke.exchangeKeys, this.s.choice.dh!.p)) {
         throw new TlsError('illegal_parameter', 'client DH public value is out of range');
       }
       preMasterSecret = dhPreMasterSecret(this.s.share!.agree(cke.exchangeKeys));
     } else {
       preMasterSecret = this.s.share!.agree(cke.exchangeKeys);
     }
+    return this.withPreMasterSecret(cx, preMasterSecret);
+  }
 
+  private withPreMasterSecret(cx: HandshakeContext, preMasterSecret: Uint8Array): State {
+    const { hs } = this.s;
     const master = deriveMasterSecret(cx, hs, preMasterSecret);
     const keys = deriveSessionKeys(cx, hs, master);
     const kept = cx.trace ? preMasterSecret : undefined;
@@ -212,13 +234,15 @@ export class ExpectClientKeyExchange implements State {
   }
 
   /** RFC 4279 Section 2: the key the client's identity names, mixed with the other secret. */
-  private pskPreMasterSecret(cx: HandshakeContext, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', identity: Uint8Array, exchangeKeys: Uint8Array): Uint8Array {
+  private pskPreMasterSecret(
+    cx: HandshakeContext, kx: 'psk' | 'ecdhe_psk' | 'dhe_psk' | 'rsa_psk', identity: Uint8Array, exchangeKeys: Uint8Array, decrypted?: Uint8Array,
+  ): Uint8Array {
     const found = this.s.config.pskForIdentity?.(identity);
     if (!found || found.key.length === 0) {
       throw new TlsError('unknown_psk_identity', 'the client\'s PSK identity is unknown', { code: 'ERR_SSL_PSK_IDENTITY_NOT_FOUND' });
     }
     if (found.key.length > 0xffff) throw new TlsError('internal_error', 'a pre-shared key is at most 65535 bytes (RFC 4279 Section 2)');
-    const other = pskOtherSecret(cx, this.s, kx, found.key.length, exchangeKeys);
+    const other = decrypted ?? pskOtherSecret(cx, this.s, kx, found.key.length, exchangeKeys);
     const preMasterSecret = pskPreMasterSecret(other, found.key);
     zeroize(other);
     return preMasterSecret;
@@ -237,7 +261,7 @@ function pskOtherSecret(
       return new Uint8Array(keyLength);
     case 'dhe_psk':
       // RFC 7919 Section 5.1 as for DHE: the client's value must lie in 2..p-2.
-      if (!dhPublicInRange(exchangeKeys, ffdheGroup(s.choice.group!)!.p)) {
+      if (!dhPublicInRange(exchangeKeys, s.choice.dh!.p)) {
         throw new TlsError('illegal_parameter', 'client DH public value is out of range');
       }
       return dhPreMasterSecret(s.share!.agree(exchangeKeys));
@@ -258,8 +282,12 @@ function pskOtherSecret(
  * that depend on the secret.
  */
 export function decryptPreMasterSecret(provider: CryptoProvider, key: PrivateKey, encrypted: Uint8Array, clientVersion: number): Uint8Array {
+  return unpadPreMasterSecret(provider, key, provider.rsaDecryptRaw(key, encrypted), clientVersion);
+}
+
+/** The pre-master secret in `em` (c^d mod n), or 48 random bytes when its padding or version is wrong, in constant time. */
+function unpadPreMasterSecret(provider: CryptoProvider, key: PrivateKey, em: Uint8Array | null, clientVersion: number): Uint8Array {
   const random = provider.random(48);
-  const em = provider.rsaDecryptRaw(key, encrypted);
   const k = (key.bits + 7) >> 3;
   if (em === null || em.length !== k || k < 11 + 48) return random;
   // EM = 0x00 || 0x02 || PS (k-51 non-zero bytes) || 0x00 || pre_master_secret (48 bytes)
@@ -356,7 +384,7 @@ export class ExpectFinished implements State {
     if (!this.k.resumed) {
       const state = serverState12(cx, config, hs, masterSecret);
       // RFC 5246 Section 7.4.1.2: the session ID names this session for later resumption.
-      config.sessionStore.set(hs.sessionId, encodeServerState(state), config.sessionTimeout);
+      if (hs.sessionId.length > 0) config.sessionStore.set(hs.sessionId, encodeServerState(state), config.sessionTimeout);
       if (this.k.ticketPromised) {
         // RFC 5077 Section 3.3: the ticket comes after the client's Finished, before our ChangeCipherSpec.
         cx.sendHandshake({

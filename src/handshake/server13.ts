@@ -17,9 +17,10 @@ import {
 import { HELLO_RETRY_REQUEST_RANDOM, type ClientHello, type Extension } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
 import {
-  checkFinished, decodeExpected, expect, parseChain, record, verifyPeerCertificate, type HandshakeContext, type Input, type State,
+  awaitVerdict, checkFinished, decodeExpected, expect, parseChain, record, verifyPeerCertificate, type HandshakeContext, type Input, type State,
 } from './common.js';
 import { openTicket, sealTicket, type ServerSessionState } from './resumption.js';
+import { AwaitAnswer, awaitSignature } from './requests.js';
 import { constantTimeEqual } from '../crypto/provider.js';
 import type { HandshakeFrame } from '../record/framer.js';
 import { parseCertificate } from '../x509/certificate.js';
@@ -129,7 +130,7 @@ export function readClientHello13(cx: HandshakeContext, config: ServerConfig, he
       break;
     }
   }
-  if (!chosen && !externalFits) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+  if (!chosen && !externalFits) throw noCertificateForClient(config);
 
   // RFC 7301 Section 3.2: our first protocol that the client also offers; none in common is fatal.
   let alpn: string | undefined;
@@ -306,14 +307,38 @@ interface ServerHandshake13 {
   readonly sharedSecret: Uint8Array | undefined;
 }
 
-/** ServerHello, [ChangeCipherSpec], EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished. */
+/**
+ * ServerHello, [ChangeCipherSpec], EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify, Finished;
+ * first the OCSP response to staple on the Certificate, when the client asks and the caller gives them (config.ask.ocsp).
+ */
 function sendServerFlight13(
   cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, selection: Selection13,
   share: KeyShareEntry | undefined, helloRetried: boolean, psk: AcceptedPsk | undefined,
 ): State {
-  const { suite } = selection;
   // Without a PSK the server authenticates with a certificate, which it must have.
-  if (!psk && !selection.certified) throw new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts');
+  if (!psk && !selection.certified) throw noCertificateForClient(config);
+  const certified = !psk && offer.ocsp ? selection.certified : undefined;
+  if (certified && config.ask.ocsp) {
+    const request = { kind: 'ocsp', chain: certified.chain } as const;
+    return new AwaitAnswer(
+      request,
+      { clientRandom: hello.random },
+      (cx, response) =>
+        sendServerFlightStapled13(cx, config, hello, offer, selection, share, helloRetried, psk, response instanceof Uint8Array && response.length > 0 ? response : undefined),
+      (cx) => {
+        cx.trace?.({ kind: 'note', side: 'server', text: 'the OCSP response could not be had: none stapled' });
+        return sendServerFlightStapled13(cx, config, hello, offer, selection, share, helloRetried, psk, undefined);
+      },
+    );
+  }
+  return sendServerFlightStapled13(cx, config, hello, offer, selection, share, helloRetried, psk, certified?.ocspResponse);
+}
+
+function sendServerFlightStapled13(
+  cx: HandshakeContext, config: ServerConfig, hello: ClientHello, offer: ClientOfferSeen, selection: Selection13,
+  share: KeyShareEntry | undefined, helloRetried: boolean, psk: AcceptedPsk | undefined, staple: Uint8Array | undefined,
+): State {
+  const { suite } = selection;
   // psk_ke (RFC 8446 Section 4.2.9): no (EC)DHE, no key_share in ServerHello.
   const accepted = share ? cx.provider.acceptKeyShare(selection.group, share.keyExchange) : undefined;
   const hs: Negotiated13 = {
@@ -400,21 +425,38 @@ function sendServerFlight13(
       certificateList: selection.certified!.chain.map((c, i) => ({
         certData: c.raw,
         // RFC 8446 Section 4.4.2.1: a stapled OCSP response goes on the leaf's entry when the client asked.
-        extensions: i === 0 && offer.ocsp && selection.certified!.ocspResponse
-          ? [{ type: ExtensionType.status_request, data: encodeCertificateStatusExtension(selection.certified!.ocspResponse) }]
+        extensions: i === 0 && staple
+          ? [{ type: ExtensionType.status_request, data: encodeCertificateStatusExtension(staple) }]
           : [],
       })),
     });
-    const signature = cx.provider.sign(selection.certified!.key, selection.signatureScheme!, certificateVerifyContent('server', cx.transcript.hash()));
+    const key = selection.certified!.key;
+    const content = certificateVerifyContent('server', cx.transcript.hash());
+    if (key.external) {
+      return awaitSignature(key, selection.signatureScheme!, content, holds13({ hs, certificate: selection.certified!.chain[0], privateKey: true, handshake: secrets }), (cx, signature) => {
+        cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme!, signature });
+        return finishServerFlight13(cx, config, selection, hs, secrets, accepted?.sharedSecret, earlyTrafficSecret, earlyOffered, certificates);
+      });
+    }
+    const signature = cx.provider.sign(key, selection.signatureScheme!, content);
     cx.sendHandshake({ type: HandshakeType.certificate_verify, signatureScheme: selection.signatureScheme!, signature });
   }
+  return finishServerFlight13(cx, config, selection, hs, secrets, accepted?.sharedSecret, earlyTrafficSecret, earlyOffered, certificates);
+}
+
+/** The server's Finished; then its application keys and what it expects next. */
+function finishServerFlight13(
+  cx: HandshakeContext, config: ServerConfig, selection: Selection13, hs: Negotiated13, secrets: HandshakeSecrets13, sharedSecret: Uint8Array | undefined,
+  earlyTrafficSecret: Uint8Array | undefined, earlyOffered: boolean, certificates: boolean,
+): State {
+  const { suite } = selection;
   cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverHandshakeTrafficSecret) });
 
   const app = deriveApplicationSecrets(cx, hs, secrets);
   cx.setWriteProtection(protectionFor(cx, suite, app.serverApplicationKeys));
   cx.setReadProtection(protectionFor(cx, suite, secrets.clientHandshakeKeys));
-  const kept = cx.trace ? accepted?.sharedSecret : undefined;
-  if (!cx.trace) zeroize(accepted?.sharedSecret);
+  const kept = cx.trace ? sharedSecret : undefined;
+  if (!cx.trace) zeroize(sharedSecret);
 
   const s: ServerHandshake13 = { config, hs, selection, secrets, app, sharedSecret: kept };
   if (earlyTrafficSecret) {
@@ -502,7 +544,11 @@ export class ExpectClientCertificate implements State {
     const chain = parseChain(cx, msg.certificateList);
     cx.info.peerCertificates = chain;
     // RFC 8446 Section 4.4.2.2: the client's key signs its CertificateVerify.
-    verifyPeerCertificate(cx, chain, 'clientAuth', 'digitalSignature');
+    if (cx.config.ask.verify) {
+      return awaitVerdict(chain, 'clientAuth', 'digitalSignature', undefined, this.holds(), (cx) =>
+        new ExpectClientCertificateVerify(this.s, chain[0]!, cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo)));
+    }
+    verifyPeerCertificate(cx, chain, 'clientAuth', 'digitalSignature', undefined, this.s.config.roots);
     return new ExpectClientCertificateVerify(this.s, chain[0]!, cx.provider.loadPublicKey(chain[0]!.subjectPublicKeyInfo));
   }
 }
@@ -541,7 +587,11 @@ export class ExpectClientFinished implements State {
     cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
-    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, 0);
+    if (config.issueTickets && (config.ticketOnResumption || !hs.resumed)) {
+      // RFC 8446 Section 4.6.1: each ticket its own nonce, so each derives its own PSK.
+      const count = hs.resumed ? 1 : config.ticketsPerHandshake;
+      for (let i = 0; i < count; i++) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, i);
+    }
     return new Traffic13('server', hs, app, resumptionMasterSecret, undefined);
   }
 }
@@ -575,4 +625,10 @@ export function sendNewSessionTicket(cx: HandshakeContext, config: ServerConfig,
     // RFC 8446 Section 4.6.1: early_data says how much 0-RTT data the ticket allows.
     extensions: config.maxEarlyData > 0 ? [{ type: ExtensionType.early_data, data: encodeEarlyData(config.maxEarlyData) }] : [],
   });
+}
+
+/** No certificate of ours can sign with a scheme the client accepts (with certificates: OpenSSL's "no shared signature algorithms"). */
+function noCertificateForClient(config: ServerConfig): TlsError {
+  return new TlsError('handshake_failure', 'no certificate and signature scheme the client accepts',
+    config.certificates.length > 0 ? { code: 'ERR_TLS_NO_SHARED_SIGNATURE_ALGORITHMS' } : {});
 }

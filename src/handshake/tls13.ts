@@ -183,9 +183,11 @@ export function schemeFitsKey13(scheme: number, key: { algorithm: KeyAlgorithm; 
 }
 
 /** Our first scheme that the peer listed and the key can make (TLS 1.3 rules). */
-export function chooseSignatureScheme13(ours: readonly number[], peers: readonly number[], key: { algorithm: KeyAlgorithm; namedCurve?: number }): number | undefined {
+export function chooseSignatureScheme13(
+  ours: readonly number[], peers: readonly number[], key: { algorithm: KeyAlgorithm; namedCurve?: number; schemes?: readonly number[] },
+): number | undefined {
   const offered = new Set(peers);
-  return ours.find((s) => offered.has(s) && schemeFitsKey13(s, key));
+  return ours.find((s) => offered.has(s) && schemeFitsKey13(s, key) && (key.schemes === undefined || key.schemes.includes(s)));
 }
 
 /** Checks a peer's CertificateVerify (RFC 8446 Section 4.4.3). */

@@ -135,6 +135,15 @@ export const ffdheGroups: readonly FfdheGroup[] = [
   { group: NamedGroup.ffdhe8192, name: 'ffdhe8192', p: hexBytes(FFDHE8192_P), g: Uint8Array.of(2) },
 ];
 
+/** A finite-field group of a server's own (node:tls dhparam), used for TLS 1.2 DHE in place of RFC 7919's. */
+export interface DhParams {
+  readonly p: Uint8Array;
+  readonly g: Uint8Array;
+}
+
+/** The smallest prime a server may be given as its own DH group: what OpenSSL's security level 1 takes. */
+export const MIN_SERVER_DH_BITS = 1024;
+
 export function ffdheGroup(group: number): FfdheGroup | undefined {
   return ffdheGroups.find((g) => g.group === group);
 }

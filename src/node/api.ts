@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { suiteByName } from '../suites.js';
 import { expandCipherString, tls13SuiteNames } from '../cipher-string.js';
-import { SecureContext, codedError, type TlsOptions } from './options.js';
+import { SecureContext, answersAtOnce, codedError, type TlsOptions } from './options.js';
 import type { PeerCertificate } from './peer-certificate.js';
 import { TLSSocket as TLSSocketClass, type TLSSocketOptions } from './socket.js';
 import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION, DEFAULT_MIN_VERSION, callableClass, tlsModule } from './tls-module.js';
@@ -320,11 +320,8 @@ class TlsServer extends net.Server {
     this._contexts.push([hostnamePattern(servername), secureContext]);
   }
 
-  /** Whether the default SNI lookup has no context to choose from (then the ClientHello is not held for it). */
-  #noContexts = (): boolean => this._contexts.length === 0;
-
   /** The SNI lookup over addContext()'s contexts (node's default SNICallback). */
-  #contextForName = (servername: string, callback: (err: Error | null, ctx?: SecureContext) => void): void => {
+  #contextForName = answersAtOnce((servername: string, callback: (err: Error | null, ctx?: SecureContext) => void): void => {
     for (let i = this._contexts.length - 1; i >= 0; i--) {
       const [pattern, context] = this._contexts[i]!;
       if (pattern.test(servername)) {
@@ -333,7 +330,7 @@ class TlsServer extends net.Server {
       }
     }
     callback(null, undefined);
-  };
+  });
 
   /** The 48 bytes sealing session tickets now (node: getTicketKeys()). */
   getTicketKeys(): Buffer {
@@ -401,7 +398,6 @@ class TlsServer extends net.Server {
         rejectUnauthorized: this.rejectUnauthorized,
         ...(this.#alpnProtocols !== undefined ? { ALPNProtocols: this.#alpnProtocols } : {}),
         SNICallback: this.#sniCallback ?? this.#contextForName,
-        ...(this.#sniCallback === undefined ? { sniCallbackIdle: this.#noContexts } : {}),
         allowHalfOpen,
         pauseOnConnect,
         // node passes the server's pskCallback and hint to each socket.

@@ -56,6 +56,7 @@ const localReasons: Readonly<Record<string, { reason: string; number: number }>>
   ERR_TLS_HTTP_REQUEST: { reason: 'http request', number: 156 },
   ERR_TLS_HTTPS_PROXY_REQUEST: { reason: 'https proxy request', number: 155 },
   ERR_TLS_RENEGOTIATE_WRONG_VERSION: { reason: 'wrong ssl version', number: 266 },
+  ERR_TLS_NO_SHARED_SIGNATURE_ALGORITHMS: { reason: 'no shared signature algorithms', number: 376 },
 };
 
 /** OpenSSL's reason string as node makes a code of it: `ERR_SSL_` + upper case, words joined by '_'. */

@@ -7,13 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates as nodeRootCertificates } from 'node:tls';
 import { inspect } from 'node:util';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type webcrypto } from 'node:crypto';
+import { cryptoKeyFits, cryptoKeyKey, isExternalKey, signerKey, type KeySigner } from './signer.js';
 import type { SessionStore, TicketKeyRing } from '../handshake/resumption.js';
 import { clientConfig, serverConfig, defaultGroups, type CertifiedKey, type NamedContext, type ClientConfig, type Limits, type ServerConfig } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
 import { cipherSuites, suiteById, suiteByName } from '../suites.js';
-import { bitLength } from '../keys/ffdhe.js';
+import { bitLength, MIN_SERVER_DH_BITS, type DhParams } from '../keys/ffdhe.js';
 import { DerReader } from '../x509/der.js';
 import {
   OPENSSL_DEFAULT_CIPHERSUITES, expandCipherString, parseCipherSuites, type CipherList,
@@ -28,6 +29,7 @@ import { invalidArgType, invalidArgValue, outOfRange, validateBinary, validateKe
 import { parseCrls } from '../x509/crl.js';
 import type { ClientPskCallback, ServerPskCallback } from './psk.js';
 import { readPkcs12 } from './pkcs12.js';
+import { parseSigalgs } from './sigalgs.js';
 
 /** Bytes as node:tls accepts them. */
 export type BinaryLike = string | Uint8Array;
@@ -42,15 +44,28 @@ export interface TlsOptions {
   ecdhCurve?: string;
   ca?: BinaryLike | readonly BinaryLike[];
   cert?: BinaryLike | readonly BinaryLike[];
-  key?: BinaryLike | readonly (BinaryLike | { pem: BinaryLike; passphrase?: string })[];
+  /**
+   * The private key(s), as node takes them. typetls extension: a key held elsewhere, a signer
+   * object ({ spki or publicKey, sign(scheme, data), decrypt? }, see src/node/signer.ts) or a
+   * WebCrypto CryptoKey (non-extractable too); the handshake waits for its operations.
+   */
+  key?: BinaryLike | KeySigner | webcrypto.CryptoKey | readonly (BinaryLike | KeySigner | webcrypto.CryptoKey | { pem: BinaryLike; passphrase?: string })[];
   passphrase?: string;
+  /**
+   * Server: 'auto' (an RFC 7919 group, negotiated) or PEM DH parameters (that group, as OpenSSL uses
+   * it) to allow DHE suites; without it, as in node, none is used.
+   */
+  dhparam?: BinaryLike;
+  /**
+   * The signature algorithms we offer and accept, by OpenSSL's names ('RSA-PSS+SHA256:ECDSA+SHA256',
+   * or 'rsa_pss_rsae_sha256:ed25519'), in order of preference (node:tls sigalgs).
+   */
+  sigalgs?: string;
   /**
    * PKCS#12 (.pfx/.p12) files: one, or an array of files or { buf, passphrase } (each opened
    * with its own passphrase or `passphrase`). The key and its certificate serve as another
    * cert/key pair; the file's other certificates complete the chain and are trusted, as in node.
    */
-  /** Server: 'auto' or PEM DH parameters to allow DHE suites (without it, as in node, none is used). */
-  dhparam?: BinaryLike;
   pfx?: BinaryLike | readonly (BinaryLike | { buf: BinaryLike; passphrase?: string })[];
   rejectUnauthorized?: boolean;
   requestCert?: boolean;
@@ -227,6 +242,7 @@ export function validateContextOptions(options: TlsOptions): void {
   if (o.cert) (Array.isArray(o.cert) ? o.cert : [o.cert]).forEach((c) => validateKeyOrCert('options.cert', c));
   if (o.key) {
     for (const k of Array.isArray(o.key) ? o.key : [o.key]) {
+      if (isExternalKey(k)) continue;
       const entry = k as { pem?: unknown; passphrase?: unknown } | undefined;
       const pem = entry?.pem !== undefined ? entry.pem : k;
       const passphrase = entry?.passphrase ?? o.passphrase;
@@ -379,6 +395,10 @@ export function parseAlpnProtocols(value: TlsOptions['ALPNProtocols']): string[]
   return value.map((p) => (typeof p === 'string' ? p : decoder.decode(p)));
 }
 
+function isSigner(k: unknown): k is KeySigner {
+  return isExternalKey(k) && typeof (k as { sign?: unknown }).sign === 'function' && typeof (k as { type?: unknown }).type !== 'string';
+}
+
 function asArray<T>(v: T | readonly T[] | undefined): T[] {
   if (v === undefined || v === null) return [];
   return Array.isArray(v) ? [...(v as readonly T[])] : [v as T];
@@ -515,21 +535,26 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function loadCertifiedKeys(options: TlsOptions, provider: CryptoProvider, pfx = loadPfx(options, provider)): CertifiedKey[] {
   const chains = asArray(options.cert).map((c) => loadCertificateList(c));
-  const keys = asArray(options.key).map((k) =>
-    typeof k === 'object' && !(k instanceof Uint8Array)
-      ? loadKey(provider, k.pem, k.passphrase ?? options.passphrase)
-      : loadKey(provider, k as BinaryLike, options.passphrase),
+  // Keys held elsewhere: signer objects know their public key; a CryptoKey is matched to a certificate below.
+  const cryptoKeys = asArray(options.key).filter((k): k is webcrypto.CryptoKey => isExternalKey(k) && !isSigner(k));
+  const keys = asArray(options.key).filter((k) => !cryptoKeys.includes(k as webcrypto.CryptoKey)).map((k) =>
+    isSigner(k)
+      ? signerKey(provider, k)
+      : typeof k === 'object' && !(k instanceof Uint8Array)
+        ? loadKey(provider, (k as { pem: BinaryLike }).pem, (k as { passphrase?: string }).passphrase ?? options.passphrase)
+        : loadKey(provider, k as BinaryLike, options.passphrase),
   );
-  if (chains.length === 0 && keys.length === 0) return pfx.pairs;
+  if (chains.length === 0 && keys.length === 0 && cryptoKeys.length === 0) return pfx.pairs;
   if (chains.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a key was given without a certificate');
-  if (keys.length === 0) throw codedError('ERR_TLS_MISSING_KEY', 'a certificate was given without its private key');
+  if (keys.length === 0 && cryptoKeys.length === 0) throw codedError('ERR_TLS_MISSING_KEY', 'a certificate was given without its private key');
   const pairs: CertifiedKey[] = [];
   const cas = options.ca ? loadCertificateList(options.ca) : [];
   for (const given of chains) {
     if (given.length === 0) throw codedError('ERR_TLS_MISSING_CERT', 'a cert entry holds no certificate');
     const chain = completeChain(given, cas);
     const leaf = chain[0]!;
-    const key = keys.find((k) => bytesEqual(k.spki, leaf.subjectPublicKeyInfo));
+    const cryptoKey = cryptoKeys.find((k) => cryptoKeyFits(provider, k, leaf));
+    const key = keys.find((k) => bytesEqual(k.spki, leaf.subjectPublicKeyInfo)) ?? (cryptoKey && cryptoKeyKey(provider, cryptoKey, leaf));
     if (!key) throw codedError('ERR_OSSL_X509_KEY_VALUES_MISMATCH', 'key values mismatch: no private key matches the certificate');
     pairs.push({ chain, key, ...(options.ocspResponse !== undefined ? { ocspResponse: new Uint8Array(options.ocspResponse) } : {}) });
   }
@@ -596,13 +621,15 @@ function commonConfig(options: TlsOptions) {
   if (selection.tls13Only && range.minVersion < ProtocolVersion['TLSv1.3'] && range.maxVersion >= ProtocolVersion['TLSv1.3']) {
     range.minVersion = ProtocolVersion['TLSv1.3'];
   }
-  checkDhparam(options.dhparam);
+  const dhParams = readDhparam(options.dhparam);
   const pfx = loadPfx(options, provider);
   const certificates = loadCertifiedKeys(options, provider, pfx);
   checkKeyStrength(certificates, selection.securityLevel);
   return {
     provider,
     ...range,
+    // Read (and checked) with the rest of the context, as node does; only a server uses it.
+    dhParams,
     cipherSuites: selection.cipherSuites,
     groups: parseCurveList(options.ecdhCurve ?? DEFAULT_ECDH_CURVE),
     alpnProtocols: parseAlpnProtocols(options.ALPNProtocols),
@@ -615,6 +642,8 @@ function commonConfig(options: TlsOptions) {
     requestOcsp: options.requestOCSP ?? false,
     requireOcsp: options.requireOCSP ?? false,
     certificateProfile: options.certificateProfile ?? 'node',
+    // node's sigalgs: what we offer and accept, and what a server's CertificateRequest names.
+    ...(options.sigalgs ? { signatureSchemes: parseSigalgs(options.sigalgs) } : {}),
     commonNameFallback: options.commonNameFallback ?? false,
     ...(options.crl !== undefined ? { crls: parseCrls(asArray(options.crl).map((c) => (typeof c === 'string' ? c : new Uint8Array(c as Uint8Array)))) } : {}),
   };
@@ -629,36 +658,52 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
  * SNICallback as the engine's certificatesFor: the context's certificates, and its roots for
  * client certificates (as node switches the whole context), when it answers at once.
  */
-export function certificatesFor(callback: NonNullable<TlsOptions['SNICallback']>): (name: string | undefined) => NamedContext | undefined {
+export function certificatesFor(
+  callback: NonNullable<TlsOptions['SNICallback']>, chose?: (context: SecureContext) => void,
+): (name: string | undefined) => NamedContext | undefined {
   return (name) => {
     if (name === undefined) return undefined;
     let chosen: SecureContext | undefined;
     callback(name, (err, ctx) => {
       if (!err && ctx instanceof SecureContext) chosen = ctx;
     });
+    if (chosen) chose?.(chosen);
     return chosen && { certificates: chosen.certificates, roots: chosen.clientConfig.roots };
   };
 }
 
+/** SNI lookups known to answer before they return (the server's addContext() lookup): no need to wait for them. */
+const synchronousSniCallbacks = new WeakSet<object>();
+
+export function answersAtOnce<T extends NonNullable<TlsOptions['SNICallback']>>(callback: T): T {
+  synchronousSniCallbacks.add(callback);
+  return callback;
+}
+
+export function isAnsweredAtOnce(callback: unknown): boolean {
+  return typeof callback === 'function' && synchronousSniCallbacks.has(callback);
+}
+
 /**
  * node's dhparam: DHE only when it is given ('auto', or PEM DH parameters), as node's OpenSSL
- * has no DH group otherwise; the server then uses the RFC 7919 groups (ffdhe2048, or one the
- * client names), not the PEM's own prime. A PEM prime below 1024 bits is refused and one below
- * 2048 warned about, with node's messages.
+ * has no DH group otherwise. With 'auto' the server negotiates an RFC 7919 group (ffdhe2048, or
+ * one the client names); with PEM parameters it uses their prime and generator, as OpenSSL does.
+ * A prime below 1024 bits is refused and one below 2048 warned about, with node's messages.
  */
-function checkDhparam(dhparam: TlsOptions['dhparam']): void {
-  if (dhparam === undefined || dhparam === null || dhparam === 'auto') return;
+function readDhparam(dhparam: TlsOptions['dhparam']): DhParams | undefined {
+  if (dhparam === undefined || dhparam === null || dhparam === 'auto') return undefined;
   const block = pemDecode(asText(dhparam)).find((b) => b.label === 'DH PARAMETERS');
-  if (!block) return; // node ignores what it cannot read as DH parameters
-  const p = DerReader.readAll(block.der, 'DHParameter', (r) => {
+  if (!block) return undefined; // node ignores what it cannot read as DH parameters
+  const params = DerReader.readAll(block.der, 'DHParameter', (r) => {
     const seq = r.sequence('DHParameter');
-    const prime = seq.integer('prime');
-    seq.integer('base');
-    return prime;
+    const p = seq.integer('prime');
+    const g = seq.integer('base');
+    return { p, g };
   });
-  const bits = bitLength(p);
-  if (bits < 1024) throw codedError('ERR_INVALID_ARG_VALUE', 'DH parameter is less than 1024 bits', 'TypeError');
+  const bits = bitLength(params.p);
+  if (bits < MIN_SERVER_DH_BITS) throw codedError('ERR_INVALID_ARG_VALUE', 'DH parameter is less than 1024 bits', 'TypeError');
   if (bits < 2048) process.emitWarning('DH parameter is less than 2048 bits', 'SecurityWarning');
+  return params;
 }
 
 function serverOnly(options: TlsOptions) {
@@ -703,8 +748,11 @@ export function toServerConfig(options: TlsOptions): ServerConfig {
  */
 export class SecureContext {
   readonly options: Readonly<TlsOptions>;
-  readonly clientConfig: ClientConfig;
+  /** Replaced, never changed in place, by addCACert(): connections already made keep what they had. */
+  clientConfig: ClientConfig;
   #serverConfig: ServerConfig | undefined;
+  /** The dhparam group, which only a server uses. */
+  readonly #dhParams: DhParams | undefined;
 
   readonly #shared: { readonly ticketKeyRing?: TicketKeyRing };
 
@@ -712,7 +760,9 @@ export class SecureContext {
   constructor(options: TlsOptions = {}, shared: { readonly ticketKeyRing?: TicketKeyRing } = {}) {
     validateContextOptions(options);
     this.options = { ...options };
-    this.clientConfig = clientConfig(commonConfig(options));
+    const common = commonConfig(options);
+    this.clientConfig = clientConfig(common);
+    this.#dhParams = common.dhParams;
     this.#shared = shared;
   }
 
@@ -726,9 +776,21 @@ export class SecureContext {
     return this;
   }
 
+  /**
+   * node's `secureContext.context.addCACert(pem)`: more trusted certificates (one PEM or several,
+   * a string or a Buffer) for the connections made with this context from now on.
+   */
+  addCACert(cert: string | Uint8Array): void {
+    if (typeof cert !== 'string' && !(cert instanceof Uint8Array)) throw invalidArgType('cert', ['string', 'Buffer'], cert);
+    const roots = [...this.clientConfig.roots, ...loadCertificateList(cert)];
+    this.clientConfig = { ...this.clientConfig, roots };
+    // The server's config keeps its ticket keys and session cache; only the roots change.
+    if (this.#serverConfig) this.#serverConfig = { ...this.#serverConfig, roots };
+  }
+
   get serverConfig(): ServerConfig {
     // Built once per context: its ticket keys and session cache are shared by its connections.
-    this.#serverConfig ??= serverConfig({ ...this.clientConfig, ...serverOnly(this.options), ...this.#shared });
+    this.#serverConfig ??= serverConfig({ ...this.clientConfig, dhParams: this.#dhParams, ...serverOnly(this.options), ...this.#shared });
     return this.#serverConfig;
   }
 }

@@ -14,13 +14,17 @@ import { decodeClientSession, encodeClientSession, type SessionStore } from '../
 import type { Certificate } from '../x509/certificate.js';
 import type { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
-import { NamedGroup } from '../wire/enums.js';
-import { peekClientHello } from './client-hello.js';
+import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
+import { bytesEqual } from '../wire/bytes.js';
+import { nodeSigalgName } from './sigalgs.js';
+import { MIN_SERVER_DH_BITS } from '../keys/ffdhe.js';
+import { externalKeyOf } from './signer.js';
+import type { AnswerTo, Request } from '../handshake/requests.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
-import { SecureContext, codedError, serverSocketOptions, type TlsOptions } from './options.js';
+import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
-import { invalidArgType as nodeInvalidArgType } from './validate.js';
+import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
   clientPskForHint, identityHintBytes, pskCallbackError, serverPskForIdentity, validateSocketPskCallback, type ClientPskCallback, type ServerPskCallback,
@@ -35,6 +39,11 @@ const OWNED = { owned: true } as const;
 export interface TLSSocketOptions extends TlsOptions {
   /** Server side of the handshake (node:tls `isServer`). */
   isServer?: boolean;
+  /**
+   * Client: the smallest DH prime, in bits, a TLS 1.2 DHE server may use (node:tls minDHSize);
+   * 2048 unless given, and never less than 1024. A smaller one fails with ERR_TLS_DH_PARAM_SIZE.
+   */
+  minDHSize?: number;
   /** Server: the socket starts paused for the application; the handshake still runs. */
   pauseOnConnect?: boolean;
   /** The readable and writable buffer sizes (net.Socket `highWaterMark`). */
@@ -45,12 +54,6 @@ export interface TLSSocketOptions extends TlsOptions {
    * false pauses reading.
    */
   onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (nread: number, buffer: Uint8Array) => unknown };
-  /**
-   * Server: true while the SNICallback has nothing to choose from (the server's own lookup over
-   * addContext()'s contexts, while there are none). The ClientHello then goes straight to the
-   * engine instead of being held and read a first time for the callback.
-   */
-  sniCallbackIdle?: () => boolean;
   /** Aborting it destroys the socket with an AbortError (net.Socket `signal`). */
   signal?: AbortSignal;
   /** Parsed options; when absent, one is made from the other options. */
@@ -198,6 +201,12 @@ export class TLSSocket extends Duplex {
   #processing = false;
   #eofPushed = false;
   #pausedTransport = false;
+  /** onread: plaintext not yet handed to the callback (the socket paused, or the callback said false). */
+  readonly #onreadQueue: Uint8Array[] = [];
+  /** onread: the callback returned false; resume() hands over the rest. */
+  #onreadHeld = false;
+  /** onread: the peer's close came while plaintext was still queued; the end follows it. */
+  #eofPending = false;
   /** Our writable side finished: end the transport once the last output is written. */
   #endTransport = false;
   #session: Buffer | undefined;
@@ -209,18 +218,12 @@ export class TLSSocket extends Duplex {
   /** The peer's first bytes, until there are enough to tell whether they are TLS at all. */
   #firstBytes: Buffer | undefined = Buffer.alloc(0);
   #hadError = false;
-  /** Server: the client's first flight, held while a callback of the program is asked about it. */
-  #held: Buffer | undefined;
-  #asking = false;
   #sniCallback: TlsOptions['SNICallback'];
-  readonly #sniCallbackIdle: (() => boolean) | undefined;
   /** The context SNICallback chose: its certificates, and its CAs for the client's certificate. */
   #sniContext: SecureContext | undefined;
-  #resumeSessionListeners = false;
-  #sniAsked = false;
   #tracing = false;
-  #sessionAsked = false;
-  #loadedSession: Uint8Array | undefined;
+  /** The engine waits for an answer (SNICallback, 'resumeSession', 'OCSPRequest', a signer): the transport is paused meanwhile. */
+  #waiting = false;
   #newSessions: [Buffer, Buffer][] = [];
   #newSessionPending = false;
   #securePending = false;
@@ -258,19 +261,24 @@ export class TLSSocket extends Duplex {
     const pskCallback = options.pskCallback ?? context.options.pskCallback;
     validateSocketPskCallback(pskCallback);
     if (this.#isServer) {
-      // node: an SNICallback may answer on a later tick. The ClientHello is held until it does,
-      // then the engine takes the certificates of the context it gave.
+      // node: an SNICallback may answer on a later tick. The engine asks for the certificates
+      // after the ClientHello and waits; it takes those of the context the callback gave.
       this.#sniCallback = options.SNICallback ?? context.options.SNICallback;
-      this.#sniCallbackIdle = options.SNICallback !== undefined ? options.sniCallbackIdle : undefined;
       const base = context.serverConfig;
       const server = this.server;
       // node: with a 'newSession' or 'resumeSession' listener on the server, TLS 1.2 sessions
       // by ID are the program's to keep: new ones go to 'newSession', and a client's ID is
-      // looked up through 'resumeSession' (answered later: the ClientHello is held meanwhile).
+      // looked up through 'resumeSession' (the engine asks and waits for the answer).
       const newSessionListeners = server !== undefined && server.listenerCount('newSession') > 0;
-      this.#resumeSessionListeners = server !== undefined && server.listenerCount('resumeSession') > 0;
+      // The server's own addContext() lookup answers at once: the engine calls it without waiting.
+      const sniAtOnce = isAnsweredAtOnce(this.#sniCallback);
+      const ask = {
+        certificate: this.#sniCallback !== undefined && !sniAtOnce,
+        session: server !== undefined && server.listenerCount('resumeSession') > 0,
+        ocsp: server !== undefined && server.listenerCount('OCSPRequest') > 0,
+      };
       const sessionStore: SessionStore = {
-        get: (id) => (this.#resumeSessionListeners ? this.#loadedSession : base.sessionStore.get(id)),
+        get: (id) => base.sessionStore.get(id),
         set: (id, state, lifetime) => {
           if (newSessionListeners) this.#newSessions.push([Buffer.from(id), Buffer.from(state)]);
           else base.sessionStore.set(id, state, lifetime);
@@ -283,8 +291,11 @@ export class TLSSocket extends Duplex {
         ...serverSocketOptions(options),
         // As node's servers: a connection resumed from a ticket keeps that ticket, unless asked.
         ticketOnResumption: options.ticketOnResumption ?? context.options.ticketOnResumption ?? false,
+        // As node's OpenSSL: two TLS 1.3 tickets after a full handshake.
+        ticketsPerHandshake: 2,
         sessionStore,
-        ...(this.#sniCallback ? { certificatesFor: () => this.#sniContext && { certificates: this.#sniContext.certificates, roots: this.#sniContext.clientConfig.roots } } : {}),
+        ...(sniAtOnce ? { certificatesFor: certificatesFor(this.#sniCallback!, (ctx) => (this.#sniContext = ctx)) } : {}),
+        ...(ask.certificate || ask.session || ask.ocsp ? { ask: { ...base.ask, ...ask } } : {}),
         ...(pskCallback
           ? {
               pskForIdentity: serverPskForIdentity(pskCallback as ServerPskCallback, this),
@@ -292,13 +303,8 @@ export class TLSSocket extends Duplex {
             }
           : {}),
       };
-      if (this.#sniCallback || this.#resumeSessionListeners) this.#held = Buffer.alloc(0);
       this.#config = config;
-      this.#startConnection = () => {
-        // node swaps in the whole context SNICallback gave: its CAs verify the client too.
-        if (this.#sniContext) this.#config = { ...config, roots: this.#sniContext.clientConfig.roots };
-        return new ServerConnection(this.#config as ServerConfig);
-      };
+      this.#startConnection = () => new ServerConnection(config);
       this.servername = undefined;
     } else {
       // node enforces rejectUnauthorized in tls.connect(), which always passes it; a client
@@ -308,6 +314,8 @@ export class TLSSocket extends Duplex {
         keyLog: undefined,
         rejectUnauthorized: options.rejectUnauthorized === true,
         ...(pskCallback ? { pskForHint: clientPskForHint(pskCallback as ClientPskCallback, this) } : {}),
+        // node's minDHSize (1024 by default); typetls takes 2048 unless told, and never less than 1024.
+        ...(typeof options.minDHSize === 'number' ? { minDhBits: Math.max(MIN_SERVER_DH_BITS, options.minDHSize) } : {}),
       };
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
@@ -371,8 +379,10 @@ export class TLSSocket extends Duplex {
   connect(...args: unknown[]): this {
     const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
     if (listener) this.once('connect', listener);
+    // As node's tls.connect(): the handshake starts (the ClientHello is made, and with it a
+    // TLS 1.3 pskCallback asked) once the transport is connected.
     (this.transport as net.Socket).connect(...(args as Parameters<net.Socket['connect']>));
-    this._start();
+    this.transport.once('connect', () => this._start());
     return this;
   }
 
@@ -392,16 +402,43 @@ export class TLSSocket extends Duplex {
     this.once('close', () => signal.removeEventListener('abort', abort));
   }
 
-  /** onread: the plaintext copied into the program's buffer, as much as it holds at a time. */
+  /**
+   * onread: the plaintext copied into the program's buffer, as much as it holds at a time, while
+   * the socket is not paused and the callback has not returned false (net.Socket's contract); what
+   * is left waits, with the transport paused, for resume().
+   */
   #deliverToOnread(data: Uint8Array): void {
+    this.#onreadQueue.push(data);
+    this.#drainOnread();
+  }
+
+  #drainOnread(): void {
     const { buffer, callback } = this.#onread!;
-    for (let offset = 0; offset < data.length; ) {
+    const queue = this.#onreadQueue;
+    while (queue.length > 0 && !this.#onreadHeld && !this.isPaused() && !this.destroyed) {
+      const data = queue[0]!;
       const target = typeof buffer === 'function' ? buffer() : buffer;
-      const n = Math.min(target.length, data.length - offset);
-      target.set(data.subarray(offset, offset + n), 0);
-      offset += n;
-      if (callback.call(this, n, target) === false) this.#pauseTransport();
+      const n = Math.min(target.length, data.length);
+      target.set(data.subarray(0, n), 0);
+      if (n === data.length) queue.shift();
+      else queue[0] = data.subarray(n);
+      if (callback.call(this, n, target) === false) this.#onreadHeld = true;
     }
+    if (queue.length > 0 || this.#onreadHeld || this.isPaused()) {
+      this.#pauseTransport();
+    } else {
+      if (this.#eofPending) this.#pushEof();
+      this._read();
+    }
+  }
+
+  override resume(): this {
+    super.resume();
+    if (this.#onread) {
+      this.#onreadHeld = false;
+      this.#drainOnread();
+    }
+    return this;
   }
 
   /**
@@ -442,59 +479,86 @@ export class TLSSocket extends Duplex {
   // --- the engine loop ---------------------------------------------------------------------
 
   /**
-   * Server: asks the program's callbacks about the held ClientHello (SNICallback, then
-   * 'resumeSession'), each of which may answer later; once all have, the engine gets the bytes.
+   * The engine waits for the program: the callback or event that answers this request (node's
+   * SNICallback, 'resumeSession', 'OCSPRequest'), or the signer of an external key. The transport
+   * is paused until the answer comes, so that a peer cannot make us buffer without bound.
    */
-  #askAboutClientHello(): void {
-    if (this.#asking || this.#held === undefined || this.destroyed) return;
-    const hello = peekClientHello(this.#held);
-    if (hello === 'more') return;
-    const askSni = hello !== undefined && hello.serverName !== undefined && this.#sniCallback !== undefined && !this.#sniAsked;
-    if (askSni) {
-      this.#sniAsked = true;
-      this.#asking = true;
-      this.#sniCallback!(
-        hello.serverName!,
-        this.#whenAnswered<SecureContext | { context?: unknown } | null>((context) => {
-          if (!context) return true;
-          const ctx = context instanceof SecureContext ? context : context.context;
-          if (!(ctx instanceof SecureContext)) {
-            this.destroy(new TypeError('Invalid SNI context'));
-            return false;
-          }
-          this.#sniContext = ctx;
-          return true;
-        }),
-      );
-      return;
+  #answer(request: Request): void {
+    this.#waiting = true;
+    this.transport.pause();
+    switch (request.kind) {
+      case 'certificate': {
+        // node calls SNICallback only for a client that sent a name.
+        if (request.serverName === undefined || !this.#sniCallback) {
+          this.#deliver(request, undefined);
+          return;
+        }
+        this.#sniCallback(
+          request.serverName,
+          this.#nodeCallback<SecureContext | { context?: unknown } | null>((context) => {
+            if (!context) return this.#deliver(request, undefined);
+            const ctx = context instanceof SecureContext ? context : context.context;
+            if (!(ctx instanceof SecureContext)) {
+              this.destroy(new TypeError('Invalid SNI context'));
+              return;
+            }
+            // node swaps in the whole context SNICallback gave: its CAs verify the client too.
+            this.#sniContext = ctx;
+            this.#deliver(request, { certificates: ctx.certificates, roots: ctx.clientConfig.roots });
+          }),
+        );
+        return;
+      }
+      case 'session': {
+        const done = this.#nodeCallback<Uint8Array | null>((session) => this.#deliver(request, session ? new Uint8Array(session) : undefined));
+        if (!this.server?.emit('resumeSession', Buffer.from(request.sessionId), done)) this.#deliver(request, undefined);
+        return;
+      }
+      case 'ocsp': {
+        const [leaf, next] = request.chain;
+        const issuer = next ?? this.#config.roots.find((r) => bytesEqual(r.subject.raw, leaf!.issuer.raw));
+        const done = this.#nodeCallback<Uint8Array | null>((response) => this.#deliver(request, response ? new Uint8Array(response) : undefined));
+        if (!this.server?.emit('OCSPRequest', Buffer.from(leaf!.raw), issuer ? Buffer.from(issuer.raw) : null, done)) this.#deliver(request, undefined);
+        return;
+      }
+      case 'sign':
+      case 'decrypt': {
+        const operation = request.kind === 'sign'
+          ? externalKeyOf(request.key).sign(request.scheme, request.data)
+          : externalKeyOf(request.key).decrypt(request.ciphertext);
+        operation.then(
+          (result) => this.#deliver(request, result),
+          (err: unknown) => this.#deliver(request, undefined, err ?? new Error('the key operation failed')),
+        );
+        return;
+      }
+      case 'verify':
+        // The node API verifies with the engine's own path validation; it never asks.
+        this.#deliver(request, undefined, new Error('no certificate verifier'));
+        return;
+      default: {
+        const never: never = request;
+        void never;
+      }
     }
-    const askSession =
-      hello !== undefined && this.#resumeSessionListeners && hello.sessionId.length > 0 && !hello.presentsTicket && !this.#sessionAsked;
-    if (askSession) {
-      this.#sessionAsked = true;
-      this.#asking = true;
-      this.server!.emit(
-        'resumeSession',
-        Buffer.from(hello.sessionId),
-        this.#whenAnswered<Uint8Array | null>((session) => {
-          if (session) this.#loadedSession = new Uint8Array(session);
-          return true;
-        }),
-      );
-      return;
-    }
-    const held = this.#held;
-    this.#held = undefined;
-    this.#conn.receive(held, this.#kernelTransport ? OWNED : undefined);
+  }
+
+  /** Hands the program's answer (or failure) to the engine and goes on, unless the socket is gone. */
+  #deliver<R extends Request>(request: R, answer: AnswerTo<R> | undefined, failure?: unknown): void {
+    if (this.destroyed || !this.#connection) return;
+    const taken = failure === undefined ? this.#connection.resolve(request, answer as AnswerTo<R>) : this.#connection.reject(request, failure);
+    if (!taken) return;
+    this.#waiting = false;
+    if (!this.#pausedTransport) this.transport.resume();
     this.#pump();
   }
 
   /**
-   * node's contract for a program's callback about the ClientHello: answered once (a second
-   * answer destroys the socket), an error destroys the socket, else `take` the answer (false:
-   * refused, the socket is gone) and go on with the ClientHello.
+   * node's contract for a program's callback(err, answer): answered once (a second answer
+   * destroys the socket with ERR_MULTIPLE_CALLBACK), an error destroys the socket with it (no
+   * alert, as node), an answer after the socket is gone is dropped.
    */
-  #whenAnswered<T>(take: (answer: T | undefined) => boolean): (err?: Error | null, answer?: T) => void {
+  #nodeCallback<T>(take: (answer: T | undefined) => void): (err?: Error | null, answer?: T) => void {
     let once = false;
     return (err, answer) => {
       if (once) {
@@ -507,9 +571,7 @@ export class TLSSocket extends Duplex {
         this.destroy(err);
         return;
       }
-      if (!take(answer)) return;
-      this.#asking = false;
-      this.#askAboutClientHello();
+      take(answer ?? undefined);
     };
   }
 
@@ -536,26 +598,17 @@ export class TLSSocket extends Duplex {
   #onTransportData(data: Buffer): void {
     if (this.destroyed) return;
     if (this.#firstBytes !== undefined) {
-      // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL).
+      // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL), and
+      // nothing else is left to send: the transport closes at once, as node's does, so a peer
+      // still sending sees the connection reset rather than a clean end.
       this.#firstBytes = Buffer.concat([this.#firstBytes, data]);
       const notTls = notTlsAtAll(this.#firstBytes);
       if (notTls) {
         this.#firstBytes = undefined;
-        const t = this.transport;
-        if (!t.destroyed && !t.writableEnded) t.end();
         this.destroy(toNodeError(notTls));
         return;
       }
       if (this.#firstBytes.length >= 3) this.#firstBytes = undefined;
-    }
-    if (this.#held !== undefined && this.#held.length === 0 && !this.#resumeSessionListeners && this.#sniCallbackIdle?.() === true) {
-      // Nobody to ask about this ClientHello: the engine takes it as it comes.
-      this.#held = undefined;
-    }
-    if (this.#held !== undefined) {
-      this.#held = Buffer.concat([this.#held, data]);
-      this.#askAboutClientHello();
-      return;
     }
     // A net.Socket hands every read over in a buffer of its own: the engine decrypts in place
     // in it. Other transports' chunks (a PassThrough's, a user's stream's) are left untouched.
@@ -620,6 +673,9 @@ export class TLSSocket extends Duplex {
         break;
       case 'error':
         this.#fail(ev.error);
+        break;
+      case 'request':
+        this.#answer(ev.request);
         break;
       default: {
         const never: never = ev;
@@ -701,7 +757,13 @@ export class TLSSocket extends Duplex {
 
   #pushEof(): void {
     if (this.#eofPushed) return;
+    if (this.#onread && this.#onreadQueue.length > 0) {
+      this.#eofPending = true;
+      return;
+    }
     this.#eofPushed = true;
+    // net.Socket's onread asks for a buffer for every read, the one that finds the end too.
+    if (typeof this.#onread?.buffer === 'function') this.#onread.buffer();
     this.push(null);
     // As net.Socket does at EOF: with nothing left unread, 'end' comes even if nobody reads,
     // so a socket that only writes still sees its peer's close.
@@ -730,7 +792,7 @@ export class TLSSocket extends Duplex {
       this.destroy(disconnectedError(this.#isServer ? 'server' : 'client', this.#connectOptions));
       return;
     }
-    if (!this.#eofPushed) this.destroy();
+    if (!this.#eofPushed && !this.#eofPending) this.destroy();
   }
 
   // --- stream.Duplex -----------------------------------------------------------------------
@@ -738,7 +800,7 @@ export class TLSSocket extends Duplex {
   override _read(): void {
     if (this.#pausedTransport) {
       this.#pausedTransport = false;
-      this.transport.resume();
+      if (!this.#waiting) this.transport.resume();
     }
   }
 
@@ -870,7 +932,8 @@ export class TLSSocket extends Duplex {
 
   getEphemeralKeyInfo(): { type: string; name?: string; size: number } | Record<string, never> | null {
     // node:tls answers only on the client; typetls answers on both sides (the server's page names its group).
-    const g = this.#conn.info.group;
+    const { group: g, dhBits } = this.#conn.info;
+    if (g === undefined && dhBits !== undefined) return { type: 'DH', size: dhBits };
     return (g !== undefined && groupInfo[g]) || {};
   }
 
@@ -936,13 +999,9 @@ export class TLSSocket extends Duplex {
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     if (typeof length !== 'number') throw invalidArgType('length', 'number', length);
-    if (!Number.isInteger(length) || length < 1 || length > 0xffffffff) {
-      throw codedError(
-        'ERR_OUT_OF_RANGE',
-        `The value of "length" is out of range. It must be >= 1 && <= 4294967295. Received ${String(length)}`,
-        'RangeError' as 'TypeError',
-      );
-    }
+    // node's validateUint32(length, 'length', true): a RangeError, as node throws it
+    if (!Number.isInteger(length)) throw outOfRange('length', 'an integer', length);
+    if (length < 1 || length > 0xffffffff) throw outOfRange('length', '>= 1 && <= 4294967295', length);
     if (typeof label !== 'string') throw invalidArgType('label', 'string', label);
     if (context !== undefined && !ArrayBuffer.isView(context)) {
       throw codedError(
@@ -956,10 +1015,19 @@ export class TLSSocket extends Duplex {
     return toBuffer(this.#conn.exportKeyingMaterial(label, bytes, length));
   }
 
-  /** The peer's certificate as node:crypto's X509Certificate, undefined without one. */
+  /**
+   * The peer's certificate as node:crypto's X509Certificate, undefined without one. As in node,
+   * its `issuerCertificate` is the next certificate of the chain the peer sent, and so on down
+   * that chain; the last one sent has none (undefined).
+   */
   getPeerX509Certificate(): X509Certificate | undefined {
-    const leaf = this.#connection?.info.peerCertificates[0];
-    return leaf ? new X509Certificate(toBuffer(leaf.raw)) : undefined;
+    let issuer: X509Certificate | undefined;
+    for (const c of [...(this.#connection?.info.peerCertificates ?? [])].reverse()) {
+      const x509 = new X509Certificate(toBuffer(c.raw));
+      Object.defineProperty(x509, 'issuerCertificate', { value: issuer, configurable: true });
+      issuer = x509;
+    }
+    return issuer;
   }
 
   /** The local certificate as node:crypto's X509Certificate, undefined without one. */
@@ -1034,12 +1102,33 @@ export class TLSSocket extends Duplex {
     return this.#session;
   }
 
-  getFinished(): Buffer | undefined {
-    return undefined;
+  /**
+   * The signature schemes both sides accept, by OpenSSL's names ('RSA-PSS+SHA256', 'ECDSA+SHA256',
+   * 'Ed25519+UNDEF', ...), in the server's order: a server's own schemes that the ClientHello
+   * offered, or on a client those of the server's CertificateRequest that we offer (empty when
+   * the server asked for no certificate).
+   */
+  getSharedSigalgs(): string[] {
+    const info = this.#conn.info;
+    const peer = info.peerSignatureSchemes;
+    if (peer === undefined) return [];
+    const config = this.#config;
+    const shared = this.#isServer
+      ? (info.version === ProtocolVersion['TLSv1.3'] ? config.signatureSchemes : (config as ServerConfig).signatureSchemes12).filter((s) => peer.includes(s))
+      : peer.filter((s) => config.signatureSchemes.includes(s));
+    return shared.map(nodeSigalgName).filter((name): name is string => name !== undefined);
   }
 
+  /** The verify_data of the last Finished message we sent (RFC 5929 tls-unique in TLS 1.2), as node's. */
+  getFinished(): Buffer | undefined {
+    const data = this.#connection?.info.finished;
+    return data ? Buffer.from(data) : undefined;
+  }
+
+  /** The verify_data of the last Finished message the peer sent. */
   getPeerFinished(): Buffer | undefined {
-    return undefined;
+    const data = this.#connection?.info.peerFinished;
+    return data ? Buffer.from(data) : undefined;
   }
 
   setNoDelay(noDelay?: boolean): this {

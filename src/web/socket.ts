@@ -10,7 +10,7 @@ import { ClientConnection, ServerConnection, type Connection, type ConnectionEve
 import { portableCryptoProvider } from '../crypto/portable.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
-import { namedGroupName, ProtocolVersion } from '../wire/enums.js';
+import { NamedGroup, namedGroupName, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
 
@@ -35,6 +35,11 @@ export interface TlsCommonOptions {
   /** 'TLSv1.2' (the default) or 'TLSv1.3', as node:tls names them; 'TLSv1' and 'TLSv1.1' when asked for. */
   readonly minVersion?: string;
   readonly maxVersion?: string;
+  /**
+   * The key exchange groups in order of preference, as node:tls's ecdhCurve: 'X25519MLKEM768:X25519:P-256'
+   * (the IANA names, P-256/P-384/P-521 and prime256v1 too); by default typetls's own list.
+   */
+  readonly ecdhCurve?: string;
   /** Fail the handshake when the peer's certificate does not verify (default true). */
   readonly rejectUnauthorized?: boolean;
   /** Called with every NSS key-log line (for Wireshark; never in production). */
@@ -111,6 +116,23 @@ function version(name: string | undefined, option: string): number | undefined {
   return v;
 }
 
+/** node:tls's names for the NIST curves beside the IANA ones (NamedGroup's keys). */
+const curveAliases: Record<string, number> = { 'p-256': NamedGroup.secp256r1, prime256v1: NamedGroup.secp256r1, 'p-384': NamedGroup.secp384r1, 'p-521': NamedGroup.secp521r1 };
+
+function groups(list: string): number[] {
+  const byName = new Map<string, number>(Object.entries(NamedGroup).map(([name, id]) => [name.toLowerCase(), id]));
+  const out: number[] = [];
+  for (const raw of list.split(/[:,]/)) {
+    const name = raw.trim().toLowerCase();
+    if (name === '') continue;
+    const group = curveAliases[name] ?? byName.get(name);
+    if (group === undefined) throw new TlsError('api_misuse', `ecdhCurve: unknown group ${JSON.stringify(raw.trim())}`, { code: 'ERR_CRYPTO_OPERATION_FAILED' });
+    if (!out.includes(group)) out.push(group);
+  }
+  if (out.length === 0) throw new TlsError('api_misuse', 'ecdhCurve names no group', { code: 'ERR_CRYPTO_OPERATION_FAILED' });
+  return out;
+}
+
 function certificates(input: PemOrDer | readonly PemOrDer[] | undefined): Certificate[] {
   if (input === undefined) return [];
   const list = (Array.isArray(input) ? input : [input]) as readonly PemOrDer[];
@@ -134,6 +156,7 @@ function commonConfig(options: TlsCommonOptions, provider: CryptoProvider) {
     roots: certificates(options.ca),
     alpnProtocols: options.ALPNProtocols ?? [],
     rejectUnauthorized: options.rejectUnauthorized ?? true,
+    ...(options.ecdhCurve !== undefined ? { groups: groups(options.ecdhCurve) } : {}),
     ...(options.minVersion !== undefined ? { minVersion: version(options.minVersion, 'minVersion') } : {}),
     ...(options.maxVersion !== undefined ? { maxVersion: version(options.maxVersion, 'maxVersion') } : {}),
     ...(keylog ? { keyLog: (line: string) => keylog(line) } : {}),

@@ -162,8 +162,8 @@ interface Spawned {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function spawnTracked(cmd: string, args: readonly string[], stdin: 'pipe' | number): Spawned {
-  const child = spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'] });
+function spawnTracked(cmd: string, args: readonly string[], stdin: 'pipe' | number, cwd?: string): Spawned {
+  const child = spawn(cmd, args, { stdio: [stdin, 'pipe', 'pipe'], ...(cwd !== undefined ? { cwd } : {}) });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
@@ -329,13 +329,13 @@ export interface OpensslServer {
 /**
  * Starts `openssl s_server -accept 127.0.0.1:PORT ARGS` on a free port (a new one is tried when the port
  * was taken in between) and waits until it listens. Its stdin is a pipe that stays open until stop(), so it
- * sends nothing until `send()`.
+ * sends nothing until `send()`. `cwd` is where -WWW serves files from.
  */
-export async function startOpensslServer(args: readonly string[], timeoutMs = 10_000): Promise<OpensslServer> {
+export async function startOpensslServer(args: readonly string[], timeoutMs = 10_000, options: { cwd?: string } = {}): Promise<OpensslServer> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const spawned = spawnTracked('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, ...args], 'pipe');
+    const spawned = spawnTracked('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, ...args], 'pipe', options.cwd);
     spawned.exit.catch(() => {});
     try {
       await Promise.race([waitForListening(port, spawned, timeoutMs), spawned.exit.then(() => undefined)]);

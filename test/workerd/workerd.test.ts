@@ -27,6 +27,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import * as esbuild from 'esbuild';
 import { WebSocket, createWebSocketStream } from 'ws';
@@ -178,6 +179,9 @@ let pki: TestPki;
 let dir: string;
 let workerd: Workerd | undefined;
 let postgres: PostgresServer | undefined;
+/** A stand-in for a hostile server on the path: answers SSLRequest with `sslAnswer` (then closes). */
+let impostor: Server | undefined;
+let sslAnswer = Buffer.from('N');
 
 /** Fails, saying what .ci/run installs, when a program the tests run is not on PATH. */
 function requireOnPath(program: string, debianPackage: string): void {
@@ -212,7 +216,15 @@ before(async () => {
   writeFileSync(join(dir, 'mtls.js'), await bundleWorker('test/workerd/mtls-worker.js'));
   writeFileSync(join(dir, 'server.js'), await bundleWorker('test/workerd/server-worker.js'));
   writeFileSync(join(dir, 'database.js'), await bundleWorker('examples/worker/index.js'));
-  const settings: Record<string, string> = { 'db-host': '127.0.0.1', 'db-port': String(postgres.port), 'db-user': 'worker', 'db-name': 'postgres', 'tls12': 'TLSv1.2' };
+  impostor = createServer((socket) => {
+    socket.once('data', () => socket.end(sslAnswer));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => impostor!.listen(0, '127.0.0.1', resolve));
+  const settings: Record<string, string> = {
+    'db-host': '127.0.0.1', 'db-port': String(postgres.port), 'db-user': 'worker', 'db-name': 'postgres', 'tls12': 'TLSv1.2',
+    'impostor-port': String((impostor.address() as AddressInfo).port),
+  };
   for (const [file, value] of Object.entries(settings)) writeFileSync(join(dir, file), value);
   const database = (name: string, bindings: Record<string, string>): WorkerDefinition => ({
     name,
@@ -227,12 +239,14 @@ before(async () => {
     database('database12', { ...clientCertificate, DB_TLS_MAX_VERSION: 'tls12' }),
     database('databaseWithoutCertificate', {}),
     database('databaseWrongCa', { ...clientCertificate, DB_CA: 'unknown-ca.pem' }),
+    database('databaseImpostor', { ...clientCertificate, DB_PORT: 'impostor-port' }),
   ];
   writeFileSync(join(dir, 'config.capnp'), workerdConfig(workers));
   workerd = await startWorkerd(dir, workers.map((w) => w.name));
 });
 
 after(async () => {
+  impostor?.close();
   await workerd?.stop();
   await postgres?.stop();
   await stopAllPeers();
@@ -337,7 +351,7 @@ describe('examples/worker: a Worker with typetls to PostgreSQL (SSLRequest, clie
   }
 });
 
-describe('examples/worker refused, with the reason on both sides', () => {
+describe('examples/worker refused, and why', () => {
   test('no client certificate: PostgreSQL refuses the role (SQLSTATE 28000)', { timeout: 60_000 }, async () => {
     const before = postgres!.log().length;
     const answer = await ask(workerd!, 'databaseWithoutCertificate', '', 502);
@@ -354,5 +368,18 @@ describe('examples/worker refused, with the reason on both sides', () => {
     assert.equal(answer.code, 'SELF_SIGNED_CERT_IN_CHAIN', JSON.stringify(answer));
     // Our alert, as PostgreSQL's OpenSSL reports it.
     await postgres!.waitForLog(/could not accept SSL connection: .*alert unknown ca/, before);
+  });
+
+  test("a server that refuses TLS: the Worker stops at SSLRequest's 'N'", { timeout: 60_000 }, async () => {
+    sslAnswer = Buffer.from('N');
+    const answer = await ask(workerd!, 'databaseImpostor', '', 502);
+    assert.equal(answer.error, 'the server does not accept TLS (it answered N to SSLRequest)');
+  });
+
+  test("bytes after SSLRequest's 'S', before the handshake, are refused as injected plaintext (CVE-2021-23222)", { timeout: 60_000 }, async () => {
+    // 'S' and a forged reply in one write, as a man in the middle would slip them in.
+    sslAnswer = Buffer.concat([Buffer.from('S'), Buffer.from('R\0\0\0\x08\0\0\0\0', 'latin1')]);
+    const answer = await ask(workerd!, 'databaseImpostor', '', 502);
+    assert.equal(answer.error, 'the server sent data after accepting SSLRequest, before the TLS handshake');
   });
 });
