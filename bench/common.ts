@@ -146,6 +146,8 @@ export type WorkerMessage =
   | { type: 'window'; phase: 'start' | 'stop' }
   /** From the server, at the end of the window: its CPU time and handshakes over it. */
   | { type: 'cpu'; cpu: ServerCpu }
+  /** From the server: its window is open (the runner tells the client, which starts counting). */
+  | { type: 'windowOpen' }
   | { type: 'error'; message: string };
 
 /** Messages the runner sends to a worker process. */
@@ -153,8 +155,10 @@ export type RunnerMessage =
   | { type: 'measureMemory' }
   | { type: 'release' }
   | { type: 'continue' }
-  /** To a server: the client's counted interval starts or stops (answered by 'cpu' at the stop). */
+  /** To a server: the client's counted interval starts or stops (answered by 'windowOpen', and by 'cpu' at the stop). */
   | { type: 'window'; phase: 'start' | 'stop' }
+  /** To a client: the server measures from now on, so the client's counted interval lies inside the server's. */
+  | { type: 'windowOpen' }
   /** To a client started before its server was listening: the port, and go. */
   | { type: 'start'; port: number };
 

@@ -134,6 +134,14 @@ export function categorise(profiles: readonly Profile[]): Map<string, number> {
   return out;
 }
 
+/** OpenSSL leaf functions, for native stacks that end before reaching JavaScript. */
+const nativeRules: { category: string; leaf: RegExp }[] = [
+  { category: 'signing (CertificateVerify, ServerKeyExchange) / RSA decryption', leaf: /^(__)?bn_|^BN_|rsaz|mulx4x|sqrx8x|RSA_|ecp_nistz256|ECDSA|ossl_ec_/ },
+  { category: 'key exchange (X25519, ECDHE)', leaf: /x25519|^fe_|^fe51|X25519/ },
+  { category: 'transcript hashing', leaf: /^sha(1|256|512)_block|^SHA(1|256|512)_/ },
+  { category: 'record sealing and opening', leaf: /aesni|gcm|ghash|chacha|poly1305|^aes_/i },
+];
+
 /**
  * The same categories from `perf script -F comm,pid,tid,ip,sym,dso` of a `perf record -e cpu-clock -g`
  * run with node's --perf-basic-prof (every sample is CPU time, so a loaded machine does not bias
@@ -169,7 +177,14 @@ export function categorisePerf(text: string, comm: string): Map<string, number> 
       continue;
     }
     const c = categoryOf(x.stack);
-    add(c.startsWith('other (') || c.startsWith('(program') ? (x.stack.some((f) => f.url !== '') ? c : 'kernel and libuv outside JavaScript (TCP, epoll, accept)') : c);
+    if (!c.startsWith('other (') && !c.startsWith('(program')) {
+      add(c);
+      continue;
+    }
+    // OpenSSL's assembly keeps no frame pointers, so its stacks often end before any JavaScript
+    // frame: the leaf names the work.
+    const native = nativeRules.find((r) => r.leaf.test(x.stack[0]!.functionName));
+    add(native ? native.category : x.stack.some((f) => f.url !== '') ? c : 'kernel and libuv outside JavaScript (TCP, epoll, accept)');
   }
   return out;
 }

@@ -135,7 +135,10 @@ async function warmUp(port: number, count: number): Promise<void> {
 
 process.on('message', (m: RunnerMessage) => {
   if (m.type === 'measureMemory') send({ type: 'memory', memory: sampleMemory() });
-  if (m.type === 'window' && m.phase === 'start') windowStart = { cpu: process.cpuUsage(), handshakes };
+  if (m.type === 'window' && m.phase === 'start') {
+    windowStart = { cpu: process.cpuUsage(), handshakes };
+    send({ type: 'windowOpen' });
+  }
   if (m.type === 'window' && m.phase === 'stop' && windowStart) {
     const d = process.cpuUsage(windowStart.cpu);
     send({ type: 'cpu', cpu: { cpuUs: d.user + d.system, handshakes: handshakes - windowStart.handshakes } });

@@ -82,7 +82,7 @@ test('npm run bench --smoke runs both implementations and prints the table', { t
   assert.match(stderr, /\[node\]/);
 });
 
-test('bench/cpu.js (CPU per side of a bulk transfer) runs every writer/reader pair and prints its table', { timeout: 120_000 }, async () => {
+test('bench/cpu.js (CPU per side of a bulk transfer) runs every writer/reader pair and prints its table', { timeout: 300_000 }, async () => {
   const cpu = fileURLToPath(new URL('../bench/cpu.js', import.meta.url));
   const { stdout } = await run(process.execPath, [cpu, '--mib', '2', '--rounds', '1'], { maxBuffer: 1024 * 1024 });
   const rows = stdout.split('\n').filter((l) => /^\| (node:tls|typetls) (client|server) → /.test(l));

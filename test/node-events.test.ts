@@ -6,6 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -90,13 +91,29 @@ describe('exportKeyingMaterial: equal on a typetls end and a node:tls end of one
     }
   }
 
-  test('before the handshake and with bad arguments: node errors', () => {
+  test('before the handshake and with bad arguments: node errors, of node\'s classes, beside node:tls', () => {
     const socket = new TLSSocket(null, {});
-    assert.throws(() => socket.exportKeyingMaterial(16, 'label'), { code: 'ERR_TLS_INVALID_STATE' });
-    assert.throws(() => socket.exportKeyingMaterial(0, 'label'), { code: 'ERR_OUT_OF_RANGE' });
-    assert.throws(() => socket.exportKeyingMaterial('16' as never, 'label'), { code: 'ERR_INVALID_ARG_TYPE' });
-    assert.throws(() => socket.exportKeyingMaterial(16, 7 as never), { code: 'ERR_INVALID_ARG_TYPE' });
+    const theirs = new tls.TLSSocket(null as never, {});
+    const thrown = (s: tls.TLSSocket, args: unknown[]): { name: string; code: unknown; message: string; range: boolean } => {
+      try {
+        (s.exportKeyingMaterial as (...a: unknown[]) => Buffer)(...args);
+      } catch (e) {
+        const err = e as Error & { code?: unknown };
+        return { name: err.name, code: err.code, message: err.message, range: err instanceof RangeError };
+      }
+      assert.fail(`exportKeyingMaterial(${args.map(String).join(', ')}) did not throw`);
+    };
+    const cases: unknown[][] = [
+      [16, 'label'], [0, 'label'], [-3, 'a'], [1.5, 'a'], [2 ** 32, 'a'], ['16', 'label'], [16, 7], [10, null],
+      [16, 'label', 'a string context'], [16, 'label', 1234],
+    ];
+    for (const args of cases) {
+      const ours = thrown(socket as unknown as tls.TLSSocket, args);
+      assert.deepEqual(ours, thrown(theirs, args), `exportKeyingMaterial(${args.map(String).join(', ')})`);
+    }
+    assert.equal(thrown(socket as unknown as tls.TLSSocket, [0, 'a']).range, true);
     socket.destroy();
+    theirs.destroy();
   });
 });
 
@@ -416,6 +433,55 @@ test('secureContext.context.addCACert(): a context made without the CA fails, th
   }
   assert.deepEqual(results['node:tls'], ['UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate', 'authorized: true']);
   assert.deepEqual(results['typetls'], results['node:tls']);
+});
+
+test('getPeerX509Certificate(): issuerCertificate walks the chain the peer sent, on both sides, as node:tls', async () => {
+  const serials = (x: ReturnType<tls.TLSSocket['getPeerX509Certificate']>): string[] => {
+    const out: string[] = [];
+    for (let c = x; c !== undefined; c = c.issuerCertificate) out.push(c.serialNumber);
+    return out;
+  };
+  const clientCert = read(pki.clientCert);
+  const expected = (leaf: string): string[] => [new X509Certificate(leaf).serialNumber, new X509Certificate(ca).serialNumber];
+  const seen: Record<string, { client: string[]; server: string[] }> = {};
+  for (const lib of ['typetls', 'node:tls'] as const) {
+    const options = { key, cert: `${cert}\n${ca}`, ca, requestCert: true };
+    const server = lib === 'typetls' ? (createServer(options) as unknown as tls.Server) : tls.createServer(options);
+    const port = await opened.listen(server as net.Server);
+    const serverSide = once<tls.TLSSocket>(server, 'secureConnection');
+    const client = opened.track(libConnect(lib, {
+      port, host: '127.0.0.1', ca, servername: 'localhost', key: read(pki.clientKey), cert: `${clientCert}\n${ca}`,
+    }));
+    await once(client, 'secureConnect');
+    const [s] = await serverSide;
+    seen[lib] = { client: serials(client.getPeerX509Certificate()), server: serials(s!.getPeerX509Certificate()) };
+    assert.equal(client.getX509Certificate()?.issuerCertificate, undefined);
+    client.destroy();
+    s!.destroy();
+    await opened.closeServer(server as net.Server);
+  }
+  assert.deepEqual(seen['typetls'], { client: expected(cert), server: expected(clientCert) });
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
+});
+
+test('a server fed megabytes that are no TLS closes at once: the sender sees the connection reset, as from node:tls', async () => {
+  const seen: Record<string, { error: boolean; hadError: boolean; tlsClientError: string }> = {};
+  for (const lib of ['typetls', 'node:tls'] as const) {
+    const server = lib === 'typetls' ? (createServer({ key, cert }) as unknown as tls.Server) : tls.createServer({ key, cert });
+    const clientError = once<Error & { code: string }>(server, 'tlsClientError');
+    const port = await opened.listen(server as net.Server);
+    const raw = opened.track(net.connect({ host: '127.0.0.1', port }));
+    let error = false;
+    raw.on('error', () => (error = true));
+    const closed = once<boolean>(raw, 'close', 10_000, { failOnError: false });
+    raw.write(Buffer.alloc(2 * 1024 * 1024, 0x2a));
+    const [err] = await clientError;
+    const [hadError] = await closed;
+    seen[lib] = { error, hadError: hadError!, tlsClientError: err!.code };
+    await opened.closeServer(server as net.Server);
+  }
+  assert.deepEqual(seen['typetls'], { error: true, hadError: true, tlsClientError: 'ERR_SSL_WRONG_VERSION_NUMBER' });
+  assert.deepEqual(seen['typetls'], seen['node:tls']);
 });
 
 test('a client\'s pskCallback is asked once the TCP connection is up, not inside connect(), as node:tls', async () => {

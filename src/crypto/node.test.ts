@@ -7,6 +7,7 @@ import { NodeCryptoProvider } from './node.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup } from '../wire/enums.js';
 import { ffdheGroup } from '../keys/ffdhe.js';
+import { concatBytes as concat } from '../wire/bytes.js';
 import type { Aead, AeadAlgorithm, HashAlgorithm } from './provider.js';
 
 const nativeProvider = new NodeCryptoProvider();
@@ -139,6 +140,28 @@ describe('node provider HMAC and X25519', () => {
         const k = bytes(length, length);
         assert.deepEqual(nativeProvider.hmac(hash, k, data), plainProvider.hmac(hash, k, data), `${hash}, ${length}-byte key`);
       }
+    }
+  });
+
+  it('hashing: the one-shot and running hashes of the addon (digest mid-way, clone) give the digests of node:crypto', () => {
+    for (const hash of ['sha256', 'sha384', 'sha512', 'sha1', 'md5'] as const) {
+      for (const length of [0, 1, 55, 64, 129, 1000]) {
+        const data = bytes(length, length);
+        assert.deepEqual(nativeProvider.hash(hash, data), plainProvider.hash(hash, data), `${hash} of ${length} bytes`);
+      }
+      const a = nativeProvider.createHash(hash);
+      const b = plainProvider.createHash(hash);
+      for (const part of [bytes(3, 1), bytes(100, 2), new Uint8Array(0), bytes(64, 3)]) {
+        a.update(part);
+        b.update(part);
+        assert.deepEqual(a.digest(), b.digest(), `${hash} running digest`);
+      }
+      const c = a.clone();
+      c.update(bytes(10, 4));
+      a.update(bytes(5, 5));
+      b.update(bytes(5, 5));
+      assert.deepEqual(a.digest(), b.digest(), `${hash}: the original goes on without the clone's input`);
+      assert.deepEqual(c.digest(), plainProvider.hash(hash, concat(bytes(3, 1), bytes(100, 2), bytes(64, 3), bytes(10, 4))), `${hash} clone`);
     }
   });
 

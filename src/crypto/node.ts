@@ -42,6 +42,26 @@ class NodeHash implements HashContext {
   }
 }
 
+/** A running hash in the addon: one EVP_MD_CTX, digested through a copy in C. */
+class NativeHash implements HashContext {
+  constructor(
+    private readonly addon: NativeModule,
+    private readonly algorithm: HashAlgorithm,
+    private readonly context: object,
+  ) {}
+  update(data: Uint8Array): void {
+    this.addon.hashUpdate(this.context, data);
+  }
+  digest(): Uint8Array {
+    const out = new Uint8Array(digestLength[this.algorithm]);
+    this.addon.hashDigest(this.context, out);
+    return out;
+  }
+  clone(): HashContext {
+    return new NativeHash(this.addon, this.algorithm, this.addon.hashClone(this.context));
+  }
+}
+
 class NodeAead implements Aead {
   private readonly cipherName: string;
   private readonly tagLength: number;
@@ -120,6 +140,11 @@ interface NativeModule {
   seal(context: object, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void;
   open(context: object, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): boolean;
   hmac(hash: number, key: Uint8Array, data: Uint8Array, out: Uint8Array): void;
+  hash(hash: number, data: Uint8Array, out: Uint8Array): void;
+  hashCreate(hash: number): object;
+  hashUpdate(context: object, data: Uint8Array): void;
+  hashDigest(context: object, out: Uint8Array): void;
+  hashClone(context: object): object;
   x25519Key(scalar: Uint8Array, publicOut: Uint8Array): object;
   x25519Derive(key: object, peer: Uint8Array, out: Uint8Array): boolean;
 }
@@ -460,12 +485,15 @@ function signOptions(info: SchemeInfo, key: crypto.KeyObject): crypto.SignKeyObj
   }
 }
 
+/** Bytes of CSPRNG output NodeCryptoProvider draws at a time for small random() requests. */
+const RANDOM_POOL_SIZE = 4096;
+
 /** How many loaded public keys NodeCryptoProvider keeps (CA and server keys seen again and again). */
 const PUBLIC_KEY_CACHE_SIZE = 512;
 
 export interface NodeCryptoProviderOptions {
   /**
-   * Record AEAD, HMAC and X25519 through the native addon when it is built (the default), or
+   * Record AEAD, hashing, HMAC and X25519 through the native addon when it is built (the default), or
    * through node:crypto alone (false). Both are the same OpenSSL; the addon saves a cipher object
    * and several Buffers per record, and an Hmac or KeyObject per handshake step.
    */
@@ -475,25 +503,45 @@ export interface NodeCryptoProviderOptions {
 export class NodeCryptoProvider implements CryptoProvider {
   readonly name = 'node:crypto';
   private readonly addon: NativeModule | undefined;
+  /** Unused CSPRNG bytes from randomPool[randomAt] on (the pool starts used up). */
+  private readonly randomPool = new Uint8Array(RANDOM_POOL_SIZE);
+  private randomAt = RANDOM_POOL_SIZE;
 
   constructor(options: NodeCryptoProviderOptions = {}) {
     this.addon = options.native === false ? undefined : native();
   }
 
-  /** Which implementation does record AEAD, HMAC and X25519: 'native' (the addon) or 'node:crypto'. */
+  /** Which implementation does record AEAD, hashing, HMAC and X25519: 'native' (the addon) or 'node:crypto'. */
   get implementation(): 'native' | 'node:crypto' {
     return this.addon !== undefined ? 'native' : 'node:crypto';
   }
 
   random(length: number): Uint8Array {
-    return crypto.randomFillSync(new Uint8Array(length));
+    // Small requests (randoms, session IDs, nonces) are cut from a pool that one
+    // randomFillSync call fills for some sixty handshakes; each byte is given out once and
+    // cleared from the pool as it goes.
+    if (length > RANDOM_POOL_SIZE / 8) return crypto.randomFillSync(new Uint8Array(length));
+    if (this.randomAt + length > RANDOM_POOL_SIZE) {
+      crypto.randomFillSync(this.randomPool);
+      this.randomAt = 0;
+    }
+    const out = this.randomPool.slice(this.randomAt, this.randomAt + length);
+    this.randomPool.fill(0, this.randomAt, this.randomAt + length);
+    this.randomAt += length;
+    return out;
   }
 
   hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array {
+    if (this.addon !== undefined) {
+      const out = new Uint8Array(digestLength[algorithm]);
+      this.addon.hash(nativeHash[algorithm], data, out);
+      return out;
+    }
     return u8(crypto.createHash(algorithm).update(data).digest());
   }
 
   createHash(algorithm: HashAlgorithm): HashContext {
+    if (this.addon !== undefined) return new NativeHash(this.addon, algorithm, this.addon.hashCreate(nativeHash[algorithm]));
     return new NodeHash(crypto.createHash(algorithm));
   }
 

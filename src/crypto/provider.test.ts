@@ -149,7 +149,9 @@ describe('secrets are compared with constantTimeEqual (source check)', () => {
   it('tickets (src/handshake/resumption.ts): openTicket compares no bytes; the AES-256-GCM open() authenticates, and only the public key name is looked up', () => {
     const fn = body('src/handshake/resumption.ts', 'export function openTicket(');
     assert.match(fn, /const key = keys\.find\(name\);/);
-    assert.match(fn, /provider\.aead\('AES-256-GCM', key\.subarray\(KEY_NAME\)\)\.open\(/);
+    assert.match(fn, /ticketAead\(provider, key\)\.open\(/);
+    // The ticket's AEAD is the key's AES-256-GCM, made once per key.
+    assert.match(body('src/handshake/resumption.ts', 'function ticketAead('), /provider\.aead\('AES-256-GCM', key\.subarray\(KEY_NAME\)\)/);
     assert.match(fn, /return plain \? decodeServerState\(plain\) : undefined;/, 'a ticket that does not open is ignored');
     assert.doesNotMatch(fn, /===|!==|bytesEqual|sameBytes|constantTimeEqual|\.every\(/, 'no comparison of bytes in openTicket');
     assert.match(body('src/handshake/resumption.ts', '  find(name: Uint8Array)'), /sameBytes\(k\.bytes\.subarray\(0, KEY_NAME\), name\)/, 'the 16-byte name, which every ticket carries in the clear');

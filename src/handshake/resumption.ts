@@ -3,7 +3,7 @@
 // RFC 5246 Section 7.4.1.2 (session IDs), RFC 5077 (TLS 1.2 tickets),
 // RFC 8446 Section 4.6.1 and 4.2.11 (TLS 1.3 tickets and PSKs).
 
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { Aead, CryptoProvider } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { resumptionPsk } from '../keys/tls13.js';
 import { ExtensionType } from '../wire/enums.js';
@@ -272,7 +272,7 @@ export class TicketKeyRing {
     const bytes = checkedKey(key);
     const previous = this.keys[0]!;
     if (sameBytes(previous.bytes, bytes)) return;
-    for (const k of this.keys.slice(1)) k.bytes.fill(0);
+    for (const k of this.keys.slice(1)) forgetKey(k.bytes);
     this.keys = [{ bytes, createdAt: this.now().getTime() }, previous];
     this.rotating = false;
   }
@@ -289,7 +289,7 @@ export class TicketKeyRing {
     const kept: TicketKey[] = [this.freshKey(at)];
     for (const k of this.keys) {
       if (at - k.createdAt < this.schedule.lifetime * 1000 && kept.length < MAX_TICKET_KEYS) kept.push(k);
-      else k.bytes.fill(0);
+      else forgetKey(k.bytes);
     }
     this.keys = kept;
   }
@@ -303,6 +303,27 @@ function checkedKey(key: Uint8Array): Uint8Array {
 }
 
 /**
+ * The AES-256-GCM of a ticket key (its last 32 bytes), made once per key and provider: a server
+ * seals a ticket or two per full handshake and opens one per resumption, all under the same key.
+ */
+function ticketAead(provider: CryptoProvider, key: Uint8Array): Aead {
+  let made = ticketAeads.get(key);
+  if (made === undefined || made.provider !== provider) {
+    made = { provider, aead: provider.aead('AES-256-GCM', key.subarray(KEY_NAME)) };
+    ticketAeads.set(key, made);
+  }
+  return made.aead;
+}
+/** Keyed by the ring's key arrays, so a key the ring drops takes its AEAD with it. */
+const ticketAeads = new WeakMap<Uint8Array, { provider: CryptoProvider; aead: Aead }>();
+
+/** A key leaving the ring: cleared, and its AEAD let go. */
+function forgetKey(key: Uint8Array): void {
+  ticketAeads.delete(key);
+  key.fill(0);
+}
+
+/**
  * Seals session state into a ticket under the ring's current key: key_name ||
  * nonce || AES-256-GCM(state) with key_name as additional data. Any server that
  * holds the same key can open it.
@@ -311,7 +332,7 @@ export function sealTicket(provider: CryptoProvider, keys: TicketKeyRing, state:
   const key = keys.current();
   const name = key.subarray(0, KEY_NAME);
   const nonce = provider.random(NONCE);
-  const sealed = provider.aead('AES-256-GCM', key.subarray(KEY_NAME)).seal(nonce, name, encodeServerState(state));
+  const sealed = ticketAead(provider, key).seal(nonce, name, encodeServerState(state));
   const out = new Uint8Array(KEY_NAME + NONCE + sealed.length);
   out.set(name, 0);
   out.set(nonce, KEY_NAME);
@@ -325,7 +346,7 @@ export function openTicket(provider: CryptoProvider, keys: TicketKeyRing, ticket
   const name = ticket.subarray(0, KEY_NAME);
   const key = keys.find(name);
   if (!key) return undefined;
-  const plain = provider.aead('AES-256-GCM', key.subarray(KEY_NAME)).open(ticket.subarray(KEY_NAME, KEY_NAME + NONCE), name, ticket.subarray(KEY_NAME + NONCE));
+  const plain = ticketAead(provider, key).open(ticket.subarray(KEY_NAME, KEY_NAME + NONCE), name, ticket.subarray(KEY_NAME + NONCE));
   return plain ? decodeServerState(plain) : undefined;
 }
 

@@ -24,7 +24,7 @@ import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
-import { invalidArgType as nodeInvalidArgType } from './validate.js';
+import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
   clientPskForHint, identityHintBytes, pskCallbackError, serverPskForIdentity, validateSocketPskCallback, type ClientPskCallback, type ServerPskCallback,
@@ -598,13 +598,13 @@ export class TLSSocket extends Duplex {
   #onTransportData(data: Buffer): void {
     if (this.destroyed) return;
     if (this.#firstBytes !== undefined) {
-      // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL).
+      // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL), and
+      // nothing else is left to send: the transport closes at once, as node's does, so a peer
+      // still sending sees the connection reset rather than a clean end.
       this.#firstBytes = Buffer.concat([this.#firstBytes, data]);
       const notTls = notTlsAtAll(this.#firstBytes);
       if (notTls) {
         this.#firstBytes = undefined;
-        const t = this.transport;
-        if (!t.destroyed && !t.writableEnded) t.end();
         this.destroy(toNodeError(notTls));
         return;
       }
@@ -999,13 +999,9 @@ export class TLSSocket extends Duplex {
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     if (typeof length !== 'number') throw invalidArgType('length', 'number', length);
-    if (!Number.isInteger(length) || length < 1 || length > 0xffffffff) {
-      throw codedError(
-        'ERR_OUT_OF_RANGE',
-        `The value of "length" is out of range. It must be >= 1 && <= 4294967295. Received ${String(length)}`,
-        'RangeError' as 'TypeError',
-      );
-    }
+    // node's validateUint32(length, 'length', true): a RangeError, as node throws it
+    if (!Number.isInteger(length)) throw outOfRange('length', 'an integer', length);
+    if (length < 1 || length > 0xffffffff) throw outOfRange('length', '>= 1 && <= 4294967295', length);
     if (typeof label !== 'string') throw invalidArgType('label', 'string', label);
     if (context !== undefined && !ArrayBuffer.isView(context)) {
       throw codedError(
@@ -1019,10 +1015,19 @@ export class TLSSocket extends Duplex {
     return toBuffer(this.#conn.exportKeyingMaterial(label, bytes, length));
   }
 
-  /** The peer's certificate as node:crypto's X509Certificate, undefined without one. */
+  /**
+   * The peer's certificate as node:crypto's X509Certificate, undefined without one. As in node,
+   * its `issuerCertificate` is the next certificate of the chain the peer sent, and so on down
+   * that chain; the last one sent has none (undefined).
+   */
   getPeerX509Certificate(): X509Certificate | undefined {
-    const leaf = this.#connection?.info.peerCertificates[0];
-    return leaf ? new X509Certificate(toBuffer(leaf.raw)) : undefined;
+    let issuer: X509Certificate | undefined;
+    for (const c of [...(this.#connection?.info.peerCertificates ?? [])].reverse()) {
+      const x509 = new X509Certificate(toBuffer(c.raw));
+      Object.defineProperty(x509, 'issuerCertificate', { value: issuer, configurable: true });
+      issuer = x509;
+    }
+    return issuer;
   }
 
   /** The local certificate as node:crypto's X509Certificate, undefined without one. */

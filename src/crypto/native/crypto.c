@@ -13,6 +13,10 @@
 // (a TLS 1.3 handshake runs some twenty HMACs and two X25519 scalar multiplications per side):
 //
 //   hmac(hash, key, data, out)          HMAC (0 SHA-256, 1 SHA-384, 2 SHA-512, 3 SHA-1, 4 MD5) into out
+//   hash(hash, data, out)               a digest in one call
+//   hashCreate(hash) -> context; hashUpdate(context, data); hashDigest(context, out) (the running
+//   state goes on); hashClone(context) -> context    the handshake transcript (a node:crypto Hash
+//                                          makes a new Hash object and a Buffer per digest)
 //   x25519Key(scalar, publicOut)        -> key; X25519(scalar, 9) in publicOut (RFC 7748 Section 6.1)
 //   x25519Derive(key, peer, out)        -> true, X25519(scalar, peer) in out; false when OpenSSL refuses
 //                                          (a low-order peer point)
@@ -283,6 +287,115 @@ static napi_value hmac(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Transcript hashing: a running EVP_MD_CTX per transcript, digested through a copy. */
+
+static void free_md_ctx(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  EVP_MD_CTX_free((EVP_MD_CTX *)data);
+}
+
+/** A new context wrapped for JavaScript: a fresh one for `md`, or a copy of `from`. */
+static napi_value new_md_ctx(napi_env env, const EVP_MD *md, const EVP_MD_CTX *from) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int ok = ctx != NULL && (from != NULL ? EVP_MD_CTX_copy_ex(ctx, from) : EVP_DigestInit_ex(ctx, md, NULL)) == 1;
+  napi_value external;
+  if (!ok || napi_create_external(env, ctx, free_md_ctx, NULL, &external) != napi_ok) {
+    EVP_MD_CTX_free(ctx);
+    napi_throw_error(env, "ERR_TLS_INTERNAL", "could not make a digest context");
+    return NULL;
+  }
+  return external;
+}
+
+static EVP_MD_CTX *md_ctx_arg(napi_env env, napi_value v) {
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external || napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "expected a hash context");
+    return NULL;
+  }
+  return (EVP_MD_CTX *)data;
+}
+
+static const EVP_MD *digest_arg(napi_env env, napi_value v) {
+  uint32_t which = 0;
+  if (napi_get_value_uint32(env, v, &which) != napi_ok || which > 4) {
+    napi_throw_type_error(env, NULL, "hash must be 0 to 4");
+    return NULL;
+  }
+  pthread_once(&digests_once, fetch_digests);
+  if (fetched_digests[which] == NULL) napi_throw_range_error(env, NULL, "the digest is not available");
+  return fetched_digests[which];
+}
+
+static napi_value hash_create(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_type(env, "hashCreate(hash)");
+  const EVP_MD *md = digest_arg(env, argv[0]);
+  return md == NULL ? NULL : new_md_ctx(env, md, NULL);
+}
+
+static napi_value hash_update(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "hashUpdate(context, data)");
+  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
+  unsigned char *data;
+  size_t data_length;
+  if (ctx == NULL || !bytes_arg(env, argv[1], &data, &data_length)) return NULL;
+  if (EVP_DigestUpdate(ctx, data, data_length) != 1) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest update failed in OpenSSL");
+  return NULL;
+}
+
+/** hashDigest(context, out): the digest of everything so far into out; the context goes on. */
+static napi_value hash_digest(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "hashDigest(context, out)");
+  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
+  unsigned char *out;
+  size_t out_length;
+  if (ctx == NULL || !bytes_arg(env, argv[1], &out, &out_length)) return NULL;
+  if (out_length != (size_t)EVP_MD_CTX_get_size(ctx)) {
+    napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    return NULL;
+  }
+  EVP_MD_CTX *copy = EVP_MD_CTX_new();
+  unsigned int n = 0;
+  int ok = copy != NULL && EVP_MD_CTX_copy_ex(copy, ctx) == 1 && EVP_DigestFinal_ex(copy, out, &n) == 1 && n == out_length;
+  EVP_MD_CTX_free(copy);
+  if (!ok) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest failed in OpenSSL");
+  return NULL;
+}
+
+static napi_value hash_clone(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_type(env, "hashClone(context)");
+  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
+  return ctx == NULL ? NULL : new_md_ctx(env, NULL, ctx);
+}
+
+/** hash(hash, data, out): the digest of data in one call. */
+static napi_value hash_once(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return throw_type(env, "hash(hash, data, out)");
+  const EVP_MD *md = digest_arg(env, argv[0]);
+  unsigned char *data, *out;
+  size_t data_length, out_length;
+  if (md == NULL || !bytes_arg(env, argv[1], &data, &data_length) || !bytes_arg(env, argv[2], &out, &out_length)) return NULL;
+  if (out_length != (size_t)EVP_MD_get_size(md)) {
+    napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    return NULL;
+  }
+  unsigned int n = 0;
+  if (EVP_Digest(data, data_length, out, &n, md, NULL) != 1 || n != out_length) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest failed in OpenSSL");
+  return NULL;
+}
+
 static void free_pkey(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -346,6 +459,11 @@ static napi_value x25519_derive(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"hmac", NULL, hmac, NULL, NULL, NULL, napi_default, NULL},
+    {"hash", NULL, hash_once, NULL, NULL, NULL, napi_default, NULL},
+    {"hashCreate", NULL, hash_create, NULL, NULL, NULL, napi_default, NULL},
+    {"hashUpdate", NULL, hash_update, NULL, NULL, NULL, napi_default, NULL},
+    {"hashDigest", NULL, hash_digest, NULL, NULL, NULL, napi_default, NULL},
+    {"hashClone", NULL, hash_clone, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Key", NULL, x25519_key, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Derive", NULL, x25519_derive, NULL, NULL, NULL, napi_default, NULL},
     {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
