@@ -1,15 +1,18 @@
 // The node:tls API over the engine's waits, with real peers on 127.0.0.1: an SNICallback that
 // answers 10 ms later (two names, two certificates, checked by openssl s_client -servername) or
 // with an error; 'OCSPRequest' answered later and stapled (s_client -status); keys held outside
-// the engine: a signer object (server, verified by openssl s_client in TLS 1.3 RSA-PSS and
-// ECDSA and TLS 1.2 ECDHE, by node:tls, and RSA key exchange by a typetls client; client
-// certificate accepted by openssl s_server -Verify 1) and WebCrypto CryptoKeys, non-extractable.
+// the engine: a signer object whose key is in another process (examples/fleet/signer.mjs, 5 ms
+// per operation; server verified by openssl s_client in TLS 1.3 RSA-PSS and ECDSA and TLS 1.2
+// ECDHE, by node:tls, and RSA key exchange by a typetls client; client certificate accepted by
+// openssl s_server -Verify 1) and WebCrypto CryptoKeys, non-extractable.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createPrivateKey, createPublicKey, constants, privateDecrypt, sign as nodeSign, webcrypto, type KeyObject } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
@@ -46,35 +49,39 @@ before(async () => {
 after(async () => {
   await opened.closeAll();
   await stopAllPeers();
+  for (const child of signerProcesses) child.kill();
 });
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A key "held elsewhere": it signs only through this object, each operation after `latencyMs`. */
-function signerFor(keyPem: string, latencyMs = 5): KeySigner & { operations: string[] } {
-  const key = createPrivateKey(keyPem);
+const signerScript = fileURLToPath(new URL('../../examples/fleet/remote-key.mjs', import.meta.url));
+const signerProcesses: ChildProcess[] = [];
+
+/**
+ * A key held by another process (examples/fleet/signer.mjs, 5 ms per operation): the server or
+ * client holds only the public key and this signer object, which counts what it was asked.
+ */
+async function signerFor(keyFile: string, publicPem: string): Promise<KeySigner & { operations: string[] }> {
+  const { startSigner, remoteKey } = (await import(pathToFileURL(signerScript).href)) as {
+    startSigner(keyFile: string, latencyMs: number): ChildProcess;
+    remoteKey(child: ChildProcess, publicKeyPem: string): KeySigner;
+  };
+  const child = startSigner(keyFile, 5);
+  signerProcesses.push(child);
+  const remote = remoteKey(child, publicPem);
   const operations: string[] = [];
   return {
     operations,
-    publicKey: createPublicKey(key),
-    async sign(scheme, data) {
+    publicKey: remote.publicKey!,
+    sign(scheme, data) {
       operations.push(scheme);
-      await delay(latencyMs);
-      return new Uint8Array(signByScheme(key, scheme, data));
+      return remote.sign(scheme, data);
     },
-    async decrypt(ciphertext) {
+    decrypt(ciphertext) {
       operations.push('decrypt');
-      await delay(latencyMs);
-      return new Uint8Array(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, ciphertext));
+      return remote.decrypt!(ciphertext);
     },
   };
-}
-
-/** A signature by a node:crypto key for a TLS signature scheme name. */
-function signByScheme(key: KeyObject, scheme: string, data: Uint8Array): Buffer {
-  const hash = /sha(1|256|384|512)$/.exec(scheme)?.[0] ?? null;
-  if (scheme.startsWith('rsa_pss')) return nodeSign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
-  return nodeSign(scheme === 'ed25519' ? null : hash, data, key);
 }
 
 async function listen(server: ReturnType<typeof createServer>): Promise<number> {
@@ -151,7 +158,7 @@ describe("'OCSPRequest' answered later", () => {
   }
 });
 
-describe('a key held outside the process (signer object)', () => {
+describe('a key held by another process (a signer object over IPC)', () => {
   for (const [label, args, certFile, keyFile, expect] of [
     ['TLS 1.3 RSA-PSS', ['-tls1_3', '-sigalgs', 'rsa_pss_rsae_sha256'], 'rsaCert', 'rsaKey', /Signature type: RSA-PSS/],
     ['TLS 1.3 ECDSA', ['-tls1_3'], 'ecdsaCert', 'ecdsaKey', /Signature type: ECDSA/],
@@ -159,7 +166,7 @@ describe('a key held outside the process (signer object)', () => {
     ['TLS 1.2 ECDHE-ECDSA', ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256'], 'ecdsaCert', 'ecdsaKey', /Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256/],
   ] as const) {
     test(`${label}: openssl s_client verifies a server that holds no private key`, async () => {
-      const signer = signerFor(read(pki[keyFile]));
+      const signer = await signerFor(pki[keyFile], read(pki[certFile]));
       const server = createServer({ key: signer, cert: read(pki[certFile]) } as never);
       const port = await listen(server);
       const run = await runOpensslClient(['-connect', `127.0.0.1:${port}`, ...args, '-CAfile', pki.caCert, '-verify_return_error', '-brief']);
@@ -172,7 +179,7 @@ describe('a key held outside the process (signer object)', () => {
   }
 
   test('node:tls verifies it, several connections at once; a typetls client does the RSA key exchange through decrypt()', async () => {
-    const signer = signerFor(read(pki.rsaKey));
+    const signer = await signerFor(pki.rsaKey, read(pki.rsaCert));
     const server = createServer({ key: signer, cert: read(pki.rsaCert), ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256' } as never);
     const port = await listen(server);
     const clients = [1, 2, 3, 4].map(() => tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }));
@@ -208,7 +215,7 @@ describe('a key held outside the process (signer object)', () => {
     for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
       const peer = await startOpensslServer(['-cert', pki.rsaCert, '-key', pki.rsaKey, '-CAfile', pki.caCert, '-Verify', '1', '-verify_return_error', '-quiet']);
       try {
-        const signer = signerFor(read(pki.clientKey));
+        const signer = await signerFor(pki.clientKey, read(pki.clientCert));
         const client = opened.track(connect({
           port: peer.port, host: '127.0.0.1', ca, servername: 'localhost', key: signer, cert: read(pki.clientCert), maxVersion: version, minVersion: version,
         } as never));
