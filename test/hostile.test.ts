@@ -216,11 +216,11 @@ function changedClientHello(change: (h: ClientHello) => ClientHello): Uint8Array
 }
 
 describe('hostile ClientHello to the server', () => {
-  const cases: { cls: string; input: () => Uint8Array; kind: string; alert: number }[] = [
+  const cases: { cls: string; input: () => Uint8Array; kind: string; alert: number; code?: string }[] = [
     { cls: 'ClientHello offering only SSL 3.0', input: () => changedClientHello((h) => ({ ...h, legacyVersion: 0x0300 })), kind: 'protocol_version', alert: A.protocol_version },
     { cls: 'ClientHello offering only TLS 1.0 (below the minimum)', input: () => changedClientHello((h) => ({ ...h, legacyVersion: 0x0301 })), kind: 'protocol_version', alert: A.protocol_version },
     { cls: 'ClientHello without the null compression method', input: () => changedClientHello((h) => ({ ...h, legacyCompressionMethods: Uint8Array.of(1) })), kind: 'illegal_parameter', alert: A.illegal_parameter },
-    { cls: 'ClientHello with no common cipher suite', input: () => changedClientHello((h) => ({ ...h, cipherSuites: [0x0a0a, 0x0005] })), kind: 'handshake_failure', alert: A.handshake_failure },
+    { cls: 'ClientHello with no common cipher suite', input: () => changedClientHello((h) => ({ ...h, cipherSuites: [0x0a0a, 0x0005] })), kind: 'handshake_failure', alert: A.handshake_failure, code: 'ERR_TLS_NO_SHARED_CIPHER' },
     {
       cls: 'ClientHello with a duplicated extension', input: () => changedClientHello((h) => ({ ...h, extensions: [...h.extensions, h.extensions[h.extensions.length - 1]!] })),
       kind: 'decode_error', alert: A.decode_error,
@@ -230,7 +230,7 @@ describe('hostile ClientHello to the server', () => {
     it(`server: ${c.cls} → ${alertDescriptionName(c.alert)}`, () => {
       const input = c.input();
       const v = fresh('server');
-      assertPlainFatal(c.cls, v, v.feed(input), c.kind, c.alert);
+      assertPlainFatal(c.cls, v, v.feed(input), c.kind, c.alert, c.code);
     });
   }
 });

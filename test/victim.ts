@@ -297,12 +297,12 @@ export function assertSilence(v: Victim, err: TlsError): void {
 }
 
 /** (a)-(d) for a failure while our writes are unencrypted: the output is exactly one fatal alert record. */
-export function assertPlainFatal(cls: string, v: Victim, output: Uint8Array, kind: string, alert: number): void {
+export function assertPlainFatal(cls: string, v: Victim, output: Uint8Array, kind: string, alert: number, code = `ERR_TLS_${kind.toUpperCase()}`): void {
   assert.deepEqual(v.thrown, [], 'no exception escaped');
   const err = v.conn.error;
   assert.ok(err instanceof TlsError, `expected a ${kind} failure, got none`);
   assert.equal(err.kind, kind, `kind (${err.code}: ${err.message})`);
-  assert.equal(err.code, `ERR_TLS_${kind.toUpperCase()}`);
+  assert.equal(err.code, code);
   assert.equal(v.errors().length, 1, 'one error event');
   assert.equal(v.errors()[0], err);
   // The record version is TLS 1.0 before ServerHello settles it (RFC 5246 Appendix E.1) and 1.2 after.
