@@ -21,3 +21,9 @@ export async function send(socket: TlsSocket, text: string): Promise<void> {
   await writer.write(new TextEncoder().encode(text));
   writer.releaseLock();
 }
+
+/** Sends a request and reads the whole answer, until the server ends the stream. */
+export async function request(socket: TlsSocket, text: string): Promise<string> {
+  await send(socket, text);
+  return readAll(socket);
+}

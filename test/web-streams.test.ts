@@ -12,7 +12,7 @@ import { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { accept, connect, type ByteTransport } from '../src/web/socket.js';
 import { makeTestPki, type TestPki } from './certs/make.js';
-import { readAll, send } from './web-helpers.js';
+import { readAll, request, send } from './web-helpers.js';
 import { startOpensslServer, stopAllPeers } from './interop/peers.js';
 
 let pki: TestPki;
@@ -52,8 +52,7 @@ describe('typetls/web connect() to openssl s_server over a TCP socket as web str
           assert.equal(info.authorized, true);
           assert.deepEqual(info.peerCertificates[0]!.subject.attributes.find((a) => a.shortName === 'CN')?.value, 'localhost');
           assert.equal(socket.info, info);
-          await send(socket, 'GET / HTTP/1.0\r\n\r\n');
-          const page = await readAll(socket);
+          const page = await request(socket, 'GET / HTTP/1.0\r\n\r\n');
           assert.match(page, /^HTTP\/1\.0 200 ok/);
           // s_server -www: "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384" (its own report).
           const reported = /(?:New|Reused), (TLSv1\.[23]), Cipher is (\S+)/.exec(page);
@@ -79,8 +78,7 @@ describe('typetls/web connect() to openssl s_server over a TCP socket as web str
         key: readFileSync(pki.clientKey, 'utf8'),
       });
       await socket.opened;
-      await send(socket, 'GET / HTTP/1.0\r\n\r\n');
-      const page = await readAll(socket);
+      const page = await request(socket, 'GET / HTTP/1.0\r\n\r\n');
       assert.match(page, /Client certificate/);
       assert.match(page, /CN ?= ?Test Client/);
     } finally {

@@ -9,10 +9,10 @@ import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createServer } from '../src/index.js';
-import { connect, type TlsSocket } from '../src/web/socket.js';
+import { connect } from '../src/web/socket.js';
 import { webSocketTransport, type WebSocketLike } from '../src/web/websocket.js';
 import { makeTestPki, type TestPki } from './certs/make.js';
-import { readAll, send } from './web-helpers.js';
+import { request } from './web-helpers.js';
 import { startOpensslServer, stopAllPeers } from './interop/peers.js';
 import { startRelay } from './web-relay.js';
 
@@ -23,11 +23,6 @@ before(async () => {
   ca = readFileSync(pki.caCert, 'utf8');
 });
 after(stopAllPeers);
-
-async function request(socket: TlsSocket, text: string): Promise<string> {
-  await send(socket, text);
-  return readAll(socket);
-}
 
 describe('typetls/web over a WebSocket relay', () => {
   for (const [version, flag] of [['TLSv1.3', '-tls1_3'], ['TLSv1.2', '-tls1_2']] as const) {
