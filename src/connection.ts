@@ -504,6 +504,7 @@ class Engine implements HandshakeContext {
 
   handshakeDone(): void {
     this.complete = true;
+    this.record.batchReads = true;
     this.flushHandshake();
     this.trace?.({ kind: 'note', side: this.side, text: 'handshake complete: application data may flow' });
     this.events.push({ type: 'handshakeDone' });
