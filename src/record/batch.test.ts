@@ -99,24 +99,30 @@ describe('records sealed and opened in batches', () => {
       }
     });
 
-    it(`${s.name}: opens records cut by two reads at every offset, in place, as record by record`, () => {
-      const w = writer(s, batching);
-      w.writeRecord(23, bytes(300));
-      w.writeRecord(23, bytes(MAX_FRAGMENT, 1));
-      w.writeRecord(23, bytes(40, 2));
-      const wire = w.takeOutput().slice();
-      const expected = bytes(300).length + MAX_FRAGMENT + 40;
-      const plain = new Uint8Array(Buffer.concat([bytes(300), bytes(MAX_FRAGMENT, 1), bytes(40, 2)]));
-      for (let cut = 1; cut < wire.length; cut++) {
-        const r = reader(s);
-        r.receive(wire.slice(0, cut), true);
-        const first = readAll(r);
-        r.receive(wire.slice(cut), true);
-        const records = [...first, ...readAll(r)];
-        const got = joined(records);
-        if (got.length !== expected || !got.every((b, i) => b === plain[i])) assert.fail(`cut at ${cut}: wrong plaintext`);
-        if (records.some((x) => x.contentType !== 23)) assert.fail(`cut at ${cut}: wrong content type`);
-        assert.equal(r.buffered, 0);
+    it(`${s.name}: opens records cut by two reads at every offset, in place, up to 2^14-byte records`, () => {
+      // Every offset of three short records; the cuts of a 2^14-byte record that matter (around its
+      // header, explicit nonce and tag) and a stride through its body.
+      for (const sizes of [[300, 2000, 40], [300, MAX_FRAGMENT, 40]]) {
+        const w = writer(s, batching);
+        sizes.forEach((n, i) => w.writeRecord(23, bytes(n, i)));
+        const wire = w.takeOutput().slice();
+        const plain = new Uint8Array(Buffer.concat(sizes.map((n, i) => bytes(n, i))));
+        const cuts = [];
+        for (let cut = 1; cut < wire.length; cut++) {
+          const near = cut < 400 || wire.length - cut < 100 || Math.abs(cut - (wire.length - 40 - 22)) < 40;
+          if (sizes[1] !== MAX_FRAGMENT || near || cut % 61 === 0) cuts.push(cut);
+        }
+        for (const cut of cuts) {
+          const r = reader(s);
+          r.receive(wire.slice(0, cut), true);
+          const first = readAll(r);
+          r.receive(wire.slice(cut), true);
+          const records = [...first, ...readAll(r)];
+          const got = joined(records);
+          if (got.length !== plain.length || !got.every((b, i) => b === plain[i])) assert.fail(`cut at ${cut}: wrong plaintext`);
+          if (records.some((x) => x.contentType !== 23)) assert.fail(`cut at ${cut}: wrong content type`);
+          assert.equal(r.buffered, 0);
+        }
       }
     });
 
