@@ -284,8 +284,13 @@ class Engine implements HandshakeContext {
   process(): ConnectionEvent[] {
     if (!this.failure) {
       this.guard(() => {
-        const owned = this.inboundOwned.splice(0);
-        this.inbound.splice(0).forEach((bytes, i) => this.record.receive(bytes, owned[i]));
+        const inbound = this.inbound;
+        if (inbound.length > 0) {
+          const owned = this.inboundOwned;
+          this.inbound = [];
+          this.inboundOwned = [];
+          for (let i = 0; i < inbound.length; i++) this.record.receive(inbound[i]!, owned[i]);
+        }
         if (this.answerKind !== 0 && this.state instanceof AwaitAnswer) this.resumeWithAnswer(this.state);
         this.readRecords();
       });
@@ -510,6 +515,8 @@ class Engine implements HandshakeContext {
   handshakeDone(): void {
     this.complete = true;
     this.record.batchReads = true;
+    // Nothing after the handshake is hashed (no renegotiation, no post-handshake authentication).
+    this.transcript.close();
     this.flushHandshake();
     this.trace?.({ kind: 'note', side: this.side, text: 'handshake complete: application data may flow' });
     this.events.push({ type: 'handshakeDone' });

@@ -21,8 +21,12 @@ export class Transcript {
 
   constructor(private readonly provider: CryptoProvider) {}
 
+  /** Set by close(): the handshake is over and nothing more is hashed or kept. */
+  private closed = false;
+
   /** Adds one handshake message (4-byte header + body). The transcript keeps a reference until the hash is fixed. */
   add(message: Uint8Array): void {
+    if (this.closed) return;
     if (this.context !== undefined) this.context.update(message);
     else this.pending.push(message);
     this.kept?.push(message);
@@ -85,6 +89,19 @@ export class Transcript {
       at += m.length;
     }
     return out;
+  }
+
+  /**
+   * Ends the transcript once the handshake is done: typetls neither renegotiates nor does TLS 1.3
+   * post-handshake authentication, so no later message is hashed; the running hash and any kept
+   * messages are let go (a connection then holds none of its handshake's messages). hash() and
+   * messages() throw afterwards.
+   */
+  close(): void {
+    this.closed = true;
+    this.context = undefined;
+    this.pending = [];
+    this.kept = undefined;
   }
 
   /**

@@ -23,8 +23,11 @@ function nextSeq(seq: number): number {
  * explicit nonce included), which is what a 64 KiB write becomes.
  */
 const OUTPUT_SLAB = 66 * 1024;
-/** The most output buffers kept for reuse per connection (an idle connection keeps at most this). */
-const MAX_SPARE_SLABS = 2;
+/**
+ * The most output slabs kept for reuse, shared by every connection of the process: an idle
+ * connection keeps none of its own.
+ */
+const MAX_SPARE_SLABS = 4;
 /** Writes smaller than this are sealed into a slice of the shared small-output pool instead. */
 const MIN_SLAB_WRITE = 8 * 1024;
 /** The size of the small-output pool: a new one every 64 KiB of small writes, not an array per write. */
@@ -46,6 +49,29 @@ function smallOutputSlice(length: number): Uint8Array {
   smallOutput.used = (smallOutput.used + length + 7) & ~7;
   return slice;
 }
+
+/**
+ * Output slabs: the spares ready to be sealed into again, the memory of every slab made, and the
+ * slabs takeOutput() handed out and not yet handed back (recycleOutput() takes back these only,
+ * once). A slab goes back to the spares once the transport is done with it, for any connection.
+ */
+const slabs = { spare: [] as Uint8Array[], made: new WeakSet<ArrayBufferLike>(), handedOut: new WeakSet<ArrayBufferLike>() };
+
+function keepSpare(buffer: ArrayBufferLike): void {
+  if (slabs.spare.length < MAX_SPARE_SLABS) slabs.spare.push(new Uint8Array(buffer, 0, OUTPUT_SLAB));
+}
+
+/** A spare output slab, or a new one (never zeroed again: every byte sealed into it is written). */
+function slab(): Uint8Array {
+  const spare = slabs.spare.pop();
+  if (spare !== undefined) return spare;
+  const made = new Uint8Array(OUTPUT_SLAB);
+  slabs.made.add(made.buffer);
+  return made;
+}
+
+/** What takeOutput() returns when nothing is queued (no array made per call). */
+const NO_OUTPUT = new Uint8Array(0);
 
 /** A protection that can seal into a caller's buffer (null and AEAD protection). */
 type SealingProtection = RecordProtection & Required<Pick<RecordProtection, 'sealedLength' | 'sealInto'>>;
@@ -90,12 +116,6 @@ export class RecordLayer {
   /** Headers and bodies queued for sending, joined once in takeOutput(). */
   private output: Uint8Array[] = [];
   private outputLength = 0;
-  /** Output slabs handed back by recycleOutput(), ready to be sealed into again. */
-  private spareSlabs: Uint8Array[] = [];
-  /** The memory of every slab this layer made. */
-  private readonly slabs = new WeakSet<ArrayBufferLike>();
-  /** Slabs takeOutput() handed out and not yet handed back: recycleOutput() takes back these only, once. */
-  private readonly handedOut = new WeakSet<ArrayBufferLike>();
 
   constructor(options: { side?: Side; trace?: Annotator } = {}) {
     this.side = options.side ?? 'client';
@@ -290,11 +310,10 @@ export class RecordLayer {
     const restLength = rest > 0 ? protection.sealedLength(rest) : 0;
     const total = full * (RECORD_HEADER_LENGTH + fullLength) + (rest > 0 ? RECORD_HEADER_LENGTH + restLength : 0);
     const out =
-      total < MIN_SLAB_WRITE ? smallOutputSlice(total) : total <= OUTPUT_SLAB ? this.slab().subarray(0, total) : new Uint8Array(total);
-    if (protection.sealRecords !== undefined) {
-      const records = full + (rest > 0 ? 1 : 0);
-      if (this.writeSeq > Number.MAX_SAFE_INTEGER - records) throw new TlsError('internal_error', 'record sequence number is exhausted');
-      protection.sealRecords(contentType, version, this.writeSeq, data, max, out, 0);
+      total < MIN_SLAB_WRITE ? smallOutputSlice(total) : total <= OUTPUT_SLAB ? slab().subarray(0, total) : new Uint8Array(total);
+    const records = full + (rest > 0 ? 1 : 0);
+    if (this.writeSeq > Number.MAX_SAFE_INTEGER - records) throw new TlsError('internal_error', 'record sequence number is exhausted');
+    if (protection.sealRecords !== undefined && protection.sealRecords(contentType, version, this.writeSeq, data, max, out, 0) >= 0) {
       this.writeSeq += records;
       if (this.trace) {
         for (let i = 0; i < records; i++) {
@@ -331,12 +350,13 @@ export class RecordLayer {
 
   /** All queued bytes to send, in one buffer; empties the queue. */
   takeOutput(): Uint8Array {
+    if (this.outputLength === 0) return NO_OUTPUT;
     if (this.output.length === 1) {
       // One write's records are already one buffer: hand it over as is.
       const only = this.output[0]!;
       this.output = [];
       this.outputLength = 0;
-      if (this.slabs.has(only.buffer)) this.handedOut.add(only.buffer);
+      if (slabs.made.has(only.buffer)) slabs.handedOut.add(only.buffer);
       return only;
     }
     const out = new Uint8Array(this.outputLength);
@@ -345,7 +365,7 @@ export class RecordLayer {
       out.set(chunk, at);
       at += chunk.length;
       // Copied: a slab among the chunks is free again.
-      if (this.slabs.has(chunk.buffer)) this.keepSpare(chunk.buffer);
+      if (slabs.made.has(chunk.buffer)) keepSpare(chunk.buffer);
     }
     this.output = [];
     this.outputLength = 0;
@@ -359,20 +379,7 @@ export class RecordLayer {
    * is ignored, and so is a slab handed back twice.
    */
   recycleOutput(bytes: Uint8Array): void {
-    if (bytes.byteOffset === 0 && this.handedOut.delete(bytes.buffer)) this.keepSpare(bytes.buffer);
-  }
-
-  private keepSpare(buffer: ArrayBufferLike): void {
-    if (this.spareSlabs.length < MAX_SPARE_SLABS) this.spareSlabs.push(new Uint8Array(buffer, 0, OUTPUT_SLAB));
-  }
-
-  /** A spare output slab, or a new one (never zeroed again: every byte sealed into it is written). */
-  private slab(): Uint8Array {
-    const spare = this.spareSlabs.pop();
-    if (spare !== undefined) return spare;
-    const slab = new Uint8Array(OUTPUT_SLAB);
-    this.slabs.add(slab.buffer);
-    return slab;
+    if (bytes.byteOffset === 0 && slabs.handedOut.delete(bytes.buffer)) keepSpare(bytes.buffer);
   }
 
   get hasOutput(): boolean {

@@ -66,7 +66,8 @@ export interface RecordProtection {
    * Optional, where the provider seals whole records in one call (AeadRecords): every record of
    * `data` (fragments of at most `maxFragment` bytes, the first with sequence number `seq`), headers
    * included, written at out[offset..]; each takes RECORD_HEADER_LENGTH + sealedLength(fragment)
-   * bytes. Returns how many records. Absent when records are padded (TLS 1.3 padding policy).
+   * bytes. Returns how many records, or -1 when it does not seal in one call (the provider cannot,
+   * or TLS 1.3 records are padded): the caller then seals record by record.
    */
   sealRecords?(contentType: number, version: number, seq: number, data: Uint8Array, maxFragment: number, out: Uint8Array, offset: number): number;
   /**
@@ -263,171 +264,201 @@ export const nullProtection: RecordProtection = {
   sealInto: (_contentType, _version, _seq, plaintext, out, offset) => out.set(plaintext, offset),
 };
 
+/**
+ * What every AEAD protection shares: the provider's Aead, and its whole-record calls when it has
+ * them (AeadRecords). A class, not closures: a connection holds two protections for its lifetime,
+ * and methods on a prototype cost it nothing per connection.
+ */
+abstract class AeadProtection implements RecordProtection {
+  readonly encrypted = true;
+  abstract readonly maxExpansion: number;
+  private readonly records: AeadRecords | undefined;
+
+  /**
+   * `iv`: the IV or TLS 1.2 AES-GCM's salt; `mode`: the AeadRecords mode; `maxBody`: the longest body
+   * a batch takes (a longer one is open()'s, which reports it); `batchSeal` false: sealing stays
+   * record by record (TLS 1.3 padding).
+   */
+  constructor(
+    protected readonly aead: Aead,
+    protected readonly iv: Uint8Array,
+    private readonly mode: number,
+    private readonly maxBody: number,
+    private readonly batchSeal = true,
+  ) {
+    this.records = hasRecords(aead) ? aead : undefined;
+  }
+
+  abstract sealedLength(plaintextLength: number): number;
+  abstract sealInto(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void;
+  abstract open(contentType: number, version: number, seq: number, body: Uint8Array, inPlace?: boolean): { contentType: number; plaintext: Uint8Array };
+
+  seal(contentType: number, version: number, seq: number, plaintext: Uint8Array): Uint8Array {
+    const body = new Uint8Array(this.sealedLength(plaintext.length));
+    this.sealInto(contentType, version, seq, plaintext, body, 0);
+    return body;
+  }
+
+  sealRecords(contentType: number, version: number, seq: number, data: Uint8Array, maxFragment: number, out: Uint8Array, offset: number): number {
+    if (this.records === undefined || !this.batchSeal) return -1;
+    return this.records.sealRecords(this.iv, seq, this.mode, contentType, version, data, maxFragment, out, offset);
+  }
+
+  openRecords(version: number | undefined, buffer: Uint8Array, start: number, end: number, seq: number, into: OpenedRecord[]): number {
+    if (this.records === undefined) return 0;
+    return openBatch(this.records, this.iv, this.mode, this.maxBody, version, buffer, start, end, seq, into);
+  }
+
+  openSplitRecord(version: number | undefined, first: Uint8Array, start: number, second: Uint8Array, seq: number, into: OpenedRecord[]): number {
+    if (this.records === undefined) return -1;
+    return openSplit(this.records, this.iv, this.mode, this.maxBody, version, first, start, second, seq, into);
+  }
+}
+
+/** TLS 1.2 ChaCha20-Poly1305: the nonce is the IV XOR the padded sequence number, no explicit nonce (RFC 7905 Section 2). */
+class Aead12ChaChaProtection extends AeadProtection {
+  readonly maxExpansion = AEAD_TAG_LENGTH;
+  constructor(aead: Aead, iv: Uint8Array) {
+    super(aead, iv, MODE_TLS12_CHACHA, MAX_FRAGMENT + AEAD_TAG_LENGTH);
+  }
+  sealedLength(plaintextLength: number): number {
+    return plaintextLength + AEAD_TAG_LENGTH;
+  }
+  sealInto(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+    aeadSealInto(this.aead, xorNonce(this.iv, seq), pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset);
+  }
+  open(contentType: number, version: number, seq: number, body: Uint8Array, inPlace?: boolean): { contentType: number; plaintext: Uint8Array } {
+    if (body.length < AEAD_TAG_LENGTH) throw badRecordMac();
+    const aad = pseudoHeader(seq, contentType, version, body.length - AEAD_TAG_LENGTH);
+    const plaintext = this.aead.open(xorNonce(this.iv, seq), aad, body, inPlace);
+    if (plaintext === null) throw badRecordMac();
+    return { contentType, plaintext };
+  }
+}
+
+/**
+ * TLS 1.2 AES-GCM (RFC 5288 Section 3): nonce = salt (4, the client/server_write_IV) ||
+ * nonce_explicit (8). The explicit part is the sequence number, as Go, OpenSSL and rustls send it.
+ */
+class Aead12GcmProtection extends AeadProtection {
+  readonly maxExpansion = SEQ_LENGTH + AEAD_TAG_LENGTH;
+  constructor(aead: Aead, salt: Uint8Array) {
+    super(aead, salt, MODE_TLS12_GCM, MAX_FRAGMENT + SEQ_LENGTH + AEAD_TAG_LENGTH);
+  }
+  private nonceFor(explicit: Uint8Array): Uint8Array {
+    const nonce = new Uint8Array(12);
+    nonce.set(this.iv, 0);
+    nonce.set(explicit, 4);
+    return nonce;
+  }
+  sealedLength(plaintextLength: number): number {
+    return SEQ_LENGTH + plaintextLength + AEAD_TAG_LENGTH;
+  }
+  sealInto(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+    // GenericAEADCipher: nonce_explicit (8) || aead-ciphered content (RFC 5246 Section 6.2.3.3).
+    writeSeq(out, offset, seq);
+    const nonce = this.nonceFor(out.subarray(offset, offset + SEQ_LENGTH));
+    aeadSealInto(this.aead, nonce, pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset + SEQ_LENGTH);
+  }
+  open(contentType: number, version: number, seq: number, body: Uint8Array, inPlace?: boolean): { contentType: number; plaintext: Uint8Array } {
+    if (body.length < SEQ_LENGTH + AEAD_TAG_LENGTH) throw badRecordMac();
+    const nonce = this.nonceFor(body.subarray(0, SEQ_LENGTH));
+    const aad = pseudoHeader(seq, contentType, version, body.length - SEQ_LENGTH - AEAD_TAG_LENGTH);
+    const plaintext = this.aead.open(nonce, aad, body.subarray(SEQ_LENGTH), inPlace);
+    if (plaintext === null) throw badRecordMac();
+    return { contentType, plaintext };
+  }
+}
+
 /** TLS 1.2 AEAD: AES-GCM with an 8-byte explicit nonce (RFC 5288), ChaCha20-Poly1305 with the nonce from the IV XOR seq (RFC 7905). */
 export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgorithm, key: Uint8Array, fixedIv: Uint8Array): RecordProtection {
   const aead = provider.aead(algorithm, key);
   if (algorithm === 'CHACHA20-POLY1305') {
-    // RFC 7905 Section 2: a 12-byte IV XOR the padded sequence number, no explicit nonce.
     if (fixedIv.length !== 12) throw new TlsError('internal_error', `ChaCha20-Poly1305 needs a 12-byte IV, got ${fixedIv.length}`);
-    const iv = fixedIv.slice();
-    const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void =>
-      aeadSealInto(aead, xorNonce(iv, seq), pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset);
-    return withRecords(aead, iv, MODE_TLS12_CHACHA, MAX_FRAGMENT + AEAD_TAG_LENGTH, {
-      encrypted: true,
-      maxExpansion: AEAD_TAG_LENGTH,
-      sealedLength: (plaintextLength) => plaintextLength + AEAD_TAG_LENGTH,
-      sealInto,
-      seal(contentType, version, seq, plaintext) {
-        const body = new Uint8Array(plaintext.length + AEAD_TAG_LENGTH);
-        sealInto(contentType, version, seq, plaintext, body, 0);
-        return body;
-      },
-      open(contentType, version, seq, body, inPlace) {
-        if (body.length < AEAD_TAG_LENGTH) throw badRecordMac();
-        const aad = pseudoHeader(seq, contentType, version, body.length - AEAD_TAG_LENGTH);
-        const plaintext = aead.open(xorNonce(iv, seq), aad, body, inPlace);
-        if (plaintext === null) throw badRecordMac();
-        return { contentType, plaintext };
-      },
-    });
+    return new Aead12ChaChaProtection(aead, fixedIv.slice());
   }
-  // RFC 5288 Section 3: nonce = salt (4, the client/server_write_IV) || nonce_explicit (8).
-  // The explicit part is the sequence number, as Go, OpenSSL and rustls send it.
   if (fixedIv.length !== 4) throw new TlsError('internal_error', `${algorithm} in TLS 1.2 needs a 4-byte salt, got ${fixedIv.length}`);
-  const salt = fixedIv.slice();
-  const nonceFor = (explicit: Uint8Array): Uint8Array => {
-    const nonce = new Uint8Array(12);
-    nonce.set(salt, 0);
-    nonce.set(explicit, 4);
-    return nonce;
-  };
-  const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void => {
-    // GenericAEADCipher: nonce_explicit (8) || aead-ciphered content (RFC 5246 Section 6.2.3.3).
-    writeSeq(out, offset, seq);
-    const nonce = nonceFor(out.subarray(offset, offset + SEQ_LENGTH));
-    aeadSealInto(aead, nonce, pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset + SEQ_LENGTH);
-  };
-  return withRecords(aead, salt, MODE_TLS12_GCM, MAX_FRAGMENT + SEQ_LENGTH + AEAD_TAG_LENGTH, {
-    encrypted: true,
-    maxExpansion: SEQ_LENGTH + AEAD_TAG_LENGTH,
-    sealedLength: (plaintextLength) => SEQ_LENGTH + plaintextLength + AEAD_TAG_LENGTH,
-    sealInto,
-    seal(contentType, version, seq, plaintext) {
-      const body = new Uint8Array(SEQ_LENGTH + plaintext.length + AEAD_TAG_LENGTH);
-      sealInto(contentType, version, seq, plaintext, body, 0);
-      return body;
-    },
-    open(contentType, version, seq, body, inPlace) {
-      if (body.length < SEQ_LENGTH + AEAD_TAG_LENGTH) throw badRecordMac();
-      const nonce = nonceFor(body.subarray(0, SEQ_LENGTH));
-      const aad = pseudoHeader(seq, contentType, version, body.length - SEQ_LENGTH - AEAD_TAG_LENGTH);
-      const plaintext = aead.open(nonce, aad, body.subarray(SEQ_LENGTH), inPlace);
-      if (plaintext === null) throw badRecordMac();
-      return { contentType, plaintext };
-    },
-  });
-}
-
-/**
- * `protection` with sealRecords() and openRecords() when the provider's Aead seals and opens whole
- * records (AeadRecords); `maxBody` is the longest body the batch takes (longer ones are open()'s,
- * which reports them). `seal` false: sealing stays record by record (TLS 1.3 padding).
- */
-function withRecords(aead: Aead, iv: Uint8Array, mode: number, maxBody: number, protection: RecordProtection, seal = true): RecordProtection {
-  if (!hasRecords(aead)) return protection;
-  return {
-    ...protection,
-    ...(seal
-      ? {
-          sealRecords: (contentType: number, version: number, seq: number, data: Uint8Array, maxFragment: number, out: Uint8Array, offset: number) =>
-            aead.sealRecords(iv, seq, mode, contentType, version, data, maxFragment, out, offset),
-        }
-      : {}),
-    openRecords: (version, buffer, start, end, seq, into) => openBatch(aead, iv, mode, maxBody, version, buffer, start, end, seq, into),
-    openSplitRecord: (version, first, start, second, seq, into) => openSplit(aead, iv, mode, maxBody, version, first, start, second, seq, into),
-  };
+  return new Aead12GcmProtection(aead, fixedIv.slice());
 }
 
 /** RFC 8446 Section 5.2: the encrypted_record may be at most 2^14 + 256 bytes. */
 const TLS13_MAX_EXPANSION = 256;
 
-/** TLS 1.3 AEAD with TLSInnerPlaintext (RFC 8446 Section 5.2, 5.3). */
 /**
  * RFC 8446 Section 5.4 record padding: given the length of a TLSInnerPlaintext without padding
  * (content and type byte), the length to pad it to (at least that, at most 2^14 + 1).
  */
 export type PaddingPolicy = (innerLength: number) => number;
 
+/** The one-byte suffix of TLSInnerPlaintext per content type, shared (only ever read). */
+const innerTypes: Uint8Array[] = [];
+function innerTypeSuffix(contentType: number): Uint8Array {
+  return (innerTypes[contentType] ??= Uint8Array.of(contentType));
+}
+
+/** additional_data = opaque_type || legacy_record_version || length (RFC 8446 Section 5.2). */
+function header13(contentType: number, version: number, length: number): Uint8Array {
+  return Uint8Array.of(contentType, version >>> 8, version & 0xff, length >>> 8, length & 0xff);
+}
+
+/** TLS 1.3 AEAD with TLSInnerPlaintext (RFC 8446 Section 5.2, 5.3). */
+class Aead13Protection extends AeadProtection {
+  readonly maxExpansion = TLS13_MAX_EXPANSION;
+  readonly outerContentType = ContentType.application_data;
+  constructor(aead: Aead, iv: Uint8Array, private readonly tagLength: number, private readonly padding: PaddingPolicy | undefined) {
+    // The batch takes bodies up to a full TLSInnerPlaintext (2^14 + 1) and its tag; a longer one is
+    // open()'s, which reports record_overflow.
+    super(aead, iv, MODE_TLS13, MAX_FRAGMENT + 1 + tagLength, padding === undefined);
+  }
+  /** The inner plaintext length after padding (RFC 8446 Section 5.4), never past 2^14 + 1. */
+  private innerLength(plaintextLength: number): number {
+    const padding = this.padding;
+    return padding ? Math.min(Math.max(padding(plaintextLength + 1), plaintextLength + 1), MAX_FRAGMENT + 1) : plaintextLength + 1;
+  }
+  sealedLength(plaintextLength: number): number {
+    return this.innerLength(plaintextLength) + this.tagLength;
+  }
+  sealInto(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
+    // TLSInnerPlaintext = content || ContentType type || zeros; the type byte (and any padding)
+    // is sealed as a suffix, so the content is never copied to build it.
+    const inner = this.innerLength(plaintext.length);
+    let suffix: Uint8Array;
+    if (inner > plaintext.length + 1) {
+      suffix = new Uint8Array(inner - plaintext.length);
+      suffix[0] = contentType;
+    } else {
+      suffix = innerTypeSuffix(contentType);
+    }
+    const aad = header13(ContentType.application_data, version, inner + this.tagLength);
+    aeadSealInto(this.aead, xorNonce(this.iv, seq), aad, plaintext, suffix, out, offset);
+  }
+  open(contentType: number, version: number, seq: number, body: Uint8Array, inPlace?: boolean): { contentType: number; plaintext: Uint8Array } {
+    // RFC 8446 Section 5.2: opaque_type is always application_data for protected records.
+    if (contentType !== ContentType.application_data) {
+      throw new TlsError('unexpected_message', `record of type ${contentType} is not protected`);
+    }
+    if (body.length < this.tagLength) throw badRecordMac();
+    const inner = this.aead.open(xorNonce(this.iv, seq), header13(contentType, version, body.length), body, inPlace);
+    if (inner === null) throw badRecordMac();
+    // RFC 8446 Section 5.4: the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.
+    if (inner.length > MAX_FRAGMENT + 1) {
+      throw new TlsError('record_overflow', `record plaintext of ${inner.length} bytes is over 2^14 + 1`);
+    }
+    // RFC 8446 Section 5.4: the real type is the last non-zero byte.
+    let end = inner.length;
+    while (end > 0 && inner[end - 1] === 0) end--;
+    const error = openedTypeError(end === 0 ? 0 : inner[end - 1]!);
+    if (error !== undefined) throw error;
+    return { contentType: inner[end - 1]!, plaintext: inner.subarray(0, end - 1) };
+  }
+}
+
 export function aead13Protection(
   provider: CryptoProvider, algorithm: AeadAlgorithm, key: Uint8Array, iv: Uint8Array, padding?: PaddingPolicy,
 ): RecordProtection {
   // RFC 8446 Section 5.3: iv_length is max(8, N_MIN) = 12 for every AEAD defined.
   if (iv.length !== 12) throw new TlsError('internal_error', `TLS 1.3 needs a 12-byte IV, got ${iv.length}`);
-  const aead = provider.aead(algorithm, key);
-  const tagLength = aeadTagLength[algorithm];
-  const staticIv = iv.slice();
-  /** additional_data = opaque_type || legacy_record_version || length (RFC 8446 Section 5.2). */
-  const header = (contentType: number, version: number, length: number): Uint8Array =>
-    Uint8Array.of(contentType, version >>> 8, version & 0xff, length >>> 8, length & 0xff);
-  /** The one-byte suffix of TLSInnerPlaintext, per content type (alert, handshake, application_data). */
-  const innerType = new Map<number, Uint8Array>();
-  /** The inner plaintext length after padding (RFC 8446 Section 5.4), never past 2^14 + 1. */
-  const innerLength = (plaintextLength: number): number =>
-    padding ? Math.min(Math.max(padding(plaintextLength + 1), plaintextLength + 1), MAX_FRAGMENT + 1) : plaintextLength + 1;
-  const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void => {
-    // TLSInnerPlaintext = content || ContentType type || zeros; the type byte (and any padding)
-    // is sealed as a suffix, so the content is never copied to build it.
-    const inner = innerLength(plaintext.length);
-    let suffix: Uint8Array | undefined;
-    if (inner > plaintext.length + 1) {
-      suffix = new Uint8Array(inner - plaintext.length);
-      suffix[0] = contentType;
-    } else {
-      suffix = innerType.get(contentType);
-      if (suffix === undefined) innerType.set(contentType, (suffix = Uint8Array.of(contentType)));
-    }
-    const aad = header(ContentType.application_data, version, inner + tagLength);
-    aeadSealInto(aead, xorNonce(staticIv, seq), aad, plaintext, suffix, out, offset);
-  };
-  // The batch takes bodies up to a full TLSInnerPlaintext (2^14 + 1) and its tag; a longer one is
-  // open()'s, which reports record_overflow.
-  return withRecords(aead, staticIv, MODE_TLS13, MAX_FRAGMENT + 1 + tagLength, {
-    encrypted: true,
-    maxExpansion: TLS13_MAX_EXPANSION,
-    outerContentType: ContentType.application_data,
-    sealedLength: (plaintextLength) => innerLength(plaintextLength) + tagLength,
-    sealInto,
-    seal(contentType, version, seq, plaintext) {
-      const body = new Uint8Array(innerLength(plaintext.length) + tagLength);
-      sealInto(contentType, version, seq, plaintext, body, 0);
-      return body;
-    },
-    open(contentType, version, seq, body, inPlace) {
-      // RFC 8446 Section 5.2: opaque_type is always application_data for protected records.
-      if (contentType !== ContentType.application_data) {
-        throw new TlsError('unexpected_message', `record of type ${contentType} is not protected`);
-      }
-      if (body.length < tagLength) throw badRecordMac();
-      const inner = aead.open(xorNonce(staticIv, seq), header(contentType, version, body.length), body, inPlace);
-      if (inner === null) throw badRecordMac();
-      // RFC 8446 Section 5.4: the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets.
-      if (inner.length > MAX_FRAGMENT + 1) {
-        throw new TlsError('record_overflow', `record plaintext of ${inner.length} bytes is over 2^14 + 1`);
-      }
-      // RFC 8446 Section 5.4: the real type is the last non-zero byte.
-      let end = inner.length;
-      while (end > 0 && inner[end - 1] === 0) end--;
-      // "If a receiving implementation does not find a non-zero octet in the
-      // cleartext, it MUST terminate the connection with an unexpected_message alert."
-      if (end === 0) throw new TlsError('unexpected_message', 'protected record has no content type');
-      const realType = inner[end - 1]!;
-      // RFC 8446 Section 5: a protected change_cipher_spec, or an unknown type, is unexpected_message.
-      if (realType !== ContentType.alert && realType !== ContentType.handshake && realType !== ContentType.application_data) {
-        throw new TlsError('unexpected_message', `protected record has content type ${realType}`);
-      }
-      return { contentType: realType, plaintext: inner.subarray(0, end - 1) };
-    },
-  }, padding === undefined);
+  return new Aead13Protection(provider.aead(algorithm, key), iv.slice(), aeadTagLength[algorithm], padding);
 }
 
 const CBC_BLOCK = 16;
