@@ -422,7 +422,7 @@ class Engine implements HandshakeContext {
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     const state = this.state;
     if (state instanceof Traffic13) {
-      return exporter13(this.provider, state.hs.suite.hash, state.app.exporterMasterSecret, label, context, length);
+      return exporter13(this.provider, state.hs.suite.hash, state.exporterMasterSecret, label, context, length);
     }
     if (state instanceof Traffic12) {
       const hash = state.hs.version >= ProtocolVersion['TLSv1.2'] ? state.hs.suite.hash : undefined;

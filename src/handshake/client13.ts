@@ -314,7 +314,7 @@ export class ExpectFinished implements State {
     cx.setReadProtection(protectionFor(cx, hs.suite, app.serverApplicationKeys));
     const resumptionMasterSecret = deriveResumptionMasterSecret(cx, hs, app.masterSecret);
     cx.handshakeDone();
-    return new Traffic13('client', hs, app, resumptionMasterSecret, offer);
+    return new Traffic13('client', hs, app, resumptionMasterSecret, offer, cx.trace !== undefined);
   }
 }
 

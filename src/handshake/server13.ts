@@ -592,7 +592,7 @@ export class ExpectClientFinished implements State {
       const count = hs.resumed ? 1 : config.ticketsPerHandshake;
       for (let i = 0; i < count; i++) sendNewSessionTicket(cx, config, hs, resumptionMasterSecret, i);
     }
-    return new Traffic13('server', hs, app, resumptionMasterSecret, undefined);
+    return new Traffic13('server', hs, app, resumptionMasterSecret, undefined, cx.trace !== undefined);
   }
 }
 

@@ -19,21 +19,33 @@ export class Traffic13 implements State {
   readonly traffic = true;
   private clientSecret: Uint8Array;
   private serverSecret: Uint8Array;
+  /** For exportKeyingMaterial() (RFC 8446 Section 7.5). */
+  readonly exporterMasterSecret: Uint8Array;
+  /** All the application secrets, kept for the trace's "holds" (asked for only when the connection is traced). */
+  private readonly traced: ApplicationSecrets13 | undefined;
 
+  /**
+   * Of the application secrets, an idle connection keeps for its lifetime only what is still used:
+   * the traffic secrets (for KeyUpdate) and the exporter master secret; the master secret and the
+   * first traffic keys (already in the record protections) are let go unless `traced`.
+   */
   constructor(
     readonly side: Side,
     readonly hs: Negotiated13,
-    readonly app: ApplicationSecrets13,
+    app: ApplicationSecrets13,
     readonly resumptionMasterSecret: Uint8Array,
     /** The client's offer (client side only): the session it stores names the server and its config. */
     readonly offer: ClientOffer | undefined,
+    traced = false,
   ) {
     this.clientSecret = app.clientApplicationTrafficSecret;
     this.serverSecret = app.serverApplicationTrafficSecret;
+    this.exporterMasterSecret = app.exporterMasterSecret;
+    this.traced = traced ? app : undefined;
   }
 
   holds(): TraceFields {
-    return holds13({ hs: this.hs, application: this.app, resumptionMasterSecret: this.resumptionMasterSecret });
+    return holds13({ hs: this.hs, application: this.traced, resumptionMasterSecret: this.resumptionMasterSecret });
   }
 
   handle(cx: HandshakeContext, input: Input): State {
