@@ -46,6 +46,19 @@ export interface RecordProtection {
    * buffer, headers included, without joining copies afterwards.
    */
   sealInto?(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void;
+  /**
+   * AEAD protection only: the algorithm, key and IV it protects with (TLS 1.3: the 12-byte IV; TLS 1.2
+   * AES-GCM: the 4-byte salt; TLS 1.2 ChaCha20-Poly1305: the 12-byte IV), for a caller that protects
+   * application data records itself (Connection.trafficKeys). Never traced or logged.
+   */
+  readonly keys?: RecordKeys;
+}
+
+/** The key material of one direction's AEAD protection. */
+export interface RecordKeys {
+  readonly algorithm: AeadAlgorithm;
+  readonly key: Uint8Array;
+  readonly iv: Uint8Array;
 }
 
 /**
@@ -85,7 +98,7 @@ const AEAD_TAG_LENGTH = 16;
 const SEQ_LENGTH = 8;
 
 /** Writes `seq` as a 64-bit big-endian number at `out[at..at+8]` (seq is at most 2^53-1). */
-function writeSeq(out: Uint8Array, at: number, seq: number): void {
+export function writeSeq(out: Uint8Array, at: number, seq: number): void {
   const hi = Math.floor(seq / 0x1_0000_0000);
   const lo = seq >>> 0;
   out[at] = hi >>> 24;
@@ -102,7 +115,7 @@ function writeSeq(out: Uint8Array, at: number, seq: number): void {
  * The TLS 1.2 MAC and AEAD header: seq_num (8) + type (1) + version (2) + length (2).
  * RFC 5246 Section 6.2.3.1 (MAC) and 6.2.3.3 (additional_data).
  */
-function pseudoHeader(seq: number, contentType: number, version: number, length: number): Uint8Array {
+export function pseudoHeader(seq: number, contentType: number, version: number, length: number): Uint8Array {
   const out = new Uint8Array(13);
   writeSeq(out, 0, seq);
   out[8] = contentType;
@@ -114,7 +127,7 @@ function pseudoHeader(seq: number, contentType: number, version: number, length:
 }
 
 /** The per-record nonce of RFC 7905 Section 2 and RFC 8446 Section 5.3: the IV XOR the padded sequence number. */
-function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
+export function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
   const nonce = iv.slice();
   const at = nonce.length - 8;
   const hi = Math.floor(seq / 0x1_0000_0000);
@@ -151,6 +164,7 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
     return {
       encrypted: true,
       maxExpansion: AEAD_TAG_LENGTH,
+      keys: { algorithm, key: key.slice(), iv },
       sealedLength: (plaintextLength) => plaintextLength + AEAD_TAG_LENGTH,
       sealInto,
       seal(contentType, version, seq, plaintext) {
@@ -186,6 +200,7 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
   return {
     encrypted: true,
     maxExpansion: SEQ_LENGTH + AEAD_TAG_LENGTH,
+    keys: { algorithm, key: key.slice(), iv: salt },
     sealedLength: (plaintextLength) => SEQ_LENGTH + plaintextLength + AEAD_TAG_LENGTH,
     sealInto,
     seal(contentType, version, seq, plaintext) {
@@ -249,6 +264,7 @@ export function aead13Protection(
     encrypted: true,
     maxExpansion: TLS13_MAX_EXPANSION,
     outerContentType: ContentType.application_data,
+    keys: { algorithm, key: key.slice(), iv: staticIv },
     sealedLength: (plaintextLength) => innerLength(plaintextLength) + tagLength,
     sealInto,
     seal(contentType, version, seq, plaintext) {
