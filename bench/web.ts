@@ -109,7 +109,7 @@ interface PageArgs {
 }
 
 /** In the page: `count` typetls handshakes, each from new WebSocket to `opened`; milliseconds each. */
-async function typetlsHandshakes({ url, ca, count, group }: PageArgs): Promise<number[]> {
+async function typetlsHandshakes({ url, ca, count, group, webCrypto }: PageArgs): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
@@ -117,6 +117,7 @@ async function typetlsHandshakes({ url, ca, count, group }: PageArgs): Promise<n
       servername: 'localhost',
       ca,
       minVersion: 'TLSv1.3',
+      webCrypto: webCrypto ?? true,
       ...(group === 'P-256' ? { ecdhCurve: 'P-256' } : {}),
     });
     await socket.opened;
@@ -306,9 +307,9 @@ function nodeProviderFigures(provider: CryptoProvider, pki: TestPki, options: Op
 
 export interface WebReport {
   readonly browser: string;
-  readonly handshakeMs: Record<string, { typetls: number; typetlsP256: number; subtls: number }>;
-  /** Page main-thread ms per handshake (typetls held to P-256, subtls). */
-  readonly handshakeCpuMs: Record<string, { typetlsP256: number; subtls: number }>;
+  readonly handshakeMs: Record<string, { typetls: number; typetlsP256: number; portableP256: number; subtls: number }>;
+  /** Page main-thread ms per handshake (typetls held to P-256, with and without WebCrypto; subtls). */
+  readonly handshakeCpuMs: Record<string, { typetlsP256: number; portableP256: number; subtls: number }>;
   readonly bulkMBps: Record<string, { typetls: number; portable: number; subtls: number | undefined }>;
   /** Page main-thread ms per MiB downloaded. */
   readonly bulkCpuMsPerMiB: Record<string, { typetls: number; portable: number; subtls: number | undefined }>;
@@ -352,7 +353,9 @@ async function run(options: Options): Promise<WebReport> {
       const t: number[] = [];
       const p: number[] = [];
       const s: number[] = [];
+      const o: number[] = [];
       let pCpu = 0;
+      let oCpu = 0;
       let sCpu = 0;
       // Warm-up, then rounds that alternate which client goes first.
       await page.evaluate(typetlsHandshakes, { ...args, count: 2 });
@@ -363,6 +366,9 @@ async function run(options: Options): Promise<WebReport> {
           const m = await mainThreadMs(cdp, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const }));
           p.push(...m.result);
           pCpu += m.ms;
+          const n = await mainThreadMs(cdp, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const, webCrypto: false }));
+          o.push(...n.result);
+          oCpu += n.ms;
         };
         const theirs = async () => {
           const m = await mainThreadMs(cdp, () => page.evaluate(subtlsHandshakes, args));
@@ -372,8 +378,8 @@ async function run(options: Options): Promise<WebReport> {
         if (round % 2) await theirs().then(ours);
         else await ours().then(theirs);
       }
-      handshakeMs[name] = { typetls: median(t), typetlsP256: median(p), subtls: median(s) };
-      handshakeCpuMs[name] = { typetlsP256: pCpu / p.length, subtls: sCpu / s.length };
+      handshakeMs[name] = { typetls: median(t), typetlsP256: median(p), portableP256: median(o), subtls: median(s) };
+      handshakeCpuMs[name] = { typetlsP256: pCpu / p.length, portableP256: oCpu / o.length, subtls: sCpu / s.length };
       await relay.close();
     }
     const bulkMBps: WebReport['bulkMBps'] = {};
@@ -441,11 +447,11 @@ export function table(r: WebReport, options: Options): string {
   const lines = [
     `Chromium ${r.browser} (headless), one page; openssl s_server -WWW behind a WebSocket→TCP relay on 127.0.0.1; medians of ${options.rounds} rounds.`,
     '',
-    `| TLS 1.3 handshake (ms, new WebSocket → server Finished verified; ${options.handshakes} per round) | typetls (X25519MLKEM768) | typetls (P-256) | subtls (P-256) | subtls ÷ typetls (P-256) | page CPU ms, typetls (P-256) / subtls |`,
-    '| --- | --- | --- | --- | --- | --- |',
+    `| TLS 1.3 handshake (ms, new WebSocket → server Finished verified; ${options.handshakes} per round) | typetls (X25519MLKEM768) | typetls (P-256) | typetls (P-256, webCrypto: false) | subtls (P-256) | subtls ÷ typetls (P-256) | page CPU ms, typetls (P-256) / webCrypto: false / subtls |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(r.handshakeMs).map(([name, h]) => {
       const c = r.handshakeCpuMs[name]!;
-      return `| ${name} server certificate | ${f1(h.typetls)} | ${f1(h.typetlsP256)} | ${f1(h.subtls)} | ${ratio(h.subtls / h.typetlsP256)} | ${f1(c.typetlsP256)} / ${f1(c.subtls)} |`;
+      return `| ${name} server certificate | ${f1(h.typetls)} | ${f1(h.typetlsP256)} | ${f1(h.portableP256)} | ${f1(h.subtls)} | ${ratio(h.subtls / h.typetlsP256)} | ${f1(c.typetlsP256)} / ${f1(c.portableP256)} / ${f1(c.subtls)} |`;
     }),
     '',
     `| Bulk download (MB/s, ${options.mib} MiB file, ECDSA server) | typetls | typetls (webCrypto: false) | subtls | typetls ÷ subtls | page CPU ms per MiB, typetls / webCrypto: false / subtls |`,

@@ -4,7 +4,7 @@
 
 import type { ClientConfig, CommonConfig, Limits, ServerConfig } from './config.js';
 import { alertFor, asTlsError, peerAlertError, TlsError } from './errors.js';
-import type { AeadAlgorithm, CryptoProvider } from './crypto/provider.js';
+import type { AeadAlgorithm, CryptoProvider, KeyShare } from './crypto/provider.js';
 import { startClient } from './handshake/client.js';
 import { traceMessage, type HandshakeContext, type Input, type MutableInfo, type State } from './handshake/common.js';
 import { ExpectClientHello, startServer } from './handshake/server.js';
@@ -188,6 +188,12 @@ export interface TrafficKeys {
 }
 
 export interface ClientOptions {
+  /**
+   * Key shares made before the ClientHello, used in place of the provider's for their groups in the
+   * first ClientHello (typetls/web makes them with WebCrypto). A share marked `external` is agreed by
+   * the caller: an 'agree' request once the ServerHello names its group.
+   */
+  readonly keyShares?: readonly KeyShare[];
   /** The server name: sent as SNI when it is a DNS name, and checked against the certificate. */
   readonly serverName?: string;
   /**

@@ -533,8 +533,10 @@ export class TLSSocket extends Duplex {
         return;
       }
       case 'verify':
-        // The node API verifies with the engine's own path validation; it never asks.
-        this.#deliver(request, undefined, new Error('no certificate verifier'));
+      case 'agree':
+      case 'signature':
+        // The node API verifies and agrees with the engine's own provider; it never asks.
+        this.#deliver(request, undefined, new Error(`no answer to a ${request.kind} request`));
         return;
       default: {
         const never: never = request;

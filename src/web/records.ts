@@ -150,8 +150,9 @@ export class WebCryptoRecords {
 
 /**
  * Splits received bytes into whole records (header and body), as views of the received chunks
- * where a record lies in one. A header no TLS record can have (a body over 2^14 + 2048) ends the
- * splitting: everything from there on is handed on as it came, for the engine to refuse.
+ * where a record lies in one. A header no TLS record can have (an unknown type, a major version
+ * other than 3, a body over 2^14 + 2048) ends the splitting: everything from there on is handed on
+ * as it came, for the engine to refuse (or, for a server, to read an SSL 2.0 ClientHello).
  */
 export class RecordSplitter {
   private partial: Uint8Array | undefined;
@@ -185,7 +186,9 @@ export class RecordSplitter {
     const c = this.chunk;
     if (c.length < RECORD_HEADER_LENGTH) return undefined;
     const length = (c[3]! << 8) | c[4]!;
-    if (length > MAX_BODY) {
+    // Not a TLS record header (RFC 5246 Section 6.2.1: a known type, major version 3), or longer than
+    // any record: the engine decides on these bytes at once, as they came.
+    if (c[0]! < ContentType.change_cipher_spec || c[0]! > ContentType.application_data || c[1] !== 3 || length > MAX_BODY) {
       this.broken = true;
       return this.next();
     }

@@ -8,11 +8,14 @@
 import { clientConfig, serverConfig, type CertifiedKey, type ClientConfig, type ConfigOptions, type ServerConfig } from '../config.js';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type TrafficKeys } from '../connection.js';
 import { portableCryptoProvider } from '../crypto/portable.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { CryptoProvider, KeyShare } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup, namedGroupName, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
+import { initialShareGroups } from '../handshake/client.js';
+import type { Request } from '../handshake/requests.js';
+import { WebCryptoHandshake, type SubtleHandshake } from './handshake.js';
 import { RecordSplitter, runtimeSubtle, WebCryptoRecords } from './records.js';
 
 /** A byte transport: what a TCP socket, a WebSocket adapter or a test pipe gives. */
@@ -48,8 +51,10 @@ export interface TlsCommonOptions {
   /** The crypto provider; the portable one by default. */
   readonly provider?: CryptoProvider;
   /**
-   * Seal and open AES-GCM application data records with WebCrypto (crypto.subtle, several records at
-   * once) where the runtime has it: true by default. false keeps every record on the provider.
+   * Use WebCrypto (crypto.subtle) where the runtime has it: true by default. A client makes its ECDH
+   * key shares (P-256, P-384, X25519) and checks the server's TLS 1.3 CertificateVerify with it, and
+   * both sides seal and open AES-GCM application data records with it, several at once. false keeps
+   * everything on the provider.
    */
   readonly webCrypto?: boolean;
 }
@@ -177,17 +182,29 @@ export function connect(transport: ByteTransport, options: TlsConnectOptions = {
     ...commonConfig(options, provider),
     ...(key ? { certificates: [key] } : {}),
   } as ConfigOptions<ClientConfig>);
-  const conn = new ClientConnection(config, {
-    ...(options.servername !== undefined ? { serverName: options.servername } : {}),
-    ...(options.session !== undefined ? { session: options.session } : {}),
-  });
-  return new StreamSocket(conn, transport, webCryptoRecords(options));
+  const web = webCrypto(options, provider);
+  const connection = (keyShares?: readonly KeyShare[]) =>
+    new ClientConnection(web === undefined ? config : { ...config, ask: { ...config.ask, signature: true } }, {
+      ...(options.servername !== undefined ? { serverName: options.servername } : {}),
+      ...(options.session !== undefined ? { session: options.session } : {}),
+      ...(keyShares !== undefined && keyShares.length > 0 ? { keyShares } : {}),
+    });
+  // With WebCrypto, the key shares are made first (asynchronously), and the ClientHello with them.
+  const conn = web === undefined ? connection() : web.handshake.keyShares(initialShareGroups(config.groups)).then(connection);
+  return new StreamSocket(conn, transport, web);
 }
 
-function webCryptoRecords(options: TlsCommonOptions): WebCryptoRecords | undefined {
+/** WebCrypto's part, unless the runtime has none or the application said no. */
+interface WebCrypto {
+  readonly records: WebCryptoRecords;
+  readonly handshake: WebCryptoHandshake;
+}
+
+function webCrypto(options: TlsCommonOptions, provider: CryptoProvider): WebCrypto | undefined {
   if (options.webCrypto === false) return undefined;
   const subtle = runtimeSubtle();
-  return subtle === undefined ? undefined : new WebCryptoRecords(subtle);
+  if (subtle === undefined) return undefined;
+  return { records: new WebCryptoRecords(subtle), handshake: new WebCryptoHandshake(subtle as unknown as SubtleHandshake, provider) };
 }
 
 /** TLS server over `transport` (one connection accepted by the application: a WebSocket, a TCP stream). */
@@ -201,7 +218,7 @@ export function accept(transport: ByteTransport, options: TlsAcceptOptions): Tls
     requestCert: options.requestCert ?? false,
     ...(options.ticketKeys !== undefined ? { ticketKeys: [options.ticketKeys] } : {}),
   } as ConfigOptions<ServerConfig>);
-  return new StreamSocket(new ServerConnection(config), transport, webCryptoRecords(options));
+  return new StreamSocket(new ServerConnection(config), transport, webCrypto(options, provider));
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -254,7 +271,14 @@ class StreamSocket implements TlsSocket {
   /** The loop handing `incoming` on in order, while it runs. */
   private consuming: Promise<void> | undefined;
 
-  constructor(private readonly conn: Connection, transport: ByteTransport, private readonly web: WebCryptoRecords | undefined) {
+  /** The connection: a client's is made once its WebCrypto key shares are (`ready`). */
+  private conn!: Connection;
+  private readonly ready: Promise<void>;
+  /** Records on WebCrypto, when it is used. */
+  private readonly web: WebCryptoRecords | undefined;
+
+  constructor(conn: Connection | Promise<Connection>, transport: ByteTransport, private readonly webCrypto: WebCrypto | undefined) {
+    this.web = webCrypto?.records;
     // STARTTLS: the plaintext part of the protocol must have let go of the streams (releaseLock()).
     for (const [name, stream] of [['readable', transport.readable], ['writable', transport.writable]] as const) {
       if (stream.locked) {
@@ -295,7 +319,16 @@ class StreamSocket implements TlsSocket {
         this.fail(reason instanceof Error ? reason : new TlsError('closed', 'the application aborted the stream'));
       },
     });
-    this.flush(); // a client's ClientHello is already waiting
+    const start = (c: Connection): void => {
+      this.conn = c;
+      this.flush(); // a client's ClientHello is already waiting
+    };
+    if (conn instanceof Promise) {
+      this.ready = conn.then(start, (e: unknown) => this.fail(e instanceof TlsError ? e : new TlsError('internal_error', 'the connection could not be made', { cause: e })));
+    } else {
+      start(conn);
+      this.ready = Promise.resolve();
+    }
     void this.readLoop();
   }
 
@@ -308,6 +341,7 @@ class StreamSocket implements TlsSocket {
   }
 
   async close(): Promise<void> {
+    await this.ready;
     if (this.failedTransportClosed !== undefined) {
       await this.failedTransportClosed;
       return;
@@ -336,6 +370,7 @@ class StreamSocket implements TlsSocket {
   }
 
   private flush(): void {
+    if (this.conn === undefined) return;
     const out = this.conn.takeOutput();
     if (out.length === 0) return;
     this.send(out);
@@ -405,6 +440,9 @@ class StreamSocket implements TlsSocket {
         case 'error':
           this.fail(event.error);
           break;
+        case 'request':
+          this.answer(event.request);
+          break;
         default:
           break;
       }
@@ -423,7 +461,30 @@ class StreamSocket implements TlsSocket {
     this.finishIfDone();
   }
 
+  /**
+   * Answers the engine's request with WebCrypto ('agree', 'signature'), then lets the handshake go on.
+   * Other requests are not made by the configs connect() and accept() build.
+   */
+  private answer(request: Request): void {
+    const handshake = this.webCrypto?.handshake;
+    let answer: Promise<unknown>;
+    if (handshake !== undefined && request.kind === 'agree') answer = handshake.agree(request);
+    else if (handshake !== undefined && request.kind === 'signature') answer = handshake.verifySignature(request);
+    else answer = Promise.reject(new TlsError('internal_error', `no answer to a ${request.kind} request`));
+    void answer
+      .then((value) => this.conn.resolve(request, value as never), (e: unknown) => this.conn.reject(request, e))
+      .then(() => {
+        if (this.failed !== undefined) return;
+        this.handle(this.conn.process());
+        this.flush();
+        if (this.web !== undefined) this.reopenAhead();
+        this.releaseReader();
+      })
+      .catch((e: unknown) => this.fail(e instanceof TlsError ? e : new TlsError('internal_error', 'the handshake could not go on', { cause: e })));
+  }
+
   private async readLoop(): Promise<void> {
+    await this.ready;
     try {
       for (;;) {
         if (this.failed !== undefined) return;
@@ -485,10 +546,12 @@ class StreamSocket implements TlsSocket {
     try {
       while (this.incoming.length > 0 && this.failed === undefined) {
         const entry = this.incoming[0]!;
-        const keys = this.ahead?.keys;
-        if (keys !== undefined && entry.opening !== undefined) {
-          const plaintext = await entry.opening.plaintext;
+        const opening = entry.opening;
+        if (this.ahead !== undefined && opening !== undefined) {
+          const plaintext = await opening.plaintext;
           if (this.failed !== undefined) return;
+          // The read keys changed meanwhile (an answer let the handshake go on): look at the record again.
+          if (entry.opening !== opening) continue;
           if (plaintext !== undefined) {
             this.incoming.shift();
             this.conn.skipRecords('read', 1);
