@@ -268,8 +268,9 @@ class StreamSocket implements TlsSocket {
   private incoming: Incoming[] = [];
   /** The read keys and the sequence number the next received record will have, once they are known. */
   private ahead: { keys: TrafficKeys; seq: number } | undefined;
-  /** The loop handing `incoming` on in order, while it runs. */
-  private consuming: Promise<void> | undefined;
+  /** The loop handing `incoming` on in order: the latest one started, and whether it still runs. */
+  private consuming: Promise<void> = Promise.resolve();
+  private consumerRunning = false;
 
   /** The connection: a client's is made once its WebCrypto key shares are (`ready`). */
   private conn!: Connection;
@@ -515,7 +516,12 @@ class StreamSocket implements TlsSocket {
           for (let record = this.splitter.next(); record !== undefined; record = this.splitter.next()) {
             this.incoming.push({ record, opening: this.openAhead(record) });
           }
-          this.consuming ??= this.consume().finally(() => (this.consuming = undefined));
+          // The loop clears consumerRunning itself, in the step that finds `incoming` empty, so that
+          // records pushed after it are never left without a loop to hand them on.
+          if (!this.consumerRunning) {
+            this.consumerRunning = true;
+            this.consuming = this.consume();
+          }
           continue;
         }
         this.conn.receive(value);
@@ -569,6 +575,9 @@ class StreamSocket implements TlsSocket {
       }
     } catch (e) {
       this.fail(e instanceof TlsError ? e : new TlsError('internal_error', 'opening a record failed', { cause: e }));
+    } finally {
+      // In the same step as the loop's last check (no await between): a record pushed after it starts a new loop.
+      this.consumerRunning = false;
     }
   }
 
