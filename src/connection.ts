@@ -474,7 +474,7 @@ class Engine implements HandshakeContext {
     const keys = protection.keys;
     if (keys === undefined) return undefined;
     if (direction === 'read') {
-      if (this.receivedCloseNotify || this.inbound.length > 0 || this.record.buffered > 0 || this.joiner.pending || this.earlyDataSkip > 0) return undefined;
+      if (this.receivedCloseNotify || this.inbound.length > 0 || this.record.holdsInput || this.joiner.pending || this.earlyDataSkip > 0) return undefined;
       return { version, ...keys, seq, maxFragment: this.record.maxFragmentIn, recordsLeft: Number.MAX_SAFE_INTEGER - seq };
     }
     if (this.sentCloseNotify || this.pendingHandshake.length > 0 || this.record.hasOutput || this.paddingPolicy !== undefined) return undefined;
@@ -583,6 +583,7 @@ class Engine implements HandshakeContext {
 
   handshakeDone(): void {
     this.complete = true;
+    this.record.batchReads = true;
     this.flushHandshake();
     this.trace?.({ kind: 'note', side: this.side, text: 'handshake complete: application data may flow' });
     this.events.push({ type: 'handshakeDone' });
