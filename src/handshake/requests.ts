@@ -29,8 +29,9 @@ export interface AskFor {
   /** Both: the verdict on the peer's certificate chain ('verify'), in place of the built-in path validation. */
   readonly verify?: boolean;
   /**
-   * Client: the check of the server's handshake signature ('signature'; TLS 1.3 CertificateVerify), in
-   * place of the provider's verify(): for a caller whose crypto is asynchronous (WebCrypto).
+   * Client: the check of the server's handshake signature ('signature': TLS 1.3 CertificateVerify,
+   * TLS 1.2 ServerKeyExchange), in place of the provider's verify(): for a caller whose crypto is
+   * asynchronous (WebCrypto).
    */
   readonly signature?: boolean;
 }

@@ -1,6 +1,7 @@
 // The handshake's public-key work on WebCrypto, beside the synchronous engine: the client's key shares
 // made before the ClientHello (ECDH P-256 and P-384, X25519), their agreement answered to the
-// engine's 'agree' request, and the server's CertificateVerify checked for its 'signature' request.
+// engine's 'agree' request, and the server's handshake signature (TLS 1.3 CertificateVerify, TLS 1.2
+// ServerKeyExchange) checked for its 'signature' request.
 // What WebCrypto cannot do here (X25519MLKEM768, a curve or scheme the runtime lacks) stays on the
 // provider.
 
@@ -25,7 +26,7 @@ const groups = new Map<number, { readonly algorithm: { name: string; namedCurve?
   [NamedGroup.x25519, { algorithm: { name: 'X25519' }, bits: 256 }],
 ]);
 
-/** The WebCrypto import and verify parameters of each signature scheme a TLS 1.3 CertificateVerify may use. */
+/** The WebCrypto import and verify parameters of the signature schemes of server handshake signatures. */
 const schemes = new Map<number, { readonly key: object; readonly verify: object; readonly ecdsaSize?: number }>([
   [SignatureScheme.ecdsa_secp256r1_sha256, { key: { name: 'ECDSA', namedCurve: 'P-256' }, verify: { name: 'ECDSA', hash: 'SHA-256' }, ecdsaSize: 32 }],
   [SignatureScheme.ecdsa_secp384r1_sha384, { key: { name: 'ECDSA', namedCurve: 'P-384' }, verify: { name: 'ECDSA', hash: 'SHA-384' }, ecdsaSize: 48 }],
@@ -35,6 +36,10 @@ const schemes = new Map<number, { readonly key: object; readonly verify: object;
   [SignatureScheme.rsa_pss_rsae_sha384, { key: { name: 'RSA-PSS', hash: 'SHA-384' }, verify: { name: 'RSA-PSS', saltLength: 48 } }],
   [SignatureScheme.rsa_pss_rsae_sha512, { key: { name: 'RSA-PSS', hash: 'SHA-512' }, verify: { name: 'RSA-PSS', saltLength: 64 } }],
   [SignatureScheme.ed25519, { key: { name: 'Ed25519' }, verify: { name: 'Ed25519' } }],
+  // TLS 1.2 ServerKeyExchange only (RFC 8446 Section 4.4.3 keeps PKCS#1 v1.5 out of TLS 1.3's CertificateVerify).
+  [SignatureScheme.rsa_pkcs1_sha256, { key: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, verify: { name: 'RSASSA-PKCS1-v1_5' } }],
+  [SignatureScheme.rsa_pkcs1_sha384, { key: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-384' }, verify: { name: 'RSASSA-PKCS1-v1_5' } }],
+  [SignatureScheme.rsa_pkcs1_sha512, { key: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' }, verify: { name: 'RSASSA-PKCS1-v1_5' } }],
 ]);
 
 /**
