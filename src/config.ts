@@ -237,6 +237,11 @@ export interface ClientConfig extends CommonConfig {
 export interface NamedContext {
   readonly certificates: readonly CertifiedKey[];
   readonly roots?: readonly Certificate[];
+  /**
+   * The ALPN protocols to choose from for this client, in place of the config's (an answer to a
+   * 'certificate' request may pick the protocol itself, as node's ALPNCallback does).
+   */
+  readonly alpnProtocols?: readonly string[];
 }
 
 export interface ServerConfig extends CommonConfig {

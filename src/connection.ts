@@ -161,6 +161,11 @@ export interface ClientOptions {
    * name check to the application (node:tls checkServerIdentity); the chain is still verified.
    */
   readonly verifyServerName?: boolean;
+  /**
+   * Send `serverName` as SNI when it is a DNS name; default true. node:tls sends SNI only for an
+   * explicit `servername`, while it checks the certificate against the host too.
+   */
+  readonly sendServerName?: boolean;
   /** A session from an earlier 'session' event, to resume. */
   readonly session?: Uint8Array;
   /**
@@ -504,6 +509,7 @@ class Engine implements HandshakeContext {
 
   handshakeDone(): void {
     this.complete = true;
+    this.record.batchReads = true;
     this.flushHandshake();
     this.trace?.({ kind: 'note', side: this.side, text: 'handshake complete: application data may flow' });
     this.events.push({ type: 'handshakeDone' });

@@ -40,6 +40,13 @@ const sessions = createServer({ cert, key, ticketKeys, maxVersion: 'TLSv1.2', se
 shareSessions(sessions, redis, { onError: (err) => process.stderr.write(`${config.name}: session cache: ${err.message}\n`) });
 const tickets = createServer({ cert, key, ticketKeys }, answer);
 
+// Serve once the cache is reachable (or after 5 s without it: sessions then cost full handshakes
+// until ioredis reconnects), so that the first clients' sessions are kept.
+await new Promise((resolve) => {
+  redis.once('ready', resolve);
+  setTimeout(resolve, 5000).unref();
+});
+
 const listen = (server) => new Promise((resolve) => server.listen(config.port ?? 0, config.host ?? '127.0.0.1', () => resolve(server.address().port)));
 const ports = { sessions: await listen(sessions), tickets: await listen(tickets) };
 console.log(`listening sessions=${ports.sessions} tickets=${ports.tickets}`);

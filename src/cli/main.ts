@@ -6,7 +6,7 @@
 //   typetls verify [--ca roots.pem] [--untrusted chain.pem] [--host NAME] cert.pem
 
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import {
   clientCommand,
   demoCommand,
@@ -184,8 +184,9 @@ async function runClient(args: ParsedArgs): Promise<number> {
   const options = commonTlsOptions(args);
   options['host'] = target.host;
   options['port'] = target.port;
-  const servername = args.get('servername');
-  // Without --servername, node:tls semantics: a name is sent as SNI and verified; an IP is verified against IP SANs, no SNI.
+  // Without --servername, HOST: a name is sent as SNI and verified; an IP is verified against IP SANs, no SNI.
+  // (node's connect() sends SNI only for a servername, so a host name is passed as one.)
+  const servername = args.get('servername') ?? (isIP(target.host) === 0 ? target.host : undefined);
   if (servername) options['servername'] = servername;
   const ca = args.get('ca');
   if (ca) options['ca'] = readOption('--ca', ca);

@@ -6,7 +6,7 @@ import { TlsError } from '../errors.js';
 import { NamedGroup } from '../wire/enums.js';
 import { dhPublicInRange, ffdheGroup, ffdheGroups } from '../keys/ffdhe.js';
 import type {
-  Aead, AeadAlgorithm, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
+  Aead, AeadAlgorithm, AeadRecords, CbcAlgorithm, CbcCipher, CryptoProvider, HashAlgorithm, HashContext, KeyAlgorithm,
   KeyShare, PrivateKey, PublicKey,
 } from './provider.js';
 import { aeadTagLength, schemeInfo, type SchemeInfo } from './provider.js';
@@ -139,6 +139,19 @@ interface NativeModule {
   create(algorithm: number, key: Uint8Array): object;
   seal(context: object, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array | undefined, out: Uint8Array, offset: number): void;
   open(context: object, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array): boolean;
+  /** Absent from an addon built before it: the record layer then seals and opens record by record. */
+  sealRecords?(
+    context: object, iv: Uint8Array, seq: number, mode: number, contentType: number, version: number,
+    plaintext: Uint8Array, maxFragment: number, out: Uint8Array, offset: number,
+  ): number;
+  openRecords?(
+    context: object, iv: Uint8Array, seq: number, mode: number, version: number,
+    buffer: Uint8Array, start: number, end: number, maxBody: number, results: Int32Array,
+  ): number;
+  openSplitRecord?(
+    context: object, iv: Uint8Array, seq: number, mode: number, version: number,
+    first: Uint8Array, start: number, second: Uint8Array, maxBody: number, results: Int32Array,
+  ): number;
   hmac(hash: number, key: Uint8Array, data: Uint8Array, out: Uint8Array): void;
   hash(hash: number, data: Uint8Array, out: Uint8Array): void;
   hashCreate(hash: number): object;
@@ -184,8 +197,22 @@ const TAG = 16;
 
 class NativeAead implements Aead {
   private readonly context: object;
+  /** The record-batch calls (AeadRecords in src/record/protection.ts), when the addon has them. */
+  readonly sealRecords?: AeadRecords['sealRecords'];
+  readonly openRecords?: AeadRecords['openRecords'];
+  readonly openSplitRecord?: AeadRecords['openSplitRecord'];
   constructor(readonly algorithm: AeadAlgorithm, key: Uint8Array, private readonly addon: NativeModule) {
-    this.context = addon.create(nativeAlgorithm[algorithm]!, key);
+    const context = addon.create(nativeAlgorithm[algorithm]!, key);
+    this.context = context;
+    const { sealRecords, openRecords, openSplitRecord } = addon;
+    if (sealRecords !== undefined && openRecords !== undefined && openSplitRecord !== undefined) {
+      this.sealRecords = (iv, seq, mode, contentType, version, plaintext, maxFragment, out, offset) =>
+        sealRecords(context, iv, seq, mode, contentType, version, plaintext, maxFragment, out, offset);
+      this.openRecords = (iv, seq, mode, version, buffer, start, end, maxBody, results) =>
+        openRecords(context, iv, seq, mode, version, buffer, start, end, maxBody, results);
+      this.openSplitRecord = (iv, seq, mode, version, first, start, second, maxBody, results) =>
+        openSplitRecord(context, iv, seq, mode, version, first, start, second, maxBody, results);
+    }
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     const out = new Uint8Array(plaintext.length + TAG);

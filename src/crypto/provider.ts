@@ -48,6 +48,49 @@ export interface Aead {
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, inPlace?: boolean): Uint8Array | null;
 }
 
+/**
+ * What an Aead may add (the node provider's native one does): whole TLS records sealed or opened
+ * in one call, the nonce (the IV XOR the sequence number, or TLS 1.2 AES-GCM's salt and explicit
+ * nonce), the additional data and the header worked out per record by the provider. `mode`: 0 TLS
+ * 1.3 (RFC 8446 Section 5.2; sealed without padding), 1 TLS 1.2 AES-GCM (RFC 5288; `iv` is the
+ * 4-byte salt, the explicit nonce the sequence number), 2 TLS 1.2 ChaCha20-Poly1305 (RFC 7905).
+ */
+export interface AeadRecords {
+  /**
+   * Cuts `plaintext` into records of at most `maxFragment` bytes, the first with sequence number
+   * `seq`, and writes each, header included, at out[offset..]; returns how many.
+   */
+  sealRecords(
+    iv: Uint8Array, seq: number, mode: number, contentType: number, version: number,
+    plaintext: Uint8Array, maxFragment: number, out: Uint8Array, offset: number,
+  ): number;
+  /**
+   * Opens in place the whole application_data records of buffer[start..end), the first with
+   * sequence number `seq`; for each writes into `results` four numbers: the plaintext's offset and
+   * length, its content type (TLS 1.3: the inner type, 0 when the record has none; -1 when the tag
+   * did not verify, the record's bytes then cleared) and the record's end. Returns how many. Stops
+   * before a record it leaves to the caller (not whole, another outer type, a version other than
+   * `version` when that is not -1, a body over `maxBody` or too short), after one whose content type
+   * is not application_data or whose tag failed, and when `results` is full.
+   */
+  openRecords(
+    iv: Uint8Array, seq: number, mode: number, version: number,
+    buffer: Uint8Array, start: number, end: number, maxBody: number, results: Int32Array,
+  ): number;
+  /**
+   * Opens in place the one record that begins at first[start..] and ends in `second` (two reads),
+   * without joining its pieces; `results` gets five numbers: the plaintext's offset in `first`
+   * and its length there, the content type (as openRecords), the record's end in `second` and the
+   * plaintext's length at the start of `second`. Returns 1, or 0 when it leaves the record to the
+   * caller (its header, or TLS 1.2 AES-GCM's explicit nonce, not all in `first`, or a record
+   * openRecords would not take).
+   */
+  openSplitRecord(
+    iv: Uint8Array, seq: number, mode: number, version: number,
+    first: Uint8Array, start: number, second: Uint8Array, maxBody: number, results: Int32Array,
+  ): number;
+}
+
 export type CbcAlgorithm = 'AES-128-CBC' | 'AES-256-CBC';
 
 /** Raw CBC (no padding added or removed: the record layer does TLS padding itself). */

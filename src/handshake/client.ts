@@ -107,7 +107,7 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, options:
 
   const extensions: Extension[] = [];
   // RFC 6066 Section 3: only DNS names go in server_name, never IP literals.
-  if (serverName !== undefined && !isIpAddress(serverName)) {
+  if (serverName !== undefined && options.sendServerName !== false && !isIpAddress(serverName)) {
     extensions.push({ type: ExtensionType.server_name, data: encodeServerName(serverName.replace(/\.$/, '')) });
   }
   const groups = offers13 ? config.groups : config.groups.filter(isTls12Group);

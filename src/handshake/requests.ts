@@ -41,6 +41,8 @@ export type Request =
       readonly signatureSchemes: readonly number[] | undefined;
       /** The version the server is negotiating. */
       readonly version: number;
+      /** The client's ALPN protocols (RFC 7301), undefined when it offered none. */
+      readonly alpnProtocols: readonly string[] | undefined;
     }
   /** Server, TLS 1.2: the session the client's session ID names (RFC 5246 Section 7.4.1.2). */
   | { readonly kind: 'session'; readonly sessionId: Uint8Array }

@@ -202,11 +202,12 @@ function configForName(config: ServerConfig, serverName: string | undefined): Se
 /** The server config with the certificates (and roots) chosen for this client, if any were. */
 function configWith(config: ServerConfig, chosen: readonly CertifiedKey[] | NamedContext | undefined | null): ServerConfig {
   if (!chosen) return config;
-  const { certificates, roots } = Array.isArray(chosen) ? { certificates: chosen as readonly CertifiedKey[], roots: undefined } : (chosen as NamedContext);
+  const { certificates, roots, alpnProtocols } = Array.isArray(chosen) ? { certificates: chosen as readonly CertifiedKey[] } as NamedContext : (chosen as NamedContext);
   return {
     ...config,
     ...(certificates.length > 0 ? { certificates } : {}),
     ...(roots !== undefined ? { roots } : {}),
+    ...(alpnProtocols !== undefined ? { alpnProtocols } : {}),
   };
 }
 
@@ -255,7 +256,7 @@ export class ExpectClientHello implements State {
     cx.info.serverName = offer.serverName;
     if (this.config.ask.certificate) {
       // The caller chooses the certificates (an SNICallback that answers later).
-      const request = { kind: 'certificate', serverName: offer.serverName, signatureSchemes: offer.signatureSchemes, version } as const;
+      const request = { kind: 'certificate', serverName: offer.serverName, signatureSchemes: offer.signatureSchemes, version, alpnProtocols: offer.alpn } as const;
       return new AwaitAnswer(request, { clientRandom: hello.random, serverName: offer.serverName ?? null }, (cx, chosen) =>
         readClientHello(cx, configWith(this.config, chosen as Answers['certificate']), hello, frame, version, offer),
       );

@@ -242,6 +242,7 @@ class TlsServer extends net.Server {
   readonly #handshakeTimeout: number;
   readonly #sniCallback: TlsOptions['SNICallback'];
   readonly #alpnProtocols: TlsOptions['ALPNProtocols'];
+  readonly #alpnCallback: TlsOptions['ALPNCallback'];
   readonly #secureContextOption: SecureContext | undefined;
   readonly #pskCallback: TlsOptions['pskCallback'];
   readonly #pskIdentityHint: string | undefined;
@@ -276,6 +277,11 @@ class TlsServer extends net.Server {
     this.ticketKeys = opts.ticketKeys || undefined;
     this.#alpnProtocols = opts.ALPNProtocols;
     if (opts.ALPNProtocols) convertALPNProtocols(opts.ALPNProtocols, this);
+    // node: checked here for exclusivity only; each socket checks that it is a function.
+    this.#alpnCallback = opts.ALPNCallback ?? undefined;
+    if (this.#alpnCallback && opts.ALPNProtocols) {
+      throw codedError('ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS', 'The ALPNCallback and ALPNProtocols TLS options are mutually exclusive', 'TypeError');
+    }
     this.#secureContextOption = opts.secureContext;
     this.#handshakeTimeout = opts.handshakeTimeout ?? 120_000;
     if (typeof this.#handshakeTimeout !== 'number') throw invalidArgType('options.handshakeTimeout', 'number', this.#handshakeTimeout);
@@ -409,6 +415,7 @@ class TlsServer extends net.Server {
         requestCert: this.requestCert,
         rejectUnauthorized: this.rejectUnauthorized,
         ...(this.#alpnProtocols !== undefined ? { ALPNProtocols: this.#alpnProtocols } : {}),
+        ...(this.#alpnCallback !== undefined ? { ALPNCallback: this.#alpnCallback } : {}),
         SNICallback: this.#sniCallback ?? this.#contextForName,
         allowHalfOpen,
         pauseOnConnect,

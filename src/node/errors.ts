@@ -59,6 +59,8 @@ const localReasons: Readonly<Record<string, { reason: string; number: number }>>
   ERR_TLS_NO_SHARED_SIGNATURE_ALGORITHMS: { reason: 'no shared signature algorithms', number: 376 },
   // A server that finds no cipher suite the client offers (SSL_R_NO_SHARED_CIPHER), in either version.
   ERR_TLS_NO_SHARED_CIPHER: { reason: 'no shared cipher', number: 193 },
+  // A server with no ALPN protocol for the client's list, or whose ALPNCallback refused it (tls_handle_alpn).
+  ERR_TLS_NO_APPLICATION_PROTOCOL: { reason: 'no application protocol', number: 235 },
 };
 
 /** OpenSSL's reason string as node makes a code of it: `ERR_SSL_` + upper case, words joined by '_'. */

@@ -132,6 +132,14 @@ export interface TlsOptions {
    */
   SNICallback?: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
   /**
+   * Server (node:tls ALPNCallback): picks the ALPN protocol itself, called with the socket as `this`
+   * and `{ servername, protocols }` for a client that offers ALPN, after SNICallback. It returns one
+   * of `protocols`, or undefined to refuse the client with a no_application_protocol alert; anything
+   * else fails the handshake with ERR_TLS_ALPN_CALLBACK_INVALID_RESULT. `this.setKeyCert()` in it
+   * chooses the certificate. Not with ALPNProtocols (ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS).
+   */
+  ALPNCallback?: (this: unknown, offer: { servername: string | false; protocols: string[] }) => string | undefined;
+  /**
    * Pre-shared keys, as in node:tls. Client: pskCallback(hint) returns { psk, identity } (or null for
    * none), called for a TLS 1.3 ClientHello (hint null) and for a TLS 1.2 PSK suite (the server's hint
    * or null). Server: pskCallback(socket, identity) returns the key (or null for an unknown identity).
@@ -654,6 +662,14 @@ export function toClientConfig(options: TlsOptions): ClientConfig {
 }
 
 /** The server-only options. */
+/** node's TLSSocket: ALPNCallback, when given, is a function. */
+export function validateAlpnCallback(options: TlsOptions): TlsOptions['ALPNCallback'] {
+  const callback = options.ALPNCallback;
+  if (callback === undefined || callback === null) return undefined;
+  if (typeof callback !== 'function') throw invalidArgType('options.ALPNCallback', 'function', callback);
+  return callback;
+}
+
 /**
  * SNICallback as the engine's certificatesFor: the context's certificates, and its roots for
  * client certificates (as node switches the whole context), when it answers at once.

@@ -12,7 +12,7 @@ import { ClientConnection, ServerConnection, type Connection, type ConnectionEve
 import type { ClientConfig, ServerConfig } from '../config.js';
 import { decodeClientSession, encodeClientSession, type SessionStore } from '../handshake/resumption.js';
 import type { Certificate } from '../x509/certificate.js';
-import type { TlsError } from '../errors.js';
+import { TlsError } from '../errors.js';
 import { isPskSuite, type CipherSuite } from '../suites.js';
 import { NamedGroup, ProtocolVersion } from '../wire/enums.js';
 import { bytesEqual } from '../wire/bytes.js';
@@ -22,7 +22,7 @@ import { externalKeyOf } from './signer.js';
 import type { AnswerTo, Request } from '../handshake/requests.js';
 import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
-import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, type TlsOptions } from './options.js';
+import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, validateAlpnCallback, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
 import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
@@ -197,6 +197,8 @@ export class TLSSocket extends Duplex {
   readonly #isServer: boolean;
   readonly #checkIdentity: TLSSocketOptions['checkServerIdentity'];
   #identityName: string | undefined;
+  /** Whether #identityName goes in the ClientHello as SNI (node: only a `servername` does). */
+  #sendServerName = false;
   #secure = false;
   #processing = false;
   #eofPushed = false;
@@ -224,6 +226,9 @@ export class TLSSocket extends Duplex {
   #sniCallback: TlsOptions['SNICallback'];
   /** The context SNICallback chose: its certificates, and its CAs for the client's certificate. */
   #sniContext: SecureContext | undefined;
+  #alpnCallback: TlsOptions['ALPNCallback'];
+  /** The certificates setKeyCert() chose (in ALPNCallback), in place of the context's. */
+  #keyCertContext: SecureContext | undefined;
   #tracing = false;
   /** The engine waits for an answer (SNICallback, 'resumeSession', 'OCSPRequest', a signer): the transport is paused meanwhile. */
   #waiting = false;
@@ -267,6 +272,7 @@ export class TLSSocket extends Duplex {
       // node: an SNICallback may answer on a later tick. The engine asks for the certificates
       // after the ClientHello and waits; it takes those of the context the callback gave.
       this.#sniCallback = options.SNICallback ?? context.options.SNICallback;
+      this.#alpnCallback = validateAlpnCallback(options);
       const base = context.serverConfig;
       const server = this.server;
       // node: with a 'newSession' or 'resumeSession' listener on the server, TLS 1.2 sessions
@@ -276,7 +282,7 @@ export class TLSSocket extends Duplex {
       // The server's own addContext() lookup answers at once: the engine calls it without waiting.
       const sniAtOnce = isAnsweredAtOnce(this.#sniCallback);
       const ask = {
-        certificate: this.#sniCallback !== undefined && !sniAtOnce,
+        certificate: (this.#sniCallback !== undefined && !sniAtOnce) || this.#alpnCallback !== undefined,
         session: server !== undefined && server.listenerCount('resumeSession') > 0,
         ocsp: server !== undefined && server.listenerCount('OCSPRequest') > 0,
       };
@@ -323,12 +329,14 @@ export class TLSSocket extends Duplex {
       this.#config = config;
       // node: the name is `servername` or else the host; an IP address is checked against the
       // certificate's IP SANs and never sent as SNI (the engine decides that from the name).
+      // Only a `servername` (or setServername()) is sent as SNI, never the host alone.
       this.#identityName = options.servername || options.host || undefined;
+      this.#sendServerName = Boolean(options.servername);
       this.servername = options.servername ?? null;
       this.#checkIdentity = options.checkServerIdentity;
       this.#startConnection = () =>
         new ClientConnection(config, {
-          ...(this.#identityName !== undefined ? { serverName: this.#identityName } : {}),
+          ...(this.#identityName !== undefined ? { serverName: this.#identityName, sendServerName: this.#sendServerName } : {}),
           // node: a checkServerIdentity of the application replaces the built-in name check.
           verifyServerName: this.#checkIdentity === undefined,
           ...(options.session ? { session: new Uint8Array(options.session) } : {}),
@@ -493,13 +501,13 @@ export class TLSSocket extends Duplex {
       case 'certificate': {
         // node calls SNICallback only for a client that sent a name.
         if (request.serverName === undefined || !this.#sniCallback) {
-          this.#deliver(request, undefined);
+          this.#answerCertificate(request);
           return;
         }
         this.#sniCallback(
           request.serverName,
           this.#nodeCallback<SecureContext | { context?: unknown } | null>((context) => {
-            if (!context) return this.#deliver(request, undefined);
+            if (!context) return this.#answerCertificate(request);
             const ctx = context instanceof SecureContext ? context : context.context;
             if (!(ctx instanceof SecureContext)) {
               this.destroy(new TypeError('Invalid SNI context'));
@@ -507,7 +515,7 @@ export class TLSSocket extends Duplex {
             }
             // node swaps in the whole context SNICallback gave: its CAs verify the client too.
             this.#sniContext = ctx;
-            this.#deliver(request, { certificates: ctx.certificates, roots: ctx.clientConfig.roots });
+            this.#answerCertificate(request);
           }),
         );
         return;
@@ -554,6 +562,48 @@ export class TLSSocket extends Duplex {
     this.#waiting = false;
     if (!this.#pausedTransport) this.transport.resume();
     this.#pump();
+  }
+
+  /**
+   * The certificates for this client once SNICallback has chosen its context: then node's
+   * ALPNCallback, for a client that offers ALPN, picks the protocol (undefined refuses the client
+   * with a no_application_protocol alert; a protocol the client did not offer, or a throw, destroys
+   * the socket without an alert, as node) and may choose the certificate with setKeyCert().
+   */
+  #answerCertificate(request: Extract<Request, { kind: 'certificate' }>): void {
+    let alpnProtocols: string[] | undefined;
+    if (this.#alpnCallback && request.alpnProtocols) {
+      const protocols = [...request.alpnProtocols];
+      let selected: unknown;
+      try {
+        selected = this.#alpnCallback.call(this, { servername: request.serverName ?? false, protocols });
+        if (selected !== undefined && !protocols.includes(selected as string)) {
+          throw codedError(
+            'ERR_TLS_ALPN_CALLBACK_INVALID_RESULT',
+            `ALPN callback returned a value (${String(selected)}) that did not match any of the client's offered protocols (${protocols.join(', ')})`,
+            'TypeError',
+          );
+        }
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      if (selected === undefined) {
+        this.#deliver(request, undefined, new TlsError('no_application_protocol', 'ALPNCallback refused every protocol the client offered'));
+        return;
+      }
+      alpnProtocols = [selected as string];
+    }
+    const context = this.#keyCertContext ?? this.#sniContext;
+    if (context === undefined && alpnProtocols === undefined) {
+      this.#deliver(request, undefined);
+      return;
+    }
+    this.#deliver(request, {
+      certificates: context?.certificates ?? [],
+      ...(this.#sniContext ? { roots: this.#sniContext.clientConfig.roots } : {}),
+      ...(alpnProtocols ? { alpnProtocols } : {}),
+    });
   }
 
   /**
@@ -1045,10 +1095,23 @@ export class TLSSocket extends Duplex {
    * node: sets the SNI name a client sends; only before the handshake has started, which here
    * is until the first tick after the socket was made.
    */
+  /**
+   * node: the certificate and key of this server socket, from a SecureContext or the options to
+   * make one; chosen in ALPNCallback (or SNICallback), before the server's certificate is sent.
+   */
+  setKeyCert(context: SecureContext | TlsOptions): void {
+    if (!this.#isServer || this.#connection === undefined) return;
+    const create = tlsModule.createSecureContext as ((o: TlsOptions) => SecureContext) | undefined;
+    this.#keyCertContext = context instanceof SecureContext ? context : create ? create(context) : new SecureContext(context);
+  }
+
   setServername(name: string): void {
     if (typeof name !== 'string') throw invalidArgType('name', 'string', name);
     if (this.#isServer) throw codedError('ERR_TLS_SNI_FROM_SERVER', 'Cannot issue SNI from a TLS server-side socket');
-    if (this.#connection === undefined) this.#identityName = name;
+    if (this.#connection === undefined) {
+      this.#identityName = name;
+      this.#sendServerName = true;
+    }
   }
 
   /**

@@ -103,6 +103,37 @@ class ByteQueue {
     return out;
   }
 
+  /** The first chunk, when it was given away (owned) and its unread bytes, chunk[headOffset..], hold a record header. */
+  ownedHead(): Uint8Array | undefined {
+    const chunk = this.chunks[this.head];
+    return chunk !== undefined && this.owned[this.head] === true && chunk.length - this.offset >= RECORD_HEADER_LENGTH ? chunk : undefined;
+  }
+
+  /** The chunk after the first, when it was given away. */
+  ownedSecond(): Uint8Array | undefined {
+    return this.owned[this.head + 1] === true ? this.chunks[this.head + 1] : undefined;
+  }
+
+  get headOffset(): number {
+    return this.offset;
+  }
+
+  /** Drops the next `n` bytes (n <= length). */
+  skip(n: number): void {
+    this.total -= n;
+    while (n > 0) {
+      const left = this.chunks[this.head]!.length - this.offset;
+      const step = Math.min(n, left);
+      this.offset += step;
+      n -= step;
+      if (step === left) {
+        this.head++;
+        this.offset = 0;
+      }
+    }
+    this.compact();
+  }
+
   /** Drops consumed chunks now and then, so the list does not grow without bound. */
   private compact(): void {
     if (this.head === this.chunks.length) {
@@ -199,6 +230,28 @@ export class RecordFramer {
     if (!view) return { contentType, version, body: q.take(RECORD_HEADER_LENGTH + length).subarray(RECORD_HEADER_LENGTH) };
     const record = q.view(RECORD_HEADER_LENGTH + length);
     return { contentType, version, body: record.subarray(RECORD_HEADER_LENGTH), writable: q.lastViewWritable };
+  }
+
+  /**
+   * For a batch open in place: the first pushed chunk when it is owned and holds the next record's
+   * header (its unread part is chunk[ownedStart..]), else undefined; ownedSecond() the chunk after
+   * it when that is owned too. The caller decrypts in place and then consume()s what it took.
+   */
+  ownedFirst(): Uint8Array | undefined {
+    return this.queue.ownedHead();
+  }
+
+  ownedSecond(): Uint8Array | undefined {
+    return this.queue.ownedSecond();
+  }
+
+  get ownedStart(): number {
+    return this.queue.headOffset;
+  }
+
+  /** Drops `n` buffered bytes (records a batch opened). */
+  consume(n: number): void {
+    this.queue.skip(n);
   }
 
   /** Bytes received but not yet returned as records. */

@@ -4,7 +4,7 @@ import { TlsError } from '../errors.js';
 import type { Annotator, Side } from '../trace.js';
 import { ContentType, ProtocolVersion } from '../wire/enums.js';
 import { BAD_RECORD_VERSION, MAX_FRAGMENT, RECORD_HEADER_LENGTH, RecordFramer } from './framer.js';
-import { nullProtection, type RecordProtection } from './protection.js';
+import { nullProtection, type OpenedRecord, type RecordProtection } from './protection.js';
 
 /**
  * RFC 5246 Section 6.1: sequence numbers are uint64 and "MUST NOT wrap". Kept
@@ -79,6 +79,14 @@ export class RecordLayer {
   private writeSeq = 0;
   /** An unprotected alert is read as one (see setReadProtection). */
   private plainAlertsAllowed = false;
+  /**
+   * Whether whole records of a read are opened in one batch (the protection's openRecords()), set
+   * once the handshake is done: during it, each record may change what the next is read with.
+   */
+  batchReads = false;
+  /** Records a batch opened and readRecord() has not returned yet, from `openedAt` on. */
+  private opened: OpenedRecord[] = [];
+  private openedAt = 0;
   /** Headers and bodies queued for sending, joined once in takeOutput(). */
   private output: Uint8Array[] = [];
   private outputLength = 0;
@@ -95,6 +103,8 @@ export class RecordLayer {
   }
 
   setReadProtection(protection: RecordProtection): void {
+    // A batch stops after any record that is not application data, so none is left over a key change.
+    if (this.openedAt < this.opened.length) throw new TlsError('internal_error', 'read keys changed with opened records pending');
     // A TLS 1.3 server's first read key: until a record opens under it, the client may not have read
     // our ServerHello yet and can only send its alert in the clear (OpenSSL accepts such alerts too).
     this.plainAlertsAllowed = this.side === 'server' && !this.readProtection.encrypted && protection.outerContentType !== undefined;
@@ -135,6 +145,7 @@ export class RecordLayer {
    * 2^14), bad_record_mac, decode_error, unexpected_message (unknown type).
    */
   readRecord(): { contentType: number; plaintext: Uint8Array } | null {
+    if (this.openedAt < this.opened.length || this.openBatch()) return this.nextOpened();
     const protection = this.readProtection;
     // RFC 5246 Section 6.2.3 and RFC 8446 Section 5.2: the body may exceed 2^14 by
     // the protection's expansion only.
@@ -174,6 +185,59 @@ export class RecordLayer {
       throw new TlsError('unexpected_message', `empty record of content type ${opened.contentType}`);
     }
     return opened;
+  }
+
+  /**
+   * Opens the whole records at the start of the next received chunk in one call, when the
+   * protection can and the chunk is ours to decrypt in place; true when it opened any.
+   */
+  private openBatch(): boolean {
+    const protection = this.readProtection;
+    if (!this.batchReads || protection.openRecords === undefined) return false;
+    const first = this.framer.ownedFirst();
+    if (first === undefined) return false;
+    const start = this.framer.ownedStart;
+    this.opened = [];
+    this.openedAt = 0;
+    const length = (first[start + 3]! << 8) | first[start + 4]!;
+    if (first.length - start - RECORD_HEADER_LENGTH >= length) {
+      this.framer.consume(protection.openRecords(this.readVersion, first, start, first.length, this.readSeq, this.opened));
+    } else {
+      // A record cut by the end of a read: opened in its two pieces when the next read holds its end.
+      const second = this.framer.ownedSecond();
+      if (second === undefined || protection.openSplitRecord === undefined) return false;
+      const taken = protection.openSplitRecord(this.readVersion, first, start, second, this.readSeq, this.opened);
+      if (taken >= 0) this.framer.consume(first.length - start + taken);
+    }
+    return this.opened.length > 0;
+  }
+
+  /** The next record a batch opened, checked as readRecord() checks one it opens itself. */
+  private nextOpened(): { contentType: number; plaintext: Uint8Array } {
+    const record = this.opened[this.openedAt++]!;
+    if (this.openedAt === this.opened.length) {
+      this.opened = [];
+      this.openedAt = 0;
+    }
+    // The second piece of a record opened in two: counted and checked with the first.
+    if (record.continued === true) return record;
+    this.trace?.({
+      kind: 'record', side: this.side, direction: 'received',
+      contentType: ContentType.application_data, length: record.bodyLength, encrypted: true,
+    });
+    if (record.error !== undefined) throw record.error;
+    this.readSeq = nextSeq(this.readSeq);
+    this.plainAlertsAllowed = false;
+    // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes (RFC 8449: or our record_size_limit).
+    const length = record.total ?? record.plaintext.length;
+    if (length > this.maxFragmentIn) {
+      throw new TlsError('record_overflow', `record plaintext of ${length} bytes is over the limit of ${this.maxFragmentIn}`);
+    }
+    // RFC 5246 Section 6.2.1, RFC 8446 Section 5.1: zero-length fragments are allowed for application data only.
+    if (record.plaintext.length === 0 && record.contentType !== ContentType.application_data) {
+      throw new TlsError('unexpected_message', `empty record of content type ${record.contentType}`);
+    }
+    return record;
   }
 
   /** Fragments `data` into records of at most 2^14 bytes, protects them and queues them for sending. */
@@ -227,6 +291,21 @@ export class RecordLayer {
     const total = full * (RECORD_HEADER_LENGTH + fullLength) + (rest > 0 ? RECORD_HEADER_LENGTH + restLength : 0);
     const out =
       total < MIN_SLAB_WRITE ? smallOutputSlice(total) : total <= OUTPUT_SLAB ? this.slab().subarray(0, total) : new Uint8Array(total);
+    if (protection.sealRecords !== undefined) {
+      const records = full + (rest > 0 ? 1 : 0);
+      if (this.writeSeq > Number.MAX_SAFE_INTEGER - records) throw new TlsError('internal_error', 'record sequence number is exhausted');
+      protection.sealRecords(contentType, version, this.writeSeq, data, max, out, 0);
+      this.writeSeq += records;
+      if (this.trace) {
+        for (let i = 0; i < records; i++) {
+          const length = i < full ? fullLength : restLength;
+          this.trace({ kind: 'record', side: this.side, direction: 'sent', contentType: outerType, length, encrypted: true });
+        }
+      }
+      this.output.push(out);
+      this.outputLength += total;
+      return;
+    }
     let at = 0;
     for (let offset = 0; offset < data.length; offset += max) {
       const end = Math.min(offset + max, data.length);

@@ -1,11 +1,27 @@
 // Record protection per cipher suite. RFC 5246 Section 6.2.3, RFC 5288 (AES-GCM),
 // RFC 7905 (ChaCha20-Poly1305), RFC 7366 (encrypt_then_mac), RFC 8446 Section 5.2.
 
-import type { Aead, AeadAlgorithm, CbcAlgorithm, CryptoProvider, HashAlgorithm } from '../crypto/provider.js';
+import type { Aead, AeadAlgorithm, AeadRecords, CbcAlgorithm, CryptoProvider, HashAlgorithm } from '../crypto/provider.js';
 import { aeadTagLength, constantTimeEqual, hashLength } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { ContentType } from '../wire/enums.js';
-import { MAX_FRAGMENT } from './framer.js';
+import { MAX_FRAGMENT, RECORD_HEADER_LENGTH } from './framer.js';
+
+/** A record opened by RecordProtection.openRecords(), or the error that ends a batch. */
+export interface OpenedRecord {
+  readonly contentType: number;
+  readonly plaintext: Uint8Array;
+  /** The protected body's length (for the trace). */
+  readonly bodyLength: number;
+  /** Set on the batch's last entry when this record failed: it is thrown when the record is read. */
+  readonly error?: TlsError;
+  /**
+   * A record opened in two pieces (openSplitRecord): the first piece's entry has `total`, the
+   * plaintext length of the whole record, and the second piece's entry `continued`.
+   */
+  readonly total?: number;
+  readonly continued?: boolean;
+}
 
 /**
  * Protects and unprotects the bodies of records of one direction. The caller
@@ -46,6 +62,114 @@ export interface RecordProtection {
    * buffer, headers included, without joining copies afterwards.
    */
   sealInto?(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void;
+  /**
+   * Optional, where the provider seals whole records in one call (AeadRecords): every record of
+   * `data` (fragments of at most `maxFragment` bytes, the first with sequence number `seq`), headers
+   * included, written at out[offset..]; each takes RECORD_HEADER_LENGTH + sealedLength(fragment)
+   * bytes. Returns how many records. Absent when records are padded (TLS 1.3 padding policy).
+   */
+  sealRecords?(contentType: number, version: number, seq: number, data: Uint8Array, maxFragment: number, out: Uint8Array, offset: number): number;
+  /**
+   * Optional, where the provider opens whole records in one call (AeadRecords): opens in place the
+   * application_data records at the start of buffer[start..end) (the first with sequence number
+   * `seq`; `version`, when defined, the one every record must say), appends them to `into` in order,
+   * and returns how many bytes they took. A record that fails ends the batch as an entry with
+   * `error`, after the good ones before it. Records it does not take (not whole, another type or
+   * version, at a limit) are left for open().
+   */
+  openRecords?(version: number | undefined, buffer: Uint8Array, start: number, end: number, seq: number, into: OpenedRecord[]): number;
+  /**
+   * Optional, with openRecords: the record that begins at first[start..] and ends in `second`,
+   * opened in place in its two pieces (no joined copy) and appended to `into`; returns how many
+   * bytes of `second` it took, or -1 when it leaves the record to open().
+   */
+  openSplitRecord?(version: number | undefined, first: Uint8Array, start: number, second: Uint8Array, seq: number, into: OpenedRecord[]): number;
+}
+
+function hasRecords(aead: Aead): aead is Aead & AeadRecords {
+  const a = aead as Partial<AeadRecords>;
+  return typeof a.sealRecords === 'function' && typeof a.openRecords === 'function' && typeof a.openSplitRecord === 'function';
+}
+
+/** The records' modes of AeadRecords. */
+const MODE_TLS13 = 0;
+const MODE_TLS12_GCM = 1;
+const MODE_TLS12_CHACHA = 2;
+
+/** openRecords()' results, four numbers a record, shared by every connection (read at once, never kept). */
+const openResults = new Int32Array(4 * 64);
+const NO_PLAINTEXT = new Uint8Array(0);
+
+/** The content type's error, for a record opened by AeadRecords (-1: the tag failed). */
+function openedTypeError(type: number): TlsError | undefined {
+  if (type === -1) return badRecordMac();
+  // RFC 8446 Section 5.4: "If a receiving implementation does not find a non-zero octet in the
+  // cleartext, it MUST terminate the connection with an unexpected_message alert."
+  if (type === 0) return new TlsError('unexpected_message', 'protected record has no content type');
+  // RFC 8446 Section 5: a protected change_cipher_spec, or an unknown type, is unexpected_message.
+  if (type !== ContentType.alert && type !== ContentType.handshake && type !== ContentType.application_data) {
+    return new TlsError('unexpected_message', `protected record has content type ${type}`);
+  }
+  return undefined;
+}
+
+/**
+ * AeadRecords' split open, its results turned into OpenedRecord entries: application data in two
+ * (the pieces where the two reads hold them), anything else joined into one.
+ */
+function openSplit(
+  aead: AeadRecords, iv: Uint8Array, mode: number, maxBody: number,
+  version: number | undefined, first: Uint8Array, start: number, second: Uint8Array, seq: number, into: OpenedRecord[],
+): number {
+  if (aead.openSplitRecord(iv, seq, mode, version ?? -1, first, start, second, maxBody, openResults) === 0) return -1;
+  const at = openResults[0]!;
+  const inFirst = openResults[1]!;
+  const type = openResults[2]!;
+  const end = openResults[3]!;
+  const inSecond = openResults[4]!;
+  const bodyLength = first.length - start - RECORD_HEADER_LENGTH + end;
+  const error = openedTypeError(type);
+  const a = first.subarray(at, at + inFirst);
+  const b = second.subarray(0, inSecond);
+  if (error !== undefined) {
+    into.push({ contentType: ContentType.application_data, plaintext: NO_PLAINTEXT, bodyLength, error });
+  } else if (type !== ContentType.application_data || inFirst === 0 || inSecond === 0) {
+    let plaintext = inFirst === 0 ? b : a;
+    if (inFirst > 0 && inSecond > 0) {
+      plaintext = new Uint8Array(inFirst + inSecond);
+      plaintext.set(a, 0);
+      plaintext.set(b, inFirst);
+    }
+    into.push({ contentType: type, plaintext, bodyLength });
+  } else {
+    into.push({ contentType: type, plaintext: a, bodyLength, total: inFirst + inSecond });
+    into.push({ contentType: type, plaintext: b, bodyLength: 0, continued: true });
+  }
+  return end;
+}
+
+/** The batch open of AeadRecords, its results turned into OpenedRecord entries. */
+function openBatch(
+  aead: AeadRecords, iv: Uint8Array, mode: number, maxBody: number,
+  version: number | undefined, buffer: Uint8Array, start: number, end: number, seq: number, into: OpenedRecord[],
+): number {
+  const n = aead.openRecords(iv, seq, mode, version ?? -1, buffer, start, end, maxBody, openResults);
+  let at = start;
+  for (let i = 0; i < n; i++) {
+    const k = 4 * i;
+    const plaintextAt = openResults[k]!;
+    const type = openResults[k + 2]!;
+    const recordEnd = openResults[k + 3]!;
+    const bodyLength = recordEnd - at - RECORD_HEADER_LENGTH;
+    at = recordEnd;
+    const error = openedTypeError(type);
+    if (error !== undefined) {
+      into.push({ contentType: ContentType.application_data, plaintext: NO_PLAINTEXT, bodyLength, error });
+      break;
+    }
+    into.push({ contentType: type, plaintext: buffer.subarray(plaintextAt, plaintextAt + openResults[k + 1]!), bodyLength });
+  }
+  return at - start;
 }
 
 /**
@@ -148,7 +272,7 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
     const iv = fixedIv.slice();
     const sealInto = (contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void =>
       aeadSealInto(aead, xorNonce(iv, seq), pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset);
-    return {
+    return withRecords(aead, iv, MODE_TLS12_CHACHA, MAX_FRAGMENT + AEAD_TAG_LENGTH, {
       encrypted: true,
       maxExpansion: AEAD_TAG_LENGTH,
       sealedLength: (plaintextLength) => plaintextLength + AEAD_TAG_LENGTH,
@@ -165,7 +289,7 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
         if (plaintext === null) throw badRecordMac();
         return { contentType, plaintext };
       },
-    };
+    });
   }
   // RFC 5288 Section 3: nonce = salt (4, the client/server_write_IV) || nonce_explicit (8).
   // The explicit part is the sequence number, as Go, OpenSSL and rustls send it.
@@ -183,7 +307,7 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
     const nonce = nonceFor(out.subarray(offset, offset + SEQ_LENGTH));
     aeadSealInto(aead, nonce, pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset + SEQ_LENGTH);
   };
-  return {
+  return withRecords(aead, salt, MODE_TLS12_GCM, MAX_FRAGMENT + SEQ_LENGTH + AEAD_TAG_LENGTH, {
     encrypted: true,
     maxExpansion: SEQ_LENGTH + AEAD_TAG_LENGTH,
     sealedLength: (plaintextLength) => SEQ_LENGTH + plaintextLength + AEAD_TAG_LENGTH,
@@ -201,6 +325,26 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
       if (plaintext === null) throw badRecordMac();
       return { contentType, plaintext };
     },
+  });
+}
+
+/**
+ * `protection` with sealRecords() and openRecords() when the provider's Aead seals and opens whole
+ * records (AeadRecords); `maxBody` is the longest body the batch takes (longer ones are open()'s,
+ * which reports them). `seal` false: sealing stays record by record (TLS 1.3 padding).
+ */
+function withRecords(aead: Aead, iv: Uint8Array, mode: number, maxBody: number, protection: RecordProtection, seal = true): RecordProtection {
+  if (!hasRecords(aead)) return protection;
+  return {
+    ...protection,
+    ...(seal
+      ? {
+          sealRecords: (contentType: number, version: number, seq: number, data: Uint8Array, maxFragment: number, out: Uint8Array, offset: number) =>
+            aead.sealRecords(iv, seq, mode, contentType, version, data, maxFragment, out, offset),
+        }
+      : {}),
+    openRecords: (version, buffer, start, end, seq, into) => openBatch(aead, iv, mode, maxBody, version, buffer, start, end, seq, into),
+    openSplitRecord: (version, first, start, second, seq, into) => openSplit(aead, iv, mode, maxBody, version, first, start, second, seq, into),
   };
 }
 
@@ -245,7 +389,9 @@ export function aead13Protection(
     const aad = header(ContentType.application_data, version, inner + tagLength);
     aeadSealInto(aead, xorNonce(staticIv, seq), aad, plaintext, suffix, out, offset);
   };
-  return {
+  // The batch takes bodies up to a full TLSInnerPlaintext (2^14 + 1) and its tag; a longer one is
+  // open()'s, which reports record_overflow.
+  return withRecords(aead, staticIv, MODE_TLS13, MAX_FRAGMENT + 1 + tagLength, {
     encrypted: true,
     maxExpansion: TLS13_MAX_EXPANSION,
     outerContentType: ContentType.application_data,
@@ -281,7 +427,7 @@ export function aead13Protection(
       }
       return { contentType: realType, plaintext: inner.subarray(0, end - 1) };
     },
-  };
+  }, padding === undefined);
 }
 
 const CBC_BLOCK = 16;
