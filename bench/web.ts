@@ -14,6 +14,7 @@
 //
 //   node dist/bench/web.js [--handshakes N] [--mib N] [--rounds N] [--smoke] [--json]
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ import { pemDecode } from '../src/x509/pem.js';
 import type * as Web from '../src/web/index.js';
 import { makeTestPki, type TestPki } from '../test/certs/make.js';
 import { startOpensslServer, stopAllPeers, type OpensslServer } from '../test/interop/peers.js';
+import type { CDPSession } from 'playwright-core';
 import { bundleForBrowser, startChromium, startPageServer } from '../test/web-browser.js';
 import { startRelay } from '../test/web-relay.js';
 
@@ -102,10 +104,12 @@ interface PageArgs {
   readonly count: number;
   readonly bytes: number;
   readonly group: 'default' | 'P-256';
+  /** typetls's `webCrypto` option (true: its default). */
+  readonly webCrypto?: boolean;
 }
 
 /** In the page: `count` typetls handshakes, each from new WebSocket to `opened`; milliseconds each. */
-async function typetlsHandshakes({ url, ca, count, group }: PageArgs): Promise<number[]> {
+async function typetlsHandshakes({ url, ca, count, group, webCrypto }: PageArgs): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
@@ -113,6 +117,7 @@ async function typetlsHandshakes({ url, ca, count, group }: PageArgs): Promise<n
       servername: 'localhost',
       ca,
       minVersion: 'TLSv1.3',
+      webCrypto: webCrypto ?? true,
       ...(group === 'P-256' ? { ecdhCurve: 'P-256' } : {}),
     });
     await socket.opened;
@@ -141,8 +146,8 @@ async function subtlsHandshakes({ url, ca, count }: PageArgs): Promise<number[]>
 }
 
 /** In the page: downloads `bytes` (and the HTTP head) with typetls; MB/s from the request to the last byte. */
-async function typetlsBulk({ url, ca, bytes }: PageArgs): Promise<{ mbps: number; cipher: string }> {
-  const socket = typetls.connect(typetls.webSocketTransport(new WebSocket(url) as never), { servername: 'localhost', ca, minVersion: 'TLSv1.3' });
+async function typetlsBulk({ url, ca, bytes, webCrypto }: PageArgs): Promise<{ mbps: number; cipher: string }> {
+  const socket = typetls.connect(typetls.webSocketTransport(new WebSocket(url) as never), { servername: 'localhost', ca, minVersion: 'TLSv1.3', webCrypto: webCrypto ?? true });
   const info = await socket.opened;
   const writer = socket.writable.getWriter();
   const t0 = performance.now();
@@ -159,6 +164,49 @@ async function typetlsBulk({ url, ca, bytes }: PageArgs): Promise<{ mbps: number
   await socket.close();
   if (got < bytes) throw new Error(`typetls received ${got} of ${bytes} bytes`);
   return { mbps: bytes / seconds / 1e6, cipher: info.cipher };
+}
+
+/** In the page: the same download over the same relay with no TLS at all: what the WebSocket carries at most. */
+async function rawBulk({ url, bytes }: PageArgs): Promise<{ mbps: number }> {
+  const ws = new WebSocket(url);
+  ws.binaryType = 'arraybuffer';
+  await new Promise<void>((resolve) => ws.addEventListener('open', () => resolve(), { once: true }));
+  let got = 0;
+  let t1 = 0;
+  const t0 = performance.now();
+  const closed = new Promise<void>((resolve) => ws.addEventListener('close', () => resolve(), { once: true }));
+  (ws as unknown as { addEventListener(t: 'message', f: (e: { data: ArrayBuffer }) => void): void }).addEventListener('message', (e) => {
+    got += e.data.byteLength;
+    t1 = performance.now();
+  });
+  ws.send(new TextEncoder().encode('GET /bulk.bin HTTP/1.0\r\n\r\n'));
+  await closed;
+  const seconds = (t1 - t0) / 1000;
+  if (got < bytes) throw new Error(`the raw WebSocket received ${got} of ${bytes} bytes`);
+  return { mbps: bytes / seconds / 1e6 };
+}
+
+/**
+ * A plain TCP server in its own process (as s_server is): on the first bytes received it sends the
+ * file and closes.
+ */
+async function startRawServer(file: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const source = `const net = require('node:net'); const fs = require('node:fs'); const data = fs.readFileSync(${JSON.stringify(file)});
+    const server = net.createServer((s) => s.once('data', () => s.end(data))); server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+    child.once('exit', () => reject(new Error('the raw server exited')));
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
+      }),
+  };
 }
 
 /** In the page: the same download with subtls. */
@@ -180,6 +228,17 @@ async function subtlsBulk({ url, ca, bytes }: PageArgs): Promise<{ mbps: number;
   ws.close();
   if (got < bytes) throw new Error(`subtls received ${got} of ${bytes} bytes`);
   return { mbps: bytes / seconds / 1e6, cipher: 'TLS_AES_128_GCM_SHA256' };
+}
+
+/**
+ * The page's main-thread busy time (CDP Performance.getMetrics TaskDuration) that `f` takes, in ms: the
+ * CPU a client costs the page, which a loaded machine stretches far less than the elapsed time.
+ */
+async function mainThreadMs<T>(cdp: CDPSession, f: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const task = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  const before = await task();
+  const result = await f();
+  return { result, ms: (await task()) - before };
 }
 
 // --- Node: the two providers ------------------------------------------------------------------
@@ -248,8 +307,15 @@ function nodeProviderFigures(provider: CryptoProvider, pki: TestPki, options: Op
 
 export interface WebReport {
   readonly browser: string;
-  readonly handshakeMs: Record<string, { typetls: number; typetlsP256: number; subtls: number }>;
-  readonly bulkMBps: Record<string, { typetls: number; subtls: number | undefined }>;
+  readonly handshakeMs: Record<string, { typetls: number; typetlsP256: number; portableP256: number; subtls: number }>;
+  /** Page main-thread ms per handshake (typetls held to P-256, with and without WebCrypto; subtls). */
+  readonly handshakeCpuMs: Record<string, { typetlsP256: number; portableP256: number; subtls: number }>;
+  readonly bulkMBps: Record<string, { typetls: number; portable: number; subtls: number | undefined }>;
+  /** Page main-thread ms per MiB downloaded. */
+  readonly bulkCpuMsPerMiB: Record<string, { typetls: number; portable: number; subtls: number | undefined }>;
+  /** The same download through the same relay without TLS. */
+  readonly rawMBps: number;
+  readonly rawCpuMsPerMiB: number;
   readonly node: { portable: ProviderFigures; node: ProviderFigures };
   readonly sizes: Sizes;
 }
@@ -271,6 +337,8 @@ async function run(options: Options): Promise<WebReport> {
     const page = await browser.newPage();
     await page.goto(`${pages.url}/`);
     const version = browser.browser.version();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
     // One s_server per configuration, serving files from `dir` (-WWW); each behind its own relay.
     const serve = async (cert: string, key: string, suites: string) => {
       const server = await startOpensslServer(['-cert', cert, '-key', key, '-tls1_3', '-ciphersuites', suites, '-WWW', '-quiet'], 10_000, { cwd: dir });
@@ -278,46 +346,89 @@ async function run(options: Options): Promise<WebReport> {
       return startRelay(server.port, { record: false });
     };
     const handshakeMs: WebReport['handshakeMs'] = {};
+    const handshakeCpuMs: WebReport['handshakeCpuMs'] = {};
     for (const [name, cert, key] of [['ECDSA P-256', pki.ecdsaCert, pki.ecdsaKey], ['RSA-2048', pki.rsaCert, pki.rsaKey]] as const) {
       const relay = await serve(cert, key, 'TLS_AES_128_GCM_SHA256');
       const args: PageArgs = { url: relay.url, ca, count: options.handshakes, bytes, group: 'default' };
       const t: number[] = [];
       const p: number[] = [];
       const s: number[] = [];
+      const o: number[] = [];
+      let pCpu = 0;
+      let oCpu = 0;
+      let sCpu = 0;
       // Warm-up, then rounds that alternate which client goes first.
       await page.evaluate(typetlsHandshakes, { ...args, count: 2 });
       await page.evaluate(subtlsHandshakes, { ...args, count: 2 });
       for (let round = 0; round < options.rounds; round++) {
         const ours = async () => {
           t.push(...(await page.evaluate(typetlsHandshakes, args)));
-          p.push(...(await page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const })));
+          const m = await mainThreadMs(cdp, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const }));
+          p.push(...m.result);
+          pCpu += m.ms;
+          const n = await mainThreadMs(cdp, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const, webCrypto: false }));
+          o.push(...n.result);
+          oCpu += n.ms;
         };
-        const theirs = async () => s.push(...(await page.evaluate(subtlsHandshakes, args)));
+        const theirs = async () => {
+          const m = await mainThreadMs(cdp, () => page.evaluate(subtlsHandshakes, args));
+          s.push(...m.result);
+          sCpu += m.ms;
+        };
         if (round % 2) await theirs().then(ours);
         else await ours().then(theirs);
       }
-      handshakeMs[name] = { typetls: median(t), typetlsP256: median(p), subtls: median(s) };
+      handshakeMs[name] = { typetls: median(t), typetlsP256: median(p), portableP256: median(o), subtls: median(s) };
+      handshakeCpuMs[name] = { typetlsP256: pCpu / p.length, portableP256: oCpu / o.length, subtls: sCpu / s.length };
       await relay.close();
     }
     const bulkMBps: WebReport['bulkMBps'] = {};
+    const bulkCpuMsPerMiB: WebReport['bulkCpuMsPerMiB'] = {};
+    const mib = bytes / (1024 * 1024);
     for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256']) {
       const relay = await serve(pki.ecdsaCert, pki.ecdsaKey, suite);
       const args: PageArgs = { url: relay.url, ca, count: 1, bytes, group: 'default' };
       const aes = suite === 'TLS_AES_128_GCM_SHA256';
       const t: number[] = [];
+      const o: number[] = [];
       const s: number[] = [];
+      const cpu = { typetls: 0, portable: 0, subtls: 0 };
       for (let round = 0; round < options.rounds; round++) {
-        const r = await page.evaluate(typetlsBulk, args);
-        if (r.cipher !== suite) throw new Error(`typetls negotiated ${r.cipher}, not ${suite}`);
-        t.push(r.mbps);
-        if (aes) s.push((await page.evaluate(subtlsBulk, args)).mbps);
+        for (const webCrypto of [true, false]) {
+          const m = await mainThreadMs(cdp, () => page.evaluate(typetlsBulk, { ...args, webCrypto }));
+          if (m.result.cipher !== suite) throw new Error(`typetls negotiated ${m.result.cipher}, not ${suite}`);
+          (webCrypto ? t : o).push(m.result.mbps);
+          cpu[webCrypto ? 'typetls' : 'portable'] += m.ms / mib / options.rounds;
+        }
+        if (aes) {
+          const m = await mainThreadMs(cdp, () => page.evaluate(subtlsBulk, args));
+          s.push(m.result.mbps);
+          cpu.subtls += m.ms / mib / options.rounds;
+        }
       }
-      bulkMBps[suite] = { typetls: median(t), subtls: aes ? median(s) : undefined };
+      bulkMBps[suite] = { typetls: median(t), portable: median(o), subtls: aes ? median(s) : undefined };
+      bulkCpuMsPerMiB[suite] = { typetls: cpu.typetls, portable: cpu.portable, subtls: aes ? cpu.subtls : undefined };
       await relay.close();
+    }
+    const raw = await startRawServer(join(dir, 'bulk.bin'));
+    let rawMBps: number;
+    let rawCpu = 0;
+    try {
+      const relay = await startRelay(raw.port, { record: false });
+      const r: number[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        const m = await mainThreadMs(cdp, () => page.evaluate(rawBulk, { url: relay.url, ca, count: 1, bytes, group: 'default' as const }));
+        r.push(m.result.mbps);
+        rawCpu += m.ms / mib / options.rounds;
+      }
+      rawMBps = median(r);
+      await relay.close();
+    } finally {
+      await raw.stop();
     }
     if (browser.errors.length > 0) throw new Error(`the page logged errors: ${browser.errors.join('; ')}`);
     const node = { portable: nodeProviderFigures(portableCryptoProvider, pki, options), node: nodeProviderFigures(nodeCryptoProvider, pki, options) };
-    return { browser: version, handshakeMs, bulkMBps, node, sizes: await bundleSizes() };
+    return { browser: version, handshakeMs, handshakeCpuMs, bulkMBps, bulkCpuMsPerMiB, rawMBps, rawCpuMsPerMiB: rawCpu, node, sizes: await bundleSizes() };
   } finally {
     await browser.stop();
     await pages.close();
@@ -336,15 +447,21 @@ export function table(r: WebReport, options: Options): string {
   const lines = [
     `Chromium ${r.browser} (headless), one page; openssl s_server -WWW behind a WebSocket→TCP relay on 127.0.0.1; medians of ${options.rounds} rounds.`,
     '',
-    `| TLS 1.3 handshake (ms, new WebSocket → server Finished verified; ${options.handshakes} per round) | typetls (X25519MLKEM768) | typetls (P-256) | subtls (P-256) | subtls ÷ typetls (P-256) |`,
-    '| --- | --- | --- | --- | --- |',
-    ...Object.entries(r.handshakeMs).map(([name, h]) => `| ${name} server certificate | ${f1(h.typetls)} | ${f1(h.typetlsP256)} | ${f1(h.subtls)} | ${ratio(h.subtls / h.typetlsP256)} |`),
+    `| TLS 1.3 handshake (ms, new WebSocket → server Finished verified; ${options.handshakes} per round) | typetls (X25519MLKEM768) | typetls (P-256) | typetls (P-256, webCrypto: false) | subtls (P-256) | subtls ÷ typetls (P-256) | page CPU ms, typetls (P-256) / webCrypto: false / subtls |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(r.handshakeMs).map(([name, h]) => {
+      const c = r.handshakeCpuMs[name]!;
+      return `| ${name} server certificate | ${f1(h.typetls)} | ${f1(h.typetlsP256)} | ${f1(h.portableP256)} | ${f1(h.subtls)} | ${ratio(h.subtls / h.typetlsP256)} | ${f1(c.typetlsP256)} / ${f1(c.portableP256)} / ${f1(c.subtls)} |`;
+    }),
     '',
-    `| Bulk download (MB/s, ${options.mib} MiB file, ECDSA server) | typetls | subtls | typetls ÷ subtls |`,
-    '| --- | --- | --- | --- |',
-    ...Object.entries(r.bulkMBps).map(([suite, b]) =>
-      b.subtls === undefined ? `| ${suite} | ${f1(b.typetls)} | (not offered) | — |` : `| ${suite} | ${f1(b.typetls)} | ${f1(b.subtls)} | ${ratio(b.typetls / b.subtls)} |`,
-    ),
+    `| Bulk download (MB/s, ${options.mib} MiB file, ECDSA server) | typetls | typetls (webCrypto: false) | subtls | typetls ÷ subtls | page CPU ms per MiB, typetls / webCrypto: false / subtls |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...Object.entries(r.bulkMBps).map(([suite, b]) => {
+      const c = r.bulkCpuMsPerMiB[suite]!;
+      const theirs = b.subtls === undefined ? '(not offered) | —' : `${f1(b.subtls)} | ${ratio(b.typetls / b.subtls)}`;
+      return `| ${suite} | ${f1(b.typetls)} | ${f1(b.portable)} | ${theirs} | ${f1(c.typetls)} / ${f1(c.portable)} / ${c.subtls === undefined ? '—' : f1(c.subtls)} |`;
+    }),
+    `| no TLS: the same file through the same relay from a plain TCP server | ${f1(r.rawMBps)} | | | | ${f1(r.rawCpuMsPerMiB)} |`,
     '',
     '| Node, in-memory pair, TLS 1.3, ECDSA P-256 | portable provider | node:crypto provider | portable ÷ node |',
     '| --- | --- | --- | --- |',

@@ -4,7 +4,7 @@
 
 import type { ClientConfig, CommonConfig, Limits, ServerConfig } from './config.js';
 import { alertFor, asTlsError, peerAlertError, TlsError } from './errors.js';
-import type { CryptoProvider } from './crypto/provider.js';
+import type { AeadAlgorithm, CryptoProvider, KeyShare } from './crypto/provider.js';
 import { startClient } from './handshake/client.js';
 import { traceMessage, type HandshakeContext, type Input, type MutableInfo, type State } from './handshake/common.js';
 import { ExpectClientHello, startServer } from './handshake/server.js';
@@ -145,6 +145,24 @@ export interface Connection {
    * TlsError, else internal_error. Returns false as resolve() does.
    */
   reject(request: Request, error: unknown): boolean;
+  /**
+   * For a caller that protects application data records itself (typetls/web with WebCrypto, as the
+   * Linux kernel's kTLS takes the keys from OpenSSL): the AEAD key, IV and next sequence number of
+   * one direction. Undefined whenever records of that direction must go through the engine: before
+   * the handshake is done, while a request waits, after close_notify or a failure, with a CBC suite
+   * or record padding, while received bytes are still buffered (read), or while output is waiting to
+   * be taken (write: call takeOutput() first). Holds secrets: never log it.
+   */
+  trafficKeys(direction: 'read' | 'write'): TrafficKeys | undefined;
+  /**
+   * The caller opened (read) or sealed (write) `count` application data records under
+   * trafficKeys(direction), in order: their sequence numbers are used, and the engine goes on after
+   * them. Only for non-empty application data of at most `maxFragment` bytes; every other record
+   * (a handshake message, an alert, one that did not open) goes to receive() as it came, and the
+   * engine answers it (bad_record_mac, KeyUpdate, ...). Throws TlsError(api_misuse) when
+   * trafficKeys(direction) is undefined or `count` is over `recordsLeft`.
+   */
+  skipRecords(direction: 'read' | 'write', count: number): void;
   /** The request the handshake waits on, if any. */
   readonly pendingRequest: Request | undefined;
   readonly handshakeComplete: boolean;
@@ -153,7 +171,29 @@ export interface Connection {
   readonly error: TlsError | undefined;
 }
 
+/** Connection.trafficKeys(): what protecting application data records outside the engine takes. */
+export interface TrafficKeys {
+  /** The negotiated version: 0x0304 (TLS 1.3 records, RFC 8446 Section 5.2) or 0x0303 (RFC 5246 Section 6.2.3.3). */
+  readonly version: number;
+  readonly algorithm: AeadAlgorithm;
+  readonly key: Uint8Array;
+  /** TLS 1.3: the 12-byte IV (nonce = IV XOR seq); TLS 1.2 AES-GCM: the 4-byte salt (RFC 5288); TLS 1.2 ChaCha20-Poly1305: the 12-byte IV. */
+  readonly iv: Uint8Array;
+  /** The sequence number of the next record of this direction. */
+  readonly seq: number;
+  /** The largest plaintext one record may carry (RFC 8449 record_size_limit, setMaxSendFragment()). */
+  readonly maxFragment: number;
+  /** write: how many records this key may still protect before the engine must send KeyUpdate (limits.maxRecordsPerKey). */
+  readonly recordsLeft: number;
+}
+
 export interface ClientOptions {
+  /**
+   * Key shares made before the ClientHello, used in place of the provider's for their groups in the
+   * first ClientHello (typetls/web makes them with WebCrypto). A share marked `external` is agreed by
+   * the caller: an 'agree' request once the ServerHello names its group.
+   */
+  readonly keyShares?: readonly KeyShare[];
   /** The server name: sent as SNI when it is a DNS name, and checked against the certificate. */
   readonly serverName?: string;
   /**
@@ -429,6 +469,40 @@ class Engine implements HandshakeContext {
       return exporter12(this.provider, hash, state.masterSecret, state.hs.clientRandom, state.hs.serverRandom, label, context, length);
     }
     throw new TlsError('api_misuse', 'keying material can be exported only once the handshake is done', { code: 'ERR_TLS_INVALID_STATE' });
+  }
+
+  trafficKeys(direction: 'read' | 'write'): TrafficKeys | undefined {
+    if (this.failure || !this.complete || this.state instanceof AwaitAnswer) return undefined;
+    const version = this.info.version;
+    if (version !== ProtocolVersion['TLSv1.3'] && version !== ProtocolVersion['TLSv1.2']) return undefined;
+    const { protection, seq } = this.record.direction(direction);
+    const keys = protection.keys;
+    if (keys === undefined) return undefined;
+    if (direction === 'read') {
+      if (this.receivedCloseNotify || this.inbound.length > 0 || this.record.holdsInput || this.joiner.pending || this.earlyDataSkip > 0) return undefined;
+      return { version, ...keys, seq, maxFragment: this.record.maxFragmentIn, recordsLeft: Number.MAX_SAFE_INTEGER - seq };
+    }
+    if (this.sentCloseNotify || this.pendingHandshake.length > 0 || this.record.hasOutput || this.paddingPolicy !== undefined) return undefined;
+    const recordsLeft = version === ProtocolVersion['TLSv1.3'] ? this.config.limits.maxRecordsPerKey - this.recordsUnderKey : Number.MAX_SAFE_INTEGER - seq;
+    return { version, ...keys, seq, maxFragment: this.record.maxFragmentOut, recordsLeft };
+  }
+
+  skipRecords(direction: 'read' | 'write', count: number): void {
+    const keys = this.trafficKeys(direction);
+    if (keys === undefined) throw new TlsError('api_misuse', `the ${direction} direction's records go through the engine now`, { code: 'ERR_TLS_INVALID_STATE' });
+    if (!Number.isInteger(count) || count < 0 || count > keys.recordsLeft) {
+      throw new TlsError('api_misuse', `cannot skip ${count} records (${keys.recordsLeft} left under this key)`, { code: 'ERR_TLS_INVALID_STATE' });
+    }
+    if (count === 0) return;
+    this.record.skipRecords(direction, count);
+    if (direction === 'read') {
+      // Application data arrived: the counters of what may not repeat without it start again.
+      this.warningsInARow = 0;
+      this.postHandshakeInARow = 0;
+      this.emptyInARow = 0;
+    } else {
+      this.recordsUnderKey += count;
+    }
   }
 
   close(): void {
@@ -799,6 +873,12 @@ class EngineConnection implements Connection {
   }
   get pendingRequest(): Request | undefined {
     return this.engine.pendingRequest;
+  }
+  trafficKeys(direction: 'read' | 'write'): TrafficKeys | undefined {
+    return this.engine.trafficKeys(direction);
+  }
+  skipRecords(direction: 'read' | 'write', count: number): void {
+    this.engine.skipRecords(direction, count);
   }
   setMaxSendFragment(size: number): void {
     this.engine.setMaxSendFragment(size);

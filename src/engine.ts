@@ -4,7 +4,7 @@
 
 // The engine.
 export { ClientConnection, ServerConnection } from './connection.js';
-export type { Connection, ConnectionEvent, ConnectionInfo, ClientOptions } from './connection.js';
+export type { Connection, ConnectionEvent, ConnectionInfo, ClientOptions, TrafficKeys } from './connection.js';
 export { clientConfig, serverConfig, defaultGroups, defaultLimits, defaultSignatureSchemes, PskMode } from './config.js';
 export type { ClientConfig, ServerConfig, CommonConfig, CertifiedKey, ConfigOptions, Limits } from './config.js';
 export { MemorySessionStore, ReplayFilter } from './handshake/resumption.js';

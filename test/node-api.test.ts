@@ -441,6 +441,18 @@ test('a server fed garbage emits tlsClientError and serves the next client', asy
   assert.equal(reply2[0], 21, `reply ${reply2.toString('hex')}`);
   assert.equal(reply2[5], 2);
 
+  // An HTTP request whose first read is a single byte is still told apart once the rest comes.
+  const errored3 = once<unknown>(server, 'tlsClientError');
+  const raw3 = opened.track(net.connect({ host: '127.0.0.1', port }));
+  raw3.on('error', () => {});
+  raw3.setNoDelay(true);
+  await once(raw3, 'connect');
+  raw3.write('G');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  raw3.write('ET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  const [err3] = await errored3;
+  assert.equal((err3 as Error & { code: string }).code, 'ERR_SSL_HTTP_REQUEST');
+
   const client = opened.track(connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }));
   const body = collect(client);
   await once(client, 'secureConnect');

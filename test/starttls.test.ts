@@ -57,7 +57,8 @@ async function writeText(transport: ByteTransport, text: string): Promise<void> 
 
 /** A server on 127.0.0.1 running `serve` on each connection's web streams. */
 async function listen(serve: (transport: ByteTransport) => Promise<void>): Promise<number> {
-  const server = net.createServer((socket) => void serve(web(socket)).catch(() => socket.destroy()));
+  // Half-open TCP: the client closes its direction (close_notify, then FIN) before the server answers.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => void serve(web(socket)).catch(() => socket.destroy()));
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as net.AddressInfo).port;

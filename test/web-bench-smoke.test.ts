@@ -19,12 +19,16 @@ test('bench:web --smoke: typetls and subtls in Chromium, both providers in Node,
     return line.split('|').slice(2, -1).map((c) => c.trim());
   };
   const numbers = (cells: string[]): void => {
-    for (const c of cells) assert.match(c, /^\d+(\.\d+)?×?$|^\(not offered\)$|^—$/, `a figure, not ${c}`);
+    // A figure, a ratio, or figures side by side ("12.3 / 4.5 / —": page CPU per client).
+    for (const c of cells) assert.match(c, /^\d+(\.\d+)?×?$|^\(not offered\)$|^—$|^\d+(\.\d+)?( \/ (\d+(\.\d+)?|—))+$/, `a figure, not ${c}`);
   };
   numbers(row('ECDSA P-256 server certificate'));
   numbers(row('RSA-2048 server certificate'));
   numbers(row('TLS_AES_128_GCM_SHA256'));
-  assert.deepEqual(row('TLS_CHACHA20_POLY1305_SHA256').slice(1), ['(not offered)', '—']);
+  const chacha = row('TLS_CHACHA20_POLY1305_SHA256');
+  assert.deepEqual(chacha.slice(2, 4), ['(not offered)', '—']);
+  numbers(chacha);
+  numbers(row('no TLS').filter((c) => c !== ''));
   numbers(row('handshakes/s'));
   numbers(row('AES-128-GCM MB/s'));
   numbers(row('ChaCha20-Poly1305 MB/s'));

@@ -12,7 +12,10 @@
 // (two TransformStreams) and exchange data.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -22,6 +25,7 @@ import type * as Web from '../src/web/index.js';
 import { makeTestPki, type TestPki } from './certs/make.js';
 import { startOpensslServer, stopAllPeers } from './interop/peers.js';
 import { bundleForBrowser, startChromium, startPageServer, type RunningChromium } from './web-browser.js';
+import { waitFor } from './web-helpers.js';
 import { startRelay } from './web-relay.js';
 
 declare const typetls: typeof Web;
@@ -168,6 +172,123 @@ describe('Chromium: the typetls/web client through a WebSocket relay', () => {
       const r = await fetchInPage(page, { url: relay.url, servername: 'localhost', ca: pem(pki.caCert), request: 'GET / HTTP/1.0\r\n\r\n' });
       assert.equal(r.ok, false);
       assert.equal(r.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', r.message);
+    } finally {
+      await relay.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('Chromium: application data records on WebCrypto', () => {
+  it('a 1 MiB download from s_server -WWW (TLS 1.3, AES-128-GCM) arrives whole with WebCrypto opening the records, and with webCrypto: false', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'typetls-chromium-bulk-'));
+    const file = new Uint8Array(1024 * 1024 + 4321).map((_, i) => (i * 13 + (i >> 9)) & 0xff);
+    writeFileSync(join(dir, 'bulk.bin'), file);
+    const server = await startOpensslServer(['-cert', pki.ecdsaCert, '-key', pki.ecdsaKey, '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256', '-WWW', '-quiet'], 10_000, { cwd: dir });
+    const relay = await startRelay(server.port, { record: false });
+    try {
+      const expected = createHash('sha256').update(file).digest('hex');
+      for (const webCrypto of [true, false]) {
+        const r = await page.evaluate(async ({ url, ca, webCrypto }) => {
+          // Count the records WebCrypto opens (crypto.subtle's own method, wrapped for this download).
+          const subtle = crypto.subtle as unknown as { decrypt: (...args: unknown[]) => Promise<ArrayBuffer> };
+          const decrypt = subtle.decrypt;
+          let opened = 0;
+          subtle.decrypt = function (...args: unknown[]) {
+            opened++;
+            return decrypt.apply(this, args);
+          };
+          try {
+            const socket = typetls.connect(typetls.webSocketTransport(new WebSocket(url)), { servername: 'localhost', ca, webCrypto });
+            await socket.opened;
+            const writer = socket.writable.getWriter();
+            await writer.write(new TextEncoder().encode('GET /bulk.bin HTTP/1.0\r\n\r\n'));
+            writer.releaseLock();
+            const chunks: Uint8Array[] = [];
+            const reader = socket.readable.getReader();
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              chunks.push(value);
+            }
+            await socket.close();
+            const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+            let at = 0;
+            for (const c of chunks) {
+              all.set(c, at);
+              at += c.length;
+            }
+            let head = 0;
+            while (!(all[head] === 13 && all[head + 1] === 10 && all[head + 2] === 13 && all[head + 3] === 10)) head++;
+            const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', all.subarray(head + 4)));
+            return { opened, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
+          } finally {
+            subtle.decrypt = decrypt;
+          }
+        }, { url: relay.url, ca: pem(pki.caCert), webCrypto });
+        assert.equal(r.sha256, expected, `webCrypto: ${webCrypto}: the file arrived whole`);
+        if (webCrypto) assert.ok(r.opened >= 64, `WebCrypto opened ${r.opened} records`);
+        else assert.equal(r.opened, 0, 'webCrypto: false opens nothing with WebCrypto');
+      }
+    } finally {
+      await relay.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("s_server's KeyUpdates (one asking for ours) in the middle of the data: followed, and the page's data after them arrives", { timeout: 60_000 }, async () => {
+    const server = await startOpensslServer(['-cert', pki.ecdsaCert, '-key', pki.ecdsaKey, '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256']);
+    const relay = await startRelay(server.port, { record: false });
+    const keyUpdates = () => server.stdout().toString('utf8').match(/SSL_do_handshake -> 1/g)?.length ?? 0;
+    try {
+      // The page keeps its socket between evaluations, reading into a text that the test polls.
+      await page.evaluate(async ({ url, ca }) => {
+        const socket = typetls.connect(typetls.webSocketTransport(new WebSocket(url)), { servername: 'localhost', ca });
+        await socket.opened;
+        const state = { socket, text: '', error: '' };
+        (globalThis as unknown as { keyUpdateTest: typeof state }).keyUpdateTest = state;
+        void (async () => {
+          const reader = socket.readable.getReader();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            state.text += new TextDecoder().decode(value);
+          }
+        })().catch((e: { code?: string }) => (state.error = String(e.code)));
+      }, { url: relay.url, ca: pem(pki.caCert) });
+      const pageText = () => page.evaluate(() => (globalThis as unknown as { keyUpdateTest: { text: string; error: string } }).keyUpdateTest);
+      const waitForPage = async (needle: string) => {
+        const deadline = Date.now() + 10_000;
+        let state = await pageText();
+        while (!state.text.includes(needle) && state.error === '' && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          state = await pageText();
+        }
+        assert.equal(state.error, '');
+        assert.match(state.text, new RegExp(needle));
+      };
+      server.send(Buffer.from('before any update\n'));
+      await waitForPage('before any update');
+      // s_server: "k" sends KeyUpdate, "K" one that asks for ours; one command per read of its stdin.
+      server.send(Buffer.from('k\n'));
+      await waitFor(() => keyUpdates() >= 1);
+      server.send(Buffer.from('after k\n'));
+      await waitForPage('after k');
+      server.send(Buffer.from('K\n'));
+      await waitFor(() => keyUpdates() >= 2);
+      server.send(Buffer.from('after K\n'));
+      await waitForPage('after K');
+      assert.equal(keyUpdates(), 2);
+      await page.evaluate(async () => {
+        const { socket } = (globalThis as unknown as { keyUpdateTest: { socket: { writable: WritableStream<Uint8Array> } } }).keyUpdateTest;
+        const writer = socket.writable.getWriter();
+        await writer.write(new TextEncoder().encode('from the page after the updates\n'));
+        writer.releaseLock();
+      });
+      await waitFor(() => server.stdout().includes('from the page after the updates'));
+      assert.match(server.stdout().toString('utf8'), /from the page after the updates/, 's_server read the page under its next key');
+      await page.evaluate(() => (globalThis as unknown as { keyUpdateTest: { socket: { close(): Promise<void> } } }).keyUpdateTest.socket.close());
     } finally {
       await relay.close();
       await server.stop();

@@ -2,8 +2,8 @@
 
 import type { TlsSocket } from '../src/web/socket.js';
 
-/** Everything the socket's readable gives until it ends, as text. */
-export async function readAll(socket: TlsSocket): Promise<string> {
+/** Everything the socket's readable gives until it ends. */
+export async function readAllBytes(socket: TlsSocket): Promise<Buffer> {
   const reader = socket.readable.getReader();
   const chunks: Uint8Array[] = [];
   for (;;) {
@@ -12,7 +12,18 @@ export async function readAll(socket: TlsSocket): Promise<string> {
     chunks.push(value);
   }
   reader.releaseLock();
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Everything the socket's readable gives until it ends, as text. */
+export async function readAll(socket: TlsSocket): Promise<string> {
+  return (await readAllBytes(socket)).toString('utf8');
+}
+
+/** Polls `condition` every 20 ms until it holds or 10 s have passed (the caller asserts what it waited for). */
+export async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Writes text to the socket's writable and lets go of the writer. */

@@ -284,13 +284,18 @@ function xdhBasePoint(curve: XdhCurve): crypto.KeyObject {
   return basePoint;
 }
 
+/** Random bytes: the provider's pool (NodeCryptoProvider.random). */
+type RandomBytes = (length: number) => Uint8Array;
+
 /** X25519 on raw bytes through the addon: a random scalar, X25519(k, 9) as the share (RFC 7748 Section 6.1). */
 class NativeX25519Share implements KeyShare {
   readonly group = NamedGroup.x25519;
   readonly publicKey = new Uint8Array(32);
   private readonly key: object;
-  constructor(private readonly addon: NativeModule) {
-    const scalar = crypto.randomFillSync(new Uint8Array(32));
+  constructor(private readonly addon: NativeModule, random: RandomBytes) {
+    // The scalar is cut from the provider's pool of CSPRNG output (a copy, cleared there) and
+    // cleared here once OpenSSL holds it.
+    const scalar = random(32);
     this.key = addon.x25519Key(scalar, this.publicKey);
     scalar.fill(0);
   }
@@ -306,8 +311,8 @@ class NativeX25519Share implements KeyShare {
 }
 
 /** An X25519 share through the addon when it is loaded, else through node:crypto KeyObjects. */
-function x25519Share(addon: NativeModule | undefined): KeyShare {
-  return addon !== undefined ? new NativeX25519Share(addon) : new XdhShare(xdhCurves.x25519);
+function x25519Share(addon: NativeModule | undefined, random: RandomBytes): KeyShare {
+  return addon !== undefined ? new NativeX25519Share(addon, random) : new XdhShare(xdhCurves.x25519);
 }
 
 /** X25519 or X448 through node:crypto KeyObjects. */
@@ -392,8 +397,8 @@ class X25519MlKem768Share implements KeyShare {
   readonly publicKey: Uint8Array;
   private readonly kem = ml_kem768.keygen();
   private readonly x25519: KeyShare;
-  constructor(addon: NativeModule | undefined) {
-    this.x25519 = x25519Share(addon);
+  constructor(addon: NativeModule | undefined, random: RandomBytes) {
+    this.x25519 = x25519Share(addon, random);
     this.publicKey = new Uint8Array(MLKEM768_EK + 32);
     this.publicKey.set(this.kem.publicKey, 0);
     this.publicKey.set(this.x25519.publicKey, MLKEM768_EK);
@@ -409,7 +414,7 @@ class X25519MlKem768Share implements KeyShare {
   }
 }
 
-function acceptX25519MlKem768(clientShare: Uint8Array, addon: NativeModule | undefined): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+function acceptX25519MlKem768(clientShare: Uint8Array, addon: NativeModule | undefined, random: RandomBytes): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
   if (clientShare.length !== MLKEM768_EK + 32) throw new TlsError('illegal_parameter', 'X25519MLKEM768 client share has the wrong length');
   let encapsulated: { cipherText: Uint8Array; sharedSecret: Uint8Array };
   try {
@@ -418,7 +423,7 @@ function acceptX25519MlKem768(clientShare: Uint8Array, addon: NativeModule | und
   } catch {
     throw new TlsError('illegal_parameter', 'X25519MLKEM768 client share is not a valid ML-KEM-768 key');
   }
-  const x25519 = x25519Share(addon);
+  const x25519 = x25519Share(addon, random);
   const ecdhSecret = x25519.agree(clientShare.subarray(MLKEM768_EK));
   const publicKey = new Uint8Array(MLKEM768_CT + 32);
   publicKey.set(encapsulated.cipherText, 0);
@@ -533,6 +538,8 @@ export class NodeCryptoProvider implements CryptoProvider {
   /** Unused CSPRNG bytes from randomPool[randomAt] on (the pool starts used up). */
   private readonly randomPool = new Uint8Array(RANDOM_POOL_SIZE);
   private randomAt = RANDOM_POOL_SIZE;
+  /** random(), bound, for the key shares made from it. */
+  private readonly randomBytes: RandomBytes = (length) => this.random(length);
 
   constructor(options: NodeCryptoProviderOptions = {}) {
     this.addon = options.native === false ? undefined : native();
@@ -598,9 +605,9 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   generateKeyShare(group: number): KeyShare {
-    if (group === NamedGroup.x25519) return x25519Share(this.addon);
+    if (group === NamedGroup.x25519) return x25519Share(this.addon, this.randomBytes);
     if (group === NamedGroup.x448) return new XdhShare(xdhCurves.x448);
-    if (group === NamedGroup.X25519MLKEM768) return new X25519MlKem768Share(this.addon);
+    if (group === NamedGroup.X25519MLKEM768) return new X25519MlKem768Share(this.addon, this.randomBytes);
     if (curveName[group]) return new EcdhShare(group);
     const ffdhe = ffdheGroup(group);
     if (ffdhe) return new FfdheShare(ffdhe.group, ffdhe.p, ffdhe.g);
@@ -624,7 +631,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
-    if (group === NamedGroup.X25519MLKEM768) return acceptX25519MlKem768(clientShare, this.addon);
+    if (group === NamedGroup.X25519MLKEM768) return acceptX25519MlKem768(clientShare, this.addon, this.randomBytes);
     const share = this.generateKeyShare(group);
     return { publicKey: share.publicKey, sharedSecret: share.agree(clientShare) };
   }

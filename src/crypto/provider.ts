@@ -106,6 +106,11 @@ export interface KeyShare {
   readonly publicKey: Uint8Array;
   /** The shared secret with the peer's share; throws TlsError(illegal_parameter) on a bad peer value. */
   agree(peerPublicKey: Uint8Array): Uint8Array;
+  /**
+   * Held outside the provider (a WebCrypto key pair, ClientOptions.keyShares): the engine never calls
+   * agree() but asks its caller for the shared secret ('agree' request, src/handshake/requests.ts).
+   */
+  readonly external?: boolean;
 }
 
 export type KeyAlgorithm = 'rsa' | 'rsa-pss' | 'ec' | 'ed25519';

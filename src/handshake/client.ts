@@ -74,7 +74,8 @@ function suitesFor(config: ClientConfig, minVersion: number, maxVersion: number)
  * The groups to send key shares for: the first configured group, and X25519 beside
  * the hybrid one so that servers without ML-KEM need no HelloRetryRequest (as browsers do).
  */
-function initialShareGroups(groups: readonly number[]): number[] {
+/** The groups a first ClientHello sends key shares for: the first of `groups` (and X25519 beside X25519MLKEM768). */
+export function initialShareGroups(groups: readonly number[]): number[] {
   const first = groups[0];
   if (first === undefined) return [];
   if (first === NamedGroup.X25519MLKEM768 && groups.includes(NamedGroup.x25519)) return [first, NamedGroup.x25519];
@@ -137,7 +138,8 @@ export function startClient(cx: HandshakeContext, config: ClientConfig, options:
     const versions: number[] = [];
     for (let v = maxVersion; v >= config.minVersion; v--) versions.push(v);
     extensions.push({ type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient(versions) });
-    keyShares = initialShareGroups(config.groups).map((g) => cx.provider.generateKeyShare(g));
+    // Shares made ahead by the caller (ClientOptions.keyShares) stand in for the provider's of their group.
+    keyShares = initialShareGroups(config.groups).map((g) => options.keyShares?.find((s) => s.group === g) ?? cx.provider.generateKeyShare(g));
     extensions.push({ type: ExtensionType.key_share, data: encodeKeyShareClient(keyShares.map((s) => ({ group: s.group, keyExchange: s.publicKey }))) });
     extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskKeyExchangeModes(config.pskModes) });
   }

@@ -11,7 +11,7 @@ import { HandshakeType, namedGroupName, signatureSchemeName } from '../wire/enum
 import type { CertificateRequest12, NewSessionTicket12, ServerKeyExchange, ServerKeyExchangePsk } from '../wire/messages.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { encodeClientSession, type ClientSession } from './resumption.js';
-import { awaitSignature } from './requests.js';
+import { AwaitAnswer, awaitSignature } from './requests.js';
 import {
   awaitVerdict, checkFinished, chooseSignatureScheme12, expect, legacySignatureScheme, parseChain, schemeFitsKey12, verifyPeerCertificate, checkStapledOcsp,
   type HandshakeContext, type Input, type State,
@@ -133,9 +133,21 @@ export class ExpectServerKeyExchange implements State {
       throw new TlsError('illegal_parameter', `server signed with ${signatureSchemeName(scheme)}, which the client did not offer for this key`);
     }
     const signed = serverKeyExchangeSignedContent(this.hs, ske.params);
+    if (cx.config.ask.signature) {
+      // The caller checks the signature (asynchronous crypto).
+      const request = { kind: 'signature', spki: this.serverCertificate.subjectPublicKeyInfo, scheme, data: signed, signature: ske.signature } as const;
+      return new AwaitAnswer(request, this.holds(), (cx, valid) => {
+        if (valid !== true) throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
+        return this.verified(cx, ske);
+      });
+    }
     if (!cx.provider.verify(this.serverPublicKey, scheme, signed, ske.signature)) {
       throw new TlsError('decrypt_error', 'ServerKeyExchange signature does not verify with the server certificate');
     }
+    return this.verified(cx, ske);
+  }
+
+  private verified(cx: HandshakeContext, ske: ServerKeyExchange): State {
     cx.info.group = ske.kx === 'ecdhe' ? ske.namedGroup : ffdheGroupOf(ske.dhP);
     if (ske.kx === 'dhe') cx.info.dhBits = bitLength(ske.dhP);
     return new ExpectServerHelloDone(this.offer, this.hs, this.ticketExpected, this.serverCertificate, this.serverPublicKey, ske, undefined);

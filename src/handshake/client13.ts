@@ -1,7 +1,7 @@
 // The TLS 1.3 client after ServerHello: RFC 8446 Section 4.1.3 - 4.4 and 4.6.
 
 import { PskMode, type CertifiedKey } from '../config.js';
-import type { PublicKey } from '../crypto/provider.js';
+import type { KeyShare, PublicKey } from '../crypto/provider.js';
 import { zeroize } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import type { CipherSuite } from '../suites.js';
@@ -15,9 +15,9 @@ import type { CertificateRequest13, ServerHello } from '../wire/messages.js';
 import type { Certificate } from '../x509/certificate.js';
 import { applyPeerRecordSizeLimit, checkAnsweredExtensions, offeredPsks, readAlpn, type ClientOffer } from './client.js';
 import { awaitVerdict, expect, parseChain, verifyPeerCertificate, checkStapledOcsp, type HandshakeContext, type Input, type State } from './common.js';
-import { awaitSignature } from './requests.js';
+import { AwaitAnswer, awaitSignature } from './requests.js';
 import {
-  certificateVerifyContent, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
+  certificateVerifyContent, certificateVerifyToCheck, checkCertificateVerify, chooseSignatureScheme13, deriveApplicationSecrets, deriveHandshakeSecrets,
   deriveResumptionMasterSecret, finishedData, holds13, protectionFor, type ApplicationSecrets13, type HandshakeSecrets13, type Negotiated13,
 } from './tls13.js';
 import { checkFinished } from './common.js';
@@ -68,12 +68,15 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
   }
   let sharedSecret: Uint8Array | undefined;
   let group: number | undefined;
+  /** An external share: the caller agrees, once everything else in the ServerHello has been checked. */
+  let agreeLater: { share: KeyShare; peerPublicKey: Uint8Array } | undefined;
   if (ks) {
     const entry = decodeKeyShareServer(ks.data);
     const share = offer.keyShares.find((s) => s.group === entry.group);
     // RFC 8446 Section 4.2.8: the server's share must be in a group we sent a share for.
     if (!share) throw new TlsError('illegal_parameter', `server key share is for ${namedGroupName(entry.group)}, which the client did not send`);
-    sharedSecret = share.agree(entry.keyExchange);
+    if (share.external) agreeLater = { share, peerPublicKey: entry.keyExchange };
+    else sharedSecret = share.agree(entry.keyExchange);
     group = entry.group;
   }
 
@@ -115,6 +118,21 @@ export function readServerHello13(cx: HandshakeContext, offer: ClientOffer, sh: 
     helloRetried: offer.helloRetried,
     resumed: psk !== undefined,
   };
+  if (agreeLater !== undefined) {
+    return new AwaitAnswer({ kind: 'agree', ...agreeLater }, holds13({ hs }), (cx, answer) => {
+      if (!(answer instanceof Uint8Array) || answer.length === 0) throw new TlsError('internal_error', 'the key agreement returned no shared secret');
+      return enterHandshakeKeys(cx, offer, hs, answer, psk, selectedExternal);
+    });
+  }
+  return enterHandshakeKeys(cx, offer, hs, sharedSecret, psk, selectedExternal);
+}
+
+/** RFC 8446 Section 7.1: the handshake secrets, and both directions under the handshake traffic keys. */
+function enterHandshakeKeys(
+  cx: HandshakeContext, offer: ClientOffer, hs: Negotiated13, sharedSecret: Uint8Array | undefined, psk: Uint8Array | undefined, selectedExternal: boolean,
+): State {
+  const { hello } = offer;
+  const suite = hs.suite;
   const secrets = deriveHandshakeSecrets(cx, hs, sharedSecret, psk);
   cx.setReadProtection(protectionFor(cx, suite, secrets.serverHandshakeKeys));
   if (!offer.earlyData) {
@@ -255,8 +273,18 @@ export class ExpectCertificateVerify implements State {
   handle(cx: HandshakeContext, input: Input): State {
     const transcriptHash = cx.transcript.hash();
     const cv = expect(cx, input, HandshakeType.certificate_verify);
+    const next = () => new ExpectFinished(this.c, this.certificateRequested, this.serverCertificate);
+    if (cx.config.ask.signature) {
+      // The caller checks the signature (asynchronous crypto); the transcript has the message already.
+      const data = certificateVerifyToCheck(cx, 'server', this.serverPublicKey, cv.signatureScheme, transcriptHash);
+      const request = { kind: 'signature', spki: this.serverCertificate.subjectPublicKeyInfo, scheme: cv.signatureScheme, data, signature: cv.signature } as const;
+      return new AwaitAnswer(request, this.holds(), (_cx, valid) => {
+        if (valid !== true) throw new TlsError('decrypt_error', 'server CertificateVerify signature does not verify');
+        return next();
+      });
+    }
     checkCertificateVerify(cx, 'server', this.serverPublicKey, cv.signatureScheme, cv.signature, transcriptHash);
-    return new ExpectFinished(this.c, this.certificateRequested, this.serverCertificate);
+    return next();
   }
 }
 

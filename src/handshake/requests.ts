@@ -7,7 +7,7 @@
 // Nothing here waits on a Promise; the engine stays synchronous.
 
 import type { CertifiedKey, NamedContext } from '../config.js';
-import type { PrivateKey } from '../crypto/provider.js';
+import type { KeyShare, PrivateKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import type { TraceFields } from '../trace.js';
 import { signatureSchemeName } from '../wire/enums.js';
@@ -28,6 +28,12 @@ export interface AskFor {
   readonly ocsp?: boolean;
   /** Both: the verdict on the peer's certificate chain ('verify'), in place of the built-in path validation. */
   readonly verify?: boolean;
+  /**
+   * Client: the check of the server's handshake signature ('signature': TLS 1.3 CertificateVerify,
+   * TLS 1.2 ServerKeyExchange), in place of the provider's verify(): for a caller whose crypto is
+   * asynchronous (WebCrypto).
+   */
+  readonly signature?: boolean;
 }
 
 /** What the engine asks; `kind` names the answer resolve() takes (`AnswerTo`). */
@@ -52,6 +58,10 @@ export type Request =
   | { readonly kind: 'decrypt'; readonly key: PrivateKey; readonly ciphertext: Uint8Array }
   /** Server: the DER OCSP response to staple for `chain[0]` (RFC 6066 Section 8, RFC 8446 Section 4.4.2.1). */
   | { readonly kind: 'ocsp'; readonly chain: readonly Certificate[] }
+  /** Client, TLS 1.3: the shared secret of our `external` key share with the server's (RFC 8446 Section 7.4). */
+  | { readonly kind: 'agree'; readonly share: KeyShare; readonly peerPublicKey: Uint8Array }
+  /** Client (config.ask.signature): does `signature` over `data` verify under the key of `spki` with `scheme`? */
+  | { readonly kind: 'signature'; readonly spki: Uint8Array; readonly scheme: number; readonly data: Uint8Array; readonly signature: Uint8Array }
   /** Both: is the peer's chain (leaf first, as sent) trusted for `purpose`, its leaf's key fit for `keyUsage`, for `serverName`? */
   | {
       readonly kind: 'verify';
@@ -85,6 +95,13 @@ export interface Answers {
   ocsp: Uint8Array | undefined;
   /** undefined: trusted. A verdict: refused (fatal under rejectUnauthorized, else authorizationError). */
   verify: CertificateVerdict | undefined;
+  /**
+   * The shared secret, as the provider's agree() gives it (the x-coordinate for ECDH, RFC 8446 Section
+   * 7.4.2). A bad server share is an error answer: a TlsError with illegal_parameter.
+   */
+  agree: Uint8Array;
+  /** Whether the signature verifies. */
+  signature: boolean;
 }
 
 export type AnswerTo<R extends Request> = Answers[R['kind']];
@@ -131,6 +148,10 @@ export function waitingFor(request: Request): string {
       return 'waiting for the OCSP response';
     case 'verify':
       return 'waiting for the peer certificate verification';
+    case 'agree':
+      return 'waiting for the key agreement';
+    case 'signature':
+      return `waiting for the signature check (${signatureSchemeName(request.scheme)})`;
     default: {
       const never: never = request;
       return never;

@@ -190,14 +190,24 @@ export function chooseSignatureScheme13(
   return ours.find((s) => offered.has(s) && schemeFitsKey13(s, key) && (key.schemes === undefined || key.schemes.includes(s)));
 }
 
+/**
+ * What a peer's CertificateVerify signs (RFC 8446 Section 4.4.3), once its scheme is checked: one we
+ * offered, and fit for the key.
+ */
+export function certificateVerifyToCheck(
+  cx: HandshakeContext, signer: 'server' | 'client', key: PublicKey, scheme: number, transcriptHash: Uint8Array,
+): Uint8Array {
+  if (!cx.config.signatureSchemes.includes(scheme) || !schemeFitsKey13(scheme, key)) {
+    throw new TlsError('illegal_parameter', `${signer} CertificateVerify uses a signature scheme that was not offered for this key`);
+  }
+  return certificateVerifyContent(signer, transcriptHash);
+}
+
 /** Checks a peer's CertificateVerify (RFC 8446 Section 4.4.3). */
 export function checkCertificateVerify(
   cx: HandshakeContext, signer: 'server' | 'client', key: PublicKey, scheme: number, signature: Uint8Array, transcriptHash: Uint8Array,
 ): void {
-  if (!cx.config.signatureSchemes.includes(scheme) || !schemeFitsKey13(scheme, key)) {
-    throw new TlsError('illegal_parameter', `${signer} CertificateVerify uses a signature scheme that was not offered for this key`);
-  }
-  if (!cx.provider.verify(key, scheme, certificateVerifyContent(signer, transcriptHash), signature)) {
+  if (!cx.provider.verify(key, scheme, certificateVerifyToCheck(cx, signer, key, scheme, transcriptHash), signature)) {
     throw new TlsError('decrypt_error', `${signer} CertificateVerify signature does not verify`);
   }
 }

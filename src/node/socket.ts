@@ -217,8 +217,11 @@ export class TLSSocket extends Duplex {
   /** The transport is a net.Socket: reads arrive in fresh buffers, writes are copied to the kernel. */
   readonly #kernelTransport: boolean;
   readonly #connectOptions: ConnectOptions | undefined;
-  /** The peer's first bytes, until there are enough to tell whether they are TLS at all. */
-  #firstBytes: Buffer | undefined = Buffer.alloc(0);
+  /**
+   * The peer's first bytes, until there are enough to tell whether they are TLS at all: null
+   * before the first read, undefined once told.
+   */
+  #firstBytes: Buffer | null | undefined = null;
   #hadError = false;
   #sniCallback: TlsOptions['SNICallback'];
   /** The context SNICallback chose: its certificates, and its CAs for the client's certificate. */
@@ -541,8 +544,10 @@ export class TLSSocket extends Duplex {
         return;
       }
       case 'verify':
-        // The node API verifies with the engine's own path validation; it never asks.
-        this.#deliver(request, undefined, new Error('no certificate verifier'));
+      case 'agree':
+      case 'signature':
+        // The node API verifies and agrees with the engine's own provider; it never asks.
+        this.#deliver(request, undefined, new Error(`no answer to a ${request.kind} request`));
         return;
       default: {
         const never: never = request;
@@ -650,15 +655,17 @@ export class TLSSocket extends Duplex {
     if (this.#firstBytes !== undefined) {
       // A peer whose first record is not TLS at all gets no alert, as from node (OpenSSL), and
       // nothing else is left to send: the transport closes at once, as node's does, so a peer
-      // still sending sees the connection reset rather than a clean end.
-      this.#firstBytes = Buffer.concat([this.#firstBytes, data]);
-      const notTls = notTlsAtAll(this.#firstBytes);
+      // still sending sees the connection reset rather than a clean end. A first read of three
+      // bytes or more (a ClientHello's) is looked at where it is, without a copy.
+      const first = this.#firstBytes === null ? data : Buffer.concat([this.#firstBytes, data]);
+      const notTls = notTlsAtAll(first);
       if (notTls) {
         this.#firstBytes = undefined;
         this.destroy(toNodeError(notTls));
         return;
       }
-      if (this.#firstBytes.length >= 3) this.#firstBytes = undefined;
+      // Fewer: kept (as a copy: the engine may work in place in a read buffer) for the next read.
+      this.#firstBytes = first.length >= 3 ? undefined : Buffer.from(first);
     }
     // A net.Socket hands every read over in a buffer of its own: the engine decrypts in place
     // in it. Other transports' chunks (a PassThrough's, a user's stream's) are left untouched.

@@ -18,6 +18,13 @@ function nextSeq(seq: number): number {
   return seq + 1;
 }
 
+function skipSeq(seq: number, count: number): number {
+  if (seq + count > Number.MAX_SAFE_INTEGER) {
+    throw new TlsError('internal_error', 'record sequence number is exhausted');
+  }
+  return seq + count;
+}
+
 /**
  * The size of a reusable output buffer: four full AEAD records with their headers (TLS 1.2's
  * explicit nonce included), which is what a 64 KiB write becomes.
@@ -137,6 +144,21 @@ export class RecordLayer {
     this.writeSeq = 0;
   }
 
+  /** The protection and the next sequence number of one direction (for Connection.trafficKeys). */
+  direction(which: 'read' | 'write'): { readonly protection: RecordProtection; readonly seq: number } {
+    return which === 'read' ? { protection: this.readProtection, seq: this.readSeq } : { protection: this.writeProtection, seq: this.writeSeq };
+  }
+
+  /** `count` records of one direction were opened or sealed outside the layer: their sequence numbers are used. */
+  skipRecords(which: 'read' | 'write', count: number): void {
+    if (which === 'read') {
+      this.readSeq = skipSeq(this.readSeq, count);
+      this.plainAlertsAllowed = false;
+    } else {
+      this.writeSeq = skipSeq(this.writeSeq, count);
+    }
+  }
+
   get readEncrypted(): boolean {
     return this.readProtection.encrypted;
   }
@@ -157,6 +179,11 @@ export class RecordLayer {
   /** Bytes received but not yet returned as records. */
   get buffered(): number {
     return this.framer.buffered;
+  }
+
+  /** Whether received input waits here: bytes not yet framed, or records a batch opened and readRecord() has not returned. */
+  get holdsInput(): boolean {
+    return this.framer.buffered > 0 || this.openedAt < this.opened.length;
   }
 
   /**

@@ -63,6 +63,12 @@ export interface RecordProtection {
    */
   sealInto?(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void;
   /**
+   * AEAD protection only: the algorithm, key and IV it protects with (TLS 1.3: the 12-byte IV; TLS 1.2
+   * AES-GCM: the 4-byte salt; TLS 1.2 ChaCha20-Poly1305: the 12-byte IV), for a caller that protects
+   * application data records itself (Connection.trafficKeys). Never traced or logged.
+   */
+  readonly keys?: RecordKeys;
+  /**
    * Optional, where the provider seals whole records in one call (AeadRecords): every record of
    * `data` (fragments of at most `maxFragment` bytes, the first with sequence number `seq`), headers
    * included, written at out[offset..]; each takes RECORD_HEADER_LENGTH + sealedLength(fragment)
@@ -85,6 +91,13 @@ export interface RecordProtection {
    * bytes of `second` it took, or -1 when it leaves the record to open().
    */
   openSplitRecord?(version: number | undefined, first: Uint8Array, start: number, second: Uint8Array, seq: number, into: OpenedRecord[]): number;
+}
+
+/** The key material of one direction's AEAD protection. */
+export interface RecordKeys {
+  readonly algorithm: AeadAlgorithm;
+  readonly key: Uint8Array;
+  readonly iv: Uint8Array;
 }
 
 function hasRecords(aead: Aead): aead is Aead & AeadRecords {
@@ -210,7 +223,7 @@ const AEAD_TAG_LENGTH = 16;
 const SEQ_LENGTH = 8;
 
 /** Writes `seq` as a 64-bit big-endian number at `out[at..at+8]` (seq is at most 2^53-1). */
-function writeSeq(out: Uint8Array, at: number, seq: number): void {
+export function writeSeq(out: Uint8Array, at: number, seq: number): void {
   const hi = Math.floor(seq / 0x1_0000_0000);
   const lo = seq >>> 0;
   out[at] = hi >>> 24;
@@ -227,7 +240,7 @@ function writeSeq(out: Uint8Array, at: number, seq: number): void {
  * The TLS 1.2 MAC and AEAD header: seq_num (8) + type (1) + version (2) + length (2).
  * RFC 5246 Section 6.2.3.1 (MAC) and 6.2.3.3 (additional_data).
  */
-function pseudoHeader(seq: number, contentType: number, version: number, length: number): Uint8Array {
+export function pseudoHeader(seq: number, contentType: number, version: number, length: number): Uint8Array {
   const out = new Uint8Array(13);
   writeSeq(out, 0, seq);
   out[8] = contentType;
@@ -239,7 +252,7 @@ function pseudoHeader(seq: number, contentType: number, version: number, length:
 }
 
 /** The per-record nonce of RFC 7905 Section 2 and RFC 8446 Section 5.3: the IV XOR the padded sequence number. */
-function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
+export function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
   const nonce = iv.slice();
   const at = nonce.length - 8;
   const hi = Math.floor(seq / 0x1_0000_0000);
@@ -273,6 +286,8 @@ abstract class AeadProtection implements RecordProtection {
   readonly encrypted = true;
   abstract readonly maxExpansion: number;
   private readonly records: AeadRecords | undefined;
+  /** The record keys, for a caller that seals or opens records elsewhere (typetls/web's WebCrypto path). */
+  readonly keys: RecordKeys;
 
   /**
    * `iv`: the IV or TLS 1.2 AES-GCM's salt; `mode`: the AeadRecords mode; `maxBody`: the longest body
@@ -281,12 +296,14 @@ abstract class AeadProtection implements RecordProtection {
    */
   constructor(
     protected readonly aead: Aead,
+    key: Uint8Array,
     protected readonly iv: Uint8Array,
     private readonly mode: number,
     private readonly maxBody: number,
     private readonly batchSeal = true,
   ) {
     this.records = hasRecords(aead) ? aead : undefined;
+    this.keys = { algorithm: aead.algorithm, key: key.slice(), iv };
   }
 
   abstract sealedLength(plaintextLength: number): number;
@@ -318,8 +335,8 @@ abstract class AeadProtection implements RecordProtection {
 /** TLS 1.2 ChaCha20-Poly1305: the nonce is the IV XOR the padded sequence number, no explicit nonce (RFC 7905 Section 2). */
 class Aead12ChaChaProtection extends AeadProtection {
   readonly maxExpansion = AEAD_TAG_LENGTH;
-  constructor(aead: Aead, iv: Uint8Array) {
-    super(aead, iv, MODE_TLS12_CHACHA, MAX_FRAGMENT + AEAD_TAG_LENGTH);
+  constructor(aead: Aead, key: Uint8Array, iv: Uint8Array) {
+    super(aead, key, iv, MODE_TLS12_CHACHA, MAX_FRAGMENT + AEAD_TAG_LENGTH);
   }
   sealedLength(plaintextLength: number): number {
     return plaintextLength + AEAD_TAG_LENGTH;
@@ -342,8 +359,8 @@ class Aead12ChaChaProtection extends AeadProtection {
  */
 class Aead12GcmProtection extends AeadProtection {
   readonly maxExpansion = SEQ_LENGTH + AEAD_TAG_LENGTH;
-  constructor(aead: Aead, salt: Uint8Array) {
-    super(aead, salt, MODE_TLS12_GCM, MAX_FRAGMENT + SEQ_LENGTH + AEAD_TAG_LENGTH);
+  constructor(aead: Aead, key: Uint8Array, salt: Uint8Array) {
+    super(aead, key, salt, MODE_TLS12_GCM, MAX_FRAGMENT + SEQ_LENGTH + AEAD_TAG_LENGTH);
   }
   private nonceFor(explicit: Uint8Array): Uint8Array {
     const nonce = new Uint8Array(12);
@@ -375,10 +392,10 @@ export function aead12Protection(provider: CryptoProvider, algorithm: AeadAlgori
   const aead = provider.aead(algorithm, key);
   if (algorithm === 'CHACHA20-POLY1305') {
     if (fixedIv.length !== 12) throw new TlsError('internal_error', `ChaCha20-Poly1305 needs a 12-byte IV, got ${fixedIv.length}`);
-    return new Aead12ChaChaProtection(aead, fixedIv.slice());
+    return new Aead12ChaChaProtection(aead, key, fixedIv.slice());
   }
   if (fixedIv.length !== 4) throw new TlsError('internal_error', `${algorithm} in TLS 1.2 needs a 4-byte salt, got ${fixedIv.length}`);
-  return new Aead12GcmProtection(aead, fixedIv.slice());
+  return new Aead12GcmProtection(aead, key, fixedIv.slice());
 }
 
 /** RFC 8446 Section 5.2: the encrypted_record may be at most 2^14 + 256 bytes. */
@@ -405,10 +422,10 @@ function header13(contentType: number, version: number, length: number): Uint8Ar
 class Aead13Protection extends AeadProtection {
   readonly maxExpansion = TLS13_MAX_EXPANSION;
   readonly outerContentType = ContentType.application_data;
-  constructor(aead: Aead, iv: Uint8Array, private readonly tagLength: number, private readonly padding: PaddingPolicy | undefined) {
+  constructor(aead: Aead, key: Uint8Array, iv: Uint8Array, private readonly tagLength: number, private readonly padding: PaddingPolicy | undefined) {
     // The batch takes bodies up to a full TLSInnerPlaintext (2^14 + 1) and its tag; a longer one is
     // open()'s, which reports record_overflow.
-    super(aead, iv, MODE_TLS13, MAX_FRAGMENT + 1 + tagLength, padding === undefined);
+    super(aead, key, iv, MODE_TLS13, MAX_FRAGMENT + 1 + tagLength, padding === undefined);
   }
   /** The inner plaintext length after padding (RFC 8446 Section 5.4), never past 2^14 + 1. */
   private innerLength(plaintextLength: number): number {
@@ -458,7 +475,7 @@ export function aead13Protection(
 ): RecordProtection {
   // RFC 8446 Section 5.3: iv_length is max(8, N_MIN) = 12 for every AEAD defined.
   if (iv.length !== 12) throw new TlsError('internal_error', `TLS 1.3 needs a 12-byte IV, got ${iv.length}`);
-  return new Aead13Protection(provider.aead(algorithm, key), iv.slice(), aeadTagLength[algorithm], padding);
+  return new Aead13Protection(provider.aead(algorithm, key), key, iv.slice(), aeadTagLength[algorithm], padding);
 }
 
 const CBC_BLOCK = 16;

@@ -6,13 +6,17 @@
 // ReadableStream, WritableStream and crypto.getRandomValues exist.
 
 import { clientConfig, serverConfig, type CertifiedKey, type ClientConfig, type ConfigOptions, type ServerConfig } from '../config.js';
-import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../connection.js';
+import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type TrafficKeys } from '../connection.js';
 import { portableCryptoProvider } from '../crypto/portable.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { CryptoProvider, KeyShare } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { NamedGroup, namedGroupName, ProtocolVersion } from '../wire/enums.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { pemDecode } from '../x509/pem.js';
+import { initialShareGroups } from '../handshake/client.js';
+import type { Request } from '../handshake/requests.js';
+import { WebCryptoHandshake, type SubtleHandshake } from './handshake.js';
+import { RecordSplitter, runtimeSubtle, WebCryptoRecords } from './records.js';
 
 /** A byte transport: what a TCP socket, a WebSocket adapter or a test pipe gives. */
 export interface ByteTransport {
@@ -46,6 +50,13 @@ export interface TlsCommonOptions {
   readonly keylog?: (line: string) => void;
   /** The crypto provider; the portable one by default. */
   readonly provider?: CryptoProvider;
+  /**
+   * Use WebCrypto (crypto.subtle) where the runtime has it: true by default. A client makes its ECDH
+   * key shares (P-256, P-384, X25519) and checks the server's TLS 1.3 CertificateVerify with it, and
+   * both sides seal and open AES-GCM application data records with it, several at once. false keeps
+   * everything on the provider.
+   */
+  readonly webCrypto?: boolean;
 }
 
 export interface TlsConnectOptions extends TlsCommonOptions {
@@ -171,11 +182,29 @@ export function connect(transport: ByteTransport, options: TlsConnectOptions = {
     ...commonConfig(options, provider),
     ...(key ? { certificates: [key] } : {}),
   } as ConfigOptions<ClientConfig>);
-  const conn = new ClientConnection(config, {
-    ...(options.servername !== undefined ? { serverName: options.servername } : {}),
-    ...(options.session !== undefined ? { session: options.session } : {}),
-  });
-  return new StreamSocket(conn, transport);
+  const web = webCrypto(options, provider);
+  const connection = (keyShares?: readonly KeyShare[]) =>
+    new ClientConnection(web === undefined ? config : { ...config, ask: { ...config.ask, signature: true } }, {
+      ...(options.servername !== undefined ? { serverName: options.servername } : {}),
+      ...(options.session !== undefined ? { session: options.session } : {}),
+      ...(keyShares !== undefined && keyShares.length > 0 ? { keyShares } : {}),
+    });
+  // With WebCrypto, the key shares are made first (asynchronously), and the ClientHello with them.
+  const conn = web === undefined ? connection() : web.handshake.keyShares(initialShareGroups(config.groups)).then(connection);
+  return new StreamSocket(conn, transport, web);
+}
+
+/** WebCrypto's part, unless the runtime has none or the application said no. */
+interface WebCrypto {
+  readonly records: WebCryptoRecords;
+  readonly handshake: WebCryptoHandshake;
+}
+
+function webCrypto(options: TlsCommonOptions, provider: CryptoProvider): WebCrypto | undefined {
+  if (options.webCrypto === false) return undefined;
+  const subtle = runtimeSubtle();
+  if (subtle === undefined) return undefined;
+  return { records: new WebCryptoRecords(subtle), handshake: new WebCryptoHandshake(subtle as unknown as SubtleHandshake, provider) };
 }
 
 /** TLS server over `transport` (one connection accepted by the application: a WebSocket, a TCP stream). */
@@ -189,7 +218,7 @@ export function accept(transport: ByteTransport, options: TlsAcceptOptions): Tls
     requestCert: options.requestCert ?? false,
     ...(options.ticketKeys !== undefined ? { ticketKeys: [options.ticketKeys] } : {}),
   } as ConfigOptions<ServerConfig>);
-  return new StreamSocket(new ServerConnection(config), transport);
+  return new StreamSocket(new ServerConnection(config), transport, webCrypto(options, provider));
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -202,6 +231,15 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
   // A rejection nobody awaits is not an unhandled one: the same error reaches the streams.
   promise.catch(() => undefined);
   return { promise, resolve, reject };
+}
+
+/** How many received records may be opening at once, ahead of the application's reading. */
+const MAX_RECORDS_AHEAD = 32;
+
+/** A received record and, when the read keys were known, its opening under them, already started. */
+interface Incoming {
+  readonly record: Uint8Array;
+  opening: { readonly key: Uint8Array; readonly seq: number; readonly plaintext: Promise<Uint8Array | undefined> } | undefined;
 }
 
 /** Drives one Connection between a byte transport and two application streams. */
@@ -225,7 +263,23 @@ class StreamSocket implements TlsSocket {
   /** Once failed: settles when the alert has been sent and the transport closed. */
   private failedTransportClosed: Promise<void> | undefined;
 
-  constructor(private readonly conn: Connection, transport: ByteTransport) {
+  /** Received records in order, when application data records are opened with WebCrypto. */
+  private readonly splitter = new RecordSplitter();
+  private incoming: Incoming[] = [];
+  /** The read keys and the sequence number the next received record will have, once they are known. */
+  private ahead: { keys: TrafficKeys; seq: number } | undefined;
+  /** The loop handing `incoming` on in order: the latest one started, and whether it still runs. */
+  private consuming: Promise<void> = Promise.resolve();
+  private consumerRunning = false;
+
+  /** The connection: a client's is made once its WebCrypto key shares are (`ready`). */
+  private conn!: Connection;
+  private readonly ready: Promise<void>;
+  /** Records on WebCrypto, when it is used. */
+  private readonly web: WebCryptoRecords | undefined;
+
+  constructor(conn: Connection | Promise<Connection>, transport: ByteTransport, private readonly webCrypto: WebCrypto | undefined) {
+    this.web = webCrypto?.records;
     // STARTTLS: the plaintext part of the protocol must have let go of the streams (releaseLock()).
     for (const [name, stream] of [['readable', transport.readable], ['writable', transport.writable]] as const) {
       if (stream.locked) {
@@ -253,8 +307,10 @@ class StreamSocket implements TlsSocket {
       write: async (chunk) => {
         await this.opened;
         this.throwIfFailed();
-        this.conn.write(chunk);
-        this.flush();
+        if (!this.sealWithWebCrypto(chunk)) {
+          this.conn.write(chunk);
+          this.flush();
+        }
         await this.sending;
       },
       close: async () => {
@@ -264,7 +320,16 @@ class StreamSocket implements TlsSocket {
         this.fail(reason instanceof Error ? reason : new TlsError('closed', 'the application aborted the stream'));
       },
     });
-    this.flush(); // a client's ClientHello is already waiting
+    const start = (c: Connection): void => {
+      this.conn = c;
+      this.flush(); // a client's ClientHello is already waiting
+    };
+    if (conn instanceof Promise) {
+      this.ready = conn.then(start, (e: unknown) => this.fail(e instanceof TlsError ? e : new TlsError('internal_error', 'the connection could not be made', { cause: e })));
+    } else {
+      start(conn);
+      this.ready = Promise.resolve();
+    }
     void this.readLoop();
   }
 
@@ -277,6 +342,7 @@ class StreamSocket implements TlsSocket {
   }
 
   async close(): Promise<void> {
+    await this.ready;
     if (this.failedTransportClosed !== undefined) {
       await this.failedTransportClosed;
       return;
@@ -305,9 +371,40 @@ class StreamSocket implements TlsSocket {
   }
 
   private flush(): void {
+    if (this.conn === undefined) return;
     const out = this.conn.takeOutput();
     if (out.length === 0) return;
-    this.sending = this.sending.then(() => this.transportWriter.write(out)).catch((e: unknown) => {
+    this.send(out);
+  }
+
+  /**
+   * Seals `chunk` as application data records with WebCrypto, when the engine hands its write keys
+   * over: their sequence numbers are taken now, so that whatever the engine sends later (a KeyUpdate,
+   * close_notify) follows them; they go out in this order once sealed. False: the engine writes it.
+   */
+  private sealWithWebCrypto(chunk: Uint8Array): boolean {
+    if (this.web === undefined || chunk.length === 0) return false;
+    this.flush(); // the engine's queued output comes first
+    const keys = this.conn.trafficKeys('write');
+    if (keys === undefined || !this.web.supports(keys)) return false;
+    const count = WebCryptoRecords.recordCount(keys, chunk.length);
+    if (count > keys.recordsLeft) return false; // the engine sends KeyUpdate where the limit falls
+    this.conn.skipRecords('write', count);
+    this.send(this.web.seal(keys, chunk));
+    return true;
+  }
+
+  /** Queues bytes (or bytes still being sealed) for the transport, after everything queued before. */
+  private send(out: Uint8Array | Promise<Uint8Array>): void {
+    this.sending = this.sending.then(async () => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await out;
+      } catch (e) {
+        throw new TlsError('internal_error', 'WebCrypto could not seal a record', { cause: e });
+      }
+      await this.transportWriter.write(bytes);
+    }).catch((e: unknown) => {
       // Once we have closed, a close_notify the transport no longer takes is no failure: the peer has gone.
       if (this.writableDone && this.failed === undefined) return;
       this.fail(e instanceof TlsError ? e : new TlsError('closed', 'the transport failed while sending', { cause: e }));
@@ -344,6 +441,9 @@ class StreamSocket implements TlsSocket {
         case 'error':
           this.fail(event.error);
           break;
+        case 'request':
+          this.answer(event.request);
+          break;
         default:
           break;
       }
@@ -362,21 +462,67 @@ class StreamSocket implements TlsSocket {
     this.finishIfDone();
   }
 
+  /**
+   * Answers the engine's request with WebCrypto ('agree', 'signature'), then lets the handshake go on.
+   * Other requests are not made by the configs connect() and accept() build.
+   */
+  private answer(request: Request): void {
+    const handshake = this.webCrypto?.handshake;
+    let answer: Promise<unknown>;
+    if (handshake !== undefined && request.kind === 'agree') answer = handshake.agree(request);
+    else if (handshake !== undefined && request.kind === 'signature') answer = handshake.verifySignature(request);
+    else answer = Promise.reject(new TlsError('internal_error', `no answer to a ${request.kind} request`));
+    void answer
+      .then((value) => this.conn.resolve(request, value as never), (e: unknown) => this.conn.reject(request, e))
+      .then(() => {
+        if (this.failed !== undefined) return;
+        this.handle(this.conn.process());
+        this.flush();
+        if (this.web !== undefined) this.reopenAhead();
+        this.releaseReader();
+      })
+      .catch((e: unknown) => this.fail(e instanceof TlsError ? e : new TlsError('internal_error', 'the handshake could not go on', { cause: e })));
+  }
+
   private async readLoop(): Promise<void> {
+    await this.ready;
     try {
       for (;;) {
         if (this.failed !== undefined) return;
         if (this.conn.handshakeComplete && !this.readableDone && (this.readableController.desiredSize ?? 1) <= 0) {
           await new Promise<void>((resolve) => (this.wantMore = resolve));
         }
+        if (this.web !== undefined) {
+          // Records opening with WebCrypto ahead of the application: a bounded number at a time.
+          while (this.incoming.length >= MAX_RECORDS_AHEAD && this.failed === undefined) {
+            await new Promise<void>((resolve) => (this.wantMore = resolve));
+          }
+          if (this.failed !== undefined) return;
+        }
         const { value, done } = await this.transportReader.read();
         if (done) {
+          // Records received before the end are handed on first.
+          await this.consuming;
+          if (this.failed !== undefined) return;
           // The transport ended without close_notify: before the handshake that is a failure; after
           // it, node:tls ends the stream too (a truncation the application may see from its own framing).
           // Our direction stays open (a TCP half-close): the application ends it with close().
           if (!this.conn.handshakeComplete) this.fail(new TlsError('closed', 'the transport closed before the handshake completed', { code: 'ECONNRESET' }));
           this.endReadable();
           return;
+        }
+        if (this.web !== undefined) {
+          this.splitter.push(value);
+          for (let record = this.splitter.next(); record !== undefined; record = this.splitter.next()) {
+            this.incoming.push({ record, opening: this.openAhead(record) });
+          }
+          // The loop clears consumerRunning itself, in the step that finds `incoming` empty, so that
+          // records pushed after it are never left without a loop to hand them on.
+          if (!this.consumerRunning) {
+            this.consumerRunning = true;
+            this.consuming = this.consume();
+          }
+          continue;
         }
         this.conn.receive(value);
         this.handle(this.conn.process());
@@ -385,6 +531,70 @@ class StreamSocket implements TlsSocket {
     } catch (e) {
       // A transport that fails with a TlsError (the WebSocket adapter's) has said what happened.
       this.fail(e instanceof TlsError ? e : new TlsError('closed', 'the transport failed while receiving', { cause: e }));
+    }
+  }
+
+  /** Starts opening a received record as the next application data record, when the read keys are known. */
+  private openAhead(record: Uint8Array): Incoming['opening'] {
+    const ahead = this.ahead;
+    if (ahead === undefined) return undefined;
+    const seq = ahead.seq++;
+    return { key: ahead.keys.key, seq, plaintext: this.web!.open(ahead.keys, seq, record) };
+  }
+
+  /**
+   * Hands the received records on in order: application data opened with WebCrypto goes to the
+   * application (the engine skips its sequence number); every other record goes to the engine as
+   * it came. After the engine has read one, the read keys may have changed (the handshake done, a
+   * KeyUpdate): the records behind it start opening again under the keys the engine now has.
+   */
+  private async consume(): Promise<void> {
+    try {
+      while (this.incoming.length > 0 && this.failed === undefined) {
+        const entry = this.incoming[0]!;
+        const opening = entry.opening;
+        if (this.ahead !== undefined && opening !== undefined) {
+          const plaintext = await opening.plaintext;
+          if (this.failed !== undefined) return;
+          // The read keys changed meanwhile (an answer let the handshake go on): look at the record again.
+          if (entry.opening !== opening) continue;
+          if (plaintext !== undefined) {
+            this.incoming.shift();
+            this.conn.skipRecords('read', 1);
+            if (!this.readableDone) this.readableController.enqueue(plaintext);
+            if (this.incoming.length < MAX_RECORDS_AHEAD / 2) this.releaseReader();
+            continue;
+          }
+        }
+        this.incoming.shift();
+        this.conn.receive(entry.record);
+        this.handle(this.conn.process());
+        this.flush();
+        this.reopenAhead();
+        this.releaseReader();
+      }
+    } catch (e) {
+      this.fail(e instanceof TlsError ? e : new TlsError('internal_error', 'opening a record failed', { cause: e }));
+    } finally {
+      // In the same step as the loop's last check (no await between): a record pushed after it starts a new loop.
+      this.consumerRunning = false;
+    }
+  }
+
+  /** Takes the read keys from the engine again and reopens the queued records that were opened under others. */
+  private reopenAhead(): void {
+    const keys = this.conn.trafficKeys('read');
+    if (keys === undefined || !this.web!.supports(keys)) {
+      this.ahead = undefined;
+      for (const entry of this.incoming) entry.opening = undefined;
+      return;
+    }
+    this.ahead = { keys, seq: keys.seq };
+    for (const entry of this.incoming) {
+      const seq = this.ahead.seq++;
+      if (entry.opening?.key !== keys.key || entry.opening.seq !== seq) {
+        entry.opening = { key: keys.key, seq, plaintext: this.web!.open(keys, seq, entry.record) };
+      }
     }
   }
 
