@@ -7,6 +7,10 @@
 // report of the session (protocol and cipher), checked against what the page negotiated. A wrong
 // hostname and an unknown CA fail in the page with node's codes.
 //
+// WebCrypto records: a 1 MiB download with application data opened by crypto.subtle and with
+// webCrypto: false (the same bytes), and s_server's KeyUpdates (k, K) between data, the page's data
+// after them read by s_server under the page's next key.
+//
 // Server: in another page a typetls client and a typetls server, both on the portable provider with
 // RSA-2048 and ECDSA P-256 certificates, complete TLS 1.3 and 1.2 handshakes over an in-page channel
 // (two TransformStreams) and exchange data.
