@@ -12,10 +12,7 @@ import { nullProtection, type OpenedRecord, type RecordProtection } from './prot
  * beyond the AEAD usage limits, RFC 8446 Section 5.5).
  */
 function nextSeq(seq: number): number {
-  if (seq >= Number.MAX_SAFE_INTEGER) {
-    throw new TlsError('internal_error', 'record sequence number is exhausted');
-  }
-  return seq + 1;
+  return skipSeq(seq, 1);
 }
 
 function skipSeq(seq: number, count: number): number {
@@ -222,16 +219,21 @@ export class RecordLayer {
     const opened = protection.open(record.contentType, record.version, seq, record.body, record.writable === true);
     this.readSeq = nextSeq(seq);
     this.plainAlertsAllowed = false;
+    this.checkPlaintext(opened.contentType, opened.plaintext.length);
+    return opened;
+  }
+
+  /** What an opened record's plaintext of `length` bytes may be. */
+  private checkPlaintext(contentType: number, length: number): void {
     // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes (RFC 8449: or our record_size_limit).
-    if (opened.plaintext.length > this.maxFragmentIn) {
-      throw new TlsError('record_overflow', `record plaintext of ${opened.plaintext.length} bytes is over the limit of ${this.maxFragmentIn}`);
+    if (length > this.maxFragmentIn) {
+      throw new TlsError('record_overflow', `record plaintext of ${length} bytes is over the limit of ${this.maxFragmentIn}`);
     }
     // RFC 5246 Section 6.2.1, RFC 8446 Section 5.1: zero-length fragments are
     // allowed for application data only.
-    if (opened.plaintext.length === 0 && opened.contentType !== ContentType.application_data) {
-      throw new TlsError('unexpected_message', `empty record of content type ${opened.contentType}`);
+    if (length === 0 && contentType !== ContentType.application_data) {
+      throw new TlsError('unexpected_message', `empty record of content type ${contentType}`);
     }
-    return opened;
   }
 
   /**
@@ -275,15 +277,8 @@ export class RecordLayer {
     if (record.error !== undefined) throw record.error;
     this.readSeq = nextSeq(this.readSeq);
     this.plainAlertsAllowed = false;
-    // RFC 5246 Section 6.2.1: the plaintext fragment is at most 2^14 bytes (RFC 8449: or our record_size_limit).
-    const length = record.total ?? record.plaintext.length;
-    if (length > this.maxFragmentIn) {
-      throw new TlsError('record_overflow', `record plaintext of ${length} bytes is over the limit of ${this.maxFragmentIn}`);
-    }
-    // RFC 5246 Section 6.2.1, RFC 8446 Section 5.1: zero-length fragments are allowed for application data only.
-    if (record.plaintext.length === 0 && record.contentType !== ContentType.application_data) {
-      throw new TlsError('unexpected_message', `empty record of content type ${record.contentType}`);
-    }
+    // A record opened in two pieces is checked by its whole length (each piece holds some of it).
+    this.checkPlaintext(record.contentType, record.total ?? record.plaintext.length);
     return record;
   }
 
@@ -339,9 +334,9 @@ export class RecordLayer {
     const out =
       total < MIN_SLAB_WRITE ? smallOutputSlice(total) : total <= OUTPUT_SLAB ? slab().subarray(0, total) : new Uint8Array(total);
     const records = full + (rest > 0 ? 1 : 0);
-    if (this.writeSeq > Number.MAX_SAFE_INTEGER - records) throw new TlsError('internal_error', 'record sequence number is exhausted');
+    const seqAfter = skipSeq(this.writeSeq, records);
     if (protection.sealRecords !== undefined && protection.sealRecords(contentType, version, this.writeSeq, data, max, out, 0) >= 0) {
-      this.writeSeq += records;
+      this.writeSeq = seqAfter;
       if (this.trace) {
         for (let i = 0; i < records; i++) {
           const length = i < full ? fullLength : restLength;
