@@ -251,6 +251,14 @@ export function pseudoHeader(seq: number, contentType: number, version: number, 
   return out;
 }
 
+/** TLS 1.2 AES-GCM's nonce (RFC 5288 Section 3): salt (4, the client/server_write_IV) || nonce_explicit (8). */
+export function gcm12Nonce(salt: Uint8Array, explicit: Uint8Array): Uint8Array {
+  const nonce = new Uint8Array(12);
+  nonce.set(salt, 0);
+  nonce.set(explicit, 4);
+  return nonce;
+}
+
 /** The per-record nonce of RFC 7905 Section 2 and RFC 8446 Section 5.3: the IV XOR the padded sequence number. */
 export function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
   const nonce = iv.slice();
@@ -362,24 +370,18 @@ class Aead12GcmProtection extends AeadProtection {
   constructor(aead: Aead, key: Uint8Array, salt: Uint8Array) {
     super(aead, key, salt, MODE_TLS12_GCM, MAX_FRAGMENT + SEQ_LENGTH + AEAD_TAG_LENGTH);
   }
-  private nonceFor(explicit: Uint8Array): Uint8Array {
-    const nonce = new Uint8Array(12);
-    nonce.set(this.iv, 0);
-    nonce.set(explicit, 4);
-    return nonce;
-  }
   sealedLength(plaintextLength: number): number {
     return SEQ_LENGTH + plaintextLength + AEAD_TAG_LENGTH;
   }
   sealInto(contentType: number, version: number, seq: number, plaintext: Uint8Array, out: Uint8Array, offset: number): void {
     // GenericAEADCipher: nonce_explicit (8) || aead-ciphered content (RFC 5246 Section 6.2.3.3).
     writeSeq(out, offset, seq);
-    const nonce = this.nonceFor(out.subarray(offset, offset + SEQ_LENGTH));
+    const nonce = gcm12Nonce(this.iv, out.subarray(offset, offset + SEQ_LENGTH));
     aeadSealInto(this.aead, nonce, pseudoHeader(seq, contentType, version, plaintext.length), plaintext, undefined, out, offset + SEQ_LENGTH);
   }
   open(contentType: number, version: number, seq: number, body: Uint8Array, inPlace?: boolean): { contentType: number; plaintext: Uint8Array } {
     if (body.length < SEQ_LENGTH + AEAD_TAG_LENGTH) throw badRecordMac();
-    const nonce = this.nonceFor(body.subarray(0, SEQ_LENGTH));
+    const nonce = gcm12Nonce(this.iv, body.subarray(0, SEQ_LENGTH));
     const aad = pseudoHeader(seq, contentType, version, body.length - SEQ_LENGTH - AEAD_TAG_LENGTH);
     const plaintext = this.aead.open(nonce, aad, body.subarray(SEQ_LENGTH), inPlace);
     if (plaintext === null) throw badRecordMac();

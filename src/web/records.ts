@@ -10,7 +10,8 @@
 
 import type { TrafficKeys } from '../connection.js';
 import { MAX_FRAGMENT, RECORD_HEADER_LENGTH } from '../record/framer.js';
-import { pseudoHeader, writeSeq, xorNonce } from '../record/protection.js';
+import { gcm12Nonce, pseudoHeader, writeSeq, xorNonce } from '../record/protection.js';
+import { concatBytes } from '../wire/bytes.js';
 import { ContentType, ProtocolVersion } from '../wire/enums.js';
 
 /** The part of WebCrypto's SubtleCrypto used here (browsers, Workers, Deno, Node's globalThis.crypto). */
@@ -85,9 +86,7 @@ export class WebCryptoRecords {
       if (record[1] !== 3 || record[2] !== 3) return undefined;
       const length = record.length - RECORD_HEADER_LENGTH - EXPLICIT_NONCE_LENGTH - TAG_LENGTH;
       if (length <= 0 || length > keys.maxFragment) return undefined;
-      const nonce = new Uint8Array(12);
-      nonce.set(keys.iv, 0);
-      nonce.set(record.subarray(RECORD_HEADER_LENGTH, RECORD_HEADER_LENGTH + EXPLICIT_NONCE_LENGTH), 4);
+      const nonce = gcm12Nonce(keys.iv, record.subarray(RECORD_HEADER_LENGTH, RECORD_HEADER_LENGTH + EXPLICIT_NONCE_LENGTH));
       const params: AesGcmParams = { name: 'AES-GCM', iv: nonce, additionalData: pseudoHeader(seq, ContentType.application_data, ProtocolVersion['TLSv1.2'], length), tagLength: 128 };
       return new Uint8Array(await this.subtle.decrypt(params, key, record.subarray(RECORD_HEADER_LENGTH + EXPLICIT_NONCE_LENGTH)));
     } catch {
@@ -127,9 +126,7 @@ export class WebCryptoRecords {
       } else {
         // RFC 5288: the explicit nonce is the sequence number, as Go, OpenSSL and the engine send it.
         writeSeq(header, RECORD_HEADER_LENGTH, seq);
-        const nonce = new Uint8Array(12);
-        nonce.set(keys.iv, 0);
-        nonce.set(header.subarray(RECORD_HEADER_LENGTH), 4);
+        const nonce = gcm12Nonce(keys.iv, header.subarray(RECORD_HEADER_LENGTH));
         sealed.push(this.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: pseudoHeader(seq, ContentType.application_data, ProtocolVersion['TLSv1.2'], fragment.length), tagLength: 128 }, key, fragment));
       }
       headers.push(header);
@@ -161,7 +158,7 @@ export class RecordSplitter {
   private broken = false;
 
   push(bytes: Uint8Array): void {
-    this.chunk = this.chunk.length === 0 ? bytes : concat(this.chunk, bytes);
+    this.chunk = this.chunk.length === 0 ? bytes : concatBytes(this.chunk, bytes);
   }
 
   /** The next whole record, or (once broken) the raw bytes left; undefined when more bytes are needed. */
@@ -203,11 +200,4 @@ export class RecordSplitter {
     this.chunk = new Uint8Array(0);
     return undefined;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
