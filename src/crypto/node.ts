@@ -158,6 +158,10 @@ interface NativeModule {
   hashUpdate(context: object, data: Uint8Array): void;
   hashDigest(context: object, out: Uint8Array): void;
   hashClone(context: object): object;
+  /** Absent from an addon built before them: HMAC by HMAC, and X25519 through x25519Key/x25519Derive. */
+  keySchedule?(hash: number, secret: Uint8Array, program: Uint8Array, out: Uint8Array): void;
+  tls12Prf?(hash: number, secret: Uint8Array, labelAndSeed: Uint8Array, out: Uint8Array): void;
+  x25519Accept?(scalar: Uint8Array, peer: Uint8Array, publicOut: Uint8Array, secretOut: Uint8Array): boolean;
   x25519Key(scalar: Uint8Array, publicOut: Uint8Array): object;
   x25519Derive(key: object, peer: Uint8Array, out: Uint8Array): boolean;
 }
@@ -308,6 +312,23 @@ class NativeX25519Share implements KeyShare {
     if (isAllZero(secret)) throw new TlsError('illegal_parameter', 'X25519 shared secret is all zeros');
     return secret;
   }
+}
+
+/**
+ * A server's X25519 share and the shared secret in one addon call (RFC 7748 Section 6.1): no key
+ * object to make and collect. The scalar comes from the pool and is cleared once used.
+ */
+function acceptX25519(addon: NativeModule, clientShare: Uint8Array, random: RandomBytes): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+  // RFC 7748 Section 6.1, RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
+  if (clientShare.length !== 32) throw new TlsError('illegal_parameter', 'X25519 public key is not 32 bytes');
+  const scalar = random(32);
+  const publicKey = new Uint8Array(32);
+  const sharedSecret = new Uint8Array(32);
+  const ok = addon.x25519Accept!(scalar, clientShare, publicKey, sharedSecret);
+  scalar.fill(0);
+  if (!ok) throw new TlsError('illegal_parameter', 'X25519 public key is a low-order point');
+  if (isAllZero(sharedSecret)) throw new TlsError('illegal_parameter', 'X25519 shared secret is all zeros');
+  return { publicKey, sharedSecret };
 }
 
 /** An X25519 share through the addon when it is loaded, else through node:crypto KeyObjects. */
@@ -542,7 +563,12 @@ export class NodeCryptoProvider implements CryptoProvider {
   private readonly randomBytes: RandomBytes = (length) => this.random(length);
 
   constructor(options: NodeCryptoProviderOptions = {}) {
-    this.addon = options.native === false ? undefined : native();
+    const addon = options.native === false ? undefined : native();
+    this.addon = addon;
+    // The key schedule's HMACs (TLS 1.3 stages, the TLS 1.2 PRF) in one call each, for SHA-2.
+    const { keySchedule, tls12Prf } = addon ?? {};
+    if (keySchedule !== undefined) this.keySchedule = (algorithm, secret, program, out) => keySchedule(nativeHash[algorithm], secret, program, out);
+    if (tls12Prf !== undefined) this.pHash = (algorithm, secret, seed, out) => tls12Prf(nativeHash[algorithm], secret, seed, out);
   }
 
   /** Which implementation does record AEAD, hashing, HMAC and X25519: 'native' (the addon) or 'node:crypto'. */
@@ -588,6 +614,9 @@ export class NodeCryptoProvider implements CryptoProvider {
     return u8(crypto.createHmac(algorithm, key).update(data).digest());
   }
 
+  readonly keySchedule?: (algorithm: HashAlgorithm, secret: Uint8Array, program: Uint8Array, out: Uint8Array) => void;
+  readonly pHash?: (algorithm: HashAlgorithm, secret: Uint8Array, seed: Uint8Array, out: Uint8Array) => void;
+
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
     if (this.addon !== undefined && nativeAlgorithm[algorithm] !== undefined) return new NativeAead(algorithm, key, this.addon);
     return new NodeAead(algorithm, crypto.createSecretKey(key));
@@ -631,6 +660,7 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+    if (group === NamedGroup.x25519 && this.addon?.x25519Accept !== undefined) return acceptX25519(this.addon, clientShare, this.randomBytes);
     if (group === NamedGroup.X25519MLKEM768) return acceptX25519MlKem768(clientShare, this.addon, this.randomBytes);
     const share = this.generateKeyShare(group);
     return { publicKey: share.publicKey, sharedSecret: share.agree(clientShare) };

@@ -450,7 +450,7 @@ function finishServerFlight13(
   earlyTrafficSecret: Uint8Array | undefined, earlyOffered: boolean, certificates: boolean,
 ): State {
   const { suite } = selection;
-  cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverHandshakeTrafficSecret) });
+  cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverFinishedKey) });
 
   const app = deriveApplicationSecrets(cx, hs, secrets);
   cx.setWriteProtection(protectionFor(cx, suite, app.serverApplicationKeys));
@@ -581,7 +581,7 @@ export class ExpectClientFinished implements State {
 
   handle(cx: HandshakeContext, input: Input): State {
     const { hs, secrets, app, config } = this.s;
-    const expected = finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret);
+    const expected = finishedData(cx, hs.suite, secrets.clientFinishedKey);
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'client');
     cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));

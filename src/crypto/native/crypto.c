@@ -20,13 +20,20 @@
 //   x25519Key(scalar, publicOut)        -> key; X25519(scalar, 9) in publicOut (RFC 7748 Section 6.1)
 //   x25519Derive(key, peer, out)        -> true, X25519(scalar, peer) in out; false when OpenSSL refuses
 //                                          (a low-order peer point)
+//   x25519Accept(scalar, peer, publicOut, secretOut) -> both of the above for a server's share, in one call
+//   keySchedule(hash, secret, program, out)  a stage of the TLS 1.3 key schedule (a run of HMACs) in one call
+//   tls12Prf(hash, secret, labelAndSeed, out)  the TLS 1.2 PRF's P_hash in one call
 //
 // Every length is checked here too: a wrong nonce, key or output size throws a TypeError/RangeError and
 // touches no memory. The key is cleared from the contexts when the context object is collected.
 
+/* SHA256_Init and kin: deprecated as an API in OpenSSL 3, still built and exported (see hmac_sha2). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -601,6 +608,69 @@ done:
   return ok;
 }
 
+/*
+ * HMAC on OpenSSL's SHA-2 block functions themselves (SHA256_Init and kin, deprecated in OpenSSL 3
+ * as an API but the same code and the same SHA-NI/AVX2 assembly that its EVP digests run): the
+ * handshake's HMACs are over a few dozen bytes, where EVP's per-call dispatch (context, provider
+ * lookups, init) costs more than the four compression blocks. SHA-256, SHA-384 and SHA-512 only
+ * (the hashes of TLS 1.3 and of the TLS 1.2 PRF); `which` as in hmac().
+ */
+typedef union {
+  SHA256_CTX s256;
+  SHA512_CTX s512;
+} sha2_ctx;
+
+static int sha2_size(uint32_t which) { return which == 0 ? 32 : which == 1 ? 48 : 64; }
+static int sha2_block(uint32_t which) { return which == 0 ? 64 : 128; }
+static void sha2_init(uint32_t which, sha2_ctx *c) {
+  if (which == 0) SHA256_Init(&c->s256);
+  else if (which == 1) SHA384_Init(&c->s512);
+  else SHA512_Init(&c->s512);
+}
+static void sha2_update(uint32_t which, sha2_ctx *c, const unsigned char *data, size_t length) {
+  if (length == 0) return;
+  if (which == 0) SHA256_Update(&c->s256, data, length);
+  else SHA512_Update(&c->s512, data, length);
+}
+static void sha2_final(uint32_t which, sha2_ctx *c, unsigned char *out) {
+  if (which == 0) SHA256_Final(out, &c->s256);
+  else if (which == 1) SHA384_Final(out, &c->s512);
+  else SHA512_Final(out, &c->s512);
+}
+
+/* RFC 2104 over SHA-2: H((K ^ opad) || H((K ^ ipad) || a || b)); out gets sha2_size(which) bytes. */
+static void hmac_sha2(uint32_t which, const unsigned char *key, size_t key_length, const unsigned char *a, size_t a_length,
+                      const unsigned char *b, size_t b_length, unsigned char *out) {
+  int block = sha2_block(which), size = sha2_size(which);
+  unsigned char k[128], pad[128], inner[64];
+  sha2_ctx c;
+  size_t k_length = key_length;
+  if (key_length > (size_t)block) {
+    sha2_init(which, &c);
+    sha2_update(which, &c, key, key_length);
+    sha2_final(which, &c, k);
+    k_length = (size_t)size;
+  } else if (key_length > 0) {
+    memcpy(k, key, key_length);
+  }
+  memset(k + k_length, 0, (size_t)block - k_length);
+  for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
+  sha2_init(which, &c);
+  sha2_update(which, &c, pad, (size_t)block);
+  sha2_update(which, &c, a, a_length);
+  sha2_update(which, &c, b, b_length);
+  sha2_final(which, &c, inner);
+  for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
+  sha2_init(which, &c);
+  sha2_update(which, &c, pad, (size_t)block);
+  sha2_update(which, &c, inner, (size_t)size);
+  sha2_final(which, &c, out);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  OPENSSL_cleanse(&c, sizeof c);
+}
+
 static napi_value hmac(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -617,11 +687,115 @@ static napi_value hmac(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, md == NULL ? "the digest is not available" : "the output must be the digest's length");
     return NULL;
   }
+  if (which <= 2) {
+    hmac_sha2(which, key, key_length, data, data_length, NULL, 0, out);
+    return NULL;
+  }
   unsigned int n = 0;
   if (!hmac_fetched(md, key, key_length, data, data_length, out, &n) || n != out_length) {
     OPENSSL_cleanse(out, out_length);
     napi_throw_error(env, "ERR_TLS_INTERNAL", "HMAC failed in OpenSSL");
   }
+  return NULL;
+}
+
+/*
+ * The arguments of keySchedule and tls12Prf: a SHA-2 hash (0 SHA-256, 1 SHA-384, 2 SHA-512) and three
+ * byte arrays; false after throwing.
+ */
+static int sha2_bytes_args(napi_env env, napi_callback_info info, const char *usage, uint32_t *which, unsigned char **a,
+                           size_t *a_length, unsigned char **b, size_t *b_length, unsigned char **c, size_t *c_length) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_type(env, usage), 0;
+  if (napi_get_value_uint32(env, argv[0], which) != napi_ok || *which > 2) return throw_type(env, "hash must be 0 to 2"), 0;
+  return bytes_arg(env, argv[1], a, a_length) && bytes_arg(env, argv[2], b, b_length) && bytes_arg(env, argv[3], c, c_length);
+}
+
+/*
+ * keySchedule(hash, secret, program, out): a run of TLS 1.3 key schedule steps (RFC 8446 Section 7.1,
+ * RFC 5869) in one call, each an HMAC keyed by the given secret or by an earlier step's output, so
+ * that a stage of the schedule (Derive-Secret "derived", HKDF-Extract, the two traffic secrets, their
+ * write keys and IVs, the finished keys) is one call and not a dozen. The program is a sequence of
+ *   u8 op, u8 key (0xff: `secret`; else the index of an earlier step), u16 n, n bytes
+ * with op 0, HKDF-Expand-Label's single block: HMAC(key, bytes || 0x01) cut to the length that the
+ * HkdfLabel in `bytes` starts with; op 1, HMAC(key, bytes) whole (HKDF-Extract with key as the
+ * salt, a Finished verify_data). The outputs follow one another in out, which they must fill.
+ */
+#define SCHEDULE_MAX_STEPS 32
+
+static napi_value key_schedule(napi_env env, napi_callback_info info) {
+  uint32_t which = 0;
+  unsigned char *secret, *program, *out;
+  size_t secret_length, program_length, out_length;
+  if (!sha2_bytes_args(env, info, "keySchedule(hash, secret, program, out)", &which, &secret, &secret_length, &program, &program_length,
+                       &out, &out_length)) return NULL;
+  size_t size = (size_t)sha2_size(which);
+  size_t offsets[SCHEDULE_MAX_STEPS], lengths[SCHEDULE_MAX_STEPS];
+  unsigned char block[64];
+  static const unsigned char one = 1;
+  size_t at = 0, p = 0;
+  int steps = 0;
+  const char *bad = NULL;
+  while (p < program_length && bad == NULL) {
+    if (program_length - p < 4) { bad = "the program is cut short"; break; }
+    unsigned op = program[p], key = program[p + 1];
+    size_t n = ((size_t)program[p + 2] << 8) | program[p + 3];
+    const unsigned char *bytes = program + p + 4;
+    if (program_length - p - 4 < n) { bad = "the program is cut short"; break; }
+    if (steps == SCHEDULE_MAX_STEPS) { bad = "the program has too many steps"; break; }
+    if (key != 0xff && key >= (unsigned)steps) { bad = "a step is keyed by a later one"; break; }
+    const unsigned char *k = key == 0xff ? secret : out + offsets[key];
+    size_t k_length = key == 0xff ? secret_length : lengths[key];
+    size_t length;
+    if (op == 0) {
+      length = n >= 2 ? ((size_t)bytes[0] << 8) | bytes[1] : 0;
+      if (length == 0 || length > size) { bad = "an HkdfLabel asks for more than one block"; break; }
+    } else if (op == 1) {
+      length = size;
+    } else {
+      bad = "unknown step";
+      break;
+    }
+    if (out_length - at < length) { bad = "the output is too short"; break; }
+    hmac_sha2(which, k, k_length, bytes, n, op == 0 ? &one : NULL, op == 0 ? 1 : 0, block);
+    memcpy(out + at, block, length);
+    offsets[steps] = at;
+    lengths[steps] = length;
+    steps++;
+    at += length;
+    p += 4 + n;
+  }
+  OPENSSL_cleanse(block, sizeof block);
+  if (bad == NULL && at != out_length) bad = "the output is longer than the program's steps";
+  if (bad != NULL) {
+    OPENSSL_cleanse(out, out_length);
+    napi_throw_range_error(env, NULL, bad);
+  }
+  return NULL;
+}
+
+/*
+ * tls12Prf(hash, secret, labelAndSeed, out): RFC 5246 Section 5, P_hash(secret, label || seed) filling
+ * out: A(i) = HMAC(secret, A(i-1)), out = HMAC(secret, A(1) || label || seed) || HMAC(secret, A(2) || ...).
+ */
+static napi_value tls12_prf(napi_env env, napi_callback_info info) {
+  uint32_t which = 0;
+  unsigned char *secret, *seed, *out;
+  size_t secret_length, seed_length, out_length;
+  if (!sha2_bytes_args(env, info, "tls12Prf(hash, secret, labelAndSeed, out)", &which, &secret, &secret_length, &seed, &seed_length,
+                       &out, &out_length)) return NULL;
+  size_t size = (size_t)sha2_size(which);
+  unsigned char a[64], block[64];
+  hmac_sha2(which, secret, secret_length, seed, seed_length, NULL, 0, a);
+  for (size_t at = 0; at < out_length; at += size) {
+    hmac_sha2(which, secret, secret_length, a, size, seed, seed_length, block);
+    size_t take = out_length - at < size ? out_length - at : size;
+    memcpy(out + at, block, take);
+    if (at + size < out_length) hmac_sha2(which, secret, secret_length, a, size, NULL, 0, a);
+  }
+  OPENSSL_cleanse(a, sizeof a);
+  OPENSSL_cleanse(block, sizeof block);
   return NULL;
 }
 
@@ -794,6 +968,60 @@ static napi_value x25519_derive(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * OpenSSL's X25519 function itself (crypto/ec/curve25519.c: the scalar multiplication that its EVP
+ * X25519 key exchange runs, constant-time, with the x86-64 ADX/BMI2 field arithmetic, returning 0 for
+ * an all-zero result), when the process exports it: Node's binary, which links OpenSSL statically,
+ * does. The EVP path around it (key objects, a context, the key management and key exchange fetched
+ * by name for each of them) costs about as much as the multiplication. A Node linked against a shared
+ * libcrypto, which keeps ossl_ names internal, gets the EVP path.
+ */
+typedef int (*x25519_fn)(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32]);
+static x25519_fn raw_x25519 = NULL;
+static pthread_once_t x25519_once = PTHREAD_ONCE_INIT;
+static void find_x25519(void) { raw_x25519 = (x25519_fn)dlsym(RTLD_DEFAULT, "ossl_x25519"); }
+
+/*
+ * x25519Accept(scalar, peer, publicOut, secretOut) -> true: a server's X25519 share in one call (RFC 7748
+ * Section 6.1): X25519(scalar, 9) in publicOut and X25519(scalar, peer) in secretOut, with no key
+ * object left behind; false (secretOut cleared) when OpenSSL refuses the peer's point.
+ */
+static napi_value x25519_accept(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_type(env, "x25519Accept(scalar, peer, publicOut, secretOut)");
+  unsigned char *scalar, *peer, *public_out, *out;
+  size_t scalar_length, peer_length, public_length, out_length;
+  if (!bytes_arg(env, argv[0], &scalar, &scalar_length) || !bytes_arg(env, argv[1], &peer, &peer_length) ||
+      !bytes_arg(env, argv[2], &public_out, &public_length) || !bytes_arg(env, argv[3], &out, &out_length)) return NULL;
+  if (scalar_length != 32 || peer_length != 32 || public_length != 32 || out_length != 32) {
+    napi_throw_range_error(env, NULL, "X25519 scalars, points and secrets are 32 bytes");
+    return NULL;
+  }
+  pthread_once(&x25519_once, find_x25519);
+  if (raw_x25519 != NULL) {
+    static const unsigned char base[32] = {9};
+    int ok = raw_x25519(public_out, scalar, base) == 1 && raw_x25519(out, scalar, peer) == 1;
+    if (!ok) OPENSSL_cleanse(out, out_length);
+    napi_value result;
+    napi_get_boolean(env, ok, &result);
+    return result;
+  }
+  EVP_PKEY *ours = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
+  EVP_PKEY *theirs = ours != NULL ? EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32) : NULL;
+  EVP_PKEY_CTX *ctx = theirs != NULL ? EVP_PKEY_CTX_new(ours, NULL) : NULL;
+  size_t n = 32, m = 32;
+  int ok = ctx != NULL && EVP_PKEY_get_raw_public_key(ours, public_out, &m) == 1 && m == 32 && EVP_PKEY_derive_init(ctx) == 1 &&
+           EVP_PKEY_derive_set_peer(ctx, theirs) == 1 && EVP_PKEY_derive(ctx, out, &n) == 1 && n == 32;
+  EVP_PKEY_CTX_free(ctx);
+  EVP_PKEY_free(theirs);
+  EVP_PKEY_free(ours);
+  if (!ok) OPENSSL_cleanse(out, out_length);
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"hmac", NULL, hmac, NULL, NULL, NULL, napi_default, NULL},
@@ -804,6 +1032,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"hashClone", NULL, hash_clone, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Key", NULL, x25519_key, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Derive", NULL, x25519_derive, NULL, NULL, NULL, napi_default, NULL},
+    {"x25519Accept", NULL, x25519_accept, NULL, NULL, NULL, napi_default, NULL},
+    {"keySchedule", NULL, key_schedule, NULL, NULL, NULL, napi_default, NULL},
+    {"tls12Prf", NULL, tls12_prf, NULL, NULL, NULL, napi_default, NULL},
     {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
     {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
     {"open", NULL, open_, NULL, NULL, NULL, napi_default, NULL},
