@@ -799,35 +799,59 @@ static napi_value tls12_prf(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Transcript hashing: a running EVP_MD_CTX per transcript, digested through a copy. */
+/*
+ * Transcript hashing: a running hash per transcript, digested through a copy. SHA-2 runs on the
+ * block functions (hmac_sha2 says why), whose state is a plain struct copied by value; SHA-1 and MD5
+ * (the TLS 1.0/1.1 transcript) on an EVP_MD_CTX.
+ */
+typedef struct {
+  uint32_t which;
+  sha2_ctx sha; /* which <= 2 */
+  EVP_MD_CTX *evp; /* else */
+} running_hash;
 
-static void free_md_ctx(napi_env env, void *data, void *hint) {
+static void free_running_hash(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  EVP_MD_CTX_free((EVP_MD_CTX *)data);
+  running_hash *h = (running_hash *)data;
+  if (h->evp != NULL) EVP_MD_CTX_free(h->evp);
+  OPENSSL_cleanse(h, sizeof *h);
+  free(h);
 }
 
-/** A new context wrapped for JavaScript: a fresh one for `md`, or a copy of `from`. */
-static napi_value new_md_ctx(napi_env env, const EVP_MD *md, const EVP_MD_CTX *from) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  int ok = ctx != NULL && (from != NULL ? EVP_MD_CTX_copy_ex(ctx, from) : EVP_DigestInit_ex(ctx, md, NULL)) == 1;
+/** A new running hash wrapped for JavaScript: a fresh one for `which`, or a copy of `from`. */
+static napi_value new_running_hash(napi_env env, uint32_t which, const running_hash *from) {
+  running_hash *h = (running_hash *)calloc(1, sizeof *h);
+  int ok = h != NULL;
+  if (ok) {
+    h->which = from != NULL ? from->which : which;
+    if (h->which <= 2) {
+      if (from != NULL) h->sha = from->sha;
+      else sha2_init(h->which, &h->sha);
+    } else {
+      pthread_once(&digests_once, fetch_digests);
+      h->evp = EVP_MD_CTX_new();
+      ok = h->evp != NULL && (from != NULL ? EVP_MD_CTX_copy_ex(h->evp, from->evp)
+                                           : fetched_digests[which] != NULL && EVP_DigestInit_ex(h->evp, fetched_digests[which], NULL)) == 1;
+    }
+  }
   napi_value external;
-  if (!ok || napi_create_external(env, ctx, free_md_ctx, NULL, &external) != napi_ok) {
-    EVP_MD_CTX_free(ctx);
+  if (!ok || napi_create_external(env, h, free_running_hash, NULL, &external) != napi_ok) {
+    if (h != NULL) free_running_hash(env, h, NULL);
     napi_throw_error(env, "ERR_TLS_INTERNAL", "could not make a digest context");
     return NULL;
   }
   return external;
 }
 
-static EVP_MD_CTX *md_ctx_arg(napi_env env, napi_value v) {
+static running_hash *running_hash_arg(napi_env env, napi_value v) {
   void *data = NULL;
   napi_valuetype type;
   if (napi_typeof(env, v, &type) != napi_ok || type != napi_external || napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
     napi_throw_type_error(env, NULL, "expected a hash context");
     return NULL;
   }
-  return (EVP_MD_CTX *)data;
+  return (running_hash *)data;
 }
 
 static const EVP_MD *digest_arg(napi_env env, napi_value v) {
@@ -845,19 +869,21 @@ static napi_value hash_create(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_type(env, "hashCreate(hash)");
-  const EVP_MD *md = digest_arg(env, argv[0]);
-  return md == NULL ? NULL : new_md_ctx(env, md, NULL);
+  uint32_t which = 0;
+  if (napi_get_value_uint32(env, argv[0], &which) != napi_ok || which > 4) return throw_type(env, "hash must be 0 to 4");
+  return new_running_hash(env, which, NULL);
 }
 
 static napi_value hash_update(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "hashUpdate(context, data)");
-  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
+  running_hash *h = running_hash_arg(env, argv[0]);
   unsigned char *data;
   size_t data_length;
-  if (ctx == NULL || !bytes_arg(env, argv[1], &data, &data_length)) return NULL;
-  if (EVP_DigestUpdate(ctx, data, data_length) != 1) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest update failed in OpenSSL");
+  if (h == NULL || !bytes_arg(env, argv[1], &data, &data_length)) return NULL;
+  if (h->which <= 2) sha2_update(h->which, &h->sha, data, data_length);
+  else if (EVP_DigestUpdate(h->evp, data, data_length) != 1) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest update failed in OpenSSL");
   return NULL;
 }
 
@@ -866,17 +892,23 @@ static napi_value hash_digest(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "hashDigest(context, out)");
-  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
+  running_hash *h = running_hash_arg(env, argv[0]);
   unsigned char *out;
   size_t out_length;
-  if (ctx == NULL || !bytes_arg(env, argv[1], &out, &out_length)) return NULL;
-  if (out_length != (size_t)EVP_MD_CTX_get_size(ctx)) {
+  if (h == NULL || !bytes_arg(env, argv[1], &out, &out_length)) return NULL;
+  if (out_length != (h->which <= 2 ? (size_t)sha2_size(h->which) : (size_t)EVP_MD_CTX_get_size(h->evp))) {
     napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    return NULL;
+  }
+  if (h->which <= 2) {
+    sha2_ctx copy = h->sha;
+    sha2_final(h->which, &copy, out);
+    OPENSSL_cleanse(&copy, sizeof copy);
     return NULL;
   }
   EVP_MD_CTX *copy = EVP_MD_CTX_new();
   unsigned int n = 0;
-  int ok = copy != NULL && EVP_MD_CTX_copy_ex(copy, ctx) == 1 && EVP_DigestFinal_ex(copy, out, &n) == 1 && n == out_length;
+  int ok = copy != NULL && EVP_MD_CTX_copy_ex(copy, h->evp) == 1 && EVP_DigestFinal_ex(copy, out, &n) == 1 && n == out_length;
   EVP_MD_CTX_free(copy);
   if (!ok) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest failed in OpenSSL");
   return NULL;
@@ -886,8 +918,8 @@ static napi_value hash_clone(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_type(env, "hashClone(context)");
-  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
-  return ctx == NULL ? NULL : new_md_ctx(env, NULL, ctx);
+  running_hash *h = running_hash_arg(env, argv[0]);
+  return h == NULL ? NULL : new_running_hash(env, 0, h);
 }
 
 /** hash(hash, data, out): the digest of data in one call. */
@@ -901,6 +933,16 @@ static napi_value hash_once(napi_env env, napi_callback_info info) {
   if (md == NULL || !bytes_arg(env, argv[1], &data, &data_length) || !bytes_arg(env, argv[2], &out, &out_length)) return NULL;
   if (out_length != (size_t)EVP_MD_get_size(md)) {
     napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    return NULL;
+  }
+  uint32_t which = 0;
+  napi_get_value_uint32(env, argv[0], &which);
+  if (which <= 2) {
+    sha2_ctx c;
+    sha2_init(which, &c);
+    sha2_update(which, &c, data, data_length);
+    sha2_final(which, &c, out);
+    OPENSSL_cleanse(&c, sizeof c);
     return NULL;
   }
   unsigned int n = 0;
