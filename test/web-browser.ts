@@ -160,6 +160,8 @@ export interface BarePage {
   evaluate<A, R>(f: (arg: A) => Promise<R> | R, arg: A): Promise<R>;
   /** The page's main-thread busy time so far, in ms (Performance.getMetrics TaskDuration). */
   taskMs(): Promise<number>;
+  /** Sends a DevTools protocol command to the page (e.g. Profiler.start) and returns its result. */
+  send(method: string, params?: object): Promise<Record<string, any>>;
   /** Exceptions and console errors the page reported. */
   readonly errors: string[];
   /** Closes the connection, stops Chromium by its PID and removes the profile. */
@@ -232,6 +234,7 @@ export async function startBarePage(url: string): Promise<BarePage> {
     return {
       version,
       errors,
+      send: (method, params) => send(method, params, sessionId),
       evaluate: async (f, arg) => {
         const r = await send('Runtime.evaluate', { expression: `(${f.toString()})(${JSON.stringify(arg)})`, awaitPromise: true, returnByValue: true }, sessionId);
         if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
