@@ -20,7 +20,8 @@
 //   x25519Key(scalar, publicOut)        -> key; X25519(scalar, 9) in publicOut (RFC 7748 Section 6.1)
 //   x25519Derive(key, peer, out)        -> true, X25519(scalar, peer) in out; false when OpenSSL refuses
 //                                          (a low-order peer point)
-//   x25519Accept(scalar, peer, publicOut, secretOut) -> both of the above for a server's share, in one call
+//   x25519(scalar, point, out)          -> true, X25519(scalar, point) in out, on OpenSSL's own X25519 function
+//                                          when the process exports it; false for an all-zero result
 //   keySchedule(hash, secret, program, out)  a stage of the TLS 1.3 key schedule (a run of HMACs) in one call
 //   tls12Prf(hash, secret, labelAndSeed, out)  the TLS 1.2 PRF's P_hash in one call
 //
@@ -1024,40 +1025,37 @@ static pthread_once_t x25519_once = PTHREAD_ONCE_INIT;
 static void find_x25519(void) { raw_x25519 = (x25519_fn)dlsym(RTLD_DEFAULT, "ossl_x25519"); }
 
 /*
- * x25519Accept(scalar, peer, publicOut, secretOut) -> true: a server's X25519 share in one call (RFC 7748
- * Section 6.1): X25519(scalar, 9) in publicOut and X25519(scalar, peer) in secretOut, with no key
- * object left behind; false (secretOut cleared) when OpenSSL refuses the peer's point.
+ * x25519(scalar, point, out) -> true, X25519(scalar, point) in out (RFC 7748 Section 5): the public key
+ * with the base point (9), the shared secret with the peer's; false (out cleared) when the result is
+ * all zeros (a low-order point). No key object is left behind.
  */
-static napi_value x25519_accept(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_type(env, "x25519Accept(scalar, peer, publicOut, secretOut)");
-  unsigned char *scalar, *peer, *public_out, *out;
-  size_t scalar_length, peer_length, public_length, out_length;
-  if (!bytes_arg(env, argv[0], &scalar, &scalar_length) || !bytes_arg(env, argv[1], &peer, &peer_length) ||
-      !bytes_arg(env, argv[2], &public_out, &public_length) || !bytes_arg(env, argv[3], &out, &out_length)) return NULL;
-  if (scalar_length != 32 || peer_length != 32 || public_length != 32 || out_length != 32) {
-    napi_throw_range_error(env, NULL, "X25519 scalars, points and secrets are 32 bytes");
+static napi_value x25519(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return throw_type(env, "x25519(scalar, point, out)");
+  unsigned char *scalar, *point, *out;
+  size_t scalar_length, point_length, out_length;
+  if (!bytes_arg(env, argv[0], &scalar, &scalar_length) || !bytes_arg(env, argv[1], &point, &point_length) ||
+      !bytes_arg(env, argv[2], &out, &out_length)) return NULL;
+  if (scalar_length != 32 || point_length != 32 || out_length != 32) {
+    napi_throw_range_error(env, NULL, "X25519 scalars, points and results are 32 bytes");
     return NULL;
   }
   pthread_once(&x25519_once, find_x25519);
+  int ok;
   if (raw_x25519 != NULL) {
-    static const unsigned char base[32] = {9};
-    int ok = raw_x25519(public_out, scalar, base) == 1 && raw_x25519(out, scalar, peer) == 1;
-    if (!ok) OPENSSL_cleanse(out, out_length);
-    napi_value result;
-    napi_get_boolean(env, ok, &result);
-    return result;
+    ok = raw_x25519(out, scalar, point) == 1;
+  } else {
+    EVP_PKEY *ours = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
+    EVP_PKEY *theirs = ours != NULL ? EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, point, 32) : NULL;
+    EVP_PKEY_CTX *ctx = theirs != NULL ? EVP_PKEY_CTX_new(ours, NULL) : NULL;
+    size_t n = 32;
+    ok = ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, theirs) == 1 && EVP_PKEY_derive(ctx, out, &n) == 1 &&
+         n == 32;
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(theirs);
+    EVP_PKEY_free(ours);
   }
-  EVP_PKEY *ours = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
-  EVP_PKEY *theirs = ours != NULL ? EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, 32) : NULL;
-  EVP_PKEY_CTX *ctx = theirs != NULL ? EVP_PKEY_CTX_new(ours, NULL) : NULL;
-  size_t n = 32, m = 32;
-  int ok = ctx != NULL && EVP_PKEY_get_raw_public_key(ours, public_out, &m) == 1 && m == 32 && EVP_PKEY_derive_init(ctx) == 1 &&
-           EVP_PKEY_derive_set_peer(ctx, theirs) == 1 && EVP_PKEY_derive(ctx, out, &n) == 1 && n == 32;
-  EVP_PKEY_CTX_free(ctx);
-  EVP_PKEY_free(theirs);
-  EVP_PKEY_free(ours);
   if (!ok) OPENSSL_cleanse(out, out_length);
   napi_value result;
   napi_get_boolean(env, ok, &result);
@@ -1074,7 +1072,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"hashClone", NULL, hash_clone, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Key", NULL, x25519_key, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Derive", NULL, x25519_derive, NULL, NULL, NULL, napi_default, NULL},
-    {"x25519Accept", NULL, x25519_accept, NULL, NULL, NULL, napi_default, NULL},
+    {"x25519", NULL, x25519, NULL, NULL, NULL, napi_default, NULL},
     {"keySchedule", NULL, key_schedule, NULL, NULL, NULL, napi_default, NULL},
     {"tls12Prf", NULL, tls12_prf, NULL, NULL, NULL, napi_default, NULL},
     {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
