@@ -195,13 +195,20 @@ export function finishedData(cx: HandshakeContext, suite: CipherSuite, finishedK
 }
 
 
-const serverContext = 'TLS 1.3, server CertificateVerify';
-const clientContext = 'TLS 1.3, client CertificateVerify';
+/** RFC 8446 Section 4.4.3: 64 spaces, the context string and a zero byte, which the transcript hash follows. */
+function signedContentPrefix(context: string): Uint8Array {
+  return concatBytes(new Uint8Array(64).fill(0x20), new TextEncoder().encode(context), Uint8Array.of(0));
+}
+const serverPrefix = signedContentPrefix('TLS 1.3, server CertificateVerify');
+const clientPrefix = signedContentPrefix('TLS 1.3, client CertificateVerify');
 
 /** RFC 8446 Section 4.4.3: 64 spaces, the context string, a zero byte, the transcript hash. */
 export function certificateVerifyContent(signer: 'server' | 'client', transcriptHash: Uint8Array): Uint8Array {
-  const context = new TextEncoder().encode(signer === 'server' ? serverContext : clientContext);
-  return concatBytes(new Uint8Array(64).fill(0x20), context, Uint8Array.of(0), transcriptHash);
+  const prefix = signer === 'server' ? serverPrefix : clientPrefix;
+  const content = new Uint8Array(prefix.length + transcriptHash.length);
+  content.set(prefix);
+  content.set(transcriptHash, prefix.length);
+  return content;
 }
 
 const ecdsaCurve: Record<number, number> = {
