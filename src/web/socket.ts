@@ -144,12 +144,27 @@ function groups(list: string): number[] {
   return out;
 }
 
+/**
+ * The certificates of the last few PEM texts given (most often the same `ca` on every connect()), so
+ * that a page making many connections decodes and parses them once, as node:tls's SecureContext does.
+ */
+const parsedPem = new Map<string, readonly Certificate[]>();
+const PARSED_PEM_KEPT = 8;
+
+function pemCertificates(pem: string): readonly Certificate[] {
+  let parsed = parsedPem.get(pem);
+  if (parsed === undefined) {
+    parsed = pemDecode(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der));
+    if (parsedPem.size >= PARSED_PEM_KEPT) parsedPem.delete(parsedPem.keys().next().value!);
+    parsedPem.set(pem, parsed);
+  }
+  return parsed;
+}
+
 function certificates(input: PemOrDer | readonly PemOrDer[] | undefined): Certificate[] {
   if (input === undefined) return [];
   const list = (Array.isArray(input) ? input : [input]) as readonly PemOrDer[];
-  return list.flatMap((item) =>
-    typeof item === 'string' ? pemDecode(item).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der)) : [parseCertificate(item)],
-  );
+  return list.flatMap((item) => (typeof item === 'string' ? pemCertificates(item) : [parseCertificate(item)]));
 }
 
 function certifiedKey(provider: CryptoProvider, options: TlsCommonOptions): CertifiedKey | undefined {
