@@ -4,8 +4,10 @@
 // Browser: one page (Debian's Chromium, headless) loads the esbuild bundles of both clients and reaches
 // openssl s_server -WWW through the same WebSocket→TCP relay (test/web-relay.ts). Measured in the page:
 // the TLS 1.3 handshake time (new WebSocket to a verified server Finished) against ECDSA P-256 and
-// RSA-2048 server certificates, and the bulk download rate of a file, with the server held to
-// TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256. subtls offers only TLS_AES_128_GCM_SHA256
+// RSA-2048 server certificates from the RSA test CA and a P-256 one under an ECDSA chain shaped like
+// Let's Encrypt's, and the bulk download rate of a file, with the server held to
+// TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256. The page is driven over the bare DevTools
+// protocol (test/web-browser.ts startBarePage): nothing watches its WebSocket frames. subtls offers only TLS_AES_128_GCM_SHA256
 // and P-256, so it has no ChaCha20-Poly1305 figure, and its handshakes use P-256 where typetls uses its
 // default (X25519MLKEM768); a typetls row held to P-256 is there for the like-for-like comparison.
 // Node: an in-memory client and server (no sockets), both on one provider: handshakes/s and MB/s.
@@ -14,7 +16,7 @@
 //
 //   node dist/bench/web.js [--handshakes N] [--mib N] [--rounds N] [--smoke] [--json]
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,6 +234,27 @@ async function subtlsBulk({ url, ca, bytes }: PageArgs): Promise<{ mbps: number;
 }
 
 /**
+ * A chain shaped like Let's Encrypt's ECDSA one, in `dir`: a P-384 root, a P-384 intermediate it signed,
+ * a P-256 leaf for localhost the intermediate signed (ecdsa-with-SHA384 throughout). The test CA signs
+ * with RSA, whose verification is cheap in JavaScript; this chain's two P-384 signatures are not.
+ */
+function makeEcdsaChain(dir: string): { ca: string; cert: string; key: string; chain: string } {
+  const p = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  };
+  writeFileSync(p('ec-ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  writeFileSync(p('ec-leaf.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'ec-root.key', '-out', 'ec-root.pem', '-days', '30', '-sha384',
+    '-subj', '/CN=typetls bench EC Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'ec-int.key', '-out', 'ec-int.csr', '-subj', '/CN=typetls bench EC Intermediate');
+  openssl('x509', '-req', '-in', 'ec-int.csr', '-CA', 'ec-root.pem', '-CAkey', 'ec-root.key', '-CAcreateserial', '-out', 'ec-int.pem', '-days', '30', '-sha384', '-extfile', 'ec-ca.ext');
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ec-leaf.key', '-out', 'ec-leaf.csr', '-subj', '/CN=localhost');
+  openssl('x509', '-req', '-in', 'ec-leaf.csr', '-CA', 'ec-int.pem', '-CAkey', 'ec-int.key', '-CAcreateserial', '-out', 'ec-leaf.pem', '-days', '30', '-sha384', '-extfile', 'ec-leaf.ext');
+  return { ca: readFileSync(p('ec-root.pem'), 'utf8'), cert: p('ec-leaf.pem'), key: p('ec-leaf.key'), chain: p('ec-int.pem') };
+}
+
+/**
  * The page's main-thread busy time (CDP Performance.getMetrics TaskDuration) that `f` takes, in ms: the
  * CPU a client costs the page, which a loaded machine stretches far less than the elapsed time.
  */
@@ -340,16 +363,22 @@ async function run(options: Options): Promise<WebReport> {
   try {
     const version = page.version;
     // One s_server per configuration, serving files from `dir` (-WWW); each behind its own relay.
-    const serve = async (cert: string, key: string, suites: string) => {
-      const server = await startOpensslServer(['-cert', cert, '-key', key, '-tls1_3', '-ciphersuites', suites, '-WWW', '-quiet'], 10_000, { cwd: dir });
+    const serve = async (cert: string, key: string, suites: string, chain?: string) => {
+      const server = await startOpensslServer(['-cert', cert, '-key', key, ...(chain ? ['-cert_chain', chain] : []), '-tls1_3', '-ciphersuites', suites, '-WWW', '-quiet'], 10_000, { cwd: dir });
       servers.push(server);
       return startRelay(server.port, { record: false });
     };
     const handshakeMs: WebReport['handshakeMs'] = {};
     const handshakeCpuMs: WebReport['handshakeCpuMs'] = {};
-    for (const [name, cert, key] of [['ECDSA P-256', pki.ecdsaCert, pki.ecdsaKey], ['RSA-2048', pki.rsaCert, pki.rsaKey]] as const) {
-      const relay = await serve(cert, key, 'TLS_AES_128_GCM_SHA256');
-      const args: PageArgs = { url: relay.url, ca, count: options.handshakes, bytes, group: 'default' };
+    const ec = makeEcdsaChain(dir);
+    const servers13 = [
+      ['ECDSA P-256', pki.ecdsaCert, pki.ecdsaKey, ca, undefined],
+      ['RSA-2048', pki.rsaCert, pki.rsaKey, ca, undefined],
+      ['P-384 ECDSA root and intermediate, ECDSA P-256', ec.cert, ec.key, ec.ca, ec.chain],
+    ] as const;
+    for (const [name, cert, key, trusted, chain] of servers13) {
+      const relay = await serve(cert, key, 'TLS_AES_128_GCM_SHA256', chain);
+      const args: PageArgs = { url: relay.url, ca: trusted, count: options.handshakes, bytes, group: 'default' };
       const t: number[] = [];
       const p: number[] = [];
       const s: number[] = [];
