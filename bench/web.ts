@@ -16,7 +16,7 @@
 //
 //   node dist/bench/web.js [--handshakes N] [--mib N] [--rounds N] [--smoke] [--json]
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ import { suiteByName } from '../src/suites.js';
 import { parseCertificate } from '../src/x509/certificate.js';
 import { pemDecode } from '../src/x509/pem.js';
 import type * as Web from '../src/web/index.js';
-import { makeTestPki, type TestPki } from '../test/certs/make.js';
+import { makeEcdsaChainPki, makeTestPki, type TestPki } from '../test/certs/make.js';
 import { startOpensslServer, stopAllPeers, type OpensslServer } from '../test/interop/peers.js';
 import { bundleForBrowser, startBarePage, startPageServer, type BarePage } from '../test/web-browser.js';
 import { startRelay } from '../test/web-relay.js';
@@ -234,27 +234,6 @@ async function subtlsBulk({ url, ca, bytes }: PageArgs): Promise<{ mbps: number;
 }
 
 /**
- * A chain shaped like Let's Encrypt's ECDSA one, in `dir`: a P-384 root, a P-384 intermediate it signed,
- * a P-256 leaf for localhost the intermediate signed (ecdsa-with-SHA384 throughout). The test CA signs
- * with RSA, whose verification is cheap in JavaScript; this chain's two P-384 signatures are not.
- */
-function makeEcdsaChain(dir: string): { ca: string; cert: string; key: string; chain: string } {
-  const p = (name: string): string => join(dir, name);
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  };
-  writeFileSync(p('ec-ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
-  writeFileSync(p('ec-leaf.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'ec-root.key', '-out', 'ec-root.pem', '-days', '30', '-sha384',
-    '-subj', '/CN=typetls bench EC Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'ec-int.key', '-out', 'ec-int.csr', '-subj', '/CN=typetls bench EC Intermediate');
-  openssl('x509', '-req', '-in', 'ec-int.csr', '-CA', 'ec-root.pem', '-CAkey', 'ec-root.key', '-CAcreateserial', '-out', 'ec-int.pem', '-days', '30', '-sha384', '-extfile', 'ec-ca.ext');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ec-leaf.key', '-out', 'ec-leaf.csr', '-subj', '/CN=localhost');
-  openssl('x509', '-req', '-in', 'ec-leaf.csr', '-CA', 'ec-int.pem', '-CAkey', 'ec-int.key', '-CAcreateserial', '-out', 'ec-leaf.pem', '-days', '30', '-sha384', '-extfile', 'ec-leaf.ext');
-  return { ca: readFileSync(p('ec-root.pem'), 'utf8'), cert: p('ec-leaf.pem'), key: p('ec-leaf.key'), chain: p('ec-int.pem') };
-}
-
-/**
  * The page's main-thread busy time (CDP Performance.getMetrics TaskDuration) that `f` takes, in ms: the
  * CPU a client costs the page, which a loaded machine stretches far less than the elapsed time.
  */
@@ -370,11 +349,12 @@ async function run(options: Options): Promise<WebReport> {
     };
     const handshakeMs: WebReport['handshakeMs'] = {};
     const handshakeCpuMs: WebReport['handshakeCpuMs'] = {};
-    const ec = makeEcdsaChain(dir);
+    // A chain shaped like Let's Encrypt's ECDSA one: the test CA signs with RSA, cheap in JavaScript; its two P-384 signatures are not.
+    const ec = await makeEcdsaChainPki();
     const servers13 = [
       ['ECDSA P-256', pki.ecdsaCert, pki.ecdsaKey, ca, undefined],
       ['RSA-2048', pki.rsaCert, pki.rsaKey, ca, undefined],
-      ['P-384 ECDSA root and intermediate, ECDSA P-256', ec.cert, ec.key, ec.ca, ec.chain],
+      ['P-384 ECDSA root and intermediate, ECDSA P-256', ec.leafCert, ec.leafKey, readFileSync(ec.rootCert, 'utf8'), ec.intermediateCert],
     ] as const;
     for (const [name, cert, key, trusted, chain] of servers13) {
       const relay = await serve(cert, key, 'TLS_AES_128_GCM_SHA256', chain);

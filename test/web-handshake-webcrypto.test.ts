@@ -8,13 +8,10 @@
 // key exchange and the signature, and with webCrypto: false does not.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { clientConfig, type CertifiedKey, type ClientConfig, type ConfigOptions } from '../src/config.js';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent } from '../src/connection.js';
 import { portableCryptoProvider } from '../src/crypto/portable.js';
@@ -23,11 +20,11 @@ import { initialShareGroups } from '../src/handshake/client.js';
 import type { Request } from '../src/handshake/requests.js';
 import { TlsError } from '../src/errors.js';
 import { NamedGroup } from '../src/wire/enums.js';
-import { pemDecode } from '../src/x509/pem.js';
 import { ecdsaRaw, WebCryptoHandshake, type SubtleHandshake } from '../src/web/handshake.js';
 import { connect, type ByteTransport } from '../src/web/socket.js';
 import { makeServerConfig, testKeys } from './pair.js';
 import { startOpensslServer, stopAllPeers } from './interop/peers.js';
+import { makeEcdsaChainPki } from './certs/make.js';
 
 const subtle = globalThis.crypto.subtle as unknown as SubtleHandshake;
 after(stopAllPeers);
@@ -201,33 +198,11 @@ describe('typetls/web connect() to openssl s_server: the handshake on WebCrypto'
 });
 
 describe("typetls/web connect(): an elliptic-curve certificate chain's signatures on WebCrypto", () => {
-  // A P-384 root, a P-256 intermediate it signed (ecdsa-with-SHA384), a P-256 leaf the intermediate
-  // signed (ecdsa-with-SHA256); and the same leaf with one byte of its signature changed.
-  const dir = mkdtempSync(join(tmpdir(), 'typetls-ec-chain-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const p = (name: string): string => join(dir, name);
-  function makeChain(): void {
-    const openssl = (...args: string[]): void => {
-      execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    };
-    writeFileSync(p('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
-    writeFileSync(p('leaf.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '30', '-sha384',
-      '-subj', '/CN=typetls EC Test Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'int.key', '-out', 'int.csr', '-subj', '/CN=typetls EC Test Intermediate');
-    openssl('x509', '-req', '-in', 'int.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'int.pem', '-days', '30', '-sha384', '-extfile', 'ca.ext');
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost');
-    openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '30', '-sha256', '-extfile', 'leaf.ext');
-    // The last byte of the DER is the last byte of the signature's s: the certificate still parses.
-    const der = pemDecode(readFileSync(p('leaf.pem'), 'utf8'))[0]!.der.slice();
-    der[der.length - 1]! ^= 0x01;
-    writeFileSync(p('bad-leaf.pem'), `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
-  }
-
-  before(makeChain);
-
-  async function handshakes(leaf: string): Promise<{ webCrypto: boolean; outcome: string; verifies: number }[]> {
-    const server = await startOpensslServer(['-cert', p(leaf), '-key', p('leaf.key'), '-cert_chain', p('int.pem'), '-tls1_3', '-www']);
+  // A P-384 root, a P-384 intermediate it signed, a P-256 leaf the intermediate signed (test/certs/make.ts);
+  // and the same leaf with one byte of its signature changed.
+  async function handshakes(which: 'leafCert' | 'badLeafCert'): Promise<{ webCrypto: boolean; outcome: string; verifies: number }[]> {
+    const pki = await makeEcdsaChainPki();
+    const server = await startOpensslServer(['-cert', pki[which], '-key', pki.leafKey, '-cert_chain', pki.intermediateCert, '-tls1_3', '-www']);
     const real = globalThis.crypto.subtle as unknown as Record<string, (...args: unknown[]) => unknown>;
     const original = real.verify!;
     let verifies = 0;
@@ -246,7 +221,7 @@ describe("typetls/web connect(): an elliptic-curve certificate chain's signature
           socket.once('connect', resolve);
           socket.once('error', reject);
         });
-        const tls = connect(Duplex.toWeb(socket) as unknown as ByteTransport, { servername: 'localhost', ca: readFileSync(p('root.pem'), 'utf8'), ecdhCurve: 'P-256', webCrypto });
+        const tls = connect(Duplex.toWeb(socket) as unknown as ByteTransport, { servername: 'localhost', ca: readFileSync(pki.rootCert, 'utf8'), ecdhCurve: 'P-256', webCrypto });
         const outcome = await tls.opened.then((info) => (info.authorized ? 'authorized' : 'unauthorized'), (e: unknown) => (e instanceof TlsError ? e.code : String(e)));
         await tls.close().catch(() => undefined);
         results.push({ webCrypto, outcome, verifies: verifies - before });
@@ -260,7 +235,7 @@ describe("typetls/web connect(): an elliptic-curve certificate chain's signature
   }
 
   it('both chain signatures and the CertificateVerify go to WebCrypto, and the chain is trusted as with webCrypto: false', { timeout: 60_000 }, async () => {
-    assert.deepEqual(await handshakes('leaf.pem'), [
+    assert.deepEqual(await handshakes('leafCert'), [
       { webCrypto: true, outcome: 'authorized', verifies: 3 },
       { webCrypto: false, outcome: 'authorized', verifies: 0 },
     ]);
@@ -268,7 +243,7 @@ describe("typetls/web connect(): an elliptic-curve certificate chain's signature
 
   it('a leaf signature that does not verify fails as it does on the provider alone: CERT_SIGNATURE_FAILURE', { timeout: 60_000 }, async () => {
     // Both chain signatures go to WebCrypto at once; its "no" is not taken on its own: the provider checks that signature again.
-    assert.deepEqual(await handshakes('bad-leaf.pem'), [
+    assert.deepEqual(await handshakes('badLeafCert'), [
       { webCrypto: true, outcome: 'CERT_SIGNATURE_FAILURE', verifies: 2 },
       { webCrypto: false, outcome: 'CERT_SIGNATURE_FAILURE', verifies: 0 },
     ]);
