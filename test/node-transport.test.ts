@@ -161,6 +161,20 @@ test("half open: the client's end reaches an allowHalfOpen server as 'end', whic
   assert.equal((await reply).toString(), 'timed out; got 100000 bytes');
 });
 
+test('pauseOnConnect: the handshake runs, the TLSSocket starts paused, and what the client sent comes on resume()', async () => {
+  const serverSide = deferred<TLSSocket>();
+  const server = createServer({ key, cert, pauseOnConnect: true } as never, (s) => serverSide.resolve(s));
+  const port = await opened.listen(server);
+  const client = opened.track(connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }));
+  await once(client, 'secureConnect');
+  const s = await serverSide.promise;
+  assert.equal(s.isPaused(), true);
+  client.end('sent while paused');
+  const received = collect(s);
+  s.resume();
+  assert.equal((await received).toString(), 'sent while paused');
+});
+
 test('a TLSSocket over a net.Socket of the program still reads it through its data events', async () => {
   const server = createServer({ key, cert }, (s) => s.end('over your socket'));
   const port = await opened.listen(server);
