@@ -4,8 +4,10 @@
 // Browser: one page (Debian's Chromium, headless) loads the esbuild bundles of both clients and reaches
 // openssl s_server -WWW through the same WebSocket→TCP relay (test/web-relay.ts). Measured in the page:
 // the TLS 1.3 handshake time (new WebSocket to a verified server Finished) against ECDSA P-256 and
-// RSA-2048 server certificates, and the bulk download rate of a file, with the server held to
-// TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256. subtls offers only TLS_AES_128_GCM_SHA256
+// RSA-2048 server certificates from the RSA test CA and a P-256 one under an ECDSA chain shaped like
+// Let's Encrypt's, and the bulk download rate of a file, with the server held to
+// TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256. The page is driven over the bare DevTools
+// protocol (test/web-browser.ts startBarePage): nothing watches its WebSocket frames. subtls offers only TLS_AES_128_GCM_SHA256
 // and P-256, so it has no ChaCha20-Poly1305 figure, and its handshakes use P-256 where typetls uses its
 // default (X25519MLKEM768); a typetls row held to P-256 is there for the like-for-like comparison.
 // Node: an in-memory client and server (no sockets), both on one provider: handshakes/s and MB/s.
@@ -28,10 +30,9 @@ import { suiteByName } from '../src/suites.js';
 import { parseCertificate } from '../src/x509/certificate.js';
 import { pemDecode } from '../src/x509/pem.js';
 import type * as Web from '../src/web/index.js';
-import { makeTestPki, type TestPki } from '../test/certs/make.js';
+import { makeEcdsaChainPki, makeTestPki, type TestPki } from '../test/certs/make.js';
 import { startOpensslServer, stopAllPeers, type OpensslServer } from '../test/interop/peers.js';
-import type { CDPSession } from 'playwright-core';
-import { bundleForBrowser, startChromium, startPageServer } from '../test/web-browser.js';
+import { bundleForBrowser, startBarePage, startPageServer, type BarePage } from '../test/web-browser.js';
 import { startRelay } from '../test/web-relay.js';
 
 declare const typetls: typeof Web;
@@ -122,7 +123,9 @@ async function typetlsHandshakes({ url, ca, count, group, webCrypto }: PageArgs)
     });
     await socket.opened;
     times.push(performance.now() - t0);
+    // As subtls's loop does: the next connection starts once this one is closed.
     await socket.close();
+    await socket.closed;
   }
   return times;
 }
@@ -234,11 +237,10 @@ async function subtlsBulk({ url, ca, bytes }: PageArgs): Promise<{ mbps: number;
  * The page's main-thread busy time (CDP Performance.getMetrics TaskDuration) that `f` takes, in ms: the
  * CPU a client costs the page, which a loaded machine stretches far less than the elapsed time.
  */
-async function mainThreadMs<T>(cdp: CDPSession, f: () => Promise<T>): Promise<{ result: T; ms: number }> {
-  const task = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
-  const before = await task();
+async function mainThreadMs<T>(page: BarePage, f: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const before = await page.taskMs();
   const result = await f();
-  return { result, ms: (await task()) - before };
+  return { result, ms: (await page.taskMs()) - before };
 }
 
 // --- Node: the two providers ------------------------------------------------------------------
@@ -331,25 +333,32 @@ async function run(options: Options): Promise<WebReport> {
     '/': ['text/html; charset=utf-8', '<!doctype html><link rel="icon" href="data:,"><title>bench</title><script src="/clients.js"></script>'],
     '/clients.js': ['text/javascript; charset=utf-8', script],
   });
-  const browser = await startChromium();
+  // Over the bare DevTools protocol: a page driven by playwright has every WebSocket frame copied to the driver.
+  const page = await startBarePage(`${pages.url}/`).catch(async (e: unknown) => {
+    await pages.close();
+    throw e;
+  });
   const servers: OpensslServer[] = [];
   try {
-    const page = await browser.newPage();
-    await page.goto(`${pages.url}/`);
-    const version = browser.browser.version();
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Performance.enable');
+    const version = page.version;
     // One s_server per configuration, serving files from `dir` (-WWW); each behind its own relay.
-    const serve = async (cert: string, key: string, suites: string) => {
-      const server = await startOpensslServer(['-cert', cert, '-key', key, '-tls1_3', '-ciphersuites', suites, '-WWW', '-quiet'], 10_000, { cwd: dir });
+    const serve = async (cert: string, key: string, suites: string, chain?: string) => {
+      const server = await startOpensslServer(['-cert', cert, '-key', key, ...(chain ? ['-cert_chain', chain] : []), '-tls1_3', '-ciphersuites', suites, '-WWW', '-quiet'], 10_000, { cwd: dir });
       servers.push(server);
       return startRelay(server.port, { record: false });
     };
     const handshakeMs: WebReport['handshakeMs'] = {};
     const handshakeCpuMs: WebReport['handshakeCpuMs'] = {};
-    for (const [name, cert, key] of [['ECDSA P-256', pki.ecdsaCert, pki.ecdsaKey], ['RSA-2048', pki.rsaCert, pki.rsaKey]] as const) {
-      const relay = await serve(cert, key, 'TLS_AES_128_GCM_SHA256');
-      const args: PageArgs = { url: relay.url, ca, count: options.handshakes, bytes, group: 'default' };
+    // A chain shaped like Let's Encrypt's ECDSA one: the test CA signs with RSA, cheap in JavaScript; its two P-384 signatures are not.
+    const ec = await makeEcdsaChainPki();
+    const servers13 = [
+      ['ECDSA P-256', pki.ecdsaCert, pki.ecdsaKey, ca, undefined],
+      ['RSA-2048', pki.rsaCert, pki.rsaKey, ca, undefined],
+      ['P-384 ECDSA root and intermediate, ECDSA P-256', ec.leafCert, ec.leafKey, readFileSync(ec.rootCert, 'utf8'), ec.intermediateCert],
+    ] as const;
+    for (const [name, cert, key, trusted, chain] of servers13) {
+      const relay = await serve(cert, key, 'TLS_AES_128_GCM_SHA256', chain);
+      const args: PageArgs = { url: relay.url, ca: trusted, count: options.handshakes, bytes, group: 'default' };
       const t: number[] = [];
       const p: number[] = [];
       const s: number[] = [];
@@ -363,15 +372,15 @@ async function run(options: Options): Promise<WebReport> {
       for (let round = 0; round < options.rounds; round++) {
         const ours = async () => {
           t.push(...(await page.evaluate(typetlsHandshakes, args)));
-          const m = await mainThreadMs(cdp, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const }));
+          const m = await mainThreadMs(page, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const }));
           p.push(...m.result);
           pCpu += m.ms;
-          const n = await mainThreadMs(cdp, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const, webCrypto: false }));
+          const n = await mainThreadMs(page, () => page.evaluate(typetlsHandshakes, { ...args, group: 'P-256' as const, webCrypto: false }));
           o.push(...n.result);
           oCpu += n.ms;
         };
         const theirs = async () => {
-          const m = await mainThreadMs(cdp, () => page.evaluate(subtlsHandshakes, args));
+          const m = await mainThreadMs(page, () => page.evaluate(subtlsHandshakes, args));
           s.push(...m.result);
           sCpu += m.ms;
         };
@@ -395,13 +404,13 @@ async function run(options: Options): Promise<WebReport> {
       const cpu = { typetls: 0, portable: 0, subtls: 0 };
       for (let round = 0; round < options.rounds; round++) {
         for (const webCrypto of [true, false]) {
-          const m = await mainThreadMs(cdp, () => page.evaluate(typetlsBulk, { ...args, webCrypto }));
+          const m = await mainThreadMs(page, () => page.evaluate(typetlsBulk, { ...args, webCrypto }));
           if (m.result.cipher !== suite) throw new Error(`typetls negotiated ${m.result.cipher}, not ${suite}`);
           (webCrypto ? t : o).push(m.result.mbps);
           cpu[webCrypto ? 'typetls' : 'portable'] += m.ms / mib / options.rounds;
         }
         if (aes) {
-          const m = await mainThreadMs(cdp, () => page.evaluate(subtlsBulk, args));
+          const m = await mainThreadMs(page, () => page.evaluate(subtlsBulk, args));
           s.push(m.result.mbps);
           cpu.subtls += m.ms / mib / options.rounds;
         }
@@ -417,7 +426,7 @@ async function run(options: Options): Promise<WebReport> {
       const relay = await startRelay(raw.port, { record: false });
       const r: number[] = [];
       for (let round = 0; round < options.rounds; round++) {
-        const m = await mainThreadMs(cdp, () => page.evaluate(rawBulk, { url: relay.url, ca, count: 1, bytes, group: 'default' as const }));
+        const m = await mainThreadMs(page, () => page.evaluate(rawBulk, { url: relay.url, ca, count: 1, bytes, group: 'default' as const }));
         r.push(m.result.mbps);
         rawCpu += m.ms / mib / options.rounds;
       }
@@ -426,11 +435,11 @@ async function run(options: Options): Promise<WebReport> {
     } finally {
       await raw.stop();
     }
-    if (browser.errors.length > 0) throw new Error(`the page logged errors: ${browser.errors.join('; ')}`);
+    if (page.errors.length > 0) throw new Error(`the page logged errors: ${page.errors.join('; ')}`);
     const node = { portable: nodeProviderFigures(portableCryptoProvider, pki, options), node: nodeProviderFigures(nodeCryptoProvider, pki, options) };
     return { browser: version, handshakeMs, handshakeCpuMs, bulkMBps, bulkCpuMsPerMiB, rawMBps, rawCpuMsPerMiB: rawCpu, node, sizes: await bundleSizes() };
   } finally {
-    await browser.stop();
+    await page.stop();
     await pages.close();
     await Promise.all(servers.map((s) => s.stop()));
     await stopAllPeers();

@@ -24,6 +24,7 @@ test('bench:web --smoke: typetls and subtls in Chromium, both providers in Node,
   };
   numbers(row('ECDSA P-256 server certificate'));
   numbers(row('RSA-2048 server certificate'));
+  numbers(row('P-384 ECDSA root and intermediate, ECDSA P-256 server certificate'));
   numbers(row('TLS_AES_128_GCM_SHA256'));
   const chacha = row('TLS_CHACHA20_POLY1305_SHA256');
   assert.deepEqual(chacha.slice(2, 4), ['(not offered)', '—']);

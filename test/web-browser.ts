@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { chromiumFlags, chromiumPath } from './chromium.js';
 
 /** The package root: dist/test/ → ../../ */
@@ -70,8 +71,16 @@ export interface RunningChromium {
   stop(): Promise<void>;
 }
 
-/** Starts Chromium with a fresh profile and connects to it over the DevTools protocol. */
-export async function startChromium(): Promise<RunningChromium> {
+/** A Chromium process with a fresh profile, listening for the DevTools protocol. */
+interface LaunchedChromium {
+  readonly pid: number;
+  /** The browser's DevTools WebSocket URL. */
+  readonly endpoint: string;
+  /** Stops the process group by its PID and removes the profile. */
+  stop(): Promise<void>;
+}
+
+async function launchChromium(): Promise<LaunchedChromium> {
   const profile = mkdtempSync(join(tmpdir(), 'typetls-chromium-'));
   // Its own process group (its PID), so that stopping it stops its helpers too (renderer, GPU, crash
   // handler), which otherwise go on writing into the profile after the browser process has exited.
@@ -87,7 +96,7 @@ export async function startChromium(): Promise<RunningChromium> {
       // the group is gone
     }
   };
-  const stopProcess = async (): Promise<void> => {
+  const stop = async (): Promise<void> => {
     if (child.pid === undefined) return;
     if (child.exitCode === null && child.signalCode === null) {
       signalGroup('SIGTERM');
@@ -104,18 +113,28 @@ export async function startChromium(): Promise<RunningChromium> {
       console.error(`chromium profile ${profile} not removed: ${(e as Error).message}`);
     }
   };
+  try {
+    return { pid: child.pid!, endpoint: await devToolsEndpoint(child), stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Starts Chromium with a fresh profile and connects to it over the DevTools protocol. */
+export async function startChromium(): Promise<RunningChromium> {
+  const launched = await launchChromium();
   let browser: Browser;
   try {
-    const endpoint = await devToolsEndpoint(child);
-    browser = await chromium.connectOverCDP(endpoint);
+    browser = await chromium.connectOverCDP(launched.endpoint);
   } catch (e) {
-    await stopProcess();
+    await launched.stop();
     throw e;
   }
   const errors: string[] = [];
   return {
     browser,
-    pid: child.pid!,
+    pid: launched.pid,
     errors,
     newPage: async () => {
       const context = browser.contexts()[0] ?? (await browser.newContext());
@@ -128,9 +147,113 @@ export async function startChromium(): Promise<RunningChromium> {
     },
     stop: async () => {
       await browser.close().catch(() => undefined);
-      await stopProcess();
+      await launched.stop();
     },
   };
+}
+
+/** One page driven over the bare DevTools protocol, for the benchmark. */
+export interface BarePage {
+  /** Chromium's version ("156.0.8078.129"). */
+  readonly version: string;
+  /** Runs `f(arg)` in the page (as source: it may use only the page's globals) and returns its result. */
+  evaluate<A, R>(f: (arg: A) => Promise<R> | R, arg: A): Promise<R>;
+  /** The page's main-thread busy time so far, in ms (Performance.getMetrics TaskDuration). */
+  taskMs(): Promise<number>;
+  /** Sends a DevTools protocol command to the page (e.g. Profiler.start) and returns its result. */
+  send(method: string, params?: object): Promise<Record<string, any>>;
+  /** Exceptions and console errors the page reported. */
+  readonly errors: string[];
+  /** Closes the connection, stops Chromium by its PID and removes the profile. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Chromium with one page at `url`, driven through the DevTools protocol with nothing enabled but
+ * Runtime and Performance. playwright enables the Network domain on every page it drives, and then
+ * Chromium copies every WebSocket frame, base64-encoded, to the driver: a page so watched receives
+ * WebSocket data at a fraction of its rate (here 30–60 MB/s against 190), which is no figure of the
+ * page's own. The benchmark measures what a page costs without a debugger attached.
+ */
+export async function startBarePage(url: string): Promise<BarePage> {
+  const launched = await launchChromium();
+  let ws: WebSocket | undefined;
+  try {
+    ws = new WebSocket(launched.endpoint, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+    const socket = ws;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    let nextId = 0;
+    const pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+    const errors: string[] = [];
+    socket.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString('utf8')) as { id?: number; method?: string; params?: Record<string, any>; result?: Record<string, unknown>; error?: { message: string } };
+      if (m.id !== undefined) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.error) p?.reject(new Error(m.error.message));
+        else p?.resolve(m.result ?? {});
+      } else if (m.method === 'Runtime.exceptionThrown') {
+        const d = m.params!.exceptionDetails;
+        errors.push(String(d.exception?.description ?? d.text));
+      } else if (m.method === 'Runtime.consoleAPICalled' && m.params!.type === 'error') {
+        errors.push(m.params!.args.map((a: { value?: unknown; description?: string }) => String(a.value ?? a.description)).join(' '));
+      }
+    });
+    socket.on('close', () => {
+      for (const p of pending.values()) p.reject(new Error('the DevTools connection closed'));
+      pending.clear();
+    });
+    const send = (method: string, params: object = {}, sessionId?: string): Promise<Record<string, any>> =>
+      new Promise((resolve, reject) => {
+        const id = ++nextId;
+        pending.set(id, { resolve, reject });
+        socket.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
+      });
+    const version = String((await send('Browser.getVersion')).product).replace(/^[^/]*\//, '');
+    const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
+    const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
+    await send('Runtime.enable', {}, sessionId);
+    await send('Performance.enable', {}, sessionId);
+    await send('Page.enable', {}, sessionId);
+    const loaded = new Promise<void>((resolve) => {
+      const onLoad = (data: Buffer): void => {
+        const m = JSON.parse(data.toString('utf8')) as { method?: string; sessionId?: string };
+        if (m.method === 'Page.loadEventFired' && m.sessionId === sessionId) {
+          socket.off('message', onLoad);
+          resolve();
+        }
+      };
+      socket.on('message', onLoad);
+    });
+    await send('Page.navigate', { url }, sessionId);
+    await loaded;
+    await send('Page.disable', {}, sessionId);
+    return {
+      version,
+      errors,
+      send: (method, params) => send(method, params, sessionId),
+      evaluate: async (f, arg) => {
+        const r = await send('Runtime.evaluate', { expression: `(${f.toString()})(${JSON.stringify(arg)})`, awaitPromise: true, returnByValue: true }, sessionId);
+        if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+        return r.result.value;
+      },
+      taskMs: async () => {
+        const { metrics } = await send('Performance.getMetrics', {}, sessionId);
+        return ((metrics as { name: string; value: number }[]).find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+      },
+      stop: async () => {
+        socket.close();
+        await launched.stop();
+      },
+    };
+  } catch (e) {
+    ws?.close();
+    await launched.stop();
+    throw e;
+  }
 }
 
 /** Reads "DevTools listening on ws://…" from Chromium's stderr. */

@@ -18,11 +18,13 @@ import { portableCryptoProvider } from '../src/crypto/portable.js';
 import type { KeyShare } from '../src/crypto/provider.js';
 import { initialShareGroups } from '../src/handshake/client.js';
 import type { Request } from '../src/handshake/requests.js';
+import { TlsError } from '../src/errors.js';
 import { NamedGroup } from '../src/wire/enums.js';
 import { ecdsaRaw, WebCryptoHandshake, type SubtleHandshake } from '../src/web/handshake.js';
 import { connect, type ByteTransport } from '../src/web/socket.js';
 import { makeServerConfig, testKeys } from './pair.js';
 import { startOpensslServer, stopAllPeers } from './interop/peers.js';
+import { makeEcdsaChainPki } from './certs/make.js';
 
 const subtle = globalThis.crypto.subtle as unknown as SubtleHandshake;
 after(stopAllPeers);
@@ -193,4 +195,57 @@ describe('typetls/web connect() to openssl s_server: the handshake on WebCrypto'
       }
     });
   }
+});
+
+describe("typetls/web connect(): an elliptic-curve certificate chain's signatures on WebCrypto", () => {
+  // A P-384 root, a P-384 intermediate it signed, a P-256 leaf the intermediate signed (test/certs/make.ts);
+  // and the same leaf with one byte of its signature changed.
+  async function handshakes(which: 'leafCert' | 'badLeafCert'): Promise<{ webCrypto: boolean; outcome: string; verifies: number }[]> {
+    const pki = await makeEcdsaChainPki();
+    const server = await startOpensslServer(['-cert', pki[which], '-key', pki.leafKey, '-cert_chain', pki.intermediateCert, '-tls1_3', '-www']);
+    const real = globalThis.crypto.subtle as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = real.verify!;
+    let verifies = 0;
+    real.verify = (...args: unknown[]) => {
+      verifies++;
+      return original.apply(real, args);
+    };
+    const sockets: net.Socket[] = [];
+    try {
+      const results = [];
+      for (const webCrypto of [true, false]) {
+        const before = verifies;
+        const socket = net.connect(server.port, '127.0.0.1');
+        sockets.push(socket);
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('error', reject);
+        });
+        const tls = connect(Duplex.toWeb(socket) as unknown as ByteTransport, { servername: 'localhost', ca: readFileSync(pki.rootCert, 'utf8'), ecdhCurve: 'P-256', webCrypto });
+        const outcome = await tls.opened.then((info) => (info.authorized ? 'authorized' : 'unauthorized'), (e: unknown) => (e instanceof TlsError ? e.code : String(e)));
+        await tls.close().catch(() => undefined);
+        results.push({ webCrypto, outcome, verifies: verifies - before });
+      }
+      return results;
+    } finally {
+      real.verify = original;
+      for (const s of sockets) s.destroy();
+      await server.stop();
+    }
+  }
+
+  it('both chain signatures and the CertificateVerify go to WebCrypto, and the chain is trusted as with webCrypto: false', { timeout: 60_000 }, async () => {
+    assert.deepEqual(await handshakes('leafCert'), [
+      { webCrypto: true, outcome: 'authorized', verifies: 3 },
+      { webCrypto: false, outcome: 'authorized', verifies: 0 },
+    ]);
+  });
+
+  it('a leaf signature that does not verify fails as it does on the provider alone: CERT_SIGNATURE_FAILURE', { timeout: 60_000 }, async () => {
+    // Both chain signatures go to WebCrypto at once; its "no" is not taken on its own: the provider checks that signature again.
+    assert.deepEqual(await handshakes('badLeafCert'), [
+      { webCrypto: true, outcome: 'CERT_SIGNATURE_FAILURE', verifies: 2 },
+      { webCrypto: false, outcome: 'CERT_SIGNATURE_FAILURE', verifies: 0 },
+    ]);
+  });
 });

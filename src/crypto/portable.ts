@@ -78,20 +78,29 @@ class PortableHash implements HashContext {
 const TAG = 16;
 
 class PortableAead implements Aead {
-  /** AES-GCM keeps its key schedule and GHASH tables for the key's life (./gcm.ts); ChaCha20-Poly1305 has no per-key setup to keep. */
-  private readonly aesGcm: AesGcm | undefined;
+  /**
+   * AES-GCM's key schedule and GHASH tables (./gcm.ts), made at the key's first record and kept for its
+   * life: a key whose records WebCrypto protects (typetls/web) never pays for them. ChaCha20-Poly1305
+   * has no per-key setup to keep.
+   */
+  private gcm: AesGcm | undefined;
 
   constructor(readonly algorithm: AeadAlgorithm, private readonly key: Uint8Array) {
     const expected = algorithm === 'AES-128-GCM' ? 16 : 32;
     if (key.length !== expected) throw new RangeError(`${algorithm} takes a ${expected}-byte key`);
-    this.aesGcm = algorithm === 'CHACHA20-POLY1305' ? undefined : new AesGcm(key);
+  }
+  private aesGcm(): AesGcm | undefined {
+    if (this.algorithm === 'CHACHA20-POLY1305') return undefined;
+    return (this.gcm ??= new AesGcm(this.key));
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    return this.aesGcm ? this.aesGcm.seal(nonce, aad, plaintext) : chacha20poly1305(this.key, nonce, aad).encrypt(plaintext);
+    const gcm = this.aesGcm();
+    return gcm ? gcm.seal(nonce, aad, plaintext) : chacha20poly1305(this.key, nonce, aad).encrypt(plaintext);
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     if (ciphertext.length < TAG) return null;
-    if (this.aesGcm) return this.aesGcm.open(nonce, aad, ciphertext);
+    const gcm = this.aesGcm();
+    if (gcm) return gcm.open(nonce, aad, ciphertext);
     try {
       return chacha20poly1305(this.key, nonce, aad).decrypt(ciphertext);
     } catch {

@@ -7,7 +7,7 @@ import { constantTimeEqual, RSA_PKCS1_MD5_SHA1, type CryptoProvider, type KeyAlg
 import { certificateError, TlsError } from '../errors.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { isIpAddress } from '../x509/identity.js';
-import { verifyChain, type LeafKeyUsage } from '../x509/verify.js';
+import { verifyChain, type LeafKeyUsage, type VerifyOptions } from '../x509/verify.js';
 import { checkOcspResponse } from '../x509/ocsp.js';
 import { AwaitAnswer, type CertificateVerdict } from './requests.js';
 import type { HandshakeFrame } from '../record/framer.js';
@@ -246,6 +246,33 @@ export function protocolName(version: number): string {
 }
 
 /**
+ * The path validation verifyPeerCertificate runs under `config` for a chain from the peer: for a
+ * caller that answers 'verify' requests with the same rules (typetls/web, which checks the chain's
+ * elliptic-curve signatures with WebCrypto first).
+ */
+export function peerVerifyOptions(
+  config: CommonConfig,
+  chain: readonly Certificate[],
+  purpose: 'serverAuth' | 'clientAuth',
+  keyUsage: LeafKeyUsage,
+  serverName: string | undefined,
+  roots: readonly Certificate[] = config.roots,
+): VerifyOptions {
+  const target = serverName === undefined ? {} : isIpAddress(serverName) ? { ip: serverName } : { hostname: serverName };
+  return {
+    presented: chain,
+    roots,
+    now: config.now(),
+    purpose,
+    keyUsage,
+    profile: config.certificateProfile,
+    commonNameFallback: config.commonNameFallback,
+    ...(config.crls !== undefined ? { crls: config.crls } : {}),
+    ...target,
+  };
+}
+
+/**
  * Verifies the peer's chain (RFC 5280 path validation and, for servers, the
  * name: RFC 6125), and that the leaf's keyUsage allows what the key exchange does with its key
  * (RFC 5246 Section 7.4.2, RFC 8446 Section 4.4.2.2). With rejectUnauthorized a failure ends the handshake with the
@@ -261,19 +288,7 @@ export function verifyPeerCertificate(
   serverName?: string,
   roots: readonly Certificate[] = cx.config.roots,
 ): readonly Certificate[] | undefined {
-  const target = serverName === undefined ? {} : isIpAddress(serverName) ? { ip: serverName } : { hostname: serverName };
-  const config = cx.config;
-  const result = verifyChain(cx.provider, {
-    presented: chain,
-    roots,
-    now: config.now(),
-    purpose,
-    keyUsage,
-    profile: config.certificateProfile,
-    commonNameFallback: config.commonNameFallback,
-    ...(config.crls !== undefined ? { crls: config.crls } : {}),
-    ...target,
-  });
+  const result = verifyChain(cx.provider, peerVerifyOptions(cx.config, chain, purpose, keyUsage, serverName, roots));
   if (result.ok) {
     cx.info.authorized = true;
     cx.info.authorizationError = undefined;

@@ -1,14 +1,19 @@
 // The handshake's public-key work on WebCrypto, beside the synchronous engine: the client's key shares
 // made before the ClientHello (ECDH P-256 and P-384, X25519), their agreement answered to the
-// engine's 'agree' request, and the server's handshake signature (TLS 1.3 CertificateVerify, TLS 1.2
-// ServerKeyExchange) checked for its 'signature' request.
+// engine's 'agree' request, the server's handshake signature (TLS 1.3 CertificateVerify, TLS 1.2
+// ServerKeyExchange) checked for its 'signature' request, and the elliptic-curve signatures of its
+// certificate chain checked before the path validation its 'verify' request asks for.
 // What WebCrypto cannot do here (X25519MLKEM768, a curve or scheme the runtime lacks) stays on the
 // provider.
 
-import type { CryptoProvider, KeyShare } from '../crypto/provider.js';
+import type { CommonConfig } from '../config.js';
+import type { CryptoProvider, KeyShare, PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
-import type { Request } from '../handshake/requests.js';
+import { peerVerifyOptions } from '../handshake/common.js';
+import type { CertificateVerdict, Request } from '../handshake/requests.js';
+import { bytesEqual } from '../wire/bytes.js';
 import { NamedGroup, SignatureScheme } from '../wire/enums.js';
+import { verifyChain } from '../x509/verify.js';
 
 /** The part of SubtleCrypto the handshake uses. */
 export interface SubtleHandshake {
@@ -137,20 +142,108 @@ export class WebCryptoHandshake {
    * can import the key for the scheme; otherwise the provider does.
    */
   async verifySignature(request: Extract<Request, { kind: 'signature' }>): Promise<boolean> {
-    const params = schemes.get(request.scheme);
-    let key: unknown;
-    if (params !== undefined) {
-      try {
-        key = await this.subtle.importKey('spki', request.spki, params.key, false, ['verify']);
-      } catch {
-        key = undefined; // not in this runtime's WebCrypto, or a key WebCrypto will not take for this scheme
+    const verified = await this.webVerify(request.spki, request.scheme, request.data, request.signature);
+    if (verified !== undefined) return verified;
+    return this.provider.verify(this.provider.loadPublicKey(request.spki), request.scheme, request.data, request.signature);
+  }
+
+  /**
+   * The answer to a 'verify' request: the engine's own path validation (peerVerifyOptions), with the
+   * chain's elliptic-curve signatures checked by WebCrypto beforehand — in JavaScript an ECDSA P-256
+   * verification costs a few RSA-2048 ones, P-384 more — and every other signature (RSA, whose
+   * exponent 65537 keeps it cheap in BigInt; one WebCrypto did not confirm) on the provider, as always.
+   * undefined: trusted; otherwise the refusal.
+   */
+  async verifyChain(request: Extract<Request, { kind: 'verify' }>, config: CommonConfig): Promise<CertificateVerdict | undefined> {
+    // Each (certificate, candidate issuer) pair path building may check: a certificate presented and
+    // one presented or trusted whose subject is its issuer's name. Bounded: a hostile bag of
+    // certificates sharing one name gets its checks from the provider, within verifyChain's budget.
+    const confirmed = new Map<Uint8Array, Confirmed[]>(); // by signatureValue
+    const checks: Promise<void>[] = [];
+    for (const cert of request.chain) {
+      const scheme = cert.signatureAlgorithm.scheme;
+      if (scheme === undefined || !curveSchemes.has(scheme)) continue;
+      for (const issuer of [...request.chain, ...config.roots]) {
+        if (checks.length === MAX_CHAIN_CHECKS) break;
+        if (!bytesEqual(issuer.subject.raw, cert.issuer.raw)) continue;
+        checks.push(
+          this.webVerify(issuer.subjectPublicKeyInfo, scheme, cert.tbsCertificate, cert.signatureValue).then((ok) => {
+            if (ok !== true) return;
+            const entry = { spki: issuer.subjectPublicKeyInfo, scheme, data: cert.tbsCertificate };
+            const list = confirmed.get(cert.signatureValue);
+            if (list === undefined) confirmed.set(cert.signatureValue, [entry]);
+            else list.push(entry);
+          }),
+        );
       }
     }
-    if (params === undefined || key === undefined) {
-      return this.provider.verify(this.provider.loadPublicKey(request.spki), request.scheme, request.data, request.signature);
-    }
-    const signature = params.ecdsaSize !== undefined ? ecdsaRaw(request.signature, params.ecdsaSize) : request.signature;
-    if (signature === undefined) return false;
-    return this.subtle.verify(params.verify, key, signature, request.data);
+    await Promise.all(checks);
+    const provider = confirmed.size === 0 ? this.provider : withConfirmedSignatures(this.provider, confirmed);
+    const result = verifyChain(provider, peerVerifyOptions(config, request.chain, request.purpose, request.keyUsage, request.serverName));
+    return result.ok ? undefined : { code: result.code, message: result.message };
   }
+
+  /** Whether `signature` over `data` verifies under `spki` with `scheme`, by WebCrypto; undefined when WebCrypto cannot tell (no such algorithm, a key it will not take). Never rejects. */
+  private async webVerify(spki: Uint8Array, scheme: number, data: Uint8Array, signature: Uint8Array): Promise<boolean | undefined> {
+    const params = schemes.get(scheme);
+    if (params === undefined) return undefined;
+    let key: unknown;
+    try {
+      key = await this.subtle.importKey('spki', spki, params.key, false, ['verify']);
+    } catch {
+      return undefined; // not in this runtime's WebCrypto, or a key WebCrypto will not take for this scheme
+    }
+    const raw = params.ecdsaSize !== undefined ? ecdsaRaw(signature, params.ecdsaSize) : signature;
+    if (raw === undefined) return false;
+    try {
+      return await this.subtle.verify(params.verify, key, raw, data);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Certificate signature schemes worth a trip to WebCrypto: the elliptic-curve ones, slow in JavaScript. */
+const curveSchemes = new Set<number>([
+  SignatureScheme.ecdsa_secp256r1_sha256,
+  SignatureScheme.ecdsa_secp384r1_sha384,
+  SignatureScheme.ecdsa_secp521r1_sha512,
+  SignatureScheme.ed25519,
+]);
+
+/** The most chain signatures checked with WebCrypto before one path validation. */
+const MAX_CHAIN_CHECKS = 16;
+
+/** A certificate signature WebCrypto found good: under the key of `spki`, with `scheme`, over `data`. */
+interface Confirmed {
+  readonly spki: Uint8Array;
+  readonly scheme: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * `provider`, but a signature WebCrypto has confirmed (the same signature, issuer key and signed
+ * bytes, by identity, and the same scheme) verifies without being checked again; every other goes to
+ * the provider.
+ */
+function withConfirmedSignatures(provider: CryptoProvider, confirmed: ReadonlyMap<Uint8Array, readonly Confirmed[]>): CryptoProvider {
+  const spkiOf = new WeakMap<PublicKey, Uint8Array>();
+  const loadPublicKey = (spki: Uint8Array): PublicKey => {
+    const key = provider.loadPublicKey(spki);
+    spkiOf.set(key, spki);
+    return key;
+  };
+  const verify = (key: PublicKey, scheme: number, data: Uint8Array, signature: Uint8Array): boolean => {
+    const spki = spkiOf.get(key);
+    if (spki !== undefined && confirmed.get(signature)?.some((c) => c.spki === spki && c.scheme === scheme && c.data === data)) return true;
+    return provider.verify(key, scheme, data, signature);
+  };
+  return new Proxy(provider, {
+    get(target, property) {
+      if (property === 'loadPublicKey') return loadPublicKey;
+      if (property === 'verify') return verify;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

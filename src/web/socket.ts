@@ -5,7 +5,7 @@
 // `close()`. Options keep the node:tls names where they apply. No node:* here: this runs wherever
 // ReadableStream, WritableStream and crypto.getRandomValues exist.
 
-import { clientConfig, serverConfig, type CertifiedKey, type ClientConfig, type ConfigOptions, type ServerConfig } from '../config.js';
+import { clientConfig, serverConfig, type CertifiedKey, type ClientConfig, type CommonConfig, type ConfigOptions, type ServerConfig } from '../config.js';
 import { ClientConnection, ServerConnection, type Connection, type ConnectionEvent, type TrafficKeys } from '../connection.js';
 import { portableCryptoProvider } from '../crypto/portable.js';
 import type { CryptoProvider, KeyShare } from '../crypto/provider.js';
@@ -144,12 +144,27 @@ function groups(list: string): number[] {
   return out;
 }
 
+/**
+ * The certificates of the last few PEM texts given (most often the same `ca` on every connect()), so
+ * that a page making many connections decodes and parses them once, as node:tls's SecureContext does.
+ */
+const parsedPem = new Map<string, readonly Certificate[]>();
+const PARSED_PEM_KEPT = 8;
+
+function pemCertificates(pem: string): readonly Certificate[] {
+  let parsed = parsedPem.get(pem);
+  if (parsed === undefined) {
+    parsed = pemDecode(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der));
+    if (parsedPem.size >= PARSED_PEM_KEPT) parsedPem.delete(parsedPem.keys().next().value!);
+    parsedPem.set(pem, parsed);
+  }
+  return parsed;
+}
+
 function certificates(input: PemOrDer | readonly PemOrDer[] | undefined): Certificate[] {
   if (input === undefined) return [];
   const list = (Array.isArray(input) ? input : [input]) as readonly PemOrDer[];
-  return list.flatMap((item) =>
-    typeof item === 'string' ? pemDecode(item).filter((b) => b.label === 'CERTIFICATE').map((b) => parseCertificate(b.der)) : [parseCertificate(item)],
-  );
+  return list.flatMap((item) => (typeof item === 'string' ? pemCertificates(item) : [parseCertificate(item)]));
 }
 
 function certifiedKey(provider: CryptoProvider, options: TlsCommonOptions): CertifiedKey | undefined {
@@ -182,9 +197,9 @@ export function connect(transport: ByteTransport, options: TlsConnectOptions = {
     ...commonConfig(options, provider),
     ...(key ? { certificates: [key] } : {}),
   } as ConfigOptions<ClientConfig>);
-  const web = webCrypto(options, provider);
+  const web = webCrypto(options, provider, config);
   const connection = (keyShares?: readonly KeyShare[]) =>
-    new ClientConnection(web === undefined ? config : { ...config, ask: { ...config.ask, signature: true } }, {
+    new ClientConnection(web === undefined ? config : { ...config, ask: { ...config.ask, signature: true, verify: true } }, {
       ...(options.servername !== undefined ? { serverName: options.servername } : {}),
       ...(options.session !== undefined ? { session: options.session } : {}),
       ...(keyShares !== undefined && keyShares.length > 0 ? { keyShares } : {}),
@@ -198,13 +213,15 @@ export function connect(transport: ByteTransport, options: TlsConnectOptions = {
 interface WebCrypto {
   readonly records: WebCryptoRecords;
   readonly handshake: WebCryptoHandshake;
+  /** The connection's config: the rules a 'verify' request is answered by. */
+  readonly config: CommonConfig;
 }
 
-function webCrypto(options: TlsCommonOptions, provider: CryptoProvider): WebCrypto | undefined {
+function webCrypto(options: TlsCommonOptions, provider: CryptoProvider, config: CommonConfig): WebCrypto | undefined {
   if (options.webCrypto === false) return undefined;
   const subtle = runtimeSubtle();
   if (subtle === undefined) return undefined;
-  return { records: new WebCryptoRecords(subtle), handshake: new WebCryptoHandshake(subtle as unknown as SubtleHandshake, provider) };
+  return { records: new WebCryptoRecords(subtle), handshake: new WebCryptoHandshake(subtle as unknown as SubtleHandshake, provider), config };
 }
 
 /** TLS server over `transport` (one connection accepted by the application: a WebSocket, a TCP stream). */
@@ -218,7 +235,7 @@ export function accept(transport: ByteTransport, options: TlsAcceptOptions): Tls
     requestCert: options.requestCert ?? false,
     ...(options.ticketKeys !== undefined ? { ticketKeys: [options.ticketKeys] } : {}),
   } as ConfigOptions<ServerConfig>);
-  return new StreamSocket(new ServerConnection(config), transport, webCrypto(options, provider));
+  return new StreamSocket(new ServerConnection(config), transport, webCrypto(options, provider, config));
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -471,6 +488,7 @@ class StreamSocket implements TlsSocket {
     let answer: Promise<unknown>;
     if (handshake !== undefined && request.kind === 'agree') answer = handshake.agree(request);
     else if (handshake !== undefined && request.kind === 'signature') answer = handshake.verifySignature(request);
+    else if (handshake !== undefined && request.kind === 'verify') answer = handshake.verifyChain(request, this.webCrypto!.config);
     else answer = Promise.reject(new TlsError('internal_error', `no answer to a ${request.kind} request`));
     void answer
       .then((value) => this.conn.resolve(request, value as never), (e: unknown) => this.conn.reject(request, e))

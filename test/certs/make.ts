@@ -181,3 +181,45 @@ async function generate(): Promise<TestPki> {
     dnsOnlyKey: p('dnsonly.key'),
   };
 }
+
+/** An ECDSA chain shaped like Let's Encrypt's (ISRG Root X2, E5): every path a PEM file. */
+export interface EcdsaChainPki {
+  /** The trust anchor: P-384, self-signed, CN=typetls EC Test Root. */
+  readonly rootCert: string;
+  /** P-384, signed by the root (ecdsa-with-SHA384). */
+  readonly intermediateCert: string;
+  /** P-256, CN and SAN DNS:localhost, EKU serverAuth, signed by the intermediate (ecdsa-with-SHA384). */
+  readonly leafCert: string;
+  readonly leafKey: string;
+  /** The same leaf with the last byte of its signature changed: it parses, and its signature does not verify. */
+  readonly badLeafCert: string;
+}
+
+let cachedEcdsaChain: Promise<EcdsaChainPki> | undefined;
+
+/** Makes (once per process) the ECDSA chain; its temp dir is removed at process exit. */
+export function makeEcdsaChainPki(): Promise<EcdsaChainPki> {
+  cachedEcdsaChain ??= generateEcdsaChain();
+  return cachedEcdsaChain;
+}
+
+async function generateEcdsaChain(): Promise<EcdsaChainPki> {
+  const dir = mkdtempSync(join(tmpdir(), 'typetls-ec-pki-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const p = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
+  writeFileSync(p('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  writeFileSync(p('leaf.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '30', '-sha384',
+    '-subj', '/CN=typetls EC Test Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  await openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'int.key', '-out', 'int.csr', '-subj', '/CN=typetls EC Test Intermediate');
+  await openssl('x509', '-req', '-in', 'int.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'int.pem', '-days', '30', '-sha384', '-extfile', 'ca.ext');
+  await openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost');
+  await openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '30', '-sha384', '-extfile', 'leaf.ext');
+  // The last byte of the DER is the last byte of the signature's s: the certificate still parses.
+  const { stdout } = await run('openssl', ['x509', '-in', 'leaf.pem', '-outform', 'DER'], { cwd: dir, encoding: 'buffer' });
+  const der = Buffer.from(stdout);
+  der[der.length - 1]! ^= 0x01;
+  writeFileSync(p('bad-leaf.pem'), `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
+  return { rootCert: p('root.pem'), intermediateCert: p('int.pem'), leafCert: p('leaf.pem'), leafKey: p('leaf.key'), badLeafCert: p('bad-leaf.pem') };
+}
