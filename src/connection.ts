@@ -20,8 +20,8 @@ import { RecordLayer } from './record/layer.js';
 import type { PaddingPolicy, RecordProtection } from './record/protection.js';
 import type { Annotator, Side } from './trace.js';
 import { AlertDescription, AlertLevel, alertDescriptionName, ContentType, HandshakeType, ProtocolVersion } from './wire/enums.js';
-import { encodeHandshake, maxHandshakeBody, type HandshakeMessage } from './wire/messages.js';
-import { concatBytes } from './wire/bytes.js';
+import { encodeHandshakeInto, maxHandshakeBody, type HandshakeMessage } from './wire/messages.js';
+import { Writer } from './wire/writer.js';
 import type { CipherSuite } from './suites.js';
 import type { Certificate } from './x509/certificate.js';
 
@@ -171,6 +171,9 @@ export interface Connection {
   readonly error: TlsError | undefined;
 }
 
+/** The first size of a flight's buffer (a TLS 1.3 resumption's flight is about 150 bytes, a full one with a certificate chain a few KiB). */
+const FLIGHT_BUFFER = 1024;
+
 /** Connection.trafficKeys(): what protecting application data records outside the engine takes. */
 export interface TrafficKeys {
   /** The negotiated version: 0x0304 (TLS 1.3 records, RFC 8446 Section 5.2) or 0x0303 (RFC 5246 Section 6.2.3.3). */
@@ -252,6 +255,8 @@ class Engine implements HandshakeContext {
   private state: State | undefined;
   private events: ConnectionEvent[] = [];
   private pendingHandshake: Uint8Array[] = [];
+  /** The buffer the pending messages are encoded into (Connection.sendHandshake); a new one per flight. */
+  private flight: Writer | undefined;
   /** How many of pendingHandshake were queued by steps that completed: those go out even if a later record fails. */
   private committedHandshake = 0;
   private pendingAppData: Uint8Array[] = [];
@@ -518,7 +523,9 @@ class Engine implements HandshakeContext {
 
   sendHandshake(message: HandshakeMessage): void {
     if (message.type === HandshakeType.finished) this.info.finished = message.verifyData;
-    const bytes = encodeHandshake(message, this.version);
+    // The flight's messages are encoded one after another into one buffer, which goes to the record
+    // layer whole; each message's bytes are a view of it (for the transcript and the trace).
+    const bytes = encodeHandshakeInto((this.flight ??= new Writer(FLIGHT_BUFFER)), message, this.version);
     this.transcript.add(bytes);
     traceMessage(this, 'sent', message, bytes);
     this.pendingHandshake.push(bytes);
@@ -618,6 +625,7 @@ class Engine implements HandshakeContext {
       this.flushHandshake();
     } catch {
       this.pendingHandshake = [];
+      this.flight = undefined;
     }
     this.pendingAppData = [];
     const alert = alertFor(error);
@@ -639,10 +647,16 @@ class Engine implements HandshakeContext {
 
   private flushHandshake(): void {
     this.committedHandshake = 0;
+    const flight = this.flight;
+    this.flight = undefined;
     if (this.pendingHandshake.length === 0) return;
     const parts = this.pendingHandshake;
     this.pendingHandshake = [];
-    this.record.writeRecord(ContentType.handshake, parts.length === 1 ? parts[0]! : concatBytes(...parts));
+    // The pending messages lie one after another in the flight's buffer, from its start (a failed
+    // step's messages, cut from the end of the list, are left out).
+    let length = 0;
+    for (const part of parts) length += part.length;
+    this.record.writeRecord(ContentType.handshake, flight!.view(0, length));
   }
 
   private afterStep(): void {

@@ -158,6 +158,10 @@ interface NativeModule {
   hashUpdate(context: object, data: Uint8Array): void;
   hashDigest(context: object, out: Uint8Array): void;
   hashClone(context: object): object;
+  /** Absent from an addon built before them: HMAC by HMAC, and X25519 through x25519Key/x25519Derive. */
+  keySchedule?(hash: number, secret: Uint8Array, program: Uint8Array, out: Uint8Array): void;
+  tls12Prf?(hash: number, secret: Uint8Array, labelAndSeed: Uint8Array, out: Uint8Array): void;
+  x25519?(scalar: Uint8Array, point: Uint8Array, out: Uint8Array): boolean;
   x25519Key(scalar: Uint8Array, publicOut: Uint8Array): object;
   x25519Derive(key: object, peer: Uint8Array, out: Uint8Array): boolean;
 }
@@ -196,23 +200,9 @@ function native(): NativeModule | undefined {
 const TAG = 16;
 
 class NativeAead implements Aead {
-  private readonly context: object;
-  /** The record-batch calls (AeadRecords in src/record/protection.ts), when the addon has them. */
-  readonly sealRecords?: AeadRecords['sealRecords'];
-  readonly openRecords?: AeadRecords['openRecords'];
-  readonly openSplitRecord?: AeadRecords['openSplitRecord'];
-  constructor(readonly algorithm: AeadAlgorithm, key: Uint8Array, private readonly addon: NativeModule) {
-    const context = addon.create(nativeAlgorithm[algorithm]!, key);
-    this.context = context;
-    const { sealRecords, openRecords, openSplitRecord } = addon;
-    if (sealRecords !== undefined && openRecords !== undefined && openSplitRecord !== undefined) {
-      this.sealRecords = (iv, seq, mode, contentType, version, plaintext, maxFragment, out, offset) =>
-        sealRecords(context, iv, seq, mode, contentType, version, plaintext, maxFragment, out, offset);
-      this.openRecords = (iv, seq, mode, version, buffer, start, end, maxBody, results) =>
-        openRecords(context, iv, seq, mode, version, buffer, start, end, maxBody, results);
-      this.openSplitRecord = (iv, seq, mode, version, first, start, second, maxBody, results) =>
-        openSplitRecord(context, iv, seq, mode, version, first, start, second, maxBody, results);
-    }
+  protected readonly context: object;
+  constructor(readonly algorithm: AeadAlgorithm, key: Uint8Array, protected readonly addon: NativeModule) {
+    this.context = addon.create(nativeAlgorithm[algorithm]!, key);
   }
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     const out = new Uint8Array(plaintext.length + TAG);
@@ -228,6 +218,28 @@ class NativeAead implements Aead {
     // Otherwise not zero-filled: the addon writes every byte, or clears them all when the tag fails.
     const out = inPlace ? ciphertext.subarray(0, ciphertext.length - TAG) : u8(Buffer.allocUnsafe(ciphertext.length - TAG));
     return this.addon.open(this.context, nonce, aad, ciphertext, out) ? out : null;
+  }
+}
+
+/**
+ * With an addon that has them, the record-batch calls (AeadRecords in src/record/protection.ts) as
+ * methods: nothing made per key beyond the cipher context.
+ */
+class NativeRecordsAead extends NativeAead implements AeadRecords {
+  sealRecords(
+    iv: Uint8Array, seq: number, mode: number, contentType: number, version: number, plaintext: Uint8Array, maxFragment: number, out: Uint8Array, offset: number,
+  ): number {
+    return this.addon.sealRecords!(this.context, iv, seq, mode, contentType, version, plaintext, maxFragment, out, offset);
+  }
+  openRecords(
+    iv: Uint8Array, seq: number, mode: number, version: number, buffer: Uint8Array, start: number, end: number, maxBody: number, results: Int32Array,
+  ): number {
+    return this.addon.openRecords!(this.context, iv, seq, mode, version, buffer, start, end, maxBody, results);
+  }
+  openSplitRecord(
+    iv: Uint8Array, seq: number, mode: number, version: number, first: Uint8Array, start: number, second: Uint8Array, maxBody: number, results: Int32Array,
+  ): number {
+    return this.addon.openSplitRecord!(this.context, iv, seq, mode, version, first, start, second, maxBody, results);
   }
 }
 
@@ -291,23 +303,51 @@ type RandomBytes = (length: number) => Uint8Array;
 class NativeX25519Share implements KeyShare {
   readonly group = NamedGroup.x25519;
   readonly publicKey = new Uint8Array(32);
-  private readonly key: object;
+  private readonly key: object | undefined;
+  /** The scalar, with an addon that has x25519(): held as long as the share, as OpenSSL held the key object. */
+  private readonly scalar: Uint8Array | undefined;
   constructor(private readonly addon: NativeModule, random: RandomBytes) {
-    // The scalar is cut from the provider's pool of CSPRNG output (a copy, cleared there) and
-    // cleared here once OpenSSL holds it.
+    // The scalar is cut from the provider's pool of CSPRNG output (a copy, cleared there).
     const scalar = random(32);
-    this.key = addon.x25519Key(scalar, this.publicKey);
-    scalar.fill(0);
+    if (addon.x25519 !== undefined) {
+      addon.x25519(scalar, X25519_BASE_POINT, this.publicKey);
+      this.scalar = scalar;
+    } else {
+      // An older addon: OpenSSL holds the key, and the scalar is cleared here.
+      this.key = addon.x25519Key(scalar, this.publicKey);
+      scalar.fill(0);
+    }
   }
   agree(peer: Uint8Array): Uint8Array {
     // RFC 7748 Section 6.1, RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
     if (peer.length !== 32) throw new TlsError('illegal_parameter', 'X25519 public key is not 32 bytes');
     const secret = new Uint8Array(32);
     // OpenSSL refuses low-order points itself (the all-zero result).
-    if (!this.addon.x25519Derive(this.key, peer, secret)) throw new TlsError('illegal_parameter', 'X25519 public key is a low-order point');
+    const ok = this.scalar !== undefined ? this.addon.x25519!(this.scalar, peer, secret) : this.addon.x25519Derive(this.key!, peer, secret);
+    if (!ok) throw new TlsError('illegal_parameter', 'X25519 public key is a low-order point');
     if (isAllZero(secret)) throw new TlsError('illegal_parameter', 'X25519 shared secret is all zeros');
     return secret;
   }
+}
+
+/** RFC 7748 Section 4.1: the base point's u-coordinate, 9. */
+const X25519_BASE_POINT = Uint8Array.of(9, ...new Uint8Array(31));
+
+/**
+ * A server's answer to an X25519 share (RFC 7748 Section 6.1), with an addon that has x25519(): the
+ * scalar from the pool, X25519(k, 9) and X25519(k, peer), and the scalar cleared; no key object.
+ */
+function acceptX25519(x25519: NonNullable<NativeModule['x25519']>, clientShare: Uint8Array, random: RandomBytes): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+  // RFC 8422 Section 5.11: 32 bytes, and an all-zero result is refused.
+  if (clientShare.length !== 32) throw new TlsError('illegal_parameter', 'X25519 public key is not 32 bytes');
+  const scalar = random(32);
+  const publicKey = new Uint8Array(32);
+  const sharedSecret = new Uint8Array(32);
+  const ok = x25519(scalar, X25519_BASE_POINT, publicKey) && x25519(scalar, clientShare, sharedSecret);
+  scalar.fill(0);
+  // OpenSSL refuses low-order points itself (the all-zero result).
+  if (!ok || isAllZero(sharedSecret)) throw new TlsError('illegal_parameter', 'X25519 public key is a low-order point');
+  return { publicKey, sharedSecret };
 }
 
 /** An X25519 share through the addon when it is loaded, else through node:crypto KeyObjects. */
@@ -542,7 +582,12 @@ export class NodeCryptoProvider implements CryptoProvider {
   private readonly randomBytes: RandomBytes = (length) => this.random(length);
 
   constructor(options: NodeCryptoProviderOptions = {}) {
-    this.addon = options.native === false ? undefined : native();
+    const addon = options.native === false ? undefined : native();
+    this.addon = addon;
+    // The key schedule's HMACs (TLS 1.3 stages, the TLS 1.2 PRF) in one call each, for SHA-2.
+    const { keySchedule, tls12Prf } = addon ?? {};
+    if (keySchedule !== undefined) this.keySchedule = (algorithm, secret, program, out) => keySchedule(nativeHash[algorithm], secret, program, out);
+    if (tls12Prf !== undefined) this.pHash = (algorithm, secret, seed, out) => tls12Prf(nativeHash[algorithm], secret, seed, out);
   }
 
   /** Which implementation does record AEAD, hashing, HMAC and X25519: 'native' (the addon) or 'node:crypto'. */
@@ -588,8 +633,15 @@ export class NodeCryptoProvider implements CryptoProvider {
     return u8(crypto.createHmac(algorithm, key).update(data).digest());
   }
 
+  readonly keySchedule?: (algorithm: HashAlgorithm, secret: Uint8Array, program: Uint8Array, out: Uint8Array) => void;
+  readonly pHash?: (algorithm: HashAlgorithm, secret: Uint8Array, seed: Uint8Array, out: Uint8Array) => void;
+
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead {
-    if (this.addon !== undefined && nativeAlgorithm[algorithm] !== undefined) return new NativeAead(algorithm, key, this.addon);
+    const addon = this.addon;
+    if (addon !== undefined && nativeAlgorithm[algorithm] !== undefined) {
+      const batches = addon.sealRecords !== undefined && addon.openRecords !== undefined && addon.openSplitRecord !== undefined;
+      return batches ? new NativeRecordsAead(algorithm, key, addon) : new NativeAead(algorithm, key, addon);
+    }
     return new NodeAead(algorithm, crypto.createSecretKey(key));
   }
 
@@ -631,6 +683,8 @@ export class NodeCryptoProvider implements CryptoProvider {
   }
 
   acceptKeyShare(group: number, clientShare: Uint8Array): { publicKey: Uint8Array; sharedSecret: Uint8Array } {
+    const x25519 = this.addon?.x25519;
+    if (group === NamedGroup.x25519 && x25519 !== undefined) return acceptX25519(x25519, clientShare, this.randomBytes);
     if (group === NamedGroup.X25519MLKEM768) return acceptX25519MlKem768(clientShare, this.addon, this.randomBytes);
     const share = this.generateKeyShare(group);
     return { publicKey: share.publicKey, sharedSecret: share.agree(clientShare) };

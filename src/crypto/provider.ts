@@ -150,6 +150,17 @@ export interface CryptoProvider {
   hash(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array;
   createHash(algorithm: HashAlgorithm): HashContext;
   hmac(algorithm: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * Optional, for SHA-256, SHA-384 and SHA-512: a run of TLS 1.3 key schedule steps in one call
+   * (keys/tls13.ts, KeySchedule, builds the program and runs it HMAC by HMAC where this is absent).
+   * The program is a sequence of `u8 op, u8 key, u16 n, n bytes`; `key` 0xff is `secret`, else the
+   * index of an earlier step, whose output keys the HMAC. Op 0: HMAC(key, bytes || 0x01) cut to the
+   * u16 length that `bytes` (an HkdfLabel) starts with, at most Hash.length; op 1: HMAC(key, bytes).
+   * The outputs follow one another in `out`, which they fill exactly.
+   */
+  keySchedule?(algorithm: HashAlgorithm, secret: Uint8Array, program: Uint8Array, out: Uint8Array): void;
+  /** Optional, for SHA-256, SHA-384 and SHA-512: the TLS 1.2 P_hash (RFC 5246 Section 5) filling `out`, in one call. */
+  pHash?(algorithm: HashAlgorithm, secret: Uint8Array, seed: Uint8Array, out: Uint8Array): void;
 
   aead(algorithm: AeadAlgorithm, key: Uint8Array): Aead;
   cbc(algorithm: CbcAlgorithm, key: Uint8Array): CbcCipher;

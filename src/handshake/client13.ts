@@ -303,7 +303,7 @@ export class ExpectFinished implements State {
 
   handle(cx: HandshakeContext, input: Input): State {
     const { hs, secrets, offer } = this.c;
-    const expected = finishedData(cx, hs.suite, secrets.serverHandshakeTrafficSecret);
+    const expected = finishedData(cx, hs.suite, secrets.serverFinishedKey);
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'server');
     const app = deriveApplicationSecrets(cx, hs, secrets);
@@ -336,7 +336,7 @@ export class ExpectFinished implements State {
   /** Our Finished, then the application keys. */
   private finishClientFlight(cx: HandshakeContext, app: ApplicationSecrets13): State {
     const { hs, secrets, offer } = this.c;
-    cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret) });
+    cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, hs.suite, secrets.clientFinishedKey) });
 
     cx.setWriteProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));
     cx.setReadProtection(protectionFor(cx, hs.suite, app.serverApplicationKeys));

@@ -48,13 +48,20 @@ interface Selection13 {
  * (RFC 8446 Section 4.2.11), so that the key can be used.
  */
 function chooseSuite(config: ServerConfig, hello: ClientHello, pskHash: HashAlgorithm | undefined): CipherSuite | undefined {
-  const clientSuites = new Set(hello.cipherSuites);
-  const serverSuites = new Set(config.cipherSuites);
-  const order = config.preferServerCipherOrder
-    ? config.cipherSuites.filter((id) => clientSuites.has(id))
-    : hello.cipherSuites.filter((id) => serverSuites.has(id));
-  const suites = order.map((id) => suiteById(id)).filter((s): s is CipherSuite => s?.tls13 === true);
-  return (pskHash !== undefined ? suites.find((s) => s.hash === pskHash) : undefined) ?? suites[0];
+  // The preferred list is walked in order, each id looked up in the other (a Set when the client's
+  // list is long: it may hold thousands of entries).
+  const preferred = config.preferServerCipherOrder ? config.cipherSuites : hello.cipherSuites;
+  const other = config.preferServerCipherOrder ? hello.cipherSuites : config.cipherSuites;
+  const inOther = other.length > 32 ? new Set(other) : undefined;
+  let first: CipherSuite | undefined;
+  for (const id of preferred) {
+    if (inOther !== undefined ? !inOther.has(id) : !other.includes(id)) continue;
+    const suite = suiteById(id);
+    if (suite?.tls13 !== true) continue;
+    if (pskHash === undefined || suite.hash === pskHash) return suite;
+    first ??= suite;
+  }
+  return first;
 }
 
 /** An external PSK the application knows, named by one of the client's identities. */
@@ -450,7 +457,7 @@ function finishServerFlight13(
   earlyTrafficSecret: Uint8Array | undefined, earlyOffered: boolean, certificates: boolean,
 ): State {
   const { suite } = selection;
-  cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverHandshakeTrafficSecret) });
+  cx.sendHandshake({ type: HandshakeType.finished, verifyData: finishedData(cx, suite, secrets.serverFinishedKey) });
 
   const app = deriveApplicationSecrets(cx, hs, secrets);
   cx.setWriteProtection(protectionFor(cx, suite, app.serverApplicationKeys));
@@ -581,7 +588,7 @@ export class ExpectClientFinished implements State {
 
   handle(cx: HandshakeContext, input: Input): State {
     const { hs, secrets, app, config } = this.s;
-    const expected = finishedData(cx, hs.suite, secrets.clientHandshakeTrafficSecret);
+    const expected = finishedData(cx, hs.suite, secrets.clientFinishedKey);
     const finished = expect(cx, input, HandshakeType.finished);
     checkFinished(expected, finished.verifyData, 'client');
     cx.setReadProtection(protectionFor(cx, hs.suite, app.clientApplicationKeys));

@@ -4,7 +4,7 @@
 import { hashLength, type HashAlgorithm, type KeyAlgorithm, type PublicKey } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import {
-  deriveSecret, earlySecret, emptyHash, finishedVerifyData, handshakeSecret, masterSecret, trafficKeys,
+  deriveSecret, emptyHash, KeySchedule, SCHEDULE_INPUT, trafficKeys, zeroSecret,
 } from '../keys/tls13.js';
 import { aead13Protection, type RecordProtection } from '../record/protection.js';
 import type { CipherSuite } from '../suites.js';
@@ -39,6 +39,9 @@ export interface HandshakeSecrets13 {
   readonly serverHandshakeTrafficSecret: Uint8Array;
   readonly clientHandshakeKeys: TrafficKeys13;
   readonly serverHandshakeKeys: TrafficKeys13;
+  /** RFC 8446 Section 4.4.4: HKDF-Expand-Label(handshake traffic secret, "finished", "", Hash.length), for each Finished. */
+  readonly clientFinishedKey: Uint8Array;
+  readonly serverFinishedKey: Uint8Array;
 }
 
 export interface ApplicationSecrets13 {
@@ -60,62 +63,101 @@ function traceSecret(cx: HandshakeContext, label: string, value: Uint8Array): vo
  * `name` being the traffic secret's ("client handshake", "server application", ...).
  */
 export function deriveTrafficKeys(cx: HandshakeContext, suite: CipherSuite, trafficSecret: Uint8Array, name: string): TrafficKeys13 {
-  const { key, iv } = trafficKeys(cx.provider, suite.hash, trafficSecret, suite.cipher.keyLength, 12);
-  if (cx.trace) {
-    traceSecret(cx, `${name} write key`, key);
-    traceSecret(cx, `${name} write IV`, iv);
-  }
-  return { key, iv };
+  const keys = trafficKeys(cx.provider, suite.hash, trafficSecret, suite.cipher.keyLength, 12);
+  if (cx.trace) traceKeys(cx, name, keys);
+  return keys;
 }
+
+function traceKeys(cx: HandshakeContext, name: string, keys: TrafficKeys13): void {
+  traceSecret(cx, `${name} write key`, keys.key);
+  traceSecret(cx, `${name} write IV`, keys.iv);
+}
+
+/** The client's and the server's traffic secret of a stage, each followed by its write key and IV. */
+function traceTraffic(
+  cx: HandshakeContext, stage: 'handshake' | 'application', client: Uint8Array, clientKeys: TrafficKeys13, server: Uint8Array, serverKeys: TrafficKeys13,
+): void {
+  traceSecret(cx, `client ${stage} traffic secret`, client);
+  traceKeys(cx, `client ${stage}`, clientKeys);
+  traceSecret(cx, `server ${stage} traffic secret`, server);
+  traceKeys(cx, `server ${stage}`, serverKeys);
+}
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * RFC 8446 Section 7.1: Early Secret (from the PSK, or zeros) → Handshake Secret
- * (with the (EC)DHE secret) → the handshake traffic secrets over ClientHello..ServerHello.
+ * (with the (EC)DHE secret) → the handshake traffic secrets over ClientHello..ServerHello, their
+ * write keys and IVs (Section 7.3), and the finished keys (Section 4.4.4): one KeySchedule.
  * Call right after ServerHello is in the transcript.
  */
 export function deriveHandshakeSecrets(
   cx: HandshakeContext, hs: Negotiated13, sharedSecret: Uint8Array | undefined, psk: Uint8Array | undefined,
 ): HandshakeSecrets13 {
-  const hash = hs.suite.hash;
-  const early = earlySecret(cx.provider, hash, psk);
-  const handshake = handshakeSecret(cx.provider, hash, early, sharedSecret ?? new Uint8Array(hashLength[hash]));
+  const { hash, cipher } = hs.suite;
+  const size = hashLength[hash];
+  const zeros = zeroSecret(hash);
   const transcriptHash = cx.transcript.hash();
-  const client = deriveSecret(cx.provider, hash, handshake, 'c hs traffic', transcriptHash);
-  const server = deriveSecret(cx.provider, hash, handshake, 's hs traffic', transcriptHash);
-  traceSecret(cx, 'handshake secret', handshake);
-  traceSecret(cx, 'client handshake traffic secret', client);
-  const clientKeys = deriveTrafficKeys(cx, hs.suite, client, 'client handshake');
-  traceSecret(cx, 'server handshake traffic secret', server);
-  const serverKeys = deriveTrafficKeys(cx, hs.suite, server, 'server handshake');
-  cx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', hs.clientRandom, client);
-  cx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', hs.clientRandom, server);
-  return {
-    handshakeSecret: handshake, clientHandshakeTrafficSecret: client, serverHandshakeTrafficSecret: server,
-    clientHandshakeKeys: clientKeys, serverHandshakeKeys: serverKeys,
+  const k = new KeySchedule(hash);
+  const early = k.hmac(SCHEDULE_INPUT, psk ?? zeros);
+  const derived = k.expandLabel(early, 'derived', emptyHash(cx.provider, hash), size);
+  const handshake = k.hmac(derived, sharedSecret ?? zeros);
+  const client = k.expandLabel(handshake, 'c hs traffic', transcriptHash, size);
+  const server = k.expandLabel(handshake, 's hs traffic', transcriptHash, size);
+  const clientKey = k.expandLabel(client, 'key', EMPTY, cipher.keyLength);
+  const clientIv = k.expandLabel(client, 'iv', EMPTY, 12);
+  const serverKey = k.expandLabel(server, 'key', EMPTY, cipher.keyLength);
+  const serverIv = k.expandLabel(server, 'iv', EMPTY, 12);
+  const clientFinished = k.expandLabel(client, 'finished', EMPTY, size);
+  const serverFinished = k.expandLabel(server, 'finished', EMPTY, size);
+  const out = k.run(cx.provider, zeros);
+  const secrets: HandshakeSecrets13 = {
+    handshakeSecret: out[handshake]!, clientHandshakeTrafficSecret: out[client]!, serverHandshakeTrafficSecret: out[server]!,
+    clientHandshakeKeys: { key: out[clientKey]!, iv: out[clientIv]! }, serverHandshakeKeys: { key: out[serverKey]!, iv: out[serverIv]! },
+    clientFinishedKey: out[clientFinished]!, serverFinishedKey: out[serverFinished]!,
   };
+  if (cx.trace) {
+    traceSecret(cx, 'handshake secret', secrets.handshakeSecret);
+    traceTraffic(cx, 'handshake', secrets.clientHandshakeTrafficSecret, secrets.clientHandshakeKeys, secrets.serverHandshakeTrafficSecret, secrets.serverHandshakeKeys);
+  }
+  cx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', hs.clientRandom, secrets.clientHandshakeTrafficSecret);
+  cx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', hs.clientRandom, secrets.serverHandshakeTrafficSecret);
+  return secrets;
 }
 
-/** RFC 8446 Section 7.1: Master Secret and the application traffic secrets over ClientHello..server Finished. */
+/**
+ * RFC 8446 Section 7.1: Master Secret and the application traffic secrets over ClientHello..server
+ * Finished, their write keys and IVs, and the exporter master secret: one KeySchedule.
+ */
 export function deriveApplicationSecrets(cx: HandshakeContext, hs: Negotiated13, secrets: HandshakeSecrets13): ApplicationSecrets13 {
-  const hash = hs.suite.hash;
-  const master = masterSecret(cx.provider, hash, secrets.handshakeSecret);
+  const { hash, cipher } = hs.suite;
+  const size = hashLength[hash];
   const transcriptHash = cx.transcript.hash();
-  const client = deriveSecret(cx.provider, hash, master, 'c ap traffic', transcriptHash);
-  const server = deriveSecret(cx.provider, hash, master, 's ap traffic', transcriptHash);
-  const exporter = deriveSecret(cx.provider, hash, master, 'exp master', transcriptHash);
-  traceSecret(cx, 'master secret', master);
-  traceSecret(cx, 'client application traffic secret', client);
-  const clientKeys = deriveTrafficKeys(cx, hs.suite, client, 'client application');
-  traceSecret(cx, 'server application traffic secret', server);
-  const serverKeys = deriveTrafficKeys(cx, hs.suite, server, 'server application');
-  traceSecret(cx, 'exporter master secret', exporter);
-  cx.keyLog('CLIENT_TRAFFIC_SECRET_0', hs.clientRandom, client);
-  cx.keyLog('SERVER_TRAFFIC_SECRET_0', hs.clientRandom, server);
-  cx.keyLog('EXPORTER_SECRET', hs.clientRandom, exporter);
-  return {
-    masterSecret: master, clientApplicationTrafficSecret: client, serverApplicationTrafficSecret: server,
-    clientApplicationKeys: clientKeys, serverApplicationKeys: serverKeys, exporterMasterSecret: exporter,
+  const k = new KeySchedule(hash);
+  const derived = k.expandLabel(SCHEDULE_INPUT, 'derived', emptyHash(cx.provider, hash), size);
+  const master = k.hmac(derived, zeroSecret(hash));
+  const client = k.expandLabel(master, 'c ap traffic', transcriptHash, size);
+  const server = k.expandLabel(master, 's ap traffic', transcriptHash, size);
+  const exporter = k.expandLabel(master, 'exp master', transcriptHash, size);
+  const clientKey = k.expandLabel(client, 'key', EMPTY, cipher.keyLength);
+  const clientIv = k.expandLabel(client, 'iv', EMPTY, 12);
+  const serverKey = k.expandLabel(server, 'key', EMPTY, cipher.keyLength);
+  const serverIv = k.expandLabel(server, 'iv', EMPTY, 12);
+  const out = k.run(cx.provider, secrets.handshakeSecret);
+  const app: ApplicationSecrets13 = {
+    masterSecret: out[master]!, clientApplicationTrafficSecret: out[client]!, serverApplicationTrafficSecret: out[server]!,
+    clientApplicationKeys: { key: out[clientKey]!, iv: out[clientIv]! }, serverApplicationKeys: { key: out[serverKey]!, iv: out[serverIv]! },
+    exporterMasterSecret: out[exporter]!,
   };
+  if (cx.trace) {
+    traceSecret(cx, 'master secret', app.masterSecret);
+    traceTraffic(cx, 'application', app.clientApplicationTrafficSecret, app.clientApplicationKeys, app.serverApplicationTrafficSecret, app.serverApplicationKeys);
+    traceSecret(cx, 'exporter master secret', app.exporterMasterSecret);
+  }
+  cx.keyLog('CLIENT_TRAFFIC_SECRET_0', hs.clientRandom, app.clientApplicationTrafficSecret);
+  cx.keyLog('SERVER_TRAFFIC_SECRET_0', hs.clientRandom, app.serverApplicationTrafficSecret);
+  cx.keyLog('EXPORTER_SECRET', hs.clientRandom, app.exporterMasterSecret);
+  return app;
 }
 
 /** RFC 8446 Section 7.1: resumption_master_secret over ClientHello..client Finished. */
@@ -132,9 +174,13 @@ export function deriveResumptionMasterSecret(cx: HandshakeContext, hs: Negotiate
 export function pskBinder(
   cx: HandshakeContext, hash: HashAlgorithm, psk: Uint8Array, truncatedTranscriptHash: Uint8Array, label: 'res binder' | 'ext binder' = 'res binder',
 ): Uint8Array {
-  const early = earlySecret(cx.provider, hash, psk);
-  const binderKey = deriveSecret(cx.provider, hash, early, label, emptyHash(cx.provider, hash));
-  return finishedVerifyData(cx.provider, hash, binderKey, truncatedTranscriptHash);
+  const k = new KeySchedule(hash);
+  const early = k.hmac(SCHEDULE_INPUT, psk);
+  const binderKey = k.expandLabel(early, label, emptyHash(cx.provider, hash), hashLength[hash]);
+  const finishedKey = k.expandLabel(binderKey, 'finished', EMPTY, hashLength[hash]);
+  const binder = k.hmac(finishedKey, truncatedTranscriptHash);
+  const out = k.run(cx.provider, zeroSecret(hash));
+  return out[binder]!;
 }
 
 /** RFC 8446 Section 5.2: record protection with a traffic secret's write key and IV. */
@@ -143,19 +189,26 @@ export function protectionFor(cx: HandshakeContext, suite: CipherSuite, keys: Tr
   return aead13Protection(cx.provider, suite.cipher.algorithm, keys.key, keys.iv, cx.paddingPolicy);
 }
 
-/** RFC 8446 Section 4.4.4: verify_data with the finished key of a traffic secret, over the transcript so far. */
-export function finishedData(cx: HandshakeContext, suite: CipherSuite, baseKey: Uint8Array): Uint8Array {
-  return finishedVerifyData(cx.provider, suite.hash, baseKey, cx.transcript.hash());
+/** RFC 8446 Section 4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(...)) over the transcript so far. */
+export function finishedData(cx: HandshakeContext, suite: CipherSuite, finishedKey: Uint8Array): Uint8Array {
+  return cx.provider.hmac(suite.hash, finishedKey, cx.transcript.hash());
 }
 
 
-const serverContext = 'TLS 1.3, server CertificateVerify';
-const clientContext = 'TLS 1.3, client CertificateVerify';
+/** RFC 8446 Section 4.4.3: 64 spaces, the context string and a zero byte, which the transcript hash follows. */
+function signedContentPrefix(context: string): Uint8Array {
+  return concatBytes(new Uint8Array(64).fill(0x20), new TextEncoder().encode(context), Uint8Array.of(0));
+}
+const serverPrefix = signedContentPrefix('TLS 1.3, server CertificateVerify');
+const clientPrefix = signedContentPrefix('TLS 1.3, client CertificateVerify');
 
 /** RFC 8446 Section 4.4.3: 64 spaces, the context string, a zero byte, the transcript hash. */
 export function certificateVerifyContent(signer: 'server' | 'client', transcriptHash: Uint8Array): Uint8Array {
-  const context = new TextEncoder().encode(signer === 'server' ? serverContext : clientContext);
-  return concatBytes(new Uint8Array(64).fill(0x20), context, Uint8Array.of(0), transcriptHash);
+  const prefix = signer === 'server' ? serverPrefix : clientPrefix;
+  const content = new Uint8Array(prefix.length + transcriptHash.length);
+  content.set(prefix);
+  content.set(transcriptHash, prefix.length);
+  return content;
 }
 
 const ecdsaCurve: Record<number, number> = {

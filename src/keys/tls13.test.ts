@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { testProviders } from '../../test/providers.js';
 import {
   deriveSecret, earlySecret, emptyHash, exportKeyingMaterial, finishedKey, finishedVerifyData, handshakeSecret, hkdfExpand,
-  hkdfExpandLabel, hkdfExtract, masterSecret, nextTrafficSecret, resumptionPsk, trafficKeys,
+  hkdfExpandLabel, hkdfExtract, KeySchedule, masterSecret, nextTrafficSecret, resumptionPsk, SCHEDULE_INPUT, trafficKeys,
 } from './tls13.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -119,6 +119,61 @@ for (const provider of testProviders) {
           toHex(earlySecret(provider, 'sha256', psk)),
           h('9b 21 88 e9 b2 fc 6d 64 d7 1d c3 29 90 0e 20 bb 41 91 50 00 f6 78 aa 83 9c bb 79 7c b7 d8 33 2c'),
         );
+      });
+
+      it('KeySchedule: the whole RFC 8448 schedule in two runs, each step keyed by the input or an earlier step', () => {
+        const none = new Uint8Array(0);
+        const k = new KeySchedule('sha256');
+        const e = k.hmac(SCHEDULE_INPUT, new Uint8Array(32));
+        const derived = k.expandLabel(e, 'derived', emptyHash(provider, 'sha256'), 32);
+        const hs = k.hmac(derived, hex(shared));
+        const c = k.expandLabel(hs, 'c hs traffic', hex(helloHash), 32);
+        const s = k.expandLabel(hs, 's hs traffic', hex(helloHash), 32);
+        const sKey = k.expandLabel(s, 'key', none, 16);
+        const sIv = k.expandLabel(s, 'iv', none, 12);
+        const cFinished = k.expandLabel(c, 'finished', none, 32);
+        const verify = k.hmac(cFinished, hex(serverFinishedHash));
+        const out = k.run(provider, new Uint8Array(32));
+        assert.equal(toHex(out[e]!), h(early));
+        assert.equal(toHex(out[hs]!), h(handshake));
+        assert.equal(toHex(out[c]!), h(clientHs));
+        assert.equal(toHex(out[s]!), h(serverHs));
+        assert.equal(toHex(out[sKey]!), h('3f ce 51 60 09 c2 17 27 d0 f2 e4 e8 6e e4 03 bc'));
+        assert.equal(toHex(out[sIv]!), h('5d 31 3e b2 67 12 76 ee 13 00 0b 30'));
+        assert.equal(toHex(out[cFinished]!), h('b8 0a d0 10 15 fb 2f 0b d6 5f f7 d4 da 5d 6b f8 3f 84 82 1d 1f 87 fd c7 d3 c7 5b 5a 7b 42 d9 c4'));
+        assert.equal(toHex(out[verify]!), h('a8 ec 43 6d 67 76 34 ae 52 5a c1 fc eb e1 1a 03 9e c1 76 94 fa c6 e9 85 27 b6 42 f2 ed d5 ce 61'));
+        const a = new KeySchedule('sha256');
+        const d2 = a.expandLabel(SCHEDULE_INPUT, 'derived', emptyHash(provider, 'sha256'), 32);
+        const m = a.hmac(d2, new Uint8Array(32));
+        const cAp = a.expandLabel(m, 'c ap traffic', hex(serverFinishedHash), 32);
+        const cApKey = a.expandLabel(cAp, 'key', none, 16);
+        const app = a.run(provider, hex(handshake));
+        assert.equal(toHex(app[m]!), h(master));
+        assert.equal(toHex(app[cAp]!), h(clientAp));
+        assert.equal(toHex(app[cApKey]!), h('17 42 2d da 59 6e d5 d9 ac d8 90 e3 c6 3f 50 51'));
+      });
+
+      it('KeySchedule refuses a step keyed by a later one, more than a block, and a schedule begun over another', () => {
+        const k = new KeySchedule('sha256');
+        assert.throws(() => k.expandLabel(0, 'derived', new Uint8Array(0), 32), RangeError);
+        assert.throws(() => k.expandLabel(SCHEDULE_INPUT, 'key', new Uint8Array(0), 33), RangeError);
+        const first = new KeySchedule('sha256');
+        first.hmac(SCHEDULE_INPUT, new Uint8Array(32));
+        const second = new KeySchedule('sha256');
+        assert.throws(() => first.run(provider, new Uint8Array(32)), RangeError);
+        second.hmac(SCHEDULE_INPUT, new Uint8Array(32));
+        assert.equal(second.run(provider, new Uint8Array(32))[0]!.length, 32);
+      });
+
+      // Only for a provider that runs the schedule itself (the Node provider with its addon).
+      if (provider.keySchedule !== undefined) it('the provider\'s keySchedule checks the program it is given', () => {
+        const run = (program: number[], length: number): void => provider.keySchedule!('sha256', new Uint8Array(32), Uint8Array.from(program), new Uint8Array(length));
+        run([1, 0xff, 0, 1, 7], 32);
+        assert.throws(() => run([1, 0xff, 0, 2, 7], 32), RangeError); // cut short
+        assert.throws(() => run([1, 0, 0, 1, 7], 32), RangeError); // keyed by a step not yet run
+        assert.throws(() => run([0, 0xff, 0, 2, 0, 33], 33), RangeError); // more than one block
+        assert.throws(() => run([1, 0xff, 0, 1, 7], 33), RangeError); // output not filled
+        assert.throws(() => run([2, 0xff, 0, 1, 7], 32), RangeError); // unknown step
       });
 
       it('KeyUpdate: the next traffic secret is HKDF-Expand-Label(secret, "traffic upd", "", Hash.length)', () => {

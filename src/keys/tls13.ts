@@ -105,6 +105,144 @@ export function emptyHash(provider: CryptoProvider, hash: HashAlgorithm): Uint8A
 }
 const emptyHashes = new WeakMap<CryptoProvider, Partial<Record<HashAlgorithm, Uint8Array>>>();
 
+/** Where a schedule step takes its HMAC key from: the secret the steps are run with. */
+export const SCHEDULE_INPUT = 0xff;
+
+/** The most steps one schedule holds (the native call's limit too). */
+const SCHEDULE_MAX_STEPS = 32;
+
+/**
+ * The program's bytes, shared: a schedule is built and run within one synchronous step of the
+ * handshake, and the one begun last owns it (a schedule built while another is, and then run, throws).
+ */
+let scratch = new Uint8Array(1024);
+let scratchUsed = 0;
+let scratchOwner = 0;
+
+/**
+ * Steps of the TLS 1.3 key schedule, each an HMAC keyed by the secret they are run with
+ * (SCHEDULE_INPUT) or by an earlier step's output, run in one provider call when the provider has
+ * keySchedule() (the Node provider's addon), else HMAC by HMAC here: so that a stage of RFC 8446
+ * Section 7.1 (Derive-Secret "derived", HKDF-Extract, the two traffic secrets, their write keys and
+ * IVs, the finished keys) is one call, with its outputs in one buffer. The program's encoding is
+ * the one CryptoProvider.keySchedule documents:
+ *   u8 op (0 HKDF-Expand-Label's one block, 1 HMAC), u8 key, u16 n, n bytes (the HkdfLabel, or the data).
+ */
+export class KeySchedule {
+  private readonly lengths: number[] = [];
+  private readonly owner: number;
+  private at = 0;
+  private total = 0;
+
+  constructor(readonly hash: HashAlgorithm) {
+    // A schedule left unrun (a step threw) may have left secrets in the program: cleared here.
+    scratch.fill(0, 0, scratchUsed);
+    scratchUsed = 0;
+    this.owner = ++scratchOwner;
+  }
+
+  private step(op: number, key: number, n: number): number {
+    const index = this.lengths.length;
+    if (this.owner !== scratchOwner) throw new RangeError('another key schedule was begun before this one was run');
+    if (index === SCHEDULE_MAX_STEPS) throw new RangeError('too many key schedule steps');
+    if (key !== SCHEDULE_INPUT && key >= index) throw new RangeError('a key schedule step is keyed by a later one');
+    if (n > 0xffff) throw new RangeError('a key schedule step takes at most 65535 bytes');
+    if (this.at + 4 + n > scratch.length) {
+      // An FFDHE-8192 shared secret is 1,024 bytes: the program grows to fit.
+      const bigger = new Uint8Array(Math.max(2 * scratch.length, this.at + 4 + n));
+      bigger.set(scratch.subarray(0, this.at));
+      scratch.fill(0, 0, this.at);
+      scratch = bigger;
+    }
+    scratch[this.at] = op;
+    scratch[this.at + 1] = key;
+    scratch[this.at + 2] = n >>> 8;
+    scratch[this.at + 3] = n & 0xff;
+    this.at += 4;
+    scratchUsed = this.at + n;
+    return index;
+  }
+
+  /** HKDF-Expand-Label(key, label, context, length) for length up to Hash.length (one block). Returns the step. */
+  expandLabel(key: number, label: string, context: Uint8Array, length: number): number {
+    const fullLabel = labelBytes(label);
+    if (context.length > 255) throw new RangeError(`HKDF-Expand-Label context of ${context.length} bytes does not fit its length prefix`);
+    if (length > hashLength[this.hash]) throw new RangeError('a key schedule step gives at most Hash.length bytes');
+    const index = this.step(0, key, 2 + 1 + fullLabel.length + 1 + context.length);
+    const p = scratch;
+    let at = this.at;
+    p[at++] = length >>> 8;
+    p[at++] = length & 0xff;
+    p[at++] = fullLabel.length;
+    p.set(fullLabel, at);
+    at += fullLabel.length;
+    p[at++] = context.length;
+    p.set(context, at);
+    this.at = at + context.length;
+    this.lengths.push(length);
+    this.total += length;
+    return index;
+  }
+
+  /** HMAC(key, data): HKDF-Extract with the key as its salt, or a Finished verify_data. Returns the step. */
+  hmac(key: number, data: Uint8Array): number {
+    const index = this.step(1, key, data.length);
+    scratch.set(data, this.at);
+    this.at += data.length;
+    const length = hashLength[this.hash];
+    this.lengths.push(length);
+    this.total += length;
+    return index;
+  }
+
+  /** Runs the steps from `secret`; the outputs, by step, are views of one buffer. The program (which may hold secrets) is cleared. */
+  run(provider: CryptoProvider, secret: Uint8Array): Uint8Array[] {
+    if (this.owner !== scratchOwner) throw new RangeError('another key schedule was begun before this one was run');
+    const out = new Uint8Array(this.total);
+    const program = scratch.subarray(0, this.at);
+    try {
+      if (provider.keySchedule !== undefined && this.hash !== 'sha1' && this.hash !== 'md5') {
+        provider.keySchedule(this.hash, secret, program, out);
+      } else {
+        runKeySchedule(provider, this.hash, secret, program, out);
+      }
+    } finally {
+      program.fill(0);
+      scratchUsed = 0;
+    }
+    const outputs: Uint8Array[] = [];
+    for (let i = 0, at = 0; i < this.lengths.length; at += this.lengths[i]!, i++) outputs.push(out.subarray(at, at + this.lengths[i]!));
+    return outputs;
+  }
+}
+
+/** KeySchedule's program run HMAC by HMAC, for a provider without keySchedule(). */
+function runKeySchedule(provider: CryptoProvider, hash: HashAlgorithm, secret: Uint8Array, program: Uint8Array, out: Uint8Array): void {
+  const outputs: Uint8Array[] = [];
+  for (let p = 0, at = 0; p < program.length;) {
+    const op = program[p]!;
+    const key = program[p + 1]!;
+    const n = (program[p + 2]! << 8) | program[p + 3]!;
+    const bytes = program.subarray(p + 4, p + 4 + n);
+    const k = key === SCHEDULE_INPUT ? secret : outputs[key]!;
+    let output: Uint8Array;
+    if (op === 0) {
+      const input = new Uint8Array(n + 1);
+      input.set(bytes);
+      input[n] = 1;
+      const length = (bytes[0]! << 8) | bytes[1]!;
+      output = provider.hmac(hash, k, input).subarray(0, length);
+      input.fill(0);
+    } else {
+      output = provider.hmac(hash, k, bytes);
+    }
+    out.set(output, at);
+    outputs.push(out.subarray(at, at + output.length));
+    at += output.length;
+    p += 4 + n;
+  }
+}
+
 /** RFC 8446 Section 7.1: Early Secret = HKDF-Extract(0, PSK), with PSK = 0 when there is none. */
 export function earlySecret(provider: CryptoProvider, hash: HashAlgorithm, psk?: Uint8Array): Uint8Array {
   return hkdfExtract(provider, hash, zeroSecret(hash), psk ?? zeroSecret(hash));

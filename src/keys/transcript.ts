@@ -60,6 +60,8 @@ export class Transcript {
    */
   hashWith(algorithm: HashAlgorithm, extra: Uint8Array): Uint8Array {
     if (this.context === undefined) {
+      // A first ClientHello's binders: nothing is in the transcript yet.
+      if (this.pending.length === 0) return this.provider.hash(algorithm, extra);
       const context = this.provider.createHash(algorithm);
       for (const message of this.pending) context.update(message);
       context.update(extra);

@@ -264,9 +264,21 @@ export function isHelloRetryRequest(hello: ServerHello): boolean {
 /** Encodes a message with its 4-byte handshake header (type, u24 length). */
 export function encodeHandshake(message: HandshakeMessage, version: number): Uint8Array {
   const w = new Writer();
-  w.u8(message.type);
-  w.prefixed(3, () => writeBody(w, message, version));
+  encodeHandshakeInto(w, message, version);
   return w.finish();
+}
+
+/**
+ * Appends one handshake message (4-byte header + body) to `w` and returns its bytes as a view of
+ * the writer's buffer: a flight is encoded into one buffer, message after message.
+ */
+export function encodeHandshakeInto(w: Writer, message: HandshakeMessage, version: number): Uint8Array {
+  const start = w.length;
+  w.u8(message.type);
+  const end = w.lengthPrefix(3);
+  writeBody(w, message, version);
+  end();
+  return w.view(start);
 }
 
 /**

@@ -66,15 +66,24 @@ export class Writer {
 
   /** Reserves a length prefix of `size` bytes; call the returned function when the body is written. */
   lengthPrefix(size: 1 | 2 | 3): () => void {
+    const at = this.openPrefix(size);
+    return () => this.closePrefix(at, size);
+  }
+
+  /** Reserves a length prefix; returns where it is, for closePrefix. */
+  private openPrefix(size: 1 | 2 | 3): number {
     this.reserve(size);
     const at = this.len;
     this.len += size;
-    return () => {
-      const n = this.len - at - size;
-      const max = PREFIX_MAX[size]!;
-      if (n > max) throw new RangeError(`vector of ${n} bytes does not fit a ${size}-byte length prefix`);
-      for (let i = 0; i < size; i++) this.buf[at + i] = (n >>> (8 * (size - 1 - i))) & 0xff;
-    };
+    return at;
+  }
+
+  /** Fills in the prefix at `at` with the length of what was written after it. */
+  private closePrefix(at: number, size: 1 | 2 | 3): void {
+    const n = this.len - at - size;
+    const max = PREFIX_MAX[size]!;
+    if (n > max) throw new RangeError(`vector of ${n} bytes does not fit a ${size}-byte length prefix`);
+    for (let i = 0; i < size; i++) this.buf[at + i] = (n >>> (8 * (size - 1 - i))) & 0xff;
   }
 
   /** Writes `body` behind a length prefix of `size` bytes. */
@@ -87,13 +96,25 @@ export class Writer {
 
   /** A vector: a length prefix and the bytes. */
   vector(size: 1 | 2 | 3, b: Uint8Array): this {
-    return this.prefixed(size, (w) => w.bytes(b));
+    const at = this.openPrefix(size);
+    this.bytes(b);
+    this.closePrefix(at, size);
+    return this;
   }
 
   u16List(size: 1 | 2, values: readonly number[]): this {
-    return this.prefixed(size, (w) => {
-      for (const v of values) w.u16(v);
-    });
+    const at = this.openPrefix(size);
+    for (const v of values) this.u16(v);
+    this.closePrefix(at, size);
+    return this;
+  }
+
+  /**
+   * The bytes written from `start` on, as a view of the buffer (no copy). Written bytes never
+   * change, and a buffer outgrown is copied, not reused: the view stays what it was.
+   */
+  view(start: number, end = this.len): Uint8Array {
+    return this.buf.subarray(start, end);
   }
 
   /** The bytes written so far (a copy that owns its memory). */

@@ -20,13 +20,21 @@
 //   x25519Key(scalar, publicOut)        -> key; X25519(scalar, 9) in publicOut (RFC 7748 Section 6.1)
 //   x25519Derive(key, peer, out)        -> true, X25519(scalar, peer) in out; false when OpenSSL refuses
 //                                          (a low-order peer point)
+//   x25519(scalar, point, out)          -> true, X25519(scalar, point) in out, on OpenSSL's own X25519 function
+//                                          when the process exports it; false for an all-zero result
+//   keySchedule(hash, secret, program, out)  a stage of the TLS 1.3 key schedule (a run of HMACs) in one call
+//   tls12Prf(hash, secret, labelAndSeed, out)  the TLS 1.2 PRF's P_hash in one call
 //
 // Every length is checked here too: a wrong nonce, key or output size throws a TypeError/RangeError and
 // touches no memory. The key is cleared from the contexts when the context object is collected.
 
+/* SHA256_Init and kin: deprecated as an API in OpenSSL 3, still built and exported (see hmac_sha2). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>
 #include <openssl/evp.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -601,6 +609,69 @@ done:
   return ok;
 }
 
+/*
+ * HMAC on OpenSSL's SHA-2 block functions themselves (SHA256_Init and kin, deprecated in OpenSSL 3
+ * as an API but the same code and the same SHA-NI/AVX2 assembly that its EVP digests run): the
+ * handshake's HMACs are over a few dozen bytes, where EVP's per-call dispatch (context, provider
+ * lookups, init) costs more than the four compression blocks. SHA-256, SHA-384 and SHA-512 only
+ * (the hashes of TLS 1.3 and of the TLS 1.2 PRF); `which` as in hmac().
+ */
+typedef union {
+  SHA256_CTX s256;
+  SHA512_CTX s512;
+} sha2_ctx;
+
+static int sha2_size(uint32_t which) { return which == 0 ? 32 : which == 1 ? 48 : 64; }
+static int sha2_block(uint32_t which) { return which == 0 ? 64 : 128; }
+static void sha2_init(uint32_t which, sha2_ctx *c) {
+  if (which == 0) SHA256_Init(&c->s256);
+  else if (which == 1) SHA384_Init(&c->s512);
+  else SHA512_Init(&c->s512);
+}
+static void sha2_update(uint32_t which, sha2_ctx *c, const unsigned char *data, size_t length) {
+  if (length == 0) return;
+  if (which == 0) SHA256_Update(&c->s256, data, length);
+  else SHA512_Update(&c->s512, data, length);
+}
+static void sha2_final(uint32_t which, sha2_ctx *c, unsigned char *out) {
+  if (which == 0) SHA256_Final(out, &c->s256);
+  else if (which == 1) SHA384_Final(out, &c->s512);
+  else SHA512_Final(out, &c->s512);
+}
+
+/* RFC 2104 over SHA-2: H((K ^ opad) || H((K ^ ipad) || a || b)); out gets sha2_size(which) bytes. */
+static void hmac_sha2(uint32_t which, const unsigned char *key, size_t key_length, const unsigned char *a, size_t a_length,
+                      const unsigned char *b, size_t b_length, unsigned char *out) {
+  int block = sha2_block(which), size = sha2_size(which);
+  unsigned char k[128], pad[128], inner[64];
+  sha2_ctx c;
+  size_t k_length = key_length;
+  if (key_length > (size_t)block) {
+    sha2_init(which, &c);
+    sha2_update(which, &c, key, key_length);
+    sha2_final(which, &c, k);
+    k_length = (size_t)size;
+  } else if (key_length > 0) {
+    memcpy(k, key, key_length);
+  }
+  memset(k + k_length, 0, (size_t)block - k_length);
+  for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
+  sha2_init(which, &c);
+  sha2_update(which, &c, pad, (size_t)block);
+  sha2_update(which, &c, a, a_length);
+  sha2_update(which, &c, b, b_length);
+  sha2_final(which, &c, inner);
+  for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
+  sha2_init(which, &c);
+  sha2_update(which, &c, pad, (size_t)block);
+  sha2_update(which, &c, inner, (size_t)size);
+  sha2_final(which, &c, out);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  OPENSSL_cleanse(&c, sizeof c);
+}
+
 static napi_value hmac(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -617,6 +688,10 @@ static napi_value hmac(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, md == NULL ? "the digest is not available" : "the output must be the digest's length");
     return NULL;
   }
+  if (which <= 2) {
+    hmac_sha2(which, key, key_length, data, data_length, NULL, 0, out);
+    return NULL;
+  }
   unsigned int n = 0;
   if (!hmac_fetched(md, key, key_length, data, data_length, out, &n) || n != out_length) {
     OPENSSL_cleanse(out, out_length);
@@ -625,35 +700,159 @@ static napi_value hmac(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Transcript hashing: a running EVP_MD_CTX per transcript, digested through a copy. */
-
-static void free_md_ctx(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  EVP_MD_CTX_free((EVP_MD_CTX *)data);
+/*
+ * The arguments of keySchedule and tls12Prf: a SHA-2 hash (0 SHA-256, 1 SHA-384, 2 SHA-512) and three
+ * byte arrays; false after throwing.
+ */
+static int sha2_bytes_args(napi_env env, napi_callback_info info, const char *usage, uint32_t *which, unsigned char **a,
+                           size_t *a_length, unsigned char **b, size_t *b_length, unsigned char **c, size_t *c_length) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_type(env, usage), 0;
+  if (napi_get_value_uint32(env, argv[0], which) != napi_ok || *which > 2) return throw_type(env, "hash must be 0 to 2"), 0;
+  return bytes_arg(env, argv[1], a, a_length) && bytes_arg(env, argv[2], b, b_length) && bytes_arg(env, argv[3], c, c_length);
 }
 
-/** A new context wrapped for JavaScript: a fresh one for `md`, or a copy of `from`. */
-static napi_value new_md_ctx(napi_env env, const EVP_MD *md, const EVP_MD_CTX *from) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  int ok = ctx != NULL && (from != NULL ? EVP_MD_CTX_copy_ex(ctx, from) : EVP_DigestInit_ex(ctx, md, NULL)) == 1;
+/*
+ * keySchedule(hash, secret, program, out): a run of TLS 1.3 key schedule steps (RFC 8446 Section 7.1,
+ * RFC 5869) in one call, each an HMAC keyed by the given secret or by an earlier step's output, so
+ * that a stage of the schedule (Derive-Secret "derived", HKDF-Extract, the two traffic secrets, their
+ * write keys and IVs, the finished keys) is one call and not a dozen. The program is a sequence of
+ *   u8 op, u8 key (0xff: `secret`; else the index of an earlier step), u16 n, n bytes
+ * with op 0, HKDF-Expand-Label's single block: HMAC(key, bytes || 0x01) cut to the length that the
+ * HkdfLabel in `bytes` starts with; op 1, HMAC(key, bytes) whole (HKDF-Extract with key as the
+ * salt, a Finished verify_data). The outputs follow one another in out, which they must fill.
+ */
+#define SCHEDULE_MAX_STEPS 32
+
+static napi_value key_schedule(napi_env env, napi_callback_info info) {
+  uint32_t which = 0;
+  unsigned char *secret, *program, *out;
+  size_t secret_length, program_length, out_length;
+  if (!sha2_bytes_args(env, info, "keySchedule(hash, secret, program, out)", &which, &secret, &secret_length, &program, &program_length,
+                       &out, &out_length)) return NULL;
+  size_t size = (size_t)sha2_size(which);
+  size_t offsets[SCHEDULE_MAX_STEPS], lengths[SCHEDULE_MAX_STEPS];
+  unsigned char block[64];
+  static const unsigned char one = 1;
+  size_t at = 0, p = 0;
+  int steps = 0;
+  const char *bad = NULL;
+  while (p < program_length && bad == NULL) {
+    if (program_length - p < 4) { bad = "the program is cut short"; break; }
+    unsigned op = program[p], key = program[p + 1];
+    size_t n = ((size_t)program[p + 2] << 8) | program[p + 3];
+    const unsigned char *bytes = program + p + 4;
+    if (program_length - p - 4 < n) { bad = "the program is cut short"; break; }
+    if (steps == SCHEDULE_MAX_STEPS) { bad = "the program has too many steps"; break; }
+    if (key != 0xff && key >= (unsigned)steps) { bad = "a step is keyed by a later one"; break; }
+    const unsigned char *k = key == 0xff ? secret : out + offsets[key];
+    size_t k_length = key == 0xff ? secret_length : lengths[key];
+    size_t length;
+    if (op == 0) {
+      length = n >= 2 ? ((size_t)bytes[0] << 8) | bytes[1] : 0;
+      if (length == 0 || length > size) { bad = "an HkdfLabel asks for more than one block"; break; }
+    } else if (op == 1) {
+      length = size;
+    } else {
+      bad = "unknown step";
+      break;
+    }
+    if (out_length - at < length) { bad = "the output is too short"; break; }
+    hmac_sha2(which, k, k_length, bytes, n, op == 0 ? &one : NULL, op == 0 ? 1 : 0, block);
+    memcpy(out + at, block, length);
+    offsets[steps] = at;
+    lengths[steps] = length;
+    steps++;
+    at += length;
+    p += 4 + n;
+  }
+  OPENSSL_cleanse(block, sizeof block);
+  if (bad == NULL && at != out_length) bad = "the output is longer than the program's steps";
+  if (bad != NULL) {
+    OPENSSL_cleanse(out, out_length);
+    napi_throw_range_error(env, NULL, bad);
+  }
+  return NULL;
+}
+
+/*
+ * tls12Prf(hash, secret, labelAndSeed, out): RFC 5246 Section 5, P_hash(secret, label || seed) filling
+ * out: A(i) = HMAC(secret, A(i-1)), out = HMAC(secret, A(1) || label || seed) || HMAC(secret, A(2) || ...).
+ */
+static napi_value tls12_prf(napi_env env, napi_callback_info info) {
+  uint32_t which = 0;
+  unsigned char *secret, *seed, *out;
+  size_t secret_length, seed_length, out_length;
+  if (!sha2_bytes_args(env, info, "tls12Prf(hash, secret, labelAndSeed, out)", &which, &secret, &secret_length, &seed, &seed_length,
+                       &out, &out_length)) return NULL;
+  size_t size = (size_t)sha2_size(which);
+  unsigned char a[64], block[64];
+  hmac_sha2(which, secret, secret_length, seed, seed_length, NULL, 0, a);
+  for (size_t at = 0; at < out_length; at += size) {
+    hmac_sha2(which, secret, secret_length, a, size, seed, seed_length, block);
+    size_t take = out_length - at < size ? out_length - at : size;
+    memcpy(out + at, block, take);
+    if (at + size < out_length) hmac_sha2(which, secret, secret_length, a, size, NULL, 0, a);
+  }
+  OPENSSL_cleanse(a, sizeof a);
+  OPENSSL_cleanse(block, sizeof block);
+  return NULL;
+}
+
+/*
+ * Transcript hashing: a running hash per transcript, digested through a copy. SHA-2 runs on the
+ * block functions (hmac_sha2 says why), whose state is a plain struct copied by value; SHA-1 and MD5
+ * (the TLS 1.0/1.1 transcript) on an EVP_MD_CTX.
+ */
+typedef struct {
+  uint32_t which;
+  sha2_ctx sha; /* which <= 2 */
+  EVP_MD_CTX *evp; /* else */
+} running_hash;
+
+static void free_running_hash(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  running_hash *h = (running_hash *)data;
+  if (h->evp != NULL) EVP_MD_CTX_free(h->evp);
+  OPENSSL_cleanse(h, sizeof *h);
+  free(h);
+}
+
+/** A new running hash wrapped for JavaScript: a fresh one for `which`, or a copy of `from`. */
+static napi_value new_running_hash(napi_env env, uint32_t which, const running_hash *from) {
+  running_hash *h = (running_hash *)calloc(1, sizeof *h);
+  int ok = h != NULL;
+  if (ok) {
+    h->which = from != NULL ? from->which : which;
+    if (h->which <= 2) {
+      if (from != NULL) h->sha = from->sha;
+      else sha2_init(h->which, &h->sha);
+    } else {
+      pthread_once(&digests_once, fetch_digests);
+      h->evp = EVP_MD_CTX_new();
+      ok = h->evp != NULL && (from != NULL ? EVP_MD_CTX_copy_ex(h->evp, from->evp)
+                                           : fetched_digests[which] != NULL && EVP_DigestInit_ex(h->evp, fetched_digests[which], NULL)) == 1;
+    }
+  }
   napi_value external;
-  if (!ok || napi_create_external(env, ctx, free_md_ctx, NULL, &external) != napi_ok) {
-    EVP_MD_CTX_free(ctx);
+  if (!ok || napi_create_external(env, h, free_running_hash, NULL, &external) != napi_ok) {
+    if (h != NULL) free_running_hash(env, h, NULL);
     napi_throw_error(env, "ERR_TLS_INTERNAL", "could not make a digest context");
     return NULL;
   }
   return external;
 }
 
-static EVP_MD_CTX *md_ctx_arg(napi_env env, napi_value v) {
+static running_hash *running_hash_arg(napi_env env, napi_value v) {
   void *data = NULL;
   napi_valuetype type;
   if (napi_typeof(env, v, &type) != napi_ok || type != napi_external || napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
     napi_throw_type_error(env, NULL, "expected a hash context");
     return NULL;
   }
-  return (EVP_MD_CTX *)data;
+  return (running_hash *)data;
 }
 
 static const EVP_MD *digest_arg(napi_env env, napi_value v) {
@@ -671,19 +870,21 @@ static napi_value hash_create(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_type(env, "hashCreate(hash)");
-  const EVP_MD *md = digest_arg(env, argv[0]);
-  return md == NULL ? NULL : new_md_ctx(env, md, NULL);
+  uint32_t which = 0;
+  if (napi_get_value_uint32(env, argv[0], &which) != napi_ok || which > 4) return throw_type(env, "hash must be 0 to 4");
+  return new_running_hash(env, which, NULL);
 }
 
 static napi_value hash_update(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "hashUpdate(context, data)");
-  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
+  running_hash *h = running_hash_arg(env, argv[0]);
   unsigned char *data;
   size_t data_length;
-  if (ctx == NULL || !bytes_arg(env, argv[1], &data, &data_length)) return NULL;
-  if (EVP_DigestUpdate(ctx, data, data_length) != 1) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest update failed in OpenSSL");
+  if (h == NULL || !bytes_arg(env, argv[1], &data, &data_length)) return NULL;
+  if (h->which <= 2) sha2_update(h->which, &h->sha, data, data_length);
+  else if (EVP_DigestUpdate(h->evp, data, data_length) != 1) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest update failed in OpenSSL");
   return NULL;
 }
 
@@ -692,17 +893,23 @@ static napi_value hash_digest(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_type(env, "hashDigest(context, out)");
-  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
+  running_hash *h = running_hash_arg(env, argv[0]);
   unsigned char *out;
   size_t out_length;
-  if (ctx == NULL || !bytes_arg(env, argv[1], &out, &out_length)) return NULL;
-  if (out_length != (size_t)EVP_MD_CTX_get_size(ctx)) {
+  if (h == NULL || !bytes_arg(env, argv[1], &out, &out_length)) return NULL;
+  if (out_length != (h->which <= 2 ? (size_t)sha2_size(h->which) : (size_t)EVP_MD_CTX_get_size(h->evp))) {
     napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    return NULL;
+  }
+  if (h->which <= 2) {
+    sha2_ctx copy = h->sha;
+    sha2_final(h->which, &copy, out);
+    OPENSSL_cleanse(&copy, sizeof copy);
     return NULL;
   }
   EVP_MD_CTX *copy = EVP_MD_CTX_new();
   unsigned int n = 0;
-  int ok = copy != NULL && EVP_MD_CTX_copy_ex(copy, ctx) == 1 && EVP_DigestFinal_ex(copy, out, &n) == 1 && n == out_length;
+  int ok = copy != NULL && EVP_MD_CTX_copy_ex(copy, h->evp) == 1 && EVP_DigestFinal_ex(copy, out, &n) == 1 && n == out_length;
   EVP_MD_CTX_free(copy);
   if (!ok) napi_throw_error(env, "ERR_TLS_INTERNAL", "digest failed in OpenSSL");
   return NULL;
@@ -712,8 +919,8 @@ static napi_value hash_clone(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return throw_type(env, "hashClone(context)");
-  EVP_MD_CTX *ctx = md_ctx_arg(env, argv[0]);
-  return ctx == NULL ? NULL : new_md_ctx(env, NULL, ctx);
+  running_hash *h = running_hash_arg(env, argv[0]);
+  return h == NULL ? NULL : new_running_hash(env, 0, h);
 }
 
 /** hash(hash, data, out): the digest of data in one call. */
@@ -727,6 +934,16 @@ static napi_value hash_once(napi_env env, napi_callback_info info) {
   if (md == NULL || !bytes_arg(env, argv[1], &data, &data_length) || !bytes_arg(env, argv[2], &out, &out_length)) return NULL;
   if (out_length != (size_t)EVP_MD_get_size(md)) {
     napi_throw_range_error(env, NULL, "the output must be the digest's length");
+    return NULL;
+  }
+  uint32_t which = 0;
+  napi_get_value_uint32(env, argv[0], &which);
+  if (which <= 2) {
+    sha2_ctx c;
+    sha2_init(which, &c);
+    sha2_update(which, &c, data, data_length);
+    sha2_final(which, &c, out);
+    OPENSSL_cleanse(&c, sizeof c);
     return NULL;
   }
   unsigned int n = 0;
@@ -794,6 +1011,57 @@ static napi_value x25519_derive(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * OpenSSL's X25519 function itself (crypto/ec/curve25519.c: the scalar multiplication that its EVP
+ * X25519 key exchange runs, constant-time, with the x86-64 ADX/BMI2 field arithmetic, returning 0 for
+ * an all-zero result), when the process exports it: Node's binary, which links OpenSSL statically,
+ * does. The EVP path around it (key objects, a context, the key management and key exchange fetched
+ * by name for each of them) costs about as much as the multiplication. A Node linked against a shared
+ * libcrypto, which keeps ossl_ names internal, gets the EVP path.
+ */
+typedef int (*x25519_fn)(uint8_t out[32], const uint8_t scalar[32], const uint8_t point[32]);
+static x25519_fn raw_x25519 = NULL;
+static pthread_once_t x25519_once = PTHREAD_ONCE_INIT;
+static void find_x25519(void) { raw_x25519 = (x25519_fn)dlsym(RTLD_DEFAULT, "ossl_x25519"); }
+
+/*
+ * x25519(scalar, point, out) -> true, X25519(scalar, point) in out (RFC 7748 Section 5): the public key
+ * with the base point (9), the shared secret with the peer's; false (out cleared) when the result is
+ * all zeros (a low-order point). No key object is left behind.
+ */
+static napi_value x25519(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3) return throw_type(env, "x25519(scalar, point, out)");
+  unsigned char *scalar, *point, *out;
+  size_t scalar_length, point_length, out_length;
+  if (!bytes_arg(env, argv[0], &scalar, &scalar_length) || !bytes_arg(env, argv[1], &point, &point_length) ||
+      !bytes_arg(env, argv[2], &out, &out_length)) return NULL;
+  if (scalar_length != 32 || point_length != 32 || out_length != 32) {
+    napi_throw_range_error(env, NULL, "X25519 scalars, points and results are 32 bytes");
+    return NULL;
+  }
+  pthread_once(&x25519_once, find_x25519);
+  int ok;
+  if (raw_x25519 != NULL) {
+    ok = raw_x25519(out, scalar, point) == 1;
+  } else {
+    EVP_PKEY *ours = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, scalar, 32);
+    EVP_PKEY *theirs = ours != NULL ? EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, point, 32) : NULL;
+    EVP_PKEY_CTX *ctx = theirs != NULL ? EVP_PKEY_CTX_new(ours, NULL) : NULL;
+    size_t n = 32;
+    ok = ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, theirs) == 1 && EVP_PKEY_derive(ctx, out, &n) == 1 &&
+         n == 32;
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(theirs);
+    EVP_PKEY_free(ours);
+  }
+  if (!ok) OPENSSL_cleanse(out, out_length);
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     {"hmac", NULL, hmac, NULL, NULL, NULL, napi_default, NULL},
@@ -804,6 +1072,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"hashClone", NULL, hash_clone, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Key", NULL, x25519_key, NULL, NULL, NULL, napi_default, NULL},
     {"x25519Derive", NULL, x25519_derive, NULL, NULL, NULL, napi_default, NULL},
+    {"x25519", NULL, x25519, NULL, NULL, NULL, napi_default, NULL},
+    {"keySchedule", NULL, key_schedule, NULL, NULL, NULL, napi_default, NULL},
+    {"tls12Prf", NULL, tls12_prf, NULL, NULL, NULL, napi_default, NULL},
     {"create", NULL, create, NULL, NULL, NULL, napi_default, NULL},
     {"seal", NULL, seal, NULL, NULL, NULL, napi_default, NULL},
     {"open", NULL, open_, NULL, NULL, NULL, napi_default, NULL},
