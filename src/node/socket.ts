@@ -24,6 +24,7 @@ import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, validateAlpnCallback, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
+import { copyRead, readAccepted, readingSocket } from './transport.js';
 import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
@@ -262,7 +263,10 @@ export class TLSSocket extends Duplex {
     // node makes the context through tls.createSecureContext as the module holds it now.
     const create = tlsModule.createSecureContext as ((o: TlsOptions) => SecureContext) | undefined;
     const context = options.secureContext ?? (create ? create(options) : new SecureContext(options));
-    this.transport = socket ?? new net.Socket({ allowHalfOpen: true });
+    // A socket typetls makes or its server has just accepted is read through net.Socket's onread
+    // (./transport.ts); any other transport through its 'data' events.
+    const onRead = (nread: number, buffer: Buffer): void => this.#onTransportData(copyRead(nread, buffer));
+    this.transport = socket ?? readingSocket(true, onRead);
     this.on('error', this._tlsError);
 
     // node: a server's pskCallback is the server's option; a client's is the connection's.
@@ -359,7 +363,9 @@ export class TLSSocket extends Duplex {
 
     const t = this.transport;
     this.#kernelTransport = t instanceof net.Socket;
-    t.on('data', (data: Buffer | string) => this.#onTransportData(typeof data === 'string' ? Buffer.from(data) : data));
+    if (socket && !(this.server !== undefined && t instanceof net.Socket && readAccepted(t, this.server, onRead))) {
+      t.on('data', (data: Buffer | string) => this.#onTransportData(typeof data === 'string' ? Buffer.from(data) : data));
+    }
     t.on('end', () => this.#onTransportEnd());
     t.on('close', () => this.#onTransportClose());
     t.on('error', (err: Error) => this.destroy(err));
