@@ -1,10 +1,11 @@
-// The server's handshake engine alone, in memory: the µs a ServerConnection spends per handshake
+// The server's handshake engine alone, in memory (or the client's, --side client): the µs a ServerConnection spends per handshake
 // (its construction, receive(), process() and takeOutput(), timed around each call), against a
 // ClientConnection whose own time is not counted (CPU time of the process, process.cpuUsage()). No socket, no stream, no event loop: what is
 // left of a server's CPU per handshake once the Node adapter is taken away, measured in one
 // process, so that other load on the machine moves it far less than the two-process benchmark.
 //
-//   node dist/bench/engine-handshakes.js [--count N] [--rounds N] [--only REGEX]
+//   node dist/bench/engine-handshakes.js [--count N] [--rounds N] [--only REGEX] [--side client]
+//   (--side client: the client engine's µs instead, the server's not counted)
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/engine-handshakes.js --only PSK   (a profile of the engine alone)
 
 import type { ClientConfig, ServerConfig } from '../src/config.js';
@@ -42,31 +43,39 @@ function cpuSince(start: NodeJS.CpuUsage): number {
   return d.user + d.system;
 }
 
-/** One handshake; returns the server's µs and the client's last session. */
-function handshake(clientConfig: ClientConfig, serverConfig: ServerConfig, session: Uint8Array | undefined): { us: number; session: Uint8Array | undefined; resumed: boolean } {
-  const client = new ClientConnection(clientConfig, { serverName: 'localhost', ...(session ? { session } : {}) });
+/** One handshake; returns the µs of the side timed (the server's unless `timeClient`) and the client's last session. */
+function handshake(
+  clientConfig: ClientConfig, serverConfig: ServerConfig, session: Uint8Array | undefined, timeClient: boolean,
+): { us: number; session: Uint8Array | undefined; resumed: boolean } {
   // CPU time, not wall-clock time: on a busy machine the process waits for a core now and then.
   let us = 0;
   let t = process.cpuUsage();
+  const client = new ClientConnection(clientConfig, { serverName: 'localhost', ...(session ? { session } : {}) });
+  if (timeClient) us += cpuSince(t);
+  t = process.cpuUsage();
   const server: Connection = new ServerConnection(serverConfig);
-  us += cpuSince(t);
+  if (!timeClient) us += cpuSince(t);
   let latest: Uint8Array | undefined;
   for (let flights = 0; flights < 20; flights++) {
+    t = process.cpuUsage();
     const c = client.takeOutput();
+    if (timeClient) us += cpuSince(t);
     let s: Uint8Array = new Uint8Array(0);
     if (c.length > 0) {
       t = process.cpuUsage();
       server.receive(c);
       for (const e of server.process()) if (e.type === 'error') throw e.error;
       s = server.takeOutput();
-      us += cpuSince(t);
+      if (!timeClient) us += cpuSince(t);
     }
     if (s.length > 0) {
+      t = process.cpuUsage();
       client.receive(s);
       for (const e of client.process()) {
         if (e.type === 'error') throw e.error;
         if (e.type === 'session') latest = e.session;
       }
+      if (timeClient) us += cpuSince(t);
     }
     if (c.length === 0 && s.length === 0) break;
   }
@@ -82,18 +91,21 @@ async function main(argv: string[]): Promise<void> {
   const count = Number(value('--count') ?? 200);
   const rounds = Number(value('--rounds') ?? 15);
   const only = value('--only');
+  const side = value('--side') ?? 'server';
+  if (side !== 'server' && side !== 'client') throw new Error('--side is server or client');
+  const timeClient = side === 'client';
   const keys = await testKeys();
-  console.log(`server engine alone, in memory: CPU µs per handshake (${rounds} rounds of ${count}, after ${count} of warm-up)`);
+  console.log(`${side} engine alone, in memory: CPU µs per handshake (${rounds} rounds of ${count}, after ${count} of warm-up)`);
   for (const s of scenarios) {
     if (only !== undefined && !new RegExp(only, 'i').test(s.name)) continue;
     const clientConfig = makeClientConfig(keys, s.client);
     const serverConfig = makeServerConfig(keys, { ...s.client, ...s.server(keys) } as Partial<ServerConfig>);
-    let session = s.resume ? handshake(clientConfig, serverConfig, undefined).session : undefined;
+    let session = s.resume ? handshake(clientConfig, serverConfig, undefined, timeClient).session : undefined;
     if (s.resume && !session) throw new Error(`${s.name}: no session to resume`);
     const run = (): number => {
       let total = 0;
       for (let i = 0; i < count; i++) {
-        const r = handshake(clientConfig, serverConfig, session);
+        const r = handshake(clientConfig, serverConfig, session, timeClient);
         if (s.resume && !r.resumed) throw new Error(`${s.name}: not resumed`);
         // A TLS 1.3 ticket is used once by a well-behaved client; take the newest.
         if (s.resume && r.session) session = r.session;
