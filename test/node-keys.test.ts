@@ -12,6 +12,7 @@ import * as nodeTls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 
 import * as tls from '../src/node/api.js';
+import { encryptedKeyWithBadDecrypt } from './certs/encrypted-key.js';
 import { makeTestPki, type TestPki } from './certs/make.js';
 
 let pki: TestPki;
@@ -77,8 +78,12 @@ function execSerial(): string {
 }
 
 test('an encrypted key with its passphrase handshakes; without it or with a wrong one, node:tls\'s error', async () => {
-  const encrypted = createPrivateKey(read(pki.rsaKey)).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string;
-  const traditional = execFileSync('openssl', ['rsa', '-in', pki.rsaKey, '-aes256', '-traditional', '-passout', 'pass:pw'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const encrypted = encryptedKeyWithBadDecrypt(
+    () => createPrivateKey(read(pki.rsaKey)).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string,
+  );
+  const traditional = encryptedKeyWithBadDecrypt(() =>
+    execFileSync('openssl', ['rsa', '-in', pki.rsaKey, '-aes256', '-traditional', '-passout', 'pass:pw'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+  );
   assert.match(traditional, /Proc-Type: 4,ENCRYPTED/);
   for (const key of [encrypted, traditional]) {
     const { serial } = await handshake({ key, passphrase: 'pw', cert: read(pki.rsaCert) });

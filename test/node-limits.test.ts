@@ -57,7 +57,7 @@ async function servedClient(port: number): Promise<void> {
 }
 
 test('handshakeTimeout: a client dripping a valid ClientHello a byte every 50 ms gets tlsClientError ERR_TLS_HANDSHAKE_TIMEOUT at the deadline; the next client is served', async (t) => {
-  const HANDSHAKE_TIMEOUT = 300;
+  const HANDSHAKE_TIMEOUT = 1000;
   const server = createServer({ ...serverOptions(), handshakeTimeout: HANDSHAKE_TIMEOUT }, (s) => opened.track(s).end('served'));
   const port = await opened.listen(server);
   const clientErrors: { err: Error & { code?: string }; at: number }[] = [];

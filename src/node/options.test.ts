@@ -22,6 +22,7 @@ import {
   versionRange,
 } from './options.js';
 import { nodeCryptoProvider } from '../crypto/node.js';
+import { encryptedKeyWithBadDecrypt } from '../../test/certs/encrypted-key.js';
 import { makeTestPki, type TestPki } from '../../test/certs/make.js';
 
 let pki: TestPki;
@@ -159,27 +160,9 @@ test('cert/key: chains in one PEM, several pairs matched by public key, mismatch
     code: 'ERR_OSSL_X509_KEY_VALUES_MISMATCH',
   });
   assert.throws(() => loadCertifiedKeys({ cert: read(pki.rsaCert) }, nodeCryptoProvider), { code: 'ERR_TLS_MISSING_KEY' });
-  // About one export in 256 decrypts under a wrong passphrase to valid CBC padding, and OpenSSL then
-  // reports the garbage as an unsupported key instead of a bad decrypt: take an export for which a
-  // wrong passphrase, and the empty one tried without any, are a bad decrypt, as almost always.
-  const wrongIsBadDecrypt = (pem: string): boolean =>
-    ['wrong', ''].every((passphrase) => {
-      try {
-        createPrivateKey({ key: pem, passphrase });
-        return false;
-      } catch (e) {
-        return (e as NodeJS.ErrnoException).code === 'ERR_OSSL_BAD_DECRYPT';
-      }
-    });
-  let encrypted: string;
-  do {
-    encrypted = createPrivateKey(read(pki.rsaKey)).export({
-      format: 'pem',
-      type: 'pkcs8',
-      cipher: 'aes-128-cbc',
-      passphrase: 'secret',
-    }) as string;
-  } while (!wrongIsBadDecrypt(encrypted));
+  const encrypted = encryptedKeyWithBadDecrypt(
+    () => createPrivateKey(read(pki.rsaKey)).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-128-cbc', passphrase: 'secret' }) as string,
+  );
   // Encrypted keys are decrypted with the passphrase (the option's, or the key's own); without it, or with a wrong one, node's error.
   const plainSpki = loadCertifiedKeys({ cert: read(pki.rsaCert), key: read(pki.rsaKey) }, nodeCryptoProvider)[0]!.key.spki;
   assert.deepEqual(loadCertifiedKeys({ cert: read(pki.rsaCert), key: encrypted, passphrase: 'secret' }, nodeCryptoProvider)[0]!.key.spki, plainSpki);

@@ -1,0 +1,200 @@
+// Two (or more) builds of typetls, or node:tls, compared by server CPU on a shared machine: each
+// server runs in a process of its own, all at once, and one node:tls client process drives them
+// by turns, a block of work to each, so that a change in the machine's load falls on all alike.
+// Prints each server's CPU (process.cpuUsage(), user + system) per unit of work, median and
+// minimum over the blocks.
+//
+//   node dist/bench/turns.js psk|full|echo|bulk [--warmup N] [--block N] [--rounds N] DIR... (or node)
+//     psk, full: µs per TLS 1.3 handshake (PSK + X25519 resumption, or X25519 + RSA-2048), 16 lanes;
+//       psk resumes from the first ticket each server gave and says how many handshakes resumed
+//       (node:tls's server, driven this way, resumes none: its figure is then one of full handshakes)
+//     echo: µs per 1 KiB round trip on one connection; bulk: ms per MiB the server reads
+//   DIR is a checkout whose dist/ is built (its dist/src/index.js is the server's typetls).
+//
+// The same script is the server and the client: `turns.js server DIR` and `turns.js client MODE`.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { benchPki, median } from './common.js';
+
+export type Mode = 'psk' | 'full' | 'echo' | 'bulk';
+const MODES: readonly Mode[] = ['psk', 'full', 'echo', 'bulk'];
+const me = fileURLToPath(import.meta.url);
+const ECHO = 1024;
+const CHUNK = 64 * 1024;
+
+type ServerMessage = { port: number } | { cpuUs: number; count: number } | 'started';
+/** The client's answer to a block: how many of its handshakes resumed (psk, full). */
+type ClientMessage = { resumed: number };
+
+const next = <T>(p: ChildProcess): Promise<T> => new Promise((resolve) => p.once('message', (m) => resolve(m as T)));
+
+async function server(dir: string): Promise<void> {
+  process.title = 'tt-server';
+  const lib = (dir === 'node' ? tls : await import(path.resolve(dir, 'dist/src/index.js'))) as typeof tls;
+  const pki = await benchPki();
+  let mode: Mode = 'psk';
+  let count = 0;
+  let cpu0 = process.cpuUsage();
+  const srv = lib.createServer({ key: pki.rsaKey, cert: pki.rsaCert, minVersion: 'TLSv1.3' }, (s) => {
+    s.on('error', () => s.destroy());
+    if (mode === 'echo') s.on('data', (d: Buffer) => (count++, s.write(d)));
+    else if (mode === 'bulk') s.on('data', (d: Buffer) => (count += d.length));
+    else {
+      count++;
+      s.end();
+    }
+  });
+  srv.on('tlsClientError', () => {});
+  process.on('message', (m: { mode?: Mode; start?: boolean; stop?: boolean; exit?: boolean }) => {
+    if (m.mode) {
+      mode = m.mode;
+      srv.listen(0, '127.0.0.1', () => process.send!({ port: (srv.address() as { port: number }).port }));
+    }
+    if (m.start) {
+      count = 0;
+      cpu0 = process.cpuUsage();
+      process.send!('started');
+    }
+    if (m.stop) {
+      const u = process.cpuUsage(cpu0);
+      process.send!({ cpuUs: u.user + u.system, count });
+    }
+    if (m.exit) process.exit(0);
+  });
+}
+
+async function client(mode: Mode): Promise<void> {
+  const sessions = new Map<number, Buffer>();
+  let resumed = 0;
+  const handshake = (port: number): Promise<void> =>
+    new Promise((resolve) => {
+      const session = mode === 'psk' ? sessions.get(port) : undefined;
+      const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, minVersion: 'TLSv1.3', ...(session ? { session } : {}) }, () => {
+        if (s.isSessionReused()) resumed++;
+        s.resume();
+      });
+      s.on('session', (x: Buffer) => {
+        if (mode === 'psk' && !sessions.has(port)) sessions.set(port, x);
+      });
+      s.on('end', () => s.destroy());
+      s.on('error', () => s.destroy());
+      s.on('close', () => resolve());
+    });
+  const open = new Map<number, tls.TLSSocket>();
+  const connected = async (port: number): Promise<tls.TLSSocket> => {
+    let s = open.get(port);
+    if (!s) {
+      s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+      await new Promise((r) => s!.once('secureConnect', r));
+      open.set(port, s);
+    }
+    return s;
+  };
+  process.on('message', async ({ port, units }: { port: number; units: number }) => {
+    resumed = 0;
+    if (mode === 'psk' || mode === 'full') {
+      let left = units;
+      const lane = async (): Promise<void> => {
+        while (left-- > 0) await handshake(port);
+      };
+      await Promise.all(Array.from({ length: 16 }, lane));
+    } else if (mode === 'echo') {
+      const s = await connected(port);
+      const message = Buffer.alloc(ECHO, 1);
+      for (let i = 0; i < units; i++) {
+        await new Promise<void>((resolve) => {
+          let got = 0;
+          const onData = (d: Buffer): void => {
+            got += d.length;
+            if (got < ECHO) return;
+            s.off('data', onData);
+            resolve();
+          };
+          s.on('data', onData);
+          s.write(message);
+        });
+      }
+    } else {
+      const s = await connected(port);
+      const chunk = Buffer.alloc(CHUNK, 7);
+      // units MiB; the server counts what it has read when told to stop, after the last block.
+      for (let i = 0; i < units * 16; i++) if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
+      await new Promise<void>((resolve) => s.write(Buffer.alloc(0), () => resolve()));
+    }
+    process.send!({ resumed } satisfies ClientMessage);
+  });
+}
+
+export interface TurnsOptions {
+  /** Units of work each server gets before the blocks start (handshakes, round trips, MiB). */
+  warmup: number;
+  block: number;
+  rounds: number;
+}
+
+/** What each server spent per unit of work in each block, by checkout (or 'node'). */
+export async function turns(mode: Mode, dirs: readonly string[], options: TurnsOptions): Promise<{ dir: string; per: number[]; resumed: number }[]> {
+  const cli = fork(me, ['client', mode]);
+  const servers: { dir: string; p: ChildProcess; port: number; per: number[]; resumed: number }[] = [];
+  try {
+    for (const dir of dirs) {
+      const p = fork(me, ['server', dir]);
+      servers.push({ dir, p, port: 0, per: [], resumed: 0 });
+      p.send({ mode });
+      servers[servers.length - 1]!.port = (await next<{ port: number }>(p)).port;
+    }
+    for (const s of servers) {
+      cli.send({ port: s.port, units: options.warmup });
+      await next<ClientMessage>(cli);
+    }
+    for (let r = 0; r < options.rounds; r++) {
+      for (const s of servers) {
+        s.p.send({ start: true });
+        await next<ServerMessage>(s.p);
+        cli.send({ port: s.port, units: options.block });
+        s.resumed += (await next<ClientMessage>(cli)).resumed;
+        if (mode === 'bulk') await new Promise((resolve) => setTimeout(resolve, 200)); // the last bytes in flight
+        s.p.send({ stop: true });
+        const { cpuUs, count } = await next<{ cpuUs: number; count: number }>(s.p);
+        s.per.push(mode === 'bulk' ? cpuUs / 1000 / (count / (1 << 20)) : cpuUs / count);
+      }
+    }
+  } finally {
+    for (const s of servers) s.p.kill();
+    cli.kill();
+  }
+  return servers.map(({ dir, per, resumed }) => ({ dir, per, resumed }));
+}
+
+async function main(args: string[]): Promise<void> {
+  const mode = args[0] as Mode;
+  if (!MODES.includes(mode)) throw new Error(`turns.js: the mode is one of ${MODES.join(', ')}`);
+  const option = (name: string, fallback: number): number => {
+    const i = args.indexOf(name);
+    if (i < 0) return fallback;
+    const [value] = args.splice(i, 2).slice(1);
+    return Number(value);
+  };
+  const defaults = { psk: [2000, 500], full: [1000, 300], echo: [2000, 30000], bulk: [64, 256] }[mode];
+  const options = { warmup: option('--warmup', defaults[0]!), block: option('--block', defaults[1]!), rounds: option('--rounds', 6) };
+  const dirs = args.slice(1);
+  if (dirs.length === 0) throw new Error('turns.js: name at least one checkout (or node)');
+  const unit = { psk: 'µs per handshake', full: 'µs per handshake', echo: 'µs per round trip', bulk: 'ms per MiB read' }[mode];
+  console.log(`server CPU, ${unit}: median (minimum) of ${options.rounds} blocks of ${options.block}; ${mode}`);
+  const digits = mode === 'bulk' ? 2 : 1;
+  for (const { dir, per, resumed } of await turns(mode, dirs, options)) {
+    // A PSK figure is one of resumptions only when the client's tickets resumed (node:tls's server may not take them).
+    const resumption = mode === 'psk' ? `; resumed ${resumed} of ${options.block * options.rounds}` : '';
+    console.log(`${dir}: ${median(per).toFixed(digits)} (${Math.min(...per).toFixed(digits)})  [${per.map((x) => x.toFixed(digits)).join(' ')}]${resumption}`);
+  }
+}
+
+if (process.argv[1] === me) {
+  const [role, ...rest] = process.argv.slice(2);
+  if (role === 'server') await server(rest[0]!);
+  else if (role === 'client') await client(rest[0] as Mode);
+  else await main([role!, ...rest]);
+}
