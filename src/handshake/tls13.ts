@@ -104,16 +104,14 @@ export function deriveHandshakeSecrets(
   const handshake = k.hmac(derived, sharedSecret ?? zeros);
   const client = k.expandLabel(handshake, 'c hs traffic', transcriptHash, size);
   const server = k.expandLabel(handshake, 's hs traffic', transcriptHash, size);
-  const clientKey = k.expandLabel(client, 'key', EMPTY, cipher.keyLength);
-  const clientIv = k.expandLabel(client, 'iv', EMPTY, 12);
-  const serverKey = k.expandLabel(server, 'key', EMPTY, cipher.keyLength);
-  const serverIv = k.expandLabel(server, 'iv', EMPTY, 12);
+  const clientKeys = k.trafficKeys(client, cipher.keyLength);
+  const serverKeys = k.trafficKeys(server, cipher.keyLength);
   const clientFinished = k.expandLabel(client, 'finished', EMPTY, size);
   const serverFinished = k.expandLabel(server, 'finished', EMPTY, size);
   const out = k.run(cx.provider, zeros);
   const secrets: HandshakeSecrets13 = {
     handshakeSecret: out[handshake]!, clientHandshakeTrafficSecret: out[client]!, serverHandshakeTrafficSecret: out[server]!,
-    clientHandshakeKeys: { key: out[clientKey]!, iv: out[clientIv]! }, serverHandshakeKeys: { key: out[serverKey]!, iv: out[serverIv]! },
+    clientHandshakeKeys: { key: out[clientKeys.key]!, iv: out[clientKeys.iv]! }, serverHandshakeKeys: { key: out[serverKeys.key]!, iv: out[serverKeys.iv]! },
     clientFinishedKey: out[clientFinished]!, serverFinishedKey: out[serverFinished]!,
   };
   if (cx.trace) {
@@ -139,14 +137,12 @@ export function deriveApplicationSecrets(cx: HandshakeContext, hs: Negotiated13,
   const client = k.expandLabel(master, 'c ap traffic', transcriptHash, size);
   const server = k.expandLabel(master, 's ap traffic', transcriptHash, size);
   const exporter = k.expandLabel(master, 'exp master', transcriptHash, size);
-  const clientKey = k.expandLabel(client, 'key', EMPTY, cipher.keyLength);
-  const clientIv = k.expandLabel(client, 'iv', EMPTY, 12);
-  const serverKey = k.expandLabel(server, 'key', EMPTY, cipher.keyLength);
-  const serverIv = k.expandLabel(server, 'iv', EMPTY, 12);
+  const clientKeys = k.trafficKeys(client, cipher.keyLength);
+  const serverKeys = k.trafficKeys(server, cipher.keyLength);
   const out = k.run(cx.provider, secrets.handshakeSecret);
   const app: ApplicationSecrets13 = {
     masterSecret: out[master]!, clientApplicationTrafficSecret: out[client]!, serverApplicationTrafficSecret: out[server]!,
-    clientApplicationKeys: { key: out[clientKey]!, iv: out[clientIv]! }, serverApplicationKeys: { key: out[serverKey]!, iv: out[serverIv]! },
+    clientApplicationKeys: { key: out[clientKeys.key]!, iv: out[clientKeys.iv]! }, serverApplicationKeys: { key: out[serverKeys.key]!, iv: out[serverKeys.iv]! },
     exporterMasterSecret: out[exporter]!,
   };
   if (cx.trace) {

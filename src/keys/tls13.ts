@@ -128,6 +128,9 @@ let scratchOwner = 0;
  * the one CryptoProvider.keySchedule documents:
  *   u8 op (0 HKDF-Expand-Label's one block, 1 HMAC), u8 key, u16 n, n bytes (the HkdfLabel, or the data).
  */
+/** The empty HKDF-Expand-Label context. */
+const NO_CONTEXT = new Uint8Array(0);
+
 export class KeySchedule {
   private readonly lengths: number[] = [];
   private readonly owner: number;
@@ -193,6 +196,11 @@ export class KeySchedule {
     this.lengths.push(length);
     this.total += length;
     return index;
+  }
+
+  /** RFC 8446 Section 7.3, as trafficKeys() below: a traffic secret's write key and IV. Returns their steps. */
+  trafficKeys(secret: number, keyLength: number, ivLength = 12): { key: number; iv: number } {
+    return { key: this.expandLabel(secret, 'key', NO_CONTEXT, keyLength), iv: this.expandLabel(secret, 'iv', NO_CONTEXT, ivLength) };
   }
 
   /** Runs the steps from `secret`; the outputs, by step, are views of one buffer. The program (which may hold secrets) is cleared. */
