@@ -34,6 +34,11 @@ describe('node provider AEAD', () => {
     const expected = process.env['TYPETLS_NATIVE'] === '0' ? 'node:crypto' : 'native';
     assert.equal(nativeProvider.implementation, expected);
     assert.equal(plainProvider.implementation, 'node:crypto');
+    // The key schedule and the TLS 1.2 PRF come with the addon (an addon built from older sources
+    // lacks them, and the tests of the key schedule's program would not run).
+    assert.equal(typeof nativeProvider.keySchedule, expected === 'native' ? 'function' : 'undefined');
+    assert.equal(typeof nativeProvider.pHash, expected === 'native' ? 'function' : 'undefined');
+    assert.equal(plainProvider.keySchedule, undefined);
   });
 
   it('RFC 8439 Section 2.8.2: the ChaCha20-Poly1305 example, in both implementations', () => {
