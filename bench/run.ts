@@ -37,6 +37,8 @@ export interface BenchOptions {
   rounds: number;
   smoke: boolean;
   json: boolean;
+  /** Print the usage and run nothing. */
+  help: boolean;
   only: RegExp | undefined;
   /** Milliseconds measured per handshake / round-trip figure, after the warm-up. */
   durationMs: number;
@@ -50,17 +52,45 @@ export interface BenchOptions {
   serverWarmup: number;
 }
 
+export const usage = `usage: node dist/bench/run.js [options]   (npm run bench -- [options])
+  --rounds N           rounds; every figure is the median of them (default 3)
+  --only REGEX         only the scenarios whose name matches (case-insensitive)
+  --bulk-mib N         MiB sent each way in the bulk scenarios (default 512)
+  --duration-ms N      milliseconds measured per handshake / round-trip figure (default 500)
+  --warmup-ms N        the client's warm-up before each figure (default 150)
+  --server-warmup N    handshakes each handshake server makes with itself first (default 200)
+  --smoke              one short round of a few scenarios, as the test suite runs it
+  --json               the report as JSON on stdout instead of the table
+  --help               this text`;
+
+/** The options of `node dist/bench/run.js`; unknown options and bad numbers throw, with the usage. */
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const smoke = argv.includes('--smoke');
-  const value = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const flags = new Set(['--smoke', '--json', '--help']);
+  const numeric = new Set(['--rounds', '--bulk-mib', '--duration-ms', '--warmup-ms', '--server-warmup']);
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (flags.has(arg)) {
+      values.set(arg, '');
+      continue;
+    }
+    const value = argv[i + 1];
+    const bad =
+      value === undefined ||
+      (arg !== '--only' && !numeric.has(arg)) ||
+      (numeric.has(arg) && !(Number(value) >= (arg === '--rounds' ? 1 : 0)));
+    if (bad) throw new Error(`bench: unknown option or bad value: ${arg} ${value ?? ''}\n${usage}`);
+    values.set(arg, value);
+    i++;
+  }
+  const smoke = values.has('--smoke');
+  const value = (name: string): string | undefined => values.get(name);
   const only = value('--only');
   return {
     rounds: Number(value('--rounds') ?? (smoke ? 1 : 3)),
     smoke,
-    json: argv.includes('--json'),
+    json: values.has('--json'),
+    help: values.has('--help'),
     only: only !== undefined ? new RegExp(only, 'i') : undefined,
     durationMs: Number(value('--duration-ms') ?? (smoke ? 150 : 500)),
     warmupMs: Number(value('--warmup-ms') ?? (smoke ? 50 : 150)),
@@ -747,8 +777,12 @@ export function formatTable(report: Report): string {
   return out.join('\n');
 }
 
-export async function main(argv: readonly string[]): Promise<Report> {
+export async function main(argv: readonly string[]): Promise<Report | undefined> {
   const options = parseArgs(argv);
+  if (options.help) {
+    process.stdout.write(`${usage}\n`);
+    return undefined;
+  }
   const report = await runBench(options);
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
   return report;
@@ -756,7 +790,7 @@ export async function main(argv: readonly string[]): Promise<Report> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((e: Error) => {
-    process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
+    process.stderr.write(e.message.startsWith('bench: ') ? `${e.message}\n` : `bench failed: ${e.stack ?? e.message}\n`);
     process.exitCode = 1;
   });
 }

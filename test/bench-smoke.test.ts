@@ -22,6 +22,26 @@ test('the smoke options are short', () => {
   assert.equal(parseArgs([]).bulkBytes, 512 * 1024 * 1024);
 });
 
+test('the runner takes its options by name and refuses what it does not know', () => {
+  const o = parseArgs(['--only', '^bulk', '--rounds', '5', '--server-warmup', '2000', '--json']);
+  assert.equal(o.rounds, 5);
+  assert.equal(o.serverWarmup, 2000);
+  assert.ok(o.json);
+  assert.ok(o.only?.test('Bulk AES-128-GCM'));
+  assert.equal(o.help, false);
+  assert.ok(parseArgs(['--help']).help);
+  assert.throws(() => parseArgs(['--nope']), /unknown option or bad value: --nope[^]*usage:/);
+  assert.throws(() => parseArgs(['--rounds']), /bad value: --rounds/);
+  assert.throws(() => parseArgs(['--rounds', '0']), /bad value: --rounds 0/);
+  assert.throws(() => parseArgs(['--bulk-mib', 'lots']), /bad value: --bulk-mib lots/);
+});
+
+test('--help prints the usage and runs nothing', async () => {
+  const { stdout } = await run(process.execPath, [runner, '--help']);
+  assert.match(stdout, /^usage: node dist\/bench\/run\.js/);
+  assert.match(stdout, /--server-warmup N/);
+});
+
 test('npm run bench --smoke runs both implementations and prints the table', { timeout: 300_000 }, async () => {
   const { stdout, stderr } = await run(process.execPath, [runner, '--smoke'], { maxBuffer: 16 * 1024 * 1024 });
   const lines = stdout.split('\n');
