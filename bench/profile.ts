@@ -85,7 +85,7 @@ const engineRules: Rule[] = [
 const adapterRules: Rule[] = [
   { category: 'socket setup (TLSSocket, net.Socket, listeners)', url: /src\/node\/socket\.js$/, fn: /^TLSSocket$|instance_members_initializer/ },
   { category: 'socket setup (TLSSocket, net.Socket, listeners)', url: /src\/node\/api\.js$/ },
-  { category: 'socket setup (TLSSocket, net.Socket, listeners)', url: /src\/node\/transport\.js$/, fn: /^(adoptAccepted|readingSocket)$/ },
+  { category: 'socket setup (TLSSocket, net.Socket, listeners)', url: /src\/node\/transport\.js$/, fn: /^(adoptAccepted|readAccepted|readWithOnread|readingSocket)$/ },
   { category: 'socket setup (TLSSocket, net.Socket, listeners)', url: /^node:net$/, fn: /^(Socket|onconnection)$/ },
   { category: 'timers', url: /^node:internal\/timers$|^node:timers$/ },
   { category: 'Node stream adapter (socket.ts, streams, events, net)', url: /src\/node\/|^node:internal\/streams|^node:net$|^node:events$|stream_base_commons|task_queues|^node:internal\/(async_hooks|process|util)|^node:buffer$/ },

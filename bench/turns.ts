@@ -16,9 +16,16 @@
 //     echo: µs per 1 KiB round trip on one connection; bulk: ms per MiB the server reads
 //   DIR is a checkout whose dist/ is built (its dist/src/index.js is the server's typetls).
 //
-// The same script is the server and the client: `turns.js server DIR` and `turns.js client MODE`.
+//   node dist/bench/turns.js echo|bulk --side client [--warmup N] [--block N] [--rounds N] DIR... (or node)
+//     the other way round: one node:tls server, and a client process per checkout (connecting over a
+//     net.Socket it opened, as npm run bench's clients do), by turns; each client's CPU per 1 KiB
+//     round trip, or per MiB it reads (bulk: the server writes, the client reads)
+//
+// The same script is the server and the client: `turns.js server DIR`, `turns.js client MODE` and
+// (--side client) `turns.js measured-client DIR MODE`.
 
 import { fork, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -50,13 +57,14 @@ async function server(dir: string): Promise<void> {
   const pki = await benchPki();
   let count = 0;
   let cpu0 = process.cpuUsage();
-  const listen = (mode: Mode): void => {
+  const listen = (mode: Mode, sending: boolean): void => {
     const options: tls.TlsOptions = TLS12.includes(mode)
       ? { key: pki.rsaKey, cert: pki.rsaCert, ...tls12Options, ...(mode === 'sid12' ? { secureOptions: SSL_OP_NO_TICKET } : {}) }
       : { key: pki.rsaKey, cert: pki.rsaCert, minVersion: 'TLSv1.3' };
     const srv = lib.createServer(options, (s) => {
       s.on('error', () => s.destroy());
       if (mode === 'echo') s.on('data', (d: Buffer) => (count++, s.write(d)));
+      else if (mode === 'bulk' && sending) s.on('data', (d: Buffer) => void send(s, Number(d.toString())));
       else if (mode === 'bulk') s.on('data', (d: Buffer) => (count += d.length));
       else {
         count++;
@@ -77,8 +85,8 @@ async function server(dir: string): Promise<void> {
     }
     srv.listen(0, '127.0.0.1', () => process.send!({ port: (srv.address() as { port: number }).port }));
   };
-  process.on('message', (m: { mode?: Mode; start?: boolean; stop?: boolean; exit?: boolean }) => {
-    if (m.mode) listen(m.mode);
+  process.on('message', (m: { mode?: Mode; sending?: boolean; start?: boolean; stop?: boolean; exit?: boolean }) => {
+    if (m.mode) listen(m.mode, m.sending === true);
     if (m.start) {
       count = 0;
       cpu0 = process.cpuUsage();
@@ -90,6 +98,84 @@ async function server(dir: string): Promise<void> {
     }
     if (m.exit) process.exit(0);
   });
+}
+
+/** --side client, bulk: the server writes `mib` MiB in 64 KiB writes, with back-pressure. */
+async function send(s: tls.TLSSocket, mib: number): Promise<void> {
+  const chunk = Buffer.alloc(CHUNK, 7);
+  for (let i = 0; i < mib * 16; i++) if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
+}
+
+/**
+ * --side client: a client of checkout `dir` (or node:tls) over a net.Socket it opened, which does
+ * a block of round trips (or reads a block of MiB) when told, and answers with its CPU for it.
+ */
+async function measuredClient(dir: string, mode: Mode): Promise<void> {
+  process.title = 'tt-client';
+  const lib = (dir === 'node' ? tls : await import(path.resolve(dir, 'dist/src/index.js'))) as typeof tls;
+  let s: tls.TLSSocket | undefined;
+  let onData: (d: Buffer) => void = () => {};
+  process.on('message', async ({ port, units }: { port: number; units: number }) => {
+    if (!s) {
+      const raw = net.connect({ port, host: '127.0.0.1' });
+      raw.setNoDelay(true);
+      s = lib.connect({ socket: raw, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+      await new Promise((r) => s!.once('secureConnect', r));
+      s.on('data', (d: Buffer) => onData(d));
+    }
+    const socket = s;
+    const cpu0 = process.cpuUsage();
+    if (mode === 'echo') {
+      const message = Buffer.alloc(ECHO, 1);
+      for (let i = 0; i < units; i++) {
+        await new Promise<void>((resolve) => {
+          let got = 0;
+          onData = (d) => {
+            got += d.length;
+            if (got >= ECHO) resolve();
+          };
+          socket.write(message);
+        });
+      }
+    } else {
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        onData = (d) => {
+          got += d.length;
+          if (got >= units * (1 << 20)) resolve();
+        };
+        socket.write(String(units));
+      });
+    }
+    const u = process.cpuUsage(cpu0);
+    process.send!({ cpuUs: u.user + u.system, count: units } satisfies ServerMessage);
+  });
+}
+
+/** --side client: one node:tls server, a client per checkout by turns; each client's CPU per unit of work. */
+export async function clientTurns(mode: 'echo' | 'bulk', dirs: readonly string[], options: TurnsOptions): Promise<{ dir: string; per: number[] }[]> {
+  const srv = fork(me, ['server', 'node']);
+  const clients: { dir: string; p: ChildProcess; per: number[] }[] = [];
+  try {
+    srv.send({ mode, sending: true });
+    const { port } = await next<{ port: number }>(srv);
+    for (const dir of dirs) clients.push({ dir, p: fork(me, ['measured-client', dir, mode]), per: [] });
+    for (const c of clients) {
+      c.p.send({ port, units: options.warmup });
+      await next<ServerMessage>(c.p);
+    }
+    for (let r = 0; r < options.rounds; r++) {
+      for (const c of clients) {
+        c.p.send({ port, units: options.block });
+        const { cpuUs, count } = await next<{ cpuUs: number; count: number }>(c.p);
+        c.per.push(mode === 'bulk' ? cpuUs / 1000 / count : cpuUs / count);
+      }
+    }
+  } finally {
+    for (const c of clients) c.p.kill();
+    srv.kill();
+  }
+  return clients.map(({ dir, per }) => ({ dir, per }));
 }
 
 async function client(mode: Mode, lanes: number): Promise<void> {
@@ -212,8 +298,19 @@ async function main(args: string[]): Promise<void> {
   const options = {
     warmup: option('--warmup', defaults[0]!), block: option('--block', defaults[1]!), rounds: option('--rounds', 6), lanes: option('--lanes', 16),
   };
+  const side = args.indexOf('--side');
+  const clientSide = side >= 0 && args.splice(side, 2)[1] === 'client';
   const dirs = args.slice(1);
   if (dirs.length === 0) throw new Error('turns.js: name at least one checkout (or node)');
+  if (clientSide) {
+    if (mode !== 'echo' && mode !== 'bulk') throw new Error('turns.js: --side client measures echo or bulk');
+    console.log(`client CPU, ${mode === 'echo' ? 'µs per round trip' : 'ms per MiB read'}: median (minimum) of ${options.rounds} blocks of ${options.block}; ${mode}, node:tls server`);
+    const digits = mode === 'bulk' ? 2 : 1;
+    for (const { dir, per } of await clientTurns(mode, dirs, options)) {
+      console.log(`${dir}: ${median(per).toFixed(digits)} (${Math.min(...per).toFixed(digits)})  [${per.map((x) => x.toFixed(digits)).join(' ')}]`);
+    }
+    return;
+  }
   const unit = HANDSHAKES.includes(mode) ? 'µs per handshake' : mode === 'echo' ? 'µs per round trip' : 'ms per MiB read';
   const lanes = HANDSHAKES.includes(mode) ? `, ${options.lanes} at once` : '';
   console.log(`server CPU, ${unit}: median (minimum) of ${options.rounds} blocks of ${options.block}${lanes}; ${mode}`);
@@ -229,5 +326,6 @@ if (process.argv[1] === me) {
   const [role, ...rest] = process.argv.slice(2);
   if (role === 'server') await server(rest[0]!);
   else if (role === 'client') await client(rest[0] as Mode, Number(rest[1] ?? 16));
+  else if (role === 'measured-client') await measuredClient(rest[0]!, rest[1] as Mode);
   else await main([role!, ...rest]);
 }

@@ -24,7 +24,7 @@ import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, validateAlpnCallback, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
-import { copyRead, readAccepted, readingSocket } from './transport.js';
+import { copyRead, readWithOnread, readingSocket, writeToHandle } from './transport.js';
 import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
@@ -265,8 +265,8 @@ export class TLSSocket extends Duplex {
     // node makes the context through tls.createSecureContext as the module holds it now.
     const create = tlsModule.createSecureContext as ((o: TlsOptions) => SecureContext) | undefined;
     const context = options.secureContext ?? (create ? create(options) : new SecureContext(options));
-    // A socket typetls makes or its server has just accepted is read through net.Socket's onread
-    // (./transport.ts); any other transport through its 'data' events.
+    // A socket typetls makes, its server has just accepted or the program handed over untouched
+    // is read through net.Socket's onread (./transport.ts); any other transport through its 'data' events.
     const onRead = (nread: number, buffer: Buffer): void => this.#onTransportData(copyRead(nread, buffer));
     this.transport = socket ?? readingSocket(true, onRead);
     this.on('error', this._tlsError);
@@ -365,7 +365,7 @@ export class TLSSocket extends Duplex {
 
     const t = this.transport;
     this.#kernelTransport = t instanceof net.Socket;
-    if (socket && !(this.server !== undefined && t instanceof net.Socket && readAccepted(t, this.server, onRead))) {
+    if (socket && !(t instanceof net.Socket && readWithOnread(t, onRead))) {
       t.on('data', (data: Buffer | string) => this.#onTransportData(typeof data === 'string' ? Buffer.from(data) : data));
     }
     t.on('end', () => this.#onTransportEnd());
@@ -768,12 +768,15 @@ export class TLSSocket extends Duplex {
     const callbacks = this.#secure || this.#conn.error ? this.#writeCallbacks.splice(0) : [];
     const t = this.transport;
     if (out.length > 0) {
-      t.write(toBuffer(out), (err) => {
+      const written = (err?: Error | null): void => {
         // A net.Socket calls back once the bytes are in the kernel: the engine may seal into
         // that memory again. A stream in memory may still hold the chunk, so its output is kept.
         if (!err && this.#kernelTransport) this.#conn.recycleOutput(out);
         callbacks.forEach((cb) => cb(err ?? null));
-      });
+      };
+      // A net.Socket's records go to its handle below its Writable when they can (./transport.ts).
+      const chunk = toBuffer(out);
+      if (!(this.#kernelTransport && writeToHandle(t as net.Socket, chunk, written))) t.write(chunk, written);
     } else if (callbacks.length > 0) {
       process.nextTick(() => callbacks.forEach((cb) => cb(this.#conn.error ?? null)));
     }

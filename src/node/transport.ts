@@ -4,6 +4,10 @@
 //
 // A read's bytes are copied out of the shared buffer, into memory of the read's size, before the
 // callback returns: the engine keeps views of what it is given, and decrypts in place in it.
+//
+// Their sealed records are written below net.Socket's Writable, straight to its handle, while that
+// Writable holds nothing (./socket.ts keeps its own Writable and its callbacks): one stream layer
+// each way, as node:tls's TLSSocket over its TLSWrap.
 
 import * as net from 'node:net';
 
@@ -30,10 +34,52 @@ export function readingSocket(allowHalfOpen: boolean, callback: ReadCallback): n
   return new net.Socket({ allowHalfOpen, onread: { buffer: sharedBuffer(), callback } } as net.SocketConstructorOpts);
 }
 
+/** The net.Socket write below its Writable (node's `Socket.prototype._writeGeneric`). */
+type WriteGeneric = (writev: boolean, data: Buffer, encoding: string, callback: (err?: Error | null) => void) => void;
+
+/** net.Socket's own write() and _write(), to tell a socket whose writes a program wraps. */
+const ownWrite = net.Socket.prototype.write;
+const ownUnderlyingWrite = (net.Socket.prototype as net.Socket & { _write: unknown })._write;
+
+/** The net.Socket internals a write to the handle needs. */
+interface HandleWriter {
+  _writeGeneric?: WriteGeneric;
+  _handle?: object | null;
+}
+
+/**
+ * Writes `data` to a net.Socket's handle the way its Writable would (net.Socket's own
+ * `_writeGeneric`: the socket's timeout, bytesWritten and a pending write's bufferSize are kept as
+ * for any write), without the Writable's queue, its write request bookkeeping and its callback tick.
+ * Only while that Writable holds nothing, so that nothing written through it can be overtaken, and
+ * the socket is connected and open, and only for a socket whose writes are net.Socket's own (a
+ * program that wraps its socket's `write()` or `_write()` sees every write go through them); false
+ * (nothing written) otherwise, or when this Node's net.Socket has no such method: then the caller
+ * writes through `socket.write()`.
+ *
+ * `callback` comes as from `socket.write()`: on a later tick even when the kernel took every byte
+ * at once, with the error of a failed write, after which the socket is destroyed with it.
+ */
+export function writeToHandle(socket: net.Socket, data: Buffer, callback: (err: Error | null) => void): boolean {
+  const raw = socket as net.Socket & HandleWriter;
+  const write = raw._writeGeneric;
+  if (typeof write !== 'function' || raw.write !== ownWrite || raw._write !== ownUnderlyingWrite) return false;
+  if (!raw._handle || raw.connecting || raw.destroyed || raw.writableEnded || raw.writableLength !== 0) return false;
+  let sync = true;
+  write.call(raw, false, data, 'buffer', (err) => {
+    // net.Socket's Writable destroys the socket on a failed write; so does this.
+    if (err) raw.destroy(err);
+    if (sync) process.nextTick(callback, err ?? null);
+    else callback(err ?? null);
+  });
+  sync = false;
+  return true;
+}
+
 /**
  * net.Socket keeps its onread buffer and callback under symbols of its own; they are found once by
- * making a socket with known ones. null when this Node keeps them some other way: then accepted
- * sockets are read through 'data' events.
+ * making a socket with known ones. null when this Node keeps them some other way: then the sockets
+ * typetls did not make itself are read through 'data' events.
  */
 let onreadSlots: { buffer: symbol; callback: symbol } | null | undefined;
 
@@ -47,22 +93,25 @@ function findOnreadSlots(): { buffer: symbol; callback: symbol } | null {
   return bufferSlot && callbackSlot ? { buffer: bufferSlot, callback: callbackSlot } : null;
 }
 
-/** The net.Socket internals that say whether a socket is one its server has just accepted. */
-interface AcceptedSocket {
-  _server?: net.Server | null;
+/** The net.Socket internals a switch to onread needs. */
+interface ReadableHandle {
   _handle?: { useUserBuffer?: (buffer: Uint8Array) => void } | null;
 }
 
 /**
- * Switches a socket `server` has just accepted (nothing read from it yet, nobody listening for its
- * data) to `onread`, as if it had been made with it: from now on each read goes to `callback`.
- * false (and nothing changed) for any other socket, which is then read through 'data' events.
+ * Switches a TCP socket that the TLSSocket now reads alone to `onread`, as if it had been made
+ * with it: from now on each read goes to `callback`, and the socket's Readable gets only its end.
+ * That is a socket a server has just accepted, or one the program connected (or is connecting) and
+ * handed over, as node:tls's TLSWrap takes over such a socket's handle: nothing unread in its
+ * buffer, nobody listening for its data, not paused, not ended. false (and nothing changed) for any
+ * other socket, or when this Node's net.Socket keeps its onread state some other way: such a
+ * socket is read through its 'data' events.
  */
-export function readAccepted(socket: net.Socket, server: net.Server, callback: ReadCallback): boolean {
-  const raw = socket as net.Socket & AcceptedSocket & Record<symbol, unknown>;
+export function readWithOnread(socket: net.Socket, callback: ReadCallback): boolean {
+  const raw = socket as net.Socket & ReadableHandle & Record<symbol, unknown>;
   const handle = raw._handle;
-  if (raw._server !== server || !handle || typeof handle.useUserBuffer !== 'function') return false;
-  if (raw.bytesRead !== 0 || raw.readableLength !== 0 || raw.listenerCount('data') > 0 || raw.listenerCount('readable') > 0) return false;
+  if (!handle || typeof handle.useUserBuffer !== 'function' || raw.destroyed || raw.readableEnded || raw.readableFlowing === false) return false;
+  if (raw.readableLength !== 0 || raw.listenerCount('data') > 0 || raw.listenerCount('readable') > 0) return false;
   onreadSlots ??= findOnreadSlots();
   if (onreadSlots === null || raw[onreadSlots.buffer] !== null) return false;
   const buffer = sharedBuffer();
