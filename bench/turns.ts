@@ -4,10 +4,15 @@
 // Prints each server's CPU (process.cpuUsage(), user + system) per unit of work, median and
 // minimum over the blocks.
 //
-//   node dist/bench/turns.js psk|full|echo|bulk [--warmup N] [--block N] [--rounds N] DIR... (or node)
+//   node dist/bench/turns.js psk|full|full12|sid12|ticket12|echo|bulk [--warmup N] [--block N] [--rounds N] [--lanes N] DIR... (or node)
 //     psk, full: µs per TLS 1.3 handshake (PSK + X25519 resumption, or X25519 + RSA-2048), 16 lanes;
 //       psk resumes from the first ticket each server gave and says how many handshakes resumed
 //       (node:tls's server, driven this way, resumes none: its figure is then one of full handshakes)
+//     full12, sid12, ticket12: µs per TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 handshake, full, resumed by
+//       session ID (SSL_OP_NO_TICKET, the sessions in a Map through 'newSession'/'resumeSession', as
+//       npm run bench's server keeps them) or resumed by ticket; each resumes from the first session
+//       each server gave, and says how many handshakes resumed
+//     --lanes: handshakes at once (16 unless told; 1 is npm run bench's "sequential")
 //     echo: µs per 1 KiB round trip on one connection; bulk: ms per MiB the server reads
 //   DIR is a checkout whose dist/ is built (its dist/src/index.js is the server's typetls).
 //
@@ -26,8 +31,16 @@ import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { benchPki, median } from './common.js';
 
-export type Mode = 'psk' | 'full' | 'echo' | 'bulk';
-const MODES: readonly Mode[] = ['psk', 'full', 'echo', 'bulk'];
+export type Mode = 'psk' | 'full' | 'full12' | 'sid12' | 'ticket12' | 'echo' | 'bulk';
+const MODES: readonly Mode[] = ['psk', 'full', 'full12', 'sid12', 'ticket12', 'echo', 'bulk'];
+/** The modes that count handshakes, and those of them that resume from the first session. */
+const HANDSHAKES: readonly Mode[] = ['psk', 'full', 'full12', 'sid12', 'ticket12'];
+const RESUMING: readonly Mode[] = ['psk', 'sid12', 'ticket12'];
+const TLS12: readonly Mode[] = ['full12', 'sid12', 'ticket12'];
+/** As npm run bench's TLS 1.2 rows: one suite, X25519. */
+const tls12Options = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', ecdhCurve: 'X25519' } as const;
+/** OpenSSL's SSL_OP_NO_TICKET: TLS 1.2 then resumes by session ID. */
+const SSL_OP_NO_TICKET = 0x4000;
 const me = fileURLToPath(import.meta.url);
 const ECHO = 1024;
 const CHUNK = 64 * 1024;
@@ -42,27 +55,38 @@ async function server(dir: string): Promise<void> {
   process.title = 'tt-server';
   const lib = (dir === 'node' ? tls : await import(path.resolve(dir, 'dist/src/index.js'))) as typeof tls;
   const pki = await benchPki();
-  let mode: Mode = 'psk';
   let count = 0;
   let cpu0 = process.cpuUsage();
-  const srv = lib.createServer({ key: pki.rsaKey, cert: pki.rsaCert, minVersion: 'TLSv1.3' }, (s) => {
-    s.on('error', () => s.destroy());
-    if (mode === 'echo') s.on('data', (d: Buffer) => (count++, s.write(d)));
-    else if (mode === 'bulk' && sending) s.on('data', (d: Buffer) => void send(s, Number(d.toString())));
-    else if (mode === 'bulk') s.on('data', (d: Buffer) => (count += d.length));
-    else {
-      count++;
-      s.end();
+  const listen = (mode: Mode, sending: boolean): void => {
+    const options: tls.TlsOptions = TLS12.includes(mode)
+      ? { key: pki.rsaKey, cert: pki.rsaCert, ...tls12Options, ...(mode === 'sid12' ? { secureOptions: SSL_OP_NO_TICKET } : {}) }
+      : { key: pki.rsaKey, cert: pki.rsaCert, minVersion: 'TLSv1.3' };
+    const srv = lib.createServer(options, (s) => {
+      s.on('error', () => s.destroy());
+      if (mode === 'echo') s.on('data', (d: Buffer) => (count++, s.write(d)));
+      else if (mode === 'bulk' && sending) s.on('data', (d: Buffer) => void send(s, Number(d.toString())));
+      else if (mode === 'bulk') s.on('data', (d: Buffer) => (count += d.length));
+      else {
+        count++;
+        s.end();
+      }
+    });
+    srv.on('tlsClientError', () => {});
+    if (mode === 'sid12') {
+      // As npm run bench's server: the program keeps the sessions.
+      const sessions = new Map<string, Buffer>();
+      srv.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+        sessions.set(id.toString('hex'), data);
+        done();
+      });
+      srv.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+        done(null, sessions.get(id.toString('hex')) ?? null);
+      });
     }
-  });
-  srv.on('tlsClientError', () => {});
-  let sending = false;
+    srv.listen(0, '127.0.0.1', () => process.send!({ port: (srv.address() as { port: number }).port }));
+  };
   process.on('message', (m: { mode?: Mode; sending?: boolean; start?: boolean; stop?: boolean; exit?: boolean }) => {
-    if (m.mode) {
-      mode = m.mode;
-      sending = m.sending === true;
-      srv.listen(0, '127.0.0.1', () => process.send!({ port: (srv.address() as { port: number }).port }));
-    }
+    if (m.mode) listen(m.mode, m.sending === true);
     if (m.start) {
       count = 0;
       cpu0 = process.cpuUsage();
@@ -154,18 +178,20 @@ export async function clientTurns(mode: 'echo' | 'bulk', dirs: readonly string[]
   return clients.map(({ dir, per }) => ({ dir, per }));
 }
 
-async function client(mode: Mode): Promise<void> {
+async function client(mode: Mode, lanes: number): Promise<void> {
   const sessions = new Map<number, Buffer>();
   let resumed = 0;
+  const resuming = RESUMING.includes(mode);
+  const versions = TLS12.includes(mode) ? tls12Options : ({ minVersion: 'TLSv1.3' } as const);
   const handshake = (port: number): Promise<void> =>
     new Promise((resolve) => {
-      const session = mode === 'psk' ? sessions.get(port) : undefined;
-      const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, minVersion: 'TLSv1.3', ...(session ? { session } : {}) }, () => {
+      const session = resuming ? sessions.get(port) : undefined;
+      const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ...versions, ...(session ? { session } : {}) }, () => {
         if (s.isSessionReused()) resumed++;
         s.resume();
       });
       s.on('session', (x: Buffer) => {
-        if (mode === 'psk' && !sessions.has(port)) sessions.set(port, x);
+        if (resuming && !sessions.has(port)) sessions.set(port, x);
       });
       s.on('end', () => s.destroy());
       s.on('error', () => s.destroy());
@@ -183,12 +209,12 @@ async function client(mode: Mode): Promise<void> {
   };
   process.on('message', async ({ port, units }: { port: number; units: number }) => {
     resumed = 0;
-    if (mode === 'psk' || mode === 'full') {
+    if (HANDSHAKES.includes(mode)) {
       let left = units;
       const lane = async (): Promise<void> => {
         while (left-- > 0) await handshake(port);
       };
-      await Promise.all(Array.from({ length: 16 }, lane));
+      await Promise.all(Array.from({ length: lanes }, lane));
     } else if (mode === 'echo') {
       const s = await connected(port);
       const message = Buffer.alloc(ECHO, 1);
@@ -221,11 +247,13 @@ export interface TurnsOptions {
   warmup: number;
   block: number;
   rounds: number;
+  /** Handshakes at once (16 unless told). */
+  lanes?: number;
 }
 
 /** What each server spent per unit of work in each block, by checkout (or 'node'). */
 export async function turns(mode: Mode, dirs: readonly string[], options: TurnsOptions): Promise<{ dir: string; per: number[]; resumed: number }[]> {
-  const cli = fork(me, ['client', mode]);
+  const cli = fork(me, ['client', mode, String(options.lanes ?? 16)]);
   const servers: { dir: string; p: ChildProcess; port: number; per: number[]; resumed: number }[] = [];
   try {
     for (const dir of dirs) {
@@ -266,8 +294,10 @@ async function main(args: string[]): Promise<void> {
     const [value] = args.splice(i, 2).slice(1);
     return Number(value);
   };
-  const defaults = { psk: [2000, 500], full: [1000, 300], echo: [2000, 30000], bulk: [64, 256] }[mode];
-  const options = { warmup: option('--warmup', defaults[0]!), block: option('--block', defaults[1]!), rounds: option('--rounds', 6) };
+  const defaults = { psk: [2000, 500], full: [1000, 300], full12: [1000, 300], sid12: [2000, 500], ticket12: [2000, 500], echo: [2000, 30000], bulk: [64, 256] }[mode];
+  const options = {
+    warmup: option('--warmup', defaults[0]!), block: option('--block', defaults[1]!), rounds: option('--rounds', 6), lanes: option('--lanes', 16),
+  };
   const side = args.indexOf('--side');
   const clientSide = side >= 0 && args.splice(side, 2)[1] === 'client';
   const dirs = args.slice(1);
@@ -281,12 +311,13 @@ async function main(args: string[]): Promise<void> {
     }
     return;
   }
-  const unit = { psk: 'µs per handshake', full: 'µs per handshake', echo: 'µs per round trip', bulk: 'ms per MiB read' }[mode];
-  console.log(`server CPU, ${unit}: median (minimum) of ${options.rounds} blocks of ${options.block}; ${mode}`);
+  const unit = HANDSHAKES.includes(mode) ? 'µs per handshake' : mode === 'echo' ? 'µs per round trip' : 'ms per MiB read';
+  const lanes = HANDSHAKES.includes(mode) ? `, ${options.lanes} at once` : '';
+  console.log(`server CPU, ${unit}: median (minimum) of ${options.rounds} blocks of ${options.block}${lanes}; ${mode}`);
   const digits = mode === 'bulk' ? 2 : 1;
   for (const { dir, per, resumed } of await turns(mode, dirs, options)) {
     // A PSK figure is one of resumptions only when the client's tickets resumed (node:tls's server may not take them).
-    const resumption = mode === 'psk' ? `; resumed ${resumed} of ${options.block * options.rounds}` : '';
+    const resumption = RESUMING.includes(mode) ? `; resumed ${resumed} of ${options.block * options.rounds}` : '';
     console.log(`${dir}: ${median(per).toFixed(digits)} (${Math.min(...per).toFixed(digits)})  [${per.map((x) => x.toFixed(digits)).join(' ')}]${resumption}`);
   }
 }
@@ -294,7 +325,7 @@ async function main(args: string[]): Promise<void> {
 if (process.argv[1] === me) {
   const [role, ...rest] = process.argv.slice(2);
   if (role === 'server') await server(rest[0]!);
-  else if (role === 'client') await client(rest[0] as Mode);
+  else if (role === 'client') await client(rest[0] as Mode, Number(rest[1] ?? 16));
   else if (role === 'measured-client') await measuredClient(rest[0]!, rest[1] as Mode);
   else await main([role!, ...rest]);
 }

@@ -319,6 +319,53 @@ test("'newSession' and 'resumeSession': the program keeps TLS 1.2 sessions, a no
   await opened.closeServer(server);
 });
 
+test("'resumeSession' answered inside the callback resumes without pausing the connection; answered later, the connection is paused until then", async () => {
+  for (const later of [false, true]) {
+    const store = new Map<string, Buffer>();
+    const server = createServer({ key, cert, maxVersion: 'TLSv1.2', secureOptions: 0x4000 /* SSL_OP_NO_TICKET */ } as never, (s) => s.pipe(s));
+    server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+      store.set(id.toString('hex'), data);
+      done();
+    });
+    const answered: boolean[] = [];
+    server.on('resumeSession', (id: Buffer, cb: (err: Error | null, data?: Buffer | null) => void) => {
+      const answer = (): void => cb(null, store.get(id.toString('hex')) ?? null);
+      if (later) setImmediate(answer);
+      else answer();
+      answered.push(true);
+    });
+    // The accepted TCP socket of each connection: how often the server paused it.
+    const pauses: number[] = [];
+    server.on('connection', (raw: net.Socket) => {
+      const i = pauses.push(0) - 1;
+      const pause = raw.pause;
+      raw.pause = function (this: net.Socket) {
+        pauses[i]! += 1;
+        return pause.call(this);
+      };
+    });
+    const port = await opened.listen(server as unknown as net.Server);
+    const first = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion: 'TLSv1.2' }));
+    await once(first, 'secureConnect');
+    const session = first.getSession();
+    first.destroy();
+    for (let i = 0; i < 2; i++) {
+      const again = opened.track(tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost', maxVersion: 'TLSv1.2', session }));
+      await once(again, 'secureConnect');
+      assert.equal(again.isSessionReused(), true, `resumed (answered ${later ? 'later' : 'at once'})`);
+      // The resumed connection carries data both ways.
+      again.write('ping');
+      const [echo] = await once<Buffer>(again, 'data');
+      assert.equal(echo!.toString(), 'ping');
+      again.destroy();
+    }
+    assert.equal(answered.length, 2);
+    // The first connection offered no session ID; each resumption was asked about once.
+    assert.deepEqual(pauses.slice(1).map((n) => n > 0), [later, later]);
+    await opened.closeServer(server);
+  }
+});
+
 test('renegotiate on TLS 1.3 is refused as node:tls refuses it', async () => {
   const results: Record<string, unknown>[] = [];
   for (const lib of ['typetls', 'node:tls'] as const) {

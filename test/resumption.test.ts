@@ -71,6 +71,41 @@ describe('resumption', () => {
     assert.equal(second.server.info.sessionReused, true);
   });
 
+  it('TLSv1.2: what the server holds from its keys on, in the trace of a full and of a resumed handshake', () => {
+    const v = ProtocolVersion['TLSv1.2'];
+    const steps: { step: string; holds: Record<string, unknown> }[] = [];
+    const trace: ServerConfig['trace'] = (e) => {
+      if (e.kind === 'holds' && e.side === 'server') steps.push({ step: e.step, holds: e.holds });
+    };
+    const client = makeClientConfig(k, { maxVersion: v });
+    const server = makeServerConfig(k, { maxVersion: v, issueTickets: false, trace });
+    const held = (step: string) => steps.filter((s) => s.step === step).map((s) => s.holds);
+    const first = connect(client, server);
+    for (const holds of [...held('ExpectChangeCipherSpec'), ...held('ExpectFinished')]) {
+      assert.match(String(holds['certificate']), /^subject .*; issuer .*; \w+ key$/);
+      assert.equal(holds['privateKey'], '(held, not shown)');
+      assert.equal(typeof holds['keyExchangeGroup'], 'string');
+      // A traced server keeps the pre-master secret to show it.
+      for (const field of ['preMasterSecret', 'masterSecret', 'clientWriteKey', 'serverWriteKey', 'clientWriteIv', 'serverWriteIv']) {
+        assert.ok(holds[field] instanceof Uint8Array && holds[field].length > 0, field);
+      }
+    }
+    assert.equal(held('ExpectChangeCipherSpec').length, 1);
+    assert.equal(held('ExpectFinished').length, 1);
+    steps.length = 0;
+    const second = connect(client, server, sessionOf(first.clientEvents));
+    assert.equal(second.server.info.sessionReused, true);
+    const resumed = [...held('ExpectChangeCipherSpec'), ...held('ExpectFinished')];
+    assert.equal(resumed.length, 2);
+    for (const holds of resumed) {
+      // Resumed: the stored master secret and new keys; no certificate, group or pre-master secret.
+      assert.deepEqual(Object.keys(holds).filter((f) => ['certificate', 'keyExchangeGroup', 'preMasterSecret'].includes(f)), []);
+      assert.equal(holds['privateKey'], '(held, not shown)');
+      assert.ok(holds['masterSecret'] instanceof Uint8Array && holds['masterSecret'].length === 48);
+      assert.ok(holds['clientWriteKey'] instanceof Uint8Array && holds['serverWriteKey'] instanceof Uint8Array);
+    }
+  });
+
   it('an expired session is not offered... and the handshake is full', () => {
     let now = Date.now();
     const client = makeClientConfig(k, { now: () => new Date(now) });

@@ -230,7 +230,7 @@ export class ExpectClientKeyExchange implements State {
       const clientKey = cx.provider.loadPublicKey(this.clientCertificate.subjectPublicKeyInfo);
       return new ExpectCertificateVerify(this.s, clientKey, cx.transcript.messages(), master, keys, kept);
     }
-    return new ExpectChangeCipherSpec(keysOf(this.s, master, keys), heldByServer(this.s, { preMasterSecret: kept, masterSecret: master, keys: keys.keys }));
+    return new ExpectChangeCipherSpec(keysOf(this.s, master, keys, kept));
   }
 
   /** RFC 4279 Section 2: the key the client's identity names, mixed with the other secret. */
@@ -330,12 +330,12 @@ export class ExpectCertificateVerify implements State {
     if (!cx.provider.verify(this.clientPublicKey, scheme, this.signedMessages, cv.signature)) {
       throw new TlsError('decrypt_error', 'client CertificateVerify signature does not verify');
     }
-    return new ExpectChangeCipherSpec(keysOf(this.s, this.masterSecret, this.sessionKeys), heldByServer(this.s, { preMasterSecret: this.preMasterSecret, masterSecret: this.masterSecret, keys: this.sessionKeys.keys }));
+    return new ExpectChangeCipherSpec(keysOf(this.s, this.masterSecret, this.sessionKeys, this.preMasterSecret));
   }
 }
 
-function keysOf(s: ServerHandshake12, masterSecret: Uint8Array, sessionKeys: SessionKeys12): ServerKeys12 {
-  return { config: s.config, hs: s.hs, masterSecret, sessionKeys, resumed: false, ticketPromised: s.ticketPromised };
+function keysOf(s: ServerHandshake12, masterSecret: Uint8Array, sessionKeys: SessionKeys12, preMasterSecret: Uint8Array | undefined): ServerKeys12 {
+  return { config: s.config, hs: s.hs, masterSecret, sessionKeys, resumed: false, ticketPromised: s.ticketPromised, full: s, preMasterSecret };
 }
 
 /** What the server needs from its keys on, in a full or an abbreviated handshake. */
@@ -347,14 +347,27 @@ interface ServerKeys12 {
   /** Abbreviated: our ChangeCipherSpec and Finished went first, the client's Finished ends it. */
   readonly resumed: boolean;
   readonly ticketPromised: boolean;
+  /** A full handshake: what the server held through it (its certificate, the group), for the trace. */
+  readonly full?: ServerHandshake12;
+  /** Kept for the trace only (cleared at once when nothing traces). */
+  readonly preMasterSecret?: Uint8Array | undefined;
+}
+
+/**
+ * What the server holds from its keys on. Made when the trace asks for it, not on every handshake:
+ * describing the certificate formats its names.
+ */
+function heldWithKeys(k: ServerKeys12): TraceFields {
+  const secrets = { preMasterSecret: k.preMasterSecret, masterSecret: k.masterSecret, keys: k.sessionKeys.keys };
+  return k.full ? heldByServer(k.full, secrets) : holds12({ hs: k.hs, privateKey: true, ...secrets });
 }
 
 export class ExpectChangeCipherSpec implements State {
   readonly name = 'ExpectChangeCipherSpec';
-  constructor(readonly k: ServerKeys12, readonly held: TraceFields) {}
+  constructor(readonly k: ServerKeys12) {}
 
   holds(): TraceFields {
-    return this.held;
+    return heldWithKeys(this.k);
   }
 
   handle(cx: HandshakeContext, input: Input): State {
@@ -362,16 +375,16 @@ export class ExpectChangeCipherSpec implements State {
       throw new TlsError('unexpected_message', 'expected ChangeCipherSpec from the client');
     }
     cx.setReadProtection(this.k.sessionKeys.clientWrite);
-    return new ExpectFinished(this.k, this.held);
+    return new ExpectFinished(this.k);
   }
 }
 
 export class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
-  constructor(readonly k: ServerKeys12, readonly held: TraceFields) {}
+  constructor(readonly k: ServerKeys12) {}
 
   holds(): TraceFields {
-    return this.held;
+    return heldWithKeys(this.k);
   }
 
   handle(cx: HandshakeContext, input: Input): State {
@@ -440,5 +453,5 @@ export function resumeServer12(cx: HandshakeContext, config: ServerConfig, hs: N
   const sessionKeys = deriveSessionKeys(cx, hs, masterSecret);
   const k: ServerKeys12 = { config, hs, masterSecret, sessionKeys, resumed: true, ticketPromised: false };
   sendServerFinished12(cx, k);
-  return new ExpectChangeCipherSpec(k, holds12({ hs, privateKey: true, masterSecret, keys: sessionKeys.keys }));
+  return new ExpectChangeCipherSpec(k);
 }

@@ -231,8 +231,10 @@ export class TLSSocket extends Duplex {
   /** The certificates setKeyCert() chose (in ALPNCallback), in place of the context's. */
   #keyCertContext: SecureContext | undefined;
   #tracing = false;
-  /** The engine waits for an answer (SNICallback, 'resumeSession', 'OCSPRequest', a signer): the transport is paused meanwhile. */
+  /** The engine waits for an answer (SNICallback, 'resumeSession', 'OCSPRequest', a signer). */
   #waiting = false;
+  /** The transport was paused for the wait (the answer did not come inside the callback). */
+  #waitPaused = false;
   #newSessions: [Buffer, Buffer][] = [];
   #newSessionPending = false;
   #securePending = false;
@@ -497,12 +499,21 @@ export class TLSSocket extends Duplex {
 
   /**
    * The engine waits for the program: the callback or event that answers this request (node's
-   * SNICallback, 'resumeSession', 'OCSPRequest'), or the signer of an external key. The transport
-   * is paused until the answer comes, so that a peer cannot make us buffer without bound.
+   * SNICallback, 'resumeSession', 'OCSPRequest'), or the signer of an external key. A program that
+   * answers later has the transport paused until it does, so that a peer cannot make us buffer
+   * without bound; one that answers inside its callback (a 'resumeSession' on a Map) has already
+   * been heard when the callback returns, and the transport is not stopped and restarted for it.
    */
   #answer(request: Request): void {
     this.#waiting = true;
-    this.transport.pause();
+    this.#ask(request);
+    if (this.#waiting && !this.destroyed) {
+      this.#waitPaused = true;
+      this.transport.pause();
+    }
+  }
+
+  #ask(request: Request): void {
     switch (request.kind) {
       case 'certificate': {
         // node calls SNICallback only for a client that sent a name.
@@ -568,7 +579,10 @@ export class TLSSocket extends Duplex {
     const taken = failure === undefined ? this.#connection.resolve(request, answer as AnswerTo<R>) : this.#connection.reject(request, failure);
     if (!taken) return;
     this.#waiting = false;
-    if (!this.#pausedTransport) this.transport.resume();
+    if (this.#waitPaused) {
+      this.#waitPaused = false;
+      if (!this.#pausedTransport) this.transport.resume();
+    }
     this.#pump();
   }
 

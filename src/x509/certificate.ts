@@ -364,9 +364,14 @@ export function readName(r: DerReader, field: string): Name {
 const PARSED_CACHE_SIZE = 256;
 const parsedCache = new Map<number, Certificate>();
 
-/** FNV-1a over the bytes: the cache's key (collisions only cost a parse, the hit check is exact). */
+/**
+ * FNV-1a over the bytes: the cache's key (collisions only cost a parse, the hit check is exact).
+ * The offset basis is taken as a signed 32-bit value, as Math.imul gives the rest: starting from
+ * the unsigned one (above 2^31, a double to V8) made the optimised loop give up on its 32-bit
+ * arithmetic ("lost precision") and be compiled again, over and over.
+ */
 function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 | 0;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h >>> 0;
 }
