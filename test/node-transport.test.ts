@@ -204,85 +204,57 @@ test('a net.Socket the program still listens to is read through its data events,
   assert.equal(seen, raw.bytesRead);
 });
 
-/**
- * A client over a net.Socket of its own: as it is (sealed records written to the socket's handle
- * below its Writable, ./transport.ts), or with its write() wrapped, as a program that watches its
- * socket's writes does, so that every write goes through write(), the path on a Node without the
- * handle's. `writes` says, for each write that reached the handle after the handshake, whether the
- * socket's Writable held it then (it does for a write made through write()).
- */
-async function clientOver(port: number, through: 'handle' | 'write()'): Promise<{ raw: net.Socket; client: TLSSocket; writes: () => boolean[] }> {
+test("a client over a net.Socket of the program's: back-pressure, 'drain', callbacks in order after write() returns, bytesWritten, end", async () => {
+  const server = createServer({ key, cert }, (s) => s.pipe(s));
+  const port = await opened.listen(server);
   const raw = opened.track(net.connect(port, '127.0.0.1'));
-  if (through === 'write()') {
-    const write = raw.write.bind(raw) as (...args: unknown[]) => boolean;
-    raw.write = ((...args: unknown[]) => write(...args)) as typeof raw.write;
-  }
-  const held: boolean[] = [];
-  const raw_ = raw as net.Socket & { _writeGeneric: (...args: unknown[]) => unknown };
-  const writeGeneric = raw_._writeGeneric;
-  raw_._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
-    held.push(this.writableLength > 0);
-    return writeGeneric.apply(this, args);
-  };
   const client = opened.track(connect({ socket: raw, ca, servername: 'localhost' }));
   await once(client, 'secureConnect');
-  const before = held.length;
-  return { raw, client, writes: () => held.slice(before) };
-}
-
-for (const through of ['handle', 'write()'] as const) {
-  test(`writes through the socket's ${through}: back-pressure, 'drain', callbacks in order after write() returns, bytesWritten, end`, async () => {
-    const server = createServer({ key, cert }, (s) => s.pipe(s));
-    const port = await opened.listen(server);
-    const { raw, client, writes } = await clientOver(port, through);
-    const size = 4 * 1024 * 1024 + 5;
-    const sent = pattern(size, 11);
-    const received = collect(client);
-    const called: number[] = [];
-    let drains = 0;
-    client.on('drain', () => drains++);
-    let full = 0;
-    for (let at = 0, n = 0; at < size; at += 70_001, n++) {
-      let returned = false;
-      const i = n;
-      const ok = client.write(sent.subarray(at, Math.min(size, at + 70_001)), (err) => {
-        assert.ifError(err);
-        assert.ok(returned, 'the callback comes after write() returned');
-        called.push(i);
-      });
-      returned = true;
-      if (!ok) {
-        full++;
-        await once(client, 'drain');
-      }
+  const size = 4 * 1024 * 1024 + 5;
+  const sent = pattern(size, 11);
+  const received = collect(client);
+  const called: number[] = [];
+  let drains = 0;
+  client.on('drain', () => drains++);
+  let full = 0;
+  for (let at = 0, n = 0; at < size; at += 70_001, n++) {
+    let returned = false;
+    const i = n;
+    const ok = client.write(sent.subarray(at, Math.min(size, at + 70_001)), (err) => {
+      assert.ifError(err);
+      assert.ok(returned, 'the callback comes after write() returned');
+      called.push(i);
+    });
+    returned = true;
+    if (!ok) {
+      full++;
+      await once(client, 'drain');
     }
-    client.end();
-    assert.ok((await received).equals(sent), 'every byte came back, in order');
-    assert.deepEqual(called, [...called.keys()], 'each write called back, in order');
-    assert.ok(full > 0 && drains === full, `write() said false ${full} times and 'drain' came ${drains} times`);
-    assert.equal(client.bytesWritten, raw.bytesWritten);
-    assert.ok(raw.bytesWritten > size, 'the records went out');
-    const held = writes();
-    assert.ok(held.length > 0);
-    if (through === 'handle') assert.ok(held.every((h) => !h), "no record went through the socket's Writable");
-    else assert.ok(held.every((h) => h), "every record went through the socket's Writable");
-  });
+  }
+  client.end();
+  assert.ok((await received).equals(sent), 'every byte came back, in order');
+  assert.deepEqual(called, [...called.keys()], 'each write called back, in order');
+  assert.ok(full > 0 && drains === full, `write() said false ${full} times and 'drain' came ${drains} times`);
+  assert.equal(client.bytesWritten, raw.bytesWritten);
+  assert.ok(raw.bytesWritten > size, 'the records went out');
+});
 
-  test(`writes through the socket's ${through}: a peer that resets the connection fails the socket with the error, and 'close' says so`, async () => {
-    const server = createServer({ key, cert }, (s) => s.once('data', () => (s.transport as net.Socket).resetAndDestroy()));
-    const port = await opened.listen(server);
-    const { client } = await clientOver(port, through);
-    const failed = once<Error & { code?: string }>(client, 'error', 60_000);
-    const closed = once<boolean>(client, 'close', 60_000, { failOnError: false });
-    const chunk = Buffer.alloc(64 * 1024, 1);
-    // Writing on until the socket fails: the reset reaches the reader or a write, either first.
-    const writeOn = (): void => {
-      while (!client.destroyed && client.write(chunk));
-      if (!client.destroyed) client.once('drain', writeOn);
-    };
-    writeOn();
-    const [err] = await failed;
-    assert.ok(['ECONNRESET', 'EPIPE'].includes(err.code ?? ''), `${err.code}: ${err.message}`);
-    assert.deepEqual(await closed, [true]);
-  });
-}
+test("a client over a net.Socket of the program's: a peer that resets the connection fails the socket with the error, and 'close' says so", async () => {
+  const server = createServer({ key, cert }, (s) => s.once('data', () => (s.transport as net.Socket).resetAndDestroy()));
+  const port = await opened.listen(server);
+  const raw = opened.track(net.connect(port, '127.0.0.1'));
+  const client = opened.track(connect({ socket: raw, ca, servername: 'localhost' }));
+  await once(client, 'secureConnect');
+  const failed = once<Error & { code?: string }>(client, 'error', 60_000);
+  const closed = once<boolean>(client, 'close', 60_000, { failOnError: false });
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  // Writing on until the socket fails: the reset reaches the reader or a write, either first.
+  const writeOn = (): void => {
+    while (!client.destroyed && client.write(chunk));
+    if (!client.destroyed) client.once('drain', writeOn);
+  };
+  writeOn();
+  const [err] = await failed;
+  assert.ok(['ECONNRESET', 'EPIPE'].includes(err.code ?? ''), `${err.code}: ${err.message}`);
+  assert.deepEqual(await closed, [true]);
+});

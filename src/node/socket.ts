@@ -24,7 +24,7 @@ import { notTlsAtAll, sslError, toNodeError } from './errors.js';
 import { stderrTrace, traceAllSockets, warnTracing } from './trace.js';
 import { SecureContext, certificatesFor, codedError, isAnsweredAtOnce, serverSocketOptions, validateAlpnCallback, type TlsOptions } from './options.js';
 import { tlsKeylogFile, tlsModule } from './tls-module.js';
-import { copyRead, readWithOnread, readingSocket, writeToHandle } from './transport.js';
+import { copyRead, readWithOnread, readingSocket } from './transport.js';
 import { invalidArgType as nodeInvalidArgType, outOfRange } from './validate.js';
 import { peerCertificate, type DetailedPeerCertificate, type PeerCertificate } from './peer-certificate.js';
 import {
@@ -768,15 +768,12 @@ export class TLSSocket extends Duplex {
     const callbacks = this.#secure || this.#conn.error ? this.#writeCallbacks.splice(0) : [];
     const t = this.transport;
     if (out.length > 0) {
-      const written = (err?: Error | null): void => {
+      t.write(toBuffer(out), (err) => {
         // A net.Socket calls back once the bytes are in the kernel: the engine may seal into
         // that memory again. A stream in memory may still hold the chunk, so its output is kept.
         if (!err && this.#kernelTransport) this.#conn.recycleOutput(out);
         callbacks.forEach((cb) => cb(err ?? null));
-      };
-      // A net.Socket's records go to its handle below its Writable when they can (./transport.ts).
-      const chunk = toBuffer(out);
-      if (!(this.#kernelTransport && writeToHandle(t as net.Socket, chunk, written))) t.write(chunk, written);
+      });
     } else if (callbacks.length > 0) {
       process.nextTick(() => callbacks.forEach((cb) => cb(this.#conn.error ?? null)));
     }

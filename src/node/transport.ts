@@ -4,10 +4,6 @@
 //
 // A read's bytes are copied out of the shared buffer, into memory of the read's size, before the
 // callback returns: the engine keeps views of what it is given, and decrypts in place in it.
-//
-// Their sealed records are written below net.Socket's Writable, straight to its handle, while that
-// Writable holds nothing (./socket.ts keeps its own Writable and its callbacks): one stream layer
-// each way, as node:tls's TLSSocket over its TLSWrap.
 
 import * as net from 'node:net';
 
@@ -32,48 +28,6 @@ export function copyRead(nread: number, buffer: Buffer): Buffer {
 /** A new, unconnected TCP (or IPC) socket whose reads go to `callback` (net.Socket's documented `onread`). */
 export function readingSocket(allowHalfOpen: boolean, callback: ReadCallback): net.Socket {
   return new net.Socket({ allowHalfOpen, onread: { buffer: sharedBuffer(), callback } } as net.SocketConstructorOpts);
-}
-
-/** The net.Socket write below its Writable (node's `Socket.prototype._writeGeneric`). */
-type WriteGeneric = (writev: boolean, data: Buffer, encoding: string, callback: (err?: Error | null) => void) => void;
-
-/** net.Socket's own write() and _write(), to tell a socket whose writes a program wraps. */
-const ownWrite = net.Socket.prototype.write;
-const ownUnderlyingWrite = (net.Socket.prototype as net.Socket & { _write: unknown })._write;
-
-/** The net.Socket internals a write to the handle needs. */
-interface HandleWriter {
-  _writeGeneric?: WriteGeneric;
-  _handle?: object | null;
-}
-
-/**
- * Writes `data` to a net.Socket's handle the way its Writable would (net.Socket's own
- * `_writeGeneric`: the socket's timeout, bytesWritten and a pending write's bufferSize are kept as
- * for any write), without the Writable's queue, its write request bookkeeping and its callback tick.
- * Only while that Writable holds nothing, so that nothing written through it can be overtaken, and
- * the socket is connected and open, and only for a socket whose writes are net.Socket's own (a
- * program that wraps its socket's `write()` or `_write()` sees every write go through them); false
- * (nothing written) otherwise, or when this Node's net.Socket has no such method: then the caller
- * writes through `socket.write()`.
- *
- * `callback` comes as from `socket.write()`: on a later tick even when the kernel took every byte
- * at once, with the error of a failed write, after which the socket is destroyed with it.
- */
-export function writeToHandle(socket: net.Socket, data: Buffer, callback: (err: Error | null) => void): boolean {
-  const raw = socket as net.Socket & HandleWriter;
-  const write = raw._writeGeneric;
-  if (typeof write !== 'function' || raw.write !== ownWrite || raw._write !== ownUnderlyingWrite) return false;
-  if (!raw._handle || raw.connecting || raw.destroyed || raw.writableEnded || raw.writableLength !== 0) return false;
-  let sync = true;
-  write.call(raw, false, data, 'buffer', (err) => {
-    // net.Socket's Writable destroys the socket on a failed write; so does this.
-    if (err) raw.destroy(err);
-    if (sync) process.nextTick(callback, err ?? null);
-    else callback(err ?? null);
-  });
-  sync = false;
-  return true;
 }
 
 /**
