@@ -6,7 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,11 +255,12 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Whether something listens on 127.0.0.1:port (or the wildcard), read from the kernel's socket table
- * without connecting: a probe connection would be taken by `s_server` as a client. Undefined when the
- * table cannot be read (not Linux).
+ * Who listens on 127.0.0.1:port (or the wildcard), read from the kernel's socket table without
+ * connecting (a probe connection would be taken by `s_server` as a client): the listening
+ * socket's inode, or null when nothing listens there. Undefined when the table cannot be read
+ * (not Linux).
  */
-function listeningInTable(port: number): boolean | undefined {
+export function listenerInTable(port: number): string | null | undefined {
   let table: string;
   try {
     table = readFileSync('/proc/net/tcp', 'utf8');
@@ -269,14 +270,32 @@ function listeningInTable(port: number): boolean | undefined {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   for (const line of table.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
-    if (fields.length < 4) continue;
+    if (fields.length < 10) continue;
     const [address, localPort] = fields[1]!.split(':');
     // st 0A is TCP_LISTEN; 0100007F is 127.0.0.1 in the kernel's byte order on little-endian machines.
     if (localPort === hexPort && fields[3] === '0A' && (address === '0100007F' || address === '7F000001' || address === '00000000')) {
-      return true;
+      return fields[9]!;
     }
   }
-  return false;
+  return null;
+}
+
+/**
+ * Whether process `pid` holds the socket with this inode (its /proc/PID/fd links). Undefined when
+ * that cannot be read.
+ */
+export function holdsSocket(pid: number, inode: string): boolean | undefined {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a TCP connect to 127.0.0.1:port succeeds (the fallback probe). */
@@ -296,8 +315,11 @@ async function waitForListening(port: number, spawned: Spawned, timeoutMs: numbe
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited(spawned.child)) throw new PeerExited(Buffer.concat(spawned.stderr).toString('utf8'));
-    const inTable = listeningInTable(port);
-    if (inTable ?? (await accepts(port))) return;
+    const inode = listenerInTable(port);
+    // Another process may take the free port between freePort() and the child's bind: then the
+    // listener is not the child's, and the child is about to exit with EADDRINUSE (and is tried
+    // again on another port). Without /proc, a connection that succeeds has to do.
+    if (inode === undefined ? await accepts(port) : inode !== null && holdsSocket(spawned.child.pid!, inode) !== false) return;
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`peer did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
