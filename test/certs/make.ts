@@ -83,10 +83,13 @@ export function makeTestPki(): Promise<TestPki> {
   return cached;
 }
 
-async function generate(): Promise<TestPki> {
-  const dir = mkdtempSync(join(tmpdir(), 'typetls-pki-'));
+/**
+ * A temp dir removed when the process exits, a path in it, and `openssl` run there (a failure says
+ * the command and openssl's stderr).
+ */
+function workDir(prefix: string): { dir: string; p: (name: string) => string; openssl: (...args: string[]) => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const p = (name: string): string => join(dir, name);
   const openssl = async (...args: string[]): Promise<void> => {
     try {
       await run('openssl', args, { cwd: dir });
@@ -95,6 +98,11 @@ async function generate(): Promise<TestPki> {
       throw new Error(`openssl ${args.join(' ')} failed: ${err.stderr ?? err.message}`);
     }
   };
+  return { dir, p: (name) => join(dir, name), openssl };
+}
+
+async function generate(): Promise<TestPki> {
+  const { dir, p, openssl } = workDir('typetls-pki-');
 
   writeFileSync(p('server.ext'), serverExt('DNS:localhost,IP:127.0.0.1'));
   writeFileSync(p('dnsonly.ext'), serverExt('DNS:localhost'));
@@ -204,10 +212,7 @@ export function makeEcdsaChainPki(): Promise<EcdsaChainPki> {
 }
 
 async function generateEcdsaChain(): Promise<EcdsaChainPki> {
-  const dir = mkdtempSync(join(tmpdir(), 'typetls-ec-pki-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const p = (name: string): string => join(dir, name);
-  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
+  const { dir, p, openssl } = workDir('typetls-ec-pki-');
   writeFileSync(p('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
   writeFileSync(p('leaf.ext'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
   await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '30', '-sha384',
