@@ -83,8 +83,6 @@ function traceTraffic(
   traceKeys(cx, `server ${stage}`, serverKeys);
 }
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * RFC 8446 Section 7.1: Early Secret (from the PSK, or zeros) → Handshake Secret
  * (with the (EC)DHE secret) → the handshake traffic secrets over ClientHello..ServerHello, their
@@ -106,8 +104,8 @@ export function deriveHandshakeSecrets(
   const server = k.expandLabel(handshake, 's hs traffic', transcriptHash, size);
   const clientKeys = k.trafficKeys(client, cipher.keyLength);
   const serverKeys = k.trafficKeys(server, cipher.keyLength);
-  const clientFinished = k.expandLabel(client, 'finished', EMPTY, size);
-  const serverFinished = k.expandLabel(server, 'finished', EMPTY, size);
+  const clientFinished = k.finishedKey(client);
+  const serverFinished = k.finishedKey(server);
   const out = k.run(cx.provider, zeros);
   const secrets: HandshakeSecrets13 = {
     handshakeSecret: out[handshake]!, clientHandshakeTrafficSecret: out[client]!, serverHandshakeTrafficSecret: out[server]!,
@@ -173,7 +171,7 @@ export function pskBinder(
   const k = new KeySchedule(hash);
   const early = k.hmac(SCHEDULE_INPUT, psk);
   const binderKey = k.expandLabel(early, label, emptyHash(cx.provider, hash), hashLength[hash]);
-  const finishedKey = k.expandLabel(binderKey, 'finished', EMPTY, hashLength[hash]);
+  const finishedKey = k.finishedKey(binderKey);
   const binder = k.hmac(finishedKey, truncatedTranscriptHash);
   const out = k.run(cx.provider, zeroSecret(hash));
   return out[binder]!;

@@ -119,6 +119,9 @@ let scratch = new Uint8Array(1024);
 let scratchUsed = 0;
 let scratchOwner = 0;
 
+/** The empty HKDF-Expand-Label context. */
+const NO_CONTEXT = new Uint8Array(0);
+
 /**
  * Steps of the TLS 1.3 key schedule, each an HMAC keyed by the secret they are run with
  * (SCHEDULE_INPUT) or by an earlier step's output, run in one provider call when the provider has
@@ -128,9 +131,6 @@ let scratchOwner = 0;
  * the one CryptoProvider.keySchedule documents:
  *   u8 op (0 HKDF-Expand-Label's one block, 1 HMAC), u8 key, u16 n, n bytes (the HkdfLabel, or the data).
  */
-/** The empty HKDF-Expand-Label context. */
-const NO_CONTEXT = new Uint8Array(0);
-
 export class KeySchedule {
   private readonly lengths: number[] = [];
   private readonly owner: number;
@@ -203,6 +203,11 @@ export class KeySchedule {
     return { key: this.expandLabel(secret, 'key', NO_CONTEXT, keyLength), iv: this.expandLabel(secret, 'iv', NO_CONTEXT, ivLength) };
   }
 
+  /** RFC 8446 Section 4.4.4, as finishedKey() below: HKDF-Expand-Label(base, "finished", "", Hash.length). Returns the step. */
+  finishedKey(base: number): number {
+    return this.expandLabel(base, 'finished', NO_CONTEXT, hashLength[this.hash]);
+  }
+
   /** Runs the steps from `secret`; the outputs, by step, are views of one buffer. The program (which may hold secrets) is cleared. */
   run(provider: CryptoProvider, secret: Uint8Array): Uint8Array[] {
     if (this.owner !== scratchOwner) throw new RangeError('another key schedule was begun before this one was run');
@@ -273,14 +278,14 @@ export function trafficKeys(
   provider: CryptoProvider, hash: HashAlgorithm, trafficSecret: Uint8Array, keyLength: number, ivLength = 12,
 ): { key: Uint8Array; iv: Uint8Array } {
   return {
-    key: hkdfExpandLabel(provider, hash, trafficSecret, 'key', new Uint8Array(0), keyLength),
-    iv: hkdfExpandLabel(provider, hash, trafficSecret, 'iv', new Uint8Array(0), ivLength),
+    key: hkdfExpandLabel(provider, hash, trafficSecret, 'key', NO_CONTEXT, keyLength),
+    iv: hkdfExpandLabel(provider, hash, trafficSecret, 'iv', NO_CONTEXT, ivLength),
   };
 }
 
 /** RFC 8446 Section 4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
 export function finishedKey(provider: CryptoProvider, hash: HashAlgorithm, baseKey: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(provider, hash, baseKey, 'finished', new Uint8Array(0), hashLength[hash]);
+  return hkdfExpandLabel(provider, hash, baseKey, 'finished', NO_CONTEXT, hashLength[hash]);
 }
 
 /** RFC 8446 Section 4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*, CertificateVerify*)). */
@@ -290,7 +295,7 @@ export function finishedVerifyData(provider: CryptoProvider, hash: HashAlgorithm
 
 /** RFC 8446 Section 7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length). */
 export function nextTrafficSecret(provider: CryptoProvider, hash: HashAlgorithm, trafficSecret: Uint8Array): Uint8Array {
-  return hkdfExpandLabel(provider, hash, trafficSecret, 'traffic upd', new Uint8Array(0), hashLength[hash]);
+  return hkdfExpandLabel(provider, hash, trafficSecret, 'traffic upd', NO_CONTEXT, hashLength[hash]);
 }
 
 /** RFC 8446 Section 4.6.1: the PSK of a ticket = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length). */
